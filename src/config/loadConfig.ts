@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Environment → one typed, frozen Config. Every variable is documented in .env.example.
+ * A bad value stops start-up with one line per problem naming the variable.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveSeconds = z.coerce.number().positive();
+const optionalString = z.string().min(1).optional();
+const url = (schemes: string[]) => z.string().refine((v) => {
+  try { return schemes.includes(new URL(v).protocol); } catch { return false; }
+}, { message: `must be a URL (${schemes.join(' or ')})` });
+
+const EnvSchema = z.object({
+  PARLEY_PORT: port.default(8080),
+  PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
+  PARLEY_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  PARLEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PARLEY_DATA_DIR: z.string().min(1).default('.parley'),
+  PARLEY_INSTANCE_ID: optionalString,
+  PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
+  PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
+  PARLEY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  XMPP_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain').default('localhost'),
+  XMPP_SERVICE: url(['xmpp:', 'xmpps:']).default('xmpp://127.0.0.1:5222'),
+  XMPP_COMPONENT_SERVICE: url(['xmpp:']).default('xmpp://127.0.0.1:5347'),
+  XMPP_ADMIN_JID: z.string().regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID like admin@example.org').optional(),
+  XMPP_ADMIN_PASSWORD: optionalString,
+  XMPP_COMPONENT_SECRET: optionalString,
+  XMPP_MUC_SERVICE: optionalString,
+  XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+});
+
+export interface Config {
+  http: { port: number; host: string; publicUrl?: string; maxBodyBytes: number };
+  secret?: string;
+  dataDir: string;
+  instanceId?: string;
+  sessions: { idleSeconds: number; heartbeatSeconds: number };
+  logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
+  xmpp: {
+    domain: string; service: string; componentService: string; mucService: string;
+    adminJid?: string; adminPassword?: string; componentSecret?: string; reconnectMaxSeconds: number;
+  };
+  database: { url?: string; poolMax: number };
+  redis: { url?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  // Empty strings count as unset so `VAR=` in an env file means "use the default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.XMPP_ADMIN_JID && !e.XMPP_ADMIN_PASSWORD) problems.push('XMPP_ADMIN_PASSWORD: required when XMPP_ADMIN_JID is set');
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze({
+    http: { port: e.PARLEY_PORT, host: e.PARLEY_HOST, publicUrl: e.PARLEY_PUBLIC_URL, maxBodyBytes: e.PARLEY_MAX_BODY_BYTES },
+    secret: e.PARLEY_SECRET,
+    dataDir: e.PARLEY_DATA_DIR,
+    instanceId: e.PARLEY_INSTANCE_ID,
+    sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS },
+    logLevel: e.PARLEY_LOG_LEVEL,
+    xmpp: {
+      domain: e.XMPP_DOMAIN.toLowerCase(), service: e.XMPP_SERVICE, componentService: e.XMPP_COMPONENT_SERVICE,
+      mucService: e.XMPP_MUC_SERVICE ?? `conference.${e.XMPP_DOMAIN.toLowerCase()}`,
+      adminJid: e.XMPP_ADMIN_JID, adminPassword: e.XMPP_ADMIN_PASSWORD,
+      componentSecret: e.XMPP_COMPONENT_SECRET, reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
+    },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    redis: { url: e.REDIS_URL },
+  });
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === 'object') for (const v of Object.values(o)) deepFreeze(v);
+  return Object.freeze(o);
+}

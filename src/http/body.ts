@@ -1,0 +1,52 @@
+import type { Context, Middleware } from 'koa';
+import { koaBody } from 'koa-body';
+import type { z } from 'zod';
+import { BridgeError } from '../errors/BridgeError.js';
+
+/** Body parsing for routes that take a body: JSON or text, capped at PARLEY_MAX_BODY_BYTES (413 beyond). */
+export function bodyParser(maxBytes: number): Middleware {
+  return koaBody({
+    json: true, text: true, urlencoded: false, multipart: false, jsonStrict: false,
+    jsonLimit: maxBytes, textLimit: maxBytes, includeUnparsed: true,
+    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] as never,
+    onError: (err, ctx) => { throw parseError(err as Error & { status?: number }, ctx, maxBytes); },
+  });
+}
+
+function parseError(err: Error & { status?: number }, ctx: Context, maxBytes: number): BridgeError {
+  if (err.status === 413) return new BridgeError('BODY_TOO_LARGE', `the request body exceeds the ${maxBytes}-byte limit`);
+  if (err.status === 415) return new BridgeError('UNSUPPORTED_MEDIA_TYPE', err.message);
+  if (ctx.is('application/json', 'application/*+json')) return new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`);
+  return new BridgeError('BAD_REQUEST', `the body could not be read: ${err.message}`);
+}
+
+export type RequestBody =
+  | { kind: 'none' }
+  | { kind: 'text'; text: string }
+  | { kind: 'json'; value: unknown; raw: string };
+
+/** What the client sent, by content type; a body of any other type is a 415, not silently ignored. */
+export function readBody(ctx: Context): RequestBody {
+  const req = ctx.request as unknown as { body?: unknown };
+  const length = Number(ctx.get('Content-Length') || 0);
+  const hasBody = length > 0 || ctx.get('Transfer-Encoding') !== '';
+  if (!hasBody) return { kind: 'none' };
+  if (ctx.is('application/json', 'application/*+json')) {
+    const unparsed = (req.body as Record<symbol, unknown> | undefined)?.[Symbol.for('unparsedBody')];
+    const raw = typeof unparsed === 'string' ? unparsed : JSON.stringify(req.body);
+    return { kind: 'json', value: req.body, raw };
+  }
+  if (ctx.is('text/*')) return { kind: 'text', text: typeof req.body === 'string' ? req.body : '' };
+  throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `send application/json or text/plain, not ${ctx.get('Content-Type') || 'an untyped body'}`);
+}
+
+/** zod → VALIDATION_FAILED with one entry per problem (unknown fields included). */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, where = 'body'): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const errors = r.error.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${(i as { keys: string[] }).keys.join(', ')}` : i.message,
+  }));
+  throw new BridgeError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}

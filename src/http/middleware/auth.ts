@@ -1,0 +1,42 @@
+import type { Context, Next } from 'koa';
+import { BridgeError } from '../../errors/BridgeError.js';
+import { safeEqual } from '../../crypto/tokens.js';
+
+/**
+ * Who is calling, from the Authorization header (or `?token=` on event streams, because
+ * EventSource cannot set headers). Checked lazily by the routes: see access.ts.
+ *  - master: `Authorization: <secret>` or `Bearer <secret>` (server-side apps only);
+ *  - basic: `Basic user:password`, a user acting for themself;
+ *  - token: `Bearer <session token>` from login, valid on its own stream only.
+ */
+export type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'master' }
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'token'; token: string };
+
+export function parseAuthorization(header: string | undefined, secret: string | undefined, queryToken?: string): Caller {
+  const value = header?.trim() ?? '';
+  if (!value) return queryToken ? { kind: 'token', token: queryToken } : { kind: 'anonymous' };
+  const space = value.indexOf(' ');
+  const scheme = space > 0 ? value.slice(0, space).toLowerCase() : '';
+  const credential = space > 0 ? value.slice(space + 1).trim() : value;
+  if (scheme === 'basic') {
+    const decoded = Buffer.from(credential, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new BridgeError('BAD_CREDENTIALS', 'Basic credentials must be base64 of "username:password"');
+    return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  if (scheme && scheme !== 'bearer') throw new BridgeError('BAD_CREDENTIALS', `unsupported authorization scheme "${scheme}"`);
+  // ofchat clients send the master secret raw, without a scheme.
+  if (secret && safeEqual(credential, secret)) return { kind: 'master' };
+  return { kind: 'token', token: credential };
+}
+
+export function authenticate(secret: string | undefined) {
+  return async function auth(ctx: Context, next: Next): Promise<void> {
+    const q = ctx.query.token;
+    ctx.state.caller = parseAuthorization(ctx.get('Authorization') || undefined, secret, typeof q === 'string' && q ? q : undefined);
+    await next();
+  };
+}

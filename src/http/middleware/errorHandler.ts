@@ -1,0 +1,64 @@
+import type { Context, Next } from 'koa';
+import { BridgeError } from '../../errors/BridgeError.js';
+import { ERROR_CODES, type ErrorCode } from '../../errors/codes.js';
+import type { Log } from '../../log.js';
+
+/** RFC 9457 problem details, the only error body Parley sends. */
+export interface Problem {
+  type: string; title: string; status: number; detail?: string; code: ErrorCode; requestId?: string;
+  errors?: { path: string; message: string }[]; xmppCondition?: string;
+}
+
+const TYPE_BASE = 'https://parley.dev/problems/';
+
+/** Errors thrown by Koa's own layers (body parser, ctx.throw) arrive as http-errors with a status. */
+function fromHttpError(err: { status?: number; type?: string; message?: string }): BridgeError | undefined {
+  switch (err.status) {
+    case 413: return new BridgeError('BODY_TOO_LARGE', 'the request body exceeds the size limit');
+    case 415: return new BridgeError('UNSUPPORTED_MEDIA_TYPE', err.message);
+    case 400: return err.type === 'entity.parse.failed'
+      ? new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`)
+      : new BridgeError('BAD_REQUEST', err.message);
+    case 401: return new BridgeError('UNAUTHENTICATED', err.message);
+    case 403: return new BridgeError('FORBIDDEN', err.message);
+    case 404: return new BridgeError('NOT_FOUND', err.message);
+    case 405: return new BridgeError('METHOD_NOT_ALLOWED', err.message);
+    default: return undefined;
+  }
+}
+
+export function toProblem(err: BridgeError, requestId?: string): Problem {
+  const spec = ERROR_CODES[err.code];
+  return {
+    type: TYPE_BASE + err.code.toLowerCase().replace(/_/g, '-'),
+    title: spec.title,
+    status: spec.status,
+    detail: err.expose ? err.detail ?? spec.title : 'An unexpected error occurred; quote the requestId when reporting it.',
+    code: err.code,
+    ...(requestId ? { requestId } : {}),
+    ...(err.extra.errors?.length ? { errors: err.extra.errors } : {}),
+    ...(err.extra.xmppCondition ? { xmppCondition: err.extra.xmppCondition } : {}),
+  };
+}
+
+export function errorHandler(log: Log) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        throw new BridgeError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (raw) {
+      const err = raw instanceof BridgeError ? raw
+        : fromHttpError(raw as { status?: number }) ?? new BridgeError('INTERNAL', undefined, { cause: raw });
+      const requestId = ctx.state.requestId as string | undefined;
+      if (err.status >= 500) log.error({ err: err.extra.cause ?? err, requestId, path: ctx.path }, 'request failed');
+      if (ctx.respond === false || ctx.headerSent) return; // an SSE stream already started; nothing to answer
+      ctx.status = err.status;
+      ctx.type = 'application/problem+json';
+      ctx.body = toProblem(err, requestId);
+      if (err.extra.retryAfter) ctx.set('Retry-After', String(err.extra.retryAfter));
+      if (err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="parley", Bearer');
+    }
+  };
+}

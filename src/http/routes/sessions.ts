@@ -1,0 +1,71 @@
+import type Router from '@koa/router';
+import { z } from 'zod';
+import { BridgeError } from '../../errors/BridgeError.js';
+import type { SessionManager } from '../../sessions/SessionManager.js';
+import type { CredentialVerifier } from '../../sessions/CredentialVerifier.js';
+import { callerOf, requireStream } from '../access.js';
+import { readBody, validate } from '../body.js';
+import { parseUsername } from '../params.js';
+
+const LoginJson = z.object({ password: z.string().min(1).max(1024) }).strict();
+
+export interface SessionRoutesDeps { sessions: SessionManager; verifier: CredentialVerifier; publicUrl: (path: string) => string }
+
+/**
+ * POST /restapi/v1/chat/{username}/login — ofchat's login (text/plain password body) plus JSON and Basic;
+ * with the master secret and no password Parley provisions the account. One XMPP session per user.
+ * POST /restapi/v1/chat/{streamid}/logoff
+ */
+export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
+  router.post('/restapi/v1/chat/:username/login', async (ctx) => {
+    const username = parseUsername(ctx.params.username!);
+    const caller = callerOf(ctx);
+    const body = readBody(ctx);
+    let password: string | undefined;
+    if (body.kind === 'text') password = body.text === '' ? undefined : body.text;
+    else if (body.kind === 'json') password = validate(LoginJson, body.value).password;
+    if (caller.kind === 'basic') {
+      if (parseUsername(caller.username) !== username) throw new BridgeError('FORBIDDEN', `Basic credentials are for ${caller.username}, not ${username}`);
+      if (password !== undefined && password !== caller.password) throw new BridgeError('BAD_REQUEST', 'the body password and the Basic password differ');
+      password = caller.password;
+    }
+    if (password === undefined && caller.kind !== 'master') {
+      throw new BridgeError('UNAUTHENTICATED', 'send the user\'s password (text/plain body, JSON {"password"} or Basic) or the master secret');
+    }
+    const { session, token, reused } = await deps.sessions.login(username, password);
+    const events = deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events`);
+    ctx.status = reused ? 200 : 201;
+    ctx.set('Location', deps.publicUrl(`/restapi/v1/chat/${session.streamId}`));
+    if (wantsText(ctx.get('Accept'))) {
+      ctx.type = 'text/plain';
+      ctx.body = session.streamId;
+      ctx.set('X-Parley-Token', token);
+      return;
+    }
+    ctx.body = { streamId: session.streamId, token, jid: session.bareJid, resource: session.resource, events, reused };
+  });
+
+  router.post('/restapi/v1/chat/:streamid/logoff', async (ctx) => {
+    const session = await requireStream(ctx, deps, ctx.params.streamid!);
+    await deps.sessions.logoff(session.streamId);
+    ctx.status = 204;
+  });
+
+  router.get('/restapi/v1/chat/:streamid', async (ctx) => {
+    const session = await requireStream(ctx, deps, ctx.params.streamid!);
+    ctx.body = {
+      streamId: session.streamId, jid: session.bareJid, resource: session.resource, state: session.state,
+      openStreams: session.openStreams, events: deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events`),
+    };
+  });
+}
+
+/** ofchat clients expect the bare stream id: answer text when text is preferred over JSON. */
+function wantsText(accept: string): boolean {
+  if (!accept) return false;
+  const text = /text\/plain(?:;q=([\d.]+))?/.exec(accept);
+  if (!text) return false;
+  const json = /application\/json(?:;q=([\d.]+))?/.exec(accept);
+  if (!json) return true;
+  return Number(text[1] ?? 1) > Number(json[1] ?? 1);
+}

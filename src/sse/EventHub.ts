@@ -1,0 +1,62 @@
+import type { Log } from '../log.js';
+import type { EventStore, StoredEvent } from './EventStore.js';
+import type { DeliveredEvent, EventName, Payload } from './events.js';
+
+export type Listener = (event: DeliveredEvent) => void;
+
+/**
+ * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
+ * Durable events are written to the store first; the row id becomes the SSE id, so a stream that
+ * reconnects with Last-Event-ID replays exactly what it missed. Ephemeral events (presence, chat
+ * states) are delivered live only.
+ */
+export class EventHub {
+  readonly #listeners = new Map<string, Set<Listener>>();
+  constructor(private readonly deps: { store: EventStore; log: Log }) {}
+
+  /** Stores, then delivers. Resolves with the delivered event (its id when durable). */
+  async publish(username: string, name: EventName, payload: Payload, opts: { durable: boolean }): Promise<DeliveredEvent> {
+    let event: DeliveredEvent;
+    if (opts.durable) {
+      event = withEnvelope(await this.deps.store.insert(username, name, payload));
+    } else {
+      event = { name, payload };
+    }
+    this.deliver(username, event);
+    return event;
+  }
+
+  deliver(username: string, event: DeliveredEvent): void {
+    for (const listener of this.#listeners.get(username) ?? []) {
+      try { listener(event); } catch (err) { this.deps.log.warn({ err }, 'event listener failed'); }
+    }
+  }
+
+  subscribe(username: string, listener: Listener): () => void {
+    let set = this.#listeners.get(username);
+    if (!set) this.#listeners.set(username, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(username);
+    };
+  }
+
+  listenerCount(username: string): number { return this.#listeners.get(username)?.size ?? 0; }
+
+  /** Durable events after `afterId`, oldest first, in pages. */
+  async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent> {
+    let cursor = afterId;
+    for (;;) {
+      const page = await this.deps.store.after(username, cursor, pageSize);
+      for (const e of page) yield withEnvelope(e);
+      if (page.length < pageSize) return;
+      cursor = page[page.length - 1]!.id;
+    }
+  }
+}
+
+/** Every durable payload carries its id and the time it was stored (ISO 8601). */
+export function withEnvelope(e: StoredEvent): DeliveredEvent {
+  return { id: e.id, name: e.name, payload: { ...e.payload, id: e.id, timestamp: e.createdAt.toISOString() } };
+}

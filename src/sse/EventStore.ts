@@ -1,0 +1,30 @@
+import type { Queryable } from '../store/db.js';
+import type { EventName, Payload } from './events.js';
+
+export interface StoredEvent { id: string; name: EventName; payload: Payload; createdAt: Date }
+
+/** Durable events of one user, in id order. Ids are bigserial, handled as strings end to end. */
+export interface EventStore {
+  insert(username: string, name: EventName, payload: Payload): Promise<StoredEvent>;
+  after(username: string, afterId: string, limit: number): Promise<StoredEvent[]>;
+}
+
+interface Row { id: string; name: EventName; payload: Payload; created_at: Date }
+const toEvent = (r: Row): StoredEvent => ({ id: String(r.id), name: r.name, payload: r.payload, createdAt: r.created_at });
+
+export function createPgEventStore(db: Queryable): EventStore {
+  return {
+    async insert(username, name, payload) {
+      const { rows } = await db.query<Row>(
+        'INSERT INTO events (username, name, payload) VALUES ($1, $2, $3) RETURNING id, name, payload, created_at',
+        [username, name, payload]);
+      return toEvent(rows[0]!);
+    },
+    async after(username, afterId, limit) {
+      const { rows } = await db.query<Row>(
+        'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3',
+        [username, afterId, limit]);
+      return rows.map(toEvent);
+    },
+  };
+}

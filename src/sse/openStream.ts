@@ -1,0 +1,65 @@
+import type { Context } from 'koa';
+import { createSession } from 'better-sse';
+import type { Log } from '../log.js';
+import type { EventHub } from './EventHub.js';
+import type { DeliveredEvent } from './events.js';
+
+export interface OpenStreamOptions {
+  username: string;
+  /** replay durable events after this id before going live */
+  lastEventId?: string;
+  heartbeatMs: number;
+  /** sent first (no id): the current state, e.g. a chatapi.session snapshot */
+  snapshot?: () => DeliveredEvent[];
+  onOpen?: () => void;
+  onClose?: () => void;
+}
+
+/**
+ * One SSE response. Live events are buffered while the replay runs, then the buffer is flushed without
+ * the ones the replay already sent, so nothing is lost or doubled at the seam. Heartbeat comments keep
+ * proxies from closing idle streams; the retry hint tells browsers how soon to come back.
+ */
+export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: OpenStreamOptions): Promise<void> {
+  ctx.respond = false;
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  let buffered: DeliveredEvent[] | undefined = [];
+  let lastSent = BigInt(opts.lastEventId ?? '0');
+  let send: (e: DeliveredEvent) => void = () => undefined;
+  const unsubscribe = hub.subscribe(opts.username, (e) => (buffered ? buffered.push(e) : send(e)));
+  try {
+    const session = await createSession(ctx.req, ctx.res, {
+      trustClientEventId: false, // Parley parses Last-Event-ID itself (digits only)
+      keepAlive: opts.heartbeatMs,
+      retry: 2000,
+      headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
+    });
+    send = (e) => {
+      if (!session.isConnected) return;
+      if (e.id !== undefined) {
+        if (BigInt(e.id) <= lastSent) return;
+        lastSent = BigInt(e.id);
+        session.push(e.payload, e.name, e.id);
+      } else {
+        void session.batch((b) => { b.event(e.name).data(e.payload).dispatch(); });
+      }
+    };
+    opts.onOpen?.();
+    session.once('disconnected', () => { unsubscribe(); opts.onClose?.(); });
+    for (const e of opts.snapshot?.() ?? []) send(e);
+    if (opts.lastEventId !== undefined) {
+      for await (const e of hub.replay(opts.username, opts.lastEventId)) {
+        if (!session.isConnected) break;
+        send(e);
+      }
+    }
+    const pending = buffered;
+    buffered = undefined;
+    for (const e of pending) send(e);
+  } catch (err) {
+    unsubscribe();
+    log.warn({ err }, 'event stream failed');
+    if (!ctx.res.headersSent) { ctx.res.statusCode = 503; ctx.res.end(); } else ctx.res.destroy();
+  }
+}

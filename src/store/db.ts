@@ -1,0 +1,39 @@
+import pg from 'pg';
+import type { Log } from '../log.js';
+import { BridgeError } from '../errors/BridgeError.js';
+
+export type Pool = pg.Pool;
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface Database {
+  pool: pg.Pool;
+  /** true when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createPool(url: string, max: number, log: Log): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  return pool;
+}
+
+export function databaseFrom(pool: pg.Pool, onClose: () => Promise<void> = async () => {}): Database {
+  return {
+    pool,
+    async ping() {
+      try { await pool.query('SELECT 1'); return true; } catch { return false; }
+    },
+    async close() { await pool.end(); await onClose(); },
+  };
+}
+
+/** Connection-level failures become 503 DATABASE_UNAVAILABLE; everything else is rethrown as is. */
+export function asDatabaseError(err: unknown): unknown {
+  const code = (err as { code?: string })?.code ?? '';
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\w{3})$/.test(code) || /timeout exceeded when trying to connect/.test(String(err))) {
+    return new BridgeError('DATABASE_UNAVAILABLE', 'the database is not reachable', { cause: err, retryAfter: 5 });
+  }
+  return err;
+}

@@ -1,0 +1,75 @@
+import type { Client } from '@xmpp/client';
+import xml, { type Element } from '@xmpp/xml';
+import type { Log } from '../../log.js';
+import { BridgeError } from '../../errors/BridgeError.js';
+import { fromStanzaError } from '../../errors/fromStanzaError.js';
+import { createXmppClient, Reconnector, smSettled } from '../client/createXmppClient.js';
+import { connectError } from '../client/UserSession.js';
+
+/**
+ * Parley's own long-lived session as the server admin (XMPP_ADMIN_JID): account provisioning
+ * (XEP-0133), directory look-ups, and the readiness probe's view of the XMPP server.
+ */
+export class AdminConnection {
+  readonly #x: Client;
+  readonly #reconnector: Reconnector;
+  #online = false;
+
+  constructor(readonly jid: string, password: string, opts: { service: string; reconnectMaxSeconds: number; log: Log }) {
+    const [local, domain] = jid.split('@') as [string, string];
+    const log = opts.log.child({ c: 'xmpp-admin' });
+    this.#x = createXmppClient({ service: opts.service, domain, username: local, password, resource: 'parley-admin' });
+    this.#reconnector = new Reconnector(this.#x, { service: opts.service, domain, maxSeconds: opts.reconnectMaxSeconds, log });
+    this.#x.on('error', (err) => log.debug({ err }, 'admin connection error'));
+    this.#x.on('online', () => {
+      void smSettled(this.#x).then(() => {
+        this.#online = true;
+        log.info('admin XMPP session online');
+      });
+    });
+    this.#x.on('disconnect', () => {
+      if (this.#online) log.warn('admin XMPP session lost; reconnecting');
+      this.#online = false;
+    });
+  }
+
+  get isOnline(): boolean { return this.#online; }
+
+  /** Connects once; when the server is down at start-up, keeps retrying in the background instead of failing. */
+  async start(): Promise<void> {
+    try {
+      await this.#x.start();
+      await smSettled(this.#x);
+      this.#online = true;
+    } catch (err) {
+      const e = connectError(err);
+      if (e.code === 'BAD_CREDENTIALS') throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`);
+      this.#reconnector.schedule();
+    }
+  }
+
+  async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
+    if (!this.#online) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP server is not reachable', { retryAfter: 5 });
+    try {
+      return await this.#x.iqCaller.request(stanza, timeoutMs);
+    } catch (err) {
+      throw fromStanzaError(err, what);
+    }
+  }
+
+  async ping(timeoutMs = 3000): Promise<boolean> {
+    if (!this.#online) return false;
+    try {
+      await this.#x.iqCaller.request(xml('iq', { type: 'get', to: this.jid.split('@')[1] }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#reconnector.stop();
+    this.#online = false;
+    await this.#x.stop().catch(() => undefined);
+  }
+}

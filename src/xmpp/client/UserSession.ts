@@ -1,0 +1,131 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@xmpp/client';
+import xml, { type Element } from '@xmpp/xml';
+import type { Log } from '../../log.js';
+import { BridgeError } from '../../errors/BridgeError.js';
+import { fromStanzaError } from '../../errors/fromStanzaError.js';
+import { createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
+
+export type SessionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+export interface UserSessionEvents {
+  state: [state: SessionState, previous: SessionState];
+  stanza: [stanza: Element];
+  /** after every (re)established XMPP session, once initial presence went out: rejoin rooms, catch up. */
+  ready: [resumed: boolean];
+}
+
+export interface UserSessionOptions {
+  streamId: string; username: string; password: string;
+  service: string; domain: string; reconnectMaxSeconds: number; log: Log;
+}
+
+/**
+ * One user's c2s session, shared by every tab and SSE stream of that user on this instance.
+ * Resource is `parley-<random>`; it survives reconnects (XEP-0198 resumption where possible).
+ */
+export class UserSession extends EventEmitter<UserSessionEvents> {
+  readonly streamId: string;
+  readonly username: string;
+  readonly bareJid: string;
+  readonly resource = `parley-${randomBytes(6).toString('hex')}`;
+  state: SessionState = 'connecting';
+  lastActivity = Date.now();
+  openStreams = 0;
+  readonly #x: Client;
+  readonly #reconnector: Reconnector;
+  readonly #log: Log;
+  #stopping = false;
+
+  constructor(readonly opts: UserSessionOptions) {
+    super();
+    this.streamId = opts.streamId;
+    this.username = opts.username;
+    this.bareJid = `${opts.username}@${opts.domain}`;
+    this.#log = opts.log.child({ streamId: opts.streamId, user: opts.username });
+    this.#x = createXmppClient({ service: opts.service, domain: opts.domain, username: opts.username, password: opts.password, resource: this.resource });
+    this.#reconnector = new Reconnector(this.#x, { service: opts.service, domain: opts.domain, maxSeconds: opts.reconnectMaxSeconds, log: this.#log });
+    this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
+    this.#x.on('stanza', (el) => this.emit('stanza', el));
+    this.#x.on('disconnect', () => { if (!this.#stopping) this.#setState('reconnecting'); });
+    this.#x.on('online', () => { void this.#becameOnline(false); });
+    (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => { void this.#becameOnline(true); });
+  }
+
+  get fullJid(): string { return `${this.bareJid}/${this.resource}`; }
+  get isOnline(): boolean { return this.state === 'online'; }
+  get client(): Client { return this.#x; }
+
+  /** First connect: rejects with BAD_CREDENTIALS / XMPP_UNAVAILABLE, never retries a wrong password. */
+  async start(): Promise<void> {
+    const online = new Promise<void>((resolve) => this.once('ready', () => resolve()));
+    try {
+      await this.#x.start();
+    } catch (err) {
+      this.#stopping = true;
+      this.#reconnector.stop();
+      await this.#x.stop().catch(() => undefined);
+      throw connectError(err);
+    }
+    await online;
+  }
+
+  async #becameOnline(resumed: boolean): Promise<void> {
+    if (this.#stopping) return;
+    await smSettled(this.#x);
+    if (!resumed) await this.#x.send(xml('presence')).catch((err) => this.#log.warn({ err }, 'initial presence failed'));
+    this.#setState('online');
+    this.emit('ready', resumed);
+  }
+
+  #setState(next: SessionState): void {
+    const prev = this.state;
+    if (prev === next) return;
+    this.state = next;
+    this.#log.info({ from: prev, to: next }, 'session state');
+    this.emit('state', next, prev);
+  }
+
+  touch(): void { this.lastActivity = Date.now(); }
+
+  /** Sends a stanza; 503 while the session is between connections, so callers never lose it silently. */
+  async send(stanza: Element): Promise<void> {
+    if (!this.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    await this.#x.send(stanza);
+  }
+
+  /** IQ request/response; XMPP errors come back as BridgeErrors through the error table. */
+  async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
+    if (!this.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    try {
+      return await this.#x.iqCaller.request(stanza, timeoutMs);
+    } catch (err) {
+      throw fromStanzaError(err, what);
+    }
+  }
+
+  /** Ends the XMPP session: unavailable presence, then </stream>. */
+  async stop(): Promise<void> {
+    if (this.#stopping && this.state === 'offline') return;
+    this.#stopping = true;
+    this.#reconnector.stop();
+    try {
+      if (this.#x.status === 'online') await this.#x.send(xml('presence', { type: 'unavailable' }));
+      await this.#x.stop();
+    } catch (err) {
+      this.#log.debug({ err }, 'error while closing the XMPP session');
+      await this.#x.disconnect().catch(() => undefined);
+    }
+    this.#setState('offline');
+  }
+}
+
+/** SASL failures are the user's credentials; anything else means the server could not be reached. */
+export function connectError(err: unknown): BridgeError {
+  const e = err as { name?: string; condition?: string; code?: string; message?: string };
+  if (e?.name === 'SASLError' || e?.condition === 'not-authorized' || e?.condition === 'account-disabled') {
+    return new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password', { cause: err });
+  }
+  return new BridgeError('XMPP_UNAVAILABLE', `cannot reach the XMPP server (${e?.code ?? e?.condition ?? e?.message ?? 'unknown error'})`, { cause: err, retryAfter: 5 });
+}

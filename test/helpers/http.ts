@@ -1,0 +1,21 @@
+/** Small fetch wrappers so tests read like the README's curl tour. */
+export interface Reply<T = unknown> { status: number; headers: Headers; body: T; text: string; contentType: string }
+
+export async function call<T = Record<string, unknown>>(
+  url: string, init: { method?: string; auth?: string; json?: unknown; text?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.auth) headers.Authorization = init.auth;
+  let body: string | undefined = init.body;
+  if (init.json !== undefined) { headers['Content-Type'] ??= 'application/json'; body = JSON.stringify(init.json); }
+  if (init.text !== undefined) { headers['Content-Type'] ??= 'text/plain; charset=utf-8'; body = init.text; }
+  const res = await fetch(url, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  let parsed: unknown = text;
+  if (/json/.test(contentType) && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed as T, text, contentType };
+}
+
+export const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+export const bearer = (token: string): string => `Bearer ${token}`;
