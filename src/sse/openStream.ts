@@ -31,6 +31,7 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
   try {
     const session = await createSession(ctx.req, ctx.res, {
       trustClientEventId: false, // Parley parses Last-Event-ID itself (digits only)
+      statusCode: 200, // Koa's default status is 404 until a body is set
       keepAlive: opts.heartbeatMs,
       retry: 2000,
       headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
