@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { MIGRATIONS_DIR } from '../paths.js';
 
 /**
  * Forward-only SQL migrations: `NNNN_name.sql` files applied in order, each file together with its
@@ -10,7 +10,6 @@ import type pg from 'pg';
  * Hand-written rather than a library because it is this small, runs unchanged against PGlite's
  * wire server (one connection, no concurrent statements), and the SQL files stay plain SQL.
  */
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 const LOCK_KEY = 0x70617231; // "par1"
 
 export interface Migration { version: number; name: string; sql: string }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm test`: everything a fresh Debian 12 + Node 20 machine needs, then the checks and the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+bash scripts/ensure-system.sh
+echo "== typecheck"; npx tsc --noEmit -p .
+echo "== OpenAPI lint"; npm run --silent lint:api
+echo "== mocha"; npx mocha "$@"
