@@ -9,13 +9,16 @@ import type { SessionStore } from './SessionStore.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
-export interface LoginResult { session: UserSession; token: string; reused: boolean }
+/** `cursor`: the user's last event id before this login; replaying after it shows what the login brought in. */
+export interface LoginResult { session: UserSession; token: string; reused: boolean; cursor: string }
 export interface SessionManagerDeps {
   store: SessionStore; hub: EventHub; accounts: AccountService; verifier: CredentialVerifier; log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
   idleSeconds: number; instanceId?: string;
 }
 export type SessionListener = (session: UserSession) => void;
+/** `resumed` is true after an XEP-0198 resumption (nothing was lost, nothing to redo). */
+export type ReadyListener = (session: UserSession, resumed: boolean) => void | Promise<void>;
 
 /**
  * One XMPP session per user on this instance, shared by all of that user's tabs and streams.
@@ -26,6 +29,7 @@ export class SessionManager {
   readonly #byStream = new Map<string, UserSession>();
   readonly #pending = new Map<string, Promise<UserSession>>();
   readonly #created: SessionListener[] = [];
+  readonly #ready: ReadyListener[] = [];
   readonly instanceId: string;
   #reaper: NodeJS.Timeout | undefined;
 
@@ -44,6 +48,18 @@ export class SessionManager {
   /** Features hook their stanza handling onto every new session here. */
   onSessionCreated(listener: SessionListener): void { this.#created.push(listener); }
 
+  /**
+   * Called once the session is first online and again after every reconnect (initial presence sent):
+   * enable carbons, catch up from the archive, rejoin rooms. Errors are logged, never fatal.
+   */
+  onSessionReady(listener: ReadyListener): void { this.#ready.push(listener); }
+
+  async #runReady(session: UserSession, resumed: boolean): Promise<void> {
+    for (const l of this.#ready) {
+      try { await l(session, resumed); } catch (err) { this.deps.log.warn({ err, streamId: session.streamId }, 'session ready hook failed'); }
+    }
+  }
+
   get(streamId: string): UserSession | undefined { return this.#byStream.get(streamId); }
   byUser(username: string): UserSession | undefined { return this.#byUser.get(username); }
   get size(): number { return this.#byUser.size; }
@@ -51,12 +67,13 @@ export class SessionManager {
 
   /** `password` undefined means the caller holds the master secret: Parley supplies the account. */
   async login(username: string, password: string | undefined): Promise<LoginResult> {
+    const cursor = await this.deps.hub.latestId(username);
     const live = this.#byUser.get(username);
     if (live) {
       if (password !== undefined && !(await this.deps.verifier.verify(username, password))) {
         throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       }
-      return { session: live, token: await this.#issueToken(live), reused: true };
+      return { session: live, token: await this.#issueToken(live), reused: true, cursor };
     }
     let pending = this.#pending.get(username);
     const mine = !pending;
@@ -68,7 +85,7 @@ export class SessionManager {
     if (!mine && password !== undefined && !(await this.deps.verifier.verify(username, password))) {
       throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
     }
-    return { session, token: await this.#issueToken(session), reused: !mine };
+    return { session, token: await this.#issueToken(session), reused: !mine, cursor };
   }
 
   async #open(username: string, password: string | undefined): Promise<UserSession> {
@@ -90,7 +107,9 @@ export class SessionManager {
     this.#byStream.set(session.streamId, session);
     session.on('state', (state) => void this.#stateChanged(session, state));
     for (const l of this.#created) l(session);
+    session.on('ready', (resumed) => void this.#runReady(session, resumed));
     await this.#publishState(session, 'online');
+    void this.#runReady(session, false);
     return session;
   }
 

@@ -42,6 +42,11 @@ export class EventHub {
     };
   }
 
+  latestId(username: string): Promise<string> { return this.deps.store.latestId(username); }
+
+  /** For features that store their own rows with the event in one transaction, then deliver(). */
+  get store(): EventStore { return this.deps.store; }
+
   listenerCount(username: string): number { return this.#listeners.get(username)?.size ?? 0; }
 
   /** Durable events after `afterId`, oldest first, in pages. */

@@ -5,8 +5,11 @@ export interface StoredEvent { id: string; name: EventName; payload: Payload; cr
 
 /** Durable events of one user, in id order. Ids are bigserial, handled as strings end to end. */
 export interface EventStore {
-  insert(username: string, name: EventName, payload: Payload): Promise<StoredEvent>;
+  /** `db` lets a feature insert its own rows and the event in one transaction. */
+  insert(username: string, name: EventName, payload: Payload, db?: Queryable): Promise<StoredEvent>;
   after(username: string, afterId: string, limit: number): Promise<StoredEvent[]>;
+  /** the newest event id of the user, '0' when none */
+  latestId(username: string): Promise<string>;
 }
 
 interface Row { id: string; name: EventName; payload: Payload; created_at: Date }
@@ -14,8 +17,8 @@ const toEvent = (r: Row): StoredEvent => ({ id: String(r.id), name: r.name, payl
 
 export function createPgEventStore(db: Queryable): EventStore {
   return {
-    async insert(username, name, payload) {
-      const { rows } = await db.query<Row>(
+    async insert(username, name, payload, tx = db) {
+      const { rows } = await tx.query<Row>(
         'INSERT INTO events (username, name, payload) VALUES ($1, $2, $3) RETURNING id, name, payload, created_at',
         [username, name, payload]);
       return toEvent(rows[0]!);
@@ -25,6 +28,10 @@ export function createPgEventStore(db: Queryable): EventStore {
         'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3',
         [username, afterId, limit]);
       return rows.map(toEvent);
+    },
+    async latestId(username) {
+      const { rows } = await db.query<{ id: string | null }>('SELECT max(id) AS id FROM events WHERE username = $1', [username]);
+      return String(rows[0]?.id ?? '0');
     },
   };
 }

@@ -19,3 +19,11 @@ export async function call<T = Record<string, unknown>>(
 
 export const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 export const bearer = (token: string): string => `Bearer ${token}`;
+
+/** Adds `token` (and optionally a replay cursor) to an events URL as EventSource clients must. */
+export function withToken(eventsUrl: string, token: string, lastEventId?: string): string {
+  const u = new URL(eventsUrl);
+  u.searchParams.set('token', token);
+  if (lastEventId !== undefined) u.searchParams.set('lastEventId', lastEventId);
+  return u.toString();
+}

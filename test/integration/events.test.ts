@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { basic, bearer, call } from '../helpers/http.js';
+import { basic, bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { registerUser, type TestUser } from '../rig/users.js';
 
@@ -20,7 +20,7 @@ describe('SSE event streams', () => {
   it('sends a current-state snapshot without an id first', async () => {
     const u = await registerUser('snap');
     const l = await login(u);
-    const c = sse(`${l.events}?token=${l.token}`);
+    const c = sse(withToken(l.events, l.token));
     const first = await c.next((e) => e.name === 'chatapi.session');
     assert.deepEqual({ ...first.data }, { type: 'online', streamId: l.streamId, jid: u.jid, snapshot: true });
     assert.equal(first.id, '');
@@ -29,7 +29,7 @@ describe('SSE event streams', () => {
   it('delivers every event to every open stream of the user (two tabs)', async () => {
     const u = await registerUser('tabs');
     const l = await login(u);
-    const tab1 = sse(`${l.events}?token=${l.token}`);
+    const tab1 = sse(withToken(l.events, l.token));
     const tab2 = sse(`${gw.url}/sse/${u.username}`, { Authorization: basic(u.username, u.password) });
     await Promise.all([tab1.opened, tab2.opened]);
     await Promise.all([tab1.next((e) => e.data.snapshot === true), tab2.next((e) => e.data.snapshot === true)]);
@@ -49,10 +49,10 @@ describe('SSE event streams', () => {
   it('replays exactly the durable events missed, given Last-Event-ID', async () => {
     const u = await registerUser('replay');
     const l1 = await login(u);
-    const c1 = sse(`${l1.events}?token=${l1.token}`);
+    const c1 = sse(withToken(l1.events, l1.token));
     await c1.next((e) => e.data.snapshot === true);
     // The login's own `online` event was stored before the stream opened: fetch it via replay from 0.
-    const c0 = sse(`${l1.events}?token=${l1.token}&lastEventId=0`);
+    const c0 = sse(withToken(l1.events, l1.token, '0'));
     const online1 = await c0.next((e) => e.data.type === 'online' && e.id !== '');
     c0.close(); c1.close();
 
@@ -72,9 +72,9 @@ describe('SSE event streams', () => {
     const b = await registerUser('other');
     const la = await login(a);
     const lb = await login(b);
-    const bad = await call(`${la.events}?token=${la.token}`, { headers: { 'Last-Event-ID': 'abc' } });
+    const bad = await call(withToken(la.events, la.token), { headers: { 'Last-Event-ID': 'abc' } });
     assert.equal(bad.status, 400);
-    const foreign = await call(`${lb.events}?token=${la.token}`);
+    const foreign = await call(withToken(lb.events, la.token));
     assert.equal(foreign.status, 403);
     const noSession = await call(`${gw.url}/sse/nobody-here`, { auth: gw.secret });
     assert.equal(noSession.status, 404);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { bearer, call } from '../helpers/http.js';
+import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { registerUser } from '../rig/users.js';
@@ -22,7 +22,7 @@ describe('XMPP server outage', function () {
   it('reports reconnecting and 503 readiness while Prosody is down, and recovers without client action', async () => {
     const u = await registerUser('outage');
     const l = (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
-    stream = new SseClient(`${l.events}?token=${l.token}`);
+    stream = new SseClient(withToken(l.events, l.token));
     await stream.next((e) => e.data.snapshot === true);
     assert.equal((await call(`${gw.url}/readyz`)).status, 200);
 
@@ -38,8 +38,8 @@ describe('XMPP server outage', function () {
     assert.equal(info.body.state, 'reconnecting');
 
     await rig.prosody.start();
-    const back = await stream.next((e) => e.data.type === 'online' && e.id !== '', 20_000);
-    assert.ok(BigInt(back.id) > BigInt(reconnecting.id));
+    const back = await stream.next((e) => e.data.type === 'online' && e.id !== '' && BigInt(e.id) > BigInt(reconnecting.id), 20_000);
+    assert.equal(back.data.streamId, l.streamId, 'the same stream, no new login');
     const peerUser = await registerUser('peer');
     const peer = await XmppPeer.connect(peerUser.username, peerUser.password);
     try {

@@ -27,7 +27,7 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
     assert.equal(r.status, 201);
     assert.match(r.body.streamId, /^ps_/);
     assert.equal(r.body.jid, u.jid);
-    assert.equal(r.body.events, `${gw.url}/restapi/v1/chat/${r.body.streamId}/events`);
+    assert.equal(r.body.events, `${gw.url}/restapi/v1/chat/${r.body.streamId}/events?lastEventId=0`);
     assert.ok(await watcher.ping(`${u.jid}/${r.body.resource}`), 'Prosody sees the session online');
   });
 

@@ -32,8 +32,10 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
     if (password === undefined && caller.kind !== 'master') {
       throw new BridgeError('UNAUTHENTICATED', 'send the user\'s password (text/plain body, JSON {"password"} or Basic) or the master secret');
     }
-    const { session, token, reused } = await deps.sessions.login(username, password);
-    const events = deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events`);
+    const { session, token, reused, cursor } = await deps.sessions.login(username, password);
+    // The cursor makes a stream opened from this URL replay what the login itself brought in
+    // (its session event, messages caught up from the server's archive).
+    const events = deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events?lastEventId=${cursor}`);
     ctx.status = reused ? 200 : 201;
     ctx.set('Location', deps.publicUrl(`/restapi/v1/chat/${session.streamId}`));
     if (wantsText(ctx.get('Accept'))) {
@@ -42,7 +44,7 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
       ctx.set('X-Parley-Token', token);
       return;
     }
-    ctx.body = { streamId: session.streamId, token, jid: session.bareJid, resource: session.resource, events, reused };
+    ctx.body = { streamId: session.streamId, token, jid: session.bareJid, resource: session.resource, events, lastEventId: cursor, reused };
   });
 
   router.post('/restapi/v1/chat/:streamid/logoff', async (ctx) => {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the system servers the integration tests run (Prosody, Redis, PostgreSQL, slixmpp) when
+# missing. Idempotent and quick when everything is present: the checks are file/dpkg look-ups only,
+# and `apt-get update` runs only when something has to be installed.
+set -euo pipefail
+
+log() { echo "ensure-system: $*"; }
+
+has_postgres() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
+has_deb() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
+
+missing=()
+command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing+=(prosody)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+has_postgres || missing+=(postgresql)
+# slixmpp must be importable by /usr/bin/python3 (a pyenv python on PATH does not see the Debian package).
+has_deb python3-slixmpp || /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  log "all present (prosody, redis-server, postgresql, python3-slixmpp)"
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { log "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+
+# The tests run their own servers on free ports; a package's postinst must not start the system ones.
+# Docker-style images already deny it via policy-rc.d; elsewhere install a temporary one and remove it after.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null
+  "${SUDO[@]}" chmod 755 "$POLICY"
+  trap '"${SUDO[@]}" rm -f "$POLICY"' EXIT
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+for pkg in "${missing[@]}"; do
+  log "installing $pkg"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+done
+
+has_postgres || { log "postgresql installed but no /usr/lib/postgresql/*/bin/postgres found" >&2; exit 1; }
+log "done"
