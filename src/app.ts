@@ -12,6 +12,7 @@ import { docsRoutes } from './http/routes/docs.js';
 import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
+import type { Feature } from './features.js';
 
 export interface AppDeps {
   log: Log;
@@ -22,6 +23,7 @@ export interface AppDeps {
   sessions: SessionManager;
   verifier: CredentialVerifier;
   hub: EventHub;
+  features: Feature[];
   health: HealthDeps;
 }
 
@@ -38,6 +40,8 @@ export function createApp(deps: AppDeps): Koa {
   const access = { sessions: deps.sessions, verifier: deps.verifier };
   healthRoutes(router, deps.health);
   docsRoutes(router);
+  // Feature routes first: their fixed paths (e.g. /chat/users) must win over /chat/:streamid.
+  for (const f of deps.features) f.routes?.(router, access);
   sessionRoutes(router, { ...access, publicUrl: deps.publicUrl });
   eventRoutes(router, { ...access, hub: deps.hub, log: deps.log.child({ c: 'sse' }), heartbeatMs: deps.heartbeatMs });
 

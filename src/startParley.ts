@@ -16,6 +16,8 @@ import { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import { SessionManager } from './sessions/SessionManager.js';
 import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
+import { StanzaRouter } from './xmpp/StanzaRouter.js';
+import { FEATURES, type Feature } from './features.js';
 
 export interface RunningParley {
   url: string; secret: string; secretGenerated: boolean; server: Server;
@@ -48,13 +50,17 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
     idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId,
   });
+  const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
+  sessions.onSessionCreated((session) => session.on('stanza', (el) => void stanzas.dispatch(session, el)));
+  const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin }));
+  for (const f of features) await f.start?.();
   await sessions.start();
 
   let baseUrl = config.http.publicUrl ?? '';
   const app = createApp({
     log, secret, maxBodyBytes: config.http.maxBodyBytes, heartbeatMs: config.sessions.heartbeatSeconds * 1000,
     publicUrl: (path) => baseUrl + path,
-    sessions, verifier, hub,
+    sessions, verifier, hub, features,
     health: {
       dbPing: () => db.ping(),
       xmppPing: () => (admin ? admin.ping() : tcpReachable(x.service)),
@@ -77,6 +83,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     async stop() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       await sessions.stop();
+      for (const f of [...features].reverse()) await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
       await db.close();
     },

@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { BridgeError } from '../../errors/BridgeError.js';
+import { OPENAPI_FILE } from '../../paths.js';
 
-const SPEC = fileURLToPath(new URL('../../../openapi/openapi.yaml', import.meta.url));
 // Resolved through package.json, without importing the package (its index.js would load the 1.4 MB bundle).
 const require = createRequire(import.meta.url);
 const SWAGGER_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -15,13 +14,13 @@ const SWAGGER_VERSION = (require('swagger-ui-dist/package.json') as { version: s
 
 const JS = 'text/javascript; charset=utf-8';
 /** The only files /docs/<asset> serves from swagger-ui-dist, with their content types. */
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': JS,
-  'swagger-ui-standalone-preset.js': JS,
-  'favicon-16x16.png': 'image/png',
-  'favicon-32x32.png': 'image/png',
-};
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', JS],
+  ['swagger-ui-standalone-preset.js', JS],
+  ['favicon-16x16.png', 'image/png'],
+  ['favicon-32x32.png', 'image/png'],
+]);
 
 // No inline script or style, so a strict Content-Security-Policy can be added without exceptions.
 const PAGE = `<!doctype html>
@@ -68,7 +67,7 @@ const files = new Map<string, Buffer>();
  */
 export function docsRoutes(router: Router): void {
   router.get('/openapi.json', async (ctx) => {
-    spec ??= parse(await readFile(SPEC, 'utf8'));
+    spec ??= parse(await readFile(OPENAPI_FILE, 'utf8'));
     ctx.body = spec;
   });
 
@@ -80,7 +79,7 @@ export function docsRoutes(router: Router): void {
 
   router.get('/docs/:asset', async (ctx) => {
     const name = ctx.params.asset!;
-    const type = name === 'init.js' ? JS : ASSETS[name];
+    const type = name === 'init.js' ? JS : ASSETS.get(name); // a Map: no inherited keys like `constructor`
     if (!type) throw new BridgeError('NOT_FOUND', `no asset ${name.slice(0, 80)}`);
     ctx.status = 200; // ctx.fresh only compares validators on a 2xx
     ctx.type = type;

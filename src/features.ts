@@ -1,0 +1,40 @@
+import type Router from '@koa/router';
+import type { Config } from './config/loadConfig.js';
+import type { Log } from './log.js';
+import type { Pool } from './store/db.js';
+import type { EventHub } from './sse/EventHub.js';
+import type { SessionManager } from './sessions/SessionManager.js';
+import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
+import type { StanzaRouter } from './xmpp/StanzaRouter.js';
+import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
+import type { AccessDeps } from './http/access.js';
+
+/**
+ * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
+ * handling, and gets what it needs from this context. startParley builds every factory listed in
+ * FEATURES, registers their routes and starts/stops them in order.
+ */
+export interface FeatureContext {
+  config: Readonly<Config>;
+  log: Log;
+  db: Pool;
+  hub: EventHub;
+  sessions: SessionManager;
+  verifier: CredentialVerifier;
+  stanzas: StanzaRouter;
+  admin?: AdminConnection;
+}
+
+export interface Feature {
+  name: string;
+  /** Register HTTP routes; specific paths must come before `/restapi/v1/chat/:streamid`-style ones. */
+  routes?(router: Router, access: AccessDeps): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type FeatureFactory = (ctx: FeatureContext) => Feature;
+
+/** Order matters only for stanza handlers (first to return true consumes the stanza). */
+export const FEATURES: FeatureFactory[] = [
+];
