@@ -50,6 +50,6 @@ export function createApp(deps: AppDeps): Koa {
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods()); // sets Allow; errorHandler turns the bare 405/501 into problem+json
   return app;
 }

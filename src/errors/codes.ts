@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', xmpp: { type: 'modify', condition: 'bad-request' } },
   XMPP_REFUSED: { status: 422, title: 'The XMPP server refused the request' },
   INTERNAL: { status: 500, title: 'Internal server error', xmpp: { type: 'wait', condition: 'internal-server-error' } },
+  METHOD_NOT_IMPLEMENTED: { status: 501, title: 'HTTP method not implemented', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
   PROVISIONING_DISABLED: { status: 501, title: 'Account provisioning is not configured', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
   XMPP_UNAVAILABLE: { status: 503, title: 'XMPP server unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },

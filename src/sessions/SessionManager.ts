@@ -141,6 +141,7 @@ export class SessionManager {
     this.deps.verifier.forget(session.username);
     await session.stop();
     await this.#publishState(session, 'offline', reason);
+    session.emit('ended');
   }
 
   async #stateChanged(session: UserSession, state: SessionState): Promise<void> {

@@ -3,6 +3,8 @@ import { createSession } from 'better-sse';
 import type { Log } from '../log.js';
 import type { EventHub } from './EventHub.js';
 import type { DeliveredEvent } from './events.js';
+import { BridgeError } from '../errors/BridgeError.js';
+import { toProblem } from '../http/middleware/errorHandler.js';
 
 export interface OpenStreamOptions {
   username: string;
@@ -13,6 +15,8 @@ export interface OpenStreamOptions {
   snapshot?: () => DeliveredEvent[];
   onOpen?: () => void;
   onClose?: () => void;
+  /** resolve to end the stream from the server side (e.g. the session was logged off) */
+  until?: Promise<void>;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
     };
     opts.onOpen?.();
     session.once('disconnected', () => { unsubscribe(); opts.onClose?.(); });
+    void opts.until?.then(() => { if (session.isConnected) ctx.res.end(); });
     for (const e of opts.snapshot?.() ?? []) send(e);
     if (opts.lastEventId !== undefined) {
       for await (const e of hub.replay(opts.username, opts.lastEventId)) {
@@ -61,6 +66,9 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
   } catch (err) {
     unsubscribe();
     log.warn({ err }, 'event stream failed');
-    if (!ctx.res.headersSent) { ctx.res.statusCode = 503; ctx.res.end(); } else ctx.res.destroy();
+    if (ctx.res.headersSent) { ctx.res.destroy(); return; }
+    const problem = toProblem(new BridgeError('DATABASE_UNAVAILABLE', 'the event stream could not be opened; retry shortly'), ctx.state.requestId as string);
+    ctx.res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
+    ctx.res.end(JSON.stringify(problem));
   }
 }

@@ -46,6 +46,15 @@ describe('SSE event streams', () => {
     assert.ok(!Number.isNaN(Date.parse(a.data.timestamp as string)));
   });
 
+  it('ends the streams of a session that logs off, after its offline event', async () => {
+    const u = await registerUser('ends');
+    const l = await login(u);
+    const res = await fetch(withToken(l.events, l.token));
+    await call(`${gw.url}/restapi/v1/chat/${l.streamId}/logoff`, { method: 'POST', auth: bearer(l.token) });
+    const text = await res.text(); // resolves only because the server ended the response
+    assert.match(text, /"type":"offline"/);
+  });
+
   it('replays exactly the durable events missed, given Last-Event-ID', async () => {
     const u = await registerUser('replay');
     const l1 = await login(u);

@@ -33,10 +33,26 @@ export function parseAuthorization(header: string | undefined, secret: string | 
   return { kind: 'token', token: credential };
 }
 
+/** `?token=` only where EventSource needs it: tokens in other URLs would end up in logs and histories. */
+const EVENT_STREAM = /^\/(?:restapi\/v1\/chat\/[^/]+\/events|sse\/[^/]+)$/;
+
+/**
+ * Parses credentials lazily, on the route's first `callerOf(ctx)`, so a malformed Authorization
+ * header fails only the routes that need credentials, never /healthz or /docs.
+ */
 export function authenticate(secret: string | undefined) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
-    const q = ctx.query.token;
-    ctx.state.caller = parseAuthorization(ctx.get('Authorization') || undefined, secret, typeof q === 'string' && q ? q : undefined);
+    let caller: Caller | undefined;
+    Object.defineProperty(ctx.state, 'caller', {
+      enumerable: true,
+      get: () => {
+        if (!caller) {
+          const q = EVENT_STREAM.test(ctx.path) ? ctx.query.token : undefined;
+          caller = parseAuthorization(ctx.get('Authorization') || undefined, secret, typeof q === 'string' && q ? q : undefined);
+        }
+        return caller;
+      },
+    });
     await next();
   };
 }

@@ -23,6 +23,7 @@ function fromHttpError(err: { status?: number; type?: string; message?: string }
     case 403: return new BridgeError('FORBIDDEN', err.message);
     case 404: return new BridgeError('NOT_FOUND', err.message);
     case 405: return new BridgeError('METHOD_NOT_ALLOWED', err.message);
+    case 501: return new BridgeError('METHOD_NOT_IMPLEMENTED', err.message);
     default: return undefined;
   }
 }
@@ -45,8 +46,11 @@ export function errorHandler(log: Log) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
-        throw new BridgeError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      // The router answers unmatched paths and methods with a bare status (and Allow); give them a problem body.
+      if (ctx.body === undefined && ctx.respond !== false) {
+        if (ctx.status === 404) throw new BridgeError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405) throw new BridgeError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
+        if (ctx.status === 501) throw new BridgeError('METHOD_NOT_IMPLEMENTED', `Parley does not implement ${ctx.method}`);
       }
     } catch (raw) {
       const err = raw instanceof BridgeError ? raw

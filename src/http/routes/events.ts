@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { RouterContext } from '@koa/router';
 import { BridgeError } from '../../errors/BridgeError.js';
 import type { Log } from '../../log.js';
 import type { EventHub } from '../../sse/EventHub.js';
@@ -30,16 +31,19 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     await stream(ctx, session);
   });
 
-  async function stream(ctx: Parameters<Parameters<Router['get']>[1]>[0], session: UserSession): Promise<void> {
+  async function stream(ctx: RouterContext, session: UserSession): Promise<void> {
     const q = ctx.query.lastEventId;
     const lastEventId = parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
+    let ended = (): void => undefined;
+    const until = new Promise<void>((resolve) => { ended = resolve; session.once('ended', ended); });
     await openStream(ctx, deps.hub, deps.log, {
       username: session.username,
       lastEventId,
       heartbeatMs: deps.heartbeatMs,
       snapshot: () => [sessionSnapshot(session)],
       onOpen: () => { session.openStreams++; session.touch(); },
-      onClose: () => { session.openStreams--; session.touch(); },
+      onClose: () => { session.openStreams--; session.touch(); session.off('ended', ended); },
+      until,
     });
   }
 }

@@ -64,10 +64,17 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
 
 /** ofchat clients expect the bare stream id: answer text when text is preferred over JSON. */
 function wantsText(accept: string): boolean {
-  if (!accept) return false;
-  const text = /text\/plain(?:;q=([\d.]+))?/.exec(accept);
-  if (!text) return false;
-  const json = /application\/json(?:;q=([\d.]+))?/.exec(accept);
-  if (!json) return true;
-  return Number(text[1] ?? 1) > Number(json[1] ?? 1);
+  const q = (type: string): number | undefined => {
+    for (const part of accept.split(',')) {
+      const [media, ...params] = part.trim().split(';').map((p) => p.trim());
+      if (media?.toLowerCase() !== type) continue;
+      const qp = params.find((p) => p.startsWith('q='));
+      return qp ? Number(qp.slice(2)) || 0 : 1;
+    }
+    return undefined;
+  };
+  const text = q('text/plain');
+  if (text === undefined || text === 0) return false;
+  const json = q('application/json') ?? q('*/*') ?? 0;
+  return text > json;
 }

@@ -14,6 +14,8 @@ export interface UserSessionEvents {
   stanza: [stanza: Element];
   /** after every (re)established XMPP session, once initial presence went out: rejoin rooms, catch up. */
   ready: [resumed: boolean];
+  /** the session is over and its last event was published: streams bound to it close. */
+  ended: [];
 }
 
 export interface UserSessionOptions {
