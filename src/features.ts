@@ -8,6 +8,7 @@ import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
+import { createChatFeature } from './chat/index.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -37,4 +38,5 @@ export type FeatureFactory = (ctx: FeatureContext) => Feature;
 
 /** Order matters only for stanza handlers (first to return true consumes the stanza). */
 export const FEATURES: FeatureFactory[] = [
+  createChatFeature,
 ];

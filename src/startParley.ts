@@ -51,7 +51,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId,
   });
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
-  sessions.onSessionCreated((session) => session.on('stanza', (el) => void stanzas.dispatch(session, el)));
+  sessions.onSessionCreated((session) => stanzas.attach(session));
   const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin }));
   for (const f of features) await f.start?.();
   await sessions.start();

@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
   PARLEY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain').default('localhost'),
   XMPP_SERVICE: url(['xmpp:', 'xmpps:']).default('xmpp://127.0.0.1:5222'),
@@ -42,6 +43,8 @@ export interface Config {
   instanceId?: string;
   sessions: { idleSeconds: number; heartbeatSeconds: number };
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
+  /** catchUpDays: how far back a user's first login reads their server archive */
+  chat: { catchUpDays: number };
   xmpp: {
     domain: string; service: string; componentService: string; mucService: string;
     adminJid?: string; adminPassword?: string; componentSecret?: string; reconnectMaxSeconds: number;
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     instanceId: e.PARLEY_INSTANCE_ID,
     sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS },
     logLevel: e.PARLEY_LOG_LEVEL,
+    chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     xmpp: {
       domain: e.XMPP_DOMAIN.toLowerCase(), service: e.XMPP_SERVICE, componentService: e.XMPP_COMPONENT_SERVICE,
       mucService: e.XMPP_MUC_SERVICE ?? `conference.${e.XMPP_DOMAIN.toLowerCase()}`,

@@ -3,6 +3,8 @@ import type { EventStore, StoredEvent } from './EventStore.js';
 import type { DeliveredEvent, EventName, Payload } from './events.js';
 
 export type Listener = (event: DeliveredEvent) => void;
+/** A feature's current-state events for a user (e.g. contacts' presence), sent first on every stream connect. */
+export type SnapshotProvider = (username: string) => DeliveredEvent[];
 
 /**
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
@@ -12,7 +14,17 @@ export type Listener = (event: DeliveredEvent) => void;
  */
 export class EventHub {
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #snapshots: SnapshotProvider[] = [];
   constructor(private readonly deps: { store: EventStore; log: Log }) {}
+
+  /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
+  addSnapshot(provider: SnapshotProvider): void { this.#snapshots.push(provider); }
+
+  snapshot(username: string): DeliveredEvent[] {
+    return this.#snapshots.flatMap((provide) => {
+      try { return provide(username); } catch (err) { this.deps.log.warn({ err }, 'snapshot provider failed'); return []; }
+    });
+  }
 
   /** Stores, then delivers. Resolves with the delivered event (its id when durable). */
   async publish(username: string, name: EventName, payload: Payload, opts: { durable: boolean }): Promise<DeliveredEvent> {
@@ -61,7 +73,11 @@ export class EventHub {
   }
 }
 
-/** Every durable payload carries its id and the time it was stored (ISO 8601). */
+/**
+ * Every durable payload carries its id and a timestamp (ISO 8601): the time it was stored, unless the
+ * feature stored the original time (a message caught up from the archive keeps when it was sent).
+ */
 export function withEnvelope(e: StoredEvent): DeliveredEvent {
-  return { id: e.id, name: e.name, payload: { ...e.payload, id: e.id, timestamp: e.createdAt.toISOString() } };
+  const timestamp = typeof e.payload.timestamp === 'string' ? e.payload.timestamp : e.createdAt.toISOString();
+  return { id: e.id, name: e.name, payload: { ...e.payload, id: e.id, timestamp } };
 }

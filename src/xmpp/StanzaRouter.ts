@@ -11,7 +11,24 @@ type Kind = 'message' | 'presence' | 'iq';
 
 export class StanzaRouter {
   readonly #handlers: { kind: Kind; name: string; handle: StanzaHandler }[] = [];
+  readonly #tails = new WeakMap<UserSession, Promise<void>>();
   constructor(private readonly log: Log) {}
+
+  /**
+   * Feeds a session's stanzas through the handlers one at a time, in arrival order, so what is
+   * stored (and its event ids) keeps the order the server sent it in.
+   */
+  attach(session: UserSession): void {
+    session.on('stanza', (el) => {
+      const tail = (this.#tails.get(session) ?? Promise.resolve()).then(() => this.dispatch(session, el));
+      this.#tails.set(session, tail);
+    });
+  }
+
+  /** Resolves once every stanza received so far has been handled (e.g. after a MAM query's <fin/>). */
+  drain(session: UserSession): Promise<void> {
+    return this.#tails.get(session) ?? Promise.resolve();
+  }
 
   on(kind: Kind, name: string, handle: StanzaHandler): void {
     this.#handlers.push({ kind, name, handle });

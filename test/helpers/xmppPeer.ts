@@ -26,8 +26,9 @@ export class XmppPeer {
     x.on('error', () => undefined);
     x.on('connect', () => (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true));
     await x.start();
-    const sm = (x as unknown as { streamManagement: { enabled: boolean; enableSent: boolean } }).streamManagement;
-    while (sm.enableSent && !sm.enabled) await new Promise((r) => setTimeout(r, 2));
+    // The rig's Prosody offers XEP-0198; sending before <enabled/> trips @xmpp/client 0.14's ack counter.
+    const sm = (x as unknown as { streamManagement: { enabled: boolean } }).streamManagement;
+    for (let i = 0; i < 2500 && !sm.enabled; i++) await new Promise((r) => setTimeout(r, 2));
     const peer = new XmppPeer(x, `${username}@${rig.prosody.domain}/${resource}`);
     await x.send(xml('presence'));
     return peer;

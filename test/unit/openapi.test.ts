@@ -252,7 +252,7 @@ describe('openapi.yaml', () => {
       expectEventMatchesSpec('chatapi.session', { type: 'offline', ...base, reason: 'logoff', id: '7', timestamp: '2025-05-01T09:41:00.000Z' }, '7');
       assert.throws(() => expectEventMatchesSpec('chatapi.session', { type: 'online', ...base, snapshot: true, id: '7' }, '7'), /does not match/);
       assert.throws(() => expectEventMatchesSpec('chatapi.session', { type: 'away', ...base, snapshot: true }), /does not match/);
-      assert.throws(() => expectEventMatchesSpec('chatapi.chat', { type: 'chat', id: '8', timestamp: '2025-05-01T09:41:00.000Z' }, '9'), /payload's id/);
+      assert.throws(() => expectEventMatchesSpec('chatapi.chat', { type: 'chat', from: 'bob@example.org/phone', to: 'alice@example.org', id: '8', timestamp: '2025-05-01T09:41:00.000Z' }, '9'), /payload's id/);
       assert.throws(() => expectEventMatchesSpec('chatapi.unknown', {}), /does not match/);
     });
   });

@@ -1,5 +1,9 @@
 import { client, type Client } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
 import type { Log } from '../../log.js';
+
+const SM_NS = 'urn:xmpp:sm:3';
+const smOffers = new WeakMap<Client, { offered: boolean; failed: boolean }>();
 
 /**
  * One place that knows how to open a c2s connection the way Parley needs it
@@ -24,6 +28,15 @@ export function createXmppClient(opts: XmppClientOptions): Client {
         mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never,
   });
   x.reconnect.stop();
+  // Remember, per stream, whether the server offered XEP-0198 and whether enabling it failed (smSettled).
+  x.on('element', (el: Element) => {
+    if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind')) {
+      smOffers.set(x, { offered: !!el.getChild('sm', SM_NS), failed: false });
+    } else if (el.is('failed', SM_NS)) {
+      const st = smOffers.get(x);
+      if (st) st.failed = true;
+    }
+  });
   x.on('connect', () => {
     (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true);
   });
@@ -36,9 +49,11 @@ export function createXmppClient(opts: XmppClientOptions): Client {
  * Sending nothing until SM is settled (enabled, or refused) avoids it.
  */
 export async function smSettled(x: Client, timeoutMs = 5000): Promise<void> {
-  const sm = (x as unknown as { streamManagement?: { enabled: boolean; enableSent: boolean } }).streamManagement;
+  const sm = (x as unknown as { streamManagement?: { enabled: boolean } }).streamManagement;
   const deadline = Date.now() + timeoutMs;
-  while (sm && sm.enableSent && !sm.enabled && Date.now() < deadline) {
+  // `online` can fire before <enable/> is even sent, so wait on what the server offered, not on enableSent.
+  const pending = () => { const st = smOffers.get(x); return !!sm && !!st?.offered && !st.failed && !sm.enabled; };
+  while (pending() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
   }
 }

@@ -1,0 +1,132 @@
+import xml, { type Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
+import type { Log } from '../log.js';
+import { BridgeError } from '../errors/BridgeError.js';
+import type { EventHub } from '../sse/EventHub.js';
+import { EVENT_NAMES } from '../sse/events.js';
+import type { UserSession } from '../xmpp/client/UserSession.js';
+import { NS } from '../xmpp/ns.js';
+import { parseJid } from '../xmpp/jid.js';
+import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
+import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
+import type { MessageStore } from './MessageStore.js';
+
+export interface SendInput { body: string; data?: unknown }
+export interface SentMessage { id: string; stanzaId: string; to: string; timestamp: string }
+
+/**
+ * 1:1 chat over a user's session: sending (stored before it is acknowledged), receiving (live,
+ * carbons, archive catch-up — each message once), chat states, receipts and read markers.
+ */
+export class ChatService {
+  constructor(private readonly deps: { store: MessageStore; hub: EventHub; log: Log; domain: string }) {}
+
+  async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
+    const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
+    if (!session.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    const stanzaId = randomUUID();
+    const stanza = buildMessage({ to: to.full, type: 'chat', body: input.body, data: input.data, id: stanzaId, trackable: true });
+    const stored = await this.deps.store.insert(
+      { owner: session.username, kind: 'chat', direction: 'out', peer: to.bare, fromJid: session.fullJid, toJid: to.full,
+        body: input.body, data: input.data, messageId: stanzaId },
+      { name: EVENT_NAMES.chat, payload: () => ({ type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId }) },
+      () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
+    );
+    if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
+    this.deps.hub.deliver(session.username, stored.event);
+    return { id: stored.event.id!, stanzaId, to: to.full, timestamp: String(stored.event.payload.timestamp) };
+  }
+
+  async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
+    const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
+    // Chat states are ephemeral: ask the server not to archive them (XEP-0334).
+    await session.send(xml('message', { type: 'chat', to: to.full, id: randomUUID() },
+      xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+  }
+
+  /** XEP-0333 displayed for a received message (by event id or XMPP id) and all before it. */
+  async markDisplayed(session: UserSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
+    const peer = parseJid(peerRaw, this.deps.domain, 'contact JID');
+    const msg = await this.deps.store.findIncoming(session.username, peer.bare, ref);
+    if (!msg) throw new BridgeError('NOT_FOUND', `no message ${ref} from ${peer.bare}`);
+    if (msg.messageId) {
+      await session.send(xml('message', { type: 'chat', to: peer.bare, id: randomUUID() },
+        xml('displayed', { xmlns: NS.markers, id: msg.messageId })));
+    }
+    const marked = await this.deps.store.markRead(session.username, peer.bare, msg.rowId);
+    if (marked > 0) {
+      // Other tabs of the reader clear their badges from this.
+      await this.deps.hub.publish(session.username, EVENT_NAMES.receipt,
+        { type: 'read', status: 'read', from: session.bareJid, peer: peer.bare, messageId: msg.eventId, stanzaId: msg.messageId }, { durable: true });
+    }
+    return { marked };
+  }
+
+  async unread(session: UserSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
+    const contacts = await this.deps.store.unread(session.username);
+    return { total: contacts.reduce((n, c) => n + c.count, 0), contacts };
+  }
+
+  async enableCarbons(session: UserSession): Promise<void> {
+    await session.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons })), 10_000, 'carbons');
+  }
+
+  /** Stanza handler: true when the message was a 1:1 message this feature handled. */
+  async onMessage(session: UserSession, stanza: Element): Promise<boolean> {
+    const u = unwrap(stanza, session.bareJid);
+    if (!u) return false;
+    const c = classify(u.msg);
+    if (c.kind === 'other') return false;
+    await this.#handle(session, u, c);
+    return true;
+  }
+
+  async #handle(session: UserSession, u: Unwrapped, c: Exclude<Classified, { kind: 'other' }>): Promise<void> {
+    const from = String(u.msg.attrs.from ?? session.bareJid);
+    const to = String(u.msg.attrs.to ?? session.bareJid);
+    const peerJid = u.direction === 'in' ? from : to;
+    const type = String(u.msg.attrs.type ?? 'normal');
+    switch (c.kind) {
+      case 'state':
+        if (u.direction === 'in' && !u.carbon && !u.archiveId) {
+          await this.deps.hub.publish(session.username, EVENT_NAMES.chat, { type, to, from, state: c.state }, { durable: false });
+        }
+        return;
+      case 'receipt':
+        if (u.direction === 'in') await this.#receipt(session, bareOf(from), from, c.ref, c.status);
+        return;
+      case 'notify':
+        await this.deps.hub.publish(session.username, EVENT_NAMES.notify, { type: 'notify', to, from, data: c.data }, { durable: true });
+        return;
+      case 'message':
+        await this.#message(session, u, { type, from, to, peer: bareOf(peerJid), body: c.body, data: c.data, state: c.state });
+    }
+  }
+
+  async #message(session: UserSession, u: Unwrapped, m: { type: string; from: string; to: string; peer: string; body: string; data: unknown; state?: ChatState }): Promise<void> {
+    const stanzaId = u.msg.attrs.id as string | undefined;
+    const timestamp = u.sentAt?.toISOString();
+    const stored = await this.deps.store.insert(
+      { owner: session.username, kind: m.type === 'chat' ? 'chat' : 'normal', direction: u.direction, peer: m.peer,
+        fromJid: m.from, toJid: m.to, body: m.body, data: m.data === null ? undefined : m.data,
+        messageId: stanzaId, stanzaId: u.archiveId, sentAt: u.sentAt },
+      { name: EVENT_NAMES.chat, payload: () => ({
+        type: m.type, direction: u.direction, from: m.from, to: m.to, body: m.body, data: m.data,
+        stanzaId: stanzaId ?? null, ...(u.archiveId ? { archiveId: u.archiveId } : {}),
+        ...(u.carbon ? { carbon: true } : {}), ...(m.state ? { state: m.state } : {}), ...(timestamp ? { timestamp } : {}),
+      }) });
+    if (stored) this.deps.hub.deliver(session.username, stored.event);
+    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
+    if (u.direction === 'in' && !u.carbon && stanzaId && u.msg.getChild('request', NS.receipts) && bareOf(m.from) !== session.bareJid) {
+      await session.send(xml('message', { to: m.from, id: randomUUID() }, xml('received', { xmlns: NS.receipts, id: stanzaId })))
+        .catch((err) => this.deps.log.debug({ err }, 'receipt not sent'));
+    }
+  }
+
+  async #receipt(session: UserSession, peer: string, from: string, ref: string, status: 'delivered' | 'displayed'): Promise<void> {
+    const out = await this.deps.store.findOutgoing(session.username, peer, ref);
+    if (!out || !(await this.deps.store.markOutgoing(out.rowId, status))) return;
+    await this.deps.hub.publish(session.username, EVENT_NAMES.receipt,
+      { type: 'receipt', status, from, messageId: out.eventId, stanzaId: ref }, { durable: true });
+  }
+}
