@@ -36,6 +36,9 @@ const EnvSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
 });
 
+/** Every variable Parley reads (a test checks .env.example documents each one). */
+export const ENV_VARS = Object.keys(EnvSchema.shape);
+
 export interface Config {
   http: { port: number; host: string; publicUrl?: string; maxBodyBytes: number };
   secret?: string;

@@ -3,7 +3,7 @@ import type { Element } from '@xmpp/xml';
 import type { Log } from '../../log.js';
 
 const SM_NS = 'urn:xmpp:sm:3';
-const smOffers = new WeakMap<Client, { offered: boolean; failed: boolean }>();
+const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
 /**
  * One place that knows how to open a c2s connection the way Parley needs it
@@ -28,14 +28,19 @@ export function createXmppClient(opts: XmppClientOptions): Client {
         mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never,
   });
   x.reconnect.stop();
-  // Remember, per stream, whether the server offered XEP-0198 and whether enabling it failed (smSettled).
+  // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
+  // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
   x.on('element', (el: Element) => {
     if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind')) {
-      smOffers.set(x, { offered: !!el.getChild('sm', SM_NS), failed: false });
+      smOffers.set(x, { offered: !!el.getChild('sm', SM_NS), enableSent: false, failed: false });
     } else if (el.is('failed', SM_NS)) {
       const st = smOffers.get(x);
-      if (st) st.failed = true;
+      if (st?.enableSent) st.failed = true;
     }
+  });
+  x.on('send', (el: Element) => {
+    const st = smOffers.get(x);
+    if (st && el.is('enable', SM_NS)) st.enableSent = true;
   });
   x.on('connect', () => {
     (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true);

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ConfigError, ENV_VARS, loadConfig } from '../../../src/config/loadConfig.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const c = loadConfig({});
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.http.host, '127.0.0.1');
+    assert.equal(c.dataDir, '.parley');
+    assert.equal(c.xmpp.domain, 'localhost');
+    assert.equal(c.xmpp.mucService, 'conference.localhost');
+    assert.equal(c.database.url, undefined);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.http));
+  });
+
+  it('treats empty strings as unset', () => {
+    assert.equal(loadConfig({ PARLEY_PORT: '', DATABASE_URL: '' }).http.port, 8080);
+  });
+
+  it('names every bad variable, one line each', () => {
+    assert.throws(() => loadConfig({ PARLEY_PORT: 'eighty', DATABASE_URL: 'mysql://x', PARLEY_SECRET: 'short' }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.problems.map((p) => p.split(':')[0]).sort(), ['DATABASE_URL', 'PARLEY_PORT', 'PARLEY_SECRET']);
+      return true;
+    });
+  });
+
+  it('needs the admin password with the admin JID', () => {
+    assert.throws(() => loadConfig({ XMPP_ADMIN_JID: 'admin@localhost' }), /XMPP_ADMIN_PASSWORD/);
+    assert.throws(() => loadConfig({ XMPP_ADMIN_JID: 'not a jid', XMPP_ADMIN_PASSWORD: 'x' }), /XMPP_ADMIN_JID/);
+  });
+
+  it('has every variable documented in .env.example', () => {
+    const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    assert.deepEqual(ENV_VARS.filter((v) => !documented.has(v)), []);
+    assert.deepEqual([...documented].filter((v) => !ENV_VARS.includes(v!)), []);
+  });
+});
