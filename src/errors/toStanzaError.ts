@@ -1,0 +1,19 @@
+import xml, { type Element } from '@xmpp/xml';
+import { BridgeError } from './BridgeError.js';
+import { ERROR_CODES } from './codes.js';
+
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/**
+ * The outbound direction of the error table: a failure inside a component's stanza handler becomes the
+ * `<error/>` child of the reply, with the XMPP condition the table gives its code (RFC 6120 §8.3).
+ * Unknown errors are `internal-server-error` and never leak their message.
+ */
+export function toStanzaError(err: unknown): Element {
+  const e = err instanceof BridgeError ? err : new BridgeError('INTERNAL', undefined, { cause: err });
+  const spec = ERROR_CODES[e.code];
+  const { type, condition } = 'xmpp' in spec && spec.xmpp ? spec.xmpp : { type: 'cancel' as const, condition: e.extra.xmppCondition ?? 'undefined-condition' };
+  const el = xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }));
+  if (e.expose && e.detail) el.append(xml('text', { xmlns: NS_STANZAS }, e.detail));
+  return el;
+}

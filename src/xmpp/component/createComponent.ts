@@ -1,0 +1,116 @@
+import { component, xml as componentXml, type Component } from '@xmpp/component';
+import type { Element } from '@xmpp/xml';
+import type { Log } from '../../log.js';
+import { BridgeError } from '../../errors/BridgeError.js';
+import { fromStanzaError } from '../../errors/fromStanzaError.js';
+import { toStanzaError } from '../../errors/toStanzaError.js';
+import { Reconnector } from '../client/createXmppClient.js';
+
+/**
+ * Shared bootstrap for Parley's external components (XEP-0114: workgroup.<domain>, bbb.<domain>):
+ * connect with backoff instead of the library's fixed 1 s loop (which also hammers a server that
+ * refuses a wrong secret), TCP_NODELAY, IQ handlers that answer failures through the error table,
+ * and an `online` hook to re-announce state after every (re)connect.
+ *   https://xmpp.org/extensions/xep-0114.html
+ */
+export type IqRouteHandler = (iq: { from: string; to: string; id: string; stanza: Element; element: Element }) => Promise<Element | void> | Element | void;
+
+export interface ComponentConnection {
+  readonly domain: string;
+  readonly isOnline: boolean;
+  /** Connects; rejects at once on a wrong secret, otherwise keeps retrying in the background. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  send(stanza: Element): Promise<void>;
+  iq(stanza: Element, timeoutMs?: number, what?: string): Promise<Element>;
+  onIq(type: 'get' | 'set', ns: string, name: string, handler: IqRouteHandler): void;
+  /** Every inbound stanza (messages and presence; IQs go to onIq handlers). */
+  onStanza(handler: (stanza: Element) => void | Promise<void>): void;
+  /** After every (re)connect: re-send presence, rejoin rooms. */
+  onOnline(handler: () => void | Promise<void>): void;
+}
+
+export function createComponent(opts: { service: string; domain: string; secret: string; reconnectMaxSeconds: number; log: Log }): ComponentConnection {
+  const log = opts.log.child({ component: opts.domain });
+  const x: Component = component({ service: opts.service, domain: opts.domain, password: opts.secret });
+  x.reconnect.stop();
+  const reconnector = new Reconnector(x as never, { service: opts.service, domain: opts.domain, maxSeconds: opts.reconnectMaxSeconds, log });
+  const onlineHandlers: (() => void | Promise<void>)[] = [];
+  let online = false;
+  let stopping = false;
+
+  x.on('connect', () => x.socket?.setNoDelay?.(true));
+  x.on('error', (err: unknown) => log.debug({ err }, 'component error'));
+  x.on('disconnect', () => { if (online && !stopping) log.warn('component connection lost; reconnecting'); online = false; });
+  x.on('online', () => {
+    online = true;
+    log.info('component online');
+    void (async () => {
+      for (const h of onlineHandlers) {
+        try { await h(); } catch (err) { log.warn({ err }, 'component online hook failed'); }
+      }
+    })();
+  });
+
+  return {
+    domain: opts.domain,
+    get isOnline() { return online; },
+    async start() {
+      try {
+        await x.start();
+        // start() resolves when the handshake is sent; `online` follows the server's answer.
+        if (!online) await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('component handshake timed out')), 10_000);
+          x.once('online', () => { clearTimeout(timer); resolve(); });
+          x.once('error', (err: unknown) => { clearTimeout(timer); reject(err); });
+        });
+      } catch (err) {
+        const e = err as { condition?: string };
+        if (e?.condition === 'not-authorized') throw new Error(`component ${opts.domain}: the XMPP server rejected XMPP_COMPONENT_SECRET`);
+        log.warn({ err }, 'component could not connect; retrying in the background');
+        reconnector.schedule();
+      }
+    },
+    async stop() {
+      stopping = true;
+      reconnector.stop();
+      online = false;
+      await x.stop().catch(() => undefined);
+    },
+    async send(stanza) {
+      if (!online) throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, { retryAfter: 2 });
+      await x.send(stanza);
+    },
+    async iq(stanza, timeoutMs = 10_000, what = 'request') {
+      if (!online) throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, { retryAfter: 2 });
+      try { return await x.iqCaller.request(stanza, timeoutMs); } catch (err) { throw fromStanzaError(err, what); }
+    },
+    onIq(type, ns, name, handler) {
+      x.iqCallee[type](ns, name, async (ctx) => {
+        let reply: Element | void;
+        try {
+          reply = await handler({ from: String(ctx.stanza.attrs.from), to: String(ctx.stanza.attrs.to), id: String(ctx.stanza.attrs.id), stanza: ctx.stanza, element: ctx.element });
+        } catch (err) {
+          if (!(err instanceof BridgeError) || err.status >= 500) log.warn({ err, ns, name }, 'component IQ handler failed');
+          reply = toStanzaError(err);
+        }
+        // The callee answers service-unavailable for a falsy reply, and tells results from errors with
+        // `instanceof` against its own (0.13) Element class: hand it `true` or an element of that class.
+        return reply ? toComponentElement(reply) : (true as never);
+      });
+    },
+    onStanza(handler) {
+      x.on('stanza', (el: Element) => {
+        if (el.is('iq')) return;
+        void Promise.resolve(handler(el)).catch((err) => log.warn({ err }, 'component stanza handler failed'));
+      });
+    },
+    onOnline(handler) { onlineHandlers.push(handler); },
+  };
+}
+
+/** @xmpp/component 0.13 bundles its own @xmpp/xml; rebuild our (0.14) elements with its builder. */
+function toComponentElement(el: Element): Element {
+  const children = el.children.map((c) => (typeof c === 'string' ? c : toComponentElement(c as Element)));
+  return componentXml(el.name, { ...el.attrs }, ...children) as unknown as Element;
+}
