@@ -137,3 +137,16 @@ export function expectEventMatchesSpec(event: string, data: unknown, id?: string
   if (errors) fail(`event ${event} does not match openapi.yaml:\n  ${errors}\nevent: ${JSON.stringify(sse).slice(0, 500)}`);
   if (id !== undefined && (data as { id?: unknown })?.id !== id) fail(`event ${event}: id: ${id} but the payload's id is ${JSON.stringify((data as { id?: unknown })?.id)}`);
 }
+
+/**
+ * The spec path template a concrete request path falls under (`/restapi/v1/chat/ps_…/logoff` →
+ * `/restapi/v1/chat/{streamid}/logoff`), preferring the most literal template when several match.
+ */
+export function templateFor(method: string, path: string): string | undefined {
+  const m = method.toLowerCase() as (typeof HTTP_METHODS)[number];
+  const candidates = Object.keys(spec.paths).filter((t) => spec.paths[t]?.[m]).filter((t) => {
+    const re = new RegExp('^' + t.split(/\{[^}]+\}/).map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+') + '$');
+    return re.test(path);
+  });
+  return candidates.sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))[0];
+}
