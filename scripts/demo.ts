@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig({
       PARLEY_LOG_LEVEL: 'info',
+      PARLEY_LOG_FORMAT: 'pretty', // people read the demo's logs; PARLEY_LOG_FORMAT=json for the real thing
       ...process.env,
       PARLEY_DATA_DIR: dataDir,
       XMPP_DOMAIN: domain,
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) { console.error(`parley demo: ${err.message}`); process.exit(2); }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   const parley = await startParley(config, log);
   const u = parley.url;
   console.log(`

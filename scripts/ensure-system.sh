@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system servers the integration tests run (Prosody, Redis, PostgreSQL, slixmpp) when
-# missing. Idempotent and quick when everything is present: the checks are file/dpkg look-ups only,
-# and `apt-get update` runs only when something has to be installed.
+# Installs the system servers the integration tests run (Prosody, Redis, PostgreSQL, slixmpp), and the
+# tools the ansible checks use (ansible, ansible-lint, nginx for `nginx -t`), when missing. Idempotent
+# and quick when everything is present: the checks are file/dpkg look-ups only, and `apt-get update`
+# runs only when something has to be installed.
 set -euo pipefail
 
 log() { echo "ensure-system: $*"; }
@@ -15,9 +16,13 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 has_postgres || missing+=(postgresql)
 # slixmpp must be importable by /usr/bin/python3 (a pyenv python on PATH does not see the Debian package).
 has_deb python3-slixmpp || /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
+# Debian 12 packages ansible 7 (ansible-core 2.14, with community.postgresql) and ansible-lint 6.13.
+command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
+command -v ansible-lint >/dev/null 2>&1 || missing+=(ansible-lint)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, redis-server, postgresql, python3-slixmpp)"
+  log "all present (prosody, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx)"
   exit 0
 fi
 

@@ -6,4 +6,5 @@ bash scripts/bootstrap.sh
 bash scripts/ensure-system.sh
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== OpenAPI lint"; npm run --silent lint:api
+echo "== ansible"; bash scripts/ansible-check.sh
 echo "== mocha"; npx mocha "$@"

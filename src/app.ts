@@ -2,13 +2,19 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Log } from './log.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
+import { BridgeError } from './errors/BridgeError.js';
 import { requestId } from './http/middleware/requestId.js';
 import { authenticate } from './http/middleware/auth.js';
 import { bodyParser } from './http/body.js';
 import { sessionRoutes } from './http/routes/sessions.js';
-import { eventRoutes } from './http/routes/events.js';
+import { eventRoutes, type EventRoutesDeps } from './http/routes/events.js';
 import { healthRoutes, type HealthDeps } from './http/routes/health.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { withLogContext } from './log.js';
+import { createMetrics, type Metrics } from './metrics/Metrics.js';
+import { httpMetrics } from './metrics/httpMetrics.js';
 import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
@@ -25,6 +31,16 @@ export interface AppDeps {
   hub: EventHub;
   features: Feature[];
   health: HealthDeps;
+  /** default: a fresh registry without process metrics (tests); startParley passes the gateway's */
+  metrics?: Metrics;
+  /** PARLEY_METRICS_PUBLIC: GET /metrics without the master secret */
+  metricsPublic?: boolean;
+  /** true once shutdown began: new requests get 503 + Connection: close, so clients move to another instance */
+  isStopping?: () => boolean;
+  /** cluster: passes calls for sessions held by another instance there (runs before the routes) */
+  forwarding?: Koa.Middleware;
+  /** cluster: sessions held by other instances, for event streams served here */
+  remote?: EventRoutesDeps['remote'];
 }
 
 /** Builds the Koa app (middleware order, routers); never listens — main.ts and tests do. */
@@ -40,15 +56,29 @@ export function createApp(deps: AppDeps): Koa {
   const access = { sessions: deps.sessions, verifier: deps.verifier };
   healthRoutes(router, deps.health);
   docsRoutes(router);
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  metricsRoutes(router, { metrics, public: deps.metricsPublic ?? false });
+  adminRoutes(router, { sessions: deps.sessions });
   // Feature routes first: their fixed paths (e.g. /chat/users) must win over /chat/:streamid.
   for (const f of deps.features) f.routes?.(router, access);
   sessionRoutes(router, { ...access, publicUrl: deps.publicUrl });
-  eventRoutes(router, { ...access, hub: deps.hub, log: deps.log.child({ c: 'sse' }), heartbeatMs: deps.heartbeatMs });
+  eventRoutes(router, { ...access, hub: deps.hub, log: deps.log.child({ c: 'sse' }), heartbeatMs: deps.heartbeatMs, remote: deps.remote });
 
   app.use(requestId);
+  // Every line logged while this request runs carries its requestId (log.ts mixin).
+  app.use((ctx, next) => withLogContext({ requestId: ctx.state.requestId as string }, next));
+  app.use(httpMetrics(metrics.http)); // outside errorHandler: observes the status the client got
   app.use(errorHandler(deps.log));
+  app.use(async (ctx, next) => {
+    if (deps.isStopping?.()) {
+      ctx.set('Connection', 'close');
+      throw new BridgeError('SHUTTING_DOWN', 'this gateway instance is shutting down; retry (another instance will answer)', { retryAfter: 1 });
+    }
+    await next();
+  });
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
+  if (deps.forwarding) app.use(deps.forwarding);
   app.use(router.routes());
   app.use(router.allowedMethods()); // sets Allow; errorHandler turns the bare 405/501 into problem+json
   return app;

@@ -9,6 +9,11 @@ import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
 import { createChatFeature } from './chat/index.js';
+import { createCallsFeature } from './calls/index.js';
+import { createRoomsFeature } from './rooms/createRoomsFeature.js';
+import { createContactsFeature } from './contacts/createContactsFeature.js';
+import { createWorkgroupFeature } from './workgroup/index.js';
+import { createBbbFeature } from './bbb/createBbbFeature.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -38,5 +43,10 @@ export type FeatureFactory = (ctx: FeatureContext) => Feature;
 
 /** Order matters only for stanza handlers (first to return true consumes the stanza). */
 export const FEATURES: FeatureFactory[] = [
+  createRoomsFeature,
   createChatFeature,
+  createCallsFeature,
+  createWorkgroupFeature,
+  createContactsFeature,
+  createBbbFeature,
 ];

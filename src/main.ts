@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) { process.stderr.write(`parley: ${err.message}\n`); process.exit(2); }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   const parley = await startParley(config, log);
   if (parley.secretGenerated) log.warn({ file: `${config.dataDir}/secret` }, 'generated a master secret (set PARLEY_SECRET in production)');
   let stopping = false;

@@ -18,6 +18,11 @@ import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
 import { StanzaRouter } from './xmpp/StanzaRouter.js';
 import { FEATURES, type Feature } from './features.js';
+import { Cluster } from './cluster/Cluster.js';
+import { REDIS_KEYS } from './redis/keys.js';
+import { createMetrics } from './metrics/Metrics.js';
+import { instrumentPool } from './metrics/instrumentPool.js';
+import { createOutboxProbe } from './metrics/callbackOutbox.js';
 
 export interface RunningParley {
   url: string; secret: string; secretGenerated: boolean; server: Server;
@@ -32,6 +37,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   // PGlite serves one connection at a time: a larger pool would only queue (DESIGN.md §5).
   const pool = createPool(config.database.url ?? embedded!.url, embedded ? 1 : config.database.poolMax, log);
   const db = databaseFrom(pool, async () => { await embedded?.stop(); });
+  const metrics = createMetrics(); // this gateway's registry, served at GET /metrics
+  instrumentPool(pool, metrics.store);
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
 
@@ -48,19 +55,26 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const sessions = new SessionManager({
     store: sessionStore, hub, accounts, verifier, log: log.child({ c: 'sessions' }),
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
-    idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId,
+    idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId, metrics: metrics.xmpp,
   });
+  metrics.watchSessions(sessions);
+  metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
   const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin }));
   for (const f of features) await f.start?.();
   await sessions.start();
 
+  // The instance's own URL is known once it listens (the port may be 0); the registry reads it at each beat.
+  const self = { id: sessions.instanceId, url: config.internalUrl ?? '' };
+  const cluster = new Cluster({ db: pool, self, redisUrl: config.redis.url, channel: REDIS_KEYS.events, log });
   let baseUrl = config.http.publicUrl ?? '';
+  let stopping = false;
   const app = createApp({
     log, secret, maxBodyBytes: config.http.maxBodyBytes, heartbeatMs: config.sessions.heartbeatSeconds * 1000,
     publicUrl: (path) => baseUrl + path,
-    sessions, verifier, hub, features,
+    sessions, verifier, hub, features, isStopping: () => stopping,
+    forwarding: cluster.forwarding(sessions), remote: cluster.registry, metrics, metricsPublic: config.metrics.public,
     health: {
       dbPing: () => db.ping(),
       xmppPing: () => (admin ? admin.ping() : tcpReachable(x.service)),
@@ -76,13 +90,26 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (!config.http.publicUrl) baseUrl = url;
+  if (!config.internalUrl) self.url = url;
+  await cluster.start(hub);
   log.info({ url }, 'Parley listening');
 
   return {
     url, secret, secretGenerated: generated, server, sessions, hub, db,
+    /**
+     * Graceful: stop accepting, send event streams elsewhere with a retry hint, let in-flight requests
+     * finish (up to 5 s: what they acknowledged is stored), then close XMPP sessions with unavailable
+     * presence, stop the features (they finish in-flight work), and close the pool.
+     */
     async stop() {
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      hub.closeStreams();
+      server.closeIdleConnections();
+      const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+      if (!drained) { log.warn('requests still running after 5 s; closing their connections'); server.closeAllConnections(); await closed; }
       await sessions.stop();
+      await cluster.stop();
       for (const f of [...features].reverse()) await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
       await db.close();

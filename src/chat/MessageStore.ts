@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../store/db.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import type { DeliveredEvent, EventName, Payload } from '../sse/events.js';
@@ -27,7 +28,7 @@ export class MessageStore {
     /** runs after the rows are written and before COMMIT: throwing undoes the insert */
     beforeCommit?: () => Promise<void>,
   ): Promise<StoredMessage | undefined> {
-    return this.transaction(async (tx) => {
+    return withTransaction(this.deps.db, async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()))
@@ -41,22 +42,6 @@ export class MessageStore {
       await beforeCommit?.();
       return { rowId: String(row.id), event: withEnvelope(stored) };
     });
-  }
-
-  /** Runs `fn` in a transaction on one pooled connection (never awaiting another pool query inside). */
-  async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.deps.db.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   /** The newest archive id and time Parley holds for a user's 1:1 archive (the MAM catch-up cursor). */

@@ -18,11 +18,15 @@ const EnvSchema = z.object({
   PARLEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   PARLEY_DATA_DIR: z.string().min(1).default('.parley'),
   PARLEY_INSTANCE_ID: optionalString,
+  PARLEY_INTERNAL_URL: url(['http:', 'https:']).optional(),
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
   PARLEY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
   XMPP_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain').default('localhost'),
   XMPP_SERVICE: url(['xmpp:', 'xmpps:']).default('xmpp://127.0.0.1:5222'),
   XMPP_COMPONENT_SERVICE: url(['xmpp:']).default('xmpp://127.0.0.1:5347'),
@@ -34,6 +38,14 @@ const EnvSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  BBB_SECRET: optionalString,
+  BBB_VERSION: z.enum(['2', '3']).default('2'),
+  BBB_CHECKSUM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+  BBB_ROOM_NAME: z.string().includes('{meeting}', { message: 'must contain {meeting}' }).default('bbb-{meeting}'),
+  BBB_CLOSE_ROOMS: z.enum(['true', 'false']).default('true'),
+  PARLEY_CALLBACK_ALLOW_HOSTS: z.string().regex(/^[\w.:\/\[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs').default(''),
+  PARLEY_CALLBACK_RETRY_HORIZON_SECONDS: positiveSeconds.default(86_400),
+  PARLEY_CALLBACK_BACKOFF_MAX_SECONDS: positiveSeconds.default(300),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -44,16 +56,28 @@ export interface Config {
   secret?: string;
   dataDir: string;
   instanceId?: string;
+  /** how the other gateway instances reach this one (cluster forwarding); default the listen address */
+  internalUrl?: string;
   sessions: { idleSeconds: number; heartbeatSeconds: number };
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
+  /** json (default) for log collectors, pretty for people (the demo) */
+  logFormat: 'json' | 'pretty';
+  /** public: GET /metrics needs no credentials (else the master secret) */
+  metrics: { public: boolean };
   /** catchUpDays: how far back a user's first login reads their server archive */
   chat: { catchUpDays: number };
+  /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
+  calls: { ringSeconds: number };
   xmpp: {
     domain: string; service: string; componentService: string; mucService: string;
     adminJid?: string; adminPassword?: string; componentSecret?: string; reconnectMaxSeconds: number;
   };
   database: { url?: string; poolMax: number };
   redis: { url?: string };
+  /** BigBlueButton chat bridge; off unless BBB_SECRET is set. */
+  bbb: { secret?: string; version: 2 | 3; checksumWindowSeconds: number; roomName: string; closeRooms: boolean };
+  /** signed callback delivery (the BBB bridge's outbox) */
+  callbacks: { allowHosts: string[]; retryHorizonSeconds: number; backoffMaxSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -73,15 +97,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const e = parsed.data;
   const problems: string[] = [];
   if (e.XMPP_ADMIN_JID && !e.XMPP_ADMIN_PASSWORD) problems.push('XMPP_ADMIN_PASSWORD: required when XMPP_ADMIN_JID is set');
+  if (e.BBB_SECRET && !e.REDIS_URL) problems.push('REDIS_URL: required when BBB_SECRET is set (the BigBlueButton link is Redis)');
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
     http: { port: e.PARLEY_PORT, host: e.PARLEY_HOST, publicUrl: e.PARLEY_PUBLIC_URL, maxBodyBytes: e.PARLEY_MAX_BODY_BYTES },
     secret: e.PARLEY_SECRET,
     dataDir: e.PARLEY_DATA_DIR,
     instanceId: e.PARLEY_INSTANCE_ID,
+    internalUrl: e.PARLEY_INTERNAL_URL,
     sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS },
     logLevel: e.PARLEY_LOG_LEVEL,
+    logFormat: e.PARLEY_LOG_FORMAT,
+    metrics: { public: e.PARLEY_METRICS_PUBLIC === 'true' },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
+    calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
     xmpp: {
       domain: e.XMPP_DOMAIN.toLowerCase(), service: e.XMPP_SERVICE, componentService: e.XMPP_COMPONENT_SERVICE,
       mucService: e.XMPP_MUC_SERVICE ?? `conference.${e.XMPP_DOMAIN.toLowerCase()}`,
@@ -90,6 +119,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL },
+    bbb: {
+      secret: e.BBB_SECRET, version: e.BBB_VERSION === '3' ? 3 : 2, checksumWindowSeconds: e.BBB_CHECKSUM_WINDOW_SECONDS,
+      roomName: e.BBB_ROOM_NAME, closeRooms: e.BBB_CLOSE_ROOMS === 'true',
+    },
+    callbacks: {
+      allowHosts: e.PARLEY_CALLBACK_ALLOW_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+      retryHorizonSeconds: e.PARLEY_CALLBACK_RETRY_HORIZON_SECONDS, backoffMaxSeconds: e.PARLEY_CALLBACK_BACKOFF_MAX_SECONDS,
+    },
   });
 }
 

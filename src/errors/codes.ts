@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   METHOD_NOT_IMPLEMENTED: { status: 501, title: 'HTTP method not implemented', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
   PROVISIONING_DISABLED: { status: 501, title: 'Account provisioning is not configured', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
   XMPP_UNAVAILABLE: { status: 503, title: 'XMPP server unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },
+  SHUTTING_DOWN: { status: 503, title: 'This gateway instance is shutting down', xmpp: { type: 'wait', condition: 'service-unavailable' } },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },
   XMPP_TIMEOUT: { status: 504, title: 'The XMPP server did not answer in time', xmpp: { type: 'wait', condition: 'remote-server-timeout' } },
 } as const satisfies Record<string, ErrorSpec>;

@@ -7,6 +7,8 @@ import { BridgeError } from '../errors/BridgeError.js';
 export function bodyParser(maxBytes: number): Middleware {
   return koaBody({
     json: true, text: true, urlencoded: false, multipart: false, jsonStrict: false,
+    // XML is read as text (for raw stanzas); readBody() still refuses it unless the route opts in.
+    textTypes: ['text/*', 'application/xml', 'application/*+xml'],
     jsonLimit: maxBytes, textLimit: maxBytes, includeUnparsed: true,
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] as never,
     onError: (err, ctx) => { throw parseError(err as Error & { status?: number }, ctx, maxBytes); },
@@ -25,18 +27,22 @@ export type RequestBody =
   | { kind: 'text'; text: string }
   | { kind: 'json'; value: unknown; raw: string };
 
-/** What the client sent, by content type; a body of any other type is a 415, not silently ignored. */
-export function readBody(ctx: Context): RequestBody {
+/**
+ * What the client sent, by content type; a body of any other type is a 415, not silently ignored.
+ * `xml: true` (raw stanza routes) also takes application/xml and application/*+xml, as text.
+ */
+export function readBody(ctx: Context, opts: { xml?: boolean } = {}): RequestBody {
   const req = ctx.request as unknown as { body?: unknown };
   const length = Number(ctx.get('Content-Length') || 0);
   const hasBody = length > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!hasBody) return { kind: 'none' };
   if (ctx.is('application/json', 'application/*+json')) {
-    const unparsed = (req.body as Record<symbol, unknown> | undefined)?.[Symbol.for('unparsedBody')];
-    const raw = typeof unparsed === 'string' ? unparsed : JSON.stringify(req.body);
+    const raw = rawBodyOf(ctx) ?? JSON.stringify(req.body);
     return { kind: 'json', value: req.body, raw };
   }
-  if (ctx.is('text/*')) return { kind: 'text', text: typeof req.body === 'string' ? req.body : '' };
+  if (ctx.is('text/*') || (opts.xml && ctx.is('application/xml', 'application/*+xml'))) {
+    return { kind: 'text', text: typeof req.body === 'string' ? req.body : '' };
+  }
   throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `send application/json or text/plain, not ${ctx.get('Content-Type') || 'an untyped body'}`);
 }
 
@@ -49,4 +55,10 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, where = 'body'
     message: i.code === 'unrecognized_keys' ? `unknown field(s): ${(i as { keys: string[] }).keys.join(', ')}` : i.message,
   }));
   throw new BridgeError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
+/** The body exactly as the client sent it (koa-body keeps it with includeUnparsed), for JSON and text. */
+export function rawBodyOf(ctx: Context): string | undefined {
+  const raw = (ctx.request as unknown as { rawBody?: unknown }).rawBody;
+  return typeof raw === 'string' ? raw : undefined;
 }

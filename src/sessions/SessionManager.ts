@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Log } from '../log.js';
+import type { XmppMetrics } from '../metrics/Metrics.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import { hashToken, newToken, randomId } from '../crypto/tokens.js';
 import { UserSession, type SessionState } from '../xmpp/client/UserSession.js';
@@ -15,6 +16,8 @@ export interface SessionManagerDeps {
   store: SessionStore; hub: EventHub; accounts: AccountService; verifier: CredentialVerifier; log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
   idleSeconds: number; instanceId?: string;
+  /** given to every UserSession (messages in/out, reconnects) */
+  metrics?: XmppMetrics;
 }
 export type SessionListener = (session: UserSession) => void;
 /** `resumed` is true after an XEP-0198 resumption (nothing was lost, nothing to redo). */
@@ -93,31 +96,45 @@ export class SessionManager {
     let pw = password ?? await this.deps.accounts.passwordFor(username);
     let session = this.#newSession(username, pw);
     try {
-      await session.start();
+      await this.#start(session);
     } catch (err) {
       // A managed account whose password was changed behind Parley's back: reset it once and retry.
       if (!(viaMaster && err instanceof BridgeError && err.code === 'BAD_CREDENTIALS')) throw err;
       pw = await this.deps.accounts.resetPassword(username);
       session = this.#newSession(username, pw);
-      await session.start();
+      await this.#start(session);
     }
     if (!viaMaster) this.deps.verifier.remember(username, pw);
     await this.deps.store.createSession({ streamId: session.streamId, username, jid: session.bareJid, instanceId: this.instanceId });
     this.#byUser.set(username, session);
     this.#byStream.set(session.streamId, session);
     session.on('state', (state) => void this.#stateChanged(session, state));
-    for (const l of this.#created) l(session);
     session.on('ready', (resumed) => void this.#runReady(session, resumed));
     await this.#publishState(session, 'online');
     void this.#runReady(session, false);
     return session;
   }
 
+  /**
+   * Features attach their stanza handling before the connection opens: the server answers the initial
+   * presence (contacts' presence, offline messages) at once, and none of it may fall between the cracks.
+   * A session that fails to start is announced as ended, so features drop what they kept for it.
+   */
+  async #start(session: UserSession): Promise<void> {
+    for (const l of this.#created) l(session);
+    try {
+      await session.start();
+    } catch (err) {
+      session.emit('ended');
+      throw err;
+    }
+  }
+
   #newSession(username: string, password: string): UserSession {
     return new UserSession({
       streamId: randomId('ps_'), username, password,
       service: this.deps.xmpp.service, domain: this.deps.xmpp.domain,
-      reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds, log: this.deps.log,
+      reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds, log: this.deps.log, metrics: this.deps.metrics,
     });
   }
 

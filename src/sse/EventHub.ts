@@ -15,6 +15,8 @@ export type SnapshotProvider = (username: string) => DeliveredEvent[];
 export class EventHub {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #snapshots: SnapshotProvider[] = [];
+  readonly #streams = new Set<() => void>();
+  readonly #published: ((username: string, event: DeliveredEvent) => void)[] = [];
   constructor(private readonly deps: { store: EventStore; log: Log }) {}
 
   /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
@@ -38,7 +40,22 @@ export class EventHub {
     return event;
   }
 
+  /**
+   * Sees every event this instance delivers (the cluster's Redis bus carries them to the other
+   * instances, which hand them to deliverLocal()).
+   */
+  onPublished(fn: (username: string, event: DeliveredEvent) => void): void { this.#published.push(fn); }
+
+  /** To this instance's streams of the user and, through onPublished, to the other instances'. */
   deliver(username: string, event: DeliveredEvent): void {
+    this.deliverLocal(username, event);
+    for (const fn of this.#published) {
+      try { fn(username, event); } catch (err) { this.deps.log.warn({ err }, 'event fan-out failed'); }
+    }
+  }
+
+  /** To this instance's streams of the user only. */
+  deliverLocal(username: string, event: DeliveredEvent): void {
     for (const listener of this.#listeners.get(username) ?? []) {
       try { listener(event); } catch (err) { this.deps.log.warn({ err }, 'event listener failed'); }
     }
@@ -58,6 +75,22 @@ export class EventHub {
 
   /** For features that store their own rows with the event in one transaction, then deliver(). */
   get store(): EventStore { return this.deps.store; }
+
+  /** Open SSE responses register how to close themselves, so shutdown can send them elsewhere. */
+  trackStream(close: () => void): () => void {
+    this.#streams.add(close);
+    return () => this.#streams.delete(close);
+  }
+
+  get openStreams(): number { return this.#streams.size; }
+
+  /** Ends every open stream with a short retry hint (graceful shutdown: clients reconnect elsewhere). */
+  closeStreams(): void {
+    for (const close of [...this.#streams]) {
+      try { close(); } catch (err) { this.deps.log.debug({ err }, 'closing a stream failed'); }
+    }
+    this.#streams.clear();
+  }
 
   listenerCount(username: string): number { return this.#listeners.get(username)?.size ?? 0; }
 

@@ -13,6 +13,8 @@ export interface OpenStreamOptions {
   heartbeatMs: number;
   /** sent first (no id): the current state, e.g. a chatapi.session snapshot */
   snapshot?: () => DeliveredEvent[];
+  /** an extra live source for this stream only (e.g. the opt-in raw XMPP tap); returns its unsubscribe */
+  tap?: (push: (e: DeliveredEvent) => void) => () => void;
   onOpen?: () => void;
   onClose?: () => void;
   /** resolve to end the stream from the server side (e.g. the session was logged off) */
@@ -32,6 +34,7 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
   let lastSent = BigInt(opts.lastEventId ?? '0');
   let send: (e: DeliveredEvent) => void = () => undefined;
   const unsubscribe = hub.subscribe(opts.username, (e) => (buffered ? buffered.push(e) : send(e)));
+  const untap = opts.tap?.((e) => (buffered ? buffered.push(e) : send(e)));
   try {
     const session = await createSession(ctx.req, ctx.res, {
       trustClientEventId: false, // Parley parses Last-Event-ID itself (digits only)
@@ -51,8 +54,17 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
       }
     };
     opts.onOpen?.();
-    session.once('disconnected', () => { unsubscribe(); opts.onClose?.(); });
-    void opts.until?.then(() => { if (session.isConnected) ctx.res.end(); });
+    // On shutdown: ask the browser to come back in a second (to another instance), then end.
+    const untrack = hub.trackStream(() => {
+      if (!session.isConnected) return;
+      void session.batch((b) => { b.retry(1000).comment('parley is restarting; reconnect').dispatch(); }).finally(() => ctx.res.end());
+    });
+    session.once('disconnected', () => { unsubscribe(); untap?.(); untrack(); opts.onClose?.(); });
+    // End only once the replay and the buffered live events are out: the last event (e.g. `offline`
+    // on logoff) may still sit in the buffer when the end is signalled.
+    let flushed = (): void => undefined;
+    const flushedOnce = new Promise<void>((resolve) => { flushed = resolve; });
+    void Promise.all([opts.until, flushedOnce]).then(() => { if (opts.until && session.isConnected) ctx.res.end(); });
     for (const e of opts.snapshot?.() ?? []) send(e);
     if (opts.lastEventId !== undefined) {
       for await (const e of hub.replay(opts.username, opts.lastEventId)) {
@@ -63,8 +75,10 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
     const pending = buffered;
     buffered = undefined;
     for (const e of pending) send(e);
+    flushed();
   } catch (err) {
     unsubscribe();
+    untap?.();
     log.warn({ err }, 'event stream failed');
     if (ctx.res.headersSent) { ctx.res.destroy(); return; }
     const problem = toProblem(new BridgeError('DATABASE_UNAVAILABLE', 'the event stream could not be opened; retry shortly'), ctx.state.requestId as string);

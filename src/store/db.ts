@@ -37,3 +37,23 @@ export function asDatabaseError(err: unknown): unknown {
   }
   return err;
 }
+
+/**
+ * Runs `fn` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws.
+ * `fn` must use `tx` only — awaiting another pool query inside deadlocks the embedded database and
+ * can exhaust a real pool under load (DESIGN.md §5).
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { Element } from '@xmpp/xml';
 import type { RouterContext } from '@koa/router';
 import { BridgeError } from '../../errors/BridgeError.js';
 import type { Log } from '../../log.js';
@@ -7,10 +8,15 @@ import { openStream } from '../../sse/openStream.js';
 import { EVENT_NAMES, type DeliveredEvent } from '../../sse/events.js';
 import type { UserSession } from '../../xmpp/client/UserSession.js';
 import type { AccessDeps } from '../access.js';
-import { requireStream, requireUser } from '../access.js';
+import { callerOf, requireStream, requireUser } from '../access.js';
+import type { RemoteSession } from '../../cluster/InstanceRegistry.js';
 import { parseEventId, parseUsername } from '../params.js';
 
-export interface EventRoutesDeps extends AccessDeps { hub: EventHub; log: Log; heartbeatMs: number }
+export interface EventRoutesDeps extends AccessDeps {
+  hub: EventHub; log: Log; heartbeatMs: number;
+  /** sessions held by other gateway instances (cluster): their events arrive over the Redis bus */
+  remote?: { remoteStream(streamId: string): Promise<RemoteSession | undefined>; remoteUser(username: string): Promise<RemoteSession | undefined> };
+}
 
 /**
  * GET /restapi/v1/chat/{streamid}/events — the user's event stream (`?token=` for EventSource).
@@ -19,7 +25,15 @@ export interface EventRoutesDeps extends AccessDeps { hub: EventHub; log: Log; h
  */
 export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
   router.get('/restapi/v1/chat/:streamid/events', async (ctx) => {
-    const session = await requireStream(ctx, deps, ctx.params.streamid!);
+    let session: UserSession;
+    try {
+      session = await requireStream(ctx, deps, ctx.params.streamid!);
+    } catch (err) {
+      const remote = err instanceof BridgeError && err.code === 'STREAM_NOT_FOUND' ? await deps.remote?.remoteStream(ctx.params.streamid!) : undefined;
+      if (!remote) throw err;
+      await authorizeRemote(ctx, remote);
+      return remoteStream(ctx, remote);
+    }
     await stream(ctx, session);
   });
 
@@ -27,25 +41,69 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     const username = parseUsername(ctx.params.username!);
     await requireUser(ctx, deps, username);
     const session = deps.sessions.byUser(username);
-    if (!session) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session; log in first`);
-    await stream(ctx, session);
+    if (session) return stream(ctx, session);
+    const remote = await deps.remote?.remoteUser(username);
+    if (!remote) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session; log in first`);
+    await remoteStream(ctx, remote);
   });
 
+  /** The same checks as requireStream, against the database: the session lives on another instance. */
+  async function authorizeRemote(ctx: RouterContext, remote: RemoteSession): Promise<void> {
+    const caller = callerOf(ctx);
+    if (caller.kind === 'token') {
+      const owner = await deps.sessions.tokenOwner(caller.token);
+      if (!owner) throw new BridgeError('BAD_CREDENTIALS', 'unknown session token');
+      if (owner.streamId !== remote.streamId) throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');
+      return;
+    }
+    await requireUser(ctx, deps, remote.username);
+  }
+
+  /** A stream for a session on another instance: live events come over the bus, replay from Postgres. */
+  async function remoteStream(ctx: RouterContext, remote: RemoteSession): Promise<void> {
+    let unsubscribe = (): void => undefined;
+    const until = new Promise<void>((resolve) => {
+      unsubscribe = deps.hub.subscribe(remote.username, (e) => {
+        if (e.name === EVENT_NAMES.session && e.payload.type === 'offline' && e.payload.streamId === remote.streamId) resolve();
+      });
+    });
+    await openStream(ctx, deps.hub, deps.log, {
+      username: remote.username,
+      lastEventId: lastEventIdOf(ctx),
+      heartbeatMs: deps.heartbeatMs,
+      snapshot: () => [{ name: EVENT_NAMES.session, payload: { type: remote.state, streamId: remote.streamId, jid: remote.jid, snapshot: true } }],
+      onClose: () => unsubscribe(),
+      until,
+    });
+  }
+
   async function stream(ctx: RouterContext, session: UserSession): Promise<void> {
-    const q = ctx.query.lastEventId;
-    const lastEventId = parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
+    const lastEventId = lastEventIdOf(ctx);
     let ended = (): void => undefined;
     const until = new Promise<void>((resolve) => { ended = resolve; session.once('ended', ended); });
     await openStream(ctx, deps.hub, deps.log, {
       username: session.username,
       lastEventId,
       heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [sessionSnapshot(session)],
+      snapshot: () => [sessionSnapshot(session), ...deps.hub.snapshot(session.username)],
+      tap: ctx.query.raw === '1' || ctx.query.raw === 'true' ? (push) => rawTap(session, push) : undefined,
       onOpen: () => { session.openStreams++; session.touch(); },
       onClose: () => { session.openStreams--; session.touch(); session.off('ended', ended); },
       until,
     });
   }
+}
+
+function lastEventIdOf(ctx: RouterContext): string | undefined {
+  const q = ctx.query.lastEventId;
+  return parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
+}
+
+/** Opt-in (`?raw=1`) per stream: every stanza the session receives, as ofchat's `chatapi.xmpp` (ephemeral). */
+function rawTap(session: UserSession, push: (e: DeliveredEvent) => void): () => void {
+  const onStanza = (el: Element): void => push({ name: EVENT_NAMES.xmpp, payload: { xmpp: Buffer.from(el.toString()).toString('base64') } });
+  session.on('stanza', onStanza);
+  return () => { session.off('stanza', onStanza); };
 }
 
 /** Ephemeral: where the session stands right now (no id, so it never moves the replay cursor). */

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
-import type { Log } from '../../log.js';
+import { outsideLogContext, type Log } from '../../log.js';
+import type { XmppMetrics } from '../../metrics/Metrics.js';
 import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
@@ -21,6 +22,8 @@ export interface UserSessionEvents {
 export interface UserSessionOptions {
   streamId: string; username: string; password: string;
   service: string; domain: string; reconnectMaxSeconds: number; log: Log;
+  /** counts messages in/out and reconnects; optional so tests can leave it out */
+  metrics?: XmppMetrics;
 }
 
 /**
@@ -49,7 +52,10 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.#x = createXmppClient({ service: opts.service, domain: opts.domain, username: opts.username, password: opts.password, resource: this.resource });
     this.#reconnector = new Reconnector(this.#x, { service: opts.service, domain: opts.domain, maxSeconds: opts.reconnectMaxSeconds, log: this.#log });
     this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
-    this.#x.on('stanza', (el) => this.emit('stanza', el));
+    this.#x.on('stanza', (el) => {
+      if (el.is('message')) opts.metrics?.message('in', el.attrs.type as string | undefined);
+      this.emit('stanza', el);
+    });
     this.#x.on('disconnect', () => { if (!this.#stopping) this.#setState('reconnecting'); });
     this.#x.on('online', () => { void this.#becameOnline(false); });
     (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => { void this.#becameOnline(true); });
@@ -63,7 +69,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   async start(): Promise<void> {
     const online = new Promise<void>((resolve) => this.once('ready', () => resolve()));
     try {
-      await this.#x.start();
+      // The socket outlives the login request that opens it: keep that request's id off its later log lines.
+      await outsideLogContext(() => this.#x.start());
     } catch (err) {
       this.#stopping = true;
       this.#reconnector.stop();
@@ -77,6 +84,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     if (this.#stopping) return;
     await smSettled(this.#x);
     if (!resumed) await this.#x.send(xml('presence')).catch((err) => this.#log.warn({ err }, 'initial presence failed'));
+    if (this.state === 'reconnecting') this.opts.metrics?.reconnected(resumed);
     this.#setState('online');
     this.emit('ready', resumed);
   }
@@ -95,6 +103,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   async send(stanza: Element): Promise<void> {
     if (!this.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
     await this.#x.send(stanza);
+    if (stanza.is('message')) this.opts.metrics?.message('out', stanza.attrs.type as string | undefined);
   }
 
   /** IQ request/response; XMPP errors come back as BridgeErrors through the error table. */

@@ -1,0 +1,187 @@
+import type { Element } from '@xmpp/xml';
+import type { Log } from '../log.js';
+import type { ComponentConnection } from '../xmpp/component/createComponent.js';
+import { BRIDGE_LOCALPART, puppetLocalpart } from './meetingIds.js';
+import type { Meeting, Participant } from './MeetingStore.js';
+import {
+  configureRoom, destroyRoom, groupchat, joinPresence, leavePresence, readRoomMessage, readRoomPresence, type RoomPresence,
+} from './mucStanzas.js';
+
+interface Occupant { nick: string; jid: string }
+interface RoomState { listener?: Occupant; puppets: Map<string, Occupant> }
+type RoomMessage = NonNullable<ReturnType<typeof readRoomMessage>>;
+
+export interface RoomMirrorDeps {
+  comp: ComponentConnection;
+  /** the component's domain, bbb.<XMPP_DOMAIN> */
+  domain: string;
+  log: Log;
+  /** BBB_CLOSE_ROOMS: destroy the room at the meeting's end (else only leave it) */
+  closeRooms: boolean;
+  meetingForRoom: (roomJid: string) => Meeting | undefined;
+  onMessage: (m: Meeting, msg: RoomMessage) => Promise<void>;
+}
+
+const JOIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Each bridged meeting's XMPP room, seen from the bbb.<domain> component: a bridge occupant (the
+ * meeting's chat_user) creates, configures and listens to the room; every BBB participant is an occupant
+ * of their own (`<userId>@bbb.<domain>/<nick>`) under their BBB name. Work on one room runs in order
+ * (join before post, post before leave) and never blocks the Redis event queue.
+ */
+export class RoomMirror {
+  readonly #rooms = new Map<string, RoomState>();
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #pending = new Map<string, (p: RoomPresence) => void>();
+  readonly #listenerBare: string;
+
+  constructor(private readonly deps: RoomMirrorDeps) {
+    this.#listenerBare = `${BRIDGE_LOCALPART}@${deps.domain}`;
+    deps.comp.onStanza((el) => this.#onStanza(el));
+  }
+
+  open(m: Meeting): Promise<void> { return this.#run(m, () => this.#open(m)); }
+
+  /** The calls below return at once: their work is queued on the room and failures are logged. */
+  join(m: Meeting, p: Participant): void {
+    this.#queue(m, 'join', async () => { await this.#open(m); await this.#puppet(m, p); });
+  }
+
+  post(m: Meeting, p: Participant, body: string): void {
+    this.#queue(m, 'post', async () => {
+      await this.#open(m);
+      const occ = await this.#puppet(m, p);
+      await this.deps.comp.send(groupchat(occ.jid, m.roomJid, body));
+    });
+  }
+
+  /** A message from the bridge occupant itself (what an API caller sent into BBB). */
+  say(m: Meeting, body: string): void {
+    this.#queue(m, 'say', async () => {
+      await this.#open(m);
+      const l = this.#state(m).listener;
+      if (l) await this.deps.comp.send(groupchat(l.jid, m.roomJid, body));
+    });
+  }
+
+  leave(m: Meeting, userId: string): void {
+    this.#queue(m, 'leave', async () => {
+      const occ = this.#state(m).puppets.get(userId);
+      if (!occ) return;
+      this.#state(m).puppets.delete(userId);
+      await this.deps.comp.send(leavePresence(occ.jid, `${m.roomJid}/${occ.nick}`));
+    });
+  }
+
+  /** The meeting ended: destroy the room (as its owner) or, if configured or refused, just leave it. */
+  close(m: Meeting, reason: string): Promise<void> {
+    return this.#run(m, async () => {
+      const state = this.#state(m);
+      this.#rooms.delete(m.roomJid);
+      if (this.deps.closeRooms && state.listener) {
+        try { await this.deps.comp.iq(destroyRoom(state.listener.jid, m.roomJid, reason), 10_000, 'room destruction'); return; } catch (err) {
+          this.deps.log.warn({ err, room: m.roomJid }, 'could not destroy the meeting room; leaving it');
+        }
+      }
+      for (const occ of [...state.puppets.values(), ...(state.listener ? [state.listener] : [])]) {
+        await this.deps.comp.send(leavePresence(occ.jid, `${m.roomJid}/${occ.nick}`)).catch(() => undefined);
+      }
+    }).catch(this.#warn('close', m));
+  }
+
+  /** After the component (re)connects: whatever the server still has, join again (a no-op for occupants still there). */
+  restore(m: Meeting, present: Participant[]): Promise<void> {
+    return this.#run(m, async () => {
+      this.#rooms.set(m.roomJid, { puppets: new Map() });
+      await this.#open(m);
+      for (const p of present) await this.#puppet(m, p);
+    }).catch(this.#warn('restore', m));
+  }
+
+  #state(m: Meeting): RoomState {
+    let s = this.#rooms.get(m.roomJid);
+    if (!s) this.#rooms.set(m.roomJid, (s = { puppets: new Map() }));
+    return s;
+  }
+
+  #run<T>(m: Meeting, op: () => Promise<T>): Promise<T> {
+    const next = (this.#chains.get(m.roomJid) ?? Promise.resolve()).catch(() => undefined).then(op);
+    this.#chains.set(m.roomJid, next);
+    void next.finally(() => { if (this.#chains.get(m.roomJid) === next) this.#chains.delete(m.roomJid); }).catch(() => undefined);
+    return next;
+  }
+
+  #queue(m: Meeting, what: string, op: () => Promise<void>): void { void this.#run(m, op).catch(this.#warn(what, m)); }
+
+  #warn = (what: string, m: Meeting) => (err: unknown): void => { this.deps.log.warn({ err, room: m.roomJid }, `meeting room: ${what} failed`); };
+
+  async #open(m: Meeting): Promise<void> {
+    const state = this.#state(m);
+    if (state.listener) return;
+    const nicks = [m.chatUser, `${m.chatUser} (bridge)`, 'BigBlueButton bridge'];
+    const { occupant, created } = await this.#enter(m.roomJid, this.#listenerBare, nicks, () => 'parley');
+    state.listener = occupant;
+    if (!created) return;
+    const config = configureRoom(occupant.jid, m.roomJid, { name: `BigBlueButton: ${m.registeredId}`, description: `Public chat of BigBlueButton meeting ${m.registeredId}` });
+    await this.deps.comp.iq(config, 10_000, 'room configuration').catch(this.#warn('configure', m));
+  }
+
+  async #puppet(m: Meeting, p: Participant): Promise<Occupant> {
+    const state = this.#state(m);
+    const known = state.puppets.get(p.userId);
+    if (known) return known;
+    const bare = `${puppetLocalpart(p.userId)}@${this.deps.domain}`;
+    const { occupant } = await this.#enter(m.roomJid, bare, [p.name, `${p.name} (BBB)`, `${p.name} (${p.userId})`], (nick) => nick);
+    state.puppets.set(p.userId, occupant);
+    return occupant;
+  }
+
+  /** Joins under the first nick the room accepts (a nick taken by someone else answers conflict). */
+  async #enter(room: string, bare: string, nicks: string[], resourceFor: (nick: string) => string): Promise<{ occupant: Occupant; created: boolean }> {
+    for (const nick of nicks) {
+      const jid = `${bare}/${resourceFor(nick)}`;
+      const answer = this.#awaitPresence(`${bare}|${room}`);
+      await this.deps.comp.send(joinPresence(jid, `${room}/${nick}`));
+      const p = await answer;
+      if (p.kind === 'joined') return { occupant: { nick: p.nick || nick, jid }, created: p.created };
+      if (p.condition !== 'conflict') throw new Error(`the room refused ${bare} as "${nick}": ${p.condition}`);
+    }
+    throw new Error(`every nick for ${bare} is taken in ${room}`);
+  }
+
+  #awaitPresence(key: string): Promise<RoomPresence> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.#pending.delete(key); reject(new Error(`no answer from the room to ${key}`)); }, JOIN_TIMEOUT_MS);
+      this.#pending.set(key, (p) => { clearTimeout(timer); this.#pending.delete(key); resolve(p); });
+    });
+  }
+
+  #onStanza(el: Element): void {
+    if (el.is('presence')) this.#onPresence(readRoomPresence(el));
+    else if (el.is('message') && bareOf(String(el.attrs.to ?? '')) === this.#listenerBare) this.#onMessage(el);
+  }
+
+  #onPresence(p: RoomPresence): void {
+    const bare = bareOf(p.to);
+    if (p.kind === 'joined' || p.kind === 'error') this.#pending.get(`${bare}|${p.room}`)?.(p);
+    const state = this.#rooms.get(p.room);
+    if (p.kind !== 'left' || !state) return;
+    // Kicked, or the room was destroyed by someone else: the next operation joins again.
+    if (bare === this.#listenerBare) state.listener = undefined;
+    for (const [userId, occ] of state.puppets) if (occ.jid === p.to) state.puppets.delete(userId);
+  }
+
+  /** Only the bridge occupant's copy is read (every occupant gets one); our own occupants' messages are echoes. */
+  #onMessage(el: Element): void {
+    const msg = readRoomMessage(el);
+    const state = msg && this.#rooms.get(msg.room);
+    if (!msg || !state) return;
+    const ours = state.listener?.nick === msg.nick || [...state.puppets.values()].some((o) => o.nick === msg.nick);
+    const m = this.deps.meetingForRoom(msg.room);
+    if (ours || !m) return;
+    this.#queue(m, 'forward a room message', () => this.deps.onMessage(m, msg));
+  }
+}
+
+const bareOf = (jid: string): string => jid.split('/')[0]!.toLowerCase();

@@ -1,0 +1,104 @@
+import xml, { type Element } from '@xmpp/xml';
+import type { Log } from '../log.js';
+import type { UserSession } from '../xmpp/client/UserSession.js';
+import { NS } from '../xmpp/ns.js';
+import { bareOf } from '../xmpp/stanzas/message.js';
+import {
+  callCapabilities, capsVer, parleyDiscoInfo, readCaps, readDiscoInfo,
+  type CallCapabilities, type CapsRef,
+} from './capabilities.js';
+
+export interface ResourceCapabilities extends CallCapabilities { jid: string }
+export interface ContactCapabilities { jid: string; calls: boolean; resources: ResourceCapabilities[] }
+
+/** Verified caps hashes are the same for every user: cap the shared cache, oldest out first. */
+const MAX_VERIFIED = 2000;
+const DISCO_TIMEOUT_MS = 5000;
+
+/**
+ * Which of a contact's online clients can take a call. Watches presence (never consuming it: the
+ * contacts feature reports it) for XEP-0115 caps, and asks each resource's disco#info when needed:
+ * by caps hash (verified, then shared by all users), or directly when a client sends no caps (Parley
+ * sessions, simple bots). Also answers disco#info for the user's own Parley session.
+ */
+export class CapabilityService {
+  /** per stream id: online resources → their caps (null: none advertised) and when that was seen */
+  readonly #online = new Map<string, Map<string, { caps: CapsRef | null; at: number }>>();
+  /** per stream id: answers that could not be verified, trusted for that resource only */
+  readonly #direct = new Map<string, Map<string, { caps: CapsRef | null; features: string[] }>>();
+  readonly #verified = new Map<string, string[]>();
+
+  constructor(private readonly deps: { log: Log; mucService: string }) {}
+
+  /**
+   * Per session: answer disco#info (the iqCallee otherwise replies service-unavailable) and keep the
+   * presence picture honest: after a reconnect that could not resume, presence from before the drop is
+   * stale (fresh presence answers the new initial presence).
+   */
+  attach(session: UserSession): void {
+    session.client.iqCallee.get(NS.discoInfo, 'query', (ctx: { element: Element }) => parleyDiscoInfo(ctx.element.attrs.node as string | undefined));
+    let droppedAt: number | undefined;
+    session.on('state', (next) => { if (next === 'reconnecting') droppedAt = Date.now(); });
+    session.on('ready', (resumed) => {
+      const online = this.#online.get(session.streamId);
+      if (resumed || droppedAt === undefined || !online) return;
+      for (const [jid, r] of online) if (r.at <= droppedAt) online.delete(jid);
+      this.#direct.delete(session.streamId);
+    });
+    session.on('ended', () => { this.#online.delete(session.streamId); this.#direct.delete(session.streamId); });
+  }
+
+  /** Presence observer: remembers caps of available resources; always lets the stanza through. */
+  onPresence(session: UserSession, el: Element): false {
+    const from = el.attrs.from as string | undefined;
+    if (!from || !from.includes('/') || el.getChild('x', NS.mucUser) || from.split('/')[0]!.split('@').pop() === this.deps.mucService) return false;
+    const type = el.attrs.type as string | undefined;
+    let online = this.#online.get(session.streamId);
+    if (type === 'unavailable' || type === 'error') {
+      online?.delete(from);
+      this.#direct.get(session.streamId)?.delete(from);
+    } else if (type === undefined) {
+      if (!online) this.#online.set(session.streamId, (online = new Map()));
+      online.set(from, { caps: readCaps(el) ?? null, at: Date.now() });
+    }
+    return false;
+  }
+
+  async of(session: UserSession, bare: string): Promise<ContactCapabilities> {
+    const online = [...(this.#online.get(session.streamId)?.entries() ?? [])].filter(([jid]) => bareOf(jid) === bare);
+    const resources = await Promise.all(online.map(async ([jid, r]) => ({ jid, ...callCapabilities(await this.#features(session, jid, r.caps)) })));
+    resources.sort((a, b) => a.jid.localeCompare(b.jid));
+    return { jid: bare, calls: resources.some((r) => r.calls), resources };
+  }
+
+  async #features(session: UserSession, jid: string, caps: CapsRef | null): Promise<string[]> {
+    const key = caps && `${caps.hash} ${caps.ver}`;
+    const known = key ? this.#verified.get(key) : undefined;
+    if (known) return known;
+    let direct = this.#direct.get(session.streamId);
+    const cached = direct?.get(jid);
+    if (cached && cached.caps?.ver === caps?.ver) return cached.features;
+    const node = caps ? `${caps.node}#${caps.ver}` : undefined;
+    let result: Element;
+    try {
+      result = await session.iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo, node })), DISCO_TIMEOUT_MS, 'disco#info');
+    } catch (err) {
+      // Not cached: a client that did not answer now may later.
+      this.deps.log.debug({ err, jid }, 'disco#info of a contact failed');
+      return [];
+    }
+    const info = readDiscoInfo(result.getChild('query', NS.discoInfo));
+    if (caps && key && capsVer(info, caps.hash) === caps.ver) {
+      this.#remember(key, info.features);
+    } else {
+      if (!direct) this.#direct.set(session.streamId, (direct = new Map()));
+      direct.set(jid, { caps, features: info.features });
+    }
+    return info.features;
+  }
+
+  #remember(key: string, features: string[]): void {
+    this.#verified.set(key, features);
+    if (this.#verified.size > MAX_VERIFIED) this.#verified.delete(this.#verified.keys().next().value!);
+  }
+}

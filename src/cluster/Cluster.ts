@@ -1,0 +1,68 @@
+import type { Context, Next } from 'koa';
+import type { Log } from '../log.js';
+import type { Queryable } from '../store/db.js';
+import type { EventHub } from '../sse/EventHub.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import { createRedisEventBus, type EventBus } from './EventBus.js';
+import { forwardTo, wasForwarded } from './forward.js';
+import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
+
+/**
+ * Several gateways behind one load balancer, sharing PostgreSQL and Redis:
+ * - events: every instance publishes its users' events on Redis; each delivers them to its own streams,
+ *   so an event stream works on any instance;
+ * - commands: a REST call that needs a user's XMPP session is passed to the instance holding it
+ *   (one XMPP session per user across the cluster), and a login for a user who has one goes there too;
+ * - liveness: instances beat in the `instances` table; sessions of an instance that stopped beating end.
+ * With one instance this is a heartbeat and nothing else.
+ */
+const STREAM_PATH = /^\/restapi\/v1\/(?:chat|admin\/sessions)\/(ps_[A-Za-z0-9_-]{16})(?:\/|$)/;
+const LOGIN_PATH = /^\/restapi\/v1\/chat\/([^/]+)\/login$/;
+const EVENTS_PATH = /^\/restapi\/v1\/chat\/[^/]+\/events$/;
+
+export class Cluster {
+  readonly registry: InstanceRegistry;
+  readonly #bus: EventBus | undefined;
+
+  constructor(private readonly deps: { db: Queryable; self: InstanceInfo; redisUrl?: string; channel: string; log: Log }) {
+    const log = deps.log.child({ c: 'cluster' });
+    this.registry = new InstanceRegistry({ db: deps.db, self: deps.self, log });
+    this.#bus = deps.redisUrl ? createRedisEventBus({ url: deps.redisUrl, channel: deps.channel, instanceId: deps.self.id, log }) : undefined;
+  }
+
+  async start(hub: EventHub): Promise<void> {
+    await this.registry.start();
+    if (!this.#bus) return;
+    const bus = this.#bus;
+    hub.onPublished((username, event) => bus.publish(username, event));
+    await bus.start((username, event) => hub.deliverLocal(username, event));
+  }
+
+  /** Koa middleware: passes calls for sessions held elsewhere to their instance. */
+  forwarding(sessions: SessionManager) {
+    return async (ctx: Context, next: Next): Promise<void> => {
+      if (wasForwarded(ctx) || EVENTS_PATH.test(ctx.path)) return next();
+      const stream = STREAM_PATH.exec(ctx.path)?.[1];
+      if (stream && !sessions.get(stream)) {
+        const owner = await this.registry.ownerOfStream(stream);
+        if (owner) return this.#forward(ctx, owner);
+      }
+      const login = LOGIN_PATH.exec(ctx.path)?.[1];
+      if (login && ctx.method === 'POST' && !sessions.byUser(login.toLowerCase())) {
+        const owner = await this.registry.ownerOfUser(login.toLowerCase());
+        if (owner) return this.#forward(ctx, owner);
+      }
+      return next();
+    };
+  }
+
+  async #forward(ctx: Context, owner: InstanceInfo): Promise<void> {
+    (ctx as Context & { _matchedRoute?: string })._matchedRoute = '(forwarded)'; // the HTTP metrics' route label
+    await forwardTo(ctx, owner, this.deps.self.id);
+  }
+
+  async stop(): Promise<void> {
+    await this.#bus?.stop();
+    await this.registry.stop();
+  }
+}

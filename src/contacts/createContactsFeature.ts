@@ -1,0 +1,74 @@
+import type { Element } from '@xmpp/xml';
+import type { Feature, FeatureContext } from '../features.js';
+import type { UserSession } from '../xmpp/client/UserSession.js';
+import { NS } from '../xmpp/ns.js';
+import { RawStanzaService } from '../raw/RawStanzaService.js';
+import { rawRoutes } from '../raw/rawRoutes.js';
+import { ProfileService } from '../users/ProfileService.js';
+import { UserDirectory } from '../users/UserDirectory.js';
+import { userRoutes } from '../users/userRoutes.js';
+import { BlockingService } from './BlockingService.js';
+import { contactRoutes } from './contactRoutes.js';
+import { ContactsState } from './ContactsState.js';
+import { PresenceService } from './PresenceService.js';
+import { RosterService } from './RosterService.js';
+import { createPgSubscriptionRequestStore } from './SubscriptionRequestStore.js';
+
+type Pushed = { stanza: Element };
+
+/**
+ * Contacts and presence of the chat core: own presence and contacts' presence (with a snapshot on
+ * every stream connect), the roster and subscription answers, blocking (XEP-0191), the user
+ * directory and profile properties, and ofchat's raw stanza endpoint. See docs/contacts.md.
+ */
+export function createContactsFeature(ctx: FeatureContext): Feature {
+  const { hub, sessions, stanzas, log, config } = ctx;
+  const domain = config.xmpp.domain;
+  const state = new ContactsState();
+  const requests = createPgSubscriptionRequestStore(ctx.db, hub.store);
+  // Each needs the other, late-bound: contacts show live presence; presence hands subscriptions over.
+  const roster: RosterService = new RosterService({ hub, state, requests, log, live: (s, jid) => presence.live(s, jid) });
+  const presence: PresenceService = new PresenceService({
+    hub, state, log, mucService: config.xmpp.mucService, onSubscription: (s, e) => roster.onSubscription(s, e),
+  });
+  const blocking = new BlockingService({ hub });
+
+  stanzas.on('presence', 'contacts', (session, el) => presence.handle(session, el));
+  sessions.onSessionCreated((session) => attach(session));
+  // After a reconnect that could not resume, the server forgot that we fetched the roster (and so stops
+  // sending pushes and subscription requests): fetch it again. The first login is handled in attach().
+  sessions.onSessionReady(async (session, resumed) => {
+    await presence.ready(session, resumed);
+    if (!resumed && state.of(session).droppedAt !== undefined) await roster.load(session);
+  });
+  hub.addSnapshot((username) => {
+    const session = sessions.byUser(username);
+    return session ? presence.snapshotEvents(session) : [];
+  });
+
+  /** IQ pushes are answered through the client's iqCallee, which otherwise replies service-unavailable. */
+  function attach(session: UserSession): void {
+    const iq = session.client.iqCallee;
+    iq.set(NS.roster, 'query', (c: Pushed) => roster.onPush(session, c.stanza));
+    iq.set(NS.blocking, 'block', (c: Pushed) => blocking.onPush(session, c.stanza));
+    iq.set(NS.blocking, 'unblock', (c: Pushed) => blocking.onPush(session, c.stanza));
+    // At once, not in a ready hook: hooks run one after another (a long archive catch-up first), and
+    // Prosody sends subscription requests and roster pushes only to sessions that fetched the roster.
+    roster.load(session)
+      .then((items) => presence.probe(session, items.values()))
+      .catch((err: unknown) => log.warn({ err, streamId: session.streamId }, 'roster fetch after login failed'));
+    session.on('state', (next) => {
+      if (next === 'reconnecting') presence.dropped(session);
+      if (next === 'offline') state.forget(session.streamId);
+    });
+  }
+
+  return {
+    name: 'contacts',
+    routes(router, access) {
+      userRoutes(router, access, { directory: new UserDirectory({ db: ctx.db, domain, log }), profiles: new ProfileService(), admin: ctx.admin, domain });
+      contactRoutes(router, access, { presence, roster, blocking, domain });
+      rawRoutes(router, access, new RawStanzaService({ domain }));
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Parley's Prometheus metrics. One registry per gateway (createMetrics), never a module-level one, so
+ * tests can run several gateways in one process and read each one's numbers. Code that reports gets one
+ * narrow port (XmppMetrics, HttpMetrics, StoreMetrics); gauges of live state are read at scrape time
+ * from their source (watchSessions, watchOutbox), so they cannot drift from the truth.
+ *
+ * Names (see docs/operations.md for what each one means and which alerts it suits):
+ *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
+ *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation},
+ *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
+ *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
+ */
+
+export type Direction = 'in' | 'out';
+/** The store queries worth a latency histogram: every durable event, every message row, every replay page. */
+export type StoreOperation = 'event_insert' | 'message_insert' | 'event_replay';
+export const STORE_OPERATIONS: readonly StoreOperation[] = ['event_insert', 'message_insert', 'event_replay'];
+
+/** RFC 6121 message types; anything else is counted as `other` so a peer cannot blow up the label set. */
+export const MESSAGE_KINDS = ['chat', 'groupchat', 'normal', 'headline', 'error'] as const;
+
+/** What a user's XMPP session reports. */
+export interface XmppMetrics {
+  /** one <message/> stanza received (`in`) or sent (`out`); `type` is its type attribute */
+  message(direction: Direction, type: string | undefined): void;
+  /** the session came back after its connection dropped; `resumed`: XEP-0198 resumption, nothing lost */
+  reconnected(resumed: boolean): void;
+}
+
+export interface HttpMetrics {
+  /** `route` is the matched route template (`/restapi/v1/chat/:streamid`), never the raw URL */
+  request(method: string, route: string, status: number, seconds: number): void;
+}
+
+export interface StoreMetrics { query(operation: StoreOperation, seconds: number): void }
+
+/** Live sessions, read at scrape time (SessionManager fits). */
+export interface SessionSource { readonly size: number; all(): readonly { openStreams: number }[] }
+
+/** The callback outbox at scrape time; undefined when it could not be read. */
+export interface OutboxStats { depth: number; oldestAgeSeconds: number; dead: number }
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly xmpp: XmppMetrics;
+  readonly http: HttpMetrics;
+  readonly store: StoreMetrics;
+  watchSessions(source: SessionSource): void;
+  watchOutbox(probe: () => Promise<OutboxStats | undefined>): void;
+  /** the exposition text and its content type, for GET /metrics */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  /** prom-client's process_* and nodejs_* metrics (CPU, memory, event-loop lag, GC). Default true. */
+  processMetrics?: boolean;
+}
+
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let sessions: SessionSource | undefined;
+  let outbox: (() => Promise<OutboxStats | undefined>) | undefined;
+
+  new Gauge({
+    name: 'parley_sessions', help: 'Live XMPP user sessions on this instance (one per logged-in user).', registers: [registry],
+    collect() { this.set(sessions?.size ?? 0); },
+  });
+  new Gauge({
+    name: 'parley_sse_streams', help: 'Open Server-Sent-Events streams on this instance.', registers: [registry],
+    collect() { this.set(sessions?.all().reduce((n, s) => n + s.openStreams, 0) ?? 0); },
+  });
+
+  const messages = new Counter({
+    name: 'parley_xmpp_messages_total', help: 'XMPP <message/> stanzas through user sessions, by direction and type.',
+    labelNames: ['direction', 'kind'] as const, registers: [registry],
+  });
+  // Series with known labels are created at 0, so a scrape shows them before their first event.
+  for (const direction of ['in', 'out'] as const) for (const kind of MESSAGE_KINDS) messages.labels(direction, kind).inc(0);
+  const reconnects = new Counter({
+    name: 'parley_xmpp_reconnects_total', help: 'User sessions back online after their XMPP connection dropped (resumed: XEP-0198).',
+    labelNames: ['resumed'] as const, registers: [registry],
+  });
+  reconnects.labels('true').inc(0); reconnects.labels('false').inc(0);
+
+  const store = new Histogram({
+    name: 'parley_store_query_duration_seconds', help: 'PostgreSQL latency of event inserts, message inserts and replay pages.',
+    labelNames: ['operation'] as const, buckets: STORE_BUCKETS, registers: [registry],
+  });
+  for (const op of STORE_OPERATIONS) store.zero({ operation: op });
+
+  const http = new Histogram({
+    name: 'parley_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and status class (SSE: until the stream is open).',
+    labelNames: ['method', 'route', 'status_class'] as const, buckets: HTTP_BUCKETS, registers: [registry],
+  });
+
+  // The three outbox gauges share one query per scrape.
+  let pending: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
+  const readOutbox = (): Promise<OutboxStats | undefined> => {
+    if (!outbox) return Promise.resolve({ depth: 0, oldestAgeSeconds: 0, dead: 0 });
+    if (!pending || Date.now() - pending.at > 1000) pending = { at: Date.now(), stats: outbox().catch(() => undefined) };
+    return pending.stats;
+  };
+  const outboxGauge = (name: string, help: string, pick: (s: OutboxStats) => number) => new Gauge({
+    name, help, registers: [registry],
+    async collect() { const s = await readOutbox(); this.set(s ? pick(s) : Number.NaN); },
+  });
+  outboxGauge('parley_callback_outbox_depth', 'Callbacks waiting for delivery (neither delivered nor dead-lettered); NaN when the table cannot be read.', (s) => s.depth);
+  outboxGauge('parley_callback_outbox_oldest_age_seconds', 'Age of the oldest callback waiting for delivery (0 when none).', (s) => s.oldestAgeSeconds);
+  outboxGauge('parley_callback_outbox_dead', 'Dead-lettered callbacks (gave up after retries; replay them with `parley callbacks replay`).', (s) => s.dead);
+
+  return {
+    registry,
+    xmpp: {
+      message(direction, type) {
+        const kind = (MESSAGE_KINDS as readonly string[]).includes(type ?? 'normal') ? (type ?? 'normal') : 'other';
+        messages.labels(direction, kind).inc();
+      },
+      reconnected(resumed) { reconnects.labels(String(resumed)).inc(); },
+    },
+    http: {
+      request(method, route, status, seconds) {
+        http.labels(method, route, `${Math.floor(status / 100)}xx`).observe(seconds);
+      },
+    },
+    store: { query(operation, seconds) { store.labels(operation).observe(seconds); } },
+    watchSessions(source) { sessions = source; },
+    watchOutbox(probe) { outbox = probe; },
+    async render() { return { contentType: registry.contentType, body: await registry.metrics() }; },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Pure builders of the MUC stanzas Parley sends (no I/O).
+ * References: XEP-0045 (Multi-User Chat) §7.2 join, §7.8 invitations, §8–§10 moderation and owner
+ * use cases, §10.1 room configuration; XEP-0249 direct invitations; XEP-0313 MAM; XEP-0059 RSM;
+ * XEP-0004 data forms; XEP-0030 service discovery.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
+import { NS } from '../xmpp/ns.js';
+
+export const ROOM_CONFIG_FORM = 'http://jabber.org/protocol/muc#roomconfig';
+
+export function joinPresence(room: string, nick: string, opts: { password?: string; maxStanzas: number }): Element {
+  const x = xml('x', { xmlns: NS.muc }, xml('history', { maxstanzas: String(opts.maxStanzas) }));
+  if (opts.password !== undefined) x.append(xml('password', {}, opts.password));
+  return xml('presence', { to: `${room}/${nick}`, id: randomUUID() }, x);
+}
+
+export function leavePresence(room: string, nick: string): Element {
+  return xml('presence', { to: `${room}/${nick}`, type: 'unavailable', id: randomUUID() });
+}
+
+/** Options a room is created with; only the ones given are submitted, the rest keep the server defaults. */
+export interface RoomOptions {
+  persistent?: boolean; public?: boolean; membersOnly?: boolean; moderated?: boolean;
+  password?: string; name?: string; description?: string;
+}
+
+const FIELDS: Record<keyof RoomOptions, string> = {
+  persistent: 'muc#roomconfig_persistentroom',
+  public: 'muc#roomconfig_publicroom',
+  membersOnly: 'muc#roomconfig_membersonly',
+  moderated: 'muc#roomconfig_moderatedroom',
+  password: 'muc#roomconfig_roomsecret',
+  name: 'muc#roomconfig_roomname',
+  description: 'muc#roomconfig_roomdesc',
+};
+
+/** Owner configuration (§10.1.3). An empty form is the "instant room" that unlocks a new room. */
+export function configSubmit(room: string, options: RoomOptions): Element {
+  const form = xml('x', { xmlns: NS.dataForms, type: 'submit' });
+  const set = Object.entries(options).filter(([, v]) => v !== undefined) as [keyof RoomOptions, string | boolean][];
+  if (set.length) {
+    form.append(field('FORM_TYPE', ROOM_CONFIG_FORM));
+    for (const [key, value] of set) {
+      form.append(field(FIELDS[key], typeof value === 'boolean' ? (value ? '1' : '0') : value));
+      // XEP-0045 servers other than Prosody want the flag alongside the secret.
+      if (key === 'password') form.append(field('muc#roomconfig_passwordprotectedroom', value ? '1' : '0'));
+    }
+  }
+  return xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mucOwner }, form));
+}
+
+const field = (name: string, value: string): Element => xml('field', { var: name }, xml('value', {}, value));
+
+export function destroyRoom(room: string, reason?: string): Element {
+  const destroy = xml('destroy', {});
+  if (reason) destroy.append(xml('reason', {}, reason));
+  return xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mucOwner }, destroy));
+}
+
+/** muc#admin item change: `{nick, role}` (kick, voice, moderator) or `{jid, affiliation}` (ban, membership). */
+export function adminSet(room: string, item: { nick?: string; jid?: string; role?: string; affiliation?: string }, reason?: string): Element {
+  const attrs = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const el = xml('item', attrs);
+  if (reason) el.append(xml('reason', {}, reason));
+  return xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mucAdmin }, el));
+}
+
+export function adminGet(room: string, item: { role: string } | { affiliation: string }): Element {
+  return xml('iq', { type: 'get', to: room }, xml('query', { xmlns: NS.mucAdmin }, xml('item', item)));
+}
+
+/** §7.8.2 mediated invitation: sent to the room, which forwards it (with the password, if any). */
+export function mediatedInvite(room: string, invitee: string, reason?: string): Element {
+  const invite = xml('invite', { to: invitee });
+  if (reason) invite.append(xml('reason', {}, reason));
+  return xml('message', { to: room, id: randomUUID() }, xml('x', { xmlns: NS.mucUser }, invite));
+}
+
+/** XEP-0249 direct invitation: sent straight to the invitee. */
+export function directInvite(room: string, invitee: string, opts: { reason?: string; password?: string }): Element {
+  const attrs: Record<string, string> = { xmlns: NS.conference, jid: room };
+  if (opts.reason) attrs.reason = opts.reason;
+  if (opts.password) attrs.password = opts.password;
+  return xml('message', { to: invitee, id: randomUUID() }, xml('x', attrs));
+}
+
+export function subjectMessage(room: string, subject: string): Element {
+  return xml('message', { to: room, type: 'groupchat', id: randomUUID() }, xml('subject', {}, subject));
+}
+
+export function discoInfo(to: string): Element {
+  return xml('iq', { type: 'get', to }, xml('query', { xmlns: NS.discoInfo }));
+}
+
+export function discoItems(to: string): Element {
+  return xml('iq', { type: 'get', to }, xml('query', { xmlns: NS.discoItems }));
+}
+
+/** One MAM page of the room's archive after `after` (a room stanza-id), oldest first. */
+export function mamQuery(room: string, queryId: string, after: string | undefined, max: number): Element {
+  const set = xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)));
+  if (after) set.append(xml('after', {}, after));
+  return xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mam, queryid: queryId }, set));
+}

@@ -1,0 +1,89 @@
+import type { Feature, FeatureContext } from '../features.js';
+import { createComponent } from '../xmpp/component/createComponent.js';
+import { AgentDesk } from './AgentDesk.js';
+import { AgentSide } from './AgentSide.js';
+import { AskService } from './AskService.js';
+import { ChatRooms } from './ChatRooms.js';
+import { Dispatcher } from './Dispatcher.js';
+import { QueueNotifier } from './QueueNotifier.js';
+import { RequestStore } from './RequestStore.js';
+import { TimerSet, systemClock } from './timers.js';
+import { WorkgroupAdmin } from './WorkgroupAdmin.js';
+import { WorkgroupComponent } from './WorkgroupComponent.js';
+import { WorkgroupStore } from './WorkgroupStore.js';
+import { revokeIq } from './xep0142.js';
+import { REVOKE } from './routing.js';
+import { adminRoutes } from './routes/adminRoutes.js';
+import { agentRoutes } from './routes/agentRoutes.js';
+import { askRoutes } from './routes/askRoutes.js';
+import { wirePorts } from './ports.js';
+
+/**
+ * Expert queues (XEP-0142 workgroups with Openfire Fastpath's routing): the `workgroup.<domain>`
+ * component, its Postgres state, the visitor (`/ask`) and agent (`/chat/{streamid}/assists`, `/offer`)
+ * routes, and the agent side of every Parley session. See docs/workgroups.md.
+ * List it before the contacts feature: the workgroup's presence to agents is not a contact's presence.
+ */
+export function createWorkgroupFeature(ctx: FeatureContext): Feature {
+  const log = ctx.log.child({ c: 'workgroup' });
+  const x = ctx.config.xmpp;
+  const serviceDomain = `workgroup.${x.domain}`;
+  const component = createComponent({ service: x.componentService, domain: serviceDomain, secret: x.componentSecret ?? '', reconnectMaxSeconds: x.reconnectMaxSeconds, log });
+  const workgroups = new WorkgroupStore(ctx.db);
+  const requests = new RequestStore(ctx.db);
+  const timers = new TimerSet(systemClock);
+  const notifier = new QueueNotifier({ requests, workgroups, hub: ctx.hub, component, serviceDomain, clock: systemClock, log });
+  let dispatcher!: Dispatcher;
+  // Only one instance can hold the component (XMPP servers refuse a second connection): the others stand
+  // by, retrying. Recovery waits until this instance holds it, or it would undo the live instance's offers;
+  // no offer goes out before it has run.
+  let recovered = false;
+  const rooms = new ChatRooms({
+    component, requests, hub: ctx.hub, log, serviceDomain, mucService: x.mucService, address: (r) => notifier.address(r),
+    ended: (id, reason) => dispatcher.chatEnded(id, reason),
+    closingText: async (wg) => (await workgroups.get(wg))?.closingText,
+  });
+  dispatcher = new Dispatcher({ workgroups, requests, timers, clock: systemClock, log, ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }) });
+  new WorkgroupComponent({ component, dispatcher, rooms, notifier, workgroups, requests, log });
+
+  const side = new AgentSide({ hub: ctx.hub, serviceDomain, log });
+  ctx.sessions.onSessionCreated((session) => side.attach(session));
+  ctx.sessions.onSessionReady(async (session, resumed) => { if (!resumed) await side.reannounce(session); });
+  ctx.stanzas.on('presence', 'workgroup', (session, el) => side.onPresence(session, el));
+
+  const enabled = Boolean(x.componentSecret);
+  return {
+    name: 'workgroup',
+    routes(router, access) {
+      adminRoutes(router, new WorkgroupAdmin({ workgroups, requests, dispatcher, serviceDomain, domain: x.domain }));
+      askRoutes(router, {
+        ask: new AskService({ dispatcher, requests, workgroups, rooms, notifier, component, serviceDomain }),
+        hub: ctx.hub, log: log.child({ c: 'sse' }), heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000, publicUrl: ctx.config.http.publicUrl,
+      });
+      agentRoutes(router, access, { desk: new AgentDesk({ side, workgroups, requests, hub: ctx.hub, serviceDomain }), requests, domain: x.domain });
+    },
+    async start() {
+      if (!enabled) { log.info('XMPP_COMPONENT_SECRET is not set: the workgroup service is off'); return; }
+      const stale: Awaited<ReturnType<Dispatcher['recover']>> = [];
+      // After every (re)connect: revoke what a previous run left open, re-enter live chats, route again.
+      component.onOnline(async () => {
+        if (!recovered) { stale.push(...await dispatcher.recover()); recovered = true; }
+        for (const { offer, request } of stale.splice(0)) {
+          await component.iq(revokeIq(`${offer.workgroup}@${serviceDomain}`, offer.agentFull, { offerId: offer.id, userJid: request.userJid, reason: REVOKE.restarted }), 5000)
+            .catch(() => undefined);
+        }
+        await rooms.rejoin(await requests.withStatus(['routed']));
+        await dispatcher.dispatchAll();
+      });
+      await component.start();
+    },
+    async stop() {
+      timers.clearAll();
+      await component.stop();
+      // What arrived before the component closed still lands in the database, which closes after us.
+      await rooms.drain();
+      await dispatcher.drain();
+      timers.clearAll();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { bearer, call, withToken } from '../helpers/http.js';
+import { SseClient } from '../helpers/sse.js';
+import { dropDatabase, freshDatabase } from '../rig/db.js';
+import { registerUser, type TestUser } from '../rig/users.js';
+
+type Login = { streamId: string; token: string; events: string; jid: string };
+
+describe('two gateways sharing PostgreSQL and Redis', function () {
+  this.timeout(60_000);
+  let dbUrl: string;
+  let a: TestGateway | undefined;
+  let b: TestGateway;
+  const streams: SseClient[] = [];
+  before(async () => {
+    dbUrl = await freshDatabase();
+    a = await startGateway({ DATABASE_URL: dbUrl });
+    b = await startGateway({ DATABASE_URL: dbUrl });
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    await a?.stop();
+    await b?.stop();
+    await dropDatabase(dbUrl);
+  });
+  const login = async (gw: TestGateway, u: TestUser) => {
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    assert.ok(r.status < 300, r.text);
+    return r.body;
+  };
+  const sse = (url: string) => { const s = new SseClient(url); streams.push(s); return s; };
+
+  it('delivers events to streams on either instance and runs commands where the session lives', async () => {
+    const [alice, bob] = [await registerUser('alice'), await registerUser('bob')];
+    const la = await login(a!, alice);
+    const lb = await login(b, bob);
+    const onA = sse(withToken(la.events, la.token));
+    const onB = sse(withToken(`${b.url}/restapi/v1/chat/${la.streamId}/events`, la.token));
+    await Promise.all([onA.opened, onB.opened]);
+    await onB.next((e) => e.data.snapshot === true);
+
+    const sent = await call(`${b.url}/restapi/v1/chat/${lb.streamId}/messages/${alice.username}`, { method: 'POST', auth: bearer(lb.token), text: 'across the cluster' });
+    assert.equal(sent.status, 201, sent.text);
+    const [viaA, viaB] = await Promise.all([onA, onB].map((s) => s.next((e) => e.data.body === 'across the cluster')));
+    assert.equal(viaA!.id, viaB!.id, 'the same durable event, through the Redis bus on B');
+
+    // Alice's commands work through B: passed to A, which holds her XMPP session.
+    const reply = await call(`${b.url}/restapi/v1/chat/${la.streamId}/messages/${bob.username}`, { method: 'POST', auth: bearer(la.token), json: { body: 'reply via B' } });
+    assert.equal(reply.status, 201, reply.text);
+    // A second login on B reuses the one session on A.
+    const again = await login(b, alice);
+    assert.equal(again.streamId, la.streamId);
+  });
+
+  it('loses no durable event when an instance goes away: the user logs in on the other and replays', async () => {
+    const [carol, dave] = [await registerUser('carol'), await registerUser('dave')];
+    const lc = await login(a!, carol);
+    const ld = await login(b, dave);
+    const s1 = sse(withToken(lc.events, lc.token));
+    await s1.opened;
+    await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, { method: 'POST', auth: bearer(ld.token), text: 'first' });
+    const first = await s1.next((e) => e.data.body === 'first');
+    s1.close();
+
+    await a!.stop();
+    a = undefined;
+    for (const body of ['while A was gone 1', 'while A was gone 2']) {
+      assert.equal((await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, { method: 'POST', auth: bearer(ld.token), text: body })).status, 201);
+    }
+    const lc2 = await login(b, carol);
+    assert.notEqual(lc2.streamId, lc.streamId, 'a new session on B');
+    const s2 = sse(withToken(lc2.events, lc2.token, first.id));
+    await s2.next((e) => e.data.body === 'while A was gone 2', 15_000);
+    const bodies = s2.events.filter((e) => e.name === 'chatapi.chat').map((e) => e.data.body);
+    assert.deepEqual(bodies, ['while A was gone 1', 'while A was gone 2']);
+  });
+});
