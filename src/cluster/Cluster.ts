@@ -13,7 +13,9 @@ import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
  *   so an event stream works on any instance;
  * - commands: a REST call that needs a user's XMPP session is passed to the instance holding it
  *   (one XMPP session per user across the cluster), and a login for a user who has one goes there too;
- * - liveness: instances beat in the `instances` table; sessions of an instance that stopped beating end.
+ * - liveness: instances beat in the `instances` table; sessions of an instance that stopped beating end;
+ * - components (workgroup.<domain>, bbb.<domain>): the XMPP server accepts one connection per component,
+ *   so one instance holds each and the others retry as standbys (src/xmpp/component/createComponent.ts).
  * With one instance this is a heartbeat and nothing else.
  */
 const STREAM_PATH = /^\/restapi\/v1\/(?:chat|admin\/sessions)\/(ps_[A-Za-z0-9_-]{16})(?:\/|$)/;

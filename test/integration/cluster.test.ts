@@ -4,6 +4,8 @@ import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { dropDatabase, freshDatabase } from '../rig/db.js';
 import { registerUser, type TestUser } from '../rig/users.js';
+import { rig } from '../rig/rig.js';
+import { XmppPeer } from '../helpers/xmppPeer.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
 
@@ -53,7 +55,7 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
     assert.equal(again.streamId, la.streamId);
   });
 
-  it('loses no durable event when an instance goes away: the user logs in on the other and replays', async () => {
+  it('moves components and loses no durable event when an instance goes away: the user logs in on the other and replays', async () => {
     const [carol, dave] = [await registerUser('carol'), await registerUser('dave')];
     const lc = await login(a!, carol);
     const ld = await login(b, dave);
@@ -63,8 +65,22 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
     const first = await s1.next((e) => e.data.body === 'first');
     s1.close();
 
-    await a!.stop();
-    a = undefined;
+    const watcherUser = await registerUser('watch');
+    const watcher = await XmppPeer.connect(watcherUser.username, watcherUser.password);
+    try {
+      await a!.stop();
+      a = undefined;
+      // A held the components (it started first); B, retrying as a standby, takes them over.
+      const t0 = Date.now();
+      for (const component of [`workgroup.${rig.prosody.domain}`]) { // bbb.<domain> runs only with BBB_SECRET set
+        while (!(await watcher.ping(component))) {
+          assert.ok(Date.now() - t0 < 10_000, `${component} not taken over within 10 s`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      await watcher.stop();
+    }
     for (const body of ['while A was gone 1', 'while A was gone 2']) {
       assert.equal((await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, { method: 'POST', auth: bearer(ld.token), text: body })).status, 201);
     }

@@ -30,11 +30,17 @@ export interface ComponentConnection {
   onOnline(handler: () => void | Promise<void>): void;
 }
 
+/** A dead holder's component is taken over within this many seconds (plus the server noticing). */
+const STANDBY_RETRY_MAX_SECONDS = 5;
+
 export function createComponent(opts: { service: string; domain: string; secret: string; reconnectMaxSeconds: number; log: Log }): ComponentConnection {
   const log = opts.log.child({ component: opts.domain });
   const x: Component = component({ service: opts.service, domain: opts.domain, password: opts.secret });
   x.reconnect.stop();
-  const reconnector = new Reconnector(x as never, { service: opts.service, domain: opts.domain, maxSeconds: opts.reconnectMaxSeconds, log });
+  // Prosody accepts one connection per component domain, which makes it the cluster's lock: the other
+  // instances keep retrying as standbys, and their retry period is the takeover time when the holder dies.
+  const maxSeconds = Math.min(opts.reconnectMaxSeconds, STANDBY_RETRY_MAX_SECONDS);
+  const reconnector = new Reconnector(x as never, { service: opts.service, domain: opts.domain, maxSeconds, log });
   const onlineHandlers: (() => void | Promise<void>)[] = [];
   let online = false;
   let stopping = false;
@@ -52,7 +58,7 @@ export function createComponent(opts: { service: string; domain: string; secret:
     })();
   });
 
-  return {
+  const conn: ComponentConnection = {
     domain: opts.domain,
     get isOnline() { return online; },
     async start() {
@@ -107,6 +113,9 @@ export function createComponent(opts: { service: string; domain: string; secret:
     },
     onOnline(handler) { onlineHandlers.push(handler); },
   };
+  // XEP-0199: answer pings, so monitoring (and a standby's takeover check) can see the component is there.
+  conn.onIq('get', 'urn:xmpp:ping', 'ping', () => undefined);
+  return conn;
 }
 
 /** @xmpp/component 0.13 bundles its own @xmpp/xml; rebuild our (0.14) elements with its builder. */
