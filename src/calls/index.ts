@@ -11,7 +11,7 @@ import { callRoutes } from './routes.js';
  * through REST, `chatapi.call` events on every stream of both parties, carbons from the user's other
  * clients, missed calls after PARLEY_CALL_RING_SECONDS, history in Postgres, and which contacts can
  * take calls (disco caps). Parley signals only: the media happen in the room the call's options name.
- * See docs/calls.md.
+ * See the README.
  */
 export function createCallsFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'calls' });

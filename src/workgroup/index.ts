@@ -21,7 +21,7 @@ import { wirePorts } from './ports.js';
 /**
  * Expert queues (XEP-0142 workgroups with Openfire Fastpath's routing): the `workgroup.<domain>`
  * component, its Postgres state, the visitor (`/ask`) and agent (`/chat/{streamid}/assists`, `/offer`)
- * routes, and the agent side of every Parley session. See docs/workgroups.md.
+ * routes, and the agent side of every Parley session. See the README.
  * List it before the contacts feature: the workgroup's presence to agents is not a contact's presence.
  */
 export function createWorkgroupFeature(ctx: FeatureContext): Feature {
