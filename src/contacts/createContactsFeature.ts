@@ -35,12 +35,7 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
 
   stanzas.on('presence', 'contacts', (session, el) => presence.handle(session, el));
   sessions.onSessionCreated((session) => attach(session));
-  // After a reconnect that could not resume, the server forgot that we fetched the roster (and so stops
-  // sending pushes and subscription requests): fetch it again. The first login is handled in attach().
-  sessions.onSessionReady(async (session, resumed) => {
-    await presence.ready(session, resumed);
-    if (!resumed && state.of(session).droppedAt !== undefined) await roster.load(session);
-  });
+  sessions.onSessionReady(async (session, resumed) => { await presence.ready(session, resumed); });
   hub.addSnapshot((username) => {
     const session = sessions.byUser(username);
     return session ? presence.snapshotEvents(session) : [];
@@ -52,11 +47,13 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
     iq.set(NS.roster, 'query', (c: Pushed) => roster.onPush(session, c.stanza));
     iq.set(NS.blocking, 'block', (c: Pushed) => blocking.onPush(session, c.stanza));
     iq.set(NS.blocking, 'unblock', (c: Pushed) => blocking.onPush(session, c.stanza));
-    // At once, not in a ready hook: hooks run one after another (a long archive catch-up first), and
-    // Prosody sends subscription requests and roster pushes only to sessions that fetched the roster.
-    roster.load(session)
-      .then((items) => presence.probe(session, items.values()))
-      .catch((err: unknown) => log.warn({ err, streamId: session.streamId }, 'roster fetch after login failed'));
+    // Before every initial presence (login and each reconnect that could not resume): Prosody sends
+    // subscription requests and roster pushes only to sessions that fetched the roster, and answers the
+    // initial presence with the contacts' presence. The probe covers contacts whose answer raced us.
+    session.beforePresence(async () => {
+      const items = await roster.load(session);
+      session.once('ready', () => void presence.probe(session, items.values()).catch((err: unknown) => log.debug({ err }, 'presence probe failed')));
+    });
     session.on('state', (next) => {
       if (next === 'reconnecting') presence.dropped(session);
       if (next === 'offline') state.forget(session.streamId);

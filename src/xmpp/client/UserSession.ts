@@ -61,6 +61,15 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => { void this.#becameOnline(true); });
   }
 
+  readonly #beforePresence: (() => Promise<unknown>)[] = [];
+
+  /**
+   * Work between a (re)established connection and the initial presence, every time a session is not
+   * resumed: RFC 6121 §2.2 — fetch the roster first, so the server counts this resource as interested and
+   * sends it pending subscription requests and roster pushes along with the presence it triggers.
+   */
+  beforePresence(hook: () => Promise<unknown>): void { this.#beforePresence.push(hook); }
+
   get fullJid(): string { return `${this.bareJid}/${this.resource}`; }
   get isOnline(): boolean { return this.state === 'online'; }
   get client(): Client { return this.#x; }
@@ -83,7 +92,12 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   async #becameOnline(resumed: boolean): Promise<void> {
     if (this.#stopping) return;
     await smSettled(this.#x);
-    if (!resumed) await this.#x.send(xml('presence')).catch((err) => this.#log.warn({ err }, 'initial presence failed'));
+    if (!resumed) {
+      for (const hook of this.#beforePresence) {
+        try { await hook(); } catch (err) { this.#log.warn({ err }, 'before-presence hook failed'); }
+      }
+      await this.#x.send(xml('presence')).catch((err) => this.#log.warn({ err }, 'initial presence failed'));
+    }
     if (this.state === 'reconnecting') this.opts.metrics?.reconnected(resumed);
     this.#setState('online');
     this.emit('ready', resumed);
@@ -108,7 +122,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
 
   /** IQ request/response; XMPP errors come back as BridgeErrors through the error table. */
   async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
-    if (!this.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    // The connection itself, not `state`: beforePresence hooks query before the session counts as online.
+    if ((this.#x.status as string) !== 'online') throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
     try {
       return await this.#x.iqCaller.request(stanza, timeoutMs);
     } catch (err) {
