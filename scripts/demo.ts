@@ -28,6 +28,36 @@ async function loadState(dir: string): Promise<DemoState> {
   }
 }
 
+/**
+ * The web client with two demo users who are each other's contacts: logs both in with the master secret (as an
+ * embedding site's server would) and returns the two /chat/ URLs to open in two browser windows.
+ */
+async function demoChatUsers(base: string, secret: string): Promise<string> {
+  const post = async (path: string, auth: string, json?: unknown) => {
+    const res = await fetch(base + path, {
+      method: 'POST', headers: { Authorization: auth, ...(json ? { 'Content-Type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined,
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : await res.json() as { streamId: string; token: string };
+  };
+  const [alice, bob] = [(await post('/restapi/v1/chat/alice/login', secret))!, (await post('/restapi/v1/chat/bob/login', secret))!];
+  // Mutual contacts, so each sees the other's presence: alice asks, bob approves (and asks back), alice approves.
+  await post(`/restapi/v1/chat/${alice.streamId}/contacts`, `Bearer ${alice.token}`, { jid: 'bob' });
+  await post(`/restapi/v1/chat/${bob.streamId}/contacts/alice/subscription`, `Bearer ${bob.token}`);
+  await post(`/restapi/v1/chat/${alice.streamId}/contacts/bob/subscription`, `Bearer ${alice.token}`).catch(() => undefined);
+  // An expert queue staffed by both, for the visitor's "ask a question" page (kept across restarts: 409 then).
+  await post('/restapi/v1/ask/admin', secret, { name: 'help', description: 'Demo help desk', members: 'alice, bob', welcomeText: 'Welcome to the demo help desk' })
+    .catch((err: Error) => { if (!/ 409 /.test(err.message)) throw err; });
+  const url = (s: { streamId: string; token: string }, peer: string) => `${base}/chat/#streamId=${s.streamId}&token=${encodeURIComponent(s.token)}&open=${peer}`;
+  return `  Web chat client (open each in its own browser window; the sessions idle out after 15 minutes unused):
+    alice: ${url(alice, 'bob')}
+    bob:   ${url(bob, 'alice')}
+  A visitor without an account asks the "help" queue (alice or bob: Queues tab, "Go on duty"):
+    ${base}/chat/#ask=help
+
+`;
+}
+
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.PARLEY_DATA_DIR ?? '.parley');
   await mkdir(dataDir, { recursive: true });
@@ -59,6 +89,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { format: config.logFormat });
   const parley = await startParley(config, log);
   const u = parley.url;
+  const chat = await demoChatUsers(u, parley.secret).catch((err: Error) => { log.warn({ err }, 'demo chat users failed'); return ''; });
   console.log(`
   Parley is running (demo).
     Explorer (OpenAPI "try it"):  ${u}/docs
@@ -71,7 +102,7 @@ async function main(): Promise<void> {
   Then follow the events it returns:
     curl -N '<events URL>?token=<token>'
 
-  Ctrl-C stops Parley and Prosody.
+${chat}  Ctrl-C stops Parley and Prosody.
 `);
   const stop = async () => {
     await parley.stop().catch((err) => log.error({ err }, 'stop failed'));

@@ -20,9 +20,13 @@ has_deb python3-slixmpp || /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 
 command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
 command -v ansible-lint >/dev/null 2>&1 || missing+=(ansible-lint)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+# Headless Chromium drives the web client's end-to-end tests (test/e2e, playwright-core; never a downloaded browser).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Attachment housekeeping compresses video/audio with ffmpeg; its test needs the real binary.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx)"
+  log "all present (prosody, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg)"
   exit 0
 fi
 

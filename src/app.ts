@@ -10,6 +10,7 @@ import { sessionRoutes } from './http/routes/sessions.js';
 import { eventRoutes, type EventRoutesDeps } from './http/routes/events.js';
 import { healthRoutes, type HealthDeps } from './http/routes/health.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { webClientRoutes } from './http/routes/webClient.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { withLogContext } from './log.js';
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Koa {
   const access = { sessions: deps.sessions, verifier: deps.verifier };
   healthRoutes(router, deps.health);
   docsRoutes(router);
+  webClientRoutes(router); // GET /chat/ and /chat/{asset}: the web client from web/dist
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   metricsRoutes(router, { metrics, public: deps.metricsPublic ?? false });
   adminRoutes(router, { sessions: deps.sessions });

@@ -14,6 +14,8 @@ import { createRoomsFeature } from './rooms/createRoomsFeature.js';
 import { createContactsFeature } from './contacts/createContactsFeature.js';
 import { createWorkgroupFeature } from './workgroup/index.js';
 import { createBbbFeature } from './bbb/createBbbFeature.js';
+import { createModerationFeature } from './moderation/createModerationFeature.js';
+import { createAttachmentsFeature } from './attachments/createAttachmentsFeature.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -43,10 +45,12 @@ export type FeatureFactory = (ctx: FeatureContext) => Feature;
 
 /** Order matters only for stanza handlers (first to return true consumes the stanza). */
 export const FEATURES: FeatureFactory[] = [
+  createModerationFeature, // first: its ACL guard must run before the chat and room routes
   createRoomsFeature,
   createChatFeature,
   createCallsFeature,
   createWorkgroupFeature,
   createContactsFeature,
   createBbbFeature,
+  createAttachmentsFeature,
 ];

@@ -10,8 +10,9 @@ import { parseJid } from '../xmpp/jid.js';
 import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
 import type { MessageStore } from './MessageStore.js';
+import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/oob.js';
 
-export interface SendInput { body: string; data?: unknown }
+export interface SendInput { body: string; data?: unknown; attachments?: Attachment[] }
 export interface SentMessage { id: string; stanzaId: string; to: string; timestamp: string }
 
 /**
@@ -26,10 +27,11 @@ export class ChatService {
     if (!session.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
     const stanzaId = randomUUID();
     const stanza = buildMessage({ to: to.full, type: 'chat', body: input.body, data: input.data, id: stanzaId, trackable: true });
+    for (const oob of oobElements(input.attachments ?? [])) stanza.append(oob);
     const stored = await this.deps.store.insert(
       { owner: session.username, kind: 'chat', direction: 'out', peer: to.bare, fromJid: session.fullJid, toJid: to.full,
         body: input.body, data: input.data, messageId: stanzaId },
-      { name: EVENT_NAMES.chat, payload: () => ({ type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId }) },
+      { name: EVENT_NAMES.chat, payload: () => ({ type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId, ...attachmentsField(input.attachments ?? []) }) },
       () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
@@ -114,6 +116,7 @@ export class ChatService {
         type: m.type, direction: u.direction, from: m.from, to: m.to, body: m.body, data: m.data,
         stanzaId: stanzaId ?? null, ...(u.archiveId ? { archiveId: u.archiveId } : {}),
         ...(u.carbon ? { carbon: true } : {}), ...(m.state ? { state: m.state } : {}), ...(timestamp ? { timestamp } : {}),
+        ...attachmentsField(readAttachments(u.msg, m.data)),
       }) });
     if (stored) this.deps.hub.deliver(session.username, stored.event);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.

@@ -14,7 +14,7 @@ export interface HistoryQuery {
 export interface HistoryItem {
   id: string; type: string; direction: 'in' | 'out'; from: string; to: string; body: string | null; data: unknown;
   stanzaId: string | null; archiveId: string | null; timestamp: string; room?: string; nick?: string;
-  delivered: boolean; displayed: boolean;
+  delivered: boolean; displayed: boolean; attachments?: unknown[];
 }
 
 export interface HistoryPage { messages: HistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
@@ -40,7 +40,7 @@ export function parseHistoryDate(raw: string, edge: 'start' | 'end', name: strin
 interface Row {
   event_id: string; kind: string; direction: 'in' | 'out'; from_jid: string; to_jid: string; body: string | null; data: unknown;
   message_id: string | null; stanza_id: string | null; sent_at: Date; peer: string; nick: string | null;
-  delivered_at: Date | null; displayed_at: Date | null;
+  delivered_at: Date | null; displayed_at: Date | null; attachments: unknown;
 }
 
 export async function queryHistory(db: Queryable, q: HistoryQuery): Promise<HistoryPage> {
@@ -57,7 +57,8 @@ export async function queryHistory(db: Queryable, q: HistoryQuery): Promise<Hist
   // Without `after`, the newest page (walking back with `before`); with it, forward from the cursor.
   const newestFirst = !q.after;
   const { rows } = await db.query<Row>(
-    `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick, delivered_at, displayed_at
+    `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick, delivered_at, displayed_at,
+            (SELECT e.payload->'attachments' FROM events e WHERE e.id = messages.event_id) AS attachments
        FROM messages WHERE ${where.join(' AND ')} ORDER BY event_id ${newestFirst ? 'DESC' : 'ASC'} LIMIT ${arg(q.limit + 1)}`, args);
   const hasMore = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
@@ -72,5 +73,7 @@ function toItem(r: Row): HistoryItem {
     stanzaId: r.message_id, archiveId: r.stanza_id, timestamp: r.sent_at.toISOString(),
     ...(r.kind === 'groupchat' ? { room: r.peer, ...(r.nick ? { nick: r.nick } : {}) } : {}),
     delivered: r.delivered_at !== null, displayed: r.displayed_at !== null,
+    // attachments live in the message's event (one source for replay and history)
+    ...(Array.isArray(r.attachments) && r.attachments.length ? { attachments: r.attachments } : {}),
   };
 }

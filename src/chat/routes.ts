@@ -7,12 +7,15 @@ import { readBody, validate } from '../http/body.js';
 import { parseEventId, parseUsername } from '../http/params.js';
 import { parseJid } from '../xmpp/jid.js';
 import { CHAT_STATES, type ChatState } from './inbound.js';
-import type { ChatService } from './ChatService.js';
+import type { ChatService, SendInput } from './ChatService.js';
 import { parseHistoryDate, queryHistory } from './history.js';
+import { attachmentIdsOf, chatMessageWithFiles } from '../attachments/forMessage.js';
 
 const MAX_BODY_CHARS = 64 * 1024;
 /** ofchat: text, or JSON with a `body`; the whole JSON travels along as `data`. */
 const MessageJson = z.object({ body: z.string().min(1).max(MAX_BODY_CHARS) }).passthrough();
+/** With `attachments` (uploaded file ids) the body may be left out: the file URLs become the body. */
+const MessageJsonWithFiles = z.object({ body: z.string().min(1).max(MAX_BODY_CHARS).optional() }).passthrough();
 
 const HistoryParams = z.object({
   keywords: z.string().min(1).max(500).optional(),
@@ -47,8 +50,12 @@ export function chatRoutes(router: Router, access: AccessDeps, deps: { chat: Cha
   router.post('/restapi/v1/chat/:streamid/messages/:to', async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const body = readBody(ctx);
-    let input: { body: string; data?: unknown };
-    if (body.kind === 'json') input = { body: validate(MessageJson, body.value).body, data: body.value };
+    let input: SendInput;
+    const fileIds = body.kind === 'json' ? attachmentIdsOf(body.value) : undefined;
+    if (body.kind === 'json' && fileIds) {
+      const recipient = parseJid(ctx.params.to!, deps.domain, 'recipient JID').bare;
+      input = await chatMessageWithFiles(deps.db, session.username, body.value, fileIds, recipient, validate(MessageJsonWithFiles, body.value).body);
+    } else if (body.kind === 'json') input = { body: validate(MessageJson, body.value).body, data: body.value };
     else if (body.kind === 'text' && body.text !== '') input = { body: body.text };
     else throw new BridgeError('VALIDATION_FAILED', 'send the message as text/plain, or JSON with a "body"', { errors: [{ path: 'body', message: 'required' }] });
     if (input.body.length > MAX_BODY_CHARS) throw new BridgeError('BODY_TOO_LARGE', `a message body may have at most ${MAX_BODY_CHARS} characters`);

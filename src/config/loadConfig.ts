@@ -46,6 +46,13 @@ const EnvSchema = z.object({
   PARLEY_CALLBACK_ALLOW_HOSTS: z.string().regex(/^[\w.:\/\[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs').default(''),
   PARLEY_CALLBACK_RETRY_HORIZON_SECONDS: positiveSeconds.default(86_400),
   PARLEY_CALLBACK_BACKOFF_MAX_SECONDS: positiveSeconds.default(300),
+  PARLEY_FILES_DIR: optionalString,
+  PARLEY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  PARLEY_ALLOWED_TYPES: z.string().regex(/^\s*[\w.+*-]+\/[\w.+*-]+\s*(,\s*[\w.+*-]+\/[\w.+*-]+\s*)*$/, 'must be a comma-separated list of media types like image/*,application/pdf')
+    .default('image/*,audio/*,video/*,application/pdf,text/plain'),
+  PARLEY_FILES_CAPABILITY_URLS: z.enum(['true', 'false']).default('false'),
+  PARLEY_ADMIN_JIDS: z.string().regex(/^([^@/\s,]+@[^@/\s,]+)?(\s*,\s*[^@/\s,]+@[^@/\s,]+)*$/, 'must be a comma-separated list of bare JIDs').default(''),
+  PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -78,6 +85,13 @@ export interface Config {
   bbb: { secret?: string; version: 2 | 3; checksumWindowSeconds: number; roomName: string; closeRooms: boolean };
   /** signed callback delivery (the BBB bridge's outbox) */
   callbacks: { allowHosts: string[]; retryHorizonSeconds: number; backoffMaxSeconds: number };
+  /**
+   * attachments: dir holds the content-addressed files (default <dataDir>/files); allowedTypes are sniffed
+   * media types (`image/*` wildcards); capabilityUrls: anyone holding a file URL may download it.
+   */
+  files: { dir: string; maxUploadBytes: number; allowedTypes: string[]; capabilityUrls: boolean };
+  /** adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live monitor's database poll */
+  moderation: { adminJids: string[]; monitorPollSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -126,6 +140,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     callbacks: {
       allowHosts: e.PARLEY_CALLBACK_ALLOW_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
       retryHorizonSeconds: e.PARLEY_CALLBACK_RETRY_HORIZON_SECONDS, backoffMaxSeconds: e.PARLEY_CALLBACK_BACKOFF_MAX_SECONDS,
+    },
+    files: {
+      dir: e.PARLEY_FILES_DIR ?? `${e.PARLEY_DATA_DIR}/files`, maxUploadBytes: e.PARLEY_MAX_UPLOAD_BYTES,
+      allowedTypes: e.PARLEY_ALLOWED_TYPES.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
+      capabilityUrls: e.PARLEY_FILES_CAPABILITY_URLS === 'true',
+    },
+    moderation: {
+      adminJids: e.PARLEY_ADMIN_JIDS.split(',').map((j) => j.trim().toLowerCase()).filter(Boolean),
+      monitorPollSeconds: e.PARLEY_MONITOR_POLL_SECONDS,
     },
   });
 }

@@ -3,9 +3,12 @@ import { koaBody } from 'koa-body';
 import type { z } from 'zod';
 import { BridgeError } from '../errors/BridgeError.js';
 
+/** Uploads stream their body to disk themselves (src/attachments), under their own limit. */
+const STREAMED_UPLOAD = /^\/restapi\/v1\/chat\/[^/]+\/files$/;
+
 /** Body parsing for routes that take a body: JSON or text, capped at PARLEY_MAX_BODY_BYTES (413 beyond). */
 export function bodyParser(maxBytes: number): Middleware {
-  return koaBody({
+  const parse = koaBody({
     json: true, text: true, urlencoded: false, multipart: false, jsonStrict: false,
     // XML is read as text (for raw stanzas); readBody() still refuses it unless the route opts in.
     textTypes: ['text/*', 'application/xml', 'application/*+xml'],
@@ -13,6 +16,7 @@ export function bodyParser(maxBytes: number): Middleware {
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] as never,
     onError: (err, ctx) => { throw parseError(err as Error & { status?: number }, ctx, maxBytes); },
   });
+  return (ctx, next) => (ctx.method === 'POST' && STREAMED_UPLOAD.test(ctx.path) ? next() : parse(ctx, next));
 }
 
 function parseError(err: Error & { status?: number }, ctx: Context, maxBytes: number): BridgeError {

@@ -10,6 +10,7 @@ import { nickOf } from './names.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry, type SessionRooms } from './RoomState.js';
 import type { RoomStore } from './RoomStore.js';
 import { groupchatPayload, invitationPayload, leftPayload, occupantPayload, privatePayload } from './events.js';
+import { readAttachments } from '../attachments/oob.js';
 
 export interface RoomInboundDeps {
   registry: RoomRegistry; store: RoomStore; hub: EventHub; log: Log;
@@ -143,7 +144,7 @@ export class RoomInbound {
       { owner: session.username, kind: 'groupchat', direction, room: room.jid, nick, fromJid: from, toJid: to, body, subject, data,
         messageId, stanzaId: at.stanzaId, sentAt: at.sentAt },
       EVENT_NAMES.muc,
-      groupchatPayload({ room: room.jid, nick, from, to, body, subject, data, messageId, stanzaId: at.stanzaId, direction, delayed: at.sentAt }),
+      groupchatPayload({ room: room.jid, nick, from, to, body, subject, data, messageId, stanzaId: at.stanzaId, direction, delayed: at.sentAt, attachments: readAttachments(m, data) }),
     );
     if (event) this.deps.hub.deliver(session.username, event);
     rooms.signal({ kind: 'stored', room: room.jid, messageId, eventId: event?.id, stanzaId: at.stanzaId, timestamp: event?.payload.timestamp as string | undefined });

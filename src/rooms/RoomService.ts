@@ -8,6 +8,9 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { parseJid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
+import type { Queryable } from '../store/db.js';
+import { attachmentsForMessage, bodyForFiles, withAttachmentData } from '../attachments/forMessage.js';
+import { oobElements } from '../attachments/oob.js';
 import { privatePayload } from './events.js';
 import type { RoomAddress } from './names.js';
 import { JoinedRoom, type RoomRegistry } from './RoomState.js';
@@ -22,11 +25,11 @@ const ECHO_TIMEOUT_MS = 10_000;
 
 export interface JoinRequest { nick: string; password?: string; create: boolean; maxStanzas: number; options?: RoomOptions; subject?: string }
 /** `subject` beside a body is part of the message, not a subject change (XEP-0045 §8.1). */
-export interface MessageInput { body?: string; data?: unknown; subject?: string }
+export interface MessageInput { body?: string; data?: unknown; subject?: string; /** uploaded file ids to attach (room posts) */ fileIds?: string[] }
 /** `id` is the event id, `stanzaId` the message id, `archiveId` the room's XEP-0359 id (chat's names). */
 export interface Posted { room: string; stanzaId: string; stored: boolean; id?: string; archiveId?: string; timestamp?: string }
 
-export interface RoomServiceDeps { registry: RoomRegistry; store: RoomStore; hub: EventHub; domain: string }
+export interface RoomServiceDeps { registry: RoomRegistry; store: RoomStore; hub: EventHub; domain: string; /** resolves attachments */ db?: Queryable }
 
 /** What a session does in rooms: join (creating), leave, post, change the subject, message an occupant, invite. */
 export class RoomService {
@@ -124,7 +127,12 @@ export class RoomService {
       if (s.kind === 'messageError') return { error: fromStanzaError(s.error, `posting to ${room.jid}`) };
       return { value: { room: room.jid, stanzaId: messageId, stored: s.eventId !== undefined, id: s.eventId, archiveId: s.stanzaId, timestamp: s.timestamp } };
     }, ECHO_TIMEOUT_MS, () => ({ room: room.jid, stanzaId: messageId, stored: false }));
-    await session.send(buildMessage({ to: room.jid, type: 'groupchat', body: input.body, subject: input.subject, data: input.data, id: messageId }));
+    const files = input.fileIds && this.deps.db
+      ? await attachmentsForMessage(this.deps.db, session.username, input.fileIds, { kind: 'room', jid: room.jid }) : [];
+    const stanza = buildMessage({ to: room.jid, type: 'groupchat', subject: input.subject, id: messageId,
+      ...(files.length ? { body: input.body ?? bodyForFiles(files), data: withAttachmentData(input.data, files) } : { body: input.body, data: input.data }) });
+    for (const oob of oobElements(files)) stanza.append(oob);
+    await session.send(stanza);
     return echo;
   }
 

@@ -31,7 +31,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
       }, LOST_REJOIN_DELAY_MS).unref();
     },
   });
-  const service = new RoomService({ registry, store, hub: ctx.hub, domain: naming.domain });
+  const service = new RoomService({ registry, store, hub: ctx.hub, domain: naming.domain, db: ctx.db });
   const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log });
 
   ctx.stanzas.on('presence', 'rooms', (session, el) => inbound.onPresence(session, el));

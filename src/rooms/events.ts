@@ -6,10 +6,11 @@
  */
 import type { Payload } from '../sse/events.js';
 import type { Invitation, OccupantPresence } from './inbound.js';
+import { attachmentsField, type Attachment } from '../attachments/oob.js';
 
 export interface GroupchatFields {
   room: string; nick?: string; from: string; to: string; body?: string; subject?: string; data: unknown;
-  messageId?: string; stanzaId?: string; direction: 'in' | 'out'; delayed?: Date;
+  messageId?: string; stanzaId?: string; direction: 'in' | 'out'; delayed?: Date; attachments?: Attachment[];
 }
 
 /**
@@ -23,6 +24,7 @@ export function groupchatPayload(m: GroupchatFields): Payload {
     stanzaId: m.messageId ?? null, ...(m.stanzaId ? { archiveId: m.stanzaId } : {}), direction: m.direction,
     // History and archive copies keep the time the room stamped them with.
     ...(m.delayed ? { delayed: true, timestamp: m.delayed.toISOString() } : {}),
+    ...attachmentsField(m.attachments ?? []),
   };
 }
 

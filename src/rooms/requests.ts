@@ -4,6 +4,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import { readBody, validate } from '../http/body.js';
 import { AFFILIATIONS, ROLES } from './moderation.js';
 import type { MessageInput } from './RoomService.js';
+import { attachmentIdsOf } from '../attachments/forMessage.js';
 
 /** Request parsing for the room routes: query parameters, JSON bodies (zod, unknown fields refused). */
 
@@ -75,11 +76,14 @@ export function readPost(ctx: Context, allowSubject: boolean): PostInput {
   }
   const json = validate(PostJson, body.value);
   if (allowSubject && json.subject !== undefined && json.body === undefined) return { kind: 'subject', subject: json.subject };
+  // Attachments go with room posts (allowSubject), not with private messages to an occupant.
+  const fileIds = allowSubject ? attachmentIdsOf(body.value) : undefined;
+  if (json.body === undefined && fileIds) return { kind: 'message', input: { data: body.value, fileIds } };
   if (json.body === undefined) {
     throw new BridgeError('VALIDATION_FAILED', `body.body: required${allowSubject ? ' (or "subject" alone to change the subject)' : ''}`,
       { errors: [{ path: 'body.body', message: 'required' }] });
   }
-  return { kind: 'message', input: { body: json.body, data: body.value, ...(allowSubject && json.subject !== undefined ? { subject: json.subject } : {}) } };
+  return { kind: 'message', input: { body: json.body, data: body.value, ...(fileIds ? { fileIds } : {}), ...(allowSubject && json.subject !== undefined ? { subject: json.subject } : {}) } };
 }
 
 const Reason = text(1024).optional();

@@ -1,0 +1,36 @@
+import type { Context } from 'koa';
+import type { Feature, FeatureContext } from '../features.js';
+import { AttachmentService } from './AttachmentService.js';
+import { AttachmentStore } from './AttachmentStore.js';
+import { FileStore } from './FileStore.js';
+import { fileRoutes } from './fileRoutes.js';
+import { uploadRoutes } from './uploadRoutes.js';
+import { Housekeeping } from './Housekeeping.js';
+import { attachmentAdminRoutes } from './adminRoutes.js';
+import { Compressor } from './Compressor.js';
+
+/**
+ * Attachments: uploads (sniffed type, size and type limits), the file server with access control,
+ * thumbnails, clean-up of old files and the operators' attachments-only view. Chat and rooms carry them in messages through ./forMessage.ts and ./oob.ts.
+ * See docs/attachments.md.
+ */
+export function createAttachmentsFeature(ctx: FeatureContext): Feature {
+  const log = ctx.log.child({ c: 'attachments' });
+  const files = new FileStore(ctx.config.files.dir);
+  const store = new AttachmentStore(ctx.db);
+  const service = new AttachmentService({ store, files, log, limits: ctx.config.files, domain: ctx.config.xmpp.domain });
+  const housekeeping = new Housekeeping({ db: ctx.db, files, store });
+  const compressor = new Compressor({ db: ctx.db, store, files });
+  // File URLs go into messages that outlive this request: PARLEY_PUBLIC_URL when set, else how the
+  // uploader reached us (koa trusts X-Forwarded-* here: the app runs with proxy: true).
+  const baseUrl = (c: Context): string => (ctx.config.http.publicUrl ?? `${c.protocol}://${c.host}`).replace(/\/+$/, '');
+  return {
+    name: 'attachments',
+    routes: (router, access) => {
+      uploadRoutes(router, access, { service, files, baseUrl });
+      fileRoutes(router, access, { store, files, domain: ctx.config.xmpp.domain, capabilityUrls: ctx.config.files.capabilityUrls });
+      attachmentAdminRoutes(router, { db: ctx.db, housekeeping, compressor });
+    },
+    start: () => files.init(),
+  };
+}

@@ -1,0 +1,33 @@
+import type { Queryable } from '../store/db.js';
+
+export type BlockKind = 'disabled' | 'muted';
+export interface AccountBlock { username: string; kind: BlockKind; reason: string | null; createdBy: string; createdAt: string }
+
+/** moderation_account_blocks: the Parley-side ACL (see 0010_moderation.sql for what each kind stops). */
+export class AccountBlocks {
+  constructor(private readonly db: Queryable) {}
+
+  async has(username: string, kind: BlockKind): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM moderation_account_blocks WHERE username = $1 AND kind = $2', [username, kind]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async of(username: string): Promise<AccountBlock[]> {
+    const { rows } = await this.db.query<{ username: string; kind: BlockKind; reason: string | null; created_by: string; created_at: Date }>(
+      'SELECT * FROM moderation_account_blocks WHERE username = $1 ORDER BY kind', [username]);
+    return rows.map((r) => ({ username: r.username, kind: r.kind, reason: r.reason, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
+  }
+
+  /** true when the block is new (setting it again keeps the first reason and author). */
+  async add(username: string, kind: BlockKind, by: string, reason?: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `INSERT INTO moderation_account_blocks (username, kind, reason, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [username, kind, reason ?? null, by]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async remove(username: string, kind: BlockKind): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM moderation_account_blocks WHERE username = $1 AND kind = $2', [username, kind]);
+    return (rowCount ?? 0) > 0;
+  }
+}

@@ -1,0 +1,76 @@
+import xml from '@xmpp/xml';
+import { BridgeError } from '../errors/BridgeError.js';
+import { withTransaction, type Pool } from '../store/db.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import { NS } from '../xmpp/ns.js';
+import type { AccountBlocks, BlockKind } from './AccountBlocks.js';
+import { copiesOf, type AdminMessage } from './AdminMessages.js';
+import { AuditLog, type AuditEntry } from './AuditLog.js';
+
+export interface ModerationActionsDeps {
+  db: Pool; blocks: AccountBlocks; audit: AuditLog;
+  sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
+}
+
+/**
+ * What admins do to users and history. Each action is recorded in the audit log after it took effect
+ * (for deletion, in the same transaction). Sessions are per instance: kicking reaches the sessions
+ * this instance holds; a disabled account is refused at login and at session start on every instance.
+ */
+export class ModerationActions {
+  constructor(private readonly deps: ModerationActionsDeps) {}
+
+  get audit(): AuditLog { return this.deps.audit; }
+
+  /**
+   * Removes every stored copy of a message (all owners) and blanks its events' body and data, so an
+   * event-stream replay does not bring it back. Complaints keep their own copy of reported messages.
+   * The audit record names sender, recipient and time, not the text (deleting it is the point).
+   */
+  async deleteMessage(actor: string, id: string): Promise<{ deleted: number; audit: AuditEntry }> {
+    return withTransaction(this.deps.db, async (tx) => {
+      const { rowIds, eventIds, message } = await copiesOf(tx, id);
+      if (!message) throw new BridgeError('NOT_FOUND', `no message ${id}`);
+      await tx.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [rowIds]);
+      await tx.query(`UPDATE events SET payload = payload - 'data' || '{"body": null, "deleted": true}'::jsonb WHERE id = ANY($1::bigint[])`, [eventIds]);
+      const audit = await new AuditLog(tx).record(actor, 'message.delete', id, summary(message, rowIds.length));
+      return { deleted: rowIds.length, audit };
+    });
+  }
+
+  /** Ends the user's session on this instance (404 when it holds none), as DELETE /admin/sessions/{id} does. */
+  async kick(actor: string, username: string): Promise<AuditEntry> {
+    const session = this.deps.sessions.byUser(username);
+    if (!session) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance`);
+    await this.deps.sessions.logoff(session.streamId, 'kicked');
+    return this.deps.audit.record(actor, 'user.kick', username, { streamId: session.streamId });
+  }
+
+  /** Sets a Parley-side block; disabling also ends the user's live session here. Idempotent. */
+  async block(actor: string, username: string, kind: BlockKind, reason?: string): Promise<AuditEntry> {
+    const added = await this.deps.blocks.add(username, kind, actor, reason);
+    const session = kind === 'disabled' ? this.deps.sessions.byUser(username) : undefined;
+    if (session) await this.deps.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
+    return this.deps.audit.record(actor, kind === 'disabled' ? 'user.disable' : 'user.mute', username, { reason: reason ?? null, added, kicked: !!session });
+  }
+
+  async unblock(actor: string, username: string, kind: BlockKind): Promise<AuditEntry> {
+    if (!(await this.deps.blocks.remove(username, kind))) throw new BridgeError('NOT_FOUND', `${username} is not ${kind}`);
+    return this.deps.audit.record(actor, kind === 'disabled' ? 'user.enable' : 'user.unmute', username);
+  }
+
+  /**
+   * XEP-0191 on the user's behalf: their server drops everything `jid` sends them. Needs the user's
+   * live session on this instance (Parley holds no other credentials for ordinary accounts).
+   */
+  async blockFor(actor: string, username: string, jid: string): Promise<AuditEntry> {
+    const session = this.deps.sessions.byUser(username);
+    if (!session) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance to block through`);
+    await session.iq(xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }))), 10_000, 'block');
+    return this.deps.audit.record(actor, 'user.block-jid', username, { jid });
+  }
+}
+
+function summary(m: AdminMessage, copies: number): Record<string, unknown> {
+  return { type: m.type, from: m.from, to: m.to, room: m.room, timestamp: m.timestamp, copies };
+}

@@ -1,0 +1,190 @@
+/**
+ * Parley's REST + SSE API as the web client uses it: only documented routes (openapi/openapi.yaml),
+ * authenticated with the session token the embedding site handed over (never the master secret).
+ */
+
+export interface Credentials { base: string; streamId: string; token: string }
+
+export interface SessionInfo { streamId: string; jid: string; resource: string; state: string }
+export interface Contact { jid: string; nickname: string | null; groups: string[]; subscription: string; pending: boolean; show: string; status: string | null }
+export interface HistoryItem {
+  id: string; type: string; direction: 'in' | 'out'; from: string; to: string; body: string | null;
+  stanzaId: string | null; timestamp: string; delivered: boolean; displayed: boolean; room?: string; nick?: string;
+}
+export interface HistoryPage { messages: HistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
+export interface RoomHistoryItem { id: string; room: string; nick: string | null; from: string; body: string | null; timestamp: string; direction?: 'in' | 'out' }
+export interface RoomHistoryPage { room: string; messages: RoomHistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
+export interface RoomListItem { jid: string; room: string; name: string | null }
+export interface Occupant { nick: string; role: string; affiliation: string; jid?: string }
+export interface JoinedRoom { room: string; nick: string; status: string; subject: string | null; occupants: Occupant[] }
+export interface Unread { total: number; contacts: { jid: string; count: number }[] }
+export interface DirectoryUser { username: string; jid: string; name: string | null }
+export interface AgentQueue {
+  workgroup: string; name: string; status: string; onDuty: boolean; maxChats: number; currentChats: number;
+  users: { userID: string; jid: string; queuePosition: number; question: string }[];
+}
+export interface SentMessage { id: string; stanzaId: string; to: string; timestamp: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string | undefined, message: string) { super(message); }
+}
+
+export class ParleyApi {
+  constructor(readonly creds: Credentials) {}
+
+  private url(path: string): string { return this.creds.base.replace(/\/$/, '') + path; }
+  private get sid(): string { return encodeURIComponent(this.creds.streamId); }
+
+  async call<T>(method: string, path: string, body?: { text?: string; json?: unknown }): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.creds.token}`, Accept: 'application/json' };
+    let payload: string | undefined;
+    if (body?.text !== undefined) { headers['Content-Type'] = 'text/plain; charset=utf-8'; payload = body.text; }
+    if (body?.json !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body.json); }
+    const res = await fetch(this.url(path), { method, headers, body: payload });
+    const text = await res.text();
+    const parsed: unknown = text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text;
+    if (!res.ok) {
+      const p = parsed as { code?: string; detail?: string; title?: string } | string;
+      const msg = typeof p === 'object' ? (p.detail ?? p.title ?? res.statusText) : res.statusText;
+      throw new ApiError(res.status, typeof p === 'object' ? p.code : undefined, msg);
+    }
+    return parsed as T;
+  }
+
+  session(): Promise<SessionInfo> { return this.call('GET', `/restapi/v1/chat/${this.sid}`); }
+  contacts(): Promise<{ contacts: Contact[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/contacts`); }
+  addContact(jid: string): Promise<Contact> { return this.call('POST', `/restapi/v1/chat/${this.sid}/contacts`, { json: { jid } }); }
+  setGroups(jid: string, groups: string[]): Promise<Contact> { return this.call('PUT', `/restapi/v1/chat/${this.sid}/contacts/${encodeURIComponent(jid)}`, { json: { groups } }); }
+  blocked(): Promise<{ blocked: string[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/blocked`); }
+  block(jid: string): Promise<void> { return this.call('PUT', `/restapi/v1/chat/${this.sid}/blocked/${encodeURIComponent(jid)}`); }
+  unblock(jid: string): Promise<void> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/blocked/${encodeURIComponent(jid)}`); }
+    approve(jid: string): Promise<void> { return this.call('POST', `/restapi/v1/chat/${this.sid}/contacts/${encodeURIComponent(jid)}/subscription`); }
+  subscriptions(): Promise<{ requests: { jid: string; nick?: string | null }[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/subscriptions`); }
+  unread(): Promise<Unread> { return this.call('GET', `/restapi/v1/chat/${this.sid}/unread`); }
+  searchUsers(search: string): Promise<{ users: DirectoryUser[] }> {
+    return this.call('GET', `/restapi/v1/chat/users?limit=20&search=${encodeURIComponent(search)}`);
+  }
+  history(username: string, peer: string, before?: string, limit = 30): Promise<HistoryPage> {
+    const q = new URLSearchParams({ to: peer, limit: String(limit) });
+    if (before) q.set('before', before);
+    return this.call('GET', `/restapi/v1/chat/${encodeURIComponent(username)}/messages?${q}`);
+  }
+  send(to: string, text: string): Promise<SentMessage> { return this.call('POST', `/restapi/v1/chat/${this.sid}/messages/${encodeURIComponent(to)}`, { text }); }
+  chatState(to: string, state: 'active' | 'composing' | 'paused'): Promise<void> {
+    return this.call('POST', `/restapi/v1/chat/${this.sid}/chatstate/${state}/${encodeURIComponent(to)}`);
+  }
+  markDisplayed(peer: string, id: string): Promise<{ marked: number }> {
+    return this.call('POST', `/restapi/v1/chat/${this.sid}/messages/${encodeURIComponent(peer)}/${encodeURIComponent(id)}/displayed`);
+  }
+  acceptCall(callId: string): Promise<unknown> { return this.call('POST', `/restapi/v1/chat/${this.sid}/calls/${encodeURIComponent(callId)}/accept`); }
+  declineCall(callId: string): Promise<unknown> { return this.call('POST', `/restapi/v1/chat/${this.sid}/calls/${encodeURIComponent(callId)}/decline`); }
+  assistQueues(): Promise<{ queues: AgentQueue[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/assists/queues`); }
+  goOnDuty(workgroup: string): Promise<unknown> { return this.call('POST', `/restapi/v1/chat/${this.sid}/assists/${encodeURIComponent(workgroup)}`, { json: {} }); }
+  goOffDuty(workgroup: string): Promise<unknown> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/assists/${encodeURIComponent(workgroup)}`); }
+  acceptOffer(offerId: string): Promise<unknown> { return this.call('POST', `/restapi/v1/chat/${this.sid}/offer/${encodeURIComponent(offerId)}`); }
+  rejectOffer(offerId: string): Promise<unknown> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/offer/${encodeURIComponent(offerId)}`); }
+  rooms(): Promise<{ rooms: RoomListItem[] }> { return this.call('GET', '/restapi/v1/chat/rooms'); }
+  joinedRooms(): Promise<{ rooms: JoinedRoom[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/rooms`); }
+  joinRoom(room: string): Promise<JoinedRoom> { return this.call('PUT', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`); }
+  leaveRoom(room: string): Promise<void> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`); }
+  postToRoom(room: string, text: string): Promise<{ id?: string }> { return this.call('POST', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`, { text }); }
+  roomHistory(room: string, before?: string, limit = 30): Promise<RoomHistoryPage> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (before) q.set('before', before);
+    return this.call('GET', `/restapi/v1/chat/rooms/${encodeURIComponent(room)}/chathistory?${q}`);
+  }
+
+  /** The event stream URL: `?token=` because EventSource cannot set headers; `lastEventId` resumes. */
+  eventsUrl(lastEventId?: string): string {
+    const q = new URLSearchParams({ token: this.creds.token });
+    if (lastEventId) q.set('lastEventId', lastEventId);
+    return this.url(`/restapi/v1/chat/${this.sid}/events?${q}`);
+  }
+}
+
+export type StreamStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
+export interface StreamEvent { name: string; id: string | undefined; data: Record<string, unknown> }
+
+const EVENT_NAMES = ['chatapi.session', 'chatapi.chat', 'chatapi.muc', 'chatapi.presence', 'chatapi.receipt', 'chatapi.notify', 'chatapi.call', 'chatapi.assist'];
+
+/**
+ * The event stream with resume: the browser's EventSource sends Last-Event-ID on its own reconnects; when it
+ * gives up (the gateway restarted and answered an error, or the network is gone) we open a new one with
+ * `?lastEventId=` of the last durable event seen, with backoff, so nothing is lost or doubled.
+ */
+export class EventStream {
+  private es: EventSource | undefined;
+  private lastId: string | undefined;
+  private retry = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(private readonly api: ParleyApi, private readonly onEvent: (e: StreamEvent) => void,
+    private readonly onStatus: (s: StreamStatus) => void, private readonly onEnded: () => void = () => undefined, lastEventId?: string) {
+    this.lastId = lastEventId;
+  }
+
+  get lastEventId(): string | undefined { return this.lastId; }
+
+  open(): void {
+    if (this.closed) return;
+    this.onStatus(this.retry === 0 ? 'connecting' : 'reconnecting');
+    const es = new EventSource(this.api.eventsUrl(this.lastId));
+    this.es = es;
+    es.onopen = () => { this.retry = 0; this.onStatus('online'); };
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) { this.es = undefined; this.schedule(); } else this.onStatus('reconnecting');
+    };
+    for (const name of EVENT_NAMES) {
+      es.addEventListener(name, (ev) => {
+        const m = ev as MessageEvent<string>;
+        if (m.lastEventId) this.lastId = m.lastEventId;
+        let data: Record<string, unknown>;
+        try { data = JSON.parse(m.data) as Record<string, unknown>; } catch { return; }
+        this.onEvent({ name, id: m.lastEventId || undefined, data });
+      });
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.onStatus('reconnecting');
+    const delay = Math.min(15000, 500 * 2 ** this.retry++);
+    this.timer = setTimeout(() => {
+      // A stream refused for good (the session was logged off, idled out, or the gateway restarted without it)
+      // cannot resume: ask once, and hand over to onEnded instead of retrying forever.
+      this.api.session().then(() => this.open(), (err: unknown) => {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) { this.closed = true; this.onEnded(); }
+        else this.schedule();
+      });
+    }, delay);
+  }
+
+  /** The network is gone: close now (the browser would wait for a timeout) and show it. */
+  suspend(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.es?.close();
+    this.es = undefined;
+    this.onStatus('reconnecting');
+  }
+
+  /** The network is back: reopen at once from the last durable event seen. */
+  resume(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.es?.close();
+    this.retry = 1;
+    this.open();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.es?.close();
+    this.onStatus('offline');
+  }
+}
+
+export const bare = (jid: string): string => jid.split('/')[0] ?? jid;
+export const localpart = (jid: string): string => bare(jid).split('@')[0] ?? jid;
