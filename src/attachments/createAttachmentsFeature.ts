@@ -12,7 +12,7 @@ import { Compressor } from './Compressor.js';
 /**
  * Attachments: uploads (sniffed type, size and type limits), the file server with access control,
  * thumbnails, clean-up of old files and the operators' attachments-only view. Chat and rooms carry them in messages through ./forMessage.ts and ./oob.ts.
- * See docs/attachments.md.
+ * See the README, "Attachments".
  */
 export function createAttachmentsFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'attachments' });

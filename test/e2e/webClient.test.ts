@@ -21,11 +21,13 @@ import { createLogger } from '../../src/log.js';
  * downloaded browser — against a real Parley, Prosody and PostgreSQL: two users in two browser contexts chat
  * (message, typing, delivered/read ticks, unread badges, history on scroll), survive a dropped event stream
  * (Last-Event-ID), share a room, and the embed snippet works from another origin. Screenshots of the main
- * screens go to test/e2e/screenshots/ (docs/web-client.md shows them).
+ * screens go to test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the README's copies).
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots');
+// The committed screenshots (README) are refreshed on request only, so a test run leaves the tree clean;
+// otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
+const SHOTS = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots', process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
