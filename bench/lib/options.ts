@@ -1,0 +1,73 @@
+/** Command line of `npm run bench -- [options]`. */
+
+export const SCENARIOS = ['latency', 'throughput', 'history', 'rooms', 'scale'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface Options {
+  quick: boolean;
+  scenarios: Scenario[];
+  /** no ejabberd at all (its part of the throughput scenario is skipped) */
+  ejabberd: boolean;
+  outDir: string;
+  /** Parley runs with --cpu-prof; the profile's hottest functions in the measured windows go into the report */
+  profile: boolean;
+  latencyRates: number[];
+  latencyMs: number;
+  stepMs: number;
+  drainMs: number;
+  /** throughput steps, as fractions of the closed-loop probe's rate */
+  fractions: number[];
+  sessions: number[];
+  historyRows: number;
+  historyQueries: number;
+  roomOccupants: number;
+  roomMessages: number;
+  /** run the gateway from another checkout (A/B comparisons); default: this repository */
+  parleyRoot?: string;
+  /** the run skips optional work past this many seconds */
+  budgetS: number;
+}
+
+const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,scale] [--no-ejabberd]
+                      [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
+                      [--parley-root DIR] [--budget SECONDS]
+  --quick        a run under 3 minutes (shorter steps, 1k sessions, 50k history rows)
+  --profile      run Parley with --cpu-prof and report its hottest functions per scenario
+  --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
+  --budget       seconds after which optional work is skipped (quick: 150)
+`;
+
+export function parseOptions(argv: string[]): Options {
+  const has = (f: string): boolean => argv.includes(f);
+  const val = (f: string): string | undefined => { const i = argv.indexOf(f); return i >= 0 ? argv[i + 1] : undefined; };
+  if (has('--help') || has('-h')) { process.stdout.write(HELP); process.exit(0); }
+  const known = new Set(['--quick', '--only', '--no-ejabberd', '--profile', '--sessions', '--history-rows', '--out', '--budget', '--parley-root']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    if (!known.has(a)) throw new Error(`unknown option ${a}\n${HELP}`);
+  }
+  const quick = has('--quick');
+  const only = val('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of only ?? []) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
+  const sessions = val('--sessions')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 5000, 10_000]);
+  return {
+    quick,
+    scenarios: (only as Options['scenarios'] | undefined) ?? [...SCENARIOS],
+    ejabberd: !has('--no-ejabberd'),
+    outDir: val('--out') ?? new URL('../results', import.meta.url).pathname,
+    profile: has('--profile'),
+    latencyRates: [50, 200, 500],
+    latencyMs: quick ? 2500 : 15_000,
+    stepMs: quick ? 1200 : 5000,
+    drainMs: quick ? 1000 : 3000,
+    fractions: quick ? [0.3, 0.6, 0.9, 1.2, 1.5] : [0.25, 0.5, 0.75, 0.9, 1.05, 1.25, 1.5],
+    sessions,
+    historyRows: Number(val('--history-rows') ?? (quick ? 50_000 : 1_000_000)),
+    historyQueries: quick ? 30 : 400,
+    roomOccupants: 100,
+    roomMessages: quick ? 10 : 50,
+    budgetS: Number(val('--budget') ?? (quick ? 150 : 3600)),
+    parleyRoot: val('--parley-root'),
+  };
+}

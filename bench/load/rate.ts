@@ -1,0 +1,142 @@
+import { cdf, round, summarize, type Summary } from '../lib/stats.js';
+import type { Driver } from './drivers.js';
+
+/**
+ * Open-loop load at a fixed rate: message i is due at start + i/rate whether or not earlier ones
+ * were answered, and its latency counts from when it was due (no coordinated omission: a stalled
+ * gateway shows up as latency, not as a lower offered rate).
+ */
+
+export interface StepSpec {
+  rate: number; durationMs: number; drainMs: number; keepCdf?: boolean;
+  /**
+   * Stop sending once this many messages are outstanding (sent, neither delivered nor failed): an
+   * overloaded system otherwise queues a backlog that takes longer to drain than the step took, and
+   * spills into the next measurement. Default max(50, 0.3 s worth of messages).
+   */
+  maxInFlight?: number;
+}
+
+export interface StepResult {
+  rate: number; durationMs: number;
+  sent: number; accepted: number; sendErrors: number; delivered: number; lost: number;
+  /** rate the sender managed to issue (below `rate` only if the generator itself fell behind) */
+  offeredRate: number;
+  /** delivered messages / (last delivery − first send) */
+  deliveredRate: number;
+  latency: Summary;
+  /** sender-side acknowledgement (HTTP 2xx / stanza written) */
+  ack: Summary;
+  cdf?: [number, number][];
+  firstError?: string;
+  /** set when sending stopped early because the backlog passed maxInFlight (the rest count as lost) */
+  aborted?: string;
+}
+
+let nextSeq = 1;
+
+export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResult> {
+  const n = Math.max(1, Math.round((spec.rate * spec.durationMs) / 1000));
+  const base = nextSeq;
+  nextSeq += n + 1;
+  const due = new Float64Array(n);
+  const got = new Uint8Array(n);
+  const lat: number[] = [];
+  const ack: number[] = [];
+  let errors = 0;
+  let accepted = 0;
+  let firstError: string | undefined;
+  let lastDelivery = 0;
+  driver.onDelivered = (seq, at) => {
+    const i = seq - base;
+    if (i < 0 || i >= n || got[i] || due[i] === 0) return;
+    got[i] = 1;
+    lat.push(at - due[i]!);
+    lastDelivery = at;
+  };
+  const start = performance.now() + 2;
+  let sent = 0;
+  let aborted: string | undefined;
+  const maxInFlight = spec.maxInFlight ?? Math.max(50, Math.round(spec.rate * 0.3));
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      if (sent - lat.length - errors > maxInFlight) {
+        aborted = `stopped after ${Math.round(now - start)} ms: ${sent - lat.length - errors} messages outstanding (limit ${maxInFlight})`;
+        resolve();
+        return;
+      }
+      const dueCount = Math.min(n, Math.floor(((now - start) * spec.rate) / 1000) + 1);
+      while (sent < dueCount) {
+        const i = sent++;
+        const t = start + (i * 1000) / spec.rate;
+        due[i] = t;
+        driver.send(base + i).then(
+          () => { accepted++; ack.push(performance.now() - t); },
+          (err: unknown) => { errors++; firstError ??= String((err as Error)?.message ?? err); },
+        );
+      }
+      if (sent >= n) resolve(); else setTimeout(tick, 1);
+    };
+    setTimeout(tick, 2);
+  });
+  const sendEnd = performance.now();
+  const drainUntil = sendEnd + spec.drainMs;
+  while (lat.length + errors < sent && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  driver.onDelivered = () => undefined;
+  const firstDue = start;
+  const span = (lastDelivery || performance.now()) - firstDue;
+  return {
+    rate: spec.rate, durationMs: spec.durationMs,
+    sent, accepted, sendErrors: errors, delivered: lat.length, lost: n - lat.length - errors,
+    offeredRate: round((sent * 1000) / Math.max(1, sendEnd - firstDue), 1),
+    deliveredRate: round((lat.length * 1000) / Math.max(1, span), 1),
+    latency: summarize(lat), ack: summarize(ack),
+    ...(spec.keepCdf ? { cdf: cdf(lat) } : {}),
+    ...(firstError ? { firstError } : {}),
+    ...(aborted ? { aborted } : {}),
+  };
+}
+
+/**
+ * Closed loop with `window` messages in flight (the recipe's baseline method): a quick estimate of
+ * the ceiling, used to place the open-loop steps of the throughput curve around it.
+ */
+export async function probe(driver: Driver, window: number, durationMs: number): Promise<{ rate: number; delivered: number; errors: number }> {
+  const base = nextSeq;
+  nextSeq += 10_000_000;
+  let inFlight = 0;
+  let delivered = 0;
+  let errors = 0;
+  let seq = base;
+  let stop = false;
+  const seen = new Set<number>();
+  const t0 = performance.now();
+  let tEnd = t0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (!stop && inFlight < window) {
+        inFlight++;
+        driver.send(seq++).catch(() => { errors++; inFlight--; if (errors > 50) { stop = true; resolve(); } else pump(); });
+      }
+    };
+    driver.onDelivered = (s) => {
+      if (s < base || seen.has(s)) return;
+      seen.add(s);
+      inFlight--;
+      delivered++;
+      if (performance.now() - t0 >= durationMs) {
+        if (!stop) { stop = true; tEnd = performance.now(); resolve(); }
+        return;
+      }
+      pump();
+    };
+    pump();
+    setTimeout(() => { if (!stop) { stop = true; tEnd = performance.now(); resolve(); } }, durationMs * 3);
+  });
+  // let the window drain so the next step starts from an empty pipe
+  const until = performance.now() + 3000;
+  while (inFlight > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+  driver.onDelivered = () => undefined;
+  return { rate: round((delivered * 1000) / Math.max(1, tEnd - t0), 1), delivered, errors };
+}
