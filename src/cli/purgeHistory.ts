@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../store/db.js';
 
 export interface PurgeResult { cutoff: Date; messages: number; events: number; dryRun: boolean }
 
@@ -20,7 +21,7 @@ export async function purgeHistory(pool: pg.Pool, opts: { days: number; batch?: 
   let messages = 0;
   let events = 0;
   for (;;) {
-    const done = await inTransaction(pool, async (tx) => {
+    const done = await withTransaction(pool, async (tx) => {
       const deleted = await tx.query<{ event_id: string | null }>(
         `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE sent_at < $1 ORDER BY id LIMIT $2) RETURNING event_id`,
         [cutoff, batch]);
@@ -34,17 +35,3 @@ export async function purgeHistory(pool: pg.Pool, opts: { days: number; batch?: 
   }
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
