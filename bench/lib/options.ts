@@ -64,7 +64,7 @@ export function parseOptions(argv: string[]): Options {
     fractions: quick ? [0.3, 0.6, 0.9, 1.2, 1.5] : [0.25, 0.5, 0.75, 0.9, 1.05, 1.25, 1.5],
     sessions,
     historyRows: Number(val('--history-rows') ?? (quick ? 50_000 : 1_000_000)),
-    historyQueries: quick ? 30 : 400,
+    historyQueries: quick ? 100 : 400,
     roomOccupants: 100,
     roomMessages: quick ? 10 : 50,
     budgetS: Number(val('--budget') ?? (quick ? 150 : 3600)),

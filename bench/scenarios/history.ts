@@ -16,7 +16,10 @@ const WORDS = ['lunch', 'meeting', 'report', 'deploy', 'invoice', 'holiday', 'co
 const RARE = 'zanzibar'; // in 1 of 1,000 messages
 const COMMON = 'coffee'; // in 1 of 10 messages
 
-/** The proposed migration (see the report): pages of one owner's messages, and of one contact's, in event-id order. */
+/**
+ * The indexes this bench proposed (pages of one owner's, and one contact's, messages in event-id order);
+ * src/store/migrations/0011_history_indexes.sql now ships them, so on a current schema there is no what-if.
+ */
 export const PROPOSED_INDEXES = [
   'CREATE INDEX messages_by_owner_event ON messages (owner, event_id) WHERE event_id IS NOT NULL',
   'CREATE INDEX messages_by_owner_peer_event ON messages (owner, peer, event_id) WHERE event_id IS NOT NULL',
@@ -102,15 +105,23 @@ export async function historyScenario(ctx: Ctx): Promise<Record<string, unknown>
     const asShipped = await run('as shipped');
     const mid = String(Math.floor((lo + hi) / 2));
     const plansShipped = await plans(db, mid);
-    progress(`what-if: ${PROPOSED_INDEXES.join('; ')}`);
+    // The what-if creates only what the schema lacks (the indexes became migration 0011 after the first
+    // runs of this bench) and drops only what it created.
+    const { rows: existing } = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'messages'`);
+    const missing = PROPOSED_INDEXES.filter((ddl) => !existing.some((e) => ddl.includes(` ${e.indexname} `)));
+    if (!missing.length) {
+      progress('the proposed indexes are already part of the schema: no what-if');
+      return { rows, owner: OWNER, insertMs, queriesPerShape: n, asShipped, plansShipped, indexesShipped: true };
+    }
+    progress(`what-if: ${missing.join('; ')}`);
     const t = performance.now();
-    for (const ddl of PROPOSED_INDEXES) await db.query(ddl);
+    for (const ddl of missing) await db.query(ddl);
     await db.query('ANALYZE messages');
     const indexMs = Math.round(performance.now() - t);
     const withIndex = await run('with the proposed index');
     const plansIndexed = await plans(db, mid);
-    await db.query('DROP INDEX messages_by_owner_event, messages_by_owner_peer_event');
-    return { rows, owner: OWNER, insertMs, queriesPerShape: n, asShipped, plansShipped, whatIf: { indexes: PROPOSED_INDEXES, buildMs: indexMs, ...withIndex, plans: plansIndexed } };
+    for (const ddl of missing) await db.query(`DROP INDEX ${/INDEX (\w+)/.exec(ddl)![1]}`);
+    return { rows, owner: OWNER, insertMs, queriesPerShape: n, asShipped, plansShipped, whatIf: { indexes: missing, buildMs: indexMs, ...withIndex, plans: plansIndexed } };
   } finally {
     await db.end();
   }
