@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { streamAnswers } from './probe.js';
 import { freePorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
 
@@ -197,23 +197,6 @@ ${o.sm ? '  mod_stream_mgmt:\n    resend_on_timeout: if_offline\n    resume_time
 `;
 }
 
-// Opens a c2s stream and waits for the server's stream header.
-function streamAnswers(port: number, domain: string): Promise<boolean> {
-  return new Promise((done) => {
-    const sock = connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const finish = (ok: boolean): void => { sock.destroy(); done(ok); };
-    sock.setTimeout(1000, () => finish(false));
-    sock.once('error', () => finish(false));
-    sock.once('close', () => finish(false));
-    sock.once('connect', () => sock.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
-      `xmlns:stream='http://etherx.jabber.org/streams' to=${JSON.stringify(domain)} version='1.0'>`));
-    sock.on('data', (d) => {
-      buf += d.toString('utf8');
-      if (buf.includes('<stream:stream')) finish(true);
-    });
-  });
-}
 
 /** Direct children of `pid` (Linux /proc). */
 async function childrenOf(pid: number): Promise<number[]> {

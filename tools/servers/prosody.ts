@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { streamAnswers } from './probe.js';
 import { freePorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
 
@@ -44,23 +44,6 @@ function lua(s: string): string {
   return out + '"';
 }
 
-// Opens a c2s stream and waits for the server's stream header.
-function streamAnswers(port: number, domain: string): Promise<boolean> {
-  return new Promise((done) => {
-    const sock = connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const finish = (ok: boolean): void => { sock.destroy(); done(ok); };
-    sock.setTimeout(1000, () => finish(false));
-    sock.once('error', () => finish(false));
-    sock.once('close', () => finish(false));
-    sock.once('connect', () => sock.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
-      `xmlns:stream='http://etherx.jabber.org/streams' to=${JSON.stringify(domain)} version='1.0'>`));
-    sock.on('data', (d) => {
-      buf += d.toString('utf8');
-      if (buf.includes('<stream:stream')) finish(true);
-    });
-  });
-}
 
 interface Resolved {
   dir: string; domain: string; c2sPort: number; componentPort: number; httpPort: number;
