@@ -73,6 +73,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
     if (deps.isStopping?.()) {
+      // An EventSource gives up for good on an error status but retries a dropped connection (with
+      // Last-Event-ID): drop it, so it comes back to the next instance or to this one restarted.
+      if (ctx.get('Accept').includes('text/event-stream')) { ctx.respond = false; ctx.req.socket.destroy(); return; }
       ctx.set('Connection', 'close');
       throw new BridgeError('SHUTTING_DOWN', 'this gateway instance is shutting down; retry (another instance will answer)', { retryAfter: 1 });
     }

@@ -8,6 +8,7 @@ import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
+import type { SecretBox } from './crypto/SecretBox.js';
 import { createChatFeature } from './chat/index.js';
 import { createCallsFeature } from './calls/index.js';
 import { createRoomsFeature } from './rooms/createRoomsFeature.js';
@@ -31,6 +32,8 @@ export interface FeatureContext {
   verifier: CredentialVerifier;
   stanzas: StanzaRouter;
   admin?: AdminConnection;
+  /** seals what must be stored but stay secret (keyed from PARLEY_SECRET) */
+  box: SecretBox;
 }
 
 export interface Feature {

@@ -51,17 +51,19 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
-  const accounts = new AccountService({ store: sessionStore, box: new SecretBox(secret), admin, domain: x.domain });
+  const box = new SecretBox(secret);
+  const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   const sessions = new SessionManager({
     store: sessionStore, hub, accounts, verifier, log: log.child({ c: 'sessions' }),
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
     idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId, metrics: metrics.xmpp,
+    restore: config.sessions.restore ? { box } : undefined,
   });
   metrics.watchSessions(sessions);
   metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
-  const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin }));
+  const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }));
   for (const f of features) await f.start?.();
   await sessions.start();
 

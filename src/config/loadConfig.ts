@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   PARLEY_INTERNAL_URL: url(['http:', 'https:']).optional(),
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
+  PARLEY_SESSION_RESTORE: z.enum(['true', 'false']).default('true'),
   PARLEY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
@@ -65,7 +66,7 @@ export interface Config {
   instanceId?: string;
   /** how the other gateway instances reach this one (cluster forwarding); default the listen address */
   internalUrl?: string;
-  sessions: { idleSeconds: number; heartbeatSeconds: number };
+  sessions: { idleSeconds: number; heartbeatSeconds: number; restore: boolean };
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
   /** json (default) for log collectors, pretty for people (the demo) */
   logFormat: 'json' | 'pretty';
@@ -119,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dataDir: e.PARLEY_DATA_DIR,
     instanceId: e.PARLEY_INSTANCE_ID,
     internalUrl: e.PARLEY_INTERNAL_URL,
-    sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS },
+    sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS, restore: e.PARLEY_SESSION_RESTORE === 'true' },
     logLevel: e.PARLEY_LOG_LEVEL,
     logFormat: e.PARLEY_LOG_FORMAT,
     metrics: { public: e.PARLEY_METRICS_PUBLIC === 'true' },

@@ -16,6 +16,8 @@ export interface RoomInboundDeps {
   registry: RoomRegistry; store: RoomStore; hub: EventHub; log: Log;
   /** the room dropped us without a verdict (our session ending, or the service shutting down): enter it again */
   onRoomLost?: (session: UserSession, room: JoinedRoom) => void;
+  /** our occupant is out of the room for good (left, kicked, banned, room destroyed) */
+  onSelfLeft?: (session: UserSession, jid: string) => void;
 }
 
 /**
@@ -111,6 +113,7 @@ export class RoomInbound {
   async #selfLeft(session: UserSession, rooms: SessionRooms, room: JoinedRoom, o: OccupantPresence, cause: string): Promise<void> {
     rooms.rooms.delete(room.jid);
     rooms.signal({ kind: 'left', room: room.jid });
+    this.deps.onSelfLeft?.(session, room.jid);
     await this.deps.hub.publish(session.username, EVENT_NAMES.muc, leftPayload(room.jid, o.nick, cause, o), { durable: true });
   }
 

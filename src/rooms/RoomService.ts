@@ -29,7 +29,12 @@ export interface MessageInput { body?: string; data?: unknown; subject?: string;
 /** `id` is the event id, `stanzaId` the message id, `archiveId` the room's XEP-0359 id (chat's names). */
 export interface Posted { room: string; stanzaId: string; stored: boolean; id?: string; archiveId?: string; timestamp?: string }
 
-export interface RoomServiceDeps { registry: RoomRegistry; store: RoomStore; hub: EventHub; domain: string; /** resolves attachments */ db?: Queryable }
+export interface RoomServiceDeps {
+  registry: RoomRegistry; store: RoomStore; hub: EventHub; domain: string; /** resolves attachments */ db?: Queryable;
+  /** the session is now in the room / no longer (kept durable for a restore after a restart) */
+  onEntered?: (session: UserSession, room: JoinedRoom) => void;
+  onLeft?: (session: UserSession, jid: string) => void;
+}
 
 /** What a session does in rooms: join (creating), leave, post, change the subject, message an occupant, invite. */
 export class RoomService {
@@ -48,7 +53,9 @@ export class RoomService {
     const work = this.#firstJoin(session, room, req);
     room.pending = work;
     try {
-      return { room, created: await work };
+      const created = await work;
+      this.deps.onEntered?.(session, room);
+      return { room, created };
     } catch (err) {
       if (rooms.rooms.get(addr.jid) === room) rooms.rooms.delete(addr.jid);
       throw err;
@@ -110,12 +117,13 @@ export class RoomService {
     const rooms = this.deps.registry.of(session);
     const room = rooms.rooms.get(addr.jid);
     if (!room) return;
-    if (!session.isOnline) { rooms.rooms.delete(addr.jid); return; } // not in the room anyway; just do not re-join it
+    if (!session.isOnline) { rooms.rooms.delete(addr.jid); this.deps.onLeft?.(session, addr.jid); return; } // not in the room anyway; just do not re-join it
     const left = rooms.waitFor<void>((s) => s.kind === 'left' && s.room === room.jid ? { value: undefined } : undefined, 5000, () => undefined);
     room.leaving = true;
     await session.send(leavePresence(room.jid, room.nick));
     await left;
     if (rooms.rooms.get(addr.jid) === room) rooms.rooms.delete(addr.jid);
+    this.deps.onLeft?.(session, addr.jid);
   }
 
   /** Posts and waits for the room's copy, which is stored (with the room's stanza-id) before this answers. */

@@ -7,6 +7,8 @@ import { roomRoutes } from './roomRoutes.js';
 import { RoomService } from './RoomService.js';
 import { RoomRegistry } from './RoomState.js';
 import { RoomStore } from './RoomStore.js';
+import { RoomMemory } from './RoomMemory.js';
+import type { UserSession } from '../xmpp/client/UserSession.js';
 
 /** How long after a room dropped us without a verdict a still-connected session tries to enter again. */
 const LOST_REJOIN_DELAY_MS = 2000;
@@ -21,6 +23,11 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   const naming = { domain: ctx.config.xmpp.domain, mucService: ctx.config.xmpp.mucService };
   const registry = new RoomRegistry();
   const store = new RoomStore({ db: ctx.db, hub: ctx.hub });
+  // Which rooms each session is in, durable so a session restored after a restart enters them again.
+  const memory = new RoomMemory({ db: ctx.db, box: ctx.box });
+  const forget = (session: UserSession, jid: string): void => {
+    void memory.forget(session.streamId, jid).catch((err) => log.warn({ err, streamId: session.streamId, room: jid }, 'could not forget room'));
+  };
   const inbound = new RoomInbound({
     registry, store, hub: ctx.hub, log,
     // Usually the first sign of a lost connection, whose reconnect re-joins first (this then finds the
@@ -30,9 +37,15 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
         if (session.isOnline && room.status === 'offline' && registry.of(session).rooms.get(room.jid) === room) void rejoiner.rejoin(session, room);
       }, LOST_REJOIN_DELAY_MS).unref();
     },
+    onSelfLeft: forget,
   });
-  const service = new RoomService({ registry, store, hub: ctx.hub, domain: naming.domain, db: ctx.db });
-  const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log });
+  const service = new RoomService({
+    registry, store, hub: ctx.hub, domain: naming.domain, db: ctx.db, onLeft: forget,
+    onEntered: (session, room) => {
+      void memory.remember(session.streamId, room).catch((err) => log.warn({ err, streamId: session.streamId, room: room.jid }, 'could not remember room'));
+    },
+  });
+  const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log, onDropped: forget });
 
   ctx.stanzas.on('presence', 'rooms', (session, el) => inbound.onPresence(session, el));
   ctx.stanzas.on('message', 'rooms', (session, el) => inbound.onMessage(session, el));
@@ -46,6 +59,11 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   });
   // After a reconnect that lost the XMPP session (resumed = false; at first login there is no room yet).
   // Not awaited: other features' ready hooks (archive catch-up, carbons) should not wait for every room.
+  // A session restored after a gateway restart: its rooms, as offline entries the ready hook below re-joins.
+  ctx.sessions.onSessionRestored(async (session) => {
+    const rooms = registry.of(session);
+    for (const room of await memory.recall(session.streamId)) rooms.rooms.set(room.jid, room);
+  });
   ctx.sessions.onSessionReady((session, resumed) => {
     if (!resumed) void rejoiner.rejoinAll(session).catch((err) => log.warn({ err, streamId: session.streamId }, 're-join failed'));
   });

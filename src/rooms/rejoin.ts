@@ -19,7 +19,11 @@ const MAM_MAX_PAGES = 20;
 /** Attempts at a re-join that fails for a passing reason (timeout) while the session stays online. */
 const ATTEMPTS = 3;
 
-export interface RejoinDeps { registry: RoomRegistry; service: RoomService; inbound: RoomInbound; store: RoomStore; hub: EventHub; log: Log }
+export interface RejoinDeps {
+  registry: RoomRegistry; service: RoomService; inbound: RoomInbound; store: RoomStore; hub: EventHub; log: Log;
+  /** a room dropped because it refuses us now */
+  onDropped?: (session: UserSession, jid: string) => void;
+}
 
 /**
  * After an XMPP reconnect that lost the session (not an XEP-0198 resumption), every room the session
@@ -70,6 +74,7 @@ export class Rejoiner {
     this.deps.log.warn({ err, streamId: session.streamId, room: room.jid }, 'could not re-join room');
     const rooms = this.deps.registry.of(session);
     if (rooms.rooms.get(room.jid) === room) rooms.rooms.delete(room.jid);
+    this.deps.onDropped?.(session, room.jid);
     const reason = err instanceof BridgeError ? err.detail : String(err);
     await this.deps.hub.publish(session.username, EVENT_NAMES.muc, leftPayload(room.jid, room.nick, 'rejoinFailed', { reason }), { durable: true })
       .catch((e) => this.deps.log.warn({ err: e }, 'could not record left event'));

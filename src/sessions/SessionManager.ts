@@ -6,7 +6,8 @@ import { hashToken, newToken, randomId } from '../crypto/tokens.js';
 import { UserSession, type SessionState } from '../xmpp/client/UserSession.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES, type SessionEventPayload } from '../sse/events.js';
-import type { SessionStore } from './SessionStore.js';
+import type { LiveSessionRow, SessionStore, TokenOwner } from './SessionStore.js';
+import type { SecretBox } from '../crypto/SecretBox.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
@@ -16,12 +17,19 @@ export interface SessionManagerDeps {
   store: SessionStore; hub: EventHub; accounts: AccountService; verifier: CredentialVerifier; log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
   idleSeconds: number; instanceId?: string;
+  /**
+   * Sessions survive a gateway restart (PARLEY_SESSION_RESTORE): the password of a password login is kept
+   * sealed with this box while the session lives, and the next start of this instance logs them in again.
+   */
+  restore?: { box: SecretBox; concurrency?: number };
   /** given to every UserSession (messages in/out, reconnects) */
   metrics?: XmppMetrics;
 }
 export type SessionListener = (session: UserSession) => void;
 /** `resumed` is true after an XEP-0198 resumption (nothing was lost, nothing to redo). */
 export type ReadyListener = (session: UserSession, resumed: boolean) => void | Promise<void>;
+/** A session brought back after a gateway restart, before it connects: put back what it had (its rooms). */
+export type RestoredListener = (session: UserSession) => Promise<void>;
 
 /**
  * One XMPP session per user on this instance, shared by all of that user's tabs and streams.
@@ -33,16 +41,25 @@ export class SessionManager {
   readonly #pending = new Map<string, Promise<UserSession>>();
   readonly #created: SessionListener[] = [];
   readonly #ready: ReadyListener[] = [];
+  readonly #restored: RestoredListener[] = [];
+  /** live local sessions' tokens by hash: every request checks its token, and this saves it a query */
+  readonly #tokens = new Map<string, TokenOwner>();
   readonly instanceId: string;
   #reaper: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #restoring: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.instanceId = deps.instanceId ?? hostname();
   }
 
   async start(): Promise<void> {
-    const n = await this.deps.store.endOrphans(this.instanceId);
-    if (n) this.deps.log.info({ count: n }, 'ended sessions left open by a previous run');
+    if (this.deps.restore) {
+      await this.#restoreAll(await this.deps.store.liveSessions(this.instanceId));
+    } else {
+      const n = await this.deps.store.endOrphans(this.instanceId);
+      if (n) this.deps.log.info({ count: n }, 'ended sessions left open by a previous run');
+    }
     const every = Math.min(30_000, Math.max(1000, (this.deps.idleSeconds * 1000) / 4));
     this.#reaper = setInterval(() => void this.reapIdle(), every);
     this.#reaper.unref();
@@ -56,6 +73,12 @@ export class SessionManager {
    * enable carbons, catch up from the archive, rejoin rooms. Errors are logged, never fatal.
    */
   onSessionReady(listener: ReadyListener): void { this.#ready.push(listener); }
+
+  /** Called for a session restored after a restart, after onSessionCreated and before it connects. */
+  onSessionRestored(listener: RestoredListener): void { this.#restored.push(listener); }
+
+  /** Resolves once every session restored at start has connected (or been given up); for tests and tools. */
+  get restored(): Promise<void> { return this.#restoring; }
 
   async #runReady(session: UserSession, resumed: boolean): Promise<void> {
     for (const l of this.#ready) {
@@ -105,14 +128,19 @@ export class SessionManager {
       await this.#start(session);
     }
     if (!viaMaster) this.deps.verifier.remember(username, pw);
-    await this.deps.store.createSession({ streamId: session.streamId, username, jid: session.bareJid, instanceId: this.instanceId });
-    this.#byUser.set(username, session);
-    this.#byStream.set(session.streamId, session);
-    session.on('state', (state) => void this.#stateChanged(session, state));
-    session.on('ready', (resumed) => void this.#runReady(session, resumed));
+    const credentialEnc = !viaMaster ? this.deps.restore?.box.seal(pw) : undefined;
+    await this.deps.store.createSession({ streamId: session.streamId, username, jid: session.bareJid, instanceId: this.instanceId, credentialEnc });
+    this.#register(session);
     await this.#publishState(session, 'online');
     void this.#runReady(session, false);
     return session;
+  }
+
+  #register(session: UserSession): void {
+    this.#byUser.set(session.username, session);
+    this.#byStream.set(session.streamId, session);
+    session.on('state', (state) => void this.#stateChanged(session, state));
+    session.on('ready', (resumed) => void this.#runReady(session, resumed));
   }
 
   /**
@@ -130,9 +158,9 @@ export class SessionManager {
     }
   }
 
-  #newSession(username: string, password: string): UserSession {
+  #newSession(username: string, password: string, streamId = randomId('ps_')): UserSession {
     return new UserSession({
-      streamId: randomId('ps_'), username, password,
+      streamId, username, password,
       service: this.deps.xmpp.service, domain: this.deps.xmpp.domain,
       reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds, log: this.deps.log, metrics: this.deps.metrics,
     });
@@ -140,14 +168,27 @@ export class SessionManager {
 
   async #issueToken(session: UserSession): Promise<string> {
     const token = newToken();
-    await this.deps.store.addToken(session.streamId, hashToken(token));
+    const hash = hashToken(token);
+    await this.deps.store.addToken(session.streamId, hash);
+    this.#tokens.set(hash.toString('base64'), { streamId: session.streamId, username: session.username, ended: false });
     session.touch();
     return token;
   }
 
-  /** Which stream a bearer token belongs to; undefined for unknown tokens. */
-  async tokenOwner(token: string) {
-    return this.deps.store.tokenOwner(hashToken(token));
+  /** Which stream a bearer token belongs to; undefined for unknown tokens. Live local sessions answer from memory. */
+  async tokenOwner(token: string): Promise<TokenOwner | undefined> {
+    const hash = hashToken(token);
+    const key = hash.toString('base64');
+    const hit = this.#tokens.get(key);
+    if (hit) return hit;
+    const owner = await this.deps.store.tokenOwner(hash);
+    // Tokens issued before a restart, or by another instance for a session this one now holds.
+    if (owner && !owner.ended && this.#byStream.has(owner.streamId)) this.#tokens.set(key, owner);
+    return owner;
+  }
+
+  #forgetTokens(streamId: string): void {
+    for (const [key, owner] of this.#tokens) if (owner.streamId === streamId) this.#tokens.delete(key);
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {
@@ -155,6 +196,7 @@ export class SessionManager {
     if (!session) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
     this.#byStream.delete(streamId);
     this.#byUser.delete(session.username);
+    this.#forgetTokens(streamId);
     this.deps.verifier.forget(session.username);
     await session.stop();
     await this.#publishState(session, 'offline', reason);
@@ -187,8 +229,95 @@ export class SessionManager {
     }
   }
 
+  /**
+   * Restart-safe: with restore on, sessions are only disconnected (unavailable presence) and stay live in
+   * the database for the next start of this instance; without it they are logged off.
+   */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#reaper);
-    await Promise.all(this.all().map((s) => this.logoff(s.streamId, 'shutdown').catch(() => undefined)));
+    if (!this.deps.restore) {
+      await Promise.all(this.all().map((s) => this.logoff(s.streamId, 'shutdown').catch(() => undefined)));
+      return;
+    }
+    await Promise.all(this.all().map(async (session) => {
+      this.#byStream.delete(session.streamId);
+      this.#byUser.delete(session.username);
+      this.#forgetTokens(session.streamId);
+      await session.stop().catch(() => undefined);
+      await this.deps.store.setState(session.streamId, 'reconnecting').catch((err) => this.deps.log.warn({ err }, 'could not record session state'));
+      session.emit('ended');
+    }));
+  }
+
+  // ---- restore after a restart -------------------------------------------------------------------------
+
+  /**
+   * Every session is registered at once (requests and streams find it, commands answer 503 until it is
+   * online), then logged in again a few at a time so a restart does not storm the XMPP server. What the
+   * user received meanwhile comes from the archive catch-up of the ready hooks, as after any reconnect.
+   */
+  async #restoreAll(rows: LiveSessionRow[]): Promise<void> {
+    if (!rows.length) return;
+    this.deps.log.info({ count: rows.length }, 'restoring sessions left live by the previous run');
+    const queue: (() => Promise<void>)[] = [];
+    for (const row of rows) {
+      const password = await this.#restoredPassword(row);
+      if (password === undefined) { await this.#endRow(row, 'restore'); continue; }
+      if (this.#byUser.has(row.username)) { await this.#endRow(row, 'restore'); continue; } // two rows for one user: keep one
+      const session = this.#newSession(row.username, password, row.streamId);
+      this.#register(session);
+      queue.push(() => this.#connectRestored(session, password, row));
+    }
+    const workers = Array.from({ length: Math.min(queue.length, this.deps.restore?.concurrency ?? 8) }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await job();
+    });
+    this.#restoring = Promise.all(workers).then(() => undefined);
+  }
+
+  async #restoredPassword(row: LiveSessionRow): Promise<string | undefined> {
+    if (row.credentialEnc) return this.deps.restore?.box.open(row.credentialEnc);
+    if (!(await this.deps.accounts.isManaged(row.username))) return undefined;
+    return this.deps.accounts.passwordFor(row.username).catch((err: unknown) => {
+      this.deps.log.warn({ err, user: row.username }, 'no password to restore the session with');
+      return undefined;
+    });
+  }
+
+  /** Retries while the XMPP server is unreachable (it may be restarting too); wrong credentials end it. */
+  async #connectRestored(first: UserSession, password: string, row: LiveSessionRow): Promise<void> {
+    let session = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const l of this.#created) l(session);
+        for (const l of this.#restored) await l(session).catch((err) => this.deps.log.warn({ err, streamId: row.streamId }, 'restore hook failed'));
+        await session.start(); // registered before: its listeners publish `online` and run the ready hooks
+        if (row.credentialEnc) this.deps.verifier.remember(row.username, password);
+        this.deps.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
+        return;
+      } catch (err) {
+        const retry = !(err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') && attempt < 8;
+        this.deps.log.warn({ err, streamId: row.streamId, attempt, retry }, 'could not restore session');
+        if (this.#stopped || this.#byStream.get(row.streamId) !== session) return; // stopping, or logged off meanwhile
+        session.emit('ended');
+        if (!retry) {
+          this.#byStream.delete(row.streamId);
+          this.#byUser.delete(row.username);
+          this.#forgetTokens(row.streamId);
+          await this.#publishState(session, 'offline', 'restore');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** attempt)).unref());
+        if (this.#stopped || this.#byStream.get(row.streamId) !== session) return;
+        session = this.#newSession(row.username, password, row.streamId);
+        this.#register(session);
+      }
+    }
+  }
+
+  async #endRow(row: LiveSessionRow, reason: string): Promise<void> {
+    await this.deps.store.setState(row.streamId, 'offline');
+    const payload: SessionEventPayload = { type: 'offline', streamId: row.streamId, jid: row.jid, reason };
+    await this.deps.hub.publish(row.username, EVENT_NAMES.session, payload, { durable: true });
   }
 }

@@ -3,28 +3,41 @@ import type { SessionState } from '../xmpp/client/UserSession.js';
 
 export interface TokenOwner { streamId: string; username: string; ended: boolean }
 export interface Account { username: string; jid: string; passwordEnc: string }
+/** A session left live by an earlier run of this instance; `credentialEnc` is its sealed password (see 0012). */
+export interface LiveSessionRow { streamId: string; username: string; jid: string; credentialEnc: string | null }
 
 /** Sessions, their hashed tokens and the accounts Parley provisioned. */
 export interface SessionStore {
-  createSession(s: { streamId: string; username: string; jid: string; instanceId: string }): Promise<void>;
+  createSession(s: { streamId: string; username: string; jid: string; instanceId: string; credentialEnc?: string }): Promise<void>;
+  /** Offline ends the session: its sealed password and its room list go with it. */
   setState(streamId: string, state: Exclude<SessionState, 'connecting'>): Promise<void>;
+  setCredential(streamId: string, credentialEnc: string | null): Promise<void>;
   addToken(streamId: string, tokenHash: Buffer): Promise<void>;
   tokenOwner(tokenHash: Buffer): Promise<TokenOwner | undefined>;
   /** Sessions a previous run of this instance left open cannot be live any more. */
   endOrphans(instanceId: string): Promise<number>;
+  /** Sessions an earlier run of this instance left live (stopped for a restart, or crashed). */
+  liveSessions(instanceId: string): Promise<LiveSessionRow[]>;
   getAccount(username: string): Promise<Account | undefined>;
   saveAccount(a: Account): Promise<void>;
 }
 
 export function createPgSessionStore(db: Queryable): SessionStore {
   return {
-    async createSession({ streamId, username, jid, instanceId }) {
-      await db.query(`INSERT INTO sessions (stream_id, username, jid, instance_id, state) VALUES ($1, $2, $3, $4, 'online')`,
-        [streamId, username, jid, instanceId]);
+    async createSession({ streamId, username, jid, instanceId, credentialEnc }) {
+      await db.query(`INSERT INTO sessions (stream_id, username, jid, instance_id, state, credential_enc) VALUES ($1, $2, $3, $4, 'online', $5)`,
+        [streamId, username, jid, instanceId, credentialEnc ?? null]);
     },
     async setState(streamId, state) {
-      await db.query(`UPDATE sessions SET state = $2, ended_at = CASE WHEN $2 = 'offline' THEN now() END WHERE stream_id = $1`,
-        [streamId, state]);
+      if (state !== 'offline') {
+        await db.query('UPDATE sessions SET state = $2 WHERE stream_id = $1', [streamId, state]);
+        return;
+      }
+      await db.query(`WITH rooms AS (DELETE FROM session_rooms WHERE stream_id = $1)
+                      UPDATE sessions SET state = 'offline', ended_at = now(), credential_enc = NULL WHERE stream_id = $1`, [streamId]);
+    },
+    async setCredential(streamId, credentialEnc) {
+      await db.query('UPDATE sessions SET credential_enc = $2 WHERE stream_id = $1', [streamId, credentialEnc]);
     },
     async addToken(streamId, tokenHash) {
       await db.query('INSERT INTO session_tokens (token_hash, stream_id) VALUES ($1, $2)', [tokenHash, streamId]);
@@ -37,8 +50,17 @@ export function createPgSessionStore(db: Queryable): SessionStore {
       return r && { streamId: r.stream_id, username: r.username, ended: r.ended };
     },
     async endOrphans(instanceId) {
-      const res = await db.query(`UPDATE sessions SET state = 'offline', ended_at = now() WHERE instance_id = $1 AND ended_at IS NULL`, [instanceId]);
-      return res.rowCount ?? 0;
+      const res = await db.query(`WITH ended AS (
+                                    UPDATE sessions SET state = 'offline', ended_at = now(), credential_enc = NULL
+                                     WHERE instance_id = $1 AND ended_at IS NULL RETURNING stream_id),
+                                  rooms AS (DELETE FROM session_rooms WHERE stream_id IN (SELECT stream_id FROM ended))
+                                  SELECT count(*)::int AS n FROM ended`, [instanceId]);
+      return (res.rows[0] as { n: number } | undefined)?.n ?? 0;
+    },
+    async liveSessions(instanceId) {
+      const { rows } = await db.query<{ stream_id: string; username: string; jid: string; credential_enc: string | null }>(
+        'SELECT stream_id, username, jid, credential_enc FROM sessions WHERE instance_id = $1 AND ended_at IS NULL ORDER BY created_at', [instanceId]);
+      return rows.map((r) => ({ streamId: r.stream_id, username: r.username, jid: r.jid, credentialEnc: r.credential_enc }));
     },
     async getAccount(username) {
       const { rows } = await db.query<{ username: string; jid: string; password_enc: string }>(

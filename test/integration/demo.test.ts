@@ -44,21 +44,23 @@ describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
 
     demo = await startDemo(dir);
     assert.equal(demo.secret, secret, 'the generated master secret is kept in the data dir');
-    // A master-secret login of an existing account only works if Parley still has its stored password.
+    // The session outlived the restart (same stream id, the first token still valid), and a master-secret
+    // login joins it again: that needs the account's stored password, so PGlite kept it.
     const again = await call<{ streamId: string; token: string }>(`${demo.url}/restapi/v1/chat/demo-user/login`, { method: 'POST', auth: demo.secret });
-    assert.equal(again.status, 201, again.text);
-    assert.notEqual(again.body.streamId, first.body.streamId);
-    // The events of the first run are still there: replay from 0 sees the first session's online/offline.
+    assert.ok(again.status === 200 || again.status === 201, again.text);
+    assert.equal(again.body.streamId, first.body.streamId);
+    const old = await call(`${demo.url}/restapi/v1/chat/${first.body.streamId}`, { auth: `Bearer ${first.body.token}` });
+    assert.equal(old.status, 200, old.text);
+    // The events of the first run are still there: replay from 0 sees the first run's online.
     const res = await fetch(`${demo.url}/restapi/v1/chat/${again.body.streamId}/events?token=${again.body.token}&lastEventId=0`);
     const reader = res.body!.getReader();
     let text = '';
-    while (!text.includes(again.body.streamId + '"') || (text.match(/^id:/gm) ?? []).length < 3) {
+    while ((text.match(/^id:/gm) ?? []).length < 2) {
       const { value, done } = await reader.read();
       if (done) break;
       text += new TextDecoder().decode(value);
     }
     await reader.cancel();
-    assert.ok(text.includes(first.body.streamId), 'first run\'s events survived');
-    assert.ok((text.match(/^id:/gm) ?? []).length >= 3, 'online, offline (shutdown), online');
+    assert.ok((text.match(/^id:/gm) ?? []).length >= 2, 'online (first run), online (restored)');
   });
 });

@@ -37,13 +37,14 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
   const hub = new EventHub({ store: createPgEventStore(pool), log });
   const x = config.xmpp;
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
-  const accounts = new AccountService({ store, box: new SecretBox(SECRET), domain: x.domain });
+  const box = new SecretBox(SECRET);
+  const accounts = new AccountService({ store, box, domain: x.domain });
   const sessions = new SessionManager({
     store, hub, accounts, verifier, log, idleSeconds: 60,
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: 1 },
   });
   const stanzas = new StanzaRouter(log);
-  const features = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas }));
+  const features = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, box }));
   return createApp({
     log, secret: SECRET, maxBodyBytes: config.http.maxBodyBytes, heartbeatMs: 15_000,
     publicUrl: (path) => `http://parley.test${path}`, sessions, verifier, hub, features,
