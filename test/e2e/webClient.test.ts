@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { bearer, call } from '../helpers/http.js';
 import { uniqueUser } from '../rig/users.js';
@@ -20,7 +21,8 @@ import { createLogger } from '../../src/log.js';
  * The web client (/chat/) in headless Chromium — Debian's `chromium` driven by playwright-core, never a
  * downloaded browser — against a real Parley, Prosody and PostgreSQL: two users in two browser contexts chat
  * (message, typing, delivered/read ticks, unread badges, history on scroll), survive a dropped event stream
- * (Last-Event-ID), share a room, and the embed snippet works from another origin. Screenshots of the main
+ * (Last-Event-ID), share a room, send each other files (an image in a dialogue, a document in a room), and the
+ * embed snippet works from another origin. Screenshots of the main
  * screens go to test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the README's copies).
  */
 
@@ -317,6 +319,22 @@ describe('web client in headless Chromium', function () {
     const offer = A.page.getByRole('alertdialog', { name: `Offer from ${wg}` });
     await offer.waitFor();
     await shot(A.page, 'agent-offer');
+
+    // A call rings at the same time: the two banners stack, at desktop and at phone width, above the app.
+    const caller = await login(uniqueUser('carol'));
+    const ringing = await call(`${gw.url}/restapi/v1/chat/${caller.streamId}/calls/${agentName}`, { auth: bearer(caller.token), json: {} });
+    assert.equal(ringing.status, 201, ringing.text);
+    const callBanner = A.page.getByRole('alertdialog', { name: /^Incoming call from / });
+    await callBanner.waitFor();
+    await assertStacked(A.page);
+    await A.page.setViewportSize({ width: 390, height: 740 });
+    await assertStacked(A.page);
+    assert.equal(await A.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no horizontal scrolling');
+    await shot(A.page, 'phone-offer-and-call');
+    await A.page.setViewportSize({ width: 1000, height: 640 });
+    await callBanner.getByRole('button', { name: 'Decline' }).click();
+    await callBanner.waitFor({ state: 'detached' });
+
     await offer.getByRole('button', { name: 'Accept' }).click();
     await A.page.locator('.dialogue h1', { hasText: wg }).waitFor();
     await A.page.locator('.msg', { hasText: 'How do I reset my password?' }).waitFor();
@@ -331,6 +349,87 @@ describe('web client in headless Chromium', function () {
     await A.page.locator('.msg-in', { hasText: 'Thanks, that worked!' }).waitFor();
     await shot(V.page, 'visitor-chat');
     await shot(A.page, 'agent-room');
+  });
+
+  it('sends files: an image in a dialogue (live, own copy, full size, history) and a refused one, a document in a room', async () => {
+    const [aName, bName] = [uniqueUser('alice'), uniqueUser('bob')];
+    const [a, b] = [await login(aName), await login(bName)];
+    await befriend(a, b, aName, bName);
+    const A = await newPage();
+    const B = await newPage();
+    await A.page.goto(chatUrl(a, bName));
+    await B.page.goto(chatUrl(b, aName));
+    await A.page.locator('.conn-online').waitFor();
+    await B.page.locator('.conn-online').waitFor();
+
+    // Alice picks a picture (the hidden file input behind "Attach files"): it uploads at once, then goes with her text.
+    const picture = await samplePng(480, 320);
+    await A.page.getByRole('button', { name: 'Attach files' }).waitFor();
+    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: picture });
+    await A.page.locator('.upload-ready', { hasText: 'sunset.png' }).waitFor();
+    const aInput = A.page.getByLabel(`Message to ${bName}`);
+    await aInput.fill('The view from here');
+    await aInput.press('Enter');
+    await A.page.locator('.upload').waitFor({ state: 'detached' });
+
+    // Both see it as an image that loaded: the server's thumbnail (at most 320 px wide), not the 480 px file.
+    const inBob = '.msg-in .file-image img';
+    assert.equal(await imageWidth(B.page, inBob), 320);
+    assert.equal(await imageWidth(A.page, '.msg-out[data-id] .file-image img'), 320, "the sender's own copy");
+    await B.page.locator('.msg-in .text', { hasText: 'The view from here' }).waitFor();
+    assert.match(await B.page.locator('.msg-in .file-image').getAttribute('aria-label') ?? '', /^sunset\.png, [\d.]+ KB: open in a new tab$/);
+    await shot(B.page, 'dialogue-attachment');
+
+    // A click opens the whole file in a new tab.
+    const [tab] = await Promise.all([B.ctx.waitForEvent('page'), B.page.locator('.msg-in .file-image').click()]);
+    await tab.waitForURL(/^blob:/);
+    await tab.waitForFunction(() => (document.querySelector('img')?.naturalWidth ?? 0) === 480);
+    await tab.close();
+
+    // After a reload the picture comes back with the history.
+    await B.page.reload();
+    await B.page.locator('.conn-online').waitFor();
+    await B.page.locator(`.row[data-peer="${a.jid}"]`).click();
+    assert.equal(await imageWidth(B.page, inBob), 320);
+    await B.page.locator('.msg-in .text', { hasText: 'The view from here' }).waitFor();
+
+    // An executable named x.png: the server detects the content and refuses it; its reason is shown.
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 0)]);
+    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: elf });
+    const refused = A.page.locator('.upload-failed', { hasText: 'x.png' });
+    await refused.getByRole('alert').filter({ hasText: /^Not uploaded: files of type .+ are not accepted here$/ }).waitFor();
+    await refused.getByRole('button', { name: 'Dismiss the error about x.png' }).click();
+    await refused.waitFor({ state: 'detached' });
+
+    // A room: Alice posts a document alone (no text); Bob sees its name and size and saves it, also from history.
+    const room = uniqueUser('room');
+    for (const { page } of [A, B]) {
+      await page.getByRole('tab', { name: 'Rooms' }).click();
+      await page.getByLabel('Room to join or create').fill(room);
+      await page.getByRole('button', { name: 'Join', exact: true }).click();
+      await page.locator('.dialogue h1', { hasText: room }).waitFor();
+    }
+    const agenda = Buffer.from('Agenda: ship the web client\n');
+    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'agenda.txt', mimeType: 'text/plain', buffer: agenda });
+    await A.page.locator('.upload-ready', { hasText: 'agenda.txt' }).waitFor();
+    await A.page.getByRole('button', { name: 'Send' }).click();
+    const saveAgenda = async () => {
+      const link = B.page.getByRole('link', { name: `Download agenda.txt, ${agenda.length} B` });
+      const [download] = await Promise.all([B.page.waitForEvent('download'), link.click()]);
+      assert.equal(download.suggestedFilename(), 'agenda.txt');
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await download.createReadStream())) chunks.push(chunk as Buffer);
+      assert.ok(Buffer.concat(chunks).equals(agenda), 'the file as uploaded');
+    };
+    await saveAgenda();
+    assert.equal(await B.page.locator('.msg-in .text').count(), 0, 'no text: the URL that stands in for native clients is not shown');
+    await B.page.reload();
+    await B.page.locator('.conn-online').waitFor();
+    await B.page.getByRole('tab', { name: 'Rooms' }).click();
+    await B.page.locator(`.row[data-room^="${room}@"]`).click();
+    await saveAgenda();
+    assert.equal(await A.page.locator('.error').count(), 0);
+    assert.equal(await B.page.locator('.error').count(), 0);
   });
 
   it('embeds in another site with one script tag: Parley.init, openDialog, unreadCount', async () => {
@@ -374,3 +473,36 @@ describe('web client in headless Chromium', function () {
     }
   });
 });
+
+/** A real PNG made by sharp: an evening sky (blue to orange) with a sun, so the screenshot shows something. */
+function samplePng(width: number, height: number): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  const sun = { x: width * 0.7, y: height * 0.6, r: height * 0.15 };
+  for (let y = 0; y < height; y++) {
+    const t = y / height;
+    for (let x = 0; x < width; x++) {
+      const inSun = (x - sun.x) ** 2 + (y - sun.y) ** 2 < sun.r ** 2;
+      raw.set(inSun ? [255, 236, 150] : [Math.round(40 + 210 * t), Math.round(90 + 70 * t), Math.round(200 - 120 * t)], (y * width + x) * 3);
+    }
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** The natural width of an image once the browser has decoded it (0 would mean it never loaded). */
+async function imageWidth(page: Page, selector: string): Promise<number> {
+  const handle = await page.waitForFunction((sel) => {
+    const img = document.querySelector<HTMLImageElement>(sel);
+    return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
+  }, selector);
+  return handle.jsonValue();
+}
+
+/** Banners that ring at once sit one below the other, and above the app rather than over it. */
+async function assertStacked(page: Page): Promise<void> {
+  const boxes = await page.locator('.banner').evaluateAll((els) => els.map((el) => { const r = el.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; }));
+  assert.ok(boxes.length >= 2, `two banners, got ${boxes.length}`);
+  for (let i = 1; i < boxes.length; i++) assert.ok(boxes[i]!.top >= boxes[i - 1]!.bottom - 0.5, `banner ${i} overlaps the one above: ${JSON.stringify(boxes)}`);
+  const app = await page.locator('.app > :not(.banners):not([hidden])').evaluateAll((els) =>
+    els.filter((el) => getComputedStyle(el).display !== 'none').map((el) => el.getBoundingClientRect().top));
+  for (const top of app) assert.ok(top >= boxes[boxes.length - 1]!.bottom - 0.5, 'the app starts below the banners');
+}

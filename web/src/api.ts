@@ -7,12 +7,16 @@ export interface Credentials { base: string; streamId: string; token: string }
 
 export interface SessionInfo { streamId: string; jid: string; resource: string; state: string }
 export interface Contact { jid: string; nickname: string | null; groups: string[]; subscription: string; pending: boolean; show: string; status: string | null }
+/** A file a message carries (events and chat history: `attachments`; room history: in `data.attachments`). */
+export interface Attachment { url: string; name: string; size: number | null; type: string; thumbnail?: string; removed?: true }
+/** The answer of an upload: name `id` in the next message's `attachments`. */
+export interface UploadedFile { id: string; url: string; name: string; size: number; type: string; sha256: string; thumbnail?: string; created: string }
 export interface HistoryItem {
-  id: string; type: string; direction: 'in' | 'out'; from: string; to: string; body: string | null;
-  stanzaId: string | null; timestamp: string; delivered: boolean; displayed: boolean; room?: string; nick?: string;
+  id: string; type: string; direction: 'in' | 'out'; from: string; to: string; body: string | null; data?: unknown;
+  stanzaId: string | null; timestamp: string; delivered: boolean; displayed: boolean; room?: string; nick?: string; attachments?: Attachment[];
 }
 export interface HistoryPage { messages: HistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
-export interface RoomHistoryItem { id: string; room: string; nick: string | null; from: string; body: string | null; timestamp: string; direction?: 'in' | 'out' }
+export interface RoomHistoryItem { id: string; room: string; nick: string | null; from: string; body: string | null; data?: unknown; timestamp: string; direction?: 'in' | 'out' }
 export interface RoomHistoryPage { room: string; messages: RoomHistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
 export interface RoomListItem { jid: string; room: string; name: string | null }
 export interface Occupant { nick: string; role: string; affiliation: string; jid?: string }
@@ -29,6 +33,17 @@ export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string | undefined, message: string) { super(message); }
 }
 
+/** An error answer as ApiError: problem+json's `detail` is the text meant for people (4xx). */
+function apiError(status: number, statusText: string, contentType: string | null, text: string): ApiError {
+  let p: { code?: string; detail?: string; title?: string } | undefined;
+  if (text && /json/.test(contentType ?? '')) { try { p = JSON.parse(text) as typeof p; } catch { /* not JSON after all */ } }
+  return new ApiError(status, p?.code, p?.detail ?? p?.title ?? (statusText || `HTTP ${status}`));
+}
+
+/** A message body: text alone travels as text/plain (ofchat); files need the JSON form with their ids. */
+const messageBody = (text: string, fileIds: readonly string[]): { text?: string; json?: unknown } =>
+  (fileIds.length ? { json: { ...(text ? { body: text } : {}), attachments: fileIds } } : { text });
+
 export class ParleyApi {
   constructor(readonly creds: Credentials) {}
 
@@ -42,13 +57,47 @@ export class ParleyApi {
     if (body?.json !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body.json); }
     const res = await fetch(this.url(path), { method, headers, body: payload });
     const text = await res.text();
-    const parsed: unknown = text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text;
-    if (!res.ok) {
-      const p = parsed as { code?: string; detail?: string; title?: string } | string;
-      const msg = typeof p === 'object' ? (p.detail ?? p.title ?? res.statusText) : res.statusText;
-      throw new ApiError(res.status, typeof p === 'object' ? p.code : undefined, msg);
-    }
-    return parsed as T;
+    if (!res.ok) throw apiError(res.status, res.statusText, res.headers.get('content-type'), text);
+    return (text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text) as T;
+  }
+
+  /**
+   * Uploads one file as the raw body (`?name=`), with XMLHttpRequest because fetch reports no upload progress.
+   * The server detects the type from the content, so the declared one is only a courtesy.
+   */
+  upload(file: Blob, name: string, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<UploadedFile> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', this.url(`/restapi/v1/chat/${this.sid}/files?name=${encodeURIComponent(name)}`));
+      xhr.setRequestHeader('Authorization', `Bearer ${this.creds.token}`);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total); };
+      xhr.onload = () => {
+        if (xhr.status === 201) { try { resolve(JSON.parse(xhr.responseText) as UploadedFile); return; } catch { /* fall through */ } }
+        reject(apiError(xhr.status, xhr.statusText, xhr.getResponseHeader('Content-Type'), xhr.responseText));
+      };
+      xhr.onerror = () => reject(new ApiError(0, undefined, 'the connection failed during the upload'));
+      xhr.onabort = () => reject(new ApiError(0, 'ABORTED', 'upload cancelled'));
+      signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+      xhr.send(file);
+    });
+  }
+
+  /** Whether a file URL is this gateway's: only those get the session token (never another host). */
+  ownsUrl(url: string): boolean {
+    try { return new URL(url).origin === new URL(this.creds.base).origin; } catch { return false; }
+  }
+
+  /**
+   * A file of this gateway with the session token. Needed because <img> and links cannot send an
+   * Authorization header and /files takes no token in the URL (tokens in URLs end up in logs).
+   */
+  async fetchFile(url: string): Promise<Blob> {
+    if (!this.ownsUrl(url)) throw new ApiError(0, undefined, 'not a file of this gateway');
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${this.creds.token}` } });
+    if (!res.ok) throw apiError(res.status, res.statusText, res.headers.get('content-type'), await res.text());
+    return res.blob();
   }
 
   session(): Promise<SessionInfo> { return this.call('GET', `/restapi/v1/chat/${this.sid}`); }
@@ -58,7 +107,7 @@ export class ParleyApi {
   blocked(): Promise<{ blocked: string[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/blocked`); }
   block(jid: string): Promise<void> { return this.call('PUT', `/restapi/v1/chat/${this.sid}/blocked/${encodeURIComponent(jid)}`); }
   unblock(jid: string): Promise<void> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/blocked/${encodeURIComponent(jid)}`); }
-    approve(jid: string): Promise<void> { return this.call('POST', `/restapi/v1/chat/${this.sid}/contacts/${encodeURIComponent(jid)}/subscription`); }
+  approve(jid: string): Promise<void> { return this.call('POST', `/restapi/v1/chat/${this.sid}/contacts/${encodeURIComponent(jid)}/subscription`); }
   subscriptions(): Promise<{ requests: { jid: string; nick?: string | null }[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/subscriptions`); }
   unread(): Promise<Unread> { return this.call('GET', `/restapi/v1/chat/${this.sid}/unread`); }
   searchUsers(search: string): Promise<{ users: DirectoryUser[] }> {
@@ -69,7 +118,9 @@ export class ParleyApi {
     if (before) q.set('before', before);
     return this.call('GET', `/restapi/v1/chat/${encodeURIComponent(username)}/messages?${q}`);
   }
-  send(to: string, text: string): Promise<SentMessage> { return this.call('POST', `/restapi/v1/chat/${this.sid}/messages/${encodeURIComponent(to)}`, { text }); }
+  send(to: string, text: string, fileIds: readonly string[] = []): Promise<SentMessage> {
+    return this.call('POST', `/restapi/v1/chat/${this.sid}/messages/${encodeURIComponent(to)}`, messageBody(text, fileIds));
+  }
   chatState(to: string, state: 'active' | 'composing' | 'paused'): Promise<void> {
     return this.call('POST', `/restapi/v1/chat/${this.sid}/chatstate/${state}/${encodeURIComponent(to)}`);
   }
@@ -87,7 +138,9 @@ export class ParleyApi {
   joinedRooms(): Promise<{ rooms: JoinedRoom[] }> { return this.call('GET', `/restapi/v1/chat/${this.sid}/rooms`); }
   joinRoom(room: string): Promise<JoinedRoom> { return this.call('PUT', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`); }
   leaveRoom(room: string): Promise<void> { return this.call('DELETE', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`); }
-  postToRoom(room: string, text: string): Promise<{ id?: string }> { return this.call('POST', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`, { text }); }
+  postToRoom(room: string, text: string, fileIds: readonly string[] = []): Promise<{ id?: string }> {
+    return this.call('POST', `/restapi/v1/chat/${this.sid}/rooms/${encodeURIComponent(room)}`, messageBody(text, fileIds));
+  }
   roomHistory(room: string, before?: string, limit = 30): Promise<RoomHistoryPage> {
     const q = new URLSearchParams({ limit: String(limit) });
     if (before) q.set('before', before);
