@@ -8,6 +8,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES, type SessionEventPayload } from '../sse/events.js';
 import type { LiveSessionRow, SessionStore, TokenOwner } from './SessionStore.js';
 import type { SecretBox } from '../crypto/SecretBox.js';
+import { TokenCache } from './TokenCache.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
@@ -42,8 +43,7 @@ export class SessionManager {
   readonly #created: SessionListener[] = [];
   readonly #ready: ReadyListener[] = [];
   readonly #restored: RestoredListener[] = [];
-  /** live local sessions' tokens by hash: every request checks its token, and this saves it a query */
-  readonly #tokens = new Map<string, TokenOwner>();
+  readonly #tokens = new TokenCache();
   readonly instanceId: string;
   #reaper: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -170,7 +170,7 @@ export class SessionManager {
     const token = newToken();
     const hash = hashToken(token);
     await this.deps.store.addToken(session.streamId, hash);
-    this.#tokens.set(hash.toString('base64'), { streamId: session.streamId, username: session.username, ended: false });
+    this.#tokens.set(hash, { streamId: session.streamId, username: session.username, ended: false });
     session.touch();
     return token;
   }
@@ -178,17 +178,12 @@ export class SessionManager {
   /** Which stream a bearer token belongs to; undefined for unknown tokens. Live local sessions answer from memory. */
   async tokenOwner(token: string): Promise<TokenOwner | undefined> {
     const hash = hashToken(token);
-    const key = hash.toString('base64');
-    const hit = this.#tokens.get(key);
+    const hit = this.#tokens.get(hash);
     if (hit) return hit;
     const owner = await this.deps.store.tokenOwner(hash);
     // Tokens issued before a restart, or by another instance for a session this one now holds.
-    if (owner && !owner.ended && this.#byStream.has(owner.streamId)) this.#tokens.set(key, owner);
+    if (owner && !owner.ended && this.#byStream.has(owner.streamId)) this.#tokens.set(hash, owner);
     return owner;
-  }
-
-  #forgetTokens(streamId: string): void {
-    for (const [key, owner] of this.#tokens) if (owner.streamId === streamId) this.#tokens.delete(key);
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {
@@ -196,7 +191,7 @@ export class SessionManager {
     if (!session) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
     this.#byStream.delete(streamId);
     this.#byUser.delete(session.username);
-    this.#forgetTokens(streamId);
+    this.#tokens.forgetStream(streamId);
     this.deps.verifier.forget(session.username);
     await session.stop();
     await this.#publishState(session, 'offline', reason);
@@ -243,7 +238,7 @@ export class SessionManager {
     await Promise.all(this.all().map(async (session) => {
       this.#byStream.delete(session.streamId);
       this.#byUser.delete(session.username);
-      this.#forgetTokens(session.streamId);
+      this.#tokens.forgetStream(session.streamId);
       await session.stop().catch(() => undefined);
       await this.deps.store.setState(session.streamId, 'reconnecting').catch((err) => this.deps.log.warn({ err }, 'could not record session state'));
       session.emit('ended');
@@ -303,7 +298,7 @@ export class SessionManager {
         if (!retry) {
           this.#byStream.delete(row.streamId);
           this.#byUser.delete(row.username);
-          this.#forgetTokens(row.streamId);
+          this.#tokens.forgetStream(row.streamId);
           await this.#publishState(session, 'offline', 'restore');
           return;
         }

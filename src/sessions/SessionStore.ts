@@ -9,7 +9,7 @@ export interface LiveSessionRow { streamId: string; username: string; jid: strin
 /** Sessions, their hashed tokens and the accounts Parley provisioned. */
 export interface SessionStore {
   createSession(s: { streamId: string; username: string; jid: string; instanceId: string; credentialEnc?: string }): Promise<void>;
-  /** Offline ends the session: its sealed password and its room list go with it. */
+  /** Offline ends the session: its sealed password and its session memory go with it. */
   setState(streamId: string, state: Exclude<SessionState, 'connecting'>): Promise<void>;
   setCredential(streamId: string, credentialEnc: string | null): Promise<void>;
   addToken(streamId: string, tokenHash: Buffer): Promise<void>;
@@ -33,7 +33,7 @@ export function createPgSessionStore(db: Queryable): SessionStore {
         await db.query('UPDATE sessions SET state = $2 WHERE stream_id = $1', [streamId, state]);
         return;
       }
-      await db.query(`WITH rooms AS (DELETE FROM session_rooms WHERE stream_id = $1)
+      await db.query(`WITH memory AS (DELETE FROM session_memory WHERE stream_id = $1)
                       UPDATE sessions SET state = 'offline', ended_at = now(), credential_enc = NULL WHERE stream_id = $1`, [streamId]);
     },
     async setCredential(streamId, credentialEnc) {
@@ -53,7 +53,7 @@ export function createPgSessionStore(db: Queryable): SessionStore {
       const res = await db.query(`WITH ended AS (
                                     UPDATE sessions SET state = 'offline', ended_at = now(), credential_enc = NULL
                                      WHERE instance_id = $1 AND ended_at IS NULL RETURNING stream_id),
-                                  rooms AS (DELETE FROM session_rooms WHERE stream_id IN (SELECT stream_id FROM ended))
+                                  memory AS (DELETE FROM session_memory WHERE stream_id IN (SELECT stream_id FROM ended))
                                   SELECT count(*)::int AS n FROM ended`, [instanceId]);
       return (res.rows[0] as { n: number } | undefined)?.n ?? 0;
     },

@@ -5,6 +5,7 @@ import { fromStanzaError } from '../errors/fromStanzaError.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
+import type { SessionMemory } from '../sessions/SessionMemory.js';
 import { readStanzaError } from './Waiters.js';
 import { notifyQueueDetailsPayload, notifyQueuePayload, offerReceivedPayload, offerRevokedPayload } from './events.js';
 import {
@@ -26,7 +27,11 @@ export interface DutyAnswer { maxChats: number; currentChats: number }
 export class AgentSide {
   /** streamId → workgroup JID → what the session announced */
   readonly #duty = new Map<string, Map<string, Duty>>();
-  constructor(private readonly deps: { hub: EventHub; serviceDomain: string; log: Log }) {}
+  constructor(private readonly deps: {
+    hub: EventHub; serviceDomain: string; log: Log;
+    /** duty kept durable, so a session restored after a gateway restart goes back on duty */
+    memory?: SessionMemory<Duty>;
+  }) {}
 
   #fromService(jid: unknown): boolean {
     return String(jid ?? '').split('/')[0]!.toLowerCase().endsWith(`@${this.deps.serviceDomain}`);
@@ -85,11 +90,13 @@ export class AgentSide {
     let duties = this.#duty.get(session.streamId);
     if (!duties) this.#duty.set(session.streamId, (duties = new Map()));
     duties.set(workgroupJid, duty);
+    this.deps.memory?.remember(session.streamId, workgroupJid, duty).catch((err) => this.deps.log.warn({ err, workgroupJid }, 'could not remember duty'));
     return { maxChats: Number(status?.getChildText('max-chats') ?? duty.maxChats ?? 0), currentChats: Number(status?.getChildText('current-chats') ?? 0) };
   }
 
   async goOffDuty(session: UserSession, workgroupJid: string): Promise<void> {
     this.#duty.get(session.streamId)?.delete(workgroupJid);
+    this.deps.memory?.forget(session.streamId, workgroupJid).catch((err) => this.deps.log.warn({ err, workgroupJid }, 'could not forget duty'));
     // The workgroup echoes unavailable once the agent is off duty; a slow answer is not an error.
     const answer = this.#awaitPresence(session, workgroupJid, (p) => p.attrs.type === 'unavailable').catch(() => undefined);
     await session.send(xml('presence', { to: workgroupJid, type: 'unavailable' }));
@@ -97,6 +104,12 @@ export class AgentSide {
   }
 
   dutyOf(session: UserSession): Map<string, Duty> { return this.#duty.get(session.streamId) ?? new Map(); }
+
+  /** A session restored after a gateway restart: what it was on duty in, announced again once it is ready. */
+  async restore(session: UserSession): Promise<void> {
+    const remembered = await this.deps.memory?.recall(session.streamId) ?? [];
+    if (remembered.length) this.#duty.set(session.streamId, new Map(remembered.map(({ key, value }) => [key, value])));
+  }
 
   /** After a reconnect that lost the XMPP session, the server forgot the directed presence: announce it again. */
   async reannounce(session: UserSession): Promise<void> {

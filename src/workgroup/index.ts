@@ -1,7 +1,8 @@
 import type { Feature, FeatureContext } from '../features.js';
 import { createComponent } from '../xmpp/component/createComponent.js';
 import { AgentDesk } from './AgentDesk.js';
-import { AgentSide } from './AgentSide.js';
+import { SessionMemory } from '../sessions/SessionMemory.js';
+import { AgentSide, type Duty } from './AgentSide.js';
 import { AskService } from './AskService.js';
 import { ChatRooms } from './ChatRooms.js';
 import { Dispatcher } from './Dispatcher.js';
@@ -46,8 +47,9 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
   dispatcher = new Dispatcher({ workgroups, requests, timers, clock: systemClock, log, ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }) });
   new WorkgroupComponent({ component, dispatcher, rooms, notifier, workgroups, requests, log });
 
-  const side = new AgentSide({ hub: ctx.hub, serviceDomain, log });
+  const side = new AgentSide({ hub: ctx.hub, serviceDomain, log, memory: new SessionMemory<Duty>(ctx.db, 'workgroup-duty') });
   ctx.sessions.onSessionCreated((session) => side.attach(session));
+  ctx.sessions.onSessionRestored((session) => side.restore(session));
   ctx.sessions.onSessionReady(async (session, resumed) => { if (!resumed) await side.reannounce(session); });
   ctx.stanzas.on('presence', 'workgroup', (session, el) => side.onPresence(session, el));
 

@@ -82,6 +82,13 @@ describe('sessions across a gateway restart', function () {
     await carol.send(xml('presence', { to: `${roomJid}/Carol` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
     await carol.next((s) => s.is('presence') && s.attrs.from === `${roomJid}/Carol`);
 
+    // Bob is an expert on duty in a workgroup (the component runs on the gateway too).
+    const wg = `wg-${randomBytes(3).toString('hex')}`;
+    const created = await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wg, members: [bob.username] } });
+    assert.equal(created.status, 201, created.text);
+    const duty = await api(gw, bob, `/assists/${wg}`, { method: 'POST', json: { show: 'chat', maxChats: 2 } });
+    assert.ok(duty.status < 300, duty.text);
+
     // The browser's view: one EventSource that reconnects by itself with Last-Event-ID.
     const events = new SseClient(withToken(alice.events, alice.token));
     streams.push(events);
@@ -116,6 +123,14 @@ describe('sessions across a gateway restart', function () {
     await events.next(said('after the restart'));
     for (const body of ['before the restart', 'while the gateway was down', 'room, while down', 'after the restart']) {
       assert.equal(events.events.filter(said(body)).length, 1, `${body} once`);
+    }
+    // Bob is back on duty, as he was (the workgroup service moved through the restart with the gateway).
+    for (let i = 0; ; i++) {
+      const list = await api<{ workgroups: { name: string; onDuty: boolean; maxChats: number }[] }>(gw, bob, '/assists');
+      const mine = list.body.workgroups?.find((w) => w.name === wg);
+      if (mine?.onDuty) { assert.equal(mine.maxChats, 2); break; }
+      if (i > 100) throw new Error(`bob not back on duty: ${list.text}`);
+      await sleep(200);
     }
     // A second login of the same user is the same session, with a new token.
     const again = await call<Login>(`${gw.url}/restapi/v1/chat/${alice.username}/login`, { json: { password: alice.password } });

@@ -4,13 +4,13 @@
 -- accounts) and when PARLEY_SESSION_RESTORE=false.
 ALTER TABLE sessions ADD COLUMN credential_enc text;
 
--- The rooms each live session is in, so a restored session enters them again (and fills the gap from the
--- room archive) exactly as after an XMPP reconnect.
-CREATE TABLE session_rooms (
+-- What each live session was doing that the XMPP server forgets when the connection goes (the rooms it is in,
+-- the workgroups it is on duty in), by feature, so a restored session takes it up again exactly as after an
+-- XMPP reconnect. Rows go with the session.
+CREATE TABLE session_memory (
   stream_id     text NOT NULL REFERENCES sessions (stream_id) ON DELETE CASCADE,
-  room          text NOT NULL,
-  nick          text NOT NULL,
-  password_enc  text,
-  max_stanzas   integer NOT NULL,
-  PRIMARY KEY (stream_id, room)
+  feature       text NOT NULL,
+  key           text NOT NULL,
+  value         jsonb NOT NULL,
+  PRIMARY KEY (stream_id, feature, key)
 );
