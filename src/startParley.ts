@@ -69,7 +69,10 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
 
   // The instance's own URL is known once it listens (the port may be 0); the registry reads it at each beat.
   const self = { id: sessions.instanceId, url: config.internalUrl ?? '' };
-  const cluster = new Cluster({ db: pool, self, redisUrl: config.redis.url, channel: REDIS_KEYS.events, log });
+  const cluster = new Cluster({
+    db: pool, self, redisUrl: config.redis.url, channel: REDIS_KEYS.events, log,
+    adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
+  });
   let baseUrl = config.http.publicUrl ?? '';
   let stopping = false;
   const app = createApp({

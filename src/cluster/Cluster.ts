@@ -13,7 +13,8 @@ import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
  *   so an event stream works on any instance;
  * - commands: a REST call that needs a user's XMPP session is passed to the instance holding it
  *   (one XMPP session per user across the cluster), and a login for a user who has one goes there too;
- * - liveness: instances beat in the `instances` table; sessions of an instance that stopped beating end;
+ * - liveness: instances beat in the `instances` table; the sessions of an instance that stopped beating are
+ *   adopted by the next one to beat (logged in again there, same stream ids and tokens), or end without restore;
  * - components (workgroup.<domain>, bbb.<domain>): the XMPP server accepts one connection per component,
  *   so one instance holds each and the others retry as standbys (src/xmpp/component/createComponent.ts).
  * With one instance this is a heartbeat and nothing else.
@@ -26,9 +27,13 @@ export class Cluster {
   readonly registry: InstanceRegistry;
   readonly #bus: EventBus | undefined;
 
-  constructor(private readonly deps: { db: Queryable; self: InstanceInfo; redisUrl?: string; channel: string; log: Log }) {
+  constructor(private readonly deps: {
+    db: Queryable; self: InstanceInfo; redisUrl?: string; channel: string; log: Log;
+    /** adopts the sessions of instances that went away (SessionManager.adoptOrphans); without it they end */
+    adopt?: (staleSeconds: number) => Promise<unknown>;
+  }) {
     const log = deps.log.child({ c: 'cluster' });
-    this.registry = new InstanceRegistry({ db: deps.db, self: deps.self, log });
+    this.registry = new InstanceRegistry({ db: deps.db, self: deps.self, log, adopt: deps.adopt });
     this.#bus = deps.redisUrl ? createRedisEventBus({ url: deps.redisUrl, channel: deps.channel, instanceId: deps.self.id, log }) : undefined;
   }
 

@@ -12,7 +12,11 @@ export interface RemoteSession { streamId: string; username: string; jid: string
 
 export class InstanceRegistry {
   #timer: NodeJS.Timeout | undefined;
-  constructor(private readonly deps: { db: Queryable; self: InstanceInfo; log: Log; beatMs?: number; staleAfterMs?: number }) {}
+  constructor(private readonly deps: {
+    db: Queryable; self: InstanceInfo; log: Log; beatMs?: number; staleAfterMs?: number;
+    /** takes over the live sessions of instances that stopped beating this many seconds ago */
+    adopt?: (staleSeconds: number) => Promise<unknown>;
+  }) {}
 
   get self(): InstanceInfo { return this.deps.self; }
   get staleAfterMs(): number { return this.deps.staleAfterMs ?? 15_000; }
@@ -27,7 +31,9 @@ export class InstanceRegistry {
     await this.deps.db.query(
       `INSERT INTO instances (id, url, heartbeat_at) VALUES ($1, $2, now())
        ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, heartbeat_at = now()`, [this.deps.self.id, this.deps.self.url]);
-    // Sessions held by instances that stopped beating are over (their XMPP connections died with them).
+    // Sessions held by instances that stopped beating: brought back here when sessions survive restarts
+    // (PARLEY_SESSION_RESTORE), otherwise over (their XMPP connections died with them).
+    if (this.deps.adopt) { await this.deps.adopt(this.staleAfterMs / 1000); return; }
     await this.deps.db.query(
       `UPDATE sessions s SET state = 'offline', ended_at = now()
          FROM instances i WHERE s.instance_id = i.id AND s.ended_at IS NULL AND i.id <> $1

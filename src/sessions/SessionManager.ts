@@ -55,7 +55,9 @@ export class SessionManager {
 
   async start(): Promise<void> {
     if (this.deps.restore) {
-      await this.#restoreAll(await this.deps.store.liveSessions(this.instanceId));
+      const rows = await this.deps.store.liveSessions(this.instanceId);
+      if (rows.length) this.deps.log.info({ count: rows.length }, 'restoring the sessions left live by the previous run');
+      await this.#restoreAll(rows);
     } else {
       const n = await this.deps.store.endOrphans(this.instanceId);
       if (n) this.deps.log.info({ count: n }, 'ended sessions left open by a previous run');
@@ -247,6 +249,17 @@ export class SessionManager {
 
   // ---- restore after a restart -------------------------------------------------------------------------
 
+  /** Cluster: brings back here the sessions of instances that went away (see SessionStore.adoptOrphans). */
+  async adoptOrphans(staleSeconds: number): Promise<number> {
+    if (!this.deps.restore || this.#stopped) return 0;
+    const rows = await this.deps.store.adoptOrphans(this.instanceId, staleSeconds);
+    if (rows.length) {
+      this.deps.log.info({ count: rows.length }, 'adopting the sessions of an instance that went away');
+      await this.#restoreAll(rows);
+    }
+    return rows.length;
+  }
+
   /**
    * Every session is registered at once (requests and streams find it, commands answer 503 until it is
    * online), then logged in again a few at a time so a restart does not storm the XMPP server. What the
@@ -254,7 +267,6 @@ export class SessionManager {
    */
   async #restoreAll(rows: LiveSessionRow[]): Promise<void> {
     if (!rows.length) return;
-    this.deps.log.info({ count: rows.length }, 'restoring sessions left live by the previous run');
     const queue: (() => Promise<void>)[] = [];
     for (const row of rows) {
       const password = await this.#restoredPassword(row);
@@ -267,11 +279,15 @@ export class SessionManager {
     const workers = Array.from({ length: Math.min(queue.length, this.deps.restore?.concurrency ?? 8) }, async () => {
       for (let job = queue.shift(); job; job = queue.shift()) await job();
     });
-    this.#restoring = Promise.all(workers).then(() => undefined);
+    this.#restoring = Promise.all([this.#restoring, ...workers]).then(() => undefined);
   }
 
   async #restoredPassword(row: LiveSessionRow): Promise<string | undefined> {
-    if (row.credentialEnc) return this.deps.restore?.box.open(row.credentialEnc);
+    if (row.credentialEnc) {
+      const password = this.deps.restore?.box.open(row.credentialEnc);
+      if (password === undefined) this.deps.log.warn({ streamId: row.streamId }, 'cannot restore a session sealed under another PARLEY_SECRET');
+      return password;
+    }
     if (!(await this.deps.accounts.isManaged(row.username))) return undefined;
     return this.deps.accounts.passwordFor(row.username).catch((err: unknown) => {
       this.deps.log.warn({ err, user: row.username }, 'no password to restore the session with');

@@ -16,11 +16,26 @@ export interface SessionStore {
   tokenOwner(tokenHash: Buffer): Promise<TokenOwner | undefined>;
   /** Sessions a previous run of this instance left open cannot be live any more. */
   endOrphans(instanceId: string): Promise<number>;
-  /** Sessions an earlier run of this instance left live (stopped for a restart, or crashed). */
+  /** Sessions an earlier run of this instance left live (stopped for a restart, or crashed), claimed now. */
   liveSessions(instanceId: string): Promise<LiveSessionRow[]>;
+  /**
+   * Takes over the live sessions of instances that stopped beating (or left) `staleSeconds` ago and that
+   * nobody claimed since: a cluster peer brings them back as a restart would.
+   */
+  adoptOrphans(instanceId: string, staleSeconds: number): Promise<LiveSessionRow[]>;
   getAccount(username: string): Promise<Account | undefined>;
   saveAccount(a: Account): Promise<void>;
 }
+
+/**
+ * A session claimed this recently (login, restore, adoption) is not adopted: covers an instance restarting at
+ * the moment a peer looks, whose claim lands while the peer's statement runs (row locks serialise the two, and
+ * the peer re-checks this column on the claimed row).
+ */
+const CLAIM_GUARD_SECONDS = 5;
+
+type LiveRow = { stream_id: string; username: string; jid: string; credential_enc: string | null };
+const liveRow = (r: LiveRow): LiveSessionRow => ({ streamId: r.stream_id, username: r.username, jid: r.jid, credentialEnc: r.credential_enc });
 
 export function createPgSessionStore(db: Queryable): SessionStore {
   return {
@@ -58,9 +73,20 @@ export function createPgSessionStore(db: Queryable): SessionStore {
       return (res.rows[0] as { n: number } | undefined)?.n ?? 0;
     },
     async liveSessions(instanceId) {
-      const { rows } = await db.query<{ stream_id: string; username: string; jid: string; credential_enc: string | null }>(
-        'SELECT stream_id, username, jid, credential_enc FROM sessions WHERE instance_id = $1 AND ended_at IS NULL ORDER BY created_at', [instanceId]);
-      return rows.map((r) => ({ streamId: r.stream_id, username: r.username, jid: r.jid, credentialEnc: r.credential_enc }));
+      const { rows } = await db.query<LiveRow>(
+        // Beating in the same statement: a peer that looks now sees this instance alive and leaves them.
+        `WITH beat AS (UPDATE instances SET heartbeat_at = now() WHERE id = $1)
+         UPDATE sessions SET claimed_at = now() WHERE instance_id = $1 AND ended_at IS NULL
+         RETURNING stream_id, username, jid, credential_enc`, [instanceId]);
+      return rows.map(liveRow);
+    },
+    async adoptOrphans(instanceId, staleSeconds) {
+      const { rows } = await db.query<LiveRow>(
+        `UPDATE sessions s SET instance_id = $1, claimed_at = now()
+          WHERE s.ended_at IS NULL AND s.instance_id <> $1 AND s.claimed_at < now() - interval '${CLAIM_GUARD_SECONDS} seconds'
+            AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = s.instance_id AND i.heartbeat_at >= now() - make_interval(secs => $2))
+         RETURNING s.stream_id, s.username, s.jid, s.credential_enc`, [instanceId, staleSeconds]);
+      return rows.map(liveRow);
     },
     async getAccount(username) {
       const { rows } = await db.query<{ username: string; jid: string; password_enc: string }>(
