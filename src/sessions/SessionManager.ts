@@ -9,6 +9,7 @@ import { EVENT_NAMES, type SessionEventPayload } from '../sse/events.js';
 import type { LiveSessionRow, SessionStore, TokenOwner } from './SessionStore.js';
 import type { SecretBox } from '../crypto/SecretBox.js';
 import { TokenCache } from './TokenCache.js';
+import { SessionRestorer } from './SessionRestorer.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
@@ -47,17 +48,32 @@ export class SessionManager {
   readonly instanceId: string;
   #reaper: NodeJS.Timeout | undefined;
   #stopped = false;
-  #restoring: Promise<void> = Promise.resolve();
+  readonly #restorer: SessionRestorer;
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.instanceId = deps.instanceId ?? hostname();
+    this.#restorer = new SessionRestorer({
+      log: deps.log, accounts: deps.accounts, verifier: deps.verifier, box: deps.restore?.box, concurrency: deps.restore?.concurrency,
+      stopped: () => this.#stopped,
+      current: (streamId) => this.#byStream.get(streamId),
+      hasUser: (username) => this.#byUser.has(username),
+      newSession: (username, password, streamId) => this.#newSession(username, password, streamId),
+      register: (session) => this.#register(session),
+      unregister: (session) => this.#unregister(session),
+      prepare: async (session) => {
+        for (const l of this.#created) l(session);
+        for (const l of this.#restored) await l(session).catch((err) => this.deps.log.warn({ err, streamId: session.streamId }, 'restore hook failed'));
+      },
+      publishState: (session, state, reason) => this.#publishState(session, state, reason),
+      endRow: (row, reason) => this.#endRow(row, reason),
+    });
   }
 
   async start(): Promise<void> {
     if (this.deps.restore) {
       const rows = await this.deps.store.liveSessions(this.instanceId);
       if (rows.length) this.deps.log.info({ count: rows.length }, 'restoring the sessions left live by the previous run');
-      await this.#restoreAll(rows);
+      await this.#restorer.restoreAll(rows);
     } else {
       const n = await this.deps.store.endOrphans(this.instanceId);
       if (n) this.deps.log.info({ count: n }, 'ended sessions left open by a previous run');
@@ -80,7 +96,7 @@ export class SessionManager {
   onSessionRestored(listener: RestoredListener): void { this.#restored.push(listener); }
 
   /** Resolves once every session restored at start has connected (or been given up); for tests and tools. */
-  get restored(): Promise<void> { return this.#restoring; }
+  get restored(): Promise<void> { return this.#restorer.done; }
 
   async #runReady(session: UserSession, resumed: boolean): Promise<void> {
     for (const l of this.#ready) {
@@ -138,6 +154,12 @@ export class SessionManager {
     return session;
   }
 
+  #unregister(session: UserSession): void {
+    this.#byStream.delete(session.streamId);
+    this.#byUser.delete(session.username);
+    this.#tokens.forgetStream(session.streamId);
+  }
+
   #register(session: UserSession): void {
     this.#byUser.set(session.username, session);
     this.#byStream.set(session.streamId, session);
@@ -191,9 +213,7 @@ export class SessionManager {
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {
     const session = this.#byStream.get(streamId);
     if (!session) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
-    this.#byStream.delete(streamId);
-    this.#byUser.delete(session.username);
-    this.#tokens.forgetStream(streamId);
+    this.#unregister(session);
     this.deps.verifier.forget(session.username);
     await session.stop();
     await this.#publishState(session, 'offline', reason);
@@ -238,9 +258,7 @@ export class SessionManager {
       return;
     }
     await Promise.all(this.all().map(async (session) => {
-      this.#byStream.delete(session.streamId);
-      this.#byUser.delete(session.username);
-      this.#tokens.forgetStream(session.streamId);
+      this.#unregister(session);
       await session.stop().catch(() => undefined);
       await this.deps.store.setState(session.streamId, 'reconnecting').catch((err) => this.deps.log.warn({ err }, 'could not record session state'));
       session.emit('ended');
@@ -255,75 +273,9 @@ export class SessionManager {
     const rows = await this.deps.store.adoptOrphans(this.instanceId, staleSeconds);
     if (rows.length) {
       this.deps.log.info({ count: rows.length }, 'adopting the sessions of an instance that went away');
-      await this.#restoreAll(rows);
+      await this.#restorer.restoreAll(rows);
     }
     return rows.length;
-  }
-
-  /**
-   * Every session is registered at once (requests and streams find it, commands answer 503 until it is
-   * online), then logged in again a few at a time so a restart does not storm the XMPP server. What the
-   * user received meanwhile comes from the archive catch-up of the ready hooks, as after any reconnect.
-   */
-  async #restoreAll(rows: LiveSessionRow[]): Promise<void> {
-    if (!rows.length) return;
-    const queue: (() => Promise<void>)[] = [];
-    for (const row of rows) {
-      const password = await this.#restoredPassword(row);
-      if (password === undefined) { await this.#endRow(row, 'restore'); continue; }
-      if (this.#byUser.has(row.username)) { await this.#endRow(row, 'restore'); continue; } // two rows for one user: keep one
-      const session = this.#newSession(row.username, password, row.streamId);
-      this.#register(session);
-      queue.push(() => this.#connectRestored(session, password, row));
-    }
-    const workers = Array.from({ length: Math.min(queue.length, this.deps.restore?.concurrency ?? 8) }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await job();
-    });
-    this.#restoring = Promise.all([this.#restoring, ...workers]).then(() => undefined);
-  }
-
-  async #restoredPassword(row: LiveSessionRow): Promise<string | undefined> {
-    if (row.credentialEnc) {
-      const password = this.deps.restore?.box.open(row.credentialEnc);
-      if (password === undefined) this.deps.log.warn({ streamId: row.streamId }, 'cannot restore a session sealed under another PARLEY_SECRET');
-      return password;
-    }
-    if (!(await this.deps.accounts.isManaged(row.username))) return undefined;
-    return this.deps.accounts.passwordFor(row.username).catch((err: unknown) => {
-      this.deps.log.warn({ err, user: row.username }, 'no password to restore the session with');
-      return undefined;
-    });
-  }
-
-  /** Retries while the XMPP server is unreachable (it may be restarting too); wrong credentials end it. */
-  async #connectRestored(first: UserSession, password: string, row: LiveSessionRow): Promise<void> {
-    let session = first;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for (const l of this.#created) l(session);
-        for (const l of this.#restored) await l(session).catch((err) => this.deps.log.warn({ err, streamId: row.streamId }, 'restore hook failed'));
-        await session.start(); // registered before: its listeners publish `online` and run the ready hooks
-        if (row.credentialEnc) this.deps.verifier.remember(row.username, password);
-        this.deps.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
-        return;
-      } catch (err) {
-        const retry = !(err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') && attempt < 8;
-        this.deps.log.warn({ err, streamId: row.streamId, attempt, retry }, 'could not restore session');
-        if (this.#stopped || this.#byStream.get(row.streamId) !== session) return; // stopping, or logged off meanwhile
-        session.emit('ended');
-        if (!retry) {
-          this.#byStream.delete(row.streamId);
-          this.#byUser.delete(row.username);
-          this.#tokens.forgetStream(row.streamId);
-          await this.#publishState(session, 'offline', 'restore');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** attempt)).unref());
-        if (this.#stopped || this.#byStream.get(row.streamId) !== session) return;
-        session = this.#newSession(row.username, password, row.streamId);
-        this.#register(session);
-      }
-    }
   }
 
   async #endRow(row: LiveSessionRow, reason: string): Promise<void> {
