@@ -50,7 +50,8 @@ function tally(file: string): Tally {
     const name = strings[nodes[i * nf + iN]!]!;
     const size = nodes[i * nf + iS]!;
     total += size;
-    const kind = /string/.test(type) ? '(strings)' : type === 'object' ? name.slice(0, 50) : `(${type})`;
+    // Internal arrays by what holds them: (object properties), (object elements), (context table) …
+    const kind = /string/.test(type) ? '(strings)' : type === 'object' ? name.slice(0, 50) : type === 'array' ? `(array) ${name.slice(0, 40)}` : `(${type})`;
     const k = byKind.get(kind) ?? { n: 0, bytes: 0 };
     k.n++; k.bytes += size;
     byKind.set(kind, k);

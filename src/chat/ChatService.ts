@@ -31,12 +31,12 @@ export class ChatService {
     const stored = await this.deps.store.insert(
       { owner: session.username, kind: 'chat', direction: 'out', peer: to.bare, fromJid: session.fullJid, toJid: to.full,
         body: input.body, data: input.data, messageId: stanzaId },
-      { name: EVENT_NAMES.chat, payload: () => ({ type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId, ...attachmentsField(input.attachments ?? []) }) },
+      { name: EVENT_NAMES.chat, payload: { type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId, ...attachmentsField(input.attachments ?? []) } },
       () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
-    this.deps.hub.deliver(session.username, stored.event);
-    return { id: stored.event.id!, stanzaId, to: to.full, timestamp: String(stored.event.payload.timestamp) };
+    this.deps.hub.deliver(session.username, stored);
+    return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
   }
 
   async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
@@ -112,13 +112,13 @@ export class ChatService {
       { owner: session.username, kind: m.type === 'chat' ? 'chat' : 'normal', direction: u.direction, peer: m.peer,
         fromJid: m.from, toJid: m.to, body: m.body, data: m.data === null ? undefined : m.data,
         messageId: stanzaId, stanzaId: u.archiveId, sentAt: u.sentAt },
-      { name: EVENT_NAMES.chat, payload: () => ({
+      { name: EVENT_NAMES.chat, payload: {
         type: m.type, direction: u.direction, from: m.from, to: m.to, body: m.body, data: m.data,
         stanzaId: stanzaId ?? null, ...(u.archiveId ? { archiveId: u.archiveId } : {}),
         ...(u.carbon ? { carbon: true } : {}), ...(m.state ? { state: m.state } : {}), ...(timestamp ? { timestamp } : {}),
         ...attachmentsField(readAttachments(u.msg, m.data)),
-      }) });
-    if (stored) this.deps.hub.deliver(session.username, stored.event);
+      } });
+    if (stored) this.deps.hub.deliver(session.username, stored);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
     if (u.direction === 'in' && !u.carbon && stanzaId && u.msg.getChild('request', NS.receipts) && bareOf(m.from) !== session.bareJid) {
       await session.send(xml('message', { to: m.from, id: randomUUID() }, xml('received', { xmlns: NS.receipts, id: stanzaId })))
@@ -127,9 +127,7 @@ export class ChatService {
   }
 
   async #receipt(session: UserSession, peer: string, from: string, ref: string, status: 'delivered' | 'displayed'): Promise<void> {
-    const out = await this.deps.store.findOutgoing(session.username, peer, ref);
-    if (!out || !(await this.deps.store.markOutgoing(out.rowId, status))) return;
-    await this.deps.hub.publish(session.username, EVENT_NAMES.receipt,
-      { type: 'receipt', status, from, messageId: out.eventId, stanzaId: ref }, { durable: true });
+    const event = await this.deps.store.receipt(session.username, peer, ref, status, from, EVENT_NAMES.receipt);
+    if (event) this.deps.hub.deliver(session.username, event);
   }
 }

@@ -2,46 +2,59 @@ import type pg from 'pg';
 import { withTransaction } from '../store/db.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { withEnvelope } from '../sse/EventHub.js';
+import type { StoredEvent } from '../sse/EventStore.js';
 import type { DeliveredEvent, EventName, Payload } from '../sse/events.js';
+import { insertMessageWithEvent, type MessageValues } from './messageInsert.js';
 
 /** A 1:1 or room message as Parley keeps it (one row per owner, i.e. per Parley user who has it). */
-export interface MessageRow {
-  owner: string; kind: 'chat' | 'normal' | 'groupchat'; direction: 'in' | 'out'; peer: string; nick?: string;
-  fromJid: string; toJid: string; body?: string; subject?: string; data?: unknown;
-  messageId?: string; stanzaId?: string; sentAt?: Date;
-}
-
-export interface StoredMessage { rowId: string; event: DeliveredEvent }
+export type MessageRow = MessageValues;
 
 /**
- * Message rows and their SSE event, written in one transaction so history and replay always agree.
+ * Message rows and their SSE event, written by one statement so history and replay always agree.
  * A message already stored (same archive id or same sender id) is skipped: live delivery, carbons
  * and MAM catch-up of one message end up as one row and one event.
  */
 export class MessageStore {
   constructor(private readonly deps: { db: pg.Pool; hub: EventHub }) {}
 
-  /** Stores row + event; undefined when it was a duplicate. The caller delivers `event` afterwards. */
+  /** Stores row + event; undefined when it was a duplicate. The caller delivers the event right after. */
   async insert(
     m: MessageRow,
-    event: { name: EventName; payload: (rowId: string) => Payload },
+    event: { name: EventName; payload: Payload },
     /** runs after the rows are written and before COMMIT: throwing undoes the insert */
     beforeCommit?: () => Promise<void>,
-  ): Promise<StoredMessage | undefined> {
-    return withTransaction(this.deps.db, async (tx) => {
-      const { rows } = await tx.query<{ id: string }>(
-        `INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()))
-         ON CONFLICT DO NOTHING RETURNING id`,
-        [m.owner, m.kind, m.direction, m.peer, m.nick ?? null, m.fromJid, m.toJid, m.body ?? null, m.subject ?? null,
-          m.data === undefined ? null : JSON.stringify(m.data), m.messageId ?? null, m.stanzaId ?? null, m.sentAt ?? null]);
-      const row = rows[0];
-      if (!row) return undefined;
-      const stored = await this.deps.hub.store.insert(m.owner, event.name, event.payload(String(row.id)), tx);
-      await tx.query('UPDATE messages SET event_id = $2 WHERE id = $1', [row.id, stored.id]);
-      await beforeCommit?.();
-      return { rowId: String(row.id), event: withEnvelope(stored) };
+  ): Promise<DeliveredEvent | undefined> {
+    const stored = await this.deps.hub.ordered(m.owner, () => beforeCommit
+      ? withTransaction(this.deps.db, async (tx) => {
+        const e = await insertMessageWithEvent(tx, m, event.name, event.payload);
+        if (e) await beforeCommit();
+        return e;
+      })
+      : insertMessageWithEvent(this.deps.db, m, event.name, event.payload));
+    return stored && withEnvelope(stored);
+  }
+
+  /**
+   * An outgoing 1:1 message was delivered/displayed (XEP-0184/0333): marks it and stores the receipt event,
+   * in one statement. Undefined when there is no such message or it already had that status.
+   */
+  async receipt(owner: string, peer: string, messageId: string, status: 'delivered' | 'displayed', from: string, name: EventName): Promise<DeliveredEvent | undefined> {
+    const stored = await this.deps.hub.ordered(owner, async (): Promise<StoredEvent | undefined> => {
+      const { rows } = await this.deps.db.query<{ id: string; name: EventName; payload: Payload; created_at: Date }>({
+        name: `parley-receipt-${status}`,
+        text: `WITH o AS (UPDATE messages SET ${status === 'delivered' ? 'delivered_at = now()' : 'displayed_at = now(), delivered_at = coalesce(delivered_at, now())'}
+                          WHERE owner = $1 AND peer = $2 AND direction = 'out' AND message_id = $3 AND kind <> 'groupchat'
+                            AND ${status === 'delivered' ? 'delivered_at' : 'displayed_at'} IS NULL
+                          RETURNING event_id)
+               INSERT INTO events (username, name, payload)
+               SELECT $1, $6, jsonb_build_object('type', 'receipt', 'status', $4::text, 'from', $5::text, 'messageId', o.event_id::text, 'stanzaId', $3::text)
+               FROM o RETURNING id, name, payload, created_at`,
+        values: [owner, peer, messageId, status, from, name],
+      });
+      const r = rows[0];
+      return r && { id: String(r.id), name: r.name, payload: r.payload, createdAt: r.created_at };
     });
+    return stored && withEnvelope(stored);
   }
 
   /** The newest archive id and time Parley holds for a user's 1:1 archive (the MAM catch-up cursor). */
@@ -50,23 +63,6 @@ export class MessageStore {
       `SELECT stanza_id, sent_at FROM messages WHERE owner = $1 AND kind <> 'groupchat' AND stanza_id IS NOT NULL
        ORDER BY sent_at DESC, id DESC LIMIT 1`, [owner]);
     return rows[0] && { stanzaId: rows[0].stanza_id, sentAt: rows[0].sent_at };
-  }
-
-  /** An outgoing message of `owner` to `peer` by its XMPP id (for receipts and markers). */
-  async findOutgoing(owner: string, peer: string, messageId: string): Promise<{ rowId: string; eventId: string | null } | undefined> {
-    const { rows } = await this.deps.db.query<{ id: string; event_id: string | null }>(
-      `SELECT id, event_id FROM messages WHERE owner = $1 AND peer = $2 AND direction = 'out' AND message_id = $3 AND kind <> 'groupchat'`,
-      [owner, peer, messageId]);
-    return rows[0] && { rowId: String(rows[0].id), eventId: rows[0].event_id && String(rows[0].event_id) };
-  }
-
-  /** Marks an outgoing message delivered/displayed; false when it already had that status. */
-  async markOutgoing(rowId: string, status: 'delivered' | 'displayed'): Promise<boolean> {
-    const sql = status === 'delivered'
-      ? 'UPDATE messages SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL'
-      : 'UPDATE messages SET displayed_at = now(), delivered_at = coalesce(delivered_at, now()) WHERE id = $1 AND displayed_at IS NULL';
-    const res = await this.deps.db.query(sql, [rowId]);
-    return (res.rowCount ?? 0) > 0;
   }
 
   /** An incoming 1:1 message by its event id or XMPP id. */

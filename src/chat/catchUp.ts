@@ -1,6 +1,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../log.js';
+import type { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import type { MessageStore } from './MessageStore.js';
@@ -13,6 +14,8 @@ import type { MessageStore } from './MessageStore.js';
  */
 export interface CatchUpOptions { firstLoginDays: number; pageSize: number; maxPages: number }
 
+const NO_ARCHIVE = new Set(['service-unavailable', 'feature-not-implemented']);
+
 export async function catchUp(
   session: UserSession,
   deps: { store: Pick<MessageStore, 'archiveCursor'>; drain: (s: UserSession) => Promise<void>; log: Log },
@@ -24,7 +27,16 @@ export async function catchUp(
   let after: string | undefined;
   let total = 0;
   for (let page = 0; page < opts.maxPages; page++) {
-    const fin = await queryPage(session, start, after, opts.pageSize);
+    let fin: Element | undefined;
+    try {
+      fin = await queryPage(session, start, after, opts.pageSize);
+    } catch (err) {
+      // A server that keeps no archive (ejabberd without mod_mam) refuses every query, at every login:
+      // nothing to catch up from, and nothing worth a warning each time.
+      if (!NO_ARCHIVE.has((err as BridgeError).extra?.xmppCondition ?? '')) throw err;
+      deps.log.debug({ user: session.username, condition: (err as BridgeError).extra.xmppCondition }, 'the XMPP server keeps no archive: no catch-up');
+      return total;
+    }
     await deps.drain(session); // results arrived before <fin/>; let the handler store them first
     const count = Number(fin?.getChild('set', NS.rsm)?.getChildText('count') ?? 0);
     const last = fin?.getChild('set', NS.rsm)?.getChildText('last') ?? undefined;

@@ -10,6 +10,12 @@ export function classifyQuery(text: string): StoreOperation | undefined {
   const head = text.trimStart().slice(0, 32);
   if (/^INSERT\s+INTO\s+events\b/i.test(head)) return 'event_insert';
   if (/^INSERT\s+INTO\s+messages\b/i.test(head)) return 'message_insert';
+  // One statement writing a message row and its event (chat/messageInsert.ts), or marking a message and
+  // storing the receipt event (MessageStore.receipt): data-modifying CTEs, so they start with WITH.
+  if (/^WITH\b/i.test(head)) {
+    if (/\bINSERT\s+INTO\s+messages\b/i.test(text)) return 'message_insert';
+    if (/\bINSERT\s+INTO\s+events\b/i.test(text)) return 'event_insert';
+  }
   // EventStore.after(): `SELECT … FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3`
   if (/^SELECT\b/i.test(head) && /\bFROM\s+events\s+WHERE\s+username\s*=\s*\$1\s+AND\s+id\s*>/i.test(text)) return 'event_replay';
   return undefined;

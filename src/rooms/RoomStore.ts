@@ -2,11 +2,12 @@ import type pg from 'pg';
 import type { EventHub } from '../sse/EventHub.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import type { DeliveredEvent, EventName, Payload } from '../sse/events.js';
+import { insertMessageWithEvent } from '../chat/messageInsert.js';
 
 /**
  * Room messages in the shared `messages` table (kind 'groupchat', peer = the room's bare JID,
  * stanza_id = the ROOM's XEP-0359 id) and private messages with occupants (kind 'chat', peer = the room).
- * Each row is written with its SSE event in one transaction, so history and replay always agree.
+ * Each row is written with its SSE event in one statement, so history and replay always agree.
  */
 export interface RoomMessageRow {
   owner: string; kind: 'groupchat' | 'chat'; direction: 'in' | 'out'; room: string; nick?: string;
@@ -43,39 +44,9 @@ export class RoomStore {
    * catch-up and live delivery of one message end up stored once. The caller delivers the event.
    */
   async insert(m: RoomMessageRow, name: EventName, payload: Payload): Promise<DeliveredEvent | undefined> {
-    const client = await this.deps.db.connect();
-    try {
-      await client.query('BEGIN');
-      const stored = await this.#insert(client, m, name, payload);
-      await client.query(stored ? 'COMMIT' : 'ROLLBACK');
-      return stored && withEnvelope(stored);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-
-  async #insert(tx: pg.PoolClient, m: RoomMessageRow, name: EventName, payload: Payload) {
-    if (m.kind === 'groupchat' && !m.stanzaId && m.messageId) {
-      // Rooms without an archive give no stanza-id; the unique indexes cannot catch the history copy then.
-      const dup = await tx.query(
-        `SELECT 1 FROM messages WHERE owner = $1 AND peer = $2 AND kind = 'groupchat' AND nick IS NOT DISTINCT FROM $3 AND message_id = $4 LIMIT 1`,
-        [m.owner, m.room, m.nick ?? null, m.messageId]);
-      if (dup.rowCount) return undefined;
-    }
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()))
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [m.owner, m.kind, m.direction, m.room, m.nick ?? null, m.fromJid, m.toJid, m.body ?? null, m.subject ?? null,
-        m.data === undefined || m.data === null ? null : JSON.stringify(m.data), m.messageId ?? null, m.stanzaId ?? null, m.sentAt ?? null]);
-    const row = rows[0];
-    if (!row) return undefined;
-    const event = await this.deps.hub.store.insert(m.owner, name, payload, tx);
-    await tx.query('UPDATE messages SET event_id = $2 WHERE id = $1', [row.id, event.id]);
-    return event;
+    const { room, ...row } = m;
+    const stored = await this.deps.hub.ordered(m.owner, () => insertMessageWithEvent(this.deps.db, { ...row, peer: room }, name, payload));
+    return stored && withEnvelope(stored);
   }
 
   /** The room's newest stanza-id this owner holds: where an archive catch-up starts. */

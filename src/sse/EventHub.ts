@@ -1,4 +1,5 @@
 import type { Log } from '../log.js';
+import { DeliveryOrder } from './DeliveryOrder.js';
 import type { EventStore, StoredEvent } from './EventStore.js';
 import type { DeliveredEvent, EventName, Payload } from './events.js';
 
@@ -10,13 +11,14 @@ export type SnapshotProvider = (username: string) => DeliveredEvent[];
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
  * Durable events are written to the store first; the row id becomes the SSE id, so a stream that
  * reconnects with Last-Event-ID replays exactly what it missed. Ephemeral events (presence, chat
- * states) are delivered live only.
+ * states) are delivered live only. A user's durable events leave in id order (DeliveryOrder).
  */
 export class EventHub {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #snapshots: SnapshotProvider[] = [];
   readonly #streams = new Set<() => void>();
   readonly #published: ((username: string, event: DeliveredEvent) => void)[] = [];
+  readonly #order = new DeliveryOrder((username, event) => this.#fanOut(username, event));
   constructor(private readonly deps: { store: EventStore; log: Log }) {}
 
   /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
@@ -32,7 +34,7 @@ export class EventHub {
   async publish(username: string, name: EventName, payload: Payload, opts: { durable: boolean }): Promise<DeliveredEvent> {
     let event: DeliveredEvent;
     if (opts.durable) {
-      event = withEnvelope(await this.deps.store.insert(username, name, payload));
+      event = withEnvelope(await this.ordered(username, () => this.deps.store.insert(username, name, payload)));
     } else {
       event = { name, payload };
     }
@@ -46,8 +48,21 @@ export class EventHub {
    */
   onPublished(fn: (username: string, event: DeliveredEvent) => void): void { this.#published.push(fn); }
 
+  /**
+   * Every write that stores a durable event of `username` goes through here (publish() does; features
+   * storing rows with their event use it around their statement or transaction) and its event is handed
+   * to deliver() as soon as this resolves, so deliver() can keep the user's events in id order.
+   */
+  ordered<T extends { id: string } | undefined>(username: string, write: () => Promise<T>): Promise<T> {
+    return this.#order.write(username, write);
+  }
+
   /** To this instance's streams of the user and, through onPublished, to the other instances'. */
   deliver(username: string, event: DeliveredEvent): void {
+    this.#order.deliver(username, event);
+  }
+
+  #fanOut(username: string, event: DeliveredEvent): void {
     this.deliverLocal(username, event);
     for (const fn of this.#published) {
       try { fn(username, event); } catch (err) { this.deps.log.warn({ err }, 'event fan-out failed'); }
@@ -73,7 +88,7 @@ export class EventHub {
 
   latestId(username: string): Promise<string> { return this.deps.store.latestId(username); }
 
-  /** For features that store their own rows with the event in one transaction, then deliver(). */
+  /** For features that store their own rows with the event in one statement or transaction (inside ordered()), then deliver(). */
   get store(): EventStore { return this.deps.store; }
 
   /** Open SSE responses register how to close themselves, so shutdown can send them elsewhere. */
@@ -94,12 +109,18 @@ export class EventHub {
 
   listenerCount(username: string): number { return this.#listeners.get(username)?.size ?? 0; }
 
-  /** Durable events after `afterId`, oldest first, in pages. */
-  async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent> {
+  /**
+   * Durable events after `afterId`, oldest first, in pages. A page may hold an event whose lower-id
+   * neighbour was not committed yet when it was read; each page is yielded only once every write begun
+   * before the read has been delivered, so a stream subscribed before the replay has the missing ones
+   * in its live buffer and can merge them in (openStream).
+   */
+  async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent[]> {
     let cursor = afterId;
     for (;;) {
       const page = await this.deps.store.after(username, cursor, pageSize);
-      for (const e of page) yield withEnvelope(e);
+      await this.#order.settled(username, this.#order.mark());
+      if (page.length) yield page.map(withEnvelope);
       if (page.length < pageSize) return;
       cursor = page[page.length - 1]!.id;
     }

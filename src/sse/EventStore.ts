@@ -18,15 +18,18 @@ const toEvent = (r: Row): StoredEvent => ({ id: String(r.id), name: r.name, payl
 export function createPgEventStore(db: Queryable): EventStore {
   return {
     async insert(username, name, payload, tx = db) {
-      const { rows } = await tx.query<Row>(
-        'INSERT INTO events (username, name, payload) VALUES ($1, $2, $3) RETURNING id, name, payload, created_at',
-        [username, name, payload]);
+      // Named: prepared once per connection, no parse/plan per event.
+      const { rows } = await tx.query<Row>({
+        name: 'parley-event-insert',
+        text: 'INSERT INTO events (username, name, payload) VALUES ($1, $2, $3) RETURNING id, name, payload, created_at',
+        values: [username, name, payload] });
       return toEvent(rows[0]!);
     },
     async after(username, afterId, limit) {
-      const { rows } = await db.query<Row>(
-        'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3',
-        [username, afterId, limit]);
+      const { rows } = await db.query<Row>({
+        name: 'parley-events-after',
+        text: 'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3',
+        values: [username, afterId, limit] });
       return rows.map(toEvent);
     },
     async latestId(username) {

@@ -1,5 +1,5 @@
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'koa';
-import { createSession } from 'better-sse';
 import type { Log } from '../log.js';
 import type { EventHub } from './EventHub.js';
 import type { DeliveredEvent } from './events.js';
@@ -21,68 +21,132 @@ export interface OpenStreamOptions {
   until?: Promise<void>;
 }
 
+const byId = (a: DeliveredEvent, b: DeliveredEvent): number => { const x = BigInt(a.id!), y = BigInt(b.id!); return x < y ? -1 : x > y ? 1 : 0; };
+
+// Frames are written by hand (the format is four field names; JSON.stringify leaves no raw newline to escape):
+// a library session per stream (timers, emitters, fetch Request/Response/Headers objects) cost more memory
+// than the rest of the stream, and thousands of streams are the point.
+const frame = (e: DeliveredEvent): string =>
+  e.id !== undefined ? `event:${e.name}\nid:${e.id}\ndata:${JSON.stringify(e.payload)}\n\n` : `event:${e.name}\ndata:${JSON.stringify(e.payload)}\n\n`;
+
+/** One timer per heartbeat interval for every open stream, instead of one per stream. */
+const heartbeats = new Map<number, { streams: Set<ServerResponse>; timer: NodeJS.Timeout }>();
+function beatEvery(ms: number, res: ServerResponse): () => void {
+  let hb = heartbeats.get(ms);
+  if (!hb) {
+    const streams = new Set<ServerResponse>();
+    const timer = setInterval(() => { for (const r of streams) r.write(':\n\n'); }, ms);
+    timer.unref();
+    heartbeats.set(ms, (hb = { streams, timer }));
+  }
+  const { streams, timer } = hb;
+  streams.add(res);
+  return () => {
+    streams.delete(res);
+    if (!streams.size) { clearInterval(timer); heartbeats.delete(ms); }
+  };
+}
+
+/** Writes of one tick go out as one packet (a replayed page, an event and its receipt): cork until the next tick. */
+function uncork(res: ServerResponse): void { res.uncork(); }
+
 /**
- * One SSE response. Live events are buffered while the replay runs, then the buffer is flushed without
- * the ones the replay already sent, so nothing is lost or doubled at the seam. Heartbeat comments keep
- * proxies from closing idle streams; the retry hint tells browsers how soon to come back.
+ * What one stream keeps: its response, the live events held back while it replays, and the last id sent.
+ * Methods rather than per-stream closures: thousands of streams are the point.
+ */
+class Outlet {
+  readonly buffered: DeliveredEvent[] = [];
+  live = false;
+  connected = false;
+  lastSent: bigint;
+  constructor(readonly res: ServerResponse, lastEventId: string | undefined) { this.lastSent = BigInt(lastEventId ?? '0'); }
+
+  take(e: DeliveredEvent): void { if (this.live) this.send(e); else this.buffered.push(e); }
+
+  send(e: DeliveredEvent): void {
+    if (!this.connected) return;
+    if (e.id !== undefined) {
+      if (BigInt(e.id) <= this.lastSent) return;
+      this.lastSent = BigInt(e.id);
+    }
+    this.write(frame(e));
+  }
+
+  write(chunk: string): void {
+    if (!this.res.writableCorked) { this.res.cork(); process.nextTick(uncork, this.res); }
+    this.res.write(chunk);
+  }
+
+  /** Sends a replayed page merged with the buffered live events up to its last id, in id order. */
+  sendPage(page: DeliveredEvent[]): void {
+    // One of those live events may have been committed only after the page was read (EventHub.replay):
+    // sent after the page it would be older than what was sent, and dropped.
+    const upTo = BigInt(page[page.length - 1]!.id!);
+    const early: DeliveredEvent[] = [];
+    for (let i = this.buffered.length - 1; i >= 0; i--) {
+      const id = this.buffered[i]!.id;
+      if (id !== undefined && BigInt(id) <= upTo) early.push(...this.buffered.splice(i, 1));
+    }
+    for (const e of early.length ? [...page, ...early].sort(byId) : page) this.send(e);
+  }
+
+  goLive(): void {
+    this.live = true;
+    for (const e of this.buffered.splice(0)) this.send(e);
+  }
+}
+
+/**
+ * One SSE response. Live events are buffered while the replay runs; each replayed page goes out merged
+ * with the buffered events up to its last id, then the rest of the buffer, each id once and in id order,
+ * so nothing is lost, doubled or reordered at the seam (EventHub.replay says why a page can miss an
+ * event the buffer has). Heartbeat comments keep proxies from closing idle streams; the retry hint
+ * tells browsers how soon to come back.
  */
 export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: OpenStreamOptions): Promise<void> {
   ctx.respond = false;
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
-  let buffered: DeliveredEvent[] | undefined = [];
-  let lastSent = BigInt(opts.lastEventId ?? '0');
-  let send: (e: DeliveredEvent) => void = () => undefined;
-  const unsubscribe = hub.subscribe(opts.username, (e) => (buffered ? buffered.push(e) : send(e)));
-  const untap = opts.tap?.((e) => (buffered ? buffered.push(e) : send(e)));
+  const res = ctx.res;
+  const out = new Outlet(res, opts.lastEventId);
+  const unsubscribe = hub.subscribe(opts.username, (e) => out.take(e));
+  const untap = opts.tap?.((e) => out.take(e));
   try {
-    const session = await createSession(ctx.req, ctx.res, {
-      trustClientEventId: false, // Parley parses Last-Event-ID itself (digits only)
-      statusCode: 200, // Koa's default status is 404 until a body is set
-      keepAlive: opts.heartbeatMs,
-      retry: 2000,
-      headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Pragma: 'no-cache',
+      Connection: 'keep-alive', 'X-Accel-Buffering': 'no',
     });
-    send = (e) => {
-      if (!session.isConnected) return;
-      if (e.id !== undefined) {
-        if (BigInt(e.id) <= lastSent) return;
-        lastSent = BigInt(e.id);
-        session.push(e.payload, e.name, e.id);
-      } else {
-        void session.batch((b) => { b.event(e.name).data(e.payload).dispatch(); });
-      }
-    };
-    opts.onOpen?.();
+    out.connected = true;
+    out.write('retry:2000\n\n');
+    const unbeat = beatEvery(opts.heartbeatMs, res);
     // On shutdown: ask the browser to come back in a second (to another instance), then end.
-    const untrack = hub.trackStream(() => {
-      if (!session.isConnected) return;
-      void session.batch((b) => { b.retry(1000).comment('parley is restarting; reconnect').dispatch(); }).finally(() => ctx.res.end());
-    });
-    session.once('disconnected', () => { unsubscribe(); untap?.(); untrack(); opts.onClose?.(); });
-    // End only once the replay and the buffered live events are out: the last event (e.g. `offline`
-    // on logoff) may still sit in the buffer when the end is signalled.
-    let flushed = (): void => undefined;
-    const flushedOnce = new Promise<void>((resolve) => { flushed = resolve; });
-    void Promise.all([opts.until, flushedOnce]).then(() => { if (opts.until && session.isConnected) ctx.res.end(); });
-    for (const e of opts.snapshot?.() ?? []) send(e);
+    const untrack = hub.trackStream(() => { if (out.connected) res.end('retry:1000\n:parley is restarting; reconnect\n\n'); });
+    opts.onOpen?.();
+    const closed = (): void => {
+      if (!out.connected) return;
+      out.connected = false;
+      unsubscribe(); untap?.(); unbeat(); untrack(); opts.onClose?.();
+    };
+    res.once('close', closed);
+    if (res.destroyed) closed(); // the client left while the request was authorized: 'close' has been and gone
+    for (const e of opts.snapshot?.() ?? []) out.send(e);
     if (opts.lastEventId !== undefined) {
-      for await (const e of hub.replay(opts.username, opts.lastEventId)) {
-        if (!session.isConnected) break;
-        send(e);
+      for await (const page of hub.replay(opts.username, opts.lastEventId)) {
+        if (!out.connected) break;
+        out.sendPage(page);
       }
     }
-    const pending = buffered;
-    buffered = undefined;
-    for (const e of pending) send(e);
-    flushed();
+    out.goLive();
+    // End only once the replay and the buffered live events are out: the last event (e.g. `offline`
+    // on logoff) may still sit in the buffer when the end is signalled.
+    void opts.until?.then(() => { if (out.connected) res.end(); });
   } catch (err) {
     unsubscribe();
     untap?.();
     log.warn({ err }, 'event stream failed');
-    if (ctx.res.headersSent) { ctx.res.destroy(); return; }
+    if (res.headersSent) { res.destroy(); return; }
     const problem = toProblem(new BridgeError('DATABASE_UNAVAILABLE', 'the event stream could not be opened; retry shortly'), ctx.state.requestId as string);
-    ctx.res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
-    ctx.res.end(JSON.stringify(problem));
+    res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
+    res.end(JSON.stringify(problem));
   }
 }

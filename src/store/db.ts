@@ -13,7 +13,13 @@ export interface Database {
 }
 
 export function createPool(url: string, max: number, log: Log): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000,
+    // The hot statements are named (prepared once per connection). The embedded database is one server
+    // session behind every socket, so a fresh client would find its names taken by the previous client's
+    // (42P05 "prepared statement already exists"): every connection starts with none.
+    onConnect: async (client) => { await client.query('DEALLOCATE ALL'); },
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   return pool;

@@ -6,7 +6,10 @@ import { outsideLogContext, type Log } from '../../log.js';
 import type { XmppMetrics } from '../../metrics/Metrics.js';
 import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
-import { createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
+import { connectOnce, createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
+
+/** A login's connect, stream, SASL and bind: a server busy with hundreds of logins takes seconds. */
+const START_TIMEOUT_MS = 10_000;
 
 export type SessionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -79,7 +82,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     const online = new Promise<void>((resolve) => this.once('ready', () => resolve()));
     try {
       // The socket outlives the login request that opens it: keep that request's id off its later log lines.
-      await outsideLogContext(() => this.#x.start());
+      await outsideLogContext(() => connectOnce(this.#x, this.opts, START_TIMEOUT_MS));
     } catch (err) {
       this.#stopping = true;
       this.#reconnector.stop();

@@ -1,5 +1,19 @@
-import { client, type Client } from '@xmpp/client';
+import { Client as ClientCore } from '@xmpp/client-core';
+import type { Client } from '@xmpp/client';
+import iqCallee from '@xmpp/iq/callee.js';
+import iqCaller from '@xmpp/iq/caller.js';
+import middleware from '@xmpp/middleware';
+import resourceBinding from '@xmpp/resource-binding';
+import sasl from '@xmpp/sasl';
+import saslPlain from '@xmpp/sasl-plain';
+import saslScramSha1 from '@xmpp/sasl-scram-sha-1';
+import starttls from '@xmpp/starttls';
+import streamFeatures from '@xmpp/stream-features';
+import streamManagement from '@xmpp/stream-management';
+import tcp from '@xmpp/tcp';
+import tls from '@xmpp/tls';
 import type { Element } from '@xmpp/xml';
+import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
 
 const SM_NS = 'urn:xmpp:sm:3';
@@ -12,22 +26,34 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  * - PLAIN is chosen when the server offers it: the JS SCRAM costs ~1 s of event-loop CPU per login,
  *   PLAIN ~2 ms. The gateway holds the password anyway; use TLS (xmpps:// or STARTTLS) off loopback;
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
- * - the library's fixed 1 s reconnect loop is replaced by the caller's backoff (see Reconnector).
+ * - reconnecting is the caller's (see Reconnector), with backoff instead of the library's fixed 1 s loop.
+ * The client is @xmpp/client's, composed with only what Parley uses (TCP/TLS, STARTTLS, SASL PLAIN and
+ * SCRAM-SHA-1, bind, XEP-0198, IQ): without SASL2, FAST, bind2, WebSocket, SRV resolution and the
+ * library's reconnect, every session holds ~30 fewer closures and their objects (10,000 sessions is the goal).
  */
 export interface XmppClientOptions {
   service: string; domain: string; username: string; password: string; resource?: string;
 }
 
 export function createXmppClient(opts: XmppClientOptions): Client {
-  const x = client({
-    service: opts.service,
-    domain: opts.domain,
-    resource: opts.resource,
-    credentials: ((authenticate: (creds: object, mechanism: string) => Promise<void>, mechanisms: string[]) =>
-      authenticate({ username: opts.username, password: opts.password },
-        mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never,
-  });
-  x.reconnect.stop();
+  const entity = new ClientCore({ service: opts.service, domain: opts.domain });
+  tcp({ entity });
+  tls({ entity });
+  const mw = middleware({ entity });
+  const features = streamFeatures({ middleware: mw });
+  const caller = iqCaller({ middleware: mw, entity });
+  const callee = iqCallee({ middleware: mw, entity });
+  const factory = new SASLFactory();
+  saslScramSha1(factory);
+  saslPlain(factory);
+  starttls({ streamFeatures: features });
+  // The library calls back with (credentials, mechanism); its type declarations know only the first.
+  sasl({ streamFeatures: features, saslFactory: factory }, ((done: (creds: object, mechanism: string) => Promise<void>, mechanisms: string[]) =>
+    done({ username: opts.username, password: opts.password }, mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never);
+  const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
+  resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
+  callee.get('urn:xmpp:ping', 'ping', () => ({}));
+  const x = Object.assign(entity, { entity, middleware: mw, streamFeatures: features, iqCaller: caller, iqCallee: callee, saslFactory: factory, streamManagement: sm }) as unknown as Client;
   // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
   // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
   x.on('element', (el: Element) => {
@@ -95,11 +121,7 @@ export class Reconnector {
     if (this.#stopped || (this.x.status as string) === 'online') return;
     this.#busy = true;
     try {
-      const settled = onlineOrFailure(this.x, 15_000);
-      settled.catch(() => undefined); // awaited below; avoids an unhandled rejection if connect() throws first
-      await this.x.connect(this.opts.service);
-      await this.x.open({ domain: this.opts.domain });
-      await settled;
+      await connectOnce(this.x, this.opts, 15_000);
     } catch (err) {
       this.opts.log.debug({ err, attempt: this.#attempt }, 'reconnect attempt failed');
       // A failed connect may or may not have emitted `disconnect`; make sure the socket is down.
@@ -117,6 +139,28 @@ export class Reconnector {
   }
 }
 
+/**
+ * One connection attempt: socket, stream header, then `online` (SASL, bind, SM) or a failure, within `ms`.
+ * Not @xmpp/connection's start(): it creates its `online` promise before awaiting open(), and when open()
+ * times out that promise is left behind and rejects, unhandled, on the socket's later error (seen with
+ * 300 concurrent logins). The library's 2 s for each stream header answer (`x.timeout`, used again after
+ * SASL) is also too short for a server answering hundreds of logins at once: the attempt's budget applies.
+ */
+export async function connectOnce(x: Client, target: { service: string; domain: string }, ms: number): Promise<void> {
+  const settled = onlineOrFailure(x, ms);
+  settled.catch(() => undefined); // awaited below, unless connect/open fails first
+  const previous = x.timeout;
+  x.timeout = ms;
+  try {
+    const opened = (async () => { await x.connect(target.service); await x.open({ domain: target.domain }); })();
+    opened.catch(() => undefined); // raced below: when `settled` fails first, this one must not go unhandled
+    await Promise.race([opened, settled]);
+    await settled;
+  } finally {
+    x.timeout = previous;
+  }
+}
+
 /** Resolves on `online`, rejects on `disconnect`/`error` or after `ms` (stream features run after open()). */
 function onlineOrFailure(x: Client, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -126,7 +170,8 @@ function onlineOrFailure(x: Client, ms: number): Promise<void> {
       if (err) reject(err instanceof Error ? err : new Error(String(err))); else resolve();
     };
     const onOnline = () => done();
-    const onFail = (e: unknown) => done(e ?? new Error('disconnected'));
+    // `disconnect` carries { clean, reason }: the socket's error when there was one (it has the code).
+    const onFail = (e: unknown) => done(e instanceof Error ? e : (e as { reason?: unknown })?.reason ?? new Error('disconnected before the session came online'));
     const timer = setTimeout(() => done(new Error('timed out waiting for the session to come online')), ms);
     x.on('online', onOnline); x.on('disconnect', onFail); x.on('error', onFail);
   });

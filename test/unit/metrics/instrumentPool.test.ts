@@ -16,7 +16,8 @@ const sqlIn = (file: string, start: string): string => {
 describe('classifyQuery', () => {
   it('recognises the event insert, the message insert and the replay page of the stores', () => {
     assert.equal(classifyQuery(sqlIn('sse/EventStore.ts', 'INSERT INTO events')), 'event_insert');
-    assert.equal(classifyQuery(sqlIn('chat/MessageStore.ts', 'INSERT INTO messages')), 'message_insert');
+    assert.equal(classifyQuery(sqlIn('chat/messageInsert.ts', 'WITH ev AS')), 'message_insert');
+    assert.equal(classifyQuery(sqlIn('chat/MessageStore.ts', 'WITH o AS')), 'event_insert');
     assert.equal(classifyQuery(sqlIn('sse/EventStore.ts', 'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2')), 'event_replay');
     assert.equal(classifyQuery('\n   insert into messages (owner) values ($1)'), 'message_insert');
   });
