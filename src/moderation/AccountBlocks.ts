@@ -7,8 +7,11 @@ export interface AccountBlock { username: string; kind: BlockKind; reason: strin
 export class AccountBlocks {
   constructor(private readonly db: Queryable) {}
 
-  async has(username: string, kind: BlockKind): Promise<boolean> {
-    const { rowCount } = await this.db.query('SELECT 1 FROM moderation_account_blocks WHERE username = $1 AND kind = $2', [username, kind]);
+  /** Whether the account has any of these blocks: one query on every REST send, so named (prepared once). */
+  async has(username: string, ...kinds: BlockKind[]): Promise<boolean> {
+    const { rowCount } = await this.db.query({
+      name: 'acl-has', text: 'SELECT 1 FROM moderation_account_blocks WHERE username = $1 AND kind = ANY($2::text[]) LIMIT 1', values: [username, kinds],
+    });
     return (rowCount ?? 0) > 0;
   }
 

@@ -31,7 +31,7 @@ export function aclGuard(deps: { blocks: AccountBlocks; sessions: Pick<SessionMa
     }
     const send = SEND.exec(ctx.path);
     const username = send && deps.sessions.get(send[1]!)?.username;
-    if (username && ((await deps.blocks.has(username, 'muted')) || (await deps.blocks.has(username, 'disabled')))) {
+    if (username && (await deps.blocks.has(username, 'muted', 'disabled'))) {
       throw new BridgeError('FORBIDDEN', `${username} may not send messages (blocked by an administrator)`);
     }
     return next();
