@@ -20,6 +20,7 @@ export interface HistoryQuery { room: string; owner?: string; before?: string; a
 export interface HistoryMessage {
   id: string; type: 'groupchat'; room: string; nick: string | null; from: string; body: string | null; subject?: string;
   data: unknown; stanzaId: string | null; archiveId: string | null; timestamp: string; direction?: 'in' | 'out';
+  attachments?: unknown[];
 }
 export interface HistoryPage {
   messages: HistoryMessage[];
@@ -28,10 +29,12 @@ export interface HistoryPage {
 
 interface Row {
   event_id: string; direction: 'in' | 'out'; nick: string | null; from_jid: string; body: string | null; subject: string | null;
-  data: unknown; message_id: string | null; stanza_id: string | null; sent_at: Date;
+  data: unknown; message_id: string | null; stanza_id: string | null; sent_at: Date; attachments: unknown;
 }
 
-const COLUMNS = 'event_id, direction, nick, from_jid, body, subject, data, message_id, stanza_id, sent_at';
+// Attachments live in the message's event (one source for replay and history, as in chat's history).
+const COLUMNS = `event_id, direction, nick, from_jid, body, subject, data, message_id, stanza_id, sent_at,
+  (SELECT e.payload->'attachments' FROM events e WHERE e.id = messages.event_id) AS attachments`;
 // One room message as several Parley users stored it: the room's stanza-id, else sender + message id.
 const SAME_MESSAGE = "coalesce(stanza_id, coalesce(nick, '') || '/' || message_id, id::text)";
 
@@ -86,5 +89,6 @@ function toHistory(room: string, r: Row, withDirection: boolean): HistoryMessage
     ...(r.subject !== null ? { subject: r.subject } : {}), data: r.data ?? null,
     stanzaId: r.message_id, archiveId: r.stanza_id, timestamp: r.sent_at.toISOString(),
     ...(withDirection ? { direction: r.direction } : {}),
+    ...(Array.isArray(r.attachments) && r.attachments.length ? { attachments: r.attachments } : {}),
   };
 }

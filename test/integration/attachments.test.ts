@@ -126,6 +126,12 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(got.status, 200);
     assert.equal(got.bytes.toString(), 'minutes of the meeting\n');
     assert.equal((await download(up.body.url, bearer(lc.token))).status, 403);
+    // The room's stored history carries the file too, for Bob as for the room as Parley saw it.
+    for (const auth of [bearer(lb.token), gw.secret]) {
+      const history = await call<{ messages: { body: string; attachments?: unknown[] }[] }>(`${gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth });
+      assert.equal(history.status, 200, history.text);
+      assert.deepEqual(history.body.messages.find((m) => m.body === up.body.url)?.attachments, ev.data.attachments);
+    }
   });
 
   it('serves ranges (206, 416) and revalidates by ETag (304)', async () => {

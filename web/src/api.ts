@@ -7,7 +7,7 @@ export interface Credentials { base: string; streamId: string; token: string }
 
 export interface SessionInfo { streamId: string; jid: string; resource: string; state: string }
 export interface Contact { jid: string; nickname: string | null; groups: string[]; subscription: string; pending: boolean; show: string; status: string | null }
-/** A file a message carries (events and chat history: `attachments`; room history: in `data.attachments`). */
+/** A file a message carries (`attachments` of events and of chat and room history; older servers: `data.attachments`). */
 export interface Attachment { url: string; name: string; size: number | null; type: string; thumbnail?: string; removed?: true }
 /** The answer of an upload: name `id` in the next message's `attachments`. */
 export interface UploadedFile { id: string; url: string; name: string; size: number; type: string; sha256: string; thumbnail?: string; created: string }
@@ -16,7 +16,7 @@ export interface HistoryItem {
   stanzaId: string | null; timestamp: string; delivered: boolean; displayed: boolean; room?: string; nick?: string; attachments?: Attachment[];
 }
 export interface HistoryPage { messages: HistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
-export interface RoomHistoryItem { id: string; room: string; nick: string | null; from: string; body: string | null; data?: unknown; timestamp: string; direction?: 'in' | 'out' }
+export interface RoomHistoryItem { id: string; room: string; nick: string | null; from: string; body: string | null; data?: unknown; timestamp: string; direction?: 'in' | 'out'; attachments?: Attachment[] }
 export interface RoomHistoryPage { room: string; messages: RoomHistoryItem[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
 export interface RoomListItem { jid: string; room: string; name: string | null }
 export interface Occupant { nick: string; role: string; affiliation: string; jid?: string }
