@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { streamAnswers } from './probe.js';
-import { freePorts } from './freePort.js';
+import { fillPorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
 
 /**
@@ -222,16 +222,11 @@ const groupAlive = (pgid: number): boolean => {
 export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabberd> {
   if (!existsSync(EJABBERDCTL)) throw new Error(`${EJABBERDCTL} not found: call ensureEjabberd() or apt-get install ejabberd`);
   const dir = resolve(opts.dir);
-  const given = [opts.c2sPort, opts.componentPort, opts.httpPort, opts.distPort];
-  const picked = await freePorts(given.filter((p) => p === undefined).length, given.filter((p): p is number => p !== undefined));
-  const port = (p: number | undefined): number => p ?? picked.shift()!;
+  const [c2sPort, componentPort, httpPort, distPort] = await fillPorts([opts.c2sPort, opts.componentPort, opts.httpPort, opts.distPort]);
   const o: Resolved = {
     dir,
     domain: opts.domain ?? 'localhost',
-    c2sPort: port(opts.c2sPort),
-    componentPort: port(opts.componentPort),
-    httpPort: port(opts.httpPort),
-    distPort: port(opts.distPort),
+    c2sPort: c2sPort!, componentPort: componentPort!, httpPort: httpPort!, distPort: distPort!,
     componentSecret: opts.componentSecret,
     adminUser: opts.adminUser ?? 'admin',
     mam: opts.mam ?? false,

@@ -27,3 +27,10 @@ export async function freePorts(n: number, exclude: Iterable<number> = []): Prom
   }
   return ports;
 }
+
+/** The given ports as they are, each missing one replaced by a free port distinct from all the others. */
+export async function fillPorts(given: (number | undefined)[]): Promise<number[]> {
+  const fixed = given.filter((p): p is number => p !== undefined);
+  const picked = await freePorts(given.length - fixed.length, fixed);
+  return given.map((p) => p ?? picked.shift()!);
+}

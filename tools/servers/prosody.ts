@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { streamAnswers } from './probe.js';
-import { freePorts } from './freePort.js';
+import { fillPorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
 
 /**
@@ -115,16 +115,11 @@ Component ${lua(`bbb.${o.domain}`)}
 
 export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody> {
   const dir = resolve(opts.dir);
-  const given = [opts.c2sPort, opts.componentPort, opts.httpPort];
-  const picked = await freePorts(given.filter((p) => p === undefined).length,
-    given.filter((p): p is number => p !== undefined));
-  const port = (p: number | undefined): number => p ?? picked.shift()!;
+  const [c2sPort, componentPort, httpPort] = await fillPorts([opts.c2sPort, opts.componentPort, opts.httpPort]);
   const o: Resolved = {
     dir,
     domain: opts.domain ?? 'localhost',
-    c2sPort: port(opts.c2sPort),
-    componentPort: port(opts.componentPort),
-    httpPort: port(opts.httpPort),
+    c2sPort: c2sPort!, componentPort: componentPort!, httpPort: httpPort!,
     componentSecret: opts.componentSecret,
     adminUser: opts.adminUser ?? 'admin',
     scramIterations: opts.scramIterations ?? 10_000,
