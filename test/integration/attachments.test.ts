@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import xml from '@xmpp/xml';
 import sharp from 'sharp';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken } from '../helpers/http.js';
 import { expectResponseMatchesSpec, templateFor } from '../helpers/openapi.js';
 import { SseClient } from '../helpers/sse.js';
@@ -22,18 +23,11 @@ const execFileAsync = promisify(execFile);
 
 describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', function () {
   this.timeout(30_000);
-  let gw: TestGateway;
-  const streams: SseClient[] = [];
-  const peers: XmppPeer[] = [];
-  before(async () => { gw = await startGateway(); });
-  after(async () => {
-    for (const s of streams) s.close();
-    for (const p of peers) await p.stop();
-    await gw?.stop();
-  });
+  const fx = gatewayFixture();
+  const { streams, peers } = fx;
 
   const login = async (u: TestUser): Promise<Login> => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
     assert.ok(r.status === 201 || r.status === 200, r.text);
     return r.body;
   };
@@ -57,7 +51,7 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(up.body.name, 'cat picture.png');
     assert.ok(up.body.thumbnail, 'images get a thumbnail');
 
-    const sent = await call<{ id: string }>(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
+    const sent = await call<{ id: string }>(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
       { method: 'POST', auth: bearer(la.token), json: { body: 'look', attachments: [up.body.id] } });
     assert.equal(sent.status, 201, sent.text);
 
@@ -78,11 +72,11 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal((await download(att!.url)).status, 401, 'no credentials');
 
     const history = await call<{ messages: { body: string; attachments?: Attachment[] }[] }>(
-      `${gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
+      `${fx.gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
     assert.deepEqual(history.body.messages.find((m) => m.body === 'look')?.attachments, [att]);
 
     // A native XMPP client sees an XEP-0066 URL; a message that is only a file has the URL as its body.
-    const toDave = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${d.username}`,
+    const toDave = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${d.username}`,
       { method: 'POST', auth: bearer(la.token), json: { attachments: [up.body.id] } });
     assert.equal(toDave.status, 201, toDave.text);
     const stanza = await dave.next((s) => s.is('message') && !!s.getChild('x', 'jabber:x:oob'));
@@ -110,14 +104,14 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     const bobTab = open(lb);
     await bobTab.opened;
     const room = `files-${Date.now().toString(36)}`;
-    const joinA = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}?nick=Alice`, { method: 'PUT', auth: bearer(la.token), json: {} });
+    const joinA = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}?nick=Alice`, { method: 'PUT', auth: bearer(la.token), json: {} });
     assert.equal(joinA.status, 201, joinA.text);
-    const joinB = await call(`${gw.url}/restapi/v1/chat/${lb.streamId}/rooms/${room}?nick=Bob`, { method: 'PUT', auth: bearer(lb.token), json: {} });
+    const joinB = await call(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/rooms/${room}?nick=Bob`, { method: 'PUT', auth: bearer(lb.token), json: {} });
     assert.ok(joinB.status === 200 || joinB.status === 201, joinB.text);
 
     const up = await upload(la, Buffer.from('minutes of the meeting\n'), { 'Content-Type': 'text/plain' }, '?name=minutes.txt');
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const posted = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}`, { method: 'POST', auth: bearer(la.token), json: { attachments: [up.body.id] } });
+    const posted = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}`, { method: 'POST', auth: bearer(la.token), json: { attachments: [up.body.id] } });
     assert.ok(posted.status === 201 || posted.status === 202, posted.text);
     const ev = await bobTab.next((e) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && Array.isArray(e.data.attachments));
     assert.deepEqual(ev.data.attachments, [{ url: up.body.url, name: 'minutes.txt', size: 23, type: 'text/plain' }]);
@@ -127,8 +121,8 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(got.bytes.toString(), 'minutes of the meeting\n');
     assert.equal((await download(up.body.url, bearer(lc.token))).status, 403);
     // The room's stored history carries the file too, for Bob as for the room as Parley saw it.
-    for (const auth of [bearer(lb.token), gw.secret]) {
-      const history = await call<{ messages: { body: string; attachments?: unknown[] }[] }>(`${gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth });
+    for (const auth of [bearer(lb.token), fx.gw.secret]) {
+      const history = await call<{ messages: { body: string; attachments?: unknown[] }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth });
       assert.equal(history.status, 200, history.text);
       assert.deepEqual(history.body.messages.find((m) => m.body === up.body.url)?.attachments, ev.data.attachments);
     }
@@ -172,13 +166,13 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(r.status, 415, JSON.stringify(r.body));
     const raw = await upload(la, elf, { 'Content-Type': 'image/png' });
     assert.equal(raw.status, 415);
-    const bad = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/someone`,
+    const bad = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/someone`,
       { method: 'POST', auth: bearer(la.token), json: { body: 'x', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] } });
     assert.equal(bad.status, 400, bad.text);
   });
 
   const upload = async (l: Login, body: FormData | Buffer | ReadableStream<Uint8Array>, headers: Record<string, string> = {}, query = '') =>
-    uploadTo(gw, l, body, headers, query);
+    uploadTo(fx.gw, l, body, headers, query);
   const download = (url: string, auth?: string, headers: Record<string, string> = {}) => fetchFile(url, auth, headers);
 });
 

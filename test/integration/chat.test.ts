@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
@@ -12,24 +12,17 @@ type History = { messages: { id: string; body: string; from: string; direction: 
 
 describe('1:1 chat against real Prosody + PostgreSQL', function () {
   this.timeout(30_000);
-  let gw: TestGateway;
-  const streams: SseClient[] = [];
-  const peers: XmppPeer[] = [];
-  before(async () => { gw = await startGateway(); });
-  after(async () => {
-    for (const s of streams) s.close();
-    for (const p of peers) await p.stop();
-    await gw?.stop();
-  });
+  const fx = gatewayFixture();
+  const { streams, peers } = fx;
 
   const login = async (u: TestUser) => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
     assert.ok(r.status === 201 || r.status === 200, r.text);
     return r.body;
   };
   const open = (l: Login, lastEventId?: string) => { const s = new SseClient(withToken(l.events, l.token, lastEventId)); streams.push(s); return s; };
   const send = (l: Login, to: string, init: { json?: unknown; text?: string }) =>
-    call<Sent>(`${gw.url}/restapi/v1/chat/${l.streamId}/messages/${encodeURIComponent(to)}`, { method: 'POST', auth: bearer(l.token), ...init });
+    call<Sent>(`${fx.gw.url}/restapi/v1/chat/${l.streamId}/messages/${encodeURIComponent(to)}`, { method: 'POST', auth: bearer(l.token), ...init });
 
   it('Alice ↔ Bob: both tabs receive, receipts go delivered then displayed, unread counts follow', async () => {
     const [a, b] = [await registerUser('alice'), await registerUser('bob')];
@@ -56,15 +49,15 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
 
     await send(la, b.username, { text: 'second' });
     await bobTab1.next((e) => e.data.body === 'second');
-    const unread = await call<{ total: number; contacts: { jid: string; count: number }[] }>(`${gw.url}/restapi/v1/chat/${lb.streamId}/unread`, { auth: bearer(lb.token) });
+    const unread = await call<{ total: number; contacts: { jid: string; count: number }[] }>(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/unread`, { auth: bearer(lb.token) });
     assert.deepEqual(unread.body, { total: 2, contacts: [{ jid: a.jid, count: 2 }] });
 
-    const seen = await call<{ marked: number }>(`${gw.url}/restapi/v1/chat/${lb.streamId}/messages/${a.username}/${m1!.id}/displayed`, { method: 'POST', auth: bearer(lb.token) });
+    const seen = await call<{ marked: number }>(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/messages/${a.username}/${m1!.id}/displayed`, { method: 'POST', auth: bearer(lb.token) });
     assert.equal(seen.status, 200, seen.text);
     assert.equal(seen.body.marked, 1);
     const displayed = await aliceTab.next((e) => e.name === 'chatapi.receipt' && e.data.status === 'displayed');
     assert.equal(displayed.data.messageId, sent.body.id);
-    const after = await call<{ total: number }>(`${gw.url}/restapi/v1/chat/${lb.streamId}/unread`, { auth: bearer(lb.token) });
+    const after = await call<{ total: number }>(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/unread`, { auth: bearer(lb.token) });
     assert.equal(after.body.total, 1);
   });
 
@@ -73,11 +66,11 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     const [la, lb] = [await login(a), await login(b)];
     const bobTab = open(lb);
     await bobTab.opened;
-    const r = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/chatstate/composing/${b.username}`, { method: 'POST', auth: bearer(la.token) });
+    const r = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/chatstate/composing/${b.username}`, { method: 'POST', auth: bearer(la.token) });
     assert.equal(r.status, 204);
     const e = await bobTab.next((ev) => ev.data.state === 'composing');
     assert.equal(e.id, '', 'no id: chat states are not replayed');
-    const bad = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/chatstate/dancing/${b.username}`, { method: 'POST', auth: bearer(la.token) });
+    const bad = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/chatstate/dancing/${b.username}`, { method: 'POST', auth: bearer(la.token) });
     assert.equal(bad.status, 400);
   });
 
@@ -90,7 +83,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     assert.equal((await send(la, b.jid, { json: { body: text } })).status, 201);
     const got = await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.direction === 'in');
     assert.equal(got.data.body, text.replace(/\r\n/g, '\n'), 'XML normalises CRLF to LF; everything else is exact');
-    const hist = await call<History>(`${gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
+    const hist = await call<History>(`${fx.gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
     assert.equal(hist.body.messages[0]!.body, got.data.body);
   });
 
@@ -117,7 +110,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
 
     await peer.send(xml('message', { to: a.jid, type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
     await tab.next((e) => e.data.state === 'composing');
-    await call(`${gw.url}/restapi/v1/chat/${la.streamId}/chatstate/paused/${encodeURIComponent(n.jid)}`, { method: 'POST', auth: bearer(la.token) });
+    await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/chatstate/paused/${encodeURIComponent(n.jid)}`, { method: 'POST', auth: bearer(la.token) });
     await peer.next((s) => !!s.getChild('paused', 'http://jabber.org/protocol/chatstates'));
   });
 
@@ -125,7 +118,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     const [a, b] = [await registerUser('sender'), await registerUser('away')];
     const la = await login(a);
     const lb0 = await login(b);
-    await call(`${gw.url}/restapi/v1/chat/${lb0.streamId}/logoff`, { method: 'POST', auth: bearer(lb0.token) });
+    await call(`${fx.gw.url}/restapi/v1/chat/${lb0.streamId}/logoff`, { method: 'POST', auth: bearer(lb0.token) });
     for (const body of ['one', 'two', 'three']) assert.equal((await send(la, b.username, { text: body })).status, 201);
 
     const lb = await login(b);
@@ -134,7 +127,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     await new Promise((r) => setTimeout(r, 500));
     const bodies = tab.events.filter((e) => e.name === 'chatapi.chat').map((e) => e.data.body);
     assert.deepEqual(bodies, ['one', 'two', 'three']);
-    const hist = await call<History>(`${gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.jid}`, { auth: gw.secret });
+    const hist = await call<History>(`${fx.gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.jid}`, { auth: fx.gw.secret });
     assert.deepEqual(hist.body.messages.map((m) => m.body), ['one', 'two', 'three']);
   });
 
@@ -150,7 +143,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     for (const body of ['missed apple', 'missed banana', 'missed cherry']) await again.next((e) => e.data.body === body);
     assert.equal(again.events.filter((e) => e.name === 'chatapi.chat').length, 3);
 
-    const h = (q: string) => call<History>(`${gw.url}/restapi/v1/chat/${b.username}/messages?${q}`, { auth: bearer(lb.token) });
+    const h = (q: string) => call<History>(`${fx.gw.url}/restapi/v1/chat/${b.username}/messages?${q}`, { auth: bearer(lb.token) });
     assert.deepEqual((await h('keywords=banana')).body.messages.map((m) => m.body), ['missed banana']);
     const today = new Date();
     const mmddyy = `${today.getUTCMonth() + 1}/${today.getUTCDate()}/${String(today.getUTCFullYear()).slice(2)}`;
@@ -162,7 +155,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     const p2 = await h(`to=${a.username}&limit=2&before=${p1.body.page.before}`);
     assert.deepEqual(p2.body.messages.map((m) => m.body), ['before the drop', 'missed apple']);
     assert.equal((await h('start=yesterday')).status, 400);
-    const other = await call(`${gw.url}/restapi/v1/chat/${a.username}/messages`, { auth: bearer(lb.token) });
+    const other = await call(`${fx.gw.url}/restapi/v1/chat/${a.username}/messages`, { auth: bearer(lb.token) });
     assert.equal(other.status, 403, 'only the master secret or the user may read a history');
   });
 
@@ -176,7 +169,7 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     assert.equal(noBody.status, 400);
     const big = await send(la, 'bob', { text: 'x'.repeat(70 * 1024) });
     assert.equal(big.status, 413);
-    const hist = await call<History>(`${gw.url}/restapi/v1/chat/${a.username}/messages`, { auth: bearer(la.token) });
+    const hist = await call<History>(`${fx.gw.url}/restapi/v1/chat/${a.username}/messages`, { auth: bearer(la.token) });
     assert.equal(hist.body.messages.length, 0);
   });
 });

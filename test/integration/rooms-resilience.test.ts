@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import xml from '@xmpp/xml';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken } from '../helpers/http.js';
-import { expectEventMatchesSpec } from '../helpers/openapi.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { registerUser } from '../rig/users.js';
@@ -23,29 +22,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('rooms after XMPP reconnects and a Prosody restart', function () {
   this.timeout(90_000);
-  let gw: TestGateway;
-  const streams: SseClient[] = [];
-  const peers: XmppPeer[] = [];
-  before(async () => { gw = await startGateway(); });
-  afterEach(async () => {
-    // Every event a test saw, of every kind, must match the contract.
-    for (const s of streams) for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
-    for (const s of streams.splice(0)) s.close();
-    await Promise.all(peers.splice(0).map((p) => p.stop()));
-  });
-  after(async () => {
-    if (!rig.prosody.isRunning()) await rig.prosody.start();
-    await gw?.stop();
-  });
+  // A test stops Prosody: it must be back before the gateway stops.
+  const fx = gatewayFixture({ perTest: true, beforeStop: async () => { if (!rig.prosody.isRunning()) await rig.prosody.start(); } });
+  const { streams, peers } = fx;
 
   async function parleyUser(prefix: string) {
     const u = await registerUser(prefix);
-    const l = (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const l = (await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
     const events = new SseClient(withToken(l.events, l.token));
     streams.push(events);
     await events.next((e) => e.data.snapshot === true);
     const api = <T = Record<string, unknown>>(path: string, init: Parameters<typeof call>[1] = {}) =>
-      call<T>(`${gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
+      call<T>(`${fx.gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
     return { ...u, ...l, api, events };
   }
   type User = Awaited<ReturnType<typeof parleyUser>>;
@@ -137,7 +125,7 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
 
     let occupants: { nick: string }[] = [];
     for (let i = 0; i < 50; i++) {
-      const r = await call<{ occupants: { nick: string }[] }>(`${gw.url}/restapi/v1/chat/rooms/${room}/occupants`, { auth: gw.secret });
+      const r = await call<{ occupants: { nick: string }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/occupants`, { auth: fx.gw.secret });
       if (r.status === 200) { occupants = r.body.occupants; break; }
       await sleep(200); // the admin connection reconnects on its own schedule
     }
@@ -146,7 +134,7 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
     await alice.events.next(said(roomJid, 'b2'));
 
     for (const u of [alice, bob]) {
-      const h = await call<Page>(`${gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth: bearer(u.token) });
+      const h = await call<Page>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth: bearer(u.token) });
       assert.deepEqual(h.body.messages.map((m) => m.body), ['a1', 'b1', 'd1', 'b2'], `${u.username}'s history`);
     }
     assert.deepEqual(bodies(alice.events, roomJid), ['a1', 'b1', 'd1', 'b2'], 'each message once on the stream too');

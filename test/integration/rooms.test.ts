@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken, type Reply } from '../helpers/http.js';
 import { expectEventMatchesSpec, expectResponseMatchesSpec } from '../helpers/openapi.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
@@ -23,17 +23,8 @@ const uniqueRoom = (prefix = 'room') => `${prefix}-${randomBytes(4).toString('he
  */
 describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
   this.timeout(60_000);
-  let gw: TestGateway;
-  const streams: SseClient[] = [];
-  const peers: XmppPeer[] = [];
-  before(async () => { gw = await startGateway(); });
-  afterEach(async () => {
-    // Every event a test saw, of every kind, must match the contract.
-    for (const s of streams) for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
-    for (const s of streams.splice(0)) s.close();
-    await Promise.all(peers.splice(0).map((p) => p.stop()));
-  });
-  after(async () => { await gw?.stop(); });
+  const fx = gatewayFixture({ perTest: true });
+  const { streams, peers } = fx;
 
   const spec = (method: string, template: string, r: Reply<unknown>) =>
     expectResponseMatchesSpec(method, template, r.status, r.contentType, r.text === '' ? '' : r.body);
@@ -41,12 +32,12 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
   /** A Parley user, logged in, with an open event stream; `api` calls paths under its stream. */
   async function parleyUser(prefix: string) {
     const u = await registerUser(prefix);
-    const l = (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const l = (await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
     const events = new SseClient(withToken(l.events, l.token));
     streams.push(events);
     await events.next((e) => e.name === 'chatapi.session' && e.data.snapshot === true);
     const api = <T = Record<string, unknown>>(path: string, init: Parameters<typeof call>[1] = {}) =>
-      call<T>(`${gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
+      call<T>(`${fx.gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
     return { ...u, ...l, api, events };
   }
   type User = Awaited<ReturnType<typeof parleyUser>>;
@@ -180,7 +171,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     assert.equal(back.status, 403, back.text);
     assert.equal((back.body as unknown as Problem).xmppCondition, 'forbidden');
     spec('PUT', '/restapi/v1/chat/{streamid}/rooms/{room}', back);
-    const parts = await call<{ participants: { jid: string; affiliation: string }[] }>(`${gw.url}/restapi/v1/chat/rooms/${room}/participants`, { auth: gw.secret });
+    const parts = await call<{ participants: { jid: string; affiliation: string }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/participants`, { auth: fx.gw.secret });
     assert.equal(parts.status, 200, parts.text);
     spec('GET', '/restapi/v1/chat/rooms/{room}/participants', parts);
     assert.deepEqual(parts.body.participants.map((p) => [p.jid, p.affiliation]).sort(), [[alice.jid, 'owner'], [bob.jid, 'outcast']]);
@@ -216,7 +207,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
         assert.equal((await post(bob, room, body)).status, 201);
       }
     }
-    const resumed = new SseClient(`${gw.url}/restapi/v1/chat/${alice.streamId}/events`, { headers: { Authorization: bearer(alice.token), 'Last-Event-ID': before.id } });
+    const resumed = new SseClient(`${fx.gw.url}/restapi/v1/chat/${alice.streamId}/events`, { headers: { Authorization: bearer(alice.token), 'Last-Event-ID': before.id } });
     streams.push(resumed);
     await resumed.next(said(roomJid, 'm5'));
     assert.deepEqual(groupchats(resumed, roomJid).map((e) => e.data.body), missed);
@@ -226,12 +217,12 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
   it('answers bad input as documented: 404 unknown room, 400 bad name, 409 nick taken, 403 password', async () => {
     const [alice, bob] = [await parleyUser('alice'), await parleyUser('bob')];
     const missing = uniqueRoom('missing');
-    const info = await call<Problem>(`${gw.url}/restapi/v1/chat/rooms/${missing}`, { auth: bearer(alice.token) });
+    const info = await call<Problem>(`${fx.gw.url}/restapi/v1/chat/rooms/${missing}`, { auth: bearer(alice.token) });
     assert.equal(info.status, 404, info.text);
     spec('GET', '/restapi/v1/chat/rooms/{room}', info);
     const noCreate = await join(alice, missing, {}, '?create=false');
     assert.equal(noCreate.status, 404, noCreate.text);
-    assert.equal((await call(`${gw.url}/restapi/v1/chat/rooms/${missing}`, { auth: gw.secret })).status, 404, 'and nothing was created');
+    assert.equal((await call(`${fx.gw.url}/restapi/v1/chat/rooms/${missing}`, { auth: fx.gw.secret })).status, 404, 'and nothing was created');
     for (const bad of ['bad%20room', 'a%22b', 'x%3Ay', 'a%40b%40c']) {
       const r = await join(alice, bad);
       assert.equal(r.status, 400, `${bad}: ${r.text}`);
@@ -258,7 +249,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     const closed = await join(bob, membersOnly);
     assert.equal(closed.status, 403);
     assert.equal((closed.body as unknown as Problem).xmppCondition, 'registration-required');
-    const noAuth = await call(`${gw.url}/restapi/v1/chat/rooms`);
+    const noAuth = await call(`${fx.gw.url}/restapi/v1/chat/rooms`);
     assert.equal(noAuth.status, 401);
     spec('GET', '/restapi/v1/chat/rooms', noAuth);
   });
@@ -270,7 +261,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     for (let i = 1; i <= 7; i++) assert.equal((await post(alice, room, `h${i}`)).status, 201);
     const first = await join(bob, room);
     assert.equal(first.body.subject, 'Plans');
-    const path = `${gw.url}/restapi/v1/chat/rooms/${room}/chathistory`;
+    const path = `${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`;
     type Page = { messages: { id: string; body: string; nick: string }[]; page: { hasMore: boolean } };
     const stored = await call<Page>(path, { auth: bearer(bob.token) });
     assert.deepEqual(stored.body.messages.map((m) => m.body), ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7'], 'the history was stored before the join answered');
@@ -298,7 +289,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     assert.deepEqual(forward.body.messages.map((m) => m.body), ['h6', 'h7', 'h8']);
     assert.equal(forward.body.page.hasMore, false);
     // The master secret sees the room as all Parley users stored it, each message once.
-    const all = await call<Page>(`${path}?limit=100`, { auth: gw.secret });
+    const all = await call<Page>(`${path}?limit=100`, { auth: fx.gw.secret });
     assert.deepEqual(all.body.messages.map((m) => m.body), ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8']);
     assert.equal((await call(`${path}?username=${alice.username}`, { auth: bearer(bob.token) })).status, 403);
     assert.equal((await call(`${path}?before=x`, { auth: bearer(bob.token) })).status, 400);
@@ -327,16 +318,16 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     const subject = await alice.api(`/rooms/${room}`, { json: { subject: 'New topic' } });
     assert.equal(subject.status, 204, subject.text);
     await bob.events.next((e) => e.name === 'chatapi.muc' && e.data.type === 'subject' && e.data.subject === 'New topic');
-    const info = await call<{ jid: string; subject: string; occupants: number; public: boolean; name: string }>(`${gw.url}/restapi/v1/chat/rooms/${room}`, { auth: bearer(bob.token) });
+    const info = await call<{ jid: string; subject: string; occupants: number; public: boolean; name: string }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}`, { auth: bearer(bob.token) });
     assert.equal(info.status, 200, info.text);
     spec('GET', '/restapi/v1/chat/rooms/{room}', info);
     assert.deepEqual([info.body.jid, info.body.subject, info.body.occupants, info.body.public, info.body.name], [roomJid, 'New topic', 3, true, 'Misc']);
 
-    const list = await call<{ rooms: { jid: string; name: string }[] }>(`${gw.url}/restapi/v1/chat/rooms?search=${room}`, { auth: gw.secret });
+    const list = await call<{ rooms: { jid: string; name: string }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms?search=${room}`, { auth: fx.gw.secret });
     assert.equal(list.status, 200, list.text);
     spec('GET', '/restapi/v1/chat/rooms', list);
     assert.deepEqual(list.body.rooms.map((r) => [r.jid, r.name]), [[roomJid, 'Misc']]);
-    const occupants = await call<{ occupants: { nick: string; role: string }[] }>(`${gw.url}/restapi/v1/chat/rooms/${room}/occupants`, { auth: gw.secret });
+    const occupants = await call<{ occupants: { nick: string; role: string }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/occupants`, { auth: fx.gw.secret });
     assert.equal(occupants.status, 200, occupants.text);
     spec('GET', '/restapi/v1/chat/rooms/{room}/occupants', occupants);
     assert.deepEqual(occupants.body.occupants.map((o) => [o.nick, o.role]), [['Alice', 'moderator'], ['Bob', 'participant'], ['Dave', 'participant']]);
@@ -353,6 +344,6 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     const gone = await alice.events.next((e) => e.name === 'chatapi.muc' && e.data.type === 'left');
     assert.deepEqual([gone.data.cause, gone.data.reason], ['destroyed', 'done']);
     await dave.x.next((s) => s.name === 'presence' && s.attrs.type === 'unavailable' && s.getChild('x', `${MUC}#user`)?.getChild('destroy') !== undefined);
-    assert.equal((await call(`${gw.url}/restapi/v1/chat/rooms/${room}`, { auth: gw.secret })).status, 404);
+    assert.equal((await call(`${fx.gw.url}/restapi/v1/chat/rooms/${room}`, { auth: fx.gw.secret })).status, 404);
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken } from '../helpers/http.js';
-import { expectEventMatchesSpec } from '../helpers/openapi.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { dropDatabase } from '../rig/db.js';
@@ -21,8 +21,6 @@ const MUC_USER = 'http://jabber.org/protocol/muc#user';
 
 const is = (name: string, type: string, extra: (d: Record<string, unknown>) => boolean = () => true) =>
   (e: ReceivedEvent) => e.name === name && e.data.type === type && extra(e.data);
-/** Every event a stream got, checked against openapi.yaml's SseEvent. */
-const checkAll = (s: SseClient) => { if (!process.env.NO_SPEC) for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined); };
 
 /**
  * Expert queues end to end, real Prosody + PostgreSQL: REST agents and visitors, native XMPP clients on
@@ -30,22 +28,15 @@ const checkAll = (s: SseClient) => { if (!process.env.NO_SPEC) for (const e of s
  */
 describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL', function () {
   this.timeout(60_000);
-  let gw: TestGateway;
-  const streams: SseClient[] = [];
-  const peers: XmppPeer[] = [];
-  before(async () => { gw = await startGateway(); });
-  afterEach(async () => {
-    for (const s of streams.splice(0)) { checkAll(s); s.close(); }
-    await Promise.all(peers.splice(0).map((p) => p.stop()));
-  });
-  after(async () => { await gw?.stop(); });
+  const fx = gatewayFixture({ perTest: true });
+  const { streams, peers } = fx;
 
   const domain = () => rig.prosody.domain;
   const wgJid = (name: string) => `${name}@workgroup.${domain()}`;
 
   async function createWorkgroup(members: string[], settings: Record<string, unknown> = {}): Promise<string> {
     const name = `wg-${randomBytes(3).toString('hex')}`;
-    const r = await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name, description: 'Diabetes desk', members: members.join(', '), ...settings } });
+    const r = await call(`${fx.gw.url}/restapi/v1/ask/admin`, { auth: fx.gw.secret, json: { name, description: 'Diabetes desk', members: members.join(', '), ...settings } });
     assert.equal(r.status, 201, r.text);
     return name;
   }
@@ -53,12 +44,12 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   /** A Parley user, logged in, with an event stream; `api` calls paths under its stream. */
   async function agent(prefix = 'agent') {
     const u = await registerUser(prefix);
-    const l = (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const l = (await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
     const events = new SseClient(withToken(l.events, l.token));
     streams.push(events);
     await events.next((e) => e.name === 'chatapi.session' && e.data.snapshot === true);
     const api = <T = Record<string, unknown>>(path: string, init: Parameters<typeof call>[1] = {}) =>
-      call<T>(`${gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
+      call<T>(`${fx.gw.url}/restapi/v1/chat/${l.streamId}${path}`, { auth: bearer(l.token), ...init });
     const offer = (match: (d: Record<string, unknown>) => boolean = () => true, from = 0) =>
       events.next(is('chatapi.assist', 'offerReceived', match), 15_000, from);
     return { ...u, ...l, api, events, offer };
@@ -74,13 +65,13 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   /** A visitor without an account: POST /ask, then their own event stream. */
   async function visitor(workgroup: string, question = 'How much insulin should I take?') {
     const userID = `v${randomBytes(3).toString('hex')}`;
-    const r = await call<AskStatus>(`${gw.url}/restapi/v1/ask`, { json: { workgroup, userID, emailAddress: `${userID}@example.org`, question } });
+    const r = await call<AskStatus>(`${fx.gw.url}/restapi/v1/ask`, { json: { workgroup, userID, emailAddress: `${userID}@example.org`, question } });
     assert.equal(r.status, 202, r.text);
     const events = new SseClient(withToken(r.body.events, r.body.token));
     streams.push(events);
     await events.next((e) => e.name === 'chatapi.ask' && e.data.snapshot === true);
     const api = <T = Record<string, unknown>>(init: Parameters<typeof call>[1] = {}) =>
-      call<T>(`${gw.url}/restapi/v1/ask/${userID}`, { auth: bearer(r.body.token), ...init });
+      call<T>(`${fx.gw.url}/restapi/v1/ask/${userID}`, { auth: bearer(r.body.token), ...init });
     return { userID, question, ...r.body, events, api };
   }
   type Visitor = Awaited<ReturnType<typeof visitor>>;
@@ -215,7 +206,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   it('a native XMPP client as an agent accepts a REST visitor\'s request', async () => {
     const wgName = `wg-${randomBytes(3).toString('hex')}`;
     const u = await registerUser('native-agent');
-    const r = await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wgName, members: [u.username] } });
+    const r = await call(`${fx.gw.url}/restapi/v1/ask/admin`, { auth: fx.gw.secret, json: { name: wgName, members: [u.username] } });
     assert.equal(r.status, 201, r.text);
     const x = await XmppPeer.connect(u.username, u.password, 'desk');
     peers.push(x);
@@ -281,13 +272,13 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   it('answers bad input: 404 unknown workgroup, 400 missing fields, 403 not your offer, 409 revoked offer', async () => {
     const [a, b] = [await agent(), await agent()];
     const wg = await createWorkgroup([a.username, b.username]);
-    const unknown = await call<Problem>(`${gw.url}/restapi/v1/ask`, { json: { workgroup: 'no-such-wg', userID: 'x1', emailAddress: 'x@example.org', question: 'q' } });
+    const unknown = await call<Problem>(`${fx.gw.url}/restapi/v1/ask`, { json: { workgroup: 'no-such-wg', userID: 'x1', emailAddress: 'x@example.org', question: 'q' } });
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'NOT_FOUND']);
-    const missing = await call<Problem & { errors: { path: string }[] }>(`${gw.url}/restapi/v1/ask`, { json: { workgroup: wg, userID: 'x2' } });
+    const missing = await call<Problem & { errors: { path: string }[] }>(`${fx.gw.url}/restapi/v1/ask`, { json: { workgroup: wg, userID: 'x2' } });
     assert.deepEqual([missing.status, missing.body.code], [400, 'VALIDATION_FAILED']);
     assert.deepEqual(missing.body.errors.map((e) => e.path).sort(), ['body.emailAddress', 'body.question']);
-    assert.equal((await call(`${gw.url}/restapi/v1/ask/admin`, { json: { name: 'x' } })).status, 401);
-    assert.equal((await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wg } })).status, 409);
+    assert.equal((await call(`${fx.gw.url}/restapi/v1/ask/admin`, { json: { name: 'x' } })).status, 401);
+    assert.equal((await call(`${fx.gw.url}/restapi/v1/ask/admin`, { auth: fx.gw.secret, json: { name: wg } })).status, 409);
     assert.equal((await a.api(`/assists/no-such-wg`, { method: 'POST' })).status, 404);
     const stranger = await agent('stranger');
     assert.equal((await stranger.api<Problem>(`/assists/${wg}`, { method: 'POST' })).status, 403);
@@ -295,7 +286,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
     await onDuty(a, wg);
     const v = await visitor(wg);
     assert.equal((await v.api<Problem>({ method: 'POST' })).status, 409, 'no room before an agent accepted');
-    const other = await call<Problem>(`${gw.url}/restapi/v1/ask/someone-else`, { auth: bearer(v.token) });
+    const other = await call<Problem>(`${fx.gw.url}/restapi/v1/ask/someone-else`, { auth: bearer(v.token) });
     assert.equal(other.status, 403);
     const offer = await a.offer(ofRequest(v));
     const notYours = await b.api<Problem>(`/offer/${offer.data.offerId}`, { method: 'POST' });
@@ -333,7 +324,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
     assert.notEqual(toB.data.offerId, offer.data.offerId);
 
     // The seed README's form: PUT /chat/assists/{workgroup}/{offerId}, the caller's own session.
-    const accepted = await call<{ status: string }>(`${gw.url}/restapi/v1/chat/assists/${wg}/${toB.data.offerId}`, { method: 'PUT', auth: bearer(b.token) });
+    const accepted = await call<{ status: string }>(`${fx.gw.url}/restapi/v1/chat/assists/${wg}/${toB.data.offerId}`, { method: 'PUT', auth: bearer(b.token) });
     assert.deepEqual([accepted.status, accepted.body.status], [200, 'accepted']);
     const room = String((await b.events.next(is('chatapi.muc', 'invitationReceived'))).data.room);
 
@@ -348,7 +339,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   it('administers workgroups: list, describe, members as text, settings as JSON, delete (waiting visitors are told)', async () => {
     const a = await agent();
     const wg = await createWorkgroup([]);
-    const admin = (path = '', init: Parameters<typeof call>[1] = {}) => call<Record<string, unknown>>(`${gw.url}/restapi/v1/ask/admin${path}`, { auth: gw.secret, ...init });
+    const admin = (path = '', init: Parameters<typeof call>[1] = {}) => call<Record<string, unknown>>(`${fx.gw.url}/restapi/v1/ask/admin${path}`, { auth: fx.gw.secret, ...init });
     const all = await admin();
     assert.ok((all.body.workgroups as { name: string }[]).some((w) => w.name === wg));
     const text = await admin(`/${wg}`, { text: `${a.username}, someone-else` });
@@ -370,7 +361,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   it('keeps 3 queued requests in order across a gateway restart, re-offers the one in flight, then serves them', async () => {
     const wgName = `wg-${randomBytes(3).toString('hex')}`;
     const u = await registerUser('native-agent');
-    assert.equal((await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wgName, members: [u.username], offerTimeout: 60 } })).status, 201);
+    assert.equal((await call(`${fx.gw.url}/restapi/v1/ask/admin`, { auth: fx.gw.secret, json: { name: wgName, members: [u.username], offerTimeout: 60 } })).status, 201);
     const vs = [await visitor(wgName, 'first'), await visitor(wgName, 'second'), await visitor(wgName, 'third')];
     // A native agent who can take one chat at a time: v1's offer is in flight when the gateway stops.
     const x = (await nativeAgentFor(wgName, u, 1)).x;
@@ -378,11 +369,11 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
     assert.equal(firstOffer.getChild('offer', WG)!.attrs.jid, `visitor-${vs[0]!.id}@workgroup.${domain()}`);
 
     for (const s of streams.splice(0)) s.close();
-    const dbUrl = gw.dbUrl;
-    await gw.parley.stop();
-    gw = await startGateway({ DATABASE_URL: dbUrl });
+    const dbUrl = fx.gw.dbUrl;
+    await fx.gw.parley.stop();
+    fx.gw = await startGateway({ DATABASE_URL: dbUrl });
     try {
-      const status = async (v: Visitor) => (await call<AskStatus>(`${gw.url}/restapi/v1/ask/${v.userID}`, { auth: bearer(v.token) })).body;
+      const status = async (v: Visitor) => (await call<AskStatus>(`${fx.gw.url}/restapi/v1/ask/${v.userID}`, { auth: bearer(v.token) })).body;
       // The stale offer is revoked and v1 offered again; v2 and v3 keep their places.
       const revoke = await x.next((s) => s.name === 'iq' && s.getChild('offer-revoke', WG) !== undefined, 20_000);
       assert.equal(revoke.getChild('offer-revoke', WG)!.attrs.id, firstOffer.getChild('offer', WG)!.attrs.id);
@@ -390,7 +381,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
       assert.equal(reoffer.getChild('offer', WG)!.getChild('session', JIVE)!.attrs.id, vs[0]!.id);
       assert.deepEqual((await Promise.all(vs.map(status))).map((s) => [s.status, s.queuePosition]), [['offered', 1], ['queued', 2], ['queued', 3]]);
 
-      const v1Events = new SseClient(withToken(`${gw.url}/restapi/v1/ask/${vs[0]!.userID}/events`, vs[0]!.token));
+      const v1Events = new SseClient(withToken(`${fx.gw.url}/restapi/v1/ask/${vs[0]!.userID}/events`, vs[0]!.token));
       streams.push(v1Events);
       await x.x.iqCaller.request(xml('iq', { type: 'set', to: wgJid(wgName) }, xml('offer-accept', { xmlns: WG, id: String(reoffer.getChild('offer', WG)!.attrs.id) })), 5000);
       await v1Events.next(is('chatapi.ask', 'offer'));
@@ -406,8 +397,8 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
       for (let i = 0; i < 50 && (await status(vs[2]!)).status !== 'routed'; i++) await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual((await Promise.all(vs.map(status))).map((s) => s.status), ['routed', 'routed', 'routed']);
     } finally {
-      await gw.stop();
-      gw = undefined as unknown as TestGateway;
+      await fx.gw.stop();
+      fx.gw = undefined as unknown as TestGateway;
       await dropDatabase(dbUrl);
     }
   });
