@@ -38,11 +38,30 @@ const FD_TARGET = 65_536;
 /** Thousands of sessions need more open files than the usual 1024/20000: re-run under a raised limit. */
 function reexecWithFdLimit(): void {
   if (process.env.PARLEY_BENCH_REEXEC === '1' || fdLimit().soft >= FD_TARGET) return;
-  const probe = spawnSync('bash', ['-c', `ulimit -Hn ${FD_TARGET} 2>/dev/null || ulimit -Hn; ulimit -n ${FD_TARGET} 2>/dev/null && echo ok`], { encoding: 'utf8' });
+  const probe = spawnSync(
+    'bash',
+    [
+      '-c',
+      `ulimit -Hn ${FD_TARGET} 2>/dev/null || ulimit -Hn; ulimit -n ${FD_TARGET} 2>/dev/null && echo ok`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (!probe.stdout.includes('ok')) return; // not allowed (not root): run with what we have, scale reports the limit
-  const r = spawnSync('bash', ['-c', `ulimit -Hn ${FD_TARGET} 2>/dev/null; ulimit -n ${FD_TARGET}; exec "$@"`, 'bench', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, PARLEY_BENCH_REEXEC: '1' },
-  });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `ulimit -Hn ${FD_TARGET} 2>/dev/null; ulimit -n ${FD_TARGET}; exec "$@"`,
+      'bench',
+      process.execPath,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, PARLEY_BENCH_REEXEC: '1' },
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -57,7 +76,11 @@ function ensureSystem(): void {
 async function createDb(pgs: RunningPostgres, name: string): Promise<string> {
   const c = new pg.Client({ connectionString: pgs.url });
   await c.connect();
-  try { await c.query(`CREATE DATABASE ${name}`); } finally { await c.end(); }
+  try {
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
   return pgs.adminUrl(name);
 }
 
@@ -70,8 +93,11 @@ async function versions(): Promise<Record<string, string>> {
   out.prosody = v('dpkg-query', ['-W', '-f=${Version}', 'prosody'], /(\S+)/);
   out.ejabberd = v('dpkg-query', ['-W', '-f=${Version}', 'ejabberd'], /(\S+)/);
   out.postgresql = v('dpkg-query', ['-W', '-f=${Version}', 'postgresql'], /(\S+)/);
-  const lock = JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
-  for (const p of ['@xmpp/client', 'koa', 'better-sse', 'pg']) out[p] = lock.packages[`node_modules/${p}`]?.version ?? 'unknown';
+  const lock = JSON.parse(
+    (await import('node:fs')).readFileSync(join(ROOT, 'package-lock.json'), 'utf8'),
+  ) as { packages: Record<string, { version?: string }> };
+  for (const p of ['@xmpp/client', 'koa', 'better-sse', 'pg'])
+    out[p] = lock.packages[`node_modules/${p}`]?.version ?? 'unknown';
   return out;
 }
 
@@ -80,9 +106,12 @@ async function main(): Promise<void> {
   reexecWithFdLimit();
   const startedAt = new Date();
   const machineBefore = machineInfo();
-  progress(`${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`);
+  progress(
+    `${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`,
+  );
   ensureSystem();
-  if (opts.ejabberd) await ensureEjabberd(progress).catch((err: Error) => progress(`ejabberd unavailable: ${err.message}`));
+  if (opts.ejabberd)
+    await ensureEjabberd(progress).catch((err: Error) => progress(`ejabberd unavailable: ${err.message}`));
 
   const tmp = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   await chmod(tmp, 0o711); // postgres and ejabberd run as their own users and must reach their dirs
@@ -103,12 +132,32 @@ async function main(): Promise<void> {
 
   // Throw-away servers holding thousands of sessions: nothing of theirs is kept, so no graceful shutdown.
   const stopAll = async (): Promise<void> => {
-    for (const p of parleys) if (p.exitCode() === null) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of parleys)
+      if (p.exitCode() === null)
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     const pp = prosody && prosodyPid(prosody);
-    if (pp) try { process.kill(pp, 'SIGKILL'); } catch { /* gone */ }
-    await Promise.allSettled([gen?.stop(), ...parleys.map((p) => p.stop()), prosody?.stop(), ejabberd?.stop(0), postgres?.stop()]);
+    if (pp)
+      try {
+        process.kill(pp, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    await Promise.allSettled([
+      gen?.stop(),
+      ...parleys.map((p) => p.stop()),
+      prosody?.stop(),
+      ejabberd?.stop(0),
+      postgres?.stop(),
+    ]);
   };
-  process.once('SIGINT', () => { progress('interrupted: stopping servers'); void stopAll().finally(() => process.exit(130)); });
+  process.once('SIGINT', () => {
+    progress('interrupted: stopping servers');
+    void stopAll().finally(() => process.exit(130));
+  });
 
   try {
     setScenario('setup');
@@ -122,9 +171,16 @@ async function main(): Promise<void> {
     ]);
     if (p.status === 'rejected') throw p.reason;
     if (g.status === 'rejected') throw g.reason;
-    prosody = p.value; postgres = g.value;
-    if (e.status === 'fulfilled') ejabberd = e.value; else { ejabberdError = String((e.reason as Error)?.message ?? e.reason); progress(`ejabberd not started: ${ejabberdError.split('\n')[0]}`); }
-    progress(`servers up in ${Math.round(performance.now() - t0)} ms (Prosody ${prosody.service}, PostgreSQL :${postgres.port}${ejabberd ? `, ejabberd ${ejabberd.service}` : ''})`);
+    prosody = p.value;
+    postgres = g.value;
+    if (e.status === 'fulfilled') ejabberd = e.value;
+    else {
+      ejabberdError = String((e.reason as Error)?.message ?? e.reason);
+      progress(`ejabberd not started: ${ejabberdError.split('\n')[0]}`);
+    }
+    progress(
+      `servers up in ${Math.round(performance.now() - t0)} ms (Prosody ${prosody.service}, PostgreSQL :${postgres.port}${ejabberd ? `, ejabberd ${ejabberd.service}` : ''})`,
+    );
 
     // Accounts: every scenario has users of its own (Parley holds one session per user).
     const pairs = ['lrawa', 'lrawb', 'lpara', 'lparb', 'trawa', 'trawb', 'tpara', 'tparb', 'tpxa', 'tpxb'];
@@ -133,31 +189,79 @@ async function main(): Promise<void> {
 
     const dbUrl = await createDb(postgres, 'bench_prosody');
     const commonEnv = { PARLEY_SECRET: secret, XMPP_RECONNECT_MAX_SECONDS: '5', PARLEY_LOG_LEVEL: 'warn' };
-    const startP = async (): Promise<ParleyProcess> => startParleyProcess({
-      label: 'parley-prosody', port: await freePort(), cpuProfDir: opts.profile ? profileDir : undefined, root: opts.parleyRoot,
-      env: { ...commonEnv, DATABASE_URL: dbUrl, PARLEY_DATA_DIR: join(tmp, 'parley-p'), PARLEY_INSTANCE_ID: 'bench-prosody',
-        XMPP_DOMAIN: prosody!.domain, XMPP_SERVICE: prosody!.service, XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody!.componentPort}`,
-        XMPP_ADMIN_JID: prosody!.adminJid, XMPP_ADMIN_PASSWORD: adminPassword, XMPP_COMPONENT_SECRET: componentSecret },
-    });
+    const startP = async (): Promise<ParleyProcess> =>
+      startParleyProcess({
+        label: 'parley-prosody',
+        port: await freePort(),
+        cpuProfDir: opts.profile ? profileDir : undefined,
+        root: opts.parleyRoot,
+        env: {
+          ...commonEnv,
+          DATABASE_URL: dbUrl,
+          PARLEY_DATA_DIR: join(tmp, 'parley-p'),
+          PARLEY_INSTANCE_ID: 'bench-prosody',
+          XMPP_DOMAIN: prosody!.domain,
+          XMPP_SERVICE: prosody!.service,
+          XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody!.componentPort}`,
+          XMPP_ADMIN_JID: prosody!.adminJid,
+          XMPP_ADMIN_PASSWORD: adminPassword,
+          XMPP_COMPONENT_SECRET: componentSecret,
+        },
+      });
     // Parley on ejabberd starts now too (idle until its part of the throughput scenario): compiling
     // and starting a gateway mid-run would cost more time than an idle process costs CPU.
     const startE = async (): Promise<ParleyProcess | undefined> => {
       if (!ejabberd || !opts.scenarios.includes('throughput')) return undefined;
       const ejDb = await createDb(postgres!, 'bench_ejabberd');
       return startParleyProcess({
-        label: 'parley-ejabberd', port: await freePort(), root: opts.parleyRoot,
-        env: { ...commonEnv, DATABASE_URL: ejDb, PARLEY_DATA_DIR: join(tmp, 'parley-e'), PARLEY_INSTANCE_ID: 'bench-ejabberd',
-          XMPP_DOMAIN: ejabberd.domain, XMPP_SERVICE: ejabberd.service, XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${ejabberd.componentPort}`,
-          XMPP_ADMIN_JID: ejabberd.adminJid, XMPP_ADMIN_PASSWORD: adminPassword, XMPP_COMPONENT_SECRET: componentSecret },
+        label: 'parley-ejabberd',
+        port: await freePort(),
+        root: opts.parleyRoot,
+        env: {
+          ...commonEnv,
+          DATABASE_URL: ejDb,
+          PARLEY_DATA_DIR: join(tmp, 'parley-e'),
+          PARLEY_INSTANCE_ID: 'bench-ejabberd',
+          XMPP_DOMAIN: ejabberd.domain,
+          XMPP_SERVICE: ejabberd.service,
+          XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${ejabberd.componentPort}`,
+          XMPP_ADMIN_JID: ejabberd.adminJid,
+          XMPP_ADMIN_PASSWORD: adminPassword,
+          XMPP_COMPONENT_SECRET: componentSecret,
+        },
       });
     };
-    const [parley, worker, parleyEj] = await Promise.all([startP(), startWorker('gen', { heapMb: 2048 }),
-      startE().catch((err: Error) => { ejabberdError = `Parley did not start on ejabberd: ${err.message}`; progress(ejabberdError.split('\n')[0]!); return undefined; })]);
+    const [parley, worker, parleyEj] = await Promise.all([
+      startP(),
+      startWorker('gen', { heapMb: 2048 }),
+      startE().catch((err: Error) => {
+        ejabberdError = `Parley did not start on ejabberd: ${err.message}`;
+        progress(ejabberdError.split('\n')[0]!);
+        return undefined;
+      }),
+    ]);
     parleys.push(parley);
     if (parleyEj) parleys.push(parleyEj);
     gen = worker;
-    progress(`Parley (on Prosody) at ${parley.url}, pid ${parley.pid}${parleyEj ? `; Parley (on ejabberd) at ${parleyEj.url}` : ''}; load generator pid ${gen.pid}`);
-    const ctx: Ctx = { opts, tmp, password, secret, prosody, postgres, ejabberd, ejabberdError, parley, parleyEj, gen, results, findings, budgetS: opts.budgetS };
+    progress(
+      `Parley (on Prosody) at ${parley.url}, pid ${parley.pid}${parleyEj ? `; Parley (on ejabberd) at ${parleyEj.url}` : ''}; load generator pid ${gen.pid}`,
+    );
+    const ctx: Ctx = {
+      opts,
+      tmp,
+      password,
+      secret,
+      prosody,
+      postgres,
+      ejabberd,
+      ejabberdError,
+      parley,
+      parleyEj,
+      gen,
+      results,
+      findings,
+      budgetS: opts.budgetS,
+    };
 
     const run = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
       setScenario(name);
@@ -175,20 +279,41 @@ async function main(): Promise<void> {
 
     if (opts.scenarios.includes('latency')) {
       profileWindows.latency = [];
-      await run('latency', () => latencyScenario(ctx, { raw: ['lrawa', 'lrawb'], parley: ['lpara', 'lparb'] }, profileWindows.latency!));
+      await run('latency', () =>
+        latencyScenario(
+          ctx,
+          { raw: ['lrawa', 'lrawb'], parley: ['lpara', 'lparb'] },
+          profileWindows.latency!,
+        ),
+      );
     }
     if (opts.scenarios.includes('throughput')) {
       profileWindows.throughput = [];
       await run('throughput', async () => {
-        const prosodyCurves = await prosodyThroughput(ctx, { raw: ['trawa', 'trawb'], parley: ['tpara', 'tparb'], ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }) }, profileWindows.throughput!);
+        const prosodyCurves = await prosodyThroughput(
+          ctx,
+          {
+            raw: ['trawa', 'trawb'],
+            parley: ['tpara', 'tparb'],
+            ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }),
+          },
+          profileWindows.throughput!,
+        );
         let ej: Record<string, unknown> | { skipped: string };
-        if (!ctx.ejabberd || !ctx.parleyEj) ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
+        if (!ctx.ejabberd || !ctx.parleyEj)
+          ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
         else {
           setScenario('ejabberd');
           ej = await ejabberdPart(ctx);
           await ctx.parleyEj.stop();
         }
-        return { prosody: { server: 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)', curves: prosodyCurves }, ejabberd: ej };
+        return {
+          prosody: {
+            server: 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)',
+            curves: prosodyCurves,
+          },
+          ejabberd: ej,
+        };
       });
     }
     if (opts.scenarios.includes('rooms')) {
@@ -199,22 +324,29 @@ async function main(): Promise<void> {
     if (opts.scenarios.includes('scale')) {
       profileWindows['scale (delivery among the connected users)'] = [];
       let batch = 0;
-      await run('scale', () => scaleScenario(ctx, async (n) => {
-        const users = userNames(`s${batch++}x`, n);
-        await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
-        return users;
-      }, async () => {
-        // A fresh gateway and XMPP server per size, so memory baselines are clean. SIGKILL for the gateway
-        // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
-        // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
-        progress('restarting Prosody and Parley for a clean baseline');
-        process.kill(ctx.parley.pid, 'SIGKILL');
-        await ctx.parley.stop();
-        await prosody!.stop();
-        await prosody!.start();
-        ctx.parley = await startP();
-        parleys.push(ctx.parley);
-      }, profileWindows['scale (delivery among the connected users)']));
+      await run('scale', () =>
+        scaleScenario(
+          ctx,
+          async (n) => {
+            const users = userNames(`s${batch++}x`, n);
+            await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
+            return users;
+          },
+          async () => {
+            // A fresh gateway and XMPP server per size, so memory baselines are clean. SIGKILL for the gateway
+            // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
+            // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
+            progress('restarting Prosody and Parley for a clean baseline');
+            process.kill(ctx.parley.pid, 'SIGKILL');
+            await ctx.parley.stop();
+            await prosody!.stop();
+            await prosody!.start();
+            ctx.parley = await startP();
+            parleys.push(ctx.parley);
+          },
+          profileWindows['scale (delivery among the connected users)'],
+        ),
+      );
     }
 
     setScenario('report');
@@ -229,28 +361,44 @@ async function main(): Promise<void> {
       // the first gateway on Prosody (latency, throughput, rooms, history), its main thread (thread id 0)
       const dirs = (await readdir(profileDir)).filter((d) => d.startsWith('parley-prosody')).sort();
       const first = dirs[0] ? join(profileDir, dirs[0]) : undefined;
-      const file = first ? (await readdir(first)).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).map((f) => join(first, f))[0] : undefined;
+      const file = first
+        ? (await readdir(first)).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).map((f) => join(first, f))[0]
+        : undefined;
       if (file) {
         for (const [name, windows] of Object.entries(profileWindows)) {
-          if (windows.length) profiles[name] = { ...await summarizeProfile(file, windows), windows };
+          if (windows.length) profiles[name] = { ...(await summarizeProfile(file, windows)), windows };
         }
         await mkdir(opts.outDir, { recursive: true });
-        const keep = join(opts.outDir, `${startedAt.toISOString().replace(/[:]/g, '-').slice(0, 19)}-parley.cpuprofile`);
+        const keep = join(
+          opts.outDir,
+          `${startedAt.toISOString().replace(/[:]/g, '-').slice(0, 19)}-parley.cpuprofile`,
+        );
         await import('node:fs/promises').then((fs) => fs.copyFile(file, keep));
         profiles.file = keep;
       }
     }
     const meta = {
-      startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationS: Math.round(elapsed()),
-      mode: opts.quick ? 'quick' : 'full', options: opts,
-      machine: { ...machineBefore, loadavgBefore: machineBefore.loadavg, loadavgAfter: machineInfo().loadavg },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationS: Math.round(elapsed()),
+      mode: opts.quick ? 'quick' : 'full',
+      options: opts,
+      machine: {
+        ...machineBefore,
+        loadavgBefore: machineBefore.loadavg,
+        loadavgAfter: machineInfo().loadavg,
+      },
       coreLayout: `unpinned: Parley (1 process), Prosody (1 Lua thread), PostgreSQL (postmaster + backends), ejabberd (beam.smp), the load generator (1 process) and the runner share all ${String(machineBefore.cpus)} cores`,
       versions: await versions(),
       fdLimit: fdLimit(),
       servers: {
-        prosody: 'tools/servers/prosody.ts: MAM on (memory archive store), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)',
-        ejabberd: ejabberd ? 'tools/servers/ejabberd.ts: MAM off (mnesia MAM is pathological, recipe §6), XEP-0198 on, carbons, shaper none, mod_http_api on loopback' : `not available: ${ejabberdError}`,
-        postgres: 'tools/servers/postgres.ts: fsync off, synchronous_commit off (throw-away data); Parley pool 10',
+        prosody:
+          'tools/servers/prosody.ts: MAM on (memory archive store), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)',
+        ejabberd: ejabberd
+          ? 'tools/servers/ejabberd.ts: MAM off (mnesia MAM is pathological, recipe §6), XEP-0198 on, carbons, shaper none, mod_http_api on loopback'
+          : `not available: ${ejabberdError}`,
+        postgres:
+          'tools/servers/postgres.ts: fsync off, synchronous_commit off (throw-away data); Parley pool 10',
         parley: `src/main.ts${opts.parleyRoot ? ` from ${opts.parleyRoot} (--parley-root)` : ''} per server, PARLEY_LOG_LEVEL=warn, DATABASE_URL to the bench PostgreSQL`,
       },
     };
@@ -263,7 +411,10 @@ async function main(): Promise<void> {
   progress(`finished in ${elapsed().toFixed(0)} s`);
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -12,7 +12,13 @@ import { startParley } from '../src/startParley.js';
 import { startProsody } from '../tools/servers/prosody.js';
 import { freePort } from '../tools/servers/freePort.js';
 
-interface DemoState { adminPassword: string; componentSecret: string; c2sPort: number; componentPort: number; httpPort: number }
+interface DemoState {
+  adminPassword: string;
+  componentSecret: string;
+  c2sPort: number;
+  componentPort: number;
+  httpPort: number;
+}
 
 async function loadState(dir: string): Promise<DemoState> {
   const file = join(dir, 'demo-xmpp.json');
@@ -20,8 +26,11 @@ async function loadState(dir: string): Promise<DemoState> {
     return JSON.parse(await readFile(file, 'utf8')) as DemoState;
   } catch {
     const state: DemoState = {
-      adminPassword: randomBytes(18).toString('base64url'), componentSecret: randomBytes(18).toString('base64url'),
-      c2sPort: await freePort(), componentPort: await freePort(), httpPort: await freePort(),
+      adminPassword: randomBytes(18).toString('base64url'),
+      componentSecret: randomBytes(18).toString('base64url'),
+      c2sPort: await freePort(),
+      componentPort: await freePort(),
+      httpPort: await freePort(),
     };
     await writeFile(file, JSON.stringify(state, null, 2), { mode: 0o600 });
     return state;
@@ -35,20 +44,34 @@ async function loadState(dir: string): Promise<DemoState> {
 async function demoChatUsers(base: string, secret: string): Promise<string> {
   const post = async (path: string, auth: string, json?: unknown) => {
     const res = await fetch(base + path, {
-      method: 'POST', headers: { Authorization: auth, ...(json ? { 'Content-Type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined,
+      method: 'POST',
+      headers: { Authorization: auth, ...(json ? { 'Content-Type': 'application/json' } : {}) },
+      body: json ? JSON.stringify(json) : undefined,
     });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? undefined : await res.json() as { streamId: string; token: string };
+    return res.status === 204 ? undefined : ((await res.json()) as { streamId: string; token: string });
   };
-  const [alice, bob] = [(await post('/restapi/v1/chat/alice/login', secret))!, (await post('/restapi/v1/chat/bob/login', secret))!];
+  const [alice, bob] = [
+    (await post('/restapi/v1/chat/alice/login', secret))!,
+    (await post('/restapi/v1/chat/bob/login', secret))!,
+  ];
   // Mutual contacts, so each sees the other's presence: alice asks, bob approves (and asks back), alice approves.
   await post(`/restapi/v1/chat/${alice.streamId}/contacts`, `Bearer ${alice.token}`, { jid: 'bob' });
   await post(`/restapi/v1/chat/${bob.streamId}/contacts/alice/subscription`, `Bearer ${bob.token}`);
-  await post(`/restapi/v1/chat/${alice.streamId}/contacts/bob/subscription`, `Bearer ${alice.token}`).catch(() => undefined);
+  await post(`/restapi/v1/chat/${alice.streamId}/contacts/bob/subscription`, `Bearer ${alice.token}`).catch(
+    () => undefined,
+  );
   // An expert queue staffed by both, for the visitor's "ask a question" page (kept across restarts: 409 then).
-  await post('/restapi/v1/ask/admin', secret, { name: 'help', description: 'Demo help desk', members: 'alice, bob', welcomeText: 'Welcome to the demo help desk' })
-    .catch((err: Error) => { if (!/ 409 /.test(err.message)) throw err; });
-  const url = (s: { streamId: string; token: string }, peer: string) => `${base}/chat/#streamId=${s.streamId}&token=${encodeURIComponent(s.token)}&open=${peer}`;
+  await post('/restapi/v1/ask/admin', secret, {
+    name: 'help',
+    description: 'Demo help desk',
+    members: 'alice, bob',
+    welcomeText: 'Welcome to the demo help desk',
+  }).catch((err: Error) => {
+    if (!/ 409 /.test(err.message)) throw err;
+  });
+  const url = (s: { streamId: string; token: string }, peer: string) =>
+    `${base}/chat/#streamId=${s.streamId}&token=${encodeURIComponent(s.token)}&open=${peer}`;
   return `  Web chat client (open each in its own browser window; the sessions idle out after 15 minutes unused):
     alice: ${url(alice, 'bob')}
     bob:   ${url(bob, 'alice')}
@@ -64,8 +87,14 @@ async function main(): Promise<void> {
   const state = await loadState(dataDir);
   const domain = process.env.XMPP_DOMAIN ?? 'localhost';
   const prosody = await startProsody({
-    dir: join(dataDir, 'prosody'), domain, adminPassword: state.adminPassword, componentSecret: state.componentSecret,
-    c2sPort: state.c2sPort, componentPort: state.componentPort, httpPort: state.httpPort, archiveStorage: 'internal',
+    dir: join(dataDir, 'prosody'),
+    domain,
+    adminPassword: state.adminPassword,
+    componentSecret: state.componentSecret,
+    c2sPort: state.c2sPort,
+    componentPort: state.componentPort,
+    httpPort: state.httpPort,
+    archiveStorage: 'internal',
   });
   let config;
   try {
@@ -83,13 +112,19 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     await prosody.stop();
-    if (err instanceof ConfigError) { console.error(`parley demo: ${err.message}`); process.exit(2); }
+    if (err instanceof ConfigError) {
+      console.error(`parley demo: ${err.message}`);
+      process.exit(2);
+    }
     throw err;
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   const parley = await startParley(config, log);
   const u = parley.url;
-  const chat = await demoChatUsers(u, parley.secret).catch((err: Error) => { log.warn({ err }, 'demo chat users failed'); return ''; });
+  const chat = await demoChatUsers(u, parley.secret).catch((err: Error) => {
+    log.warn({ err }, 'demo chat users failed');
+    return '';
+  });
   console.log(`
   Parley is running (demo).
     Explorer (OpenAPI "try it"):  ${u}/docs
@@ -113,4 +148,7 @@ ${chat}  Ctrl-C stops Parley and Prosody.
   process.once('SIGTERM', () => void stop());
 }
 
-main().catch((err) => { console.error('parley demo failed:', err); process.exit(1); });
+main().catch((err) => {
+  console.error('parley demo failed:', err);
+  process.exit(1);
+});

@@ -50,7 +50,8 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.on('error', (err: { code?: string }) => {
     // A client closing an SSE stream or a request mid-way is normal, not an error.
-    if (err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.code === 'ECONNRESET' || err?.code === 'EPIPE') return;
+    if (err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.code === 'ECONNRESET' || err?.code === 'EPIPE')
+      return;
     deps.log.warn({ err }, 'koa error');
   });
   const router = new Router();
@@ -64,7 +65,13 @@ export function createApp(deps: AppDeps): Koa {
   // Feature routes first: their fixed paths (e.g. /chat/users) must win over /chat/:streamid.
   for (const f of deps.features) f.routes?.(router, access);
   sessionRoutes(router, { ...access, publicUrl: deps.publicUrl });
-  eventRoutes(router, { ...access, hub: deps.hub, log: deps.log.child({ c: 'sse' }), heartbeatMs: deps.heartbeatMs, remote: deps.remote });
+  eventRoutes(router, {
+    ...access,
+    hub: deps.hub,
+    log: deps.log.child({ c: 'sse' }),
+    heartbeatMs: deps.heartbeatMs,
+    remote: deps.remote,
+  });
 
   app.use(requestId);
   // Every line logged while this request runs carries its requestId (log.ts mixin).
@@ -75,9 +82,17 @@ export function createApp(deps: AppDeps): Koa {
     if (deps.isStopping?.()) {
       // An EventSource gives up for good on an error status but retries a dropped connection (with
       // Last-Event-ID): drop it, so it comes back to the next instance or to this one restarted.
-      if (ctx.get('Accept').includes('text/event-stream')) { ctx.respond = false; ctx.req.socket.destroy(); return; }
+      if (ctx.get('Accept').includes('text/event-stream')) {
+        ctx.respond = false;
+        ctx.req.socket.destroy();
+        return;
+      }
       ctx.set('Connection', 'close');
-      throw new BridgeError('SHUTTING_DOWN', 'this gateway instance is shutting down; retry (another instance will answer)', { retryAfter: 1 });
+      throw new BridgeError(
+        'SHUTTING_DOWN',
+        'this gateway instance is shutting down; retry (another instance will answer)',
+        { retryAfter: 1 },
+      );
     }
     await next();
   });

@@ -17,30 +17,66 @@ export interface LoggerOptions {
  * AsyncLocalStorage is per async context, not shared mutable state: concurrent requests never see each
  * other's id.
  */
-export interface LogContext { requestId: string }
+export interface LogContext {
+  requestId: string;
+}
 const logContext = new AsyncLocalStorage<LogContext>();
 
 /** Runs `fn` so that every line it logs (through any Parley logger) carries `ctx`. */
-export function withLogContext<T>(ctx: LogContext, fn: () => T): T { return logContext.run(ctx, fn); }
+export function withLogContext<T>(ctx: LogContext, fn: () => T): T {
+  return logContext.run(ctx, fn);
+}
 
 /**
  * Runs `fn` outside any request context. Long-lived resources (an XMPP socket opened by a login request)
  * must be created here, or every event they emit later would be logged under that first request's id.
  */
-export function outsideLogContext<T>(fn: () => T): T { return logContext.exit(fn); }
+export function outsideLogContext<T>(fn: () => T): T {
+  return logContext.exit(fn);
+}
 
 // --- redaction -------------------------------------------------------------------------------------
 
 /** Keys whose values never reach a log line, at any of the first three levels of a logged object. */
 const SECRET_KEYS = [
-  'password', 'adminPassword', 'passwordEnc', 'password_enc', 'secret', 'componentSecret', 'callbackSecret',
-  'callback_secret', 'token', 'tokens', 'authorization', 'Authorization', 'cookie', 'Cookie', 'apiKey',
-  'PARLEY_SECRET', 'XMPP_ADMIN_PASSWORD', 'XMPP_COMPONENT_SECRET',
+  'password',
+  'adminPassword',
+  'passwordEnc',
+  'password_enc',
+  'secret',
+  'componentSecret',
+  'callbackSecret',
+  'callback_secret',
+  'token',
+  'tokens',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'Cookie',
+  'apiKey',
+  'PARLEY_SECRET',
+  'XMPP_ADMIN_PASSWORD',
+  'XMPP_COMPONENT_SECRET',
 ];
 /** Keys holding URLs: logged with any password in them (and any `token=` query) masked. */
-const URL_KEYS = ['url', 'databaseUrl', 'redisUrl', 'connectionString', 'DATABASE_URL', 'REDIS_URL', 'events'];
-const HEADER_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
-  'req.headers["x-parley-token"]', 'headers["x-parley-token"]', 'res.headers["x-parley-token"]'];
+const URL_KEYS = [
+  'url',
+  'databaseUrl',
+  'redisUrl',
+  'connectionString',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'events',
+];
+const HEADER_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers["x-parley-token"]',
+  'headers["x-parley-token"]',
+  'res.headers["x-parley-token"]',
+];
 
 const atDepths = (k: string): string[] => [k, `*.${k}`, `*.*.${k}`];
 export const REDACT_PATHS = [...[...SECRET_KEYS, ...URL_KEYS].flatMap(atDepths), ...HEADER_PATHS];
@@ -58,7 +94,8 @@ export function maskSecretsInText(s: string): string {
 
 function censor(value: unknown, path: string[]): unknown {
   const key = path[path.length - 1] ?? '';
-  if (URL_KEY.test(key) && !SECRET_KEY.test(key)) return typeof value === 'string' ? maskSecretsInText(value) : value;
+  if (URL_KEY.test(key) && !SECRET_KEY.test(key))
+    return typeof value === 'string' ? maskSecretsInText(value) : value;
   return value === undefined ? value : REDACTED;
 }
 
@@ -70,12 +107,19 @@ export function scrub(value: unknown, depth = 0, seen = new WeakSet<object>()): 
   if (typeof value === 'string') return maskSecretsInText(value);
   if (!value || typeof value !== 'object' || depth > 8 || seen.has(value)) return value;
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (Array.isArray(value)) { seen.add(value); return value.map((v) => scrub(v, depth + 1, seen)); }
+  if (Array.isArray(value)) {
+    seen.add(value);
+    return value.map((v) => scrub(v, depth + 1, seen));
+  }
   if (proto !== Object.prototype && proto !== null && depth > 0) return value;
   seen.add(value);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) ? REDACTED : URL_KEY.test(k) && typeof v === 'string' ? maskSecretsInText(v) : scrub(v, depth + 1, seen);
+    out[k] = SECRET_KEY.test(k)
+      ? REDACTED
+      : URL_KEY.test(k) && typeof v === 'string'
+        ? maskSecretsInText(v)
+        : scrub(v, depth + 1, seen);
   }
   return out;
 }
@@ -96,23 +140,41 @@ export function serializeError(err: unknown): unknown {
 // --- pretty output ---------------------------------------------------------------------------------
 
 const LEVELS: Record<number, [string, string]> = {
-  10: ['TRACE', '\x1b[90m'], 20: ['DEBUG', '\x1b[36m'], 30: ['INFO ', '\x1b[32m'],
-  40: ['WARN ', '\x1b[33m'], 50: ['ERROR', '\x1b[31m'], 60: ['FATAL', '\x1b[35m'],
+  10: ['TRACE', '\x1b[90m'],
+  20: ['DEBUG', '\x1b[36m'],
+  30: ['INFO ', '\x1b[32m'],
+  40: ['WARN ', '\x1b[33m'],
+  50: ['ERROR', '\x1b[31m'],
+  60: ['FATAL', '\x1b[35m'],
 };
 
 /** One JSON line → `12:00:01.234 INFO  [sessions] session state from=connecting to=online`. */
 export function prettyLine(json: string, color = false): string {
   let o: Record<string, unknown>;
-  try { o = JSON.parse(json) as Record<string, unknown>; } catch { return json.endsWith('\n') ? json : json + '\n'; }
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : json + '\n';
+  }
   const { time, level, msg, c, err, ...rest } = o;
   const [name, tint] = LEVELS[Number(level)] ?? [String(level), ''];
   const paint = (s: string, code: string): string => (color && code ? `${code}${s}\x1b[0m` : s);
   const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`);
-  let line = [paint(clock, '\x1b[90m'), paint(name, tint), c ? paint(`[${String(c)}]`, '\x1b[34m') : '', String(msg ?? ''), ...fields]
-    .filter(Boolean).join(' ');
+  const fields = Object.entries(rest).map(
+    ([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`,
+  );
+  let line = [
+    paint(clock, '\x1b[90m'),
+    paint(name, tint),
+    c ? paint(`[${String(c)}]`, '\x1b[34m') : '',
+    String(msg ?? ''),
+    ...fields,
+  ]
+    .filter(Boolean)
+    .join(' ');
   const e = err as { type?: string; message?: string; stack?: string } | undefined;
-  if (e) line += '\n    ' + String(e.stack ?? `${e.type ?? 'Error'}: ${e.message ?? ''}`).replace(/\n/g, '\n    ');
+  if (e)
+    line += '\n    ' + String(e.stack ?? `${e.type ?? 'Error'}: ${e.message ?? ''}`).replace(/\n/g, '\n    ');
   return line + '\n';
 }
 
@@ -130,18 +192,22 @@ function prettyDestination(out: NodeJS.WritableStream): { write(chunk: string): 
  * and serializeError), and `format: 'pretty'` trades JSON for readable lines.
  */
 export function createLogger(level: string, options: LoggerOptions | NodeJS.WritableStream = {}): Log {
-  const opts: LoggerOptions = 'write' in options ? { destination: options as NodeJS.WritableStream } : options as LoggerOptions;
+  const opts: LoggerOptions =
+    'write' in options ? { destination: options as NodeJS.WritableStream } : (options as LoggerOptions);
   const out = opts.destination ?? process.stdout;
   const destination = opts.format === 'pretty' ? prettyDestination(out) : out;
-  return pino({
-    level,
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => {
-      const ctx = logContext.getStore();
-      return ctx ? { requestId: ctx.requestId } : {};
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const ctx = logContext.getStore();
+        return ctx ? { requestId: ctx.requestId } : {};
+      },
+      redact: { paths: REDACT_PATHS, censor },
+      serializers: { err: serializeError, error: serializeError },
     },
-    redact: { paths: REDACT_PATHS, censor },
-    serializers: { err: serializeError, error: serializeError },
-  }, destination as never);
+    destination as never,
+  );
 }

@@ -8,12 +8,19 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) { process.stderr.write(`parley: ${err.message}\n`); process.exit(2); }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`parley: ${err.message}\n`);
+      process.exit(2);
+    }
     throw err;
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   const parley = await startParley(config, log);
-  if (parley.secretGenerated) log.warn({ file: `${config.dataDir}/secret` }, 'generated a master secret (set PARLEY_SECRET in production)');
+  if (parley.secretGenerated)
+    log.warn(
+      { file: `${config.dataDir}/secret` },
+      'generated a master secret (set PARLEY_SECRET in production)',
+    );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

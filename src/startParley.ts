@@ -25,8 +25,13 @@ import { instrumentPool } from './metrics/instrumentPool.js';
 import { createOutboxProbe } from './metrics/callbackOutbox.js';
 
 export interface RunningParley {
-  url: string; secret: string; secretGenerated: boolean; server: Server;
-  sessions: SessionManager; hub: EventHub; db: Database;
+  url: string;
+  secret: string;
+  secretGenerated: boolean;
+  server: Server;
+  sessions: SessionManager;
+  hub: EventHub;
+  db: Database;
   stop(): Promise<void>;
 }
 
@@ -36,16 +41,23 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.dataDir, log);
   // PGlite serves one connection at a time: a larger pool would only queue (DESIGN.md §5).
   const pool = createPool(config.database.url ?? embedded!.url, embedded ? 1 : config.database.poolMax, log);
-  const db = databaseFrom(pool, async () => { await embedded?.stop(); });
+  const db = databaseFrom(pool, async () => {
+    await embedded?.stop();
+  });
   const metrics = createMetrics(); // this gateway's registry, served at GET /metrics
   instrumentPool(pool, metrics.store);
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
 
   const x = config.xmpp;
-  const admin = x.adminJid && x.adminPassword
-    ? new AdminConnection(x.adminJid, x.adminPassword, { service: x.service, reconnectMaxSeconds: x.reconnectMaxSeconds, log })
-    : undefined;
+  const admin =
+    x.adminJid && x.adminPassword
+      ? new AdminConnection(x.adminJid, x.adminPassword, {
+          service: x.service,
+          reconnectMaxSeconds: x.reconnectMaxSeconds,
+          log,
+        })
+      : undefined;
   await admin?.start();
 
   const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
@@ -54,32 +66,54 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   const sessions = new SessionManager({
-    store: sessionStore, hub, accounts, verifier, log: log.child({ c: 'sessions' }),
+    store: sessionStore,
+    hub,
+    accounts,
+    verifier,
+    log: log.child({ c: 'sessions' }),
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
-    idleSeconds: config.sessions.idleSeconds, instanceId: config.instanceId, metrics: metrics.xmpp,
+    idleSeconds: config.sessions.idleSeconds,
+    instanceId: config.instanceId,
+    metrics: metrics.xmpp,
     restore: config.sessions.restore ? { box } : undefined,
   });
   metrics.watchSessions(sessions);
   metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
-  const features: Feature[] = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }));
+  const features: Feature[] = FEATURES.map((make) =>
+    make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }),
+  );
   for (const f of features) await f.start?.();
   await sessions.start();
 
   // The instance's own URL is known once it listens (the port may be 0); the registry reads it at each beat.
   const self = { id: sessions.instanceId, url: config.internalUrl ?? '' };
   const cluster = new Cluster({
-    db: pool, self, redisUrl: config.redis.url, channel: REDIS_KEYS.events, log,
+    db: pool,
+    self,
+    redisUrl: config.redis.url,
+    channel: REDIS_KEYS.events,
+    log,
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
   });
   let baseUrl = config.http.publicUrl ?? '';
   let stopping = false;
   const app = createApp({
-    log, secret, maxBodyBytes: config.http.maxBodyBytes, heartbeatMs: config.sessions.heartbeatSeconds * 1000,
+    log,
+    secret,
+    maxBodyBytes: config.http.maxBodyBytes,
+    heartbeatMs: config.sessions.heartbeatSeconds * 1000,
     publicUrl: (path) => baseUrl + path,
-    sessions, verifier, hub, features, isStopping: () => stopping,
-    forwarding: cluster.forwarding(sessions), remote: cluster.registry, metrics, metricsPublic: config.metrics.public,
+    sessions,
+    verifier,
+    hub,
+    features,
+    isStopping: () => stopping,
+    forwarding: cluster.forwarding(sessions),
+    remote: cluster.registry,
+    metrics,
+    metricsPublic: config.metrics.public,
     health: {
       dbPing: () => db.ping(),
       xmppPing: () => (admin ? admin.ping() : tcpReachable(x.service)),
@@ -100,7 +134,13 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   log.info({ url }, 'Parley listening');
 
   return {
-    url, secret, secretGenerated: generated, server, sessions, hub, db,
+    url,
+    secret,
+    secretGenerated: generated,
+    server,
+    sessions,
+    hub,
+    db,
     /**
      * Graceful: stop accepting, send event streams elsewhere with a retry hint, let in-flight requests
      * finish (up to 5 s: what they acknowledged is stored), then close XMPP sessions with unavailable
@@ -111,11 +151,19 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeStreams();
       server.closeIdleConnections();
-      const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
-      if (!drained) { log.warn('requests still running after 5 s; closing their connections'); server.closeAllConnections(); await closed; }
+      const drained = await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+      ]);
+      if (!drained) {
+        log.warn('requests still running after 5 s; closing their connections');
+        server.closeAllConnections();
+        await closed;
+      }
       await sessions.stop();
       await cluster.stop();
-      for (const f of [...features].reverse()) await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
+      for (const f of [...features].reverse())
+        await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
       await db.close();
     },

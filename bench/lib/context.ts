@@ -32,11 +32,19 @@ export interface Ctx {
 }
 
 export function prosodyPid(p: RunningProsody): number | undefined {
-  try { return Number(readFileSync(join(p.dir, 'prosody.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
+  try {
+    return Number(readFileSync(join(p.dir, 'prosody.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function postgresPid(pg: RunningPostgres): number | undefined {
-  try { return Number(readFileSync(join(pg.dir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined; } catch { return undefined; }
+  try {
+    return Number(readFileSync(join(pg.dir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU of gateway, XMPP server, database and load generator over an interval. */
@@ -60,14 +68,19 @@ export function perMessage(cpu: Record<string, number>, delivered: number): Reco
  * Waits until a process tree is (nearly) idle: a failed throughput step leaves a backlog that must
  * not spill into the next measurement. Bounded by `maxMs`.
  */
-export async function waitIdle(pids: (number | undefined)[], maxMs = 10_000, busyFraction = 0.15): Promise<number> {
+export async function waitIdle(
+  pids: (number | undefined)[],
+  maxMs = 10_000,
+  busyFraction = 0.15,
+): Promise<number> {
   const t0 = performance.now();
   const live = pids.filter((p): p is number => !!p);
   for (;;) {
     const before = live.reduce((s, p) => s + treeCpuMs(p), 0);
     await new Promise((r) => setTimeout(r, 300));
     const used = live.reduce((s, p) => s + treeCpuMs(p), 0) - before;
-    if (used / 300 < busyFraction || performance.now() - t0 > maxMs) return Math.round(performance.now() - t0);
+    if (used / 300 < busyFraction || performance.now() - t0 > maxMs)
+      return Math.round(performance.now() - t0);
   }
 }
 

@@ -6,12 +6,31 @@ import { readFile } from 'node:fs/promises';
  * runner's scenario windows select the samples taken while that scenario ran.
  */
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface HotSpot { name: string; where: string; selfMs: number; pct: number }
+export interface HotSpot {
+  name: string;
+  where: string;
+  selfMs: number;
+  pct: number;
+}
 export interface ProfileSummary {
-  windowMs: number; sampledMs: number; idlePct: number; functions: HotSpot[]; modules: HotSpot[];
+  windowMs: number;
+  sampledMs: number;
+  idlePct: number;
+  functions: HotSpot[];
+  modules: HotSpot[];
   /** busy time by the nearest package or src/ file on the stack: who caused the native work (socket writes, parsing) */
   attributed: HotSpot[];
 }
@@ -19,8 +38,12 @@ export interface ProfileSummary {
 export type Window = [startUs: number, endUs: number];
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
-export function windowStart(): number { return nowUs(); }
-export function windowEnd(start: number): Window { return [start, nowUs()]; }
+export function windowStart(): number {
+  return nowUs();
+}
+export function windowEnd(start: number): Window {
+  return [start, nowUs()];
+}
 
 function moduleOf(url: string): string {
   if (!url) return '(native/V8)';
@@ -29,7 +52,11 @@ function moduleOf(url: string): string {
   const src = /\/(src\/.*)$/.exec(url);
   if (src) return src[1]!.replace(/\.[tj]s$/, '');
   if (url.startsWith('node:')) return url;
-  return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+  return url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
 }
 
 export async function summarizeProfile(file: string, windows: Window[], top = 15): Promise<ProfileSummary> {
@@ -45,7 +72,10 @@ export async function summarizeProfile(file: string, windows: Window[], top = 15
     let found = '(node internals / V8 only)';
     while (cur !== undefined) {
       const url = byId.get(cur)?.callFrame.url ?? '';
-      if (url.includes('node_modules/') || url.includes('/src/')) { found = moduleOf(url); break; }
+      if (url.includes('node_modules/') || url.includes('/src/')) {
+        found = moduleOf(url);
+        break;
+      }
       cur = parent.get(cur);
     }
     attributedTo.set(id, found);
@@ -57,7 +87,8 @@ export async function summarizeProfile(file: string, windows: Window[], top = 15
   let t = p.startTime;
   let total = 0;
   let idle = 0;
-  const inWindow = (ts: number): boolean => windows.length === 0 || windows.some(([a, b]) => ts >= a && ts <= b);
+  const inWindow = (ts: number): boolean =>
+    windows.length === 0 || windows.some(([a, b]) => ts >= a && ts <= b);
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i]!;
     const dt = p.timeDeltas[i + 1] ?? 0; // a sample's weight: the time until the next one
@@ -66,7 +97,10 @@ export async function summarizeProfile(file: string, windows: Window[], top = 15
     if (!node) continue;
     total += dt;
     const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)') { idle += dt; continue; }
+    if (functionName === '(idle)') {
+      idle += dt;
+      continue;
+    }
     const where = url ? `${moduleOf(url)}:${lineNumber + 1}` : '';
     const key = `${functionName}|${where}`;
     const e = fn.get(key) ?? { name: functionName || '(anonymous)', where, us: 0 };
@@ -74,7 +108,10 @@ export async function summarizeProfile(file: string, windows: Window[], top = 15
     fn.set(key, e);
     const m = functionName.startsWith('(') && !url ? functionName : moduleOf(url);
     mod.set(m, (mod.get(m) ?? 0) + dt);
-    const a = functionName === '(garbage collector)' || functionName === '(program)' ? functionName : attribute(node.id);
+    const a =
+      functionName === '(garbage collector)' || functionName === '(program)'
+        ? functionName
+        : attribute(node.id);
     attr.set(a, (attr.get(a) ?? 0) + dt);
   }
   const busy = Math.max(1, total - idle);
@@ -84,11 +121,17 @@ export async function summarizeProfile(file: string, windows: Window[], top = 15
     windowMs: Math.round(windowMs),
     sampledMs: Math.round(total / 1000),
     idlePct: Math.round((idle / Math.max(1, total)) * 1000) / 10,
-    functions: [...fn.values()].sort((a, b) => b.us - a.us).slice(0, top)
+    functions: [...fn.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
       .map((e) => ({ name: e.name, where: e.where, selfMs: Math.round(e.us / 1000), pct: pct(e.us) })),
-    modules: [...mod.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    modules: [...mod.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
       .map(([name, us]) => ({ name, where: '', selfMs: Math.round(us / 1000), pct: pct(us) })),
-    attributed: [...attr.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    attributed: [...attr.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
       .map(([name, us]) => ({ name, where: '', selfMs: Math.round(us / 1000), pct: pct(us) })),
   };
 }

@@ -39,17 +39,38 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
 
 export function parseOptions(argv: string[]): Options {
   const has = (f: string): boolean => argv.includes(f);
-  const val = (f: string): string | undefined => { const i = argv.indexOf(f); return i >= 0 ? argv[i + 1] : undefined; };
-  if (has('--help') || has('-h')) { process.stdout.write(HELP); process.exit(0); }
-  const known = new Set(['--quick', '--only', '--no-ejabberd', '--profile', '--sessions', '--history-rows', '--out', '--budget', '--parley-root']);
+  const val = (f: string): string | undefined => {
+    const i = argv.indexOf(f);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  if (has('--help') || has('-h')) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const known = new Set([
+    '--quick',
+    '--only',
+    '--no-ejabberd',
+    '--profile',
+    '--sessions',
+    '--history-rows',
+    '--out',
+    '--budget',
+    '--parley-root',
+  ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) continue;
     if (!known.has(a)) throw new Error(`unknown option ${a}\n${HELP}`);
   }
   const quick = has('--quick');
-  const only = val('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of only ?? []) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
+  const only = val('--only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of only ?? [])
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
   const sessions = val('--sessions')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 5000, 10_000]);
   return {
     quick,

@@ -30,7 +30,9 @@ function ppidOf(pid: number): number | undefined {
 
 /** `pid` and all its descendants (e.g. the postmaster and its backends, beam and its port programs). */
 export function processTree(pid: number): number[] {
-  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  const all = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
   const children = new Map<number, number[]>();
   for (const p of all) {
     const pp = ppidOf(p);
@@ -79,11 +81,17 @@ export function rssKb(pid: number): number {
 }
 
 export function openFds(pid: number): number {
-  try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return 0; }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
 }
 
 export function fdLimit(pid: number | 'self' = 'self'): { soft: number; hard: number } {
-  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(
+    readFileSync(`/proc/${pid}/limits`, 'utf8'),
+  );
   const n = (s: string | undefined): number => (s === 'unlimited' || s === undefined ? Infinity : Number(s));
   return { soft: n(m?.[1]), hard: n(m?.[2]) };
 }
@@ -126,7 +134,8 @@ export class CpuMeter {
     const total = Math.max(1, m.total - this.#machine.total);
     const busy = m.busy - this.#machine.busy;
     return {
-      wallMs: Math.round(performance.now() - this.#t0), cpuMs: out,
+      wallMs: Math.round(performance.now() - this.#t0),
+      cpuMs: out,
       machineBusyPct: Math.round((busy / total) * 100),
       othersPct: Math.max(0, Math.round(((busy - ours) / total) * 100)),
     };
@@ -140,7 +149,9 @@ export function machineInfo(): Record<string, unknown> {
   try {
     const m = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'));
     if (m) osName = `${m[1]} (kernel ${os.release()})`;
-  } catch { /* keep the generic name */ }
+  } catch {
+    /* keep the generic name */
+  }
   return {
     os: osName,
     cpus: cpus.length,

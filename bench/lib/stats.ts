@@ -1,7 +1,15 @@
 /** Latency summaries and distributions (milliseconds). */
 
 export interface Summary {
-  n: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; p999: number; max: number;
+  n: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -22,9 +30,14 @@ export function summarize(values: ArrayLike<number>): Summary {
   const r = (x: number): number => Math.round(x * 1000) / 1000;
   return {
     n: s.length,
-    min: r(s[0] ?? NaN), mean: r(s.length ? sum / s.length : NaN),
-    p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p95: r(percentile(s, 95)),
-    p99: r(percentile(s, 99)), p999: r(percentile(s, 99.9)), max: r(s[s.length - 1] ?? NaN),
+    min: r(s[0] ?? NaN),
+    mean: r(s.length ? sum / s.length : NaN),
+    p50: r(percentile(s, 50)),
+    p90: r(percentile(s, 90)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
+    p999: r(percentile(s, 99.9)),
+    max: r(s[s.length - 1] ?? NaN),
   };
 }
 
@@ -40,7 +53,10 @@ export function cdf(values: ArrayLike<number>, points = 120): [number, number][]
   const maxTail = Math.log10(s.length);
   for (let i = 0; i <= points; i++) {
     // q runs 0 → 1 - 1/n, linear in the body and logarithmic in the tail
-    const q = i < points / 2 ? (i / (points / 2)) * 0.9 : 1 - 0.1 * 10 ** (-((i - points / 2) / (points / 2)) * (maxTail - 1));
+    const q =
+      i < points / 2
+        ? (i / (points / 2)) * 0.9
+        : 1 - 0.1 * 10 ** (-((i - points / 2) / (points / 2)) * (maxTail - 1));
     const idx = Math.min(s.length - 1, Math.max(0, Math.floor(q * s.length)));
     if (seen.has(idx)) continue;
     seen.add(idx);

@@ -15,41 +15,62 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { progress: string };
+type Reply =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { progress: string };
 
 const ENTRY = fileURLToPath(new URL('../load/worker.ts', import.meta.url));
 
 export async function startWorker(name: string, opts: { heapMb?: number } = {}): Promise<Worker> {
   const execArgv = ['--import', 'tsx'];
   if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
-  const child: ChildProcess = fork(ENTRY, [name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(ENTRY, [name], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let nextId = 1;
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-    for (const w of waiting.values()) { clearTimeout(w.timer); w.reject(new Error(`worker ${name} exited (${signal ?? code}) during a call`)); }
-    waiting.clear();
-    resolve();
-  }));
+  const waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      for (const w of waiting.values()) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`worker ${name} exited (${signal ?? code}) during a call`));
+      }
+      waiting.clear();
+      resolve();
+    }),
+  );
   child.on('message', (m: Reply) => {
-    if ('progress' in m) { progress(`  ${name}: ${m.progress}`); return; }
+    if ('progress' in m) {
+      progress(`  ${name}: ${m.progress}`);
+      return;
+    }
     const w = waiting.get(m.id);
     if (!w) return;
     waiting.delete(m.id);
     clearTimeout(w.timer);
-    if (m.ok) w.resolve(m.result); else w.reject(new Error(`${name}: ${m.error}`));
+    if (m.ok) w.resolve(m.result);
+    else w.reject(new Error(`${name}: ${m.error}`));
   });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve()); // the worker says hello once its modules are loaded
     child.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}) while starting`)));
   });
-  process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  process.once('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   return {
     name,
     pid: child.pid!,
     call<T>(op: string, args?: unknown, timeoutMs = 120_000): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => { waiting.delete(id); reject(new Error(`${name}.${op} timed out after ${timeoutMs} ms`)); }, timeoutMs);
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error(`${name}.${op} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
         child.send({ id, op, args });
       });

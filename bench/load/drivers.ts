@@ -21,7 +21,8 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-const PAD = 'lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore';
+const PAD =
+  'lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore';
 
 /** ~100-byte bodies, like the recipe's baseline. */
 export function bodyFor(tag: string, seq: number): string {
@@ -36,10 +37,22 @@ export function seqOf(tag: string, body: string | undefined | null): number | un
   return Number.isFinite(n) ? n : undefined;
 }
 
-export interface XmppAccount { service: string; domain: string; username: string; password: string; resource?: string }
+export interface XmppAccount {
+  service: string;
+  domain: string;
+  username: string;
+  password: string;
+  resource?: string;
+}
 
 export async function connectXmpp(a: XmppAccount): Promise<Client> {
-  const x = createXmppClient({ service: a.service, domain: a.domain, username: a.username, password: a.password, resource: a.resource });
+  const x = createXmppClient({
+    service: a.service,
+    domain: a.domain,
+    username: a.username,
+    password: a.password,
+    resource: a.resource,
+  });
   x.on('error', () => undefined);
   await x.start();
   await smSettled(x);
@@ -58,22 +71,42 @@ function listenXmpp(x: Client, tag: string, deliver: (seq: number) => void): voi
 const noop = (): void => undefined;
 
 export async function rawXmppDriver(cfg: { tag: string; tx: XmppAccount; rx: XmppAccount }): Promise<Driver> {
-  const [tx, rx] = await Promise.all([connectXmpp({ ...cfg.tx, resource: 'tx' }), connectXmpp({ ...cfg.rx, resource: 'rx' })]);
+  const [tx, rx] = await Promise.all([
+    connectXmpp({ ...cfg.tx, resource: 'tx' }),
+    connectXmpp({ ...cfg.rx, resource: 'rx' }),
+  ]);
   const to = `${cfg.rx.username}@${cfg.rx.domain}/rx`;
   const d: Driver = {
     kind: 'raw-xmpp',
     onDelivered: noop,
-    send: (seq) => tx.send(xml('message', { type: 'chat', to, id: `m${seq}` }, xml('body', {}, bodyFor(cfg.tag, seq)))),
-    async close() { await Promise.all([tx.stop().catch(noop), rx.stop().catch(noop)]); },
+    send: (seq) =>
+      tx.send(xml('message', { type: 'chat', to, id: `m${seq}` }, xml('body', {}, bodyFor(cfg.tag, seq)))),
+    async close() {
+      await Promise.all([tx.stop().catch(noop), rx.stop().catch(noop)]);
+    },
   };
   listenXmpp(rx, cfg.tag, (seq) => d.onDelivered(seq, performance.now()));
   return d;
 }
 
-export interface ParleyLogin { streamId: string; token: string; jid: string; resource: string; events: string }
+export interface ParleyLogin {
+  streamId: string;
+  token: string;
+  jid: string;
+  resource: string;
+  events: string;
+}
 
-export async function parleyLogin(url: string, username: string, password: string, agent = makeAgent(4)): Promise<ParleyLogin> {
-  return json<ParleyLogin>(agent, 'POST', `${url}/restapi/v1/chat/${username}/login`, { body: { password }, timeoutMs: 60_000 });
+export async function parleyLogin(
+  url: string,
+  username: string,
+  password: string,
+  agent = makeAgent(4),
+): Promise<ParleyLogin> {
+  return json<ParleyLogin>(agent, 'POST', `${url}/restapi/v1/chat/${username}/login`, {
+    body: { password },
+    timeoutMs: 60_000,
+  });
 }
 
 export function eventsUrl(login: ParleyLogin): string {
@@ -87,7 +120,10 @@ export function eventsUrl(login: ParleyLogin): string {
  * (`to: 'xmpp'`, for the comparison with send_message, which delivers to an XMPP client).
  */
 export async function parleyDriver(cfg: {
-  tag: string; url: string; domain: string; tx: { username: string; password: string };
+  tag: string;
+  url: string;
+  domain: string;
+  tx: { username: string; password: string };
   rx: { via: 'parley'; username: string; password: string } | { via: 'xmpp'; account: XmppAccount };
   maxSockets?: number;
 }): Promise<Driver & { ackLatencies: number[] }> {
@@ -101,9 +137,15 @@ export async function parleyDriver(cfg: {
     ackLatencies: [],
     onDelivered: noop,
     async send(seq) {
-      const r = await request(agent, 'POST', `${cfg.url}/restapi/v1/chat/${txLogin.streamId}/messages/${encodeURIComponent(to)}`, {
-        headers: { Authorization: `Bearer ${txLogin.token}`, 'Content-Type': 'text/plain; charset=utf-8' }, body: bodyFor(cfg.tag, seq),
-      });
+      const r = await request(
+        agent,
+        'POST',
+        `${cfg.url}/restapi/v1/chat/${txLogin.streamId}/messages/${encodeURIComponent(to)}`,
+        {
+          headers: { Authorization: `Bearer ${txLogin.token}`, 'Content-Type': 'text/plain; charset=utf-8' },
+          body: bodyFor(cfg.tag, seq),
+        },
+      );
       if (r.status !== 201) throw new Error(`send → ${r.status} ${r.body.slice(0, 200)}`);
     },
     async close() {
@@ -133,7 +175,13 @@ export async function parleyDriver(cfg: {
 }
 
 /** ejabberd's mod_http_api `send_message` (what a user would pick instead of Parley for HTTP→XMPP). */
-export async function sendMessageDriver(cfg: { tag: string; apiUrl: string; from: string; rx: XmppAccount; maxSockets?: number }): Promise<Driver> {
+export async function sendMessageDriver(cfg: {
+  tag: string;
+  apiUrl: string;
+  from: string;
+  rx: XmppAccount;
+  maxSockets?: number;
+}): Promise<Driver> {
   const agent = makeAgent(cfg.maxSockets ?? 64);
   const rx = await connectXmpp({ ...cfg.rx, resource: 'rx' });
   const to = `${cfg.rx.username}@${cfg.rx.domain}/rx`;
@@ -147,7 +195,10 @@ export async function sendMessageDriver(cfg: { tag: string; apiUrl: string; from
       });
       if (r.status !== 200) throw new Error(`send_message → ${r.status} ${r.body.slice(0, 200)}`);
     },
-    async close() { await rx.stop().catch(noop); agent.destroy(); },
+    async close() {
+      await rx.stop().catch(noop);
+      agent.destroy();
+    },
   };
   listenXmpp(rx, cfg.tag, (seq) => d.onDelivered(seq, performance.now()));
   return d;

@@ -10,21 +10,44 @@ import { bodyFor, eventsUrl, parleyLogin, seqOf, type ParleyLogin } from './driv
 
 type Report = (msg: string) => void;
 
-interface Member { username: string; login: ParleyLogin; stream?: SseStream }
+interface Member {
+  username: string;
+  login: ParleyLogin;
+  stream?: SseStream;
+}
 
 const members: Member[] = [];
 let onChat: (username: string, name: string, data: string, at: number) => void = () => undefined;
 const agent = makeAgent(128);
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) { const i = next++; await fn(items[i]!, i); }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
 }
 
-export async function fleetLogin(args: { url: string; users: string[]; password: string; concurrency: number; deadlineMs: number }, report: Report):
-  Promise<{ ok: number; failed: number; firstError?: string; wallMs: number; perSecond: number; latency: Summary; timedOut: boolean }> {
+export async function fleetLogin(
+  args: { url: string; users: string[]; password: string; concurrency: number; deadlineMs: number },
+  report: Report,
+): Promise<{
+  ok: number;
+  failed: number;
+  firstError?: string;
+  wallMs: number;
+  perSecond: number;
+  latency: Summary;
+  timedOut: boolean;
+}> {
   const lat: number[] = [];
   let failed = 0;
   let firstError: string | undefined;
@@ -33,7 +56,10 @@ export async function fleetLogin(args: { url: string; users: string[]; password:
   let last = t0;
   let timedOut = false;
   await pool(args.users, args.concurrency, async (username) => {
-    if (performance.now() > deadline) { timedOut = true; return; }
+    if (performance.now() > deadline) {
+      timedOut = true;
+      return;
+    }
     const t = performance.now();
     try {
       const login = await parleyLogin(args.url, username, args.password, agent);
@@ -43,40 +69,82 @@ export async function fleetLogin(args: { url: string; users: string[]; password:
       failed++;
       firstError ??= (err as Error).message;
     }
-    if (performance.now() - last > 2000) { last = performance.now(); report(`logged in ${members.length}/${args.users.length}${failed ? ` (${failed} failed)` : ''}`); }
+    if (performance.now() - last > 2000) {
+      last = performance.now();
+      report(`logged in ${members.length}/${args.users.length}${failed ? ` (${failed} failed)` : ''}`);
+    }
   });
   const wallMs = performance.now() - t0;
-  return { ok: lat.length, failed, ...(firstError ? { firstError } : {}), wallMs: Math.round(wallMs), perSecond: round((lat.length * 1000) / wallMs, 1), latency: summarize(lat), timedOut };
+  return {
+    ok: lat.length,
+    failed,
+    ...(firstError ? { firstError } : {}),
+    wallMs: Math.round(wallMs),
+    perSecond: round((lat.length * 1000) / wallMs, 1),
+    latency: summarize(lat),
+    timedOut,
+  };
 }
 
-export async function fleetStreams(args: { concurrency: number; deadlineMs: number }, report: Report):
-  Promise<{ open: number; failed: number; firstError?: string; wallMs: number; latency: Summary }> {
+export async function fleetStreams(
+  args: { concurrency: number; deadlineMs: number },
+  report: Report,
+): Promise<{ open: number; failed: number; firstError?: string; wallMs: number; latency: Summary }> {
   const lat: number[] = [];
   let failed = 0;
   let firstError: string | undefined;
   const t0 = performance.now();
   let last = t0;
-  await pool(members.filter((m) => !m.stream), args.concurrency, async (m) => {
-    if (performance.now() - t0 > args.deadlineMs) return;
-    const t = performance.now();
-    const username = m.username;
-    m.stream = openSse(eventsUrl(m.login), (e) => onChat(username, e.name, e.data, performance.now()));
-    try {
-      await m.stream.opened;
-      lat.push(performance.now() - t);
-    } catch (err) {
-      failed++;
-      firstError ??= (err as Error).message;
-      m.stream = undefined;
-    }
-    if (performance.now() - last > 2000) { last = performance.now(); report(`streams open ${lat.length}/${members.length}`); }
-  });
-  return { open: lat.length, failed, ...(firstError ? { firstError } : {}), wallMs: Math.round(performance.now() - t0), latency: summarize(lat) };
+  await pool(
+    members.filter((m) => !m.stream),
+    args.concurrency,
+    async (m) => {
+      if (performance.now() - t0 > args.deadlineMs) return;
+      const t = performance.now();
+      const username = m.username;
+      m.stream = openSse(eventsUrl(m.login), (e) => onChat(username, e.name, e.data, performance.now()));
+      try {
+        await m.stream.opened;
+        lat.push(performance.now() - t);
+      } catch (err) {
+        failed++;
+        firstError ??= (err as Error).message;
+        m.stream = undefined;
+      }
+      if (performance.now() - last > 2000) {
+        last = performance.now();
+        report(`streams open ${lat.length}/${members.length}`);
+      }
+    },
+  );
+  return {
+    open: lat.length,
+    failed,
+    ...(firstError ? { firstError } : {}),
+    wallMs: Math.round(performance.now() - t0),
+    latency: summarize(lat),
+  };
 }
 
 /** `count` messages between random pairs of members at `rate`/s; latency = POST → recipient's SSE event. */
-export async function fleetProbe(args: { url: string; tag: string; count: number; rate: number; drainMs: number; sequential?: boolean; pairs?: [number, number][] }):
-  Promise<{ sent: number; delivered: number; errors: number; firstError?: string; latency: Summary; ack: Summary; sendLag: Summary; cdf: [number, number][] }> {
+export async function fleetProbe(args: {
+  url: string;
+  tag: string;
+  count: number;
+  rate: number;
+  drainMs: number;
+  sequential?: boolean;
+  pairs?: [number, number][];
+}): Promise<{
+  sent: number;
+  delivered: number;
+  errors: number;
+  firstError?: string;
+  latency: Summary;
+  ack: Summary;
+  sendLag: Summary;
+  cdf: [number, number][];
+}> {
   const live = members.filter((m) => m.stream && !m.stream.closed);
   if (live.length < 2) throw new Error('fewer than two members with an open stream');
   const due = new Map<number, { t: number; to: string }>();
@@ -107,24 +175,64 @@ export async function fleetProbe(args: { url: string; tag: string; count: number
     if (b === a) b = live[(live.indexOf(a) + 1) % live.length]!;
     due.set(i, { t, to: b.username });
     lags.push(performance.now() - t);
-    void request(agent, 'POST', `${args.url}/restapi/v1/chat/${a.login.streamId}/messages/${encodeURIComponent(`${b.login.jid}/${b.login.resource}`)}`, {
-      headers: { Authorization: `Bearer ${a.login.token}`, 'Content-Type': 'text/plain; charset=utf-8' }, body: bodyFor(args.tag, i),
-    }).then((r) => { acks.push(performance.now() - t); if (r.status !== 201) { errors++; firstError ??= `${r.status} ${r.body.slice(0, 200)}`; due.delete(i); } },
-      (err: Error) => { errors++; firstError ??= err.message; due.delete(i); });
-    if (args.sequential) { const until = performance.now() + 5000; while (due.has(i) && performance.now() < until) await new Promise((r) => setTimeout(r, 1)); }
+    void request(
+      agent,
+      'POST',
+      `${args.url}/restapi/v1/chat/${a.login.streamId}/messages/${encodeURIComponent(`${b.login.jid}/${b.login.resource}`)}`,
+      {
+        headers: { Authorization: `Bearer ${a.login.token}`, 'Content-Type': 'text/plain; charset=utf-8' },
+        body: bodyFor(args.tag, i),
+      },
+    ).then(
+      (r) => {
+        acks.push(performance.now() - t);
+        if (r.status !== 201) {
+          errors++;
+          firstError ??= `${r.status} ${r.body.slice(0, 200)}`;
+          due.delete(i);
+        }
+      },
+      (err: Error) => {
+        errors++;
+        firstError ??= err.message;
+        due.delete(i);
+      },
+    );
+    if (args.sequential) {
+      const until = performance.now() + 5000;
+      while (due.has(i) && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
+    }
   }
   const until = performance.now() + args.drainMs;
   while (due.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
   onChat = () => undefined;
-  return { sent: args.count, delivered: lat.length, errors, ...(firstError ? { firstError } : {}), latency: summarize(lat), ack: summarize(acks), sendLag: summarize(lags), cdf: cdf(lat, 60) };
+  return {
+    sent: args.count,
+    delivered: lat.length,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    latency: summarize(lat),
+    ack: summarize(acks),
+    sendLag: summarize(lags),
+    cdf: cdf(lat, 60),
+  };
 }
 
 /**
  * Room fan-out: every member joins `room` (PUT), then members[0] posts `count` messages, `gapMs`
  * apart; for each, the time from the POST until every member's stream had it (and the median member).
  */
-export async function roomJoin(args: { url: string; room: string; concurrency: number }, report: Report):
-  Promise<{ joined: number; failed: number; firstError?: string; wallMs: number; latency: Summary; available: boolean }> {
+export async function roomJoin(
+  args: { url: string; room: string; concurrency: number },
+  report: Report,
+): Promise<{
+  joined: number;
+  failed: number;
+  firstError?: string;
+  wallMs: number;
+  latency: Summary;
+  available: boolean;
+}> {
   const lat: number[] = [];
   let failed = 0;
   let firstError: string | undefined;
@@ -133,11 +241,21 @@ export async function roomJoin(args: { url: string; room: string; concurrency: n
   // the first join creates the room; the rest join concurrently
   const join = async (m: Member): Promise<void> => {
     const t = performance.now();
-    const r = await request(agent, 'PUT', `${args.url}/restapi/v1/chat/${m.login.streamId}/rooms/${args.room}`, {
-      headers: { Authorization: `Bearer ${m.login.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ nick: m.username, history: 0 }),
-    }).catch((err: Error) => ({ status: 0, body: err.message }));
+    const r = await request(
+      agent,
+      'PUT',
+      `${args.url}/restapi/v1/chat/${m.login.streamId}/rooms/${args.room}`,
+      {
+        headers: { Authorization: `Bearer ${m.login.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ nick: m.username, history: 0 }),
+      },
+    ).catch((err: Error) => ({ status: 0, body: err.message }));
     if (r.status === 200 || r.status === 201) lat.push(performance.now() - t);
-    else { failed++; firstError ??= `${r.status} ${r.body.slice(0, 300)}`; if (r.status === 404 || r.status === 405) available = false; }
+    else {
+      failed++;
+      firstError ??= `${r.status} ${r.body.slice(0, 300)}`;
+      if (r.status === 404 || r.status === 405) available = false;
+    }
   };
   const [first, ...rest] = members;
   if (first) await join(first);
@@ -145,14 +263,40 @@ export async function roomJoin(args: { url: string; room: string; concurrency: n
     let last = performance.now();
     await pool(rest, args.concurrency, async (m) => {
       await join(m);
-      if (performance.now() - last > 2000) { last = performance.now(); report(`joined ${lat.length}/${members.length}`); }
+      if (performance.now() - last > 2000) {
+        last = performance.now();
+        report(`joined ${lat.length}/${members.length}`);
+      }
     });
   }
-  return { joined: lat.length, failed, ...(firstError ? { firstError } : {}), wallMs: Math.round(performance.now() - t0), latency: summarize(lat), available };
+  return {
+    joined: lat.length,
+    failed,
+    ...(firstError ? { firstError } : {}),
+    wallMs: Math.round(performance.now() - t0),
+    latency: summarize(lat),
+    available,
+  };
 }
 
-export async function roomFanout(args: { url: string; room: string; tag: string; count: number; gapMs: number; timeoutMs: number }):
-  Promise<{ messages: number; complete: number; missing: number; all: Summary; median: Summary; perStream: Summary; postAck: Summary; cdfAll: [number, number][]; firstError?: string }> {
+export async function roomFanout(args: {
+  url: string;
+  room: string;
+  tag: string;
+  count: number;
+  gapMs: number;
+  timeoutMs: number;
+}): Promise<{
+  messages: number;
+  complete: number;
+  missing: number;
+  all: Summary;
+  median: Summary;
+  perStream: Summary;
+  postAck: Summary;
+  cdfAll: [number, number][];
+  firstError?: string;
+}> {
   const poster = members[0]!;
   const listeners = members.filter((m) => m.stream && !m.stream.closed);
   const arrivals = new Map<number, number[]>();
@@ -176,28 +320,61 @@ export async function roomFanout(args: { url: string; room: string; tag: string;
     current = i;
     arrivals.set(i, []);
     sentAt = performance.now();
-    const r = await request(agent, 'POST', `${args.url}/restapi/v1/chat/${poster.login.streamId}/rooms/${args.room}`, {
-      headers: { Authorization: `Bearer ${poster.login.token}`, 'Content-Type': 'text/plain; charset=utf-8' }, body: bodyFor(args.tag, i),
-    }).catch((err: Error) => ({ status: 0, body: err.message }));
+    const r = await request(
+      agent,
+      'POST',
+      `${args.url}/restapi/v1/chat/${poster.login.streamId}/rooms/${args.room}`,
+      {
+        headers: {
+          Authorization: `Bearer ${poster.login.token}`,
+          'Content-Type': 'text/plain; charset=utf-8',
+        },
+        body: bodyFor(args.tag, i),
+      },
+    ).catch((err: Error) => ({ status: 0, body: err.message }));
     acks.push(performance.now() - sentAt);
-    if (r.status !== 201 && r.status !== 202) { firstError ??= `${r.status} ${r.body.slice(0, 300)}`; continue; }
+    if (r.status !== 201 && r.status !== 202) {
+      firstError ??= `${r.status} ${r.body.slice(0, 300)}`;
+      continue;
+    }
     const until = performance.now() + args.timeoutMs;
-    while (arrivals.get(i)!.length < listeners.length && performance.now() < until) await new Promise((res) => setTimeout(res, 2));
+    while (arrivals.get(i)!.length < listeners.length && performance.now() < until)
+      await new Promise((res) => setTimeout(res, 2));
     const got = [...arrivals.get(i)!].sort((a, b) => a - b);
     perStream.push(...got);
-    if (got.length === listeners.length) { complete++; all.push(got[got.length - 1]!); } else missing += listeners.length - got.length;
+    if (got.length === listeners.length) {
+      complete++;
+      all.push(got[got.length - 1]!);
+    } else missing += listeners.length - got.length;
     if (got.length) median.push(got[Math.floor(got.length / 2)]!);
     await new Promise((res) => setTimeout(res, args.gapMs));
   }
   onChat = () => undefined;
-  return { messages: args.count, complete, missing, all: summarize(all), median: summarize(median), perStream: summarize(perStream), postAck: summarize(acks), cdfAll: cdf(all, 40), ...(firstError ? { firstError } : {}) };
+  return {
+    messages: args.count,
+    complete,
+    missing,
+    all: summarize(all),
+    median: summarize(median),
+    perStream: summarize(perStream),
+    postAck: summarize(acks),
+    cdfAll: cdf(all, 40),
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 export async function fleetClose(): Promise<{ closed: number }> {
   let n = 0;
-  for (const m of members) { if (m.stream) { m.stream.close(); n++; } }
+  for (const m of members) {
+    if (m.stream) {
+      m.stream.close();
+      n++;
+    }
+  }
   members.length = 0;
   return { closed: n };
 }
 
-export function fleetSize(): number { return members.length; }
+export function fleetSize(): number {
+  return members.length;
+}

@@ -8,7 +8,10 @@ import type { Driver } from './drivers.js';
  */
 
 export interface StepSpec {
-  rate: number; durationMs: number; drainMs: number; keepCdf?: boolean;
+  rate: number;
+  durationMs: number;
+  drainMs: number;
+  keepCdf?: boolean;
   /**
    * Stop sending once this many messages are outstanding (sent, neither delivered nor failed): an
    * overloaded system otherwise queues a backlog that takes longer to drain than the step took, and
@@ -18,8 +21,13 @@ export interface StepSpec {
 }
 
 export interface StepResult {
-  rate: number; durationMs: number;
-  sent: number; accepted: number; sendErrors: number; delivered: number; lost: number;
+  rate: number;
+  durationMs: number;
+  sent: number;
+  accepted: number;
+  sendErrors: number;
+  delivered: number;
+  lost: number;
   /** rate the sender managed to issue (below `rate` only if the generator itself fell behind) */
   offeredRate: number;
   /** delivered messages / (last delivery − first send) */
@@ -72,26 +80,40 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
         const t = start + (i * 1000) / spec.rate;
         due[i] = t;
         driver.send(base + i).then(
-          () => { accepted++; ack.push(performance.now() - t); },
-          (err: unknown) => { errors++; firstError ??= String((err as Error)?.message ?? err); },
+          () => {
+            accepted++;
+            ack.push(performance.now() - t);
+          },
+          (err: unknown) => {
+            errors++;
+            firstError ??= String((err as Error)?.message ?? err);
+          },
         );
       }
-      if (sent >= n) resolve(); else setTimeout(tick, 1);
+      if (sent >= n) resolve();
+      else setTimeout(tick, 1);
     };
     setTimeout(tick, 2);
   });
   const sendEnd = performance.now();
   const drainUntil = sendEnd + spec.drainMs;
-  while (lat.length + errors < sent && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  while (lat.length + errors < sent && performance.now() < drainUntil)
+    await new Promise((r) => setTimeout(r, 5));
   driver.onDelivered = () => undefined;
   const firstDue = start;
   const span = (lastDelivery || performance.now()) - firstDue;
   return {
-    rate: spec.rate, durationMs: spec.durationMs,
-    sent, accepted, sendErrors: errors, delivered: lat.length, lost: n - lat.length - errors,
+    rate: spec.rate,
+    durationMs: spec.durationMs,
+    sent,
+    accepted,
+    sendErrors: errors,
+    delivered: lat.length,
+    lost: n - lat.length - errors,
     offeredRate: round((sent * 1000) / Math.max(1, sendEnd - firstDue), 1),
     deliveredRate: round((lat.length * 1000) / Math.max(1, span), 1),
-    latency: summarize(lat), ack: summarize(ack),
+    latency: summarize(lat),
+    ack: summarize(ack),
     ...(spec.keepCdf ? { cdf: cdf(lat) } : {}),
     ...(firstError ? { firstError } : {}),
     ...(aborted ? { aborted } : {}),
@@ -102,7 +124,11 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
  * Closed loop with `window` messages in flight (the recipe's baseline method): a quick estimate of
  * the ceiling, used to place the open-loop steps of the throughput curve around it.
  */
-export async function probe(driver: Driver, window: number, durationMs: number): Promise<{ rate: number; delivered: number; errors: number }> {
+export async function probe(
+  driver: Driver,
+  window: number,
+  durationMs: number,
+): Promise<{ rate: number; delivered: number; errors: number }> {
   const base = nextSeq;
   nextSeq += 10_000_000;
   let inFlight = 0;
@@ -117,7 +143,14 @@ export async function probe(driver: Driver, window: number, durationMs: number):
     const pump = (): void => {
       while (!stop && inFlight < window) {
         inFlight++;
-        driver.send(seq++).catch(() => { errors++; inFlight--; if (errors > 50) { stop = true; resolve(); } else pump(); });
+        driver.send(seq++).catch(() => {
+          errors++;
+          inFlight--;
+          if (errors > 50) {
+            stop = true;
+            resolve();
+          } else pump();
+        });
       }
     };
     driver.onDelivered = (s) => {
@@ -126,13 +159,23 @@ export async function probe(driver: Driver, window: number, durationMs: number):
       inFlight--;
       delivered++;
       if (performance.now() - t0 >= durationMs) {
-        if (!stop) { stop = true; tEnd = performance.now(); resolve(); }
+        if (!stop) {
+          stop = true;
+          tEnd = performance.now();
+          resolve();
+        }
         return;
       }
       pump();
     };
     pump();
-    setTimeout(() => { if (!stop) { stop = true; tEnd = performance.now(); resolve(); } }, durationMs * 3);
+    setTimeout(() => {
+      if (!stop) {
+        stop = true;
+        tEnd = performance.now();
+        resolve();
+      }
+    }, durationMs * 3);
   });
   // let the window drain so the next step starts from an empty pipe
   const until = performance.now() + 3000;

@@ -16,29 +16,107 @@ export interface Report {
   profiles?: Record<string, unknown>;
 }
 
-interface Target { target: string; measured: string; status: 'met' | 'not met' | 'not measured' | 'indicative'; note?: string }
+interface Target {
+  target: string;
+  measured: string;
+  status: 'met' | 'not met' | 'not measured' | 'indicative';
+  note?: string;
+}
 
-type Throughput = { prosody: { server: string; curves: Curve[] }; ejabberd: { curves?: Curve[]; interop?: { check: string; ok: boolean; ms: number; detail?: string }[]; parleyWarnings?: { level: number; msg: string; err?: string; count: number }[]; server?: Record<string, unknown>; skipped?: string } };
-type Latency = { points: LatencyPoint[]; comparisons: { rate: number; rawP50: number; parleyP50: number; p50Ratio: number; rawP99: number; parleyP99: number; p99DiffMs: number; overloaded: { raw: boolean; parley: boolean } }[] };
-type HistoryRes = { rows: number; insertMs: number; queriesPerShape: number; indexesShipped?: boolean; asShipped: { results: Record<string, { latency: Summary; messages: number; errors: number }>; parleyCpuMsPerQuery: number; postgresCpuMsPerQuery: number }; plansShipped: Record<string, string[]>; whatIf?: { indexes: string[]; buildMs: number; results: Record<string, { latency: Summary; messages: number; errors: number }>; plans: Record<string, string[]> } };
-type Rooms = { occupants: number; streams: number; join: { latency: Summary; wallMs: number; failed: number }; fanout: { messages: number; complete: number; missing: number; all: Summary; median: Summary; perStream: Summary; postAck: Summary }; cpuMsPerPost: Record<string, number>; skipped?: string };
+type Throughput = {
+  prosody: { server: string; curves: Curve[] };
+  ejabberd: {
+    curves?: Curve[];
+    interop?: { check: string; ok: boolean; ms: number; detail?: string }[];
+    parleyWarnings?: { level: number; msg: string; err?: string; count: number }[];
+    server?: Record<string, unknown>;
+    skipped?: string;
+  };
+};
+type Latency = {
+  points: LatencyPoint[];
+  comparisons: {
+    rate: number;
+    rawP50: number;
+    parleyP50: number;
+    p50Ratio: number;
+    rawP99: number;
+    parleyP99: number;
+    p99DiffMs: number;
+    overloaded: { raw: boolean; parley: boolean };
+  }[];
+};
+type HistoryRes = {
+  rows: number;
+  insertMs: number;
+  queriesPerShape: number;
+  indexesShipped?: boolean;
+  asShipped: {
+    results: Record<string, { latency: Summary; messages: number; errors: number }>;
+    parleyCpuMsPerQuery: number;
+    postgresCpuMsPerQuery: number;
+  };
+  plansShipped: Record<string, string[]>;
+  whatIf?: {
+    indexes: string[];
+    buildMs: number;
+    results: Record<string, { latency: Summary; messages: number; errors: number }>;
+    plans: Record<string, string[]>;
+  };
+};
+type Rooms = {
+  occupants: number;
+  streams: number;
+  join: { latency: Summary; wallMs: number; failed: number };
+  fanout: {
+    messages: number;
+    complete: number;
+    missing: number;
+    all: Summary;
+    median: Summary;
+    perStream: Summary;
+    postAck: Summary;
+  };
+  cpuMsPerPost: Record<string, number>;
+  skipped?: string;
+};
 
-const ok = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !('error' in (v as object)) && !('skipped' in (v as object));
-const n = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en', { maximumFractionDigits: d }));
-const curveBy = (curves: Curve[] | undefined, system: string): Curve | undefined => curves?.find((c) => c.system === system);
+const ok = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !('error' in (v as object)) && !('skipped' in (v as object));
+const n = (x: number | undefined, d = 1): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en', { maximumFractionDigits: d });
+const curveBy = (curves: Curve[] | undefined, system: string): Curve | undefined =>
+  curves?.find((c) => c.system === system);
 
 export function targets(r: Report): Target[] {
   const out: Target[] = [];
   const lat = r.results.latency as Latency | undefined;
   if (ok(lat)) {
     const over = (c: Latency['comparisons'][number]): string | undefined =>
-      c.overloaded.parley ? `Parley could not sustain ${c.rate} msg/s in this run` : c.overloaded.raw ? `raw XMPP could not sustain ${c.rate} msg/s in this run` : undefined;
+      c.overloaded.parley
+        ? `Parley could not sustain ${c.rate} msg/s in this run`
+        : c.overloaded.raw
+          ? `raw XMPP could not sustain ${c.rate} msg/s in this run`
+          : undefined;
     for (const c of lat.comparisons) {
       const o = over(c);
-      out.push({ target: `send→deliver p50 ≤ 1.3× raw XMPP (${c.rate} msg/s)`, measured: `${n(c.parleyP50, 2)} ms vs ${n(c.rawP50, 2)} ms = ${n(c.p50Ratio, 2)}×`, status: !c.overloaded.parley && c.p50Ratio <= 1.3 ? 'met' : 'not met', ...(o ? { note: o } : {}) });
+      out.push({
+        target: `send→deliver p50 ≤ 1.3× raw XMPP (${c.rate} msg/s)`,
+        measured: `${n(c.parleyP50, 2)} ms vs ${n(c.rawP50, 2)} ms = ${n(c.p50Ratio, 2)}×`,
+        status: !c.overloaded.parley && c.p50Ratio <= 1.3 ? 'met' : 'not met',
+        ...(o ? { note: o } : {}),
+      });
     }
     const c500 = lat.comparisons.find((c) => c.rate === 500);
-    if (c500) { const o = over(c500); out.push({ target: 'p99 ≤ raw + 2 ms at 500 msg/s', measured: `${n(c500.parleyP99, 2)} ms vs ${n(c500.rawP99, 2)} ms = raw ${c500.p99DiffMs >= 0 ? '+' : ''}${n(c500.p99DiffMs, 2)} ms`, status: !c500.overloaded.parley && c500.p99DiffMs <= 2 ? 'met' : 'not met', ...(o ? { note: o } : {}) }); }
+    if (c500) {
+      const o = over(c500);
+      out.push({
+        target: 'p99 ≤ raw + 2 ms at 500 msg/s',
+        measured: `${n(c500.parleyP99, 2)} ms vs ${n(c500.rawP99, 2)} ms = raw ${c500.p99DiffMs >= 0 ? '+' : ''}${n(c500.p99DiffMs, 2)} ms`,
+        status: !c500.overloaded.parley && c500.p99DiffMs <= 2 ? 'met' : 'not met',
+        ...(o ? { note: o } : {}),
+      });
+    }
   } else out.push({ target: 'send→deliver latency vs raw XMPP', measured: '–', status: 'not measured' });
   const tp = r.results.throughput as Throughput | undefined;
   if (ok(tp)) {
@@ -46,14 +124,27 @@ export function targets(r: Report): Target[] {
     const par = curveBy(tp.prosody.curves, 'Parley');
     if (raw && par) {
       const ratio = raw.sustained ? par.sustained / raw.sustained : NaN;
-      out.push({ target: 'sustained throughput ≥ 0.8× raw XMPP (Prosody, p99 < 100 ms)', measured: `${n(par.sustained, 0)} vs ${n(raw.sustained, 0)} msg/s = ${n(ratio, 2)}×`, status: ratio >= 0.8 ? 'met' : 'not met' });
+      out.push({
+        target: 'sustained throughput ≥ 0.8× raw XMPP (Prosody, p99 < 100 ms)',
+        measured: `${n(par.sustained, 0)} vs ${n(raw.sustained, 0)} msg/s = ${n(ratio, 2)}×`,
+        status: ratio >= 0.8 ? 'met' : 'not met',
+      });
     }
     const sm = curveBy(tp.ejabberd.curves, 'ejabberd send_message');
     const pe = curveBy(tp.ejabberd.curves, 'Parley → XMPP client');
     if (sm && pe) {
       const ratio = sm.sustained ? pe.sustained / sm.sustained : NaN;
-      out.push({ target: 'REST send rate ≥ 1.0× ejabberd send_message (same ejabberd)', measured: `${n(pe.sustained, 0)} vs ${n(sm.sustained, 0)} msg/s = ${n(ratio, 2)}×`, status: ratio >= 1 ? 'met' : 'not met' });
-    } else out.push({ target: 'REST send rate ≥ 1.0× ejabberd send_message', measured: tp.ejabberd.skipped ?? '–', status: 'not measured' });
+      out.push({
+        target: 'REST send rate ≥ 1.0× ejabberd send_message (same ejabberd)',
+        measured: `${n(pe.sustained, 0)} vs ${n(sm.sustained, 0)} msg/s = ${n(ratio, 2)}×`,
+        status: ratio >= 1 ? 'met' : 'not met',
+      });
+    } else
+      out.push({
+        target: 'REST send rate ≥ 1.0× ejabberd send_message',
+        measured: tp.ejabberd.skipped ?? '–',
+        status: 'not measured',
+      });
   }
   const scale = r.results.scale as ScalePoint[] | undefined;
   if (Array.isArray(scale)) {
@@ -63,46 +154,92 @@ export function targets(r: Report): Target[] {
       const held = Math.min(biggest.login?.ok ?? 0, biggest.streams?.open ?? 0);
       // 10,000 requested but capped by the open-files limit (9,900): still the 10k point
       const full = (biggest.requested ?? biggest.sessions) >= 10_000 && held >= 9_800;
-      out.push({ target: '10,000 sessions at ≤ 30 KB gateway memory per session', measured: `${n(biggest.kbPerSession, 1)} KB/session RSS at ${n(Math.min(biggest.login?.ok ?? 0, biggest.streams?.open ?? 0), 0)} sessions`,
-        status: full ? ((biggest.kbPerSession ?? Infinity) <= 30 ? 'met' : 'not met') : ((biggest.kbPerSession ?? Infinity) <= 30 ? 'indicative' : 'not met'),
-        ...(full ? (biggest.note ? { note: biggest.note } : {}) : { note: `largest size reached: ${biggest.sessions}` }) });
-    } else out.push({ target: '10,000 sessions at ≤ 30 KB per session', measured: scale.map((p) => p.skipped).filter(Boolean).join('; ') || '–', status: 'not measured' });
+      out.push({
+        target: '10,000 sessions at ≤ 30 KB gateway memory per session',
+        measured: `${n(biggest.kbPerSession, 1)} KB/session RSS at ${n(Math.min(biggest.login?.ok ?? 0, biggest.streams?.open ?? 0), 0)} sessions`,
+        status: full
+          ? (biggest.kbPerSession ?? Infinity) <= 30
+            ? 'met'
+            : 'not met'
+          : (biggest.kbPerSession ?? Infinity) <= 30
+            ? 'indicative'
+            : 'not met',
+        ...(full
+          ? biggest.note
+            ? { note: biggest.note }
+            : {}
+          : { note: `largest size reached: ${biggest.sessions}` }),
+      });
+    } else
+      out.push({
+        target: '10,000 sessions at ≤ 30 KB per session',
+        measured:
+          scale
+            .map((p) => p.skipped)
+            .filter(Boolean)
+            .join('; ') || '–',
+        status: 'not measured',
+      });
   }
   const hist = r.results.history as HistoryRes | undefined;
   if (ok(hist)) {
-    const worst = Object.entries(hist.asShipped.results).sort((a, b) => b[1].latency.p99 - a[1].latency.p99)[0];
-    const worstIdx = hist.whatIf && Object.entries(hist.whatIf.results).sort((a, b) => b[1].latency.p99 - a[1].latency.p99)[0];
+    const worst = Object.entries(hist.asShipped.results).sort(
+      (a, b) => b[1].latency.p99 - a[1].latency.p99,
+    )[0];
+    const worstIdx =
+      hist.whatIf &&
+      Object.entries(hist.whatIf.results).sort((a, b) => b[1].latency.p99 - a[1].latency.p99)[0];
     if (worst) {
       const p99 = worst[1].latency.p99;
-      out.push({ target: `history page p99 < 10 ms at 1M messages`, measured: `worst shape "${worst[0]}" p99 ${n(p99, 1)} ms at ${n(hist.rows, 0)} rows`,
-        status: hist.rows >= 1_000_000 ? (p99 < 10 ? 'met' : 'not met') : (p99 < 10 ? 'indicative' : 'not met'),
-        note: `${hist.rows < 1_000_000 ? `quick run: ${n(hist.rows, 0)} rows` : ''}${worstIdx ? `${hist.rows < 1_000_000 ? '. ' : ''}With the proposed indexes: worst "${worstIdx[0]}" p99 ${n(worstIdx[1].latency.p99, 1)} ms` : ''}` });
+      out.push({
+        target: `history page p99 < 10 ms at 1M messages`,
+        measured: `worst shape "${worst[0]}" p99 ${n(p99, 1)} ms at ${n(hist.rows, 0)} rows`,
+        status: hist.rows >= 1_000_000 ? (p99 < 10 ? 'met' : 'not met') : p99 < 10 ? 'indicative' : 'not met',
+        note: `${hist.rows < 1_000_000 ? `quick run: ${n(hist.rows, 0)} rows` : ''}${worstIdx ? `${hist.rows < 1_000_000 ? '. ' : ''}With the proposed indexes: worst "${worstIdx[0]}" p99 ${n(worstIdx[1].latency.p99, 1)} ms` : ''}`,
+      });
     }
   }
   return out;
 }
 
 function latencyTable(lat: Latency): string[] {
-  const rows = ['| system | rate msg/s | delivered | p50 ms | p90 ms | p95 ms | p99 ms | max ms | REST/stanza ack p50 ms | CPU µs/msg: gateway · XMPP server · postgres · load gen | other processes\' CPU (% of machine) |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    "| system | rate msg/s | delivered | p50 ms | p90 ms | p95 ms | p99 ms | max ms | REST/stanza ack p50 ms | CPU µs/msg: gateway · XMPP server · postgres · load gen | other processes' CPU (% of machine) |",
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const p of lat.points) {
     const c = p.cpuUsPerMsg;
-    rows.push(`| ${p.system} | ${p.rate} | ${p.delivered}/${Math.round((p.rate * p.durationMs) / 1000)}${p.aborted ? ' (overloaded: sending stopped)' : ''} | ${n(p.latency.p50, 2)} | ${n(p.latency.p90, 2)} | ${n(p.latency.p95, 2)} | ${n(p.latency.p99, 2)} | ${n(p.latency.max, 1)} | ${n(p.ack.p50, 2)} | ${p.system === 'parley' ? n(c.parley, 0) : '–'} · ${n(c.xmppServer, 0)} · ${n(c.postgres, 0)} · ${n(c.loadgen, 0)} | ${n(p.othersPct, 0)} |`);
+    rows.push(
+      `| ${p.system} | ${p.rate} | ${p.delivered}/${Math.round((p.rate * p.durationMs) / 1000)}${p.aborted ? ' (overloaded: sending stopped)' : ''} | ${n(p.latency.p50, 2)} | ${n(p.latency.p90, 2)} | ${n(p.latency.p95, 2)} | ${n(p.latency.p99, 2)} | ${n(p.latency.max, 1)} | ${n(p.ack.p50, 2)} | ${p.system === 'parley' ? n(c.parley, 0) : '–'} · ${n(c.xmppServer, 0)} · ${n(c.postgres, 0)} · ${n(c.loadgen, 0)} | ${n(p.othersPct, 0)} |`,
+    );
   }
   return rows;
 }
 
 function curveTable(curves: Curve[]): string[] {
-  const rows = ['| system | path | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| system | path | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const c of curves) {
     const at = c.steps.filter((s) => s.sustained).at(-1);
-    rows.push(`| ${c.system} | ${c.path} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}** | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} |`);
+    rows.push(
+      `| ${c.system} | ${c.path} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}** | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} |`,
+    );
   }
   return rows;
 }
 
 function stepsTable(curves: Curve[]): string[] {
-  const rows = ['| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | verdict | CPU µs/msg gateway · XMPP server · postgres | other processes\' CPU % |', '|---|---|---|---|---|---|---|---|---|'];
-  for (const c of curves) for (const s of c.steps) rows.push(`| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.sustained ? 'sustained' : s.why ?? 'no'} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.othersPct, 0)} |`);
+  const rows = [
+    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | verdict | CPU µs/msg gateway · XMPP server · postgres | other processes' CPU % |",
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of curves)
+    for (const s of c.steps)
+      rows.push(
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.othersPct, 0)} |`,
+      );
   return rows;
 }
 
@@ -110,39 +247,80 @@ export function markdown(r: Report, charts: string[]): string {
   const m = r.meta;
   const mach = m.machine;
   const L: string[] = [];
-  L.push(`# Parley benchmark — ${String(m.startedAt).slice(0, 16).replace('T', ' ')} UTC (${m.mode} run, ${String(m.durationS)} s)`, '');
-  L.push(`Machine: ${String(mach.cpus)} × ${String(mach.cpuModel)}, ${n(Number(mach.memoryMb) / 1024, 1)} GB, ${String(mach.os)}, Node ${String(mach.node)}.`);
-  L.push(`Load average before / after: ${(mach.loadavgBefore as number[]).join(' ')} / ${(mach.loadavgAfter as number[]).join(' ')} — **absolute figures are noisy when the machine is shared; read the ratios and the CPU-per-message columns.**`);
+  L.push(
+    `# Parley benchmark — ${String(m.startedAt).slice(0, 16).replace('T', ' ')} UTC (${m.mode} run, ${String(m.durationS)} s)`,
+    '',
+  );
+  L.push(
+    `Machine: ${String(mach.cpus)} × ${String(mach.cpuModel)}, ${n(Number(mach.memoryMb) / 1024, 1)} GB, ${String(mach.os)}, Node ${String(mach.node)}.`,
+  );
+  L.push(
+    `Load average before / after: ${(mach.loadavgBefore as number[]).join(' ')} / ${(mach.loadavgAfter as number[]).join(' ')} — **absolute figures are noisy when the machine is shared; read the ratios and the CPU-per-message columns.**`,
+  );
   L.push(`Core layout: ${String(m.coreLayout)}.`);
   const v = m.versions as Record<string, string>;
-  L.push(`Versions: Prosody ${v.prosody}, ejabberd ${v.ejabberd}, PostgreSQL ${v.postgresql}, @xmpp/client ${v['@xmpp/client']}, Koa ${v.koa}, better-sse ${v['better-sse']}, pg ${v.pg}.`, '');
+  L.push(
+    `Versions: Prosody ${v.prosody}, ejabberd ${v.ejabberd}, PostgreSQL ${v.postgresql}, @xmpp/client ${v['@xmpp/client']}, Koa ${v.koa}, better-sse ${v['better-sse']}, pg ${v.pg}.`,
+    '',
+  );
   L.push('Servers (the baselines run on the same configuration Parley runs on):', '');
   for (const [k, s] of Object.entries(m.servers as Record<string, string>)) L.push(`- ${k}: ${s}`);
   L.push('', '## Targets', '', '| target | measured | status |', '|---|---|---|');
-  for (const t of targets(r)) L.push(`| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ''} | ${t.status === 'met' ? '✅ met' : t.status === 'not met' ? '❌ not met' : t.status === 'indicative' ? '◐ indicative' : '– not measured'} |`);
+  for (const t of targets(r))
+    L.push(
+      `| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ''} | ${t.status === 'met' ? '✅ met' : t.status === 'not met' ? '❌ not met' : t.status === 'indicative' ? '◐ indicative' : '– not measured'} |`,
+    );
   L.push('');
-  if (charts.length) { L.push('Charts: ' + charts.map((c) => `[${c}](${c})`).join(' · '), ''); }
+  if (charts.length) {
+    L.push('Charts: ' + charts.map((c) => `[${c}](${c})`).join(' · '), '');
+  }
 
   const lat = r.results.latency as Latency | undefined;
   L.push('## Latency: REST send → SSE delivery vs raw XMPP (Prosody)', '');
-  if (ok(lat)) { L.push(...latencyTable(lat), ''); L.push('Latency counts from the moment each message was due (open loop), to its arrival: on the recipient\'s SSE stream (Parley) or at the recipient XMPP client (raw).', ''); }
-  else L.push(`_${JSON.stringify(lat ?? 'not run').slice(0, 400)}_`, '');
+  if (ok(lat)) {
+    L.push(...latencyTable(lat), '');
+    L.push(
+      "Latency counts from the moment each message was due (open loop), to its arrival: on the recipient's SSE stream (Parley) or at the recipient XMPP client (raw).",
+      '',
+    );
+  } else L.push(`_${JSON.stringify(lat ?? 'not run').slice(0, 400)}_`, '');
 
   const tp = r.results.throughput as Throughput | undefined;
   L.push('## Throughput', '');
   if (ok(tp)) {
     L.push(`### Prosody — ${tp.prosody.server}`, '', ...curveTable(tp.prosody.curves), '');
     if (tp.ejabberd.curves) {
-      L.push('### ejabberd 23.01 — same comparison, plus its HTTP API', '', ...curveTable(tp.ejabberd.curves), '');
+      L.push(
+        '### ejabberd 23.01 — same comparison, plus its HTTP API',
+        '',
+        ...curveTable(tp.ejabberd.curves),
+        '',
+      );
     } else L.push(`ejabberd: ${tp.ejabberd.skipped ?? 'not run'}`, '');
-    L.push('<details><summary>every step</summary>', '', ...stepsTable([...tp.prosody.curves, ...(tp.ejabberd.curves ?? [])]), '', '</details>', '');
+    L.push(
+      '<details><summary>every step</summary>',
+      '',
+      ...stepsTable([...tp.prosody.curves, ...(tp.ejabberd.curves ?? [])]),
+      '',
+      '</details>',
+      '',
+    );
     if (tp.ejabberd.interop) {
-      L.push('### Parley on ejabberd: interop checks', '', '| check | result | ms | detail |', '|---|---|---|---|');
-      for (const c of tp.ejabberd.interop) L.push(`| ${c.check} | ${c.ok ? '✅' : '❌'} | ${c.ms} | ${(c.detail ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
+      L.push(
+        '### Parley on ejabberd: interop checks',
+        '',
+        '| check | result | ms | detail |',
+        '|---|---|---|---|',
+      );
+      for (const c of tp.ejabberd.interop)
+        L.push(
+          `| ${c.check} | ${c.ok ? '✅' : '❌'} | ${c.ms} | ${(c.detail ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`,
+        );
       L.push('');
       if (tp.ejabberd.parleyWarnings?.length) {
         L.push('Warnings Parley logged while running on ejabberd:', '');
-        for (const w of tp.ejabberd.parleyWarnings) L.push(`- ${w.count}× ${w.msg}${w.err ? `: \`${w.err.replace(/`/g, "'").slice(0, 200)}\`` : ''}`);
+        for (const w of tp.ejabberd.parleyWarnings)
+          L.push(`- ${w.count}× ${w.msg}${w.err ? `: \`${w.err.replace(/`/g, "'").slice(0, 200)}\`` : ''}`);
         L.push('');
       }
     }
@@ -152,27 +330,57 @@ export function markdown(r: Report, charts: string[]): string {
   L.push('## Rooms: one post to a room of Parley occupants', '');
   if (ok(rooms)) {
     const f = rooms.fanout;
-    L.push(`${rooms.occupants} occupants joined (PUT …/rooms/{room}: p50 ${n(rooms.join.latency.p50, 0)} ms, p99 ${n(rooms.join.latency.p99, 0)} ms), ${rooms.streams} SSE streams open; ${f.messages} posts, ${f.complete} reached every stream${f.missing ? `, ${f.missing} deliveries missing` : ''}.`, '');
+    L.push(
+      `${rooms.occupants} occupants joined (PUT …/rooms/{room}: p50 ${n(rooms.join.latency.p50, 0)} ms, p99 ${n(rooms.join.latency.p99, 0)} ms), ${rooms.streams} SSE streams open; ${f.messages} posts, ${f.complete} reached every stream${f.missing ? `, ${f.missing} deliveries missing` : ''}.`,
+      '',
+    );
     L.push('| measure | p50 ms | p90 ms | p99 ms | max ms |', '|---|---|---|---|---|');
-    L.push(`| POST → **last** of ${rooms.streams} streams has it | ${n(f.all.p50)} | ${n(f.all.p90)} | ${n(f.all.p99)} | ${n(f.all.max)} |`);
-    L.push(`| POST → median stream has it | ${n(f.median.p50)} | ${n(f.median.p90)} | ${n(f.median.p99)} | ${n(f.median.max)} |`);
-    L.push(`| POST answered (201) | ${n(f.postAck.p50)} | ${n(f.postAck.p90)} | ${n(f.postAck.p99)} | ${n(f.postAck.max)} |`, '');
-    L.push(`CPU per post: gateway ${n(rooms.cpuMsPerPost.parley, 0)} ms, Prosody ${n(rooms.cpuMsPerPost.xmppServer, 0)} ms, PostgreSQL ${n(rooms.cpuMsPerPost.postgres, 0)} ms.`, '');
-  } else L.push(`_${(rooms as { skipped?: string } | undefined)?.skipped ?? JSON.stringify(rooms ?? 'not run').slice(0, 400)}_`, '');
+    L.push(
+      `| POST → **last** of ${rooms.streams} streams has it | ${n(f.all.p50)} | ${n(f.all.p90)} | ${n(f.all.p99)} | ${n(f.all.max)} |`,
+    );
+    L.push(
+      `| POST → median stream has it | ${n(f.median.p50)} | ${n(f.median.p90)} | ${n(f.median.p99)} | ${n(f.median.max)} |`,
+    );
+    L.push(
+      `| POST answered (201) | ${n(f.postAck.p50)} | ${n(f.postAck.p90)} | ${n(f.postAck.p99)} | ${n(f.postAck.max)} |`,
+      '',
+    );
+    L.push(
+      `CPU per post: gateway ${n(rooms.cpuMsPerPost.parley, 0)} ms, Prosody ${n(rooms.cpuMsPerPost.xmppServer, 0)} ms, PostgreSQL ${n(rooms.cpuMsPerPost.postgres, 0)} ms.`,
+      '',
+    );
+  } else
+    L.push(
+      `_${(rooms as { skipped?: string } | undefined)?.skipped ?? JSON.stringify(rooms ?? 'not run').slice(0, 400)}_`,
+      '',
+    );
 
   const hist = r.results.history as HistoryRes | undefined;
   L.push('## History: a page of 50', '');
   if (ok(hist)) {
-    L.push(`${n(hist.rows, 0)} messages of one owner (bulk insert ${n(hist.insertMs / 1000, 1)} s), ${hist.queriesPerShape} sequential HTTP requests per shape. Gateway CPU ${n(hist.asShipped.parleyCpuMsPerQuery, 2)} ms/query, PostgreSQL ${n(hist.asShipped.postgresCpuMsPerQuery, 2)} ms/query as shipped.`, '');
+    L.push(
+      `${n(hist.rows, 0)} messages of one owner (bulk insert ${n(hist.insertMs / 1000, 1)} s), ${hist.queriesPerShape} sequential HTTP requests per shape. Gateway CPU ${n(hist.asShipped.parleyCpuMsPerQuery, 2)} ms/query, PostgreSQL ${n(hist.asShipped.postgresCpuMsPerQuery, 2)} ms/query as shipped.`,
+      '',
+    );
     const w = hist.whatIf;
-    L.push(`| query shape | as shipped p50 / p99 ms |${w ? ' with proposed indexes p50 / p99 ms |' : ''}`, `|---|---|${w ? '---|' : ''}`);
+    L.push(
+      `| query shape | as shipped p50 / p99 ms |${w ? ' with proposed indexes p50 / p99 ms |' : ''}`,
+      `|---|---|${w ? '---|' : ''}`,
+    );
     for (const [k, v2] of Object.entries(hist.asShipped.results)) {
       const x = w?.results[k];
-      L.push(`| ${k} | ${n(v2.latency.p50, 1)} / ${n(v2.latency.p99, 1)} |${w ? ` ${x ? `${n(x.latency.p50, 1)} / ${n(x.latency.p99, 1)}` : '–'} |` : ''}`);
+      L.push(
+        `| ${k} | ${n(v2.latency.p50, 1)} / ${n(v2.latency.p99, 1)} |${w ? ` ${x ? `${n(x.latency.p50, 1)} / ${n(x.latency.p99, 1)}` : '–'} |` : ''}`,
+      );
     }
     L.push('');
-    if (w) L.push(`Proposed indexes (a what-if on the bench database, built in ${n(w.buildMs / 1000, 1)} s): \`${w.indexes.join('; ')}\`.`, '');
-    if (hist.indexesShipped) L.push('The schema has the history indexes (migration 0011), so there is no what-if.', '');
+    if (w)
+      L.push(
+        `Proposed indexes (a what-if on the bench database, built in ${n(w.buildMs / 1000, 1)} s): \`${w.indexes.join('; ')}\`.`,
+        '',
+      );
+    if (hist.indexesShipped)
+      L.push('The schema has the history indexes (migration 0011), so there is no what-if.', '');
     L.push('<details><summary>query plans (EXPLAIN ANALYZE)</summary>', '');
     for (const [k, plan] of Object.entries(hist.plansShipped)) {
       L.push(`as shipped, ${k}:`, '```', ...plan, '```');
@@ -184,35 +392,65 @@ export function markdown(r: Report, charts: string[]): string {
   const scale = r.results.scale as ScalePoint[] | undefined;
   L.push('## Scale: concurrent sessions (XMPP session + open SSE stream each)', '');
   if (Array.isArray(scale)) {
-    L.push('| sessions | logged in | login rate /s | login p50 / p99 ms | streams | gateway RSS MB before → logins → streams | **KB/session** (RSS) | of which XMPP session · SSE stream | heap KB/session | Prosody KB/session | CPU ms/login: gateway · Prosody · postgres | delivery p50 / p99 ms |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    L.push(
+      '| sessions | logged in | login rate /s | login p50 / p99 ms | streams | gateway RSS MB before → logins → streams | **KB/session** (RSS) | of which XMPP session · SSE stream | heap KB/session | Prosody KB/session | CPU ms/login: gateway · Prosody · postgres | delivery p50 / p99 ms |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const p of scale) {
-      if (p.skipped) { L.push(`| ${n(p.sessions, 0)} | ${p.skipped} ||||||||||| `); continue; }
-      const d = p.delivery as { latency: Summary; delivered: number; sent: number; parleyCpuPct?: number; prosodyCpuPct?: number; othersPct?: number } | undefined;
-      L.push(`| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | **${n(p.kbPerSession)}** | ${n(p.kbPerXmppSession)} · ${n(p.kbPerStream)} | ${n(p.heapKbPerSession)} | ${n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`);
+      if (p.skipped) {
+        L.push(`| ${n(p.sessions, 0)} | ${p.skipped} ||||||||||| `);
+        continue;
+      }
+      const d = p.delivery as
+        | {
+            latency: Summary;
+            delivered: number;
+            sent: number;
+            parleyCpuPct?: number;
+            prosodyCpuPct?: number;
+            othersPct?: number;
+          }
+        | undefined;
+      L.push(
+        `| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | **${n(p.kbPerSession)}** | ${n(p.kbPerXmppSession)} · ${n(p.kbPerStream)} | ${n(p.heapKbPerSession)} | ${n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`,
+      );
     }
     L.push('');
   } else L.push(`_${JSON.stringify(scale ?? 'not run').slice(0, 400)}_`, '');
 
   if (r.profiles && Object.keys(r.profiles).length) {
-    L.push('## Where the gateway spends its CPU (node --cpu-prof, self time inside the measured windows)', '');
+    L.push(
+      '## Where the gateway spends its CPU (node --cpu-prof, self time inside the measured windows)',
+      '',
+    );
     for (const [name, p] of Object.entries(r.profiles)) {
       if (name === 'file') continue;
       const s = p as ProfileSummary;
       L.push(`### ${name} (${n(s.sampledMs / 1000, 1)} s sampled, ${n(s.idlePct)} % idle)`, '');
-      L.push('| busy time by the nearest package / src file on the stack (who caused it) | ms | % of busy | | self time by module | ms | % of busy |', '|---|---|---|---|---|---|---|');
+      L.push(
+        '| busy time by the nearest package / src file on the stack (who caused it) | ms | % of busy | | self time by module | ms | % of busy |',
+        '|---|---|---|---|---|---|---|',
+      );
       for (let i = 0; i < 12; i++) {
         const a = s.attributed?.[i];
         const x = s.modules[i];
         if (!a && !x) break;
-        L.push(`| ${a?.name ?? ''} | ${a?.selfMs ?? ''} | ${a?.pct ?? ''} | | ${x?.name ?? ''} | ${x?.selfMs ?? ''} | ${x?.pct ?? ''} |`);
+        L.push(
+          `| ${a?.name ?? ''} | ${a?.selfMs ?? ''} | ${a?.pct ?? ''} | | ${x?.name ?? ''} | ${x?.selfMs ?? ''} | ${x?.pct ?? ''} |`,
+        );
       }
       L.push('', '| function | where | self ms | % of busy |', '|---|---|---|---|');
       for (const x of s.functions.slice(0, 12)) L.push(`| ${x.name} | ${x.where} | ${x.selfMs} | ${x.pct} |`);
       L.push('');
     }
-    if (r.profiles.file) L.push(`Profile: \`${String(r.profiles.file)}\` (open in Chrome DevTools → Performance).`, '');
+    if (r.profiles.file)
+      L.push(`Profile: \`${String(r.profiles.file)}\` (open in Chrome DevTools → Performance).`, '');
   }
-  if (r.findings.length) { L.push('## Notes from this run', ''); for (const f of r.findings) L.push(`- ${f}`); L.push(''); }
+  if (r.findings.length) {
+    L.push('## Notes from this run', '');
+    for (const f of r.findings) L.push(`- ${f}`);
+    L.push('');
+  }
   return L.join('\n');
 }
 
@@ -226,23 +464,52 @@ function charts(r: Report, stamp: string): Record<string, string> {
   const lat = r.results.latency as Latency | undefined;
   if (ok(lat)) {
     const rates = [...new Set(lat.points.map((p) => p.rate))].sort((a, b) => a - b);
-    const series: Series[] = lat.points.filter((p) => p.cdf?.length).map((p) => ({
-      name: `${p.system === 'parley' ? 'Parley REST→SSE' : 'raw XMPP'} @ ${p.rate}/s (p50 ${n(p.latency.p50, 2)}, p99 ${n(p.latency.p99, 1)} ms)`,
-      points: p.cdf!, dashed: p.system !== 'parley', color: shade(p.system === 'parley' ? PARLEY_SHADES : RAW_SHADES, rates.indexOf(p.rate)),
-    }));
-    out[`${stamp}-latency-cdf.svg`] = lineChart({ title: 'Send → deliver latency (CDF), Prosody', subtitle: `${String(r.meta.mode)} run, ${String(r.meta.startedAt).slice(0, 16)} UTC; load avg ${(r.meta.machine.loadavgBefore as number[])[0]}`,
-      x: { label: 'latency (ms, log scale)', log: true }, y: { label: 'fraction of messages delivered', min: 0, max: 1, format: (v) => v.toFixed(1) }, series });
+    const series: Series[] = lat.points
+      .filter((p) => p.cdf?.length)
+      .map((p) => ({
+        name: `${p.system === 'parley' ? 'Parley REST→SSE' : 'raw XMPP'} @ ${p.rate}/s (p50 ${n(p.latency.p50, 2)}, p99 ${n(p.latency.p99, 1)} ms)`,
+        points: p.cdf!,
+        dashed: p.system !== 'parley',
+        color: shade(p.system === 'parley' ? PARLEY_SHADES : RAW_SHADES, rates.indexOf(p.rate)),
+      }));
+    out[`${stamp}-latency-cdf.svg`] = lineChart({
+      title: 'Send → deliver latency (CDF), Prosody',
+      subtitle: `${String(r.meta.mode)} run, ${String(r.meta.startedAt).slice(0, 16)} UTC; load avg ${(r.meta.machine.loadavgBefore as number[])[0]}`,
+      x: { label: 'latency (ms, log scale)', log: true },
+      y: { label: 'fraction of messages delivered', min: 0, max: 1, format: (v) => v.toFixed(1) },
+      series,
+    });
   }
   const tp = r.results.throughput as Throughput | undefined;
   if (ok(tp)) {
     const all = [...tp.prosody.curves, ...(tp.ejabberd.curves ?? [])];
     const label = (c: Curve): string => `${c.system} on ${c.server} (sustained ${n(c.sustained, 0)}/s)`;
-    out[`${stamp}-throughput.svg`] = lineChart({ title: 'Throughput: delivered vs offered rate', subtitle: 'open-loop steps; dotted diagonal = keeping up',
-      x: { label: 'offered rate (msg/s, log scale)', log: true }, y: { label: 'delivered rate (msg/s, log scale)', log: true }, diagonal: true,
-      series: all.map((c) => ({ name: label(c), points: c.steps.map((s) => [s.rate, s.deliveredRate] as [number, number]), markers: true, dashed: c.server === 'ejabberd' })) });
-    out[`${stamp}-throughput-p99.svg`] = lineChart({ title: 'Throughput: p99 latency vs offered rate', subtitle: 'a rate is sustained while p99 < 100 ms and nothing is lost',
-      x: { label: 'offered rate (msg/s, log scale)', log: true }, y: { label: 'p99 latency (ms, log scale)', log: true }, hline: { y: 100, label: 'p99 limit 100 ms' },
-      series: all.map((c) => ({ name: label(c), points: c.steps.map((s) => [s.rate, s.latency.p99] as [number, number]), markers: true, dashed: c.server === 'ejabberd' })) });
+    out[`${stamp}-throughput.svg`] = lineChart({
+      title: 'Throughput: delivered vs offered rate',
+      subtitle: 'open-loop steps; dotted diagonal = keeping up',
+      x: { label: 'offered rate (msg/s, log scale)', log: true },
+      y: { label: 'delivered rate (msg/s, log scale)', log: true },
+      diagonal: true,
+      series: all.map((c) => ({
+        name: label(c),
+        points: c.steps.map((s) => [s.rate, s.deliveredRate] as [number, number]),
+        markers: true,
+        dashed: c.server === 'ejabberd',
+      })),
+    });
+    out[`${stamp}-throughput-p99.svg`] = lineChart({
+      title: 'Throughput: p99 latency vs offered rate',
+      subtitle: 'a rate is sustained while p99 < 100 ms and nothing is lost',
+      x: { label: 'offered rate (msg/s, log scale)', log: true },
+      y: { label: 'p99 latency (ms, log scale)', log: true },
+      hline: { y: 100, label: 'p99 limit 100 ms' },
+      series: all.map((c) => ({
+        name: label(c),
+        points: c.steps.map((s) => [s.rate, s.latency.p99] as [number, number]),
+        markers: true,
+        dashed: c.server === 'ejabberd',
+      })),
+    });
   }
   return out;
 }
@@ -252,9 +519,15 @@ export async function writeReport(dir: string, startedAt: Date, r: Report): Prom
   const stamp = startedAt.toISOString().replace(/[:]/g, '-').slice(0, 19);
   const svgs = charts(r, stamp);
   const written: string[] = [];
-  for (const [name, svg] of Object.entries(svgs)) { await writeFile(join(dir, name), svg); written.push(join(dir, name)); }
+  for (const [name, svg] of Object.entries(svgs)) {
+    await writeFile(join(dir, name), svg);
+    written.push(join(dir, name));
+  }
   const jsonPath = join(dir, `${stamp}.json`);
-  await writeFile(jsonPath, JSON.stringify({ ...r, targets: targets(r), charts: Object.keys(svgs) }, null, 1) + '\n');
+  await writeFile(
+    jsonPath,
+    JSON.stringify({ ...r, targets: targets(r), charts: Object.keys(svgs) }, null, 1) + '\n',
+  );
   const mdPath = join(dir, `${stamp}.md`);
   await writeFile(mdPath, markdown(r, Object.keys(svgs)) + '\n');
   return [jsonPath, mdPath, ...written];

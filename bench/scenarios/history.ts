@@ -12,7 +12,18 @@ import type { Summary } from '../lib/stats.js';
  */
 
 const OWNER = 'histowner';
-const WORDS = ['lunch', 'meeting', 'report', 'deploy', 'invoice', 'holiday', 'coffee', 'bug', 'review', 'release'];
+const WORDS = [
+  'lunch',
+  'meeting',
+  'report',
+  'deploy',
+  'invoice',
+  'holiday',
+  'coffee',
+  'bug',
+  'review',
+  'release',
+];
 const RARE = 'zanzibar'; // in 1 of 1,000 messages
 const COMMON = 'coffee'; // in 1 of 10 messages
 
@@ -31,7 +42,8 @@ async function bulkInsert(db: pg.Pool, rows: number): Promise<number> {
   for (let done = 0; done < rows; done += chunk) {
     const n = Math.min(chunk, rows - done);
     // Rows oldest first, one second apart; bodies vary by event id (10 topic words, a rare word).
-    await db.query(`WITH ev AS (
+    await db.query(
+      `WITH ev AS (
         INSERT INTO events (username, name, payload, created_at)
         SELECT $1, 'chatapi.chat', jsonb_build_object('type', 'chat', 'bulk', true), now() - make_interval(secs => ($2::int - g))
           FROM generate_series($3::int + 1, $3::int + $4::int) g
@@ -42,8 +54,12 @@ async function bulkInsert(db: pg.Pool, rows: number): Promise<number> {
              'message ' || id || ' about the ' || ($5::text[])[1 + (id % 10)::int] || CASE WHEN id % 1000 = 7 THEN ' ${RARE}' ELSE '' END
                || ' lorem ipsum dolor sit amet consectetur adipiscing',
              'bulk-' || id, id, created_at
-        FROM ev`, [OWNER, rows, done, n, WORDS]);
-    progress(`inserted ${(done + n).toLocaleString('en')} / ${rows.toLocaleString('en')} rows (${Math.round((performance.now() - t0) / 1000)} s)`);
+        FROM ev`,
+      [OWNER, rows, done, n, WORDS],
+    );
+    progress(
+      `inserted ${(done + n).toLocaleString('en')} / ${rows.toLocaleString('en')} rows (${Math.round((performance.now() - t0) / 1000)} s)`,
+    );
   }
   await db.query('ANALYZE messages');
   await db.query('ANALYZE events');
@@ -51,9 +67,13 @@ async function bulkInsert(db: pg.Pool, rows: number): Promise<number> {
 }
 
 /** The SQL history.ts builds for these query shapes (kept in step with src/chat/history.ts by hand). */
-function sqlFor(shape: 'cursor' | 'contact' | 'keywordCommon' | 'keywordRare' | 'newest', before: string): string {
+function sqlFor(
+  shape: 'cursor' | 'contact' | 'keywordCommon' | 'keywordRare' | 'newest',
+  before: string,
+): string {
   const where = [`owner = '${OWNER}'`, 'event_id IS NOT NULL'];
-  if (shape === 'contact') where.push(`kind <> 'groupchat'`, `peer = 'peer3@localhost'`, `event_id < ${before}`);
+  if (shape === 'contact')
+    where.push(`kind <> 'groupchat'`, `peer = 'peer3@localhost'`, `event_id < ${before}`);
   if (shape === 'keywordCommon') where.push(`search @@ websearch_to_tsquery('simple', '${COMMON}')`);
   if (shape === 'keywordRare') where.push(`search @@ websearch_to_tsquery('simple', '${RARE}')`);
   if (shape === 'cursor') where.push(`event_id < ${before}`);
@@ -64,13 +84,21 @@ function sqlFor(shape: 'cursor' | 'contact' | 'keywordCommon' | 'keywordRare' | 
 async function plans(db: pg.Pool, before: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const shape of ['newest', 'cursor', 'contact', 'keywordCommon', 'keywordRare'] as const) {
-    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) ${sqlFor(shape, before)}`);
-    out[shape] = rows.map((r) => r['QUERY PLAN']).filter((l) => !/^\s*(Worker \d|Planning Time)/.test(l)).slice(0, 14);
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) ${sqlFor(shape, before)}`,
+    );
+    out[shape] = rows
+      .map((r) => r['QUERY PLAN'])
+      .filter((l) => !/^\s*(Worker \d|Planning Time)/.test(l))
+      .slice(0, 14);
   }
   return out;
 }
 
-type QueryResult = Record<string, { latency: Summary; messages: number; errors: number; firstError?: string }>;
+type QueryResult = Record<
+  string,
+  { latency: Summary; messages: number; errors: number; firstError?: string }
+>;
 
 export async function historyScenario(ctx: Ctx): Promise<Record<string, unknown>> {
   const db = new pg.Pool({ connectionString: ctx.postgres.adminUrl('bench_prosody'), max: 2 });
@@ -78,7 +106,12 @@ export async function historyScenario(ctx: Ctx): Promise<Record<string, unknown>
     const rows = ctx.opts.historyRows;
     progress(`bulk-inserting ${rows.toLocaleString('en')} messages for ${OWNER}`);
     const insertMs = await bulkInsert(db, rows);
-    const { rows: [range] } = await db.query<{ lo: string; hi: string }>('SELECT min(event_id) AS lo, max(event_id) AS hi FROM messages WHERE owner = $1', [OWNER]);
+    const {
+      rows: [range],
+    } = await db.query<{ lo: string; hi: string }>(
+      'SELECT min(event_id) AS lo, max(event_id) AS hi FROM messages WHERE owner = $1',
+      [OWNER],
+    );
     const lo = Number(range!.lo);
     const hi = Number(range!.hi);
     const n = ctx.opts.historyQueries;
@@ -87,31 +120,69 @@ export async function historyScenario(ctx: Ctx): Promise<Record<string, unknown>
     const queries = [
       { name: 'newest page', paths: Array.from({ length: n }, () => base) },
       { name: 'cursor page (before=…)', paths: Array.from({ length: n }, () => `${base}&before=${rnd()}`) },
-      { name: 'contact + cursor (to=…&before=…)', paths: Array.from({ length: n }, () => `${base}&to=peer${Math.floor(Math.random() * 10)}@localhost&before=${rnd()}`) },
-      { name: `keyword, rare word (1 in 1,000)`, paths: Array.from({ length: n }, () => `${base}&keywords=${RARE}`) },
-      { name: `keyword, common word (1 in 10)`, paths: Array.from({ length: n }, () => `${base}&keywords=${COMMON}`) },
-      { name: 'keyword + cursor', paths: Array.from({ length: n }, () => `${base}&keywords=${COMMON}&before=${rnd()}`) },
+      {
+        name: 'contact + cursor (to=…&before=…)',
+        paths: Array.from(
+          { length: n },
+          () => `${base}&to=peer${Math.floor(Math.random() * 10)}@localhost&before=${rnd()}`,
+        ),
+      },
+      {
+        name: `keyword, rare word (1 in 1,000)`,
+        paths: Array.from({ length: n }, () => `${base}&keywords=${RARE}`),
+      },
+      {
+        name: `keyword, common word (1 in 10)`,
+        paths: Array.from({ length: n }, () => `${base}&keywords=${COMMON}`),
+      },
+      {
+        name: 'keyword + cursor',
+        paths: Array.from({ length: n }, () => `${base}&keywords=${COMMON}&before=${rnd()}`),
+      },
     ];
-    const run = async (label: string): Promise<{ results: QueryResult; parleyCpuMsPerQuery: number; postgresCpuMsPerQuery: number }> => {
+    const run = async (
+      label: string,
+    ): Promise<{ results: QueryResult; parleyCpuMsPerQuery: number; postgresCpuMsPerQuery: number }> => {
       progress(`${label}: ${queries.length} query shapes × ${n}`);
       const m = meter(ctx, 'prosody');
       m.begin();
-      const results = await ctx.gen.call<QueryResult>('history', { url: ctx.parley.url, secret: ctx.secret, queries }, 600_000);
+      const results = await ctx.gen.call<QueryResult>(
+        'history',
+        { url: ctx.parley.url, secret: ctx.secret, queries },
+        600_000,
+      );
       const { cpuMs } = m.end();
-      for (const [k, v] of Object.entries(results)) progress(`  ${k}: p50 ${v.latency.p50} ms  p99 ${v.latency.p99} ms${v.errors ? `  errors ${v.errors}: ${v.firstError}` : ''}`);
+      for (const [k, v] of Object.entries(results))
+        progress(
+          `  ${k}: p50 ${v.latency.p50} ms  p99 ${v.latency.p99} ms${v.errors ? `  errors ${v.errors}: ${v.firstError}` : ''}`,
+        );
       const total = queries.length * n;
-      return { results, parleyCpuMsPerQuery: Math.round(((cpuMs.parley ?? 0) / total) * 100) / 100, postgresCpuMsPerQuery: Math.round(((cpuMs.postgres ?? 0) / total) * 100) / 100 };
+      return {
+        results,
+        parleyCpuMsPerQuery: Math.round(((cpuMs.parley ?? 0) / total) * 100) / 100,
+        postgresCpuMsPerQuery: Math.round(((cpuMs.postgres ?? 0) / total) * 100) / 100,
+      };
     };
     const asShipped = await run('as shipped');
     const mid = String(Math.floor((lo + hi) / 2));
     const plansShipped = await plans(db, mid);
     // The what-if creates only what the schema lacks (the indexes became migration 0011 after the first
     // runs of this bench) and drops only what it created.
-    const { rows: existing } = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'messages'`);
+    const { rows: existing } = await db.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'messages'`,
+    );
     const missing = PROPOSED_INDEXES.filter((ddl) => !existing.some((e) => ddl.includes(` ${e.indexname} `)));
     if (!missing.length) {
       progress('the proposed indexes are already part of the schema: no what-if');
-      return { rows, owner: OWNER, insertMs, queriesPerShape: n, asShipped, plansShipped, indexesShipped: true };
+      return {
+        rows,
+        owner: OWNER,
+        insertMs,
+        queriesPerShape: n,
+        asShipped,
+        plansShipped,
+        indexesShipped: true,
+      };
     }
     progress(`what-if: ${missing.join('; ')}`);
     const t = performance.now();
@@ -121,7 +192,15 @@ export async function historyScenario(ctx: Ctx): Promise<Record<string, unknown>
     const withIndex = await run('with the proposed index');
     const plansIndexed = await plans(db, mid);
     for (const ddl of missing) await db.query(`DROP INDEX ${/INDEX (\w+)/.exec(ddl)![1]}`);
-    return { rows, owner: OWNER, insertMs, queriesPerShape: n, asShipped, plansShipped, whatIf: { indexes: missing, buildMs: indexMs, ...withIndex, plans: plansIndexed } };
+    return {
+      rows,
+      owner: OWNER,
+      insertMs,
+      queriesPerShape: n,
+      asShipped,
+      plansShipped,
+      whatIf: { indexes: missing, buildMs: indexMs, ...withIndex, plans: plansIndexed },
+    };
   } finally {
     await db.end();
   }

@@ -9,20 +9,50 @@ import { windowEnd, windowStart, type Window } from '../lib/cpuprofile.js';
  * (A's client → B's client) through the same Prosody, one after the other at each rate.
  */
 
-export interface LatencyPoint extends StepResult { system: string; cpuMs: Record<string, number>; cpuUsPerMsg: Record<string, number>; machineBusyPct: number; othersPct: number }
+export interface LatencyPoint extends StepResult {
+  system: string;
+  cpuMs: Record<string, number>;
+  cpuUsPerMsg: Record<string, number>;
+  machineBusyPct: number;
+  othersPct: number;
+}
 
-export async function latencyScenario(ctx: Ctx, users: { raw: [string, string]; parley: [string, string] }, windows: Window[]): Promise<Record<string, unknown>> {
+export async function latencyScenario(
+  ctx: Ctx,
+  users: { raw: [string, string]; parley: [string, string] },
+  windows: Window[],
+): Promise<Record<string, unknown>> {
   const { prosody } = ctx;
-  const acct = (username: string) => ({ service: prosody.service, domain: prosody.domain, username, password: ctx.password });
+  const acct = (username: string) => ({
+    service: prosody.service,
+    domain: prosody.domain,
+    username,
+    password: ctx.password,
+  });
   progress('connecting raw XMPP pair and logging in the Parley pair');
-  await ctx.gen.call('driver', { id: 'lat-raw', kind: 'raw-xmpp', config: { tag: 'lr', tx: acct(users.raw[0]), rx: acct(users.raw[1]) } });
-  await ctx.gen.call('driver', { id: 'lat-parley', kind: 'parley', config: {
-    tag: 'lp', url: ctx.parley.url, domain: prosody.domain,
-    tx: { username: users.parley[0], password: ctx.password }, rx: { via: 'parley', username: users.parley[1], password: ctx.password },
-  } });
-  const systems = [['raw-xmpp', 'lat-raw'], ['parley', 'lat-parley']] as const;
+  await ctx.gen.call('driver', {
+    id: 'lat-raw',
+    kind: 'raw-xmpp',
+    config: { tag: 'lr', tx: acct(users.raw[0]), rx: acct(users.raw[1]) },
+  });
+  await ctx.gen.call('driver', {
+    id: 'lat-parley',
+    kind: 'parley',
+    config: {
+      tag: 'lp',
+      url: ctx.parley.url,
+      domain: prosody.domain,
+      tx: { username: users.parley[0], password: ctx.password },
+      rx: { via: 'parley', username: users.parley[1], password: ctx.password },
+    },
+  });
+  const systems = [
+    ['raw-xmpp', 'lat-raw'],
+    ['parley', 'lat-parley'],
+  ] as const;
   // warm-up: JIT, connection pools, Prosody's archive tables
-  for (const [, id] of systems) await ctx.gen.call('step', { id, spec: { rate: 100, durationMs: 1000, drainMs: 1000 } });
+  for (const [, id] of systems)
+    await ctx.gen.call('step', { id, spec: { rate: 100, durationMs: 1000, drainMs: 1000 } });
   const m = meter(ctx, 'prosody');
   const points: LatencyPoint[] = [];
   for (const rate of ctx.opts.latencyRates) {
@@ -33,11 +63,23 @@ export async function latencyScenario(ctx: Ctx, users: { raw: [string, string]; 
       progress(`${system} at ${rate} msg/s for ${durationMs / 1000} s`);
       m.begin();
       const w = windowStart();
-      const r = await ctx.gen.call<StepResult>('step', { id, spec: { rate, durationMs, drainMs: ctx.opts.drainMs * 2, keepCdf: true } });
+      const r = await ctx.gen.call<StepResult>('step', {
+        id,
+        spec: { rate, durationMs, drainMs: ctx.opts.drainMs * 2, keepCdf: true },
+      });
       if (system === 'parley') windows.push(windowEnd(w));
       const { cpuMs, machineBusyPct, othersPct } = m.end();
-      points.push({ system, ...r, cpuMs, cpuUsPerMsg: perMessage(cpuMs, r.delivered), machineBusyPct, othersPct });
-      progress(`  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  delivered ${r.delivered}/${r.sent}${r.sendErrors ? `  errors ${r.sendErrors} (${r.firstError})` : ''}${r.aborted ? `  OVERLOADED: ${r.aborted}` : ''}`);
+      points.push({
+        system,
+        ...r,
+        cpuMs,
+        cpuUsPerMsg: perMessage(cpuMs, r.delivered),
+        machineBusyPct,
+        othersPct,
+      });
+      progress(
+        `  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  delivered ${r.delivered}/${r.sent}${r.sendErrors ? `  errors ${r.sendErrors} (${r.firstError})` : ''}${r.aborted ? `  OVERLOADED: ${r.aborted}` : ''}`,
+      );
     }
   }
   for (const [, id] of systems) await ctx.gen.call('closeDriver', { id });
@@ -46,11 +88,18 @@ export async function latencyScenario(ctx: Ctx, users: { raw: [string, string]; 
     const par = points.find((p) => p.system === 'parley' && p.rate === rate)!;
     return {
       rate,
-      rawP50: raw.latency.p50, parleyP50: par.latency.p50, p50Ratio: round(par.latency.p50 / raw.latency.p50, 2),
-      rawP99: raw.latency.p99, parleyP99: par.latency.p99, p99DiffMs: round(par.latency.p99 - raw.latency.p99, 2),
+      rawP50: raw.latency.p50,
+      parleyP50: par.latency.p50,
+      p50Ratio: round(par.latency.p50 / raw.latency.p50, 2),
+      rawP99: raw.latency.p99,
+      parleyP99: par.latency.p99,
+      p99DiffMs: round(par.latency.p99 - raw.latency.p99, 2),
       lost: { raw: raw.lost, parley: par.lost },
       // a system that could not keep up: its latency figures describe only what got through
-      overloaded: { raw: !!raw.aborted || raw.lost > raw.sent * 0.01, parley: !!par.aborted || par.lost > par.sent * 0.01 },
+      overloaded: {
+        raw: !!raw.aborted || raw.lost > raw.sent * 0.01,
+        parley: !!par.aborted || par.lost > par.sent * 0.01,
+      },
     };
   });
   return { server: 'prosody', points, comparisons };

@@ -11,24 +11,50 @@ import { windowEnd, windowStart, type Window } from '../lib/cpuprofile.js';
  */
 
 export interface ScalePoint {
-  sessions: number; skipped?: string; requested?: number; note?: string; crash?: string;
+  sessions: number;
+  skipped?: string;
+  requested?: number;
+  note?: string;
+  crash?: string;
   settleMs?: { afterLogins: number; afterStreams: number };
-  login?: { ok: number; failed: number; perSecond: number; latency: Summary; firstError?: string; timedOut: boolean };
+  login?: {
+    ok: number;
+    failed: number;
+    perSecond: number;
+    latency: Summary;
+    firstError?: string;
+    timedOut: boolean;
+  };
   streams?: { open: number; failed: number; firstError?: string; wallMs: number };
-  parleyRssMb?: { before: number; afterLogins: number; after: number }; kbPerSession?: number;
+  parleyRssMb?: { before: number; afterLogins: number; after: number };
+  kbPerSession?: number;
   /** the split: an XMPP session alone (after logins), then what its SSE stream adds */
-  kbPerXmppSession?: number; kbPerStream?: number;
-  heapMb?: { before?: number; after?: number }; heapKbPerSession?: number;
-  prosodyRssMb?: { before: number; after: number }; prosodyKbPerSession?: number;
+  kbPerXmppSession?: number;
+  kbPerStream?: number;
+  heapMb?: { before?: number; after?: number };
+  heapKbPerSession?: number;
+  prosodyRssMb?: { before: number; after: number };
+  prosodyKbPerSession?: number;
   fds?: { parley: number; limit: number };
   cpuMsPerLogin?: Record<string, number>;
   delivery?: Record<string, unknown>;
 }
 
-export async function scaleScenario(ctx: Ctx, usersFor: (n: number) => Promise<string[]>, restart: () => Promise<void>, windows: Window[] = []): Promise<ScalePoint[]> {
+export async function scaleScenario(
+  ctx: Ctx,
+  usersFor: (n: number) => Promise<string[]>,
+  restart: () => Promise<void>,
+  windows: Window[] = [],
+): Promise<ScalePoint[]> {
   const points: ScalePoint[] = [];
   for (const [i, requested] of ctx.opts.sessions.entries()) {
-    if (overBudget(ctx, ctx.opts.quick ? 30 : 120)) { points.push({ sessions: requested, ...skip(ctx, 'scale', `${requested} sessions: time budget`) as { skipped: string } }); continue; }
+    if (overBudget(ctx, ctx.opts.quick ? 30 : 120)) {
+      points.push({
+        sessions: requested,
+        ...(skip(ctx, 'scale', `${requested} sessions: time budget`) as { skipped: string }),
+      });
+      continue;
+    }
     try {
       if (i > 0) await restart();
       points.push(await onePoint(ctx, requested, usersFor, i === 0 ? windows : []));
@@ -36,9 +62,26 @@ export async function scaleScenario(ctx: Ctx, usersFor: (n: number) => Promise<s
       const msg = (err as Error).message.split('\n').slice(0, 3).join(' | ');
       progress(`${requested} sessions failed: ${msg}`);
       // if the gateway itself died, its last words are the finding
-      const crash = ctx.parley.exitCode() !== null ? ctx.parley.output().split('\n').filter((l) => l && !l.startsWith('{')).slice(-12).join('\n') : undefined;
-      if (crash) { progress(`the gateway exited (${ctx.parley.exitCode()}):\n${crash}`); ctx.findings.push(`scale ${requested}: the gateway process exited during the run: ${crash.slice(0, 600)}`); }
-      points.push({ sessions: requested, skipped: `failed: ${msg.slice(0, 500)}`, ...(crash ? { crash } : {}) });
+      const crash =
+        ctx.parley.exitCode() !== null
+          ? ctx.parley
+              .output()
+              .split('\n')
+              .filter((l) => l && !l.startsWith('{'))
+              .slice(-12)
+              .join('\n')
+          : undefined;
+      if (crash) {
+        progress(`the gateway exited (${ctx.parley.exitCode()}):\n${crash}`);
+        ctx.findings.push(
+          `scale ${requested}: the gateway process exited during the run: ${crash.slice(0, 600)}`,
+        );
+      }
+      points.push({
+        sessions: requested,
+        skipped: `failed: ${msg.slice(0, 500)}`,
+        ...(crash ? { crash } : {}),
+      });
       await ctx.gen.call('fleetClose').catch(() => undefined);
     }
   }
@@ -52,63 +95,126 @@ function loginDeadlineMs(ctx: Ctx): number {
   return Math.max(10_000, Math.min(40_000, left));
 }
 
-async function onePoint(ctx: Ctx, requested: number, usersFor: (n: number) => Promise<string[]>, windows: Window[]): Promise<ScalePoint> {
+async function onePoint(
+  ctx: Ctx,
+  requested: number,
+  usersFor: (n: number) => Promise<string[]>,
+  windows: Window[],
+): Promise<ScalePoint> {
   // An XMPP socket and an SSE socket per user in the gateway, plus pools and files. Where the open-files
   // limit cannot be raised (no CAP_SYS_RESOURCE in a container), run as many as it allows and say so.
   const limit = fdLimit(ctx.parley.pid).soft;
   const n = Math.min(requested, Math.floor((limit - 200) / 2));
-  const reduced = n < requested ? `${requested} requested; the gateway's open-files limit is ${limit} (ulimit -n; raising it needs CAP_SYS_RESOURCE), so ${n} were run` : undefined;
-  if (reduced) { progress(reduced); ctx.findings.push(`scale: ${reduced}`); }
+  const reduced =
+    n < requested
+      ? `${requested} requested; the gateway's open-files limit is ${limit} (ulimit -n; raising it needs CAP_SYS_RESOURCE), so ${n} were run`
+      : undefined;
+  if (reduced) {
+    progress(reduced);
+    ctx.findings.push(`scale: ${reduced}`);
+  }
   const users = await usersFor(n);
   await new Promise((r) => setTimeout(r, 1000));
   const pPid = prosodyPid(ctx.prosody);
-  const before = { parley: ctx.parley.rssKb(), prosody: pPid ? rssKb(pPid) : 0, heap: await ctx.parley.heap() };
+  const before = {
+    parley: ctx.parley.rssKb(),
+    prosody: pPid ? rssKb(pPid) : 0,
+    heap: await ctx.parley.heap(),
+  };
   const m = meter(ctx, 'prosody');
   m.begin();
   progress(`${n} sessions: logging in (concurrency 32)`);
-  const login = await ctx.gen.call<NonNullable<ScalePoint['login']>>('fleetLogin',
-    { url: ctx.parley.url, users, password: ctx.password, concurrency: 32, deadlineMs: loginDeadlineMs(ctx) }, 900_000);
+  const login = await ctx.gen.call<NonNullable<ScalePoint['login']>>(
+    'fleetLogin',
+    { url: ctx.parley.url, users, password: ctx.password, concurrency: 32, deadlineMs: loginDeadlineMs(ctx) },
+    900_000,
+  );
   const { cpuMs } = m.end();
-  if (ctx.parley.exitCode() !== null) throw new Error(`the gateway exited while ${n} users logged in (${login.ok} ok, ${login.failed} failed: ${login.firstError ?? ''})`);
-  if (login.timedOut) ctx.findings.push(`scale: logins stopped at ${login.ok} of ${n} (time budget of the quick run)`);
-  progress(`${login.ok} logged in at ${login.perSecond}/s (p50 ${login.latency.p50} ms, p99 ${login.latency.p99} ms)${login.failed ? `; ${login.failed} failed: ${login.firstError}` : ''}`);
+  if (ctx.parley.exitCode() !== null)
+    throw new Error(
+      `the gateway exited while ${n} users logged in (${login.ok} ok, ${login.failed} failed: ${login.firstError ?? ''})`,
+    );
+  if (login.timedOut)
+    ctx.findings.push(`scale: logins stopped at ${login.ok} of ${n} (time budget of the quick run)`);
+  progress(
+    `${login.ok} logged in at ${login.perSecond}/s (p50 ${login.latency.p50} ms, p99 ${login.latency.p99} ms)${login.failed ? `; ${login.failed} failed: ${login.firstError}` : ''}`,
+  );
   // Login-time work (carbons, archive catch-up, roster, rooms) keeps the gateway and the XMPP server
   // busy after the last login answered: wait for it (bounded), and report how long it took.
   const pids = [ctx.parley.pid, pPid, postgresPid(ctx.postgres)];
   const settleLogins = await waitIdle(pids, ctx.opts.quick ? 5000 : 120_000, 0.25);
   const afterLogins = ctx.parley.rssKb();
-  const streams = await ctx.gen.call<NonNullable<ScalePoint['streams']>>('fleetStreams', { concurrency: 64, deadlineMs: 120_000 }, 300_000);
+  const streams = await ctx.gen.call<NonNullable<ScalePoint['streams']>>(
+    'fleetStreams',
+    { concurrency: 64, deadlineMs: 120_000 },
+    300_000,
+  );
   if (ctx.parley.exitCode() !== null) throw new Error(`the gateway exited while ${n} SSE streams opened`);
-  progress(`${streams.open} SSE streams open in ${streams.wallMs} ms${streams.failed ? `; ${streams.failed} failed: ${streams.firstError}` : ''}`);
+  progress(
+    `${streams.open} SSE streams open in ${streams.wallMs} ms${streams.failed ? `; ${streams.failed} failed: ${streams.firstError}` : ''}`,
+  );
   const settleStreams = await waitIdle(pids, ctx.opts.quick ? 5000 : 60_000, 0.25);
-  const after = { parley: ctx.parley.rssKb(), prosody: pPid ? rssKb(pPid) : 0, heap: await ctx.parley.heap() };
+  const after = {
+    parley: ctx.parley.rssKb(),
+    prosody: pPid ? rssKb(pPid) : 0,
+    heap: await ctx.parley.heap(),
+  };
   const held = Math.max(1, Math.min(login.ok, streams.open));
   const point: ScalePoint = {
-    sessions: n, ...(reduced ? { requested, note: reduced } : {}), login, streams,
+    sessions: n,
+    ...(reduced ? { requested, note: reduced } : {}),
+    login,
+    streams,
     settleMs: { afterLogins: settleLogins, afterStreams: settleStreams },
-    parleyRssMb: { before: round(before.parley / 1024, 1), afterLogins: round(afterLogins / 1024, 1), after: round(after.parley / 1024, 1) },
+    parleyRssMb: {
+      before: round(before.parley / 1024, 1),
+      afterLogins: round(afterLogins / 1024, 1),
+      after: round(after.parley / 1024, 1),
+    },
     kbPerSession: round((after.parley - before.parley) / held, 1),
     kbPerXmppSession: round((afterLogins - before.parley) / Math.max(1, login.ok), 1),
     kbPerStream: round((after.parley - afterLogins) / Math.max(1, streams.open), 1),
-    heapMb: { before: before.heap && round(before.heap.usedMb, 1), after: after.heap && round(after.heap.usedMb, 1) },
-    heapKbPerSession: before.heap && after.heap ? round(((after.heap.usedMb - before.heap.usedMb) * 1024) / held, 1) : undefined,
+    heapMb: {
+      before: before.heap && round(before.heap.usedMb, 1),
+      after: after.heap && round(after.heap.usedMb, 1),
+    },
+    heapKbPerSession:
+      before.heap && after.heap
+        ? round(((after.heap.usedMb - before.heap.usedMb) * 1024) / held, 1)
+        : undefined,
     prosodyRssMb: { before: round(before.prosody / 1024, 1), after: round(after.prosody / 1024, 1) },
     prosodyKbPerSession: round((after.prosody - before.prosody) / held, 1),
     fds: { parley: openFds(ctx.parley.pid), limit },
-    cpuMsPerLogin: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / Math.max(1, login.ok), 2)])),
+    cpuMsPerLogin: Object.fromEntries(
+      Object.entries(cpuMs).map(([k, v]) => [k, round(v / Math.max(1, login.ok), 2)]),
+    ),
   };
-  progress(`gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB); Prosody ${point.prosodyKbPerSession} KB/session; settled ${settleLogins} + ${settleStreams} ms`);
+  progress(
+    `gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB); Prosody ${point.prosodyKbPerSession} KB/session; settled ${settleLogins} + ${settleStreams} ms`,
+  );
   if (streams.open >= 2) {
     const count = ctx.opts.quick ? 200 : 1000;
     progress(`delivery latency among ${streams.open} connected users: ${count} messages at 50/s`);
     m.begin();
     const w = windowStart();
-    const d = await ctx.gen.call<{ latency: Summary; ack: Summary; sendLag: Summary; delivered: number }>('fleetProbe', { url: ctx.parley.url, tag: `sc${n}`, count, rate: 50, drainMs: 5000 }, 120_000);
+    const d = await ctx.gen.call<{ latency: Summary; ack: Summary; sendLag: Summary; delivered: number }>(
+      'fleetProbe',
+      { url: ctx.parley.url, tag: `sc${n}`, count, rate: 50, drainMs: 5000 },
+      120_000,
+    );
     windows.push(windowEnd(w));
     const busy = m.end();
     const pct = (k: string): number => Math.round(((busy.cpuMs[k] ?? 0) / busy.wallMs) * 100);
-    point.delivery = { ...d, parleyCpuPct: pct('parley'), prosodyCpuPct: pct('xmppServer'), postgresCpuPct: pct('postgres'), othersPct: busy.othersPct };
-    progress(`  p50 ${d.latency.p50} ms  p99 ${d.latency.p99} ms  delivered ${d.delivered}/${count} (POST answered p50 ${d.ack.p50} ms; generator lag p99 ${d.sendLag.p99} ms); CPU: gateway ${pct('parley')} %, Prosody ${pct('xmppServer')} %, PostgreSQL ${pct('postgres')} %, other processes ${busy.othersPct} % of the machine`);
+    point.delivery = {
+      ...d,
+      parleyCpuPct: pct('parley'),
+      prosodyCpuPct: pct('xmppServer'),
+      postgresCpuPct: pct('postgres'),
+      othersPct: busy.othersPct,
+    };
+    progress(
+      `  p50 ${d.latency.p50} ms  p99 ${d.latency.p99} ms  delivered ${d.delivered}/${count} (POST answered p50 ${d.ack.p50} ms; generator lag p99 ${d.sendLag.p99} ms); CPU: gateway ${pct('parley')} %, Prosody ${pct('xmppServer')} %, PostgreSQL ${pct('postgres')} %, other processes ${busy.othersPct} % of the machine`,
+    );
   }
   await ctx.gen.call('fleetClose');
   return point;

@@ -29,7 +29,10 @@ import { eventsUrl, parleyLogin } from '../load/drivers.js';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
 const MESSAGES = Number(arg('messages', '200'));
 const SESSIONS = Number(arg('sessions', '0'));
 const PARLEY_ROOT = arg('parley-root', ROOT);
@@ -38,7 +41,9 @@ const HEAP = !process.argv.includes('--rss');
 const STRACE = process.argv.includes('--strace'); // syscalls per message too (strace -c attached to the gateway) // --rss: RSS per session instead of the live heap (see perSession)
 const CONCURRENCY = Number(arg('concurrency', '32')); // logins at once (300: the burst that used to crash the gateway)
 const KEEP = arg('keep-snapshots', ''); // a directory to copy the two heap snapshots to, for a closer look
-const log = (msg: string): void => { process.stderr.write(`[cost] ${msg}\n`); };
+const log = (msg: string): void => {
+  process.stderr.write(`[cost] ${msg}\n`);
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -54,22 +59,47 @@ async function main(): Promise<void> {
   const heapDir = join(tmp, 'heap');
   await mkdir(heapDir);
   const fleet = userNames('heap', SESSIONS);
-  await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, ['costa', 'costb', ...fleet], password);
+  await writeProsodyAccounts(
+    join(prosody.dir, 'data'),
+    prosody.domain,
+    ['costa', 'costb', ...fleet],
+    password,
+  );
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   await admin.query('CREATE DATABASE cost');
   await admin.end();
   const countFile = join(tmp, 'pg-count.json');
   const parley = await startParleyProcess({
-    label: 'cost', port: await freePort(), root: PARLEY_ROOT,
-    nodeArgs: ['--import', join(ROOT, 'bench/tools/pg-count.ts'), '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`],
-    env: { PARLEY_SECRET: randomBytes(18).toString('base64url'), PARLEY_BENCH_PGCOUNT: countFile, DATABASE_URL: postgres.adminUrl('cost'),
-      PARLEY_DATA_DIR: join(tmp, 'parley'), PARLEY_INSTANCE_ID: 'cost', XMPP_DOMAIN: prosody.domain, XMPP_SERVICE: prosody.service,
-      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, XMPP_ADMIN_JID: prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: adminPassword, XMPP_COMPONENT_SECRET: componentSecret },
+    label: 'cost',
+    port: await freePort(),
+    root: PARLEY_ROOT,
+    nodeArgs: [
+      '--import',
+      join(ROOT, 'bench/tools/pg-count.ts'),
+      '--heapsnapshot-signal=SIGUSR2',
+      `--diagnostic-dir=${heapDir}`,
+    ],
+    env: {
+      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      PARLEY_BENCH_PGCOUNT: countFile,
+      DATABASE_URL: postgres.adminUrl('cost'),
+      PARLEY_DATA_DIR: join(tmp, 'parley'),
+      PARLEY_INSTANCE_ID: 'cost',
+      XMPP_DOMAIN: prosody.domain,
+      XMPP_SERVICE: prosody.service,
+      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      XMPP_ADMIN_JID: prosody.adminJid,
+      XMPP_ADMIN_PASSWORD: adminPassword,
+      XMPP_COMPONENT_SECRET: componentSecret,
+    },
   });
   const streams: SseStream[] = [];
-  const out: Record<string, unknown> = { label: LABEL, parleyRoot: PARLEY_ROOT, date: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    label: LABEL,
+    parleyRoot: PARLEY_ROOT,
+    date: new Date().toISOString(),
+  };
   try {
     out.perMessage = await perMessage(parley.url, parley.pid, password, countFile, streams);
     if (SESSIONS > 0) out.sessions = await perSession(parley, fleet, password, heapDir, streams);
@@ -106,9 +136,15 @@ async function straceCounts(pid: number): Promise<() => Promise<Record<string, n
 }
 
 const perUnit = (counts: Record<string, number>, n: number): Record<string, number> =>
-  Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / n) * 10) / 10] as const).filter(([, v]) => v >= 0.1).sort((a, b) => b[1] - a[1]));
+  Object.fromEntries(
+    Object.entries(counts)
+      .map(([k, v]) => [k, Math.round((v / n) * 10) / 10] as const)
+      .filter(([, v]) => v >= 0.1)
+      .sort((a, b) => b[1] - a[1]),
+  );
 
-const readTally = (file: string): Record<string, number> => existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> : {};
+const readTally = (file: string): Record<string, number> =>
+  existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
 
 /** Waits until the gateway sent no statement for `ms` (receipts and their events trail the delivery). */
 async function quiet(file: string, ms = 1500): Promise<void> {
@@ -117,17 +153,28 @@ async function quiet(file: string, ms = 1500): Promise<void> {
   while (Date.now() - since < ms) {
     await sleep(100);
     const now = JSON.stringify(readTally(file));
-    if (now !== last) { last = now; since = Date.now(); }
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
   }
 }
 
-async function perMessage(url: string, pid: number, password: string, countFile: string, streams: SseStream[]) {
+async function perMessage(
+  url: string,
+  pid: number,
+  password: string,
+  countFile: string,
+  streams: SseStream[],
+) {
   const agent = makeAgent(4);
   const a = await parleyLogin(url, 'costa', password, agent);
   const b = await parleyLogin(url, 'costb', password, agent);
   const waiting = new Map<string, () => void>();
   const receipts = { n: 0 };
-  const sa = openSse(eventsUrl(a), (e) => { if (e.name === 'chatapi.receipt') receipts.n++; });
+  const sa = openSse(eventsUrl(a), (e) => {
+    if (e.name === 'chatapi.receipt') receipts.n++;
+  });
   const sb = openSse(eventsUrl(b), (e) => {
     if (e.name !== 'chatapi.chat') return;
     const p = JSON.parse(e.data) as { direction?: string; body?: string };
@@ -140,7 +187,9 @@ async function perMessage(url: string, pid: number, password: string, countFile:
     const t = performance.now();
     const delivered = new Promise<void>((resolve) => waiting.set(body, resolve));
     const r = await request(agent, 'POST', `${url}/restapi/v1/chat/${a.streamId}/messages/${to}`, {
-      headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'text/plain; charset=utf-8' }, body });
+      headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'text/plain; charset=utf-8' },
+      body,
+    });
     if (r.status !== 201) throw new Error(`send → ${r.status} ${r.body.slice(0, 200)}`);
     await delivered;
     waiting.delete(body);
@@ -160,13 +209,26 @@ async function perMessage(url: string, pid: number, password: string, countFile:
   let total = 0;
   for (const [k, v] of Object.entries(after)) {
     const d = v - (before[k] ?? 0);
-    if (d > 0) { byStatement[k] = Math.round((d / MESSAGES) * 100) / 100; total += d; }
+    if (d > 0) {
+      byStatement[k] = Math.round((d / MESSAGES) * 100) / 100;
+      total += d;
+    }
   }
-  const result = { messages: MESSAGES, roundTripsPerMessage: Math.round((total / MESSAGES) * 100) / 100, byStatement,
-    receiptsSeenBySender: receipts.n - receiptsBefore, sequentialSendToDeliverMs: summarize(lat), ...(syscalls ? { syscallsPerMessage: syscalls } : {}) };
+  const result = {
+    messages: MESSAGES,
+    roundTripsPerMessage: Math.round((total / MESSAGES) * 100) / 100,
+    byStatement,
+    receiptsSeenBySender: receipts.n - receiptsBefore,
+    sequentialSendToDeliverMs: summarize(lat),
+    ...(syscalls ? { syscallsPerMessage: syscalls } : {}),
+  };
   if (syscalls) log(`syscalls per message (strace -c): ${JSON.stringify(syscalls)}`);
-  log(`${result.roundTripsPerMessage} round trips per delivered message: ${JSON.stringify(byStatement, null, 1)}`);
-  log(`one at a time, send → SSE delivery p50 ${result.sequentialSendToDeliverMs.p50} ms (noise on a shared machine)`);
+  log(
+    `${result.roundTripsPerMessage} round trips per delivered message: ${JSON.stringify(byStatement, null, 1)}`,
+  );
+  log(
+    `one at a time, send → SSE delivery p50 ${result.sequentialSendToDeliverMs.p50} ms (noise on a shared machine)`,
+  );
   agent.destroy();
   return result;
 }
@@ -185,7 +247,13 @@ async function snapshot(pid: number, dir: string): Promise<string> {
   }
 }
 
-async function perSession(parley: Awaited<ReturnType<typeof startParleyProcess>>, users: string[], password: string, heapDir: string, streams: SseStream[]) {
+async function perSession(
+  parley: Awaited<ReturnType<typeof startParleyProcess>>,
+  users: string[],
+  password: string,
+  heapDir: string,
+  streams: SseStream[],
+) {
   await sleep(2000);
   // A heap snapshot leaves the process bigger for good (its serialisation), so a run measures either the
   // live heap (snapshots before and after) or RSS (no snapshot at all), not both.
@@ -196,36 +264,68 @@ async function perSession(parley: Awaited<ReturnType<typeof startParleyProcess>>
   let done = 0;
   let failed = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < users.length) {
-      const u = users[next++]!;
-      try {
-        const login = await parleyLogin(parley.url, u, password, agent);
-        const s = openSse(eventsUrl(login), () => undefined);
-        streams.push(s);
-        await s.opened;
-      } catch (err) {
-        if (failed++ === 0) log(`first failure: ${(err as Error).message}`);
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < users.length) {
+        const u = users[next++]!;
+        try {
+          const login = await parleyLogin(parley.url, u, password, agent);
+          const s = openSse(eventsUrl(login), () => undefined);
+          streams.push(s);
+          await s.opened;
+        } catch (err) {
+          if (failed++ === 0) log(`first failure: ${(err as Error).message}`);
+        }
+        if (++done % 250 === 0) log(`${done}/${users.length} sessions`);
       }
-      if (++done % 250 === 0) log(`${done}/${users.length} sessions`);
-    }
-  }));
+    }),
+  );
   const wallMs = performance.now() - t0;
   await sleep(5000); // login-time work (carbons, archive catch-up, presence) trails the answers
   const rss1 = parley.rssKb();
   const ok = users.length - failed;
-  const unhandled = parley.output().split('\n').filter((l) => l.includes('unhandled rejection')).length;
+  const unhandled = parley
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('unhandled rejection')).length;
   if (unhandled) log(`the gateway logged ${unhandled} unhandled rejections`);
-  const result: Record<string, unknown> = { sessions: ok, failed, concurrency: CONCURRENCY, unhandledRejections: unhandled, loginsPerSecond: Math.round((ok * 1000) / wallMs) };
+  const result: Record<string, unknown> = {
+    sessions: ok,
+    failed,
+    concurrency: CONCURRENCY,
+    unhandledRejections: unhandled,
+    loginsPerSecond: Math.round((ok * 1000) / wallMs),
+  };
   if (!s0) {
-    Object.assign(result, { rssKbPerSession: Math.round(((rss1 - rss0) / ok) * 10) / 10, rssMb: { before: Math.round(rss0 / 1024), after: Math.round(rss1 / 1024) } });
+    Object.assign(result, {
+      rssKbPerSession: Math.round(((rss1 - rss0) / ok) * 10) / 10,
+      rssMb: { before: Math.round(rss0 / 1024), after: Math.round(rss1 / 1024) },
+    });
     log(`${ok} sessions (${failed} failed): RSS ${String(result.rssKbPerSession)} KB/session`);
     agent.destroy();
     return result;
   }
   const s1 = await snapshot(parley.pid, heapDir);
-  if (KEEP) { await mkdir(KEEP, { recursive: true }); await Promise.all([copyFile(s0, join(KEEP, 'before.heapsnapshot')), copyFile(s1, join(KEEP, 'after.heapsnapshot'))]); }
-  const r = spawnSync(process.execPath, ['--max-old-space-size=8000', '--import', 'tsx', join(ROOT, 'bench/tools/heap-by-file.ts'), s0, s1, String(ok)], { encoding: 'utf8', cwd: ROOT });
+  if (KEEP) {
+    await mkdir(KEEP, { recursive: true });
+    await Promise.all([
+      copyFile(s0, join(KEEP, 'before.heapsnapshot')),
+      copyFile(s1, join(KEEP, 'after.heapsnapshot')),
+    ]);
+  }
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-old-space-size=8000',
+      '--import',
+      'tsx',
+      join(ROOT, 'bench/tools/heap-by-file.ts'),
+      s0,
+      s1,
+      String(ok),
+    ],
+    { encoding: 'utf8', cwd: ROOT },
+  );
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
   await writeFile(join(ROOT, 'bench/results', `${stamp}-cost-${LABEL}.heap.txt`), r.stdout + r.stderr);
   result.heapKbPerSession = Number(/: ([\d.]+) KB per session/.exec(r.stdout)?.[1] ?? NaN);
@@ -235,4 +335,10 @@ async function perSession(parley: Awaited<ReturnType<typeof startParleyProcess>>
   return result;
 }
 
-main().then(() => process.exit(0), (err: unknown) => { log(String((err as Error)?.stack ?? err)); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(String((err as Error)?.stack ?? err));
+    process.exit(1);
+  },
+);

@@ -14,14 +14,17 @@ if (file) {
   let dirty = false;
   const kind = (sql: string): string => {
     const s = sql.replace(/\s+/g, ' ').trim();
-    const m = /^(WITH \w+ AS \(\s*\w+(?: \w+)?|INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT .*? FROM \w+|\w+)/i.exec(s);
+    const m =
+      /^(WITH \w+ AS \(\s*\w+(?: \w+)?|INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT .*? FROM \w+|\w+)/i.exec(
+        s,
+      );
     return (m?.[1] ?? s).slice(0, 60);
   };
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text?: string; name?: string };
-    const sql = typeof q === 'string' ? q : q?.text ?? '';
+    const sql = typeof q === 'string' ? q : (q?.text ?? '');
     const k = typeof q === 'object' && q?.name ? `${kind(sql)} [${q.name}]` : kind(sql);
     tally[k] = (tally[k] ?? 0) + 1;
     dirty = true;

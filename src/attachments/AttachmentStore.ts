@@ -2,19 +2,43 @@ import type { Queryable } from '../store/db.js';
 
 /** One upload as Postgres keeps it (migration 0009). */
 export interface FileRow {
-  id: string; owner: string; name: string; size: number; type: string; sha256: string; url: string;
-  thumbnail: string | null; createdAt: Date; removedAt: Date | null;
+  id: string;
+  owner: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256: string;
+  url: string;
+  thumbnail: string | null;
+  createdAt: Date;
+  removedAt: Date | null;
 }
 
 export type Grant = { kind: 'user' | 'room'; jid: string };
 
 interface Row {
-  id: string; owner: string; name: string; size: string; type: string; sha256: string; url: string;
-  thumbnail: string | null; created_at: Date; removed_at: Date | null;
+  id: string;
+  owner: string;
+  name: string;
+  size: string;
+  type: string;
+  sha256: string;
+  url: string;
+  thumbnail: string | null;
+  created_at: Date;
+  removed_at: Date | null;
 }
 const toFile = (r: Row): FileRow => ({
-  id: r.id, owner: r.owner, name: r.name, size: Number(r.size), type: r.type, sha256: r.sha256, url: r.url,
-  thumbnail: r.thumbnail, createdAt: r.created_at, removedAt: r.removed_at,
+  id: r.id,
+  owner: r.owner,
+  name: r.name,
+  size: Number(r.size),
+  type: r.type,
+  sha256: r.sha256,
+  url: r.url,
+  thumbnail: r.thumbnail,
+  createdAt: r.created_at,
+  removedAt: r.removed_at,
 });
 
 /** SQL of the attachments feature: file rows, who may read them, and the access check. */
@@ -24,7 +48,8 @@ export class AttachmentStore {
   async insert(f: Omit<FileRow, 'createdAt' | 'removedAt'>): Promise<FileRow> {
     const { rows } = await this.db.query<Row>(
       `INSERT INTO attachments (id, owner, name, size, type, sha256, url, thumbnail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [f.id, f.owner, f.name, f.size, f.type, f.sha256, f.url, f.thumbnail]);
+      [f.id, f.owner, f.name, f.size, f.type, f.sha256, f.url, f.thumbnail],
+    );
     return toFile(rows[0]!);
   }
 
@@ -35,14 +60,20 @@ export class AttachmentStore {
 
   /** The caller's own files among `ids`, in the order asked (others' files are simply absent). */
   async owned(owner: string, ids: readonly string[]): Promise<FileRow[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM attachments WHERE owner = $1 AND id = ANY($2::text[]) AND removed_at IS NULL', [owner, ids]);
+    const { rows } = await this.db.query<Row>(
+      'SELECT * FROM attachments WHERE owner = $1 AND id = ANY($2::text[]) AND removed_at IS NULL',
+      [owner, ids],
+    );
     const byId = new Map(rows.map((r) => [r.id, toFile(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** Does a live upload still use these bytes (as its file or its thumbnail)? Then they stay on disk. */
   async inUse(sha256: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT 1 FROM attachments WHERE removed_at IS NULL AND (sha256 = $1 OR thumbnail = $1) LIMIT 1', [sha256]);
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM attachments WHERE removed_at IS NULL AND (sha256 = $1 OR thumbnail = $1) LIMIT 1',
+      [sha256],
+    );
     return rows.length > 0;
   }
 
@@ -50,7 +81,8 @@ export class AttachmentStore {
     if (!ids.length) return;
     await this.db.query(
       `INSERT INTO attachment_grants (attachment_id, grantee, kind) SELECT unnest($1::text[]), $2, $3 ON CONFLICT DO NOTHING`,
-      [ids, to.jid.toLowerCase(), to.kind]);
+      [ids, to.jid.toLowerCase(), to.kind],
+    );
   }
 
   /**
@@ -63,7 +95,8 @@ export class AttachmentStore {
          SELECT 1 FROM attachment_grants g WHERE g.attachment_id = a.id AND (
            (g.kind = 'user' AND g.grantee = $3) OR
            (g.kind = 'room' AND EXISTS (SELECT 1 FROM messages m WHERE m.owner = $2 AND m.peer = g.grantee AND m.kind = 'groupchat')))))`,
-      [id, username, bare.toLowerCase()]);
+      [id, username, bare.toLowerCase()],
+    );
     return rows.length > 0;
   }
 }

@@ -22,27 +22,71 @@ export type CompressResult =
  * probed (same duration within a second) and found smaller; only then does the upload point to it.
  */
 export class Compressor {
-  constructor(private readonly deps: { db: pg.Pool; store: AttachmentStore; files: FileStore; ffmpeg?: string; ffprobe?: string }) {}
+  constructor(
+    private readonly deps: {
+      db: pg.Pool;
+      store: AttachmentStore;
+      files: FileStore;
+      ffmpeg?: string;
+      ffprobe?: string;
+    },
+  ) {}
 
   async available(): Promise<boolean> {
-    return run(this.deps.ffmpeg ?? 'ffmpeg', ['-version']).then(() => true, () => false);
+    return run(this.deps.ffmpeg ?? 'ffmpeg', ['-version']).then(
+      () => true,
+      () => false,
+    );
   }
 
   async compress(id: string): Promise<CompressResult> {
     const file = await this.deps.store.get(id);
     if (!file || file.removedAt) throw new BridgeError('NOT_FOUND', 'no such file');
-    const kind = file.type.startsWith('video/') ? 'video' : file.type.startsWith('audio/') ? 'audio' : undefined;
-    if (!kind) throw new BridgeError('CONFLICT', `only video and audio files can be compressed, not ${file.type}`);
-    if (!(await this.available())) throw new BridgeError('CONFLICT', 'ffmpeg is not installed on this gateway');
+    const kind = file.type.startsWith('video/')
+      ? 'video'
+      : file.type.startsWith('audio/')
+        ? 'audio'
+        : undefined;
+    if (!kind)
+      throw new BridgeError('CONFLICT', `only video and audio files can be compressed, not ${file.type}`);
+    if (!(await this.available()))
+      throw new BridgeError('CONFLICT', 'ffmpeg is not installed on this gateway');
     const source = this.deps.files.pathOf(file.sha256);
     const out = `${this.deps.files.newTmpPath()}.mp4`;
-    const codec = kind === 'video'
-      ? ['-c:v', 'libx264', '-crf', '28', '-profile:v', 'baseline', '-level', '3.0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-ac', '2']
-      : ['-vn', '-c:a', 'aac', '-b:a', '96k'];
+    const codec =
+      kind === 'video'
+        ? [
+            '-c:v',
+            'libx264',
+            '-crf',
+            '28',
+            '-profile:v',
+            'baseline',
+            '-level',
+            '3.0',
+            '-pix_fmt',
+            'yuv420p',
+            '-c:a',
+            'aac',
+            '-b:a',
+            '128k',
+            '-ac',
+            '2',
+          ]
+        : ['-vn', '-c:a', 'aac', '-b:a', '96k'];
     try {
-      await run(this.deps.ffmpeg ?? 'ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', source, ...codec, '-movflags', '+faststart', out], { timeout: 600_000 });
-      const [before, after, size] = [await this.#duration(source), await this.#duration(out), (await stat(out)).size];
-      if (after === undefined || (before !== undefined && Math.abs(before - after) > 1)) return await this.#keep(out, file.size, 'the re-encoded file did not verify');
+      await run(
+        this.deps.ffmpeg ?? 'ffmpeg',
+        ['-nostdin', '-v', 'error', '-y', '-i', source, ...codec, '-movflags', '+faststart', out],
+        { timeout: 600_000 },
+      );
+      const [before, after, size] = [
+        await this.#duration(source),
+        await this.#duration(out),
+        (await stat(out)).size,
+      ];
+      if (after === undefined || (before !== undefined && Math.abs(before - after) > 1))
+        return await this.#keep(out, file.size, 'the re-encoded file did not verify');
       if (size >= file.size) return await this.#keep(out, file.size, 'the re-encoded file is not smaller');
       const received = await this.deps.files.receive(createReadStream(out), Number.MAX_SAFE_INTEGER);
       await this.deps.files.discard(out);
@@ -54,7 +98,11 @@ export class Compressor {
     } catch (err) {
       await this.deps.files.discard(out);
       if (err instanceof BridgeError) throw err;
-      return { compressed: false, reason: `ffmpeg failed: ${(err as Error).message.split('\n')[0]}`, size: file.size };
+      return {
+        compressed: false,
+        reason: `ffmpeg failed: ${(err as Error).message.split('\n')[0]}`,
+        size: file.size,
+      };
     }
   }
 
@@ -64,7 +112,15 @@ export class Compressor {
   }
 
   async #duration(path: string): Promise<number | undefined> {
-    const { stdout } = await run(this.deps.ffprobe ?? 'ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path]).catch(() => ({ stdout: '' }));
+    const { stdout } = await run(this.deps.ffprobe ?? 'ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      path,
+    ]).catch(() => ({ stdout: '' }));
     const d = Number.parseFloat(stdout.trim());
     return Number.isFinite(d) ? d : undefined;
   }
@@ -72,7 +128,12 @@ export class Compressor {
   /** The upload and every stored message that carries it now describe the compressed file. */
   async #pointTo(id: string, url: string, sha256: string, size: number, type: string): Promise<void> {
     await withTransaction(this.deps.db, async (tx) => {
-      await tx.query('UPDATE attachments SET sha256 = $2, size = $3, type = $4 WHERE id = $1', [id, sha256, size, type]);
+      await tx.query('UPDATE attachments SET sha256 = $2, size = $3, type = $4 WHERE id = $1', [
+        id,
+        sha256,
+        size,
+        type,
+      ]);
       await patchAttachments(tx, [url], { size, type });
     });
   }

@@ -7,7 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import { BridgeError } from '../errors/BridgeError.js';
 
 /** A body written to a temporary file, with what was learnt on the way (nothing is held in memory). */
-export interface Received { tmp: string; size: number; sha256: string }
+export interface Received {
+  tmp: string;
+  size: number;
+  sha256: string;
+}
 
 /**
  * Content-addressed files on local disk: `<dir>/<aa>/<sha256>`, so the same bytes uploaded twice are
@@ -17,15 +21,21 @@ export interface Received { tmp: string; size: number; sha256: string }
 export class FileStore {
   constructor(readonly dir: string) {}
 
-  get tmpDir(): string { return join(this.dir, 'tmp'); }
+  get tmpDir(): string {
+    return join(this.dir, 'tmp');
+  }
 
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
   }
 
-  newTmpPath(): string { return join(this.tmpDir, randomUUID()); }
+  newTmpPath(): string {
+    return join(this.tmpDir, randomUUID());
+  }
 
-  pathOf(sha256: string): string { return join(this.dir, sha256.slice(0, 2), sha256); }
+  pathOf(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
 
   /**
    * Streams `source` to a temporary file, hashing and counting as it goes. Past `maxBytes` it stops
@@ -38,7 +48,10 @@ export class FileStore {
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
-        if (size > maxBytes) return done(new BridgeError('BODY_TOO_LARGE', `the file exceeds the ${maxBytes}-byte upload limit`));
+        if (size > maxBytes)
+          return done(
+            new BridgeError('BODY_TOO_LARGE', `the file exceeds the ${maxBytes}-byte upload limit`),
+          );
         hash.update(chunk);
         done(null, chunk);
       },
@@ -82,13 +95,24 @@ export class FileStore {
     return sha256;
   }
 
-  async discard(tmp: string): Promise<void> { await rm(tmp, { force: true }); }
+  async discard(tmp: string): Promise<void> {
+    await rm(tmp, { force: true });
+  }
 
-  async remove(sha256: string): Promise<void> { await rm(this.pathOf(sha256), { force: true }); }
+  async remove(sha256: string): Promise<void> {
+    await rm(this.pathOf(sha256), { force: true });
+  }
 
   async size(sha256: string): Promise<number | undefined> {
-    return stat(this.pathOf(sha256)).then((s) => s.size, () => undefined);
+    return stat(this.pathOf(sha256)).then(
+      (s) => s.size,
+      () => undefined,
+    );
   }
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );

@@ -4,7 +4,11 @@ import type { AttachmentStore } from './AttachmentStore.js';
 import type { FileStore } from './FileStore.js';
 import { patchAttachments } from './patchMessages.js';
 
-export interface CleanupResult { removed: number; freedBytes: number; messagesUpdated: number }
+export interface CleanupResult {
+  removed: number;
+  freedBytes: number;
+  messagesUpdated: number;
+}
 
 /**
  * Moodle chat_attachments' clean_up, for Parley: files uploaded more than `days` ago are deleted and every
@@ -19,9 +23,16 @@ export class Housekeeping {
     const cutoff = new Date(now.getTime() - days * 86_400_000);
     const { gone, messagesUpdated } = await withTransaction(this.deps.db, async (tx) => {
       const { rows } = await tx.query<{ url: string; sha256: string; thumbnail: string | null }>(
-        `UPDATE attachments SET removed_at = now() WHERE created_at < $1 AND removed_at IS NULL RETURNING url, sha256, thumbnail`, [cutoff]);
+        `UPDATE attachments SET removed_at = now() WHERE created_at < $1 AND removed_at IS NULL RETURNING url, sha256, thumbnail`,
+        [cutoff],
+      );
       if (!rows.length) return { gone: rows, messagesUpdated: 0 };
-      const messagesUpdated = await patchAttachments(tx, rows.map((r) => r.url), { removed: true }, ['thumbnail']);
+      const messagesUpdated = await patchAttachments(
+        tx,
+        rows.map((r) => r.url),
+        { removed: true },
+        ['thumbnail'],
+      );
       return { gone: rows, messagesUpdated };
     });
     let freedBytes = 0;

@@ -18,17 +18,29 @@ export function createAttachmentsFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'attachments' });
   const files = new FileStore(ctx.config.files.dir);
   const store = new AttachmentStore(ctx.db);
-  const service = new AttachmentService({ store, files, log, limits: ctx.config.files, domain: ctx.config.xmpp.domain });
+  const service = new AttachmentService({
+    store,
+    files,
+    log,
+    limits: ctx.config.files,
+    domain: ctx.config.xmpp.domain,
+  });
   const housekeeping = new Housekeeping({ db: ctx.db, files, store });
   const compressor = new Compressor({ db: ctx.db, store, files });
   // File URLs go into messages that outlive this request: PARLEY_PUBLIC_URL when set, else how the
   // uploader reached us (koa trusts X-Forwarded-* here: the app runs with proxy: true).
-  const baseUrl = (c: Context): string => (ctx.config.http.publicUrl ?? `${c.protocol}://${c.host}`).replace(/\/+$/, '');
+  const baseUrl = (c: Context): string =>
+    (ctx.config.http.publicUrl ?? `${c.protocol}://${c.host}`).replace(/\/+$/, '');
   return {
     name: 'attachments',
     routes: (router, access) => {
       uploadRoutes(router, access, { service, files, baseUrl });
-      fileRoutes(router, access, { store, files, domain: ctx.config.xmpp.domain, capabilityUrls: ctx.config.files.capabilityUrls });
+      fileRoutes(router, access, {
+        store,
+        files,
+        domain: ctx.config.xmpp.domain,
+        capabilityUrls: ctx.config.files.capabilityUrls,
+      });
       attachmentAdminRoutes(router, { db: ctx.db, housekeeping, compressor });
     },
     start: () => files.init(),

@@ -9,7 +9,12 @@ import type { FileStore } from './FileStore.js';
 import { THUMBNAIL_TYPE } from './thumbnails.js';
 import { contentDisposition, notModified, parseRange, rangeStillValid } from './ranges.js';
 
-export interface FileRouteDeps { store: AttachmentStore; files: FileStore; domain: string; capabilityUrls: boolean }
+export interface FileRouteDeps {
+  store: AttachmentStore;
+  files: FileStore;
+  domain: string;
+  capabilityUrls: boolean;
+}
 
 /** Shown in the browser (inline); anything else is downloaded, never rendered on our origin. */
 const INLINE = /^(image\/(png|jpeg|gif|webp|avif)|audio\/|video\/|application\/pdf$)/;
@@ -23,12 +28,22 @@ export function fileRoutes(router: Router, access: AccessDeps, deps: FileRouteDe
   router.get('/files/:id/thumb/:name', async (ctx) => {
     const file = await readable(ctx, access, deps);
     if (!file.thumbnail) throw new BridgeError('NOT_FOUND', 'this file has no thumbnail');
-    await send(ctx, deps.files, { sha256: file.thumbnail, type: THUMBNAIL_TYPE, name: `${file.name}.webp`, modified: file.createdAt });
+    await send(ctx, deps.files, {
+      sha256: file.thumbnail,
+      type: THUMBNAIL_TYPE,
+      name: `${file.name}.webp`,
+      modified: file.createdAt,
+    });
   });
 
   router.get('/files/:id/:name', async (ctx) => {
     const file = await readable(ctx, access, deps);
-    await send(ctx, deps.files, { sha256: file.sha256, type: file.type, name: file.name, modified: file.createdAt });
+    await send(ctx, deps.files, {
+      sha256: file.sha256,
+      type: file.type,
+      name: file.name,
+      modified: file.createdAt,
+    });
   });
 }
 
@@ -43,7 +58,10 @@ async function readable(ctx: Context, access: AccessDeps, deps: FileRouteDeps): 
   const who = await readerOf(ctx, access);
   if (!file || file.removedAt) throw new BridgeError('NOT_FOUND', 'no such file');
   if (who !== 'master' && !(await deps.store.mayRead(file.id, who, `${who}@${deps.domain}`))) {
-    throw new BridgeError('FORBIDDEN', 'only the sender, the recipients and members of the room may download this file');
+    throw new BridgeError(
+      'FORBIDDEN',
+      'only the sender, the recipients and members of the room may download this file',
+    );
   }
   return file;
 }
@@ -52,11 +70,14 @@ async function readable(ctx: Context, access: AccessDeps, deps: FileRouteDeps): 
 async function readerOf(ctx: Context, access: AccessDeps): Promise<'master' | string> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
-    case 'master': return 'master';
-    case 'anonymous': throw new BridgeError('UNAUTHENTICATED', 'send a session token or Basic credentials');
+    case 'master':
+      return 'master';
+    case 'anonymous':
+      throw new BridgeError('UNAUTHENTICATED', 'send a session token or Basic credentials');
     case 'basic': {
       const name = parseUsername(caller.username);
-      if (!(await access.verifier.verify(name, caller.password))) throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+      if (!(await access.verifier.verify(name, caller.password)))
+        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       return name;
     }
     case 'token': {
@@ -67,7 +88,11 @@ async function readerOf(ctx: Context, access: AccessDeps): Promise<'master' | st
   }
 }
 
-async function send(ctx: Context, files: FileStore, f: { sha256: string; type: string; name: string; modified: Date }): Promise<void> {
+async function send(
+  ctx: Context,
+  files: FileStore,
+  f: { sha256: string; type: string; name: string; modified: Date },
+): Promise<void> {
   const size = await files.size(f.sha256);
   if (size === undefined) throw new BridgeError('NOT_FOUND', 'the file is no longer stored');
   const etag = `"${f.sha256}"`;
@@ -80,8 +105,13 @@ async function send(ctx: Context, files: FileStore, f: { sha256: string; type: s
   // Uploaded content must never run as a page of this origin (the API and its tokens live here).
   ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
   ctx.set('Content-Disposition', contentDisposition(INLINE.test(f.type) ? 'inline' : 'attachment', f.name));
-  if (notModified(ctx.get('If-None-Match') || undefined, etag)) { ctx.status = 304; return; }
-  const range = rangeStillValid(ctx.get('If-Range') || undefined, etag) ? parseRange(ctx.get('Range') || undefined, size) : { kind: 'full' as const };
+  if (notModified(ctx.get('If-None-Match') || undefined, etag)) {
+    ctx.status = 304;
+    return;
+  }
+  const range = rangeStillValid(ctx.get('If-Range') || undefined, etag)
+    ? parseRange(ctx.get('Range') || undefined, size)
+    : { kind: 'full' as const };
   if (range.kind === 'unsatisfiable') {
     // 416 has no row in the error table: it is a file-server answer, with the size in Content-Range.
     ctx.set('Content-Range', `bytes */${size}`);

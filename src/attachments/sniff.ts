@@ -7,13 +7,18 @@ import { fileTypeFromBuffer } from 'file-type';
 /** file-type reads at most this much of the head (its own `minimumBytes` is 4100). */
 export const SNIFF_BYTES = 4100;
 
-export interface Sniffed { type: string; ext: string }
+export interface Sniffed {
+  type: string;
+  ext: string;
+}
 
 export async function sniff(head: Uint8Array): Promise<Sniffed> {
   const found = await fileTypeFromBuffer(head);
   if (found) return { type: found.mime, ext: found.ext };
   // No magic number: plain text is the common case (notes, logs, CSV) and is safe to accept as such.
-  return looksLikeText(head) ? { type: 'text/plain', ext: 'txt' } : { type: 'application/octet-stream', ext: 'bin' };
+  return looksLikeText(head)
+    ? { type: 'text/plain', ext: 'txt' }
+    : { type: 'application/octet-stream', ext: 'bin' };
 }
 
 /** UTF-8 without NUL bytes; a multi-byte character cut off at the end of the head is fine. */

@@ -7,7 +7,15 @@ import sharp from 'sharp';
 export const THUMBNAIL_TYPE = 'image/webp';
 const MAX_EDGE = 320;
 const MAX_INPUT_PIXELS = 50_000_000;
-const THUMBNAILABLE = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif', 'image/tiff', 'image/heic']);
+const THUMBNAILABLE = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+  'image/tiff',
+  'image/heic',
+]);
 
 export const canThumbnail = (type: string): boolean => THUMBNAILABLE.has(type);
 

@@ -9,15 +9,23 @@ import { looksInternal, roomLocalpart } from './meetingIds.js';
 import type { RoomMirror } from './RoomMirror.js';
 
 export interface StartChat {
-  apiVersion: 1 | 2; meetingId: string; chatUser: string;
+  apiVersion: 1 | 2;
+  meetingId: string;
+  chatUser: string;
   callback?: { uri: string; secret: string; id?: string };
 }
 
 export interface BridgeDeps {
-  store: MeetingStore; registry: MeetingRegistry; forwarder: Forwarder; box: Pick<SecretBox, 'seal'>; policy: AddressPolicy; log: Log;
+  store: MeetingStore;
+  registry: MeetingRegistry;
+  forwarder: Forwarder;
+  box: Pick<SecretBox, 'seal'>;
+  policy: AddressPolicy;
+  log: Log;
   /** undefined without XMPP_COMPONENT_SECRET: no room mirroring */
   mirror?: RoomMirror;
-  roomName: string; mucService: string;
+  roomName: string;
+  mucService: string;
 }
 
 /** The chat was not started (or has ended): BBB-Chat's 404. */
@@ -45,13 +53,23 @@ export class BbbBridge {
     if (s.callback) await checkCallbackUrl(s.callback.uri, this.deps.policy);
     const internal = looksInternal(s.meetingId);
     const m = await this.deps.store.insert({
-      registeredId: s.meetingId, internalId: internal ? s.meetingId : undefined, externalId: internal ? undefined : s.meetingId,
-      apiVersion: s.apiVersion, chatUser: s.chatUser, roomJid: `${roomLocalpart(this.deps.roomName, s.meetingId)}@${this.deps.mucService}`,
-      callback: s.callback && { uri: s.callback.uri, secretEnc: this.deps.box.seal(s.callback.secret), id: s.callback.id },
+      registeredId: s.meetingId,
+      internalId: internal ? s.meetingId : undefined,
+      externalId: internal ? undefined : s.meetingId,
+      apiVersion: s.apiVersion,
+      chatUser: s.chatUser,
+      roomJid: `${roomLocalpart(this.deps.roomName, s.meetingId)}@${this.deps.mucService}`,
+      callback: s.callback && {
+        uri: s.callback.uri,
+        secretEnc: this.deps.box.seal(s.callback.secret),
+        id: s.callback.id,
+      },
     });
     if (!m) return 'exists';
     this.deps.registry.add(m);
-    await this.deps.mirror?.open(m).catch((err: unknown) => this.deps.log.warn({ err, room: m.roomJid }, 'meeting room not opened'));
+    await this.deps.mirror
+      ?.open(m)
+      .catch((err: unknown) => this.deps.log.warn({ err, room: m.roomJid }, 'meeting room not opened'));
     return 'started';
   }
 
@@ -62,7 +80,9 @@ export class BbbBridge {
     return true;
   }
 
-  running(): string[] { return this.deps.registry.all().map((m) => m.registeredId); }
+  running(): string[] {
+    return this.deps.registry.all().map((m) => m.registeredId);
+  }
 
   /** sendChatMessage / sendMessage: into BBB, and shown in the room as the bridge's message. */
   async send(meetingId: string, userName: string, message: string): Promise<void> {
@@ -95,7 +115,10 @@ export class BbbBridge {
     MeetingDestroyedEvtMsg: (m) => this.#end(m, 'MeetingDestroyedEvtMsg'),
     ClearPublicChatHistoryPubMsg: async (m, msg) => {
       if (str(msg.core.body.chatId) !== PUBLIC_CHAT_ID) return;
-      await this.deps.forwarder.clearChat(m, `clear:${msg.envelope.timestamp}:${str(msg.core.header.userId) ?? ''}`);
+      await this.deps.forwarder.clearChat(
+        m,
+        `clear:${msg.envelope.timestamp}:${str(msg.core.header.userId) ?? ''}`,
+      );
     },
   };
 
@@ -129,7 +152,12 @@ export class BbbBridge {
     if (str(body.chatId) !== PUBLIC_CHAT_ID) return;
     const msg = obj(body.msg);
     const sender = obj(msg.sender);
-    const [id, senderId, senderName, message] = [str(msg.id), str(sender.id), str(sender.name) ?? '', str(msg.message)];
+    const [id, senderId, senderName, message] = [
+      str(msg.id),
+      str(sender.id),
+      str(sender.name) ?? '',
+      str(msg.message),
+    ];
     if (!id || !senderId || message === undefined) return;
     if (this.deps.forwarder.isEcho(m, senderId, senderName, message)) return;
     const stored = await this.deps.forwarder.fromBbb(m, { id, senderId, senderName, message });

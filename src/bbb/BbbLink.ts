@@ -28,9 +28,13 @@ export class BbbLink {
   }
 
   async start(): Promise<void> {
-    const ready = Promise.all([connectSoon(this.#sub, 3000, this.deps.log), connectSoon(this.#cmd, 3000, this.deps.log)]);
+    const ready = Promise.all([
+      connectSoon(this.#sub, 3000, this.deps.log),
+      connectSoon(this.#cmd, 3000, this.deps.log),
+    ]);
     // The connection is opening: the subscription waits in its queue until Redis answers (it may be down now).
-    void this.#sub.subscribe([BBB_CHANNELS.fromAkkaApps, BBB_CHANNELS.toAkkaApps], (raw: string) => this.#enqueue(raw))
+    void this.#sub
+      .subscribe([BBB_CHANNELS.fromAkkaApps, BBB_CHANNELS.toAkkaApps], (raw: string) => this.#enqueue(raw))
       .catch((err: unknown) => this.deps.log.debug({ err }, 'redis subscription ended'));
     await ready;
   }
@@ -49,19 +53,26 @@ export class BbbLink {
   /** True the first time a checksum is seen within `ttlSeconds`: BBB checksums are single-use here. */
   async firstUse(checksum: string, ttlSeconds: number): Promise<boolean> {
     const digest = createHash('sha256').update(checksum).digest('hex');
-    const set = await this.#command(() => this.#cmd.set(REDIS_KEYS.bbbChecksumUsed(digest), '1', { NX: true, EX: ttlSeconds }));
+    const set = await this.#command(() =>
+      this.#cmd.set(REDIS_KEYS.bbbChecksumUsed(digest), '1', { NX: true, EX: ttlSeconds }),
+    );
     return set === 'OK';
   }
 
   async #command<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.#cmd.isReady) throw new BbbLinkDown('the BigBlueButton Redis is not connected');
-    try { return await fn(); } catch (err) { throw new BbbLinkDown(`the BigBlueButton Redis failed: ${(err as Error).message}`); }
+    try {
+      return await fn();
+    } catch (err) {
+      throw new BbbLinkDown(`the BigBlueButton Redis failed: ${(err as Error).message}`);
+    }
   }
 
   #enqueue(raw: string): void {
     const parsed = parseHandled(raw);
     if (!parsed) return;
-    this.#tail = this.#tail.then(() => this.deps.onEvent(parsed.name, parsed.msg))
+    this.#tail = this.#tail
+      .then(() => this.deps.onEvent(parsed.name, parsed.msg))
       .catch((err: unknown) => this.deps.log.warn({ err, event: parsed.name }, 'BBB event handling failed'));
   }
 }

@@ -6,7 +6,10 @@
  */
 export class EchoGuard {
   readonly #sent = new Map<string, number[]>();
-  constructor(private readonly ttlMs = 60_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   remember(meetingId: string, senderName: string, message: string): void {
     const key = this.#key(meetingId, senderName, message);
@@ -18,9 +21,13 @@ export class EchoGuard {
   consume(meetingId: string, senderName: string, message: string): boolean {
     const key = this.#key(meetingId, senderName, message);
     const pending = (this.#sent.get(key) ?? []).filter((t) => t > this.now());
-    if (!pending.length) { this.#sent.delete(key); return false; }
+    if (!pending.length) {
+      this.#sent.delete(key);
+      return false;
+    }
     pending.shift();
-    if (pending.length) this.#sent.set(key, pending); else this.#sent.delete(key);
+    if (pending.length) this.#sent.set(key, pending);
+    else this.#sent.delete(key);
     return true;
   }
 

@@ -29,15 +29,30 @@ export class Forwarder {
   constructor(private readonly deps: ForwarderDeps) {}
 
   /** A public chat message from BBB; false when it was already stored (the same broadcast twice). */
-  async fromBbb(m: Meeting, msg: { id: string; senderId: string; senderName: string; message: string }): Promise<boolean> {
-    return this.#store(m, { origin: 'bbb', senderId: msg.senderId, senderName: msg.senderName, message: msg.message, bbbMessageId: msg.id },
-      messageCallback(m, { userName: msg.senderName, message: msg.message }, `bbb-message:${msg.id}`));
+  async fromBbb(
+    m: Meeting,
+    msg: { id: string; senderId: string; senderName: string; message: string },
+  ): Promise<boolean> {
+    return this.#store(
+      m,
+      {
+        origin: 'bbb',
+        senderId: msg.senderId,
+        senderName: msg.senderName,
+        message: msg.message,
+        bbbMessageId: msg.id,
+      },
+      messageCallback(m, { userName: msg.senderName, message: msg.message }, `bbb-message:${msg.id}`),
+    );
   }
 
   /** A room message from an XMPP or REST user: to the callback, and into BBB. */
   async fromRoom(m: Meeting, msg: { nick: string; body: string; source: string }): Promise<void> {
-    await this.#store(m, { origin: 'xmpp', senderId: `${m.roomJid}/${msg.nick}`, senderName: msg.nick, message: msg.body },
-      messageCallback(m, { userName: msg.nick, message: msg.body }, `room:${msg.source}`));
+    await this.#store(
+      m,
+      { origin: 'xmpp', senderId: `${m.roomJid}/${msg.nick}`, senderName: msg.nick, message: msg.body },
+      messageCallback(m, { userName: msg.nick, message: msg.body }, `room:${msg.source}`),
+    );
     await this.postIntoBbb(m, msg.nick, msg.body);
   }
 
@@ -56,8 +71,10 @@ export class Forwarder {
   }
 
   assertPostable(m: Meeting): void {
-    if (this.deps.version === 2 && !m.bridgeUserId) throw new NotPostable(`the bridge user "${m.chatUser}" has not joined the meeting`);
-    if (!m.internalId) throw new NotPostable('the meeting has not started in BigBlueButton yet (no event seen for it)');
+    if (this.deps.version === 2 && !m.bridgeUserId)
+      throw new NotPostable(`the bridge user "${m.chatUser}" has not joined the meeting`);
+    if (!m.internalId)
+      throw new NotPostable('the meeting has not started in BigBlueButton yet (no event seen for it)');
   }
 
   /**
@@ -70,15 +87,26 @@ export class Forwarder {
     const meetingId = m.internalId!;
     if (this.deps.version === 3) {
       this.echoes.remember(m.id, senderName, message);
-      await this.deps.link.publish(sendGroupChatMessageFromApiSysPubMsg({ meetingId, userName: senderName, message, now }));
+      await this.deps.link.publish(
+        sendGroupChatMessageFromApiSysPubMsg({ meetingId, userName: senderName, message, now }),
+      );
     } else {
-      await this.deps.link.publish(sendGroupChatMessageMsg({ meetingId, userId: m.bridgeUserId!, message: `${senderName}: ${message}`, now }));
+      await this.deps.link.publish(
+        sendGroupChatMessageMsg({
+          meetingId,
+          userId: m.bridgeUserId!,
+          message: `${senderName}: ${message}`,
+          now,
+        }),
+      );
     }
   }
 
   /** Parley's own message coming back as a broadcast: from the bridge user (2.x), or remembered (3.x). */
   isEcho(m: Meeting, senderId: string, senderName: string, message: string): boolean {
-    return (!!m.bridgeUserId && senderId === m.bridgeUserId) || this.echoes.consume(m.id, senderName, message);
+    return (
+      (!!m.bridgeUserId && senderId === m.bridgeUserId) || this.echoes.consume(m.id, senderName, message)
+    );
   }
 
   async #store(m: Meeting, row: Omit<NewMessage, 'meeting'>, cb: NewCallback | undefined): Promise<boolean> {

@@ -24,11 +24,14 @@ export class MeetingRegistry {
     for (const [prefix, u] of this.#unbound) if (u === m) this.#unbound.delete(prefix);
   }
 
-  all(): Meeting[] { return [...this.#meetings]; }
+  all(): Meeting[] {
+    return [...this.#meetings];
+  }
 
   /** By the id an API caller names it with: the registered, external or internal id. */
   find(id: string): Meeting | undefined {
-    for (const m of this.#meetings) if (m.registeredId === id || m.internalId === id || m.externalId === id) return m;
+    for (const m of this.#meetings)
+      if (m.registeredId === id || m.internalId === id || m.externalId === id) return m;
     return undefined;
   }
 

@@ -4,11 +4,24 @@ import type { ComponentConnection } from '../xmpp/component/createComponent.js';
 import { BRIDGE_LOCALPART, puppetLocalpart } from './meetingIds.js';
 import type { Meeting, Participant } from './MeetingStore.js';
 import {
-  configureRoom, destroyRoom, groupchat, joinPresence, leavePresence, readRoomMessage, readRoomPresence, type RoomPresence,
+  configureRoom,
+  destroyRoom,
+  groupchat,
+  joinPresence,
+  leavePresence,
+  readRoomMessage,
+  readRoomPresence,
+  type RoomPresence,
 } from './mucStanzas.js';
 
-interface Occupant { nick: string; jid: string }
-interface RoomState { listener?: Occupant; puppets: Map<string, Occupant> }
+interface Occupant {
+  nick: string;
+  jid: string;
+}
+interface RoomState {
+  listener?: Occupant;
+  puppets: Map<string, Occupant>;
+}
 type RoomMessage = NonNullable<ReturnType<typeof readRoomMessage>>;
 
 export interface RoomMirrorDeps {
@@ -41,11 +54,16 @@ export class RoomMirror {
     deps.comp.onStanza((el) => this.#onStanza(el));
   }
 
-  open(m: Meeting): Promise<void> { return this.#run(m, () => this.#open(m)); }
+  open(m: Meeting): Promise<void> {
+    return this.#run(m, () => this.#open(m));
+  }
 
   /** The calls below return at once: their work is queued on the room and failures are logged. */
   join(m: Meeting, p: Participant): void {
-    this.#queue(m, 'join', async () => { await this.#open(m); await this.#puppet(m, p); });
+    this.#queue(m, 'join', async () => {
+      await this.#open(m);
+      await this.#puppet(m, p);
+    });
   }
 
   post(m: Meeting, p: Participant, body: string): void {
@@ -80,7 +98,14 @@ export class RoomMirror {
       const state = this.#state(m);
       this.#rooms.delete(m.roomJid);
       if (this.deps.closeRooms && state.listener) {
-        try { await this.deps.comp.iq(destroyRoom(state.listener.jid, m.roomJid, reason), 10_000, 'room destruction'); return; } catch (err) {
+        try {
+          await this.deps.comp.iq(
+            destroyRoom(state.listener.jid, m.roomJid, reason),
+            10_000,
+            'room destruction',
+          );
+          return;
+        } catch (err) {
           this.deps.log.warn({ err, room: m.roomJid }, 'could not destroy the meeting room; leaving it');
         }
       }
@@ -108,13 +133,23 @@ export class RoomMirror {
   #run<T>(m: Meeting, op: () => Promise<T>): Promise<T> {
     const next = (this.#chains.get(m.roomJid) ?? Promise.resolve()).catch(() => undefined).then(op);
     this.#chains.set(m.roomJid, next);
-    void next.finally(() => { if (this.#chains.get(m.roomJid) === next) this.#chains.delete(m.roomJid); }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.#chains.get(m.roomJid) === next) this.#chains.delete(m.roomJid);
+      })
+      .catch(() => undefined);
     return next;
   }
 
-  #queue(m: Meeting, what: string, op: () => Promise<void>): void { void this.#run(m, op).catch(this.#warn(what, m)); }
+  #queue(m: Meeting, what: string, op: () => Promise<void>): void {
+    void this.#run(m, op).catch(this.#warn(what, m));
+  }
 
-  #warn = (what: string, m: Meeting) => (err: unknown): void => { this.deps.log.warn({ err, room: m.roomJid }, `meeting room: ${what} failed`); };
+  #warn =
+    (what: string, m: Meeting) =>
+    (err: unknown): void => {
+      this.deps.log.warn({ err, room: m.roomJid }, `meeting room: ${what} failed`);
+    };
 
   async #open(m: Meeting): Promise<void> {
     const state = this.#state(m);
@@ -123,7 +158,10 @@ export class RoomMirror {
     const { occupant, created } = await this.#enter(m.roomJid, this.#listenerBare, nicks, () => 'parley');
     state.listener = occupant;
     if (!created) return;
-    const config = configureRoom(occupant.jid, m.roomJid, { name: `BigBlueButton: ${m.registeredId}`, description: `Public chat of BigBlueButton meeting ${m.registeredId}` });
+    const config = configureRoom(occupant.jid, m.roomJid, {
+      name: `BigBlueButton: ${m.registeredId}`,
+      description: `Public chat of BigBlueButton meeting ${m.registeredId}`,
+    });
     await this.deps.comp.iq(config, 10_000, 'room configuration').catch(this.#warn('configure', m));
   }
 
@@ -132,34 +170,53 @@ export class RoomMirror {
     const known = state.puppets.get(p.userId);
     if (known) return known;
     const bare = `${puppetLocalpart(p.userId)}@${this.deps.domain}`;
-    const { occupant } = await this.#enter(m.roomJid, bare, [p.name, `${p.name} (BBB)`, `${p.name} (${p.userId})`], (nick) => nick);
+    const { occupant } = await this.#enter(
+      m.roomJid,
+      bare,
+      [p.name, `${p.name} (BBB)`, `${p.name} (${p.userId})`],
+      (nick) => nick,
+    );
     state.puppets.set(p.userId, occupant);
     return occupant;
   }
 
   /** Joins under the first nick the room accepts (a nick taken by someone else answers conflict). */
-  async #enter(room: string, bare: string, nicks: string[], resourceFor: (nick: string) => string): Promise<{ occupant: Occupant; created: boolean }> {
+  async #enter(
+    room: string,
+    bare: string,
+    nicks: string[],
+    resourceFor: (nick: string) => string,
+  ): Promise<{ occupant: Occupant; created: boolean }> {
     for (const nick of nicks) {
       const jid = `${bare}/${resourceFor(nick)}`;
       const answer = this.#awaitPresence(`${bare}|${room}`);
       await this.deps.comp.send(joinPresence(jid, `${room}/${nick}`));
       const p = await answer;
       if (p.kind === 'joined') return { occupant: { nick: p.nick || nick, jid }, created: p.created };
-      if (p.condition !== 'conflict') throw new Error(`the room refused ${bare} as "${nick}": ${p.condition}`);
+      if (p.condition !== 'conflict')
+        throw new Error(`the room refused ${bare} as "${nick}": ${p.condition}`);
     }
     throw new Error(`every nick for ${bare} is taken in ${room}`);
   }
 
   #awaitPresence(key: string): Promise<RoomPresence> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.#pending.delete(key); reject(new Error(`no answer from the room to ${key}`)); }, JOIN_TIMEOUT_MS);
-      this.#pending.set(key, (p) => { clearTimeout(timer); this.#pending.delete(key); resolve(p); });
+      const timer = setTimeout(() => {
+        this.#pending.delete(key);
+        reject(new Error(`no answer from the room to ${key}`));
+      }, JOIN_TIMEOUT_MS);
+      this.#pending.set(key, (p) => {
+        clearTimeout(timer);
+        this.#pending.delete(key);
+        resolve(p);
+      });
     });
   }
 
   #onStanza(el: Element): void {
     if (el.is('presence')) this.#onPresence(readRoomPresence(el));
-    else if (el.is('message') && bareOf(String(el.attrs.to ?? '')) === this.#listenerBare) this.#onMessage(el);
+    else if (el.is('message') && bareOf(String(el.attrs.to ?? '')) === this.#listenerBare)
+      this.#onMessage(el);
   }
 
   #onPresence(p: RoomPresence): void {
@@ -177,7 +234,8 @@ export class RoomMirror {
     const msg = readRoomMessage(el);
     const state = msg && this.#rooms.get(msg.room);
     if (!msg || !state) return;
-    const ours = state.listener?.nick === msg.nick || [...state.puppets.values()].some((o) => o.nick === msg.nick);
+    const ours =
+      state.listener?.nick === msg.nick || [...state.puppets.values()].some((o) => o.nick === msg.nick);
     const m = this.deps.meetingForRoom(msg.room);
     if (ours || !m) return;
     this.#queue(m, 'forward a room message', () => this.deps.onMessage(m, msg));

@@ -14,12 +14,15 @@ import { pyJsonDumps } from './pyJson.js';
  * byte for byte what BBB-Chat's `json.dumps` produced.
  */
 export const SIGNERS: Record<string, CallbackSigner> = {
-  'bbb-v1': (salt, params, secret) => pyJsonDumps({ ...params, checksum: v1Checksum(salt, params, secret, epochNow()) }),
-  'rcp': (salt, params, secret) => pyJsonDumps({ ...params, checksum: rcpChecksum(salt, params, secret, epochNow()) }),
+  'bbb-v1': (salt, params, secret) =>
+    pyJsonDumps({ ...params, checksum: v1Checksum(salt, params, secret, epochNow()) }),
+  rcp: (salt, params, secret) =>
+    pyJsonDumps({ ...params, checksum: rcpChecksum(salt, params, secret, epochNow()) }),
 };
 
 /** Python's os.path.join(callback_uri, leaf) as BBB-Chat used it. */
-export const joinUri = (base: string, leaf: string): string => (base.endsWith('/') ? base + leaf : `${base}/${leaf}`);
+export const joinUri = (base: string, leaf: string): string =>
+  base.endsWith('/') ? base + leaf : `${base}/${leaf}`;
 
 /** Callbacks of one chat go out in order; a chat id bridged again later keeps the same queue. */
 export const orderingKeyOf = (m: Meeting): string => `bbb:${m.registeredId}`;
@@ -28,15 +31,32 @@ export const orderingKeyOf = (m: Meeting): string => `bbb:${m.registeredId}`;
 export const idempotencyKeyOf = (m: Meeting, source: string): string =>
   createHash('sha256').update(`bbb:${m.id}:${source}`, 'utf8').digest('hex').slice(0, 32);
 
-export function messageCallback(m: Meeting, msg: { userName: string; message: string }, source: string): NewCallback | undefined {
+export function messageCallback(
+  m: Meeting,
+  msg: { userName: string; message: string },
+  source: string,
+): NewCallback | undefined {
   const cb = m.callback;
   if (!cb) return undefined;
-  const common = { orderingKey: orderingKeyOf(m), secretEnc: cb.secretEnc, idempotencyKey: idempotencyKeyOf(m, source) };
+  const common = {
+    orderingKey: orderingKeyOf(m),
+    secretEnc: cb.secretEnc,
+    idempotencyKey: idempotencyKeyOf(m, source),
+  };
   if (m.apiVersion === 1) {
-    return { ...common, url: cb.uri, scheme: 'bbb-v1', salt: 'sendChatMessage', params: { user_name: msg.userName, message: msg.message } };
+    return {
+      ...common,
+      url: cb.uri,
+      scheme: 'bbb-v1',
+      salt: 'sendChatMessage',
+      params: { user_name: msg.userName, message: msg.message },
+    };
   }
   return {
-    ...common, url: joinUri(cb.uri, 'sendMessage'), scheme: 'rcp', salt: 'sendMessage',
+    ...common,
+    url: joinUri(cb.uri, 'sendMessage'),
+    scheme: 'rcp',
+    salt: 'sendMessage',
     params: { user_name: msg.userName, message: msg.message, chat_id: cb.id ?? m.registeredId },
   };
 }
@@ -46,7 +66,12 @@ export function clearCallback(m: Meeting, source: string): NewCallback | undefin
   const cb = m.callback;
   if (!cb || m.apiVersion === 1) return undefined;
   return {
-    orderingKey: orderingKeyOf(m), secretEnc: cb.secretEnc, idempotencyKey: idempotencyKeyOf(m, source),
-    url: joinUri(cb.uri, 'clearChat'), scheme: 'rcp', salt: 'clearChat', params: { chat_id: cb.id ?? m.registeredId },
+    orderingKey: orderingKeyOf(m),
+    secretEnc: cb.secretEnc,
+    idempotencyKey: idempotencyKeyOf(m, source),
+    url: joinUri(cb.uri, 'clearChat'),
+    scheme: 'rcp',
+    salt: 'clearChat',
+    params: { chat_id: cb.id ?? m.registeredId },
   };
 }

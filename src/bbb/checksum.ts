@@ -34,7 +34,10 @@ function byCodePoint(a: string, b: string): number {
 }
 
 export function rcpPreimage(salt: string, params: Params, secret: string, epoch: number): string {
-  const body = Object.keys(params).sort(byCodePoint).map((k) => k + rcpValue(params[k])).join('');
+  const body = Object.keys(params)
+    .sort(byCodePoint)
+    .map((k) => k + rcpValue(params[k]))
+    .join('');
   return salt + body + secret + String(epoch);
 }
 
@@ -53,13 +56,24 @@ export function acceptedEpochs(scheme: 'v1' | 'rcp', now: number, delta: number)
   return out;
 }
 
-export interface VerifyInput { scheme: 'v1' | 'rcp'; name: string; params: Params; checksum: string; secret: string; now: number; delta: number }
+export interface VerifyInput {
+  scheme: 'v1' | 'rcp';
+  name: string;
+  params: Params;
+  checksum: string;
+  secret: string;
+  now: number;
+  delta: number;
+}
 
 /** True when `checksum` matches one epoch of the window. Every candidate is compared in constant time. */
 export function verifyChecksum(v: VerifyInput): boolean {
   let ok = false;
   for (const epoch of acceptedEpochs(v.scheme, v.now, v.delta)) {
-    const expected = v.scheme === 'v1' ? v1Checksum(v.name, v.params, v.secret, epoch) : rcpChecksum(v.name, v.params, v.secret, epoch);
+    const expected =
+      v.scheme === 'v1'
+        ? v1Checksum(v.name, v.params, v.secret, epoch)
+        : rcpChecksum(v.name, v.params, v.secret, epoch);
     if (safeEqual(expected, v.checksum)) ok = true; // no early exit: timing says nothing about which epoch matched
   }
   return ok;

@@ -34,28 +34,76 @@ export function createBbbFeature(ctx: FeatureContext): Feature {
   const policy = new AddressPolicy(config.callbacks.allowHosts);
   const store = new MeetingStore(ctx.db);
   const registry = new MeetingRegistry();
-  const outbox = new CallbackOutbox({ db: ctx.db, horizonSeconds: config.callbacks.retryHorizonSeconds, instanceId: config.instanceId ?? hostname() });
+  const outbox = new CallbackOutbox({
+    db: ctx.db,
+    horizonSeconds: config.callbacks.retryHorizonSeconds,
+    instanceId: config.instanceId ?? hostname(),
+  });
   const dispatcher = new CallbackDispatcher({
-    outbox, signers: SIGNERS, openSecret: secrets.open, policy, log: log.child({ c: 'callbacks' }),
+    outbox,
+    signers: SIGNERS,
+    openSecret: secrets.open,
+    policy,
+    log: log.child({ c: 'callbacks' }),
     backoffMaxSeconds: config.callbacks.backoffMaxSeconds,
   });
-  const link = enabled ? new BbbLink({ url: config.redis.url!, log, onEvent: (name, msg): Promise<void> => bridge.handle(name, msg) }) : undefined;
-  const forwarder = new Forwarder({ store, outbox, link: { publish: (m): Promise<void> => link!.publish(m) }, nudge: () => dispatcher.nudge(), version: config.bbb.version });
+  const link = enabled
+    ? new BbbLink({
+        url: config.redis.url!,
+        log,
+        onEvent: (name, msg): Promise<void> => bridge.handle(name, msg),
+      })
+    : undefined;
+  const forwarder = new Forwarder({
+    store,
+    outbox,
+    link: { publish: (m): Promise<void> => link!.publish(m) },
+    nudge: () => dispatcher.nudge(),
+    version: config.bbb.version,
+  });
 
   const x = config.xmpp;
-  const comp = enabled && x.componentSecret
-    ? createComponent({ service: x.componentService, domain: `bbb.${x.domain}`, secret: x.componentSecret, reconnectMaxSeconds: x.reconnectMaxSeconds, log })
-    : undefined;
-  const mirror = comp && new RoomMirror({
-    comp, domain: comp.domain, log, closeRooms: config.bbb.closeRooms,
-    meetingForRoom: (room) => registry.byRoom(room), onMessage: (m, msg): Promise<void> => bridge.fromRoom(m, msg),
+  const comp =
+    enabled && x.componentSecret
+      ? createComponent({
+          service: x.componentService,
+          domain: `bbb.${x.domain}`,
+          secret: x.componentSecret,
+          reconnectMaxSeconds: x.reconnectMaxSeconds,
+          log,
+        })
+      : undefined;
+  const mirror =
+    comp &&
+    new RoomMirror({
+      comp,
+      domain: comp.domain,
+      log,
+      closeRooms: config.bbb.closeRooms,
+      meetingForRoom: (room) => registry.byRoom(room),
+      onMessage: (m, msg): Promise<void> => bridge.fromRoom(m, msg),
+    });
+  const bridge = new BbbBridge({
+    store,
+    registry,
+    forwarder,
+    box: secrets,
+    policy,
+    log,
+    mirror,
+    roomName: config.bbb.roomName,
+    mucService: x.mucService,
   });
-  const bridge = new BbbBridge({ store, registry, forwarder, box: secrets, policy, log, mirror, roomName: config.bbb.roomName, mucService: x.mucService });
   comp?.onOnline(async () => {
     for (const m of registry.all()) await mirror!.restore(m, await store.present(m.id));
   });
 
-  const auth = { secret: config.bbb.secret, windowSeconds: config.bbb.checksumWindowSeconds, firstUse: (c: string, ttl: number) => link!.firstUse(c, ttl), log };
+  const auth = {
+    secret: config.bbb.secret,
+    windowSeconds: config.bbb.checksumWindowSeconds,
+    firstUse: (c: string, ttl: number) => link!.firstUse(c, ttl),
+    log,
+  };
   return {
     name: 'bbb',
     routes: (router) => {
@@ -67,12 +115,17 @@ export function createBbbFeature(ctx: FeatureContext): Feature {
       if (!enabled) return;
       const { secret } = await resolveSecret(config.secret, config.dataDir);
       // A key of its own: account passwords and callback secrets never share one.
-      box = new SecretBox(createHmac('sha256', secret).update('parley/callback-secrets/v1').digest('base64url'));
+      box = new SecretBox(
+        createHmac('sha256', secret).update('parley/callback-secrets/v1').digest('base64url'),
+      );
       const live = await bridge.load();
       await link!.start();
       await comp?.start();
       await dispatcher.start();
-      log.info({ chats: live.length, version: config.bbb.version, rooms: !!comp }, 'BigBlueButton bridge started');
+      log.info(
+        { chats: live.length, version: config.bbb.version, rooms: !!comp },
+        'BigBlueButton bridge started',
+      );
     },
     async stop() {
       if (!enabled) return;

@@ -12,8 +12,14 @@ export interface BbbEnvelope {
 }
 
 /** The inbound messages Parley acts on, by name; everything else on the channels is skipped unparsed. */
-export const HANDLED = ['UserJoinedMeetingEvtMsg', 'UserLeftMeetingEvtMsg', 'GroupChatMessageBroadcastEvtMsg',
-  'MeetingEndedEvtMsg', 'MeetingDestroyedEvtMsg', 'ClearPublicChatHistoryPubMsg'] as const;
+export const HANDLED = [
+  'UserJoinedMeetingEvtMsg',
+  'UserLeftMeetingEvtMsg',
+  'GroupChatMessageBroadcastEvtMsg',
+  'MeetingEndedEvtMsg',
+  'MeetingDestroyedEvtMsg',
+  'ClearPublicChatHistoryPubMsg',
+] as const;
 export type HandledName = (typeof HANDLED)[number];
 
 const NAME = /"name"\s*:\s*"(\w+)"/;
@@ -26,13 +32,23 @@ export function parseHandled(raw: string): { name: HandledName; msg: BbbEnvelope
   const name = NAME.exec(raw.slice(0, 200))?.[1];
   if (!name || !(HANDLED as readonly string[]).includes(name)) return undefined;
   let msg: BbbEnvelope;
-  try { msg = JSON.parse(raw) as BbbEnvelope; } catch { return undefined; }
-  if (msg?.core?.header?.name !== name || typeof msg.core.body !== 'object' || msg.core.body === null) return undefined;
+  try {
+    msg = JSON.parse(raw) as BbbEnvelope;
+  } catch {
+    return undefined;
+  }
+  if (msg?.core?.header?.name !== name || typeof msg.core.body !== 'object' || msg.core.body === null)
+    return undefined;
   return { name: name as HandledName, msg };
 }
 
 /** BBB 2.x: SendGroupChatMessageMsg as the joined bridge user (2.4–2.7 html5 client shape). */
-export function sendGroupChatMessageMsg(m: { meetingId: string; userId: string; message: string; now: number }): BbbEnvelope {
+export function sendGroupChatMessageMsg(m: {
+  meetingId: string;
+  userId: string;
+  message: string;
+  now: number;
+}): BbbEnvelope {
   const name = 'SendGroupChatMessageMsg';
   return {
     envelope: { name, routing: { meetingId: m.meetingId, userId: m.userId }, timestamp: m.now },
@@ -52,7 +68,12 @@ export function sendGroupChatMessageMsg(m: { meetingId: string; userId: string; 
 }
 
 /** BBB 3.x: what bbb-web's sendChatMessage API publishes; akka posts it as the system user named `userName`. */
-export function sendGroupChatMessageFromApiSysPubMsg(m: { meetingId: string; userName: string; message: string; now: number }): BbbEnvelope {
+export function sendGroupChatMessageFromApiSysPubMsg(m: {
+  meetingId: string;
+  userName: string;
+  message: string;
+  now: number;
+}): BbbEnvelope {
   const name = 'SendGroupChatMessageFromApiSysPubMsg';
   return {
     envelope: { name, routing: { sender: 'bbb-web' }, timestamp: m.now },
@@ -65,4 +86,5 @@ export function sendGroupChatMessageFromApiSysPubMsg(m: { meetingId: string; use
 
 /** Reading fields of inbound bodies without trusting their types. */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-export const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? v as Record<string, unknown> : {});
+export const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' ? (v as Record<string, unknown>) : {};

@@ -11,7 +11,8 @@ const INTERNAL = /^[0-9a-f]{40}-\d{10,}$/;
 export const looksInternal = (id: string): boolean => INTERNAL.test(id);
 
 /** The prefix every internal id of this external id starts with. */
-export const internalPrefixOf = (externalId: string): string => createHash('sha1').update(externalId, 'utf8').digest('hex') + '-';
+export const internalPrefixOf = (externalId: string): string =>
+  createHash('sha1').update(externalId, 'utf8').digest('hex') + '-';
 
 /**
  * The meeting's room name: `template` with `{meeting}` replaced by the meeting id, made a safe JID
@@ -20,8 +21,12 @@ export const internalPrefixOf = (externalId: string): string => createHash('sha1
  */
 export function roomLocalpart(template: string, meetingId: string): string {
   const raw = template.replace('{meeting}', meetingId).toLowerCase();
-  let safe = raw.replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 180);
-  if (safe !== raw || !safe) safe = `${safe || 'meeting'}-${createHash('sha1').update(meetingId, 'utf8').digest('hex').slice(0, 8)}`;
+  let safe = raw
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 180);
+  if (safe !== raw || !safe)
+    safe = `${safe || 'meeting'}-${createHash('sha1').update(meetingId, 'utf8').digest('hex').slice(0, 8)}`;
   return safe;
 }
 

@@ -8,7 +8,15 @@
  * exponent form below 1e-4 and from 1e16). A float literal with an integral value (Python's `1.0`) arrives
  * in JavaScript as the integer 1 and cannot be told apart; BBB-Chat's parameters are all strings.
  */
-const NAMED_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+const NAMED_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
 
 export function pyString(s: string): string {
   let out = '"';
@@ -44,7 +52,8 @@ export function pyFloat(n: number): string {
 export function pyJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : pyFloat(value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : pyFloat(value);
   if (typeof value === 'string') return pyString(value);
   if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(', ')}]`;
   if (typeof value === 'object') {

@@ -48,12 +48,19 @@ export class CallbackDispatcher {
   /** Something was enqueued (or replayed): look now rather than at the next poll. */
   nudge(): void {
     if (this.#stopped) return;
-    if (this.#running) { this.#again = true; return; }
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
     clearTimeout(this.#timer);
     this.#running = this.#drain().finally(() => {
       this.#running = undefined;
       if (this.#stopped) return;
-      if (this.#again) { this.#again = false; this.nudge(); return; }
+      if (this.#again) {
+        this.#again = false;
+        this.nudge();
+        return;
+      }
       this.#timer = setTimeout(() => this.nudge(), this.deps.pollMs ?? 500);
       this.#timer.unref();
     });
@@ -86,10 +93,20 @@ export class CallbackDispatcher {
       return;
     }
     const fatal = result.error === SECRET_UNREADABLE || !this.deps.signers[c.scheme];
-    const next = fatal ? { state: 'dead' as const } : nextStep({ now: new Date(), giveUpAt: c.giveUpAt, attempts: c.attempts, backoffMaxSeconds: this.deps.backoffMaxSeconds });
+    const next = fatal
+      ? { state: 'dead' as const }
+      : nextStep({
+          now: new Date(),
+          giveUpAt: c.giveUpAt,
+          attempts: c.attempts,
+          backoffMaxSeconds: this.deps.backoffMaxSeconds,
+        });
     await this.deps.outbox.failed(c.id, result, next);
     const level = next.state === 'dead' ? 'warn' : 'debug';
-    this.deps.log[level]({ id: c.id, attempts: c.attempts, status: result.status, error: result.error, next: next.state }, 'callback attempt failed');
+    this.deps.log[level](
+      { id: c.id, attempts: c.attempts, status: result.status, error: result.error, next: next.state },
+      'callback attempt failed',
+    );
   }
 
   async #send(c: ClaimedCallback, timeoutMs: number): Promise<DeliveryResult> {
@@ -104,7 +121,10 @@ export class CallbackDispatcher {
       'Idempotency-Key': c.idempotencyKey,
     };
     try {
-      return await (this.deps.post ?? postCallback)(c.url, sign(c.salt, c.params, secret), headers, { timeoutMs, policy: this.deps.policy });
+      return await (this.deps.post ?? postCallback)(c.url, sign(c.salt, c.params, secret), headers, {
+        timeoutMs,
+        policy: this.deps.policy,
+      });
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }

@@ -7,7 +7,13 @@ import { backoffDelay } from '../xmpp/client/createXmppClient.js';
  */
 export type NextStep = { state: 'pending'; at: Date } | { state: 'dead' };
 
-export function nextStep(o: { now: Date; giveUpAt: Date; attempts: number; backoffMaxSeconds: number; random?: () => number }): NextStep {
+export function nextStep(o: {
+  now: Date;
+  giveUpAt: Date;
+  attempts: number;
+  backoffMaxSeconds: number;
+  random?: () => number;
+}): NextStep {
   if (o.now.getTime() >= o.giveUpAt.getTime()) return { state: 'dead' };
   const delay = backoffDelay(Math.max(0, o.attempts - 1), o.backoffMaxSeconds, o.random);
   return { state: 'pending', at: new Date(Math.min(o.now.getTime() + delay, o.giveUpAt.getTime())) };

@@ -8,12 +8,30 @@ import { BlockList, isIP } from 'node:net';
  * again at every connection (DNS may answer differently the second time: rebinding).
  */
 const REFUSED_V4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 const REFUSED_V6: [string, number][] = [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
 ];
 
 function blockList(v4: [string, number][], v6: [string, number][]): BlockList {
@@ -44,7 +62,9 @@ export class AddressPolicy {
     }
   }
 
-  hostAllowed(hostname: string): boolean { return this.#hosts.has(hostname.toLowerCase()); }
+  hostAllowed(hostname: string): boolean {
+    return this.#hosts.has(hostname.toLowerCase());
+  }
 
   /** An address is fine when it is public, or allow-listed (IPv4-mapped IPv6 counts as its IPv4 address). */
   addressAllowed(address: string): boolean {
@@ -61,16 +81,31 @@ function refusal(hostname: string, addresses: string[], policy: AddressPolicy): 
   if (policy.hostAllowed(hostname)) return undefined;
   const bad = addresses.find((a) => !policy.addressAllowed(a));
   if (!addresses.length) return `${hostname} does not resolve`;
-  return bad ? `${hostname} resolves to ${bad}, a loopback, private, link-local or reserved address (allow it in PARLEY_CALLBACK_ALLOW_HOSTS)` : undefined;
+  return bad
+    ? `${hostname} resolves to ${bad}, a loopback, private, link-local or reserved address (allow it in PARLEY_CALLBACK_ALLOW_HOSTS)`
+    : undefined;
 }
 
 /** Checks a callback URI at registration: http(s) only, and every address it names or resolves to is allowed. */
-export async function checkCallbackUrl(raw: string, policy: AddressPolicy, resolve: LookupAll = lookupAll): Promise<URL> {
+export async function checkCallbackUrl(
+  raw: string,
+  policy: AddressPolicy,
+  resolve: LookupAll = lookupAll,
+): Promise<URL> {
   let url: URL;
-  try { url = new URL(raw); } catch { throw new CallbackUrlError(`"${raw.slice(0, 100)}" is not an absolute URL`); }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CallbackUrlError('a callback URI must be http or https');
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CallbackUrlError(`"${raw.slice(0, 100)}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CallbackUrlError('a callback URI must be http or https');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : await new Promise<string[]>((done) => resolve(host, (err, list) => done(err ? [] : list.map((a) => a.address))));
+  const addresses = isIP(host)
+    ? [host]
+    : await new Promise<string[]>((done) =>
+        resolve(host, (err, list) => done(err ? [] : list.map((a) => a.address))),
+      );
   const why = refusal(host, addresses, policy);
   if (why) throw new CallbackUrlError(`callback URI refused: ${why}`);
   return url;
@@ -81,10 +116,18 @@ export async function checkCallbackUrl(raw: string, policy: AddressPolicy, resol
  * dialled). Node skips lookup for IP literals: deliver() checks those itself with checkCallbackUrl.
  */
 export function guardedLookup(policy: AddressPolicy, resolve: LookupAll = lookupAll) {
-  return (hostname: string, options: { all?: boolean }, cb: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void => {
+  return (
+    hostname: string,
+    options: { all?: boolean },
+    cb: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
     resolve(hostname, (err, list) => {
       if (err) return cb(err, '');
-      const why = refusal(hostname, list.map((a) => a.address), policy);
+      const why = refusal(
+        hostname,
+        list.map((a) => a.address),
+        policy,
+      );
       if (why) return cb(new CallbackUrlError(`callback refused: ${why}`), '');
       if (options.all) return cb(null, list);
       cb(null, list[0]!.address, list[0]!.family);

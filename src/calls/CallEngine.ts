@@ -20,7 +20,10 @@ export interface EngineDeps {
 
 /** Sends the stanza that goes with a change (inside the transaction: a failed send stores nothing). */
 export type Send = (prev: Call, input: CallInput) => Promise<void>;
-export interface Advanced { call: Call; step: Step }
+export interface Advanced {
+  call: Call;
+  step: Step;
+}
 
 /**
  * A callee-side call ends as missed this long after the ring window, unless the caller's retract came
@@ -43,7 +46,11 @@ export class CallEngine {
    * that waited in offline storage too long). `initiator`: this session proposed it, so it retracts on
    * timeout. Undefined when the owner already has this call.
    */
-  async open(c: NewCall, cause: EventCause, opts: { ringMs: number; initiator: boolean; send?: () => Promise<void> }): Promise<Call | undefined> {
+  async open(
+    c: NewCall,
+    cause: EventCause,
+    opts: { ringMs: number; initiator: boolean; send?: () => Promise<void> },
+  ): Promise<Call | undefined> {
     return this.#lock.run(keyOf(c.owner, c.callId), async () => {
       const type: CallEventType = c.state === 'ended' ? 'ended' : 'requested';
       const written = await this.deps.store.create(c, (call) => callEvent(type, call, cause), opts.send);
@@ -58,8 +65,12 @@ export class CallEngine {
    * Applies `inputOf(call)` (undefined: not for this call, ignore) to the owner's call. Undefined when
    * the owner has no such call; an invalid step comes back unapplied for the caller to judge.
    */
-  async advance(owner: string, callId: string, inputOf: (call: Call) => CallInput | undefined,
-    opts: { cause?: EventCause; answeredBy?: string; send?: Send } = {}): Promise<Advanced | undefined> {
+  async advance(
+    owner: string,
+    callId: string,
+    inputOf: (call: Call) => CallInput | undefined,
+    opts: { cause?: EventCause; answeredBy?: string; send?: Send } = {},
+  ): Promise<Advanced | undefined> {
     return this.#lock.run(keyOf(owner, callId), async () => {
       const call = await this.deps.store.get(owner, callId);
       if (!call) return undefined;
@@ -68,29 +79,56 @@ export class CallEngine {
       const s = step(call.state, input);
       if (s.kind !== 'change') return { call, step: s };
       const reason = input.reason;
-      const written = await this.deps.store.update(owner, callId, call.state, {
-        state: s.state, outcome: s.outcome, condition: reason?.condition, reason: reason?.text,
-        answered: s.answered, answeredBy: s.answered ? opts.answeredBy : undefined, ended: s.state === 'ended',
-      }, (next) => callEvent(s.event, next, opts.cause), opts.send && (() => opts.send!(call, input)));
-      if (!written) return { call: (await this.deps.store.get(owner, callId)) ?? call, step: { kind: 'invalid', why: 'the call changed meanwhile' } };
+      const written = await this.deps.store.update(
+        owner,
+        callId,
+        call.state,
+        {
+          state: s.state,
+          outcome: s.outcome,
+          condition: reason?.condition,
+          reason: reason?.text,
+          answered: s.answered,
+          answeredBy: s.answered ? opts.answeredBy : undefined,
+          ended: s.state === 'ended',
+        },
+        (next) => callEvent(s.event, next, opts.cause),
+        opts.send && (() => opts.send!(call, input)),
+      );
+      if (!written)
+        return {
+          call: (await this.deps.store.get(owner, callId)) ?? call,
+          step: { kind: 'invalid', why: 'the call changed meanwhile' },
+        };
       this.deps.hub.deliver(owner, written.event);
-      if (written.call.state !== 'proposed' && written.call.state !== 'ringing') this.#timers.clear(keyOf(owner, callId));
+      if (written.call.state !== 'proposed' && written.call.state !== 'ringing')
+        this.#timers.clear(keyOf(owner, callId));
       return { call: written.call, step: s };
     });
   }
 
   #ring(call: Call, ms: number, initiator: boolean): void {
     this.#timers.set(keyOf(call.owner, call.callId), ms, () => {
-      void this.#timeout(call, initiator).catch((err) => this.deps.log.warn({ err, callId: call.callId }, 'ring timeout failed'));
+      void this.#timeout(call, initiator).catch((err) =>
+        this.deps.log.warn({ err, callId: call.callId }, 'ring timeout failed'),
+      );
     });
   }
 
   /** Missed: the proposing session retracts with <timeout/> so every device of the callee stops ringing. */
   async #timeout(call: Call, initiator: boolean): Promise<void> {
     const session = this.deps.sessions.byUser(call.owner);
-    const retract = initiator && session?.isOnline
-      ? () => session.send(buildJmi(call.peer, { action: 'retract', callId: call.callId, reason: { condition: 'timeout', text: 'missed' } }))
-      : undefined;
+    const retract =
+      initiator && session?.isOnline
+        ? () =>
+            session.send(
+              buildJmi(call.peer, {
+                action: 'retract',
+                callId: call.callId,
+                reason: { condition: 'timeout', text: 'missed' },
+              }),
+            )
+        : undefined;
     const side = call.direction === 'out' ? 'caller' : 'callee';
     await this.advance(call.owner, call.callId, () => ({ action: 'timeout', side }), { send: retract });
   }
@@ -99,12 +137,17 @@ export class CallEngine {
   async start(): Promise<void> {
     await this.sweep().catch((err) => this.deps.log.warn({ err }, 'call sweep failed'));
     const every = Math.max(30_000, this.deps.ringMs);
-    this.#sweeper = setInterval(() => void this.sweep().catch((err) => this.deps.log.warn({ err }, 'call sweep failed')), every);
+    this.#sweeper = setInterval(
+      () => void this.sweep().catch((err) => this.deps.log.warn({ err }, 'call sweep failed')),
+      every,
+    );
     this.#sweeper.unref();
   }
 
   async sweep(now = Date.now()): Promise<number> {
-    const stale = await this.deps.store.unansweredBefore(new Date(now - this.deps.ringMs - CALLEE_GRACE_MS - 5000));
+    const stale = await this.deps.store.unansweredBefore(
+      new Date(now - this.deps.ringMs - CALLEE_GRACE_MS - 5000),
+    );
     for (const c of stale) {
       const side = c.direction === 'out' ? 'caller' : 'callee';
       await this.advance(c.owner, c.callId, () => ({ action: 'timeout', side }));

@@ -7,7 +7,14 @@ import { CALLEE_GRACE_MS, type CallEngine, type Send } from './CallEngine.js';
 import { sideOf } from './callState.js';
 import { buildJmi, parseBounce, parseJmi, type JmiMessage } from './jmi.js';
 
-interface Parties { from: string; to: string; actor: 'self' | 'peer'; peer: string; carbon: boolean; sentAt?: Date }
+interface Parties {
+  from: string;
+  to: string;
+  actor: 'self' | 'peer';
+  peer: string;
+  carbon: boolean;
+  sentAt?: Date;
+}
 
 /**
  * JMI messages a user's session receives: from the other party, and — as carbons (XEP-0280) — from the
@@ -21,7 +28,10 @@ export class CallInbound {
   /** Stanza handler: true when the message was call signalling (consumed). */
   async onMessage(session: UserSession, stanza: Element): Promise<boolean> {
     if (stanza.getChild('result', NS.mam)) {
-      const archived = stanza.getChild('result', NS.mam)?.getChild('forwarded', NS.forward)?.getChild('message');
+      const archived = stanza
+        .getChild('result', NS.mam)
+        ?.getChild('forwarded', NS.forward)
+        ?.getChild('message');
       return archived !== undefined && parseJmi(archived) !== undefined;
     }
     if (stanza.attrs.type === 'error') return this.#bounce(session, stanza);
@@ -49,22 +59,52 @@ export class CallInbound {
     const age = p.sentAt ? Math.max(0, now - p.sentAt.getTime()) : 0;
     const stale = age >= this.deps.ringMs;
     const out = p.actor === 'self';
-    await this.deps.engine.open({
-      owner: session.username, callId: m.callId, direction: out ? 'out' : 'in',
-      caller: p.from, callee: out ? p.peer : session.bareJid, peer: p.peer, options: m.options!,
-      ...(stale ? { state: 'ended' as const, outcome: 'missed' as const } : {}), ...(p.sentAt ? { createdAt: p.sentAt } : {}),
-    }, { by: p.from, carbon: p.carbon }, { ringMs: this.deps.ringMs + CALLEE_GRACE_MS - age, initiator: false });
+    await this.deps.engine.open(
+      {
+        owner: session.username,
+        callId: m.callId,
+        direction: out ? 'out' : 'in',
+        caller: p.from,
+        callee: out ? p.peer : session.bareJid,
+        peer: p.peer,
+        options: m.options!,
+        ...(stale ? { state: 'ended' as const, outcome: 'missed' as const } : {}),
+        ...(p.sentAt ? { createdAt: p.sentAt } : {}),
+      },
+      { by: p.from, carbon: p.carbon },
+      { ringMs: this.deps.ringMs + CALLEE_GRACE_MS - age, initiator: false },
+    );
   }
 
   async #answer(session: UserSession, m: JmiMessage, p: Parties): Promise<void> {
     // Both parties send <finish/>: answer the other party's with ours, so every device of theirs sees it too.
-    const finishBack: Send | undefined = m.action === 'finish' && p.actor === 'peer'
-      ? (prev) => prev.state === 'accepted' ? session.send(buildJmi(prev.peer, { action: 'finish', callId: m.callId, reason: { condition: 'success' } })) : Promise.resolve()
-      : undefined;
-    await this.deps.engine.advance(session.username, m.callId,
+    const finishBack: Send | undefined =
+      m.action === 'finish' && p.actor === 'peer'
+        ? (prev) =>
+            prev.state === 'accepted'
+              ? session.send(
+                  buildJmi(prev.peer, {
+                    action: 'finish',
+                    callId: m.callId,
+                    reason: { condition: 'success' },
+                  }),
+                )
+              : Promise.resolve()
+        : undefined;
+    await this.deps.engine.advance(
+      session.username,
+      m.callId,
       // Only the call's other party (or the user's own clients) may move it: a third party's forged id is ignored.
-      (call) => (call.peer === p.peer ? { action: m.action as Exclude<JmiMessage['action'], 'propose'>, side: sideOf(call.direction, p.actor), reason: m.reason } : undefined),
-      { cause: { by: p.from, carbon: p.carbon }, answeredBy: p.from, send: finishBack });
+      (call) =>
+        call.peer === p.peer
+          ? {
+              action: m.action as Exclude<JmiMessage['action'], 'propose'>,
+              side: sideOf(call.direction, p.actor),
+              reason: m.reason,
+            }
+          : undefined,
+      { cause: { by: p.from, carbon: p.carbon }, answeredBy: p.from, send: finishBack },
+    );
   }
 
   /** Our proposal bounced (no such user, or the server refused it): the call failed. Its message id is the call id. */
@@ -72,8 +112,11 @@ export class CallInbound {
     const b = parseBounce(stanza);
     if (!b) return false;
     const peer = bareOf(String(stanza.attrs.from ?? ''));
-    const res = await this.deps.engine.advance(session.username, b.messageId,
-      (call) => (call.peer === peer && call.direction === 'out' ? { action: 'error', side: 'callee', reason: { condition: 'general-error', text: b.condition } } : undefined));
+    const res = await this.deps.engine.advance(session.username, b.messageId, (call) =>
+      call.peer === peer && call.direction === 'out'
+        ? { action: 'error', side: 'callee', reason: { condition: 'general-error', text: b.condition } }
+        : undefined,
+    );
     return res !== undefined && res.step.kind === 'change';
   }
 }

@@ -15,7 +15,10 @@ export type CallCommand =
   | { kind: 'decline'; declineReason?: string; condition?: JingleCondition }
   | { kind: 'end'; reason?: string };
 
-export interface CallHistoryPage { calls: CallView[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
+export interface CallHistoryPage {
+  calls: CallView[];
+  page: { limit: number; hasMore: boolean; before: string | null; after: string | null };
+}
 
 /**
  * What the REST API does with calls, for one user's session: propose, ring, accept, decline, end.
@@ -23,17 +26,34 @@ export interface CallHistoryPage { calls: CallView[]; page: { limit: number; has
  * of the user, so all tabs see it (the server's carbons tell the user's other XMPP clients).
  */
 export class CallService {
-  constructor(private readonly deps: { engine: CallEngine; store: CallStore; domain: string; ringMs: number }) {}
+  constructor(
+    private readonly deps: { engine: CallEngine; store: CallStore; domain: string; ringMs: number },
+  ) {}
 
   async start(session: UserSession, toRaw: string, options: CallOptions): Promise<CallView> {
     const to = parseJid(toRaw, this.deps.domain, 'callee JID').bare; // JMI proposals go to the bare JID: every device rings
     if (to === session.bareJid) throw new BridgeError('BAD_REQUEST', 'a user cannot call themself');
-    if (!session.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    if (!session.isOnline)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+        retryAfter: 2,
+      });
     const callId = randomUUID();
     const call = await this.deps.engine.open(
-      { owner: session.username, callId, direction: 'out', caller: session.fullJid, callee: to, peer: to, options },
+      {
+        owner: session.username,
+        callId,
+        direction: 'out',
+        caller: session.fullJid,
+        callee: to,
+        peer: to,
+        options,
+      },
       { by: session.fullJid },
-      { ringMs: this.deps.ringMs, initiator: true, send: () => session.send(buildJmi(to, { action: 'propose', callId, options })) },
+      {
+        ringMs: this.deps.ringMs,
+        initiator: true,
+        send: () => session.send(buildJmi(to, { action: 'propose', callId, options })),
+      },
     );
     if (!call) throw new BridgeError('CONFLICT', 'a call with this id exists already'); // a UUID collision
     return callView(call);
@@ -43,11 +63,16 @@ export class CallService {
     const res = await this.deps.engine.advance(session.username, callId, (call) => inputFor(call, cmd), {
       cause: { by: session.fullJid },
       answeredBy: session.fullJid,
-      send: (prev, input) => session.send(buildJmi(prev.peer, { action: jmiAction(input), callId, reason: input.reason })),
+      send: (prev, input) =>
+        session.send(buildJmi(prev.peer, { action: jmiAction(input), callId, reason: input.reason })),
     });
     if (!res) throw new BridgeError('NOT_FOUND', `no call ${callId.slice(0, 80)} of ${session.bareJid}`);
     const { call, step } = res;
-    if (step.kind === 'invalid') throw new BridgeError('CONFLICT', `cannot ${cmd.kind} call ${callId}: ${step.why} (state ${call.state})`);
+    if (step.kind === 'invalid')
+      throw new BridgeError(
+        'CONFLICT',
+        `cannot ${cmd.kind} call ${callId}: ${step.why} (state ${call.state})`,
+      );
     if (cmd.kind === 'accept' && call.answeredBy && call.answeredBy !== session.fullJid) {
       throw new BridgeError('CONFLICT', `call ${callId} was answered on another device (${call.answeredBy})`);
     }
@@ -56,7 +81,10 @@ export class CallService {
 
   async history(q: HistoryQuery): Promise<CallHistoryPage> {
     const page = await this.deps.store.history(q);
-    return { calls: page.calls.map(callView), page: { limit: q.limit, hasMore: page.hasMore, before: page.before, after: page.after } };
+    return {
+      calls: page.calls.map(callView),
+      page: { limit: q.limit, hasMore: page.hasMore, before: page.before, after: page.after },
+    };
   }
 }
 
@@ -64,13 +92,18 @@ export class CallService {
 export function inputFor(call: Call, cmd: CallCommand): CallInput {
   const side = sideOf(call.direction, 'self');
   switch (cmd.kind) {
-    case 'ringing': return { action: 'ringing', side };
-    case 'accept': return { action: 'proceed', side };
-    case 'decline': return { action: 'reject', side, reason: declineReason(cmd.declineReason, cmd.condition) };
+    case 'ringing':
+      return { action: 'ringing', side };
+    case 'accept':
+      return { action: 'proceed', side };
+    case 'decline':
+      return { action: 'reject', side, reason: declineReason(cmd.declineReason, cmd.condition) };
     case 'end': {
       const action = endAction(call.state, side);
       const reasons: Record<typeof action, CallReason> = {
-        finish: { condition: 'success' }, retract: { condition: 'cancel' }, reject: declineReason(undefined),
+        finish: { condition: 'success' },
+        retract: { condition: 'cancel' },
+        reject: declineReason(undefined),
       };
       const reason = reasons[action];
       return { action, side, reason: cmd.reason ? { ...reason, text: cmd.reason } : reason };

@@ -5,34 +5,81 @@ import type { EventStore } from '../sse/EventStore.js';
 import { EVENT_NAMES, type DeliveredEvent, type Payload } from '../sse/events.js';
 import type { Call, CallOptions, CallOutcome, CallState } from './types.js';
 
-export type NewCall = Omit<Call, 'state' | 'outcome' | 'reason' | 'condition' | 'answeredBy' | 'createdAt' | 'answeredAt' | 'endedAt'>
-  & { state?: CallState; outcome?: CallOutcome; createdAt?: Date };
+export type NewCall = Omit<
+  Call,
+  'state' | 'outcome' | 'reason' | 'condition' | 'answeredBy' | 'createdAt' | 'answeredAt' | 'endedAt'
+> & { state?: CallState; outcome?: CallOutcome; createdAt?: Date };
 
 export interface CallPatch {
-  state: CallState; outcome?: CallOutcome; reason?: string; condition?: string; answeredBy?: string;
+  state: CallState;
+  outcome?: CallOutcome;
+  reason?: string;
+  condition?: string;
+  answeredBy?: string;
   /** stamp `answered` / `ended` with now() */
-  answered?: boolean; ended?: boolean;
+  answered?: boolean;
+  ended?: boolean;
 }
 
 /** The row and its `chatapi.call` event, written together; the caller delivers `event` after COMMIT. */
-export interface Written { call: Call; event: DeliveredEvent }
+export interface Written {
+  call: Call;
+  event: DeliveredEvent;
+}
 type EventOf = (call: Call) => Payload;
 /** Runs after the rows are written and before COMMIT (sending the stanza): throwing undoes the change. */
 type BeforeCommit = (call: Call) => Promise<void>;
 
-export interface HistoryQuery { owner: string; peer?: string; active?: boolean; before?: string; after?: string; limit: number }
-export interface HistoryPage { calls: Call[]; hasMore: boolean; before: string | null; after: string | null }
+export interface HistoryQuery {
+  owner: string;
+  peer?: string;
+  active?: boolean;
+  before?: string;
+  after?: string;
+  limit: number;
+}
+export interface HistoryPage {
+  calls: Call[];
+  hasMore: boolean;
+  before: string | null;
+  after: string | null;
+}
 
 interface Row {
-  seq: string; owner: string; id: string; direction: 'in' | 'out'; caller: string; callee: string; peer: string;
-  options: CallOptions; state: CallState; outcome: CallOutcome | null; reason: string | null; condition: string | null;
-  answered_by: string | null; created: Date; answered: Date | null; ended: Date | null;
+  seq: string;
+  owner: string;
+  id: string;
+  direction: 'in' | 'out';
+  caller: string;
+  callee: string;
+  peer: string;
+  options: CallOptions;
+  state: CallState;
+  outcome: CallOutcome | null;
+  reason: string | null;
+  condition: string | null;
+  answered_by: string | null;
+  created: Date;
+  answered: Date | null;
+  ended: Date | null;
 }
 
 const toCall = (r: Row): Call => ({
-  owner: r.owner, callId: r.id, direction: r.direction, caller: r.caller, callee: r.callee, peer: r.peer, options: r.options,
-  state: r.state, outcome: r.outcome, reason: r.reason, condition: r.condition, answeredBy: r.answered_by,
-  createdAt: r.created, answeredAt: r.answered, endedAt: r.ended,
+  owner: r.owner,
+  callId: r.id,
+  direction: r.direction,
+  caller: r.caller,
+  callee: r.callee,
+  peer: r.peer,
+  options: r.options,
+  state: r.state,
+  outcome: r.outcome,
+  reason: r.reason,
+  condition: r.condition,
+  answeredBy: r.answered_by,
+  createdAt: r.created,
+  answeredAt: r.answered,
+  endedAt: r.ended,
 });
 
 /** Call history rows (table `calls`, one per owner and call id), each change stored with its event. */
@@ -40,7 +87,10 @@ export class CallStore {
   constructor(private readonly deps: { db: Pool; events: EventStore }) {}
 
   async get(owner: string, callId: string): Promise<Call | undefined> {
-    const { rows } = await this.deps.db.query<Row>('SELECT * FROM calls WHERE owner = $1 AND id = $2', [owner, callId]);
+    const { rows } = await this.deps.db.query<Row>('SELECT * FROM calls WHERE owner = $1 AND id = $2', [
+      owner,
+      callId,
+    ]);
     return rows[0] && toCall(rows[0]);
   }
 
@@ -52,27 +102,62 @@ export class CallStore {
         `INSERT INTO calls (owner, id, direction, caller, callee, peer, options, state, outcome, created, ended)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), CASE WHEN $11::boolean THEN now() END)
          ON CONFLICT (owner, id) DO NOTHING RETURNING *`,
-        [c.owner, c.callId, c.direction, c.caller, c.callee, c.peer, JSON.stringify(c.options), c.state ?? 'proposed',
-          c.outcome ?? null, c.createdAt ?? null, ended]);
+        [
+          c.owner,
+          c.callId,
+          c.direction,
+          c.caller,
+          c.callee,
+          c.peer,
+          JSON.stringify(c.options),
+          c.state ?? 'proposed',
+          c.outcome ?? null,
+          c.createdAt ?? null,
+          ended,
+        ],
+      );
       return rows[0] ? this.#finish(tx, toCall(rows[0]), eventOf, beforeCommit) : undefined;
     });
   }
 
   /** Moves a call on from state `from`; undefined when it is no longer in that state (someone was faster). */
-  async update(owner: string, callId: string, from: CallState, p: CallPatch, eventOf: EventOf, beforeCommit?: BeforeCommit): Promise<Written | undefined> {
+  async update(
+    owner: string,
+    callId: string,
+    from: CallState,
+    p: CallPatch,
+    eventOf: EventOf,
+    beforeCommit?: BeforeCommit,
+  ): Promise<Written | undefined> {
     return withTransaction(this.deps.db, async (tx) => {
       const { rows } = await tx.query<Row>(
         `UPDATE calls SET state = $4, outcome = $5, reason = coalesce($6, reason), condition = coalesce($7, condition),
            answered_by = coalesce($8, answered_by),
            answered = CASE WHEN $9::boolean THEN now() ELSE answered END, ended = CASE WHEN $10::boolean THEN now() ELSE ended END
          WHERE owner = $1 AND id = $2 AND state = $3 RETURNING *`,
-        [owner, callId, from, p.state, p.outcome ?? null, p.reason ?? null, p.condition ?? null, p.answeredBy ?? null,
-          p.answered ?? false, p.ended ?? false]);
+        [
+          owner,
+          callId,
+          from,
+          p.state,
+          p.outcome ?? null,
+          p.reason ?? null,
+          p.condition ?? null,
+          p.answeredBy ?? null,
+          p.answered ?? false,
+          p.ended ?? false,
+        ],
+      );
       return rows[0] ? this.#finish(tx, toCall(rows[0]), eventOf, beforeCommit) : undefined;
     });
   }
 
-  async #finish(tx: pg.PoolClient, call: Call, eventOf: EventOf, beforeCommit?: BeforeCommit): Promise<Written> {
+  async #finish(
+    tx: pg.PoolClient,
+    call: Call,
+    eventOf: EventOf,
+    beforeCommit?: BeforeCommit,
+  ): Promise<Written> {
     const stored = await this.deps.events.insert(call.owner, EVENT_NAMES.call, eventOf(call), tx);
     await beforeCommit?.(call);
     return { call, event: withEnvelope(stored) };
@@ -81,7 +166,9 @@ export class CallStore {
   /** Calls still unanswered that were created before `cutoff` (their ring timer was lost, e.g. in a restart). */
   async unansweredBefore(cutoff: Date, limit = 500): Promise<Call[]> {
     const { rows } = await this.deps.db.query<Row>(
-      `SELECT * FROM calls WHERE state IN ('proposed', 'ringing') AND created < $1 ORDER BY created LIMIT $2`, [cutoff, limit]);
+      `SELECT * FROM calls WHERE state IN ('proposed', 'ringing') AND created < $1 ORDER BY created LIMIT $2`,
+      [cutoff, limit],
+    );
     return rows.map(toCall);
   }
 
@@ -89,17 +176,27 @@ export class CallStore {
   async history(q: HistoryQuery): Promise<HistoryPage> {
     const where = ['owner = $1'];
     const args: unknown[] = [q.owner];
-    const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
     if (q.peer) where.push(`peer = ${arg(q.peer)}`);
     if (q.active) where.push(`state <> 'ended'`);
     if (q.before) where.push(`seq < ${arg(q.before)}`);
     if (q.after) where.push(`seq > ${arg(q.after)}`);
     const newestFirst = !q.after;
     const { rows } = await this.deps.db.query<Row>(
-      `SELECT * FROM calls WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT ${arg(q.limit + 1)}`, args);
+      `SELECT * FROM calls WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT ${arg(q.limit + 1)}`,
+      args,
+    );
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
     if (newestFirst) page.reverse();
-    return { calls: page.map(toCall), hasMore, before: page[0] ? String(page[0].seq) : null, after: page.at(-1) ? String(page.at(-1)!.seq) : null };
+    return {
+      calls: page.map(toCall),
+      hasMore,
+      before: page[0] ? String(page[0].seq) : null,
+      after: page.at(-1) ? String(page.at(-1)!.seq) : null,
+    };
   }
 }

@@ -4,12 +4,23 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { bareOf } from '../xmpp/stanzas/message.js';
 import {
-  callCapabilities, capsVer, parleyDiscoInfo, readCaps, readDiscoInfo,
-  type CallCapabilities, type CapsRef,
+  callCapabilities,
+  capsVer,
+  parleyDiscoInfo,
+  readCaps,
+  readDiscoInfo,
+  type CallCapabilities,
+  type CapsRef,
 } from './capabilities.js';
 
-export interface ResourceCapabilities extends CallCapabilities { jid: string }
-export interface ContactCapabilities { jid: string; calls: boolean; resources: ResourceCapabilities[] }
+export interface ResourceCapabilities extends CallCapabilities {
+  jid: string;
+}
+export interface ContactCapabilities {
+  jid: string;
+  calls: boolean;
+  resources: ResourceCapabilities[];
+}
 
 /** Verified caps hashes are the same for every user: cap the shared cache, oldest out first. */
 const MAX_VERIFIED = 2000;
@@ -36,22 +47,35 @@ export class CapabilityService {
    * stale (fresh presence answers the new initial presence).
    */
   attach(session: UserSession): void {
-    session.client.iqCallee.get(NS.discoInfo, 'query', (ctx: { element: Element }) => parleyDiscoInfo(ctx.element.attrs.node as string | undefined));
+    session.client.iqCallee.get(NS.discoInfo, 'query', (ctx: { element: Element }) =>
+      parleyDiscoInfo(ctx.element.attrs.node as string | undefined),
+    );
     let droppedAt: number | undefined;
-    session.on('state', (next) => { if (next === 'reconnecting') droppedAt = Date.now(); });
+    session.on('state', (next) => {
+      if (next === 'reconnecting') droppedAt = Date.now();
+    });
     session.on('ready', (resumed) => {
       const online = this.#online.get(session.streamId);
       if (resumed || droppedAt === undefined || !online) return;
       for (const [jid, r] of online) if (r.at <= droppedAt) online.delete(jid);
       this.#direct.delete(session.streamId);
     });
-    session.on('ended', () => { this.#online.delete(session.streamId); this.#direct.delete(session.streamId); });
+    session.on('ended', () => {
+      this.#online.delete(session.streamId);
+      this.#direct.delete(session.streamId);
+    });
   }
 
   /** Presence observer: remembers caps of available resources; always lets the stanza through. */
   onPresence(session: UserSession, el: Element): false {
     const from = el.attrs.from as string | undefined;
-    if (!from || !from.includes('/') || el.getChild('x', NS.mucUser) || from.split('/')[0]!.split('@').pop() === this.deps.mucService) return false;
+    if (
+      !from ||
+      !from.includes('/') ||
+      el.getChild('x', NS.mucUser) ||
+      from.split('/')[0]!.split('@').pop() === this.deps.mucService
+    )
+      return false;
     const type = el.attrs.type as string | undefined;
     let online = this.#online.get(session.streamId);
     if (type === 'unavailable' || type === 'error') {
@@ -65,8 +89,15 @@ export class CapabilityService {
   }
 
   async of(session: UserSession, bare: string): Promise<ContactCapabilities> {
-    const online = [...(this.#online.get(session.streamId)?.entries() ?? [])].filter(([jid]) => bareOf(jid) === bare);
-    const resources = await Promise.all(online.map(async ([jid, r]) => ({ jid, ...callCapabilities(await this.#features(session, jid, r.caps)) })));
+    const online = [...(this.#online.get(session.streamId)?.entries() ?? [])].filter(
+      ([jid]) => bareOf(jid) === bare,
+    );
+    const resources = await Promise.all(
+      online.map(async ([jid, r]) => ({
+        jid,
+        ...callCapabilities(await this.#features(session, jid, r.caps)),
+      })),
+    );
     resources.sort((a, b) => a.jid.localeCompare(b.jid));
     return { jid: bare, calls: resources.some((r) => r.calls), resources };
   }
@@ -81,7 +112,11 @@ export class CapabilityService {
     const node = caps ? `${caps.node}#${caps.ver}` : undefined;
     let result: Element;
     try {
-      result = await session.iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo, node })), DISCO_TIMEOUT_MS, 'disco#info');
+      result = await session.iq(
+        xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo, node })),
+        DISCO_TIMEOUT_MS,
+        'disco#info',
+      );
     } catch (err) {
       // Not cached: a client that did not answer now may later.
       this.deps.log.debug({ err, jid }, 'disco#info of a contact failed');

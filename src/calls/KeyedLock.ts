@@ -12,9 +12,13 @@ export class KeyedLock {
     const tail = next.catch(() => undefined);
     this.#tails.set(key, tail);
     // Forget the key once nothing else queued behind this task, so the map does not grow with every call.
-    void tail.then(() => { if (this.#tails.get(key) === tail) this.#tails.delete(key); });
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
     return next;
   }
 
-  get size(): number { return this.#tails.size; }
+  get size(): number {
+    return this.#tails.size;
+  }
 }

@@ -7,7 +7,13 @@ export class RingTimers {
 
   set(key: string, ms: number, fire: () => void): void {
     this.clear(key);
-    const t = setTimeout(() => { this.#timers.delete(key); fire(); }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        fire();
+      },
+      Math.max(0, ms),
+    );
     t.unref(); // a ringing call must not keep the process alive on shutdown
     this.#timers.set(key, t);
   }
@@ -23,5 +29,7 @@ export class RingTimers {
     this.#timers.clear();
   }
 
-  get size(): number { return this.#timers.size; }
+  get size(): number {
+    return this.#timers.size;
+  }
 }

@@ -14,7 +14,11 @@ import type { CallEventType, CallOutcome, CallReason, CallState, JmiAction } fro
 
 export type Side = 'caller' | 'callee';
 /** `timeout`: the ring timer fired; `error`: the proposal bounced (the callee's server refused it). */
-export type CallInput = { action: Exclude<JmiAction, 'propose'> | 'timeout' | 'error'; side: Side; reason?: CallReason };
+export type CallInput = {
+  action: Exclude<JmiAction, 'propose'> | 'timeout' | 'error';
+  side: Side;
+  reason?: CallReason;
+};
 
 export type Step =
   | { kind: 'change'; state: CallState; event: CallEventType; outcome?: CallOutcome; answered?: true }
@@ -22,12 +26,26 @@ export type Step =
   | { kind: 'invalid'; why: string };
 
 /** Conditions after which a finished call counts as failed rather than completed. */
-const FAILURES = new Set(['connectivity-error', 'failed-application', 'failed-transport', 'general-error', 'media-error',
-  'security-error', 'incompatible-parameters', 'unsupported-applications', 'unsupported-transports']);
+const FAILURES = new Set([
+  'connectivity-error',
+  'failed-application',
+  'failed-transport',
+  'general-error',
+  'media-error',
+  'security-error',
+  'incompatible-parameters',
+  'unsupported-applications',
+  'unsupported-transports',
+]);
 
 const unanswered = (s: CallState) => s === 'proposed' || s === 'ringing';
 const invalid = (why: string): Step => ({ kind: 'invalid', why });
-const ended = (event: CallEventType, outcome: CallOutcome): Step => ({ kind: 'change', state: 'ended', event, outcome });
+const ended = (event: CallEventType, outcome: CallOutcome): Step => ({
+  kind: 'change',
+  state: 'ended',
+  event,
+  outcome,
+});
 
 export function step(state: CallState, input: CallInput): Step {
   if (state === 'ended') return invalid('the call has ended');
@@ -44,7 +62,9 @@ export function step(state: CallState, input: CallInput): Step {
       return { kind: 'change', state: 'accepted', event: 'accepted', answered: true };
     case 'reject':
       if (side !== 'callee') return invalid('only the callee can decline');
-      return unanswered(state) ? ended('declined', 'declined') : invalid('the call was already accepted; end it instead');
+      return unanswered(state)
+        ? ended('declined', 'declined')
+        : invalid('the call was already accepted; end it instead');
     case 'retract':
       if (side !== 'caller') return invalid('only the caller can retract');
       if (!unanswered(state)) return invalid('the call was already accepted; end it instead');

@@ -12,8 +12,13 @@ import xml, { type Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import { NS } from '../xmpp/ns.js';
 import {
-  JINGLE_CONDITIONS, JMI_ACTIONS,
-  type CallOptions, type CallReason, type JingleCondition, type JmiAction, type Media,
+  JINGLE_CONDITIONS,
+  JMI_ACTIONS,
+  type CallOptions,
+  type CallReason,
+  type JingleCondition,
+  type JmiAction,
+  type Media,
 } from './types.js';
 
 export interface JmiMessage {
@@ -43,10 +48,15 @@ export function buildJmi(to: string, m: JmiMessage): Element {
 function proposeChildren(o: CallOptions): Element[] {
   const media: Media[] = o.audioOnly ? ['audio'] : ['audio', 'video'];
   const out = media.map((m) => xml('description', { xmlns: NS.jingleRtp, media: m }));
-  out.push(xml('call', {
-    xmlns: NS.parleyCall, 'room-name': o.roomName, 'room-sid': o.roomSid,
-    'auto-accept': o.autoAccept ? 'true' : undefined, 'accept-after': o.acceptAfter,
-  }));
+  out.push(
+    xml('call', {
+      xmlns: NS.parleyCall,
+      'room-name': o.roomName,
+      'room-sid': o.roomSid,
+      'auto-accept': o.autoAccept ? 'true' : undefined,
+      'accept-after': o.acceptAfter,
+    }),
+  );
   return out;
 }
 
@@ -58,7 +68,9 @@ export function buildReason(r: CallReason): Element {
 
 /** The JMI element of a message, or undefined when it has none (or one Parley cannot use). */
 export function parseJmi(msg: Element): JmiMessage | undefined {
-  const el = msg.getChildElements().find((c) => c.attrs.xmlns === NS.jingleMessage && (JMI_ACTIONS as readonly string[]).includes(c.name));
+  const el = msg
+    .getChildElements()
+    .find((c) => c.attrs.xmlns === NS.jingleMessage && (JMI_ACTIONS as readonly string[]).includes(c.name));
   const callId = el?.attrs.id as string | undefined;
   if (!el || !callId || callId.length > MAX_ID) return undefined;
   const action = el.name as JmiAction;
@@ -80,7 +92,10 @@ function parseProposal(propose: Element): CallOptions | undefined {
     return v && v.length <= MAX_ID ? v : undefined;
   };
   const after = Number(call?.attrs['accept-after']);
-  const options: CallOptions = { audioOnly: !media.includes('video'), autoAccept: ['true', '1'].includes(String(call?.attrs['auto-accept'])) };
+  const options: CallOptions = {
+    audioOnly: !media.includes('video'),
+    autoAccept: ['true', '1'].includes(String(call?.attrs['auto-accept'])),
+  };
   const roomName = text('room-name');
   const roomSid = text('room-sid');
   if (roomName) options.roomName = roomName;
@@ -92,10 +107,15 @@ function parseProposal(propose: Element): CallOptions | undefined {
 /** XEP-0166 <reason/>: its first known condition and its <text/>; clients that leave out the namespace are read too. */
 export function parseReason(reason: Element | undefined): CallReason | undefined {
   if (!reason) return undefined;
-  const condition = reason.getChildElements().map((c) => c.name).find((n) => (JINGLE_CONDITIONS as readonly string[]).includes(n));
+  const condition = reason
+    .getChildElements()
+    .map((c) => c.name)
+    .find((n) => (JINGLE_CONDITIONS as readonly string[]).includes(n));
   const text = reason.getChildText('text')?.slice(0, MAX_TEXT) || undefined;
   if (!condition) return text ? { condition: 'general-error', text } : undefined;
-  return text ? { condition: condition as JingleCondition, text } : { condition: condition as JingleCondition };
+  return text
+    ? { condition: condition as JingleCondition, text }
+    : { condition: condition as JingleCondition };
 }
 
 /**
@@ -104,10 +124,14 @@ export function parseReason(reason: Element | undefined): CallReason | undefined
  */
 export function declineReason(text: string | undefined, condition?: JingleCondition): CallReason {
   const t = text?.trim().slice(0, MAX_TEXT) || undefined;
-  const guessed: JingleCondition = !t ? 'decline'
-    : /busy/i.test(t) ? 'busy'
-      : /camera|microphone|\bmic\b|media|device/i.test(t) ? 'media-error'
-        : /error|exception|fail/i.test(t) ? 'failed-application'
+  const guessed: JingleCondition = !t
+    ? 'decline'
+    : /busy/i.test(t)
+      ? 'busy'
+      : /camera|microphone|\bmic\b|media|device/i.test(t)
+        ? 'media-error'
+        : /error|exception|fail/i.test(t)
+          ? 'failed-application'
           : 'decline';
   return t ? { condition: condition ?? guessed, text: t } : { condition: condition ?? guessed };
 }
@@ -116,6 +140,7 @@ export function declineReason(text: string | undefined, condition?: JingleCondit
 export function parseBounce(msg: Element): { messageId: string; condition: string } | undefined {
   if (msg.attrs.type !== 'error' || !msg.attrs.id) return undefined;
   const error = msg.getChild('error');
-  const condition = error?.getChildElements().find((c) => c.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
+  const condition =
+    error?.getChildElements().find((c) => c.attrs.xmlns === NS.stanzas)?.name ?? 'undefined-condition';
   return { messageId: String(msg.attrs.id), condition };
 }

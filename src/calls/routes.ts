@@ -16,26 +16,36 @@ import { JINGLE_CONDITIONS, type CallOptions } from './types.js';
  * (the parties are the session's user and the path's JID).
  */
 const Seed = { initiator: z.unknown().optional(), target: z.unknown().optional() };
-const Options = z.object({
-  audioOnly: z.boolean().default(false),
-  roomName: z.string().min(1).max(256).optional(),
-  roomSid: z.string().min(1).max(256).optional(),
-  autoAccept: z.boolean().default(false),
-  acceptAfter: z.number().int().min(0).max(3600).optional(),
-  declineReason: z.string().max(1024).optional(),
-  ...Seed,
-}).strict();
-const Decline = z.object({ declineReason: z.string().max(1024).optional(), condition: z.enum(JINGLE_CONDITIONS).optional() }).passthrough();
+const Options = z
+  .object({
+    audioOnly: z.boolean().default(false),
+    roomName: z.string().min(1).max(256).optional(),
+    roomSid: z.string().min(1).max(256).optional(),
+    autoAccept: z.boolean().default(false),
+    acceptAfter: z.number().int().min(0).max(3600).optional(),
+    declineReason: z.string().max(1024).optional(),
+    ...Seed,
+  })
+  .strict();
+const Decline = z
+  .object({ declineReason: z.string().max(1024).optional(), condition: z.enum(JINGLE_CONDITIONS).optional() })
+  .passthrough();
 const End = z.object({ reason: z.string().max(1024).optional() }).passthrough();
-const History = z.object({
-  with: z.string().min(1).max(3071).optional(),
-  active: z.enum(['true', 'false']).optional(),
-  before: z.string().optional(),
-  after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-}).strict();
+const History = z
+  .object({
+    with: z.string().min(1).max(3071).optional(),
+    active: z.enum(['true', 'false']).optional(),
+    before: z.string().optional(),
+    after: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
 
-export interface CallRoutesDeps { calls: CallService; caps: CapabilityService; domain: string }
+export interface CallRoutesDeps {
+  calls: CallService;
+  caps: CapabilityService;
+  domain: string;
+}
 
 export function callRoutes(router: Router, access: AccessDeps, deps: CallRoutesDeps): void {
   const { calls } = deps;
@@ -46,9 +56,12 @@ export function callRoutes(router: Router, access: AccessDeps, deps: CallRoutesD
     await requireUser(ctx, access, owner);
     const q = validate(History, ctx.query, 'query');
     ctx.body = await calls.history({
-      owner, limit: q.limit, active: q.active === 'true',
+      owner,
+      limit: q.limit,
+      active: q.active === 'true',
       peer: q.with ? parseJid(q.with, deps.domain, 'contact JID').bare : undefined,
-      before: parseEventId(q.before), after: parseEventId(q.after),
+      before: parseEventId(q.before),
+      after: parseEventId(q.after),
     });
   });
 
@@ -74,7 +87,11 @@ export function callRoutes(router: Router, access: AccessDeps, deps: CallRoutesD
   router.post('/restapi/v1/chat/:streamid/calls/:id/decline', async (ctx) => {
     const session = await stream(ctx);
     const b = validate(Decline, jsonBody(ctx));
-    ctx.body = await calls.act(session, callId(ctx), { kind: 'decline', declineReason: b.declineReason, condition: b.condition });
+    ctx.body = await calls.act(session, callId(ctx), {
+      kind: 'decline',
+      declineReason: b.declineReason,
+      condition: b.condition,
+    });
   });
 
   router.post('/restapi/v1/chat/:streamid/calls/:id/end', async (ctx) => {
@@ -86,7 +103,8 @@ export function callRoutes(router: Router, access: AccessDeps, deps: CallRoutesD
   router.get('/restapi/v1/chat/:streamid/contacts/:jid/capabilities', async (ctx) => {
     const session = await stream(ctx);
     const jid = parseJid(ctx.params.jid!, deps.domain, 'contact JID');
-    if (jid.resource !== undefined) throw new BridgeError('INVALID_JID', 'give the contact\'s bare JID; every online resource is reported');
+    if (jid.resource !== undefined)
+      throw new BridgeError('INVALID_JID', "give the contact's bare JID; every online resource is reported");
     ctx.body = await deps.caps.of(session, jid.bare);
   });
 }

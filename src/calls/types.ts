@@ -9,13 +9,30 @@ export type JmiAction = (typeof JMI_ACTIONS)[number];
 
 /** XEP-0166 §7.4 reason conditions. */
 export const JINGLE_CONDITIONS = [
-  'alternative-session', 'busy', 'cancel', 'connectivity-error', 'decline', 'expired', 'failed-application',
-  'failed-transport', 'general-error', 'gone', 'incompatible-parameters', 'media-error', 'security-error',
-  'success', 'timeout', 'unsupported-applications', 'unsupported-transports',
+  'alternative-session',
+  'busy',
+  'cancel',
+  'connectivity-error',
+  'decline',
+  'expired',
+  'failed-application',
+  'failed-transport',
+  'general-error',
+  'gone',
+  'incompatible-parameters',
+  'media-error',
+  'security-error',
+  'success',
+  'timeout',
+  'unsupported-applications',
+  'unsupported-transports',
 ] as const;
 export type JingleCondition = (typeof JINGLE_CONDITIONS)[number];
 
-export interface CallReason { condition: JingleCondition; text?: string }
+export interface CallReason {
+  condition: JingleCondition;
+  text?: string;
+}
 
 export type CallState = 'proposed' | 'ringing' | 'accepted' | 'ended';
 export type CallOutcome = 'completed' | 'declined' | 'missed' | 'cancelled' | 'failed';

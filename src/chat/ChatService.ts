@@ -12,8 +12,17 @@ import { classify, unwrap, type ChatState, type Classified, type Unwrapped } fro
 import type { MessageStore } from './MessageStore.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/oob.js';
 
-export interface SendInput { body: string; data?: unknown; attachments?: Attachment[] }
-export interface SentMessage { id: string; stanzaId: string; to: string; timestamp: string }
+export interface SendInput {
+  body: string;
+  data?: unknown;
+  attachments?: Attachment[];
+}
+export interface SentMessage {
+  id: string;
+  stanzaId: string;
+  to: string;
+  timestamp: string;
+}
 
 /**
  * 1:1 chat over a user's session: sending (stored before it is acknowledged), receiving (live,
@@ -24,14 +33,45 @@ export class ChatService {
 
   async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
-    if (!session.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    if (!session.isOnline)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+        retryAfter: 2,
+      });
     const stanzaId = randomUUID();
-    const stanza = buildMessage({ to: to.full, type: 'chat', body: input.body, data: input.data, id: stanzaId, trackable: true });
+    const stanza = buildMessage({
+      to: to.full,
+      type: 'chat',
+      body: input.body,
+      data: input.data,
+      id: stanzaId,
+      trackable: true,
+    });
     for (const oob of oobElements(input.attachments ?? [])) stanza.append(oob);
     const stored = await this.deps.store.insert(
-      { owner: session.username, kind: 'chat', direction: 'out', peer: to.bare, fromJid: session.fullJid, toJid: to.full,
-        body: input.body, data: input.data, messageId: stanzaId },
-      { name: EVENT_NAMES.chat, payload: { type: 'chat', direction: 'out', from: session.fullJid, to: to.full, body: input.body, data: input.data ?? null, stanzaId, ...attachmentsField(input.attachments ?? []) } },
+      {
+        owner: session.username,
+        kind: 'chat',
+        direction: 'out',
+        peer: to.bare,
+        fromJid: session.fullJid,
+        toJid: to.full,
+        body: input.body,
+        data: input.data,
+        messageId: stanzaId,
+      },
+      {
+        name: EVENT_NAMES.chat,
+        payload: {
+          type: 'chat',
+          direction: 'out',
+          from: session.fullJid,
+          to: to.full,
+          body: input.body,
+          data: input.data ?? null,
+          stanzaId,
+          ...attachmentsField(input.attachments ?? []),
+        },
+      },
       () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
@@ -42,8 +82,14 @@ export class ChatService {
   async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     // Chat states are ephemeral: ask the server not to archive them (XEP-0334).
-    await session.send(xml('message', { type: 'chat', to: to.full, id: randomUUID() },
-      xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: NS.hints })));
+    await session.send(
+      xml(
+        'message',
+        { type: 'chat', to: to.full, id: randomUUID() },
+        xml(state, { xmlns: NS.chatStates }),
+        xml('no-store', { xmlns: NS.hints }),
+      ),
+    );
   }
 
   /** XEP-0333 displayed for a received message (by event id or XMPP id) and all before it. */
@@ -52,14 +98,30 @@ export class ChatService {
     const msg = await this.deps.store.findIncoming(session.username, peer.bare, ref);
     if (!msg) throw new BridgeError('NOT_FOUND', `no message ${ref} from ${peer.bare}`);
     if (msg.messageId) {
-      await session.send(xml('message', { type: 'chat', to: peer.bare, id: randomUUID() },
-        xml('displayed', { xmlns: NS.markers, id: msg.messageId })));
+      await session.send(
+        xml(
+          'message',
+          { type: 'chat', to: peer.bare, id: randomUUID() },
+          xml('displayed', { xmlns: NS.markers, id: msg.messageId }),
+        ),
+      );
     }
     const marked = await this.deps.store.markRead(session.username, peer.bare, msg.rowId);
     if (marked > 0) {
       // Other tabs of the reader clear their badges from this.
-      await this.deps.hub.publish(session.username, EVENT_NAMES.receipt,
-        { type: 'read', status: 'read', from: session.bareJid, peer: peer.bare, messageId: msg.eventId, stanzaId: msg.messageId }, { durable: true });
+      await this.deps.hub.publish(
+        session.username,
+        EVENT_NAMES.receipt,
+        {
+          type: 'read',
+          status: 'read',
+          from: session.bareJid,
+          peer: peer.bare,
+          messageId: msg.eventId,
+          stanzaId: msg.messageId,
+        },
+        { durable: true },
+      );
     }
     return { marked };
   }
@@ -83,7 +145,11 @@ export class ChatService {
     return true;
   }
 
-  async #handle(session: UserSession, u: Unwrapped, c: Exclude<Classified, { kind: 'other' }>): Promise<void> {
+  async #handle(
+    session: UserSession,
+    u: Unwrapped,
+    c: Exclude<Classified, { kind: 'other' }>,
+  ): Promise<void> {
     const from = String(u.msg.attrs.from ?? session.bareJid);
     const to = String(u.msg.attrs.to ?? session.bareJid);
     const peerJid = u.direction === 'in' ? from : to;
@@ -91,43 +157,121 @@ export class ChatService {
     switch (c.kind) {
       case 'state':
         if (u.direction === 'in' && !u.carbon && !u.archiveId) {
-          await this.deps.hub.publish(session.username, EVENT_NAMES.chat, { type, to, from, state: c.state }, { durable: false });
+          await this.deps.hub.publish(
+            session.username,
+            EVENT_NAMES.chat,
+            { type, to, from, state: c.state },
+            { durable: false },
+          );
         }
         return;
       case 'receipt':
         if (u.direction === 'in') await this.#receipt(session, bareOf(from), from, c.ref, c.status);
         return;
       case 'notify':
-        await this.deps.hub.publish(session.username, EVENT_NAMES.notify, { type: 'notify', to, from, data: c.data }, { durable: true });
+        await this.deps.hub.publish(
+          session.username,
+          EVENT_NAMES.notify,
+          { type: 'notify', to, from, data: c.data },
+          { durable: true },
+        );
         return;
       case 'message':
-        await this.#message(session, u, { type, from, to, peer: bareOf(peerJid), body: c.body, data: c.data, state: c.state });
+        await this.#message(session, u, {
+          type,
+          from,
+          to,
+          peer: bareOf(peerJid),
+          body: c.body,
+          data: c.data,
+          state: c.state,
+        });
     }
   }
 
-  async #message(session: UserSession, u: Unwrapped, m: { type: string; from: string; to: string; peer: string; body: string; data: unknown; state?: ChatState }): Promise<void> {
+  async #message(
+    session: UserSession,
+    u: Unwrapped,
+    m: {
+      type: string;
+      from: string;
+      to: string;
+      peer: string;
+      body: string;
+      data: unknown;
+      state?: ChatState;
+    },
+  ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
     const stored = await this.deps.store.insert(
-      { owner: session.username, kind: m.type === 'chat' ? 'chat' : 'normal', direction: u.direction, peer: m.peer,
-        fromJid: m.from, toJid: m.to, body: m.body, data: m.data === null ? undefined : m.data,
-        messageId: stanzaId, stanzaId: u.archiveId, sentAt: u.sentAt },
-      { name: EVENT_NAMES.chat, payload: {
-        type: m.type, direction: u.direction, from: m.from, to: m.to, body: m.body, data: m.data,
-        stanzaId: stanzaId ?? null, ...(u.archiveId ? { archiveId: u.archiveId } : {}),
-        ...(u.carbon ? { carbon: true } : {}), ...(m.state ? { state: m.state } : {}), ...(timestamp ? { timestamp } : {}),
-        ...attachmentsField(readAttachments(u.msg, m.data)),
-      } });
+      {
+        owner: session.username,
+        kind: m.type === 'chat' ? 'chat' : 'normal',
+        direction: u.direction,
+        peer: m.peer,
+        fromJid: m.from,
+        toJid: m.to,
+        body: m.body,
+        data: m.data === null ? undefined : m.data,
+        messageId: stanzaId,
+        stanzaId: u.archiveId,
+        sentAt: u.sentAt,
+      },
+      {
+        name: EVENT_NAMES.chat,
+        payload: {
+          type: m.type,
+          direction: u.direction,
+          from: m.from,
+          to: m.to,
+          body: m.body,
+          data: m.data,
+          stanzaId: stanzaId ?? null,
+          ...(u.archiveId ? { archiveId: u.archiveId } : {}),
+          ...(u.carbon ? { carbon: true } : {}),
+          ...(m.state ? { state: m.state } : {}),
+          ...(timestamp ? { timestamp } : {}),
+          ...attachmentsField(readAttachments(u.msg, m.data)),
+        },
+      },
+    );
     if (stored) this.deps.hub.deliver(session.username, stored);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
-    if (u.direction === 'in' && !u.carbon && stanzaId && u.msg.getChild('request', NS.receipts) && bareOf(m.from) !== session.bareJid) {
-      await session.send(xml('message', { to: m.from, id: randomUUID() }, xml('received', { xmlns: NS.receipts, id: stanzaId })))
+    if (
+      u.direction === 'in' &&
+      !u.carbon &&
+      stanzaId &&
+      u.msg.getChild('request', NS.receipts) &&
+      bareOf(m.from) !== session.bareJid
+    ) {
+      await session
+        .send(
+          xml(
+            'message',
+            { to: m.from, id: randomUUID() },
+            xml('received', { xmlns: NS.receipts, id: stanzaId }),
+          ),
+        )
         .catch((err) => this.deps.log.debug({ err }, 'receipt not sent'));
     }
   }
 
-  async #receipt(session: UserSession, peer: string, from: string, ref: string, status: 'delivered' | 'displayed'): Promise<void> {
-    const event = await this.deps.store.receipt(session.username, peer, ref, status, from, EVENT_NAMES.receipt);
+  async #receipt(
+    session: UserSession,
+    peer: string,
+    from: string,
+    ref: string,
+    status: 'delivered' | 'displayed',
+  ): Promise<void> {
+    const event = await this.deps.store.receipt(
+      session.username,
+      peer,
+      ref,
+      status,
+      from,
+      EVENT_NAMES.receipt,
+    );
     if (event) this.deps.hub.deliver(session.username, event);
   }
 }

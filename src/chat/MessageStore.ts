@@ -24,13 +24,15 @@ export class MessageStore {
     /** runs after the rows are written and before COMMIT: throwing undoes the insert */
     beforeCommit?: () => Promise<void>,
   ): Promise<DeliveredEvent | undefined> {
-    const stored = await this.deps.hub.ordered(m.owner, () => beforeCommit
-      ? withTransaction(this.deps.db, async (tx) => {
-        const e = await insertMessageWithEvent(tx, m, event.name, event.payload);
-        if (e) await beforeCommit();
-        return e;
-      })
-      : insertMessageWithEvent(this.deps.db, m, event.name, event.payload));
+    const stored = await this.deps.hub.ordered(m.owner, () =>
+      beforeCommit
+        ? withTransaction(this.deps.db, async (tx) => {
+            const e = await insertMessageWithEvent(tx, m, event.name, event.payload);
+            if (e) await beforeCommit();
+            return e;
+          })
+        : insertMessageWithEvent(this.deps.db, m, event.name, event.payload),
+    );
     return stored && withEnvelope(stored);
   }
 
@@ -38,9 +40,21 @@ export class MessageStore {
    * An outgoing 1:1 message was delivered/displayed (XEP-0184/0333): marks it and stores the receipt event,
    * in one statement. Undefined when there is no such message or it already had that status.
    */
-  async receipt(owner: string, peer: string, messageId: string, status: 'delivered' | 'displayed', from: string, name: EventName): Promise<DeliveredEvent | undefined> {
+  async receipt(
+    owner: string,
+    peer: string,
+    messageId: string,
+    status: 'delivered' | 'displayed',
+    from: string,
+    name: EventName,
+  ): Promise<DeliveredEvent | undefined> {
     const stored = await this.deps.hub.ordered(owner, async (): Promise<StoredEvent | undefined> => {
-      const { rows } = await this.deps.db.query<{ id: string; name: EventName; payload: Payload; created_at: Date }>({
+      const { rows } = await this.deps.db.query<{
+        id: string;
+        name: EventName;
+        payload: Payload;
+        created_at: Date;
+      }>({
         name: `parley-receipt-${status}`,
         text: `WITH o AS (UPDATE messages SET ${status === 'delivered' ? 'delivered_at = now()' : 'displayed_at = now(), delivered_at = coalesce(delivered_at, now())'}
                           WHERE owner = $1 AND peer = $2 AND direction = 'out' AND message_id = $3 AND kind <> 'groupchat'
@@ -61,31 +75,49 @@ export class MessageStore {
   async archiveCursor(owner: string): Promise<{ stanzaId: string; sentAt: Date } | undefined> {
     const { rows } = await this.deps.db.query<{ stanza_id: string; sent_at: Date }>(
       `SELECT stanza_id, sent_at FROM messages WHERE owner = $1 AND kind <> 'groupchat' AND stanza_id IS NOT NULL
-       ORDER BY sent_at DESC, id DESC LIMIT 1`, [owner]);
+       ORDER BY sent_at DESC, id DESC LIMIT 1`,
+      [owner],
+    );
     return rows[0] && { stanzaId: rows[0].stanza_id, sentAt: rows[0].sent_at };
   }
 
   /** An incoming 1:1 message by its event id or XMPP id. */
-  async findIncoming(owner: string, peer: string, ref: string): Promise<{ rowId: string; messageId: string | null; eventId: string } | undefined> {
+  async findIncoming(
+    owner: string,
+    peer: string,
+    ref: string,
+  ): Promise<{ rowId: string; messageId: string | null; eventId: string } | undefined> {
     const byEvent = /^\d{1,18}$/.test(ref);
     const { rows } = await this.deps.db.query<{ id: string; message_id: string | null; event_id: string }>(
       `SELECT id, message_id, event_id FROM messages WHERE owner = $1 AND peer = $2 AND direction = 'in' AND kind <> 'groupchat'
-         AND ${byEvent ? 'event_id = $3::bigint' : 'message_id = $3'}`, [owner, peer, ref]);
-    return rows[0] && { rowId: String(rows[0].id), messageId: rows[0].message_id, eventId: String(rows[0].event_id) };
+         AND ${byEvent ? 'event_id = $3::bigint' : 'message_id = $3'}`,
+      [owner, peer, ref],
+    );
+    return (
+      rows[0] && {
+        rowId: String(rows[0].id),
+        messageId: rows[0].message_id,
+        eventId: String(rows[0].event_id),
+      }
+    );
   }
 
   /** Marks every incoming message from `peer` up to row `uptoRowId` as read; returns how many changed. */
   async markRead(owner: string, peer: string, uptoRowId: string): Promise<number> {
     const res = await this.deps.db.query(
       `UPDATE messages SET displayed_at = now() WHERE owner = $1 AND peer = $2 AND direction = 'in' AND kind <> 'groupchat'
-         AND displayed_at IS NULL AND id <= $3`, [owner, peer, uptoRowId]);
+         AND displayed_at IS NULL AND id <= $3`,
+      [owner, peer, uptoRowId],
+    );
     return res.rowCount ?? 0;
   }
 
   async unread(owner: string): Promise<{ jid: string; count: number }[]> {
     const { rows } = await this.deps.db.query<{ peer: string; n: string }>(
       `SELECT peer, count(*) AS n FROM messages WHERE owner = $1 AND direction = 'in' AND displayed_at IS NULL AND kind <> 'groupchat'
-       GROUP BY peer ORDER BY peer`, [owner]);
+       GROUP BY peer ORDER BY peer`,
+      [owner],
+    );
     return rows.map((r) => ({ jid: r.peer, count: Number(r.n) }));
   }
 }

@@ -12,7 +12,11 @@ import type { MessageStore } from './MessageStore.js';
  * the chat handler (which stores each message once); this only pages through the archive.
  *   https://xmpp.org/extensions/xep-0313.html
  */
-export interface CatchUpOptions { firstLoginDays: number; pageSize: number; maxPages: number }
+export interface CatchUpOptions {
+  firstLoginDays: number;
+  pageSize: number;
+  maxPages: number;
+}
 
 const NO_ARCHIVE = new Set(['service-unavailable', 'feature-not-implemented']);
 
@@ -23,7 +27,9 @@ export async function catchUp(
 ): Promise<number> {
   const cursor = await deps.store.archiveCursor(session.username);
   // From the last archived message Parley holds (a second of overlap is deduplicated), else a window.
-  const start = cursor ? new Date(cursor.sentAt.getTime() - 1000) : new Date(Date.now() - opts.firstLoginDays * 86_400_000);
+  const start = cursor
+    ? new Date(cursor.sentAt.getTime() - 1000)
+    : new Date(Date.now() - opts.firstLoginDays * 86_400_000);
   let after: string | undefined;
   let total = 0;
   for (let page = 0; page < opts.maxPages; page++) {
@@ -34,7 +40,10 @@ export async function catchUp(
       // A server that keeps no archive (ejabberd without mod_mam) refuses every query, at every login:
       // nothing to catch up from, and nothing worth a warning each time.
       if (!NO_ARCHIVE.has((err as BridgeError).extra?.xmppCondition ?? '')) throw err;
-      deps.log.debug({ user: session.username, condition: (err as BridgeError).extra.xmppCondition }, 'the XMPP server keeps no archive: no catch-up');
+      deps.log.debug(
+        { user: session.username, condition: (err as BridgeError).extra.xmppCondition },
+        'the XMPP server keeps no archive: no catch-up',
+      );
       return total;
     }
     await deps.drain(session); // results arrived before <fin/>; let the handler store them first
@@ -44,15 +53,35 @@ export async function catchUp(
     if (!fin || fin.attrs.complete === 'true' || !last) return total;
     after = last;
   }
-  deps.log.warn({ user: session.username, maxPages: opts.maxPages }, 'archive catch-up stopped at the page limit');
+  deps.log.warn(
+    { user: session.username, maxPages: opts.maxPages },
+    'archive catch-up stopped at the page limit',
+  );
   return total;
 }
 
-async function queryPage(session: UserSession, start: Date, after: string | undefined, max: number): Promise<Element | undefined> {
-  const form = xml('x', { xmlns: NS.dataForms, type: 'submit' },
+async function queryPage(
+  session: UserSession,
+  start: Date,
+  after: string | undefined,
+  max: number,
+): Promise<Element | undefined> {
+  const form = xml(
+    'x',
+    { xmlns: NS.dataForms, type: 'submit' },
     xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.mam)),
-    xml('field', { var: 'start' }, xml('value', {}, start.toISOString())));
-  const set = xml('set', { xmlns: NS.rsm }, xml('max', {}, String(max)), ...(after ? [xml('after', {}, after)] : []));
-  const res = await session.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: NS.mam, queryid: randomUUID() }, form, set)), 30_000, 'archive query');
+    xml('field', { var: 'start' }, xml('value', {}, start.toISOString())),
+  );
+  const set = xml(
+    'set',
+    { xmlns: NS.rsm },
+    xml('max', {}, String(max)),
+    ...(after ? [xml('after', {}, after)] : []),
+  );
+  const res = await session.iq(
+    xml('iq', { type: 'set' }, xml('query', { xmlns: NS.mam, queryid: randomUUID() }, form, set)),
+    30_000,
+    'archive query',
+  );
   return res.getChild('fin', NS.mam);
 }

@@ -27,7 +27,10 @@ export interface Unwrapped {
 export function unwrap(stanza: Element, ownBare: string): Unwrapped | undefined {
   const from = stanza.attrs.from as string | undefined;
   const fromSelf = !from || bareOf(from) === ownBare;
-  for (const [name, direction] of [['received', 'in'], ['sent', 'out']] as const) {
+  for (const [name, direction] of [
+    ['received', 'in'],
+    ['sent', 'out'],
+  ] as const) {
     const carbon = stanza.getChild(name, NS.carbons);
     if (!carbon) continue;
     if (!fromSelf) return undefined;
@@ -41,9 +44,21 @@ export function unwrap(stanza: Element, ownBare: string): Unwrapped | undefined 
     const msg = forwarded?.getChild('message');
     if (!msg) return undefined;
     const direction = bareOf(String(msg.attrs.from ?? ownBare)) === ownBare ? 'out' : 'in';
-    return { msg, direction, carbon: false, archiveId: String(result.attrs.id), sentAt: forwarded ? readDelay(forwarded) : undefined };
+    return {
+      msg,
+      direction,
+      carbon: false,
+      archiveId: String(result.attrs.id),
+      sentAt: forwarded ? readDelay(forwarded) : undefined,
+    };
   }
-  return { msg: stanza, direction: 'in', carbon: false, archiveId: readStanzaId(stanza, ownBare), sentAt: readDelay(stanza) };
+  return {
+    msg: stanza,
+    direction: 'in',
+    carbon: false,
+    archiveId: readStanzaId(stanza, ownBare),
+    sentAt: readDelay(stanza),
+  };
 }
 
 export type Classified =
@@ -63,7 +78,8 @@ export function classify(msg: Element): Classified {
   if (displayed?.attrs.id) return { kind: 'receipt', status: 'displayed', ref: String(displayed.attrs.id) };
   const state = CHAT_STATES.find((s) => msg.getChild(s, NS.chatStates));
   const body = msg.getChildText('body');
-  if (body !== null && body !== undefined) return { kind: 'message', body, data: readData(msg), ...(state ? { state } : {}) };
+  if (body !== null && body !== undefined)
+    return { kind: 'message', body, data: readData(msg), ...(state ? { state } : {}) };
   if (state) return { kind: 'state', state };
   const data = readData(msg);
   if (data !== null) return { kind: 'notify', data };

@@ -12,12 +12,23 @@ export function createChatFeature(ctx: FeatureContext): Feature {
   ctx.stanzas.on('message', 'chat', (session, stanza) => chat.onMessage(session, stanza));
   ctx.sessions.onSessionReady(async (session, resumed) => {
     if (resumed) return; // XEP-0198 resumption lost nothing
-    await chat.enableCarbons(session).catch((err) => log.warn({ err, user: session.username }, 'carbons not enabled'));
-    await catchUp(session, { store, drain: (s) => ctx.stanzas.drain(s), log },
-      { firstLoginDays: ctx.config.chat.catchUpDays, pageSize: 100, maxPages: 50 });
+    await chat
+      .enableCarbons(session)
+      .catch((err) => log.warn({ err, user: session.username }, 'carbons not enabled'));
+    await catchUp(
+      session,
+      { store, drain: (s) => ctx.stanzas.drain(s), log },
+      { firstLoginDays: ctx.config.chat.catchUpDays, pageSize: 100, maxPages: 50 },
+    );
   });
   return {
     name: 'chat',
-    routes: (router, access) => chatRoutes(router, access, { chat, db: ctx.db, domain: ctx.config.xmpp.domain, mucService: ctx.config.xmpp.mucService }),
+    routes: (router, access) =>
+      chatRoutes(router, access, {
+        chat,
+        db: ctx.db,
+        domain: ctx.config.xmpp.domain,
+        mucService: ctx.config.xmpp.mucService,
+      }),
   };
 }

@@ -4,9 +4,19 @@ import type { EventName, Payload } from '../sse/events.js';
 
 /** One row of the shared `messages` table (1:1 and room messages alike), as the insert takes it. */
 export interface MessageValues {
-  owner: string; kind: 'chat' | 'normal' | 'groupchat'; direction: 'in' | 'out'; peer: string; nick?: string;
-  fromJid: string; toJid: string; body?: string; subject?: string; data?: unknown;
-  messageId?: string; stanzaId?: string; sentAt?: Date;
+  owner: string;
+  kind: 'chat' | 'normal' | 'groupchat';
+  direction: 'in' | 'out';
+  peer: string;
+  nick?: string;
+  fromJid: string;
+  toJid: string;
+  body?: string;
+  subject?: string;
+  data?: unknown;
+  messageId?: string;
+  stanzaId?: string;
+  sentAt?: Date;
 }
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
@@ -25,20 +35,45 @@ const insertSql = (onlyIfNew: string): string => `
 const PLAIN = insertSql('');
 // Room messages without a room stanza-id (rooms that keep no archive): the unique indexes cannot tell the
 // history copy from the live one, so the same sender + message id counts as the same message.
-const UNLESS_SAME_SENDER_ID = insertSql(`WHERE NOT EXISTS (SELECT 1 FROM messages WHERE owner = $1 AND peer = $4 AND kind = 'groupchat'
+const UNLESS_SAME_SENDER_ID =
+  insertSql(`WHERE NOT EXISTS (SELECT 1 FROM messages WHERE owner = $1 AND peer = $4 AND kind = 'groupchat'
     AND nick IS NOT DISTINCT FROM $5 AND message_id = $11)`);
 
-interface Row { id: string; name: EventName; payload: Payload; created_at: Date }
+interface Row {
+  id: string;
+  name: EventName;
+  payload: Payload;
+  created_at: Date;
+}
 
 /** Stores a message row and its event in one (prepared) statement; undefined when it was already stored. */
-export async function insertMessageWithEvent(db: Queryable, m: MessageValues, name: EventName, payload: Payload): Promise<StoredEvent | undefined> {
+export async function insertMessageWithEvent(
+  db: Queryable,
+  m: MessageValues,
+  name: EventName,
+  payload: Payload,
+): Promise<StoredEvent | undefined> {
   const bySender = m.kind === 'groupchat' && !m.stanzaId && !!m.messageId;
   const { rows } = await db.query<Row>({
     name: bySender ? 'parley-message-insert-by-sender' : 'parley-message-insert',
     text: bySender ? UNLESS_SAME_SENDER_ID : PLAIN,
-    values: [m.owner, m.kind, m.direction, m.peer, m.nick ?? null, m.fromJid, m.toJid, m.body ?? null, m.subject ?? null,
-      m.data === undefined || m.data === null ? null : JSON.stringify(m.data), m.messageId ?? null, m.stanzaId ?? null, m.sentAt ?? null,
-      name, payload],
+    values: [
+      m.owner,
+      m.kind,
+      m.direction,
+      m.peer,
+      m.nick ?? null,
+      m.fromJid,
+      m.toJid,
+      m.body ?? null,
+      m.subject ?? null,
+      m.data === undefined || m.data === null ? null : JSON.stringify(m.data),
+      m.messageId ?? null,
+      m.stanzaId ?? null,
+      m.sentAt ?? null,
+      name,
+      payload,
+    ],
   });
   const r = rows[0];
   return r && { id: String(r.id), name: r.name, payload: r.payload, createdAt: r.created_at };

@@ -15,21 +15,29 @@ const MAX_BODY_CHARS = 64 * 1024;
 /** ofchat: text, or JSON with a `body`; the whole JSON travels along as `data`. */
 const MessageJson = z.object({ body: z.string().min(1).max(MAX_BODY_CHARS) }).passthrough();
 /** With `attachments` (uploaded file ids) the body may be left out: the file URLs become the body. */
-const MessageJsonWithFiles = z.object({ body: z.string().min(1).max(MAX_BODY_CHARS).optional() }).passthrough();
+const MessageJsonWithFiles = z
+  .object({ body: z.string().min(1).max(MAX_BODY_CHARS).optional() })
+  .passthrough();
 
-const HistoryParams = z.object({
-  keywords: z.string().min(1).max(500).optional(),
-  to: z.string().min(1).max(3071).optional(),
-  room: z.string().min(1).max(1023).optional(),
-  service: z.string().min(1).max(1023).optional(),
-  start: z.string().min(1).optional(),
-  end: z.string().min(1).optional(),
-  before: z.string().optional(),
-  after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-}).strict();
+const HistoryParams = z
+  .object({
+    keywords: z.string().min(1).max(500).optional(),
+    to: z.string().min(1).max(3071).optional(),
+    room: z.string().min(1).max(1023).optional(),
+    service: z.string().min(1).max(1023).optional(),
+    start: z.string().min(1).optional(),
+    end: z.string().min(1).optional(),
+    before: z.string().optional(),
+    after: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
 
-export function chatRoutes(router: Router, access: AccessDeps, deps: { chat: ChatService; db: Pool; domain: string; mucService: string }): void {
+export function chatRoutes(
+  router: Router,
+  access: AccessDeps,
+  deps: { chat: ChatService; db: Pool; domain: string; mucService: string },
+): void {
   const { chat } = deps;
 
   router.get('/restapi/v1/chat/:username/messages', async (ctx) => {
@@ -37,13 +45,19 @@ export function chatRoutes(router: Router, access: AccessDeps, deps: { chat: Cha
     await requireUser(ctx, access, owner);
     const q = validate(HistoryParams, ctx.query, 'query');
     const service = q.service ? parseJid(q.service, deps.domain, 'MUC service').bare : deps.mucService;
-    const room = q.room ? parseJid(q.room.includes('@') ? q.room : `${q.room}@${service}`, deps.domain, 'room JID').bare : undefined;
+    const room = q.room
+      ? parseJid(q.room.includes('@') ? q.room : `${q.room}@${service}`, deps.domain, 'room JID').bare
+      : undefined;
     ctx.body = await queryHistory(deps.db, {
-      owner, room, keywords: q.keywords, limit: q.limit,
+      owner,
+      room,
+      keywords: q.keywords,
+      limit: q.limit,
       peer: q.to ? parseJid(q.to, deps.domain, 'contact JID').bare : undefined,
       start: q.start ? parseHistoryDate(q.start, 'start', 'start') : undefined,
       end: q.end ? parseHistoryDate(q.end, 'end', 'end') : undefined,
-      before: parseEventId(q.before), after: parseEventId(q.after),
+      before: parseEventId(q.before),
+      after: parseEventId(q.after),
     });
   });
 
@@ -54,11 +68,23 @@ export function chatRoutes(router: Router, access: AccessDeps, deps: { chat: Cha
     const fileIds = body.kind === 'json' ? attachmentIdsOf(body.value) : undefined;
     if (body.kind === 'json' && fileIds) {
       const recipient = parseJid(ctx.params.to!, deps.domain, 'recipient JID').bare;
-      input = await chatMessageWithFiles(deps.db, session.username, body.value, fileIds, recipient, validate(MessageJsonWithFiles, body.value).body);
-    } else if (body.kind === 'json') input = { body: validate(MessageJson, body.value).body, data: body.value };
+      input = await chatMessageWithFiles(
+        deps.db,
+        session.username,
+        body.value,
+        fileIds,
+        recipient,
+        validate(MessageJsonWithFiles, body.value).body,
+      );
+    } else if (body.kind === 'json')
+      input = { body: validate(MessageJson, body.value).body, data: body.value };
     else if (body.kind === 'text' && body.text !== '') input = { body: body.text };
-    else throw new BridgeError('VALIDATION_FAILED', 'send the message as text/plain, or JSON with a "body"', { errors: [{ path: 'body', message: 'required' }] });
-    if (input.body.length > MAX_BODY_CHARS) throw new BridgeError('BODY_TOO_LARGE', `a message body may have at most ${MAX_BODY_CHARS} characters`);
+    else
+      throw new BridgeError('VALIDATION_FAILED', 'send the message as text/plain, or JSON with a "body"', {
+        errors: [{ path: 'body', message: 'required' }],
+      });
+    if (input.body.length > MAX_BODY_CHARS)
+      throw new BridgeError('BODY_TOO_LARGE', `a message body may have at most ${MAX_BODY_CHARS} characters`);
     ctx.status = 201;
     ctx.body = await chat.send(session, ctx.params.to!, input);
   });
@@ -77,7 +103,11 @@ export function chatRoutes(router: Router, access: AccessDeps, deps: { chat: Cha
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const state = ctx.params.state!;
     if (!(CHAT_STATES as readonly string[]).includes(state)) {
-      throw new BridgeError('VALIDATION_FAILED', `unknown chat state "${state.slice(0, 40)}"; use one of ${CHAT_STATES.join(', ')}`, { errors: [{ path: 'path.state', message: 'unknown chat state' }] });
+      throw new BridgeError(
+        'VALIDATION_FAILED',
+        `unknown chat state "${state.slice(0, 40)}"; use one of ${CHAT_STATES.join(', ')}`,
+        { errors: [{ path: 'path.state', message: 'unknown chat state' }] },
+      );
     }
     await chat.sendState(session, ctx.params.to!, state as ChatState);
     ctx.status = 204;

@@ -12,16 +12,24 @@ async function shapeOf(db: Queryable): Promise<OutboxShape | undefined> {
   const columns = await outboxColumns(db);
   if (!columns) return undefined;
   const shape = outboxShape(columns);
-  if (!shape) throw new CliError(`${OUTBOX_TABLE} has columns this CLI does not understand: ${[...columns].join(', ')}`);
+  if (!shape)
+    throw new CliError(
+      `${OUTBOX_TABLE} has columns this CLI does not understand: ${[...columns].join(', ')}`,
+    );
   return shape;
 }
 
 /** undefined when the table does not exist (the callbacks migration has not run on this database). */
-export async function listDeadLetters(db: Queryable, limit: number): Promise<Record<string, unknown>[] | undefined> {
+export async function listDeadLetters(
+  db: Queryable,
+  limit: number,
+): Promise<Record<string, unknown>[] | undefined> {
   const shape = await shapeOf(db);
   if (!shape) return undefined;
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${shape.listColumns.map((c) => `"${c}"`).join(', ')} FROM ${OUTBOX_TABLE} WHERE ${shape.dead} ORDER BY id LIMIT $1`, [limit]);
+    `SELECT ${shape.listColumns.map((c) => `"${c}"`).join(', ')} FROM ${OUTBOX_TABLE} WHERE ${shape.dead} ORDER BY id LIMIT $1`,
+    [limit],
+  );
   return rows;
 }
 
@@ -29,9 +37,12 @@ export async function listDeadLetters(db: Queryable, limit: number): Promise<Rec
 export async function replayDeadLetters(db: Queryable, ids: string[] | 'all'): Promise<string[]> {
   const shape = await shapeOf(db);
   if (!shape) throw new CliError(`this database has no ${OUTBOX_TABLE} table: nothing to replay`);
-  if (shape.requeue.length === 0) throw new CliError(`${OUTBOX_TABLE} has no column this CLI knows how to reset`);
+  if (shape.requeue.length === 0)
+    throw new CliError(`${OUTBOX_TABLE} has no column this CLI knows how to reset`);
   const which = ids === 'all' ? '' : 'AND id::text = ANY ($1::text[])';
   const { rows } = await db.query<{ id: unknown }>(
-    `UPDATE ${OUTBOX_TABLE} SET ${shape.requeue.join(', ')} WHERE ${shape.dead} ${which} RETURNING id`, ids === 'all' ? [] : [ids]);
+    `UPDATE ${OUTBOX_TABLE} SET ${shape.requeue.join(', ')} WHERE ${shape.dead} ${which} RETURNING id`,
+    ids === 'all' ? [] : [ids],
+  );
   return rows.map((r) => String(r.id));
 }

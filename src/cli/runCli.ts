@@ -30,12 +30,25 @@ Options:
   -h, --help         this text
 `;
 
-export interface CliIo { env: NodeJS.ProcessEnv; out(line: string): void; err(line: string): void }
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out(line: string): void;
+  err(line: string): void;
+}
 
 const OPTIONS = {
-  'env-file': { type: 'string' }, url: { type: 'string' }, secret: { type: 'string' }, 'database-url': { type: 'string' },
-  json: { type: 'boolean' }, db: { type: 'boolean' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
-  days: { type: 'string' }, limit: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'env-file': { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  'database-url': { type: 'string' },
+  json: { type: 'boolean' },
+  db: { type: 'boolean' },
+  all: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  days: { type: 'string' },
+  limit: { type: 'string' },
+  batch: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -50,13 +63,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) { io.out(USAGE); return values.help ? 0 : 2; }
+  if (values.help || positionals.length === 0) {
+    io.out(USAGE);
+    return values.help ? 0 : 2;
+  }
   try {
-    const env = values['env-file'] ? { ...parseEnv(readFileSync(values['env-file'], 'utf8')), ...io.env } : io.env;
+    const env = values['env-file']
+      ? { ...parseEnv(readFileSync(values['env-file'], 'utf8')), ...io.env }
+      : io.env;
     return await dispatch(positionals, values, env, io);
   } catch (err) {
-    if (err instanceof CliError) { io.err(`parley: ${err.message}`); return err.exitCode; }
-    if (err instanceof ConfigError) { io.err(`parley: ${err.message}`); return 2; }
+    if (err instanceof CliError) {
+      io.err(`parley: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`parley: ${err.message}`);
+      return 2;
+    }
     io.err(`parley: ${(err as Error).message ?? err}`);
     return 1;
   }
@@ -65,7 +89,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 async function dispatch(args: string[], v: Values, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const [command, sub, ...rest] = args;
   switch (command) {
-    case 'sessions': return v.db ? sessionsFromDb(v, env, io) : sessions(v, env, io);
+    case 'sessions':
+      return v.db ? sessionsFromDb(v, env, io) : sessions(v, env, io);
     case 'kick': {
       if (!sub || rest.length) throw new CliError('usage: parley kick <streamid>', 2);
       const found = await (await gateway(v, env)).kick(sub);
@@ -73,47 +98,111 @@ async function dispatch(args: string[], v: Values, env: NodeJS.ProcessEnv, io: C
       io.out(`kicked ${sub}`);
       return 0;
     }
-    case 'callbacks': return callbacks(sub, rest, v, env, io);
+    case 'callbacks':
+      return callbacks(sub, rest, v, env, io);
     case 'purge': {
       const days = integer(v.days, '--days', 1);
-      const result = await withPool(v, env, (pool) => purgeHistory(pool, { days, dryRun: v['dry-run'], batch: v.batch ? integer(v.batch, '--batch', 1) : undefined }));
+      const result = await withPool(v, env, (pool) =>
+        purgeHistory(pool, {
+          days,
+          dryRun: v['dry-run'],
+          batch: v.batch ? integer(v.batch, '--batch', 1) : undefined,
+        }),
+      );
       if (v.json) io.out(JSON.stringify(result));
-      else io.out(`${result.dryRun ? 'would delete' : 'deleted'} ${result.messages} messages and ${result.events} events sent before ${result.cutoff.toISOString()}`);
+      else
+        io.out(
+          `${result.dryRun ? 'would delete' : 'deleted'} ${result.messages} messages and ${result.events} events sent before ${result.cutoff.toISOString()}`,
+        );
       return 0;
     }
-    default: throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
   }
 }
 
 async function sessions(v: Values, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const { instanceId, sessions: list } = await (await gateway(v, env)).sessions();
-  if (v.json) { io.out(JSON.stringify({ instanceId, sessions: list })); return 0; }
-  io.out(table(['STREAM', 'USER', 'STATE', 'STREAMS', 'LAST ACTIVITY'],
-    list.map((s: AdminSession) => [s.streamId, s.jid, s.state, String(s.openStreams), s.lastActivity])));
+  if (v.json) {
+    io.out(JSON.stringify({ instanceId, sessions: list }));
+    return 0;
+  }
+  io.out(
+    table(
+      ['STREAM', 'USER', 'STATE', 'STREAMS', 'LAST ACTIVITY'],
+      list.map((s: AdminSession) => [s.streamId, s.jid, s.state, String(s.openStreams), s.lastActivity]),
+    ),
+  );
   io.out(`${list.length} session(s) on ${instanceId}`);
   return 0;
 }
 
 async function sessionsFromDb(v: Values, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const rows = await withPool(v, env, async (pool) => (await pool.query<{ stream_id: string; jid: string; instance_id: string; state: string; created_at: Date }>(
-    'SELECT stream_id, jid, instance_id, state, created_at FROM sessions WHERE ended_at IS NULL ORDER BY created_at')).rows);
-  if (v.json) { io.out(JSON.stringify(rows)); return 0; }
-  io.out(table(['STREAM', 'USER', 'INSTANCE', 'STATE', 'SINCE'], rows.map((r) => [r.stream_id, r.jid, r.instance_id, r.state, r.created_at.toISOString()])));
+  const rows = await withPool(
+    v,
+    env,
+    async (pool) =>
+      (
+        await pool.query<{
+          stream_id: string;
+          jid: string;
+          instance_id: string;
+          state: string;
+          created_at: Date;
+        }>(
+          'SELECT stream_id, jid, instance_id, state, created_at FROM sessions WHERE ended_at IS NULL ORDER BY created_at',
+        )
+      ).rows,
+  );
+  if (v.json) {
+    io.out(JSON.stringify(rows));
+    return 0;
+  }
+  io.out(
+    table(
+      ['STREAM', 'USER', 'INSTANCE', 'STATE', 'SINCE'],
+      rows.map((r) => [r.stream_id, r.jid, r.instance_id, r.state, r.created_at.toISOString()]),
+    ),
+  );
   return 0;
 }
 
-async function callbacks(sub: string | undefined, ids: string[], v: Values, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+async function callbacks(
+  sub: string | undefined,
+  ids: string[],
+  v: Values,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
   if (sub === 'list') {
     const limit = v.limit ? integer(v.limit, '--limit', 1) : 100;
     const rows: Record<string, unknown>[] | undefined = v.db
       ? await withPool(v, env, (pool) => listDeadLetters(pool, limit))
       : (await (await gateway(v, env)).deadLetters(limit)).map((d) => ({
-        id: d.id, url: d.url, attempts: d.attempts, last_status: d.lastStatus, last_error: d.lastError, dead_at: d.deadAt,
-      }));
-    if (v.json) { io.out(JSON.stringify(rows ?? [])); return 0; }
-    if (!rows) { io.out('no callback outbox in this database (the callbacks migration has not run): nothing dead-lettered'); return 0; }
+          id: d.id,
+          url: d.url,
+          attempts: d.attempts,
+          last_status: d.lastStatus,
+          last_error: d.lastError,
+          dead_at: d.deadAt,
+        }));
+    if (v.json) {
+      io.out(JSON.stringify(rows ?? []));
+      return 0;
+    }
+    if (!rows) {
+      io.out(
+        'no callback outbox in this database (the callbacks migration has not run): nothing dead-lettered',
+      );
+      return 0;
+    }
     const columns = rows[0] ? Object.keys(rows[0]) : ['id'];
-    io.out(table(columns.map((c) => c.toUpperCase()), rows.map((r) => columns.map((c) => cell(r[c])))));
+    io.out(
+      table(
+        columns.map((c) => c.toUpperCase()),
+        rows.map((r) => columns.map((c) => cell(r[c]))),
+      ),
+    );
     io.out(`${rows.length} dead-lettered callback(s)`);
     return 0;
   }
@@ -129,9 +218,16 @@ async function callbacks(sub: string | undefined, ids: string[], v: Values, env:
     }
     const count = typeof replayed === 'number' ? replayed : replayed.length;
     if (v.json) io.out(JSON.stringify({ replayed }));
-    else io.out(`requeued ${count} callback(s)${Array.isArray(replayed) && count ? ': ' + replayed.join(', ') : ''}`);
-    const missing = Array.isArray(replayed) && !v.all ? ids.filter((id) => !(replayed as string[]).includes(id)) : [];
-    if (missing.length) { io.err(`parley: not dead-lettered (or unknown): ${missing.join(', ')}`); return 1; }
+    else
+      io.out(
+        `requeued ${count} callback(s)${Array.isArray(replayed) && count ? ': ' + replayed.join(', ') : ''}`,
+      );
+    const missing =
+      Array.isArray(replayed) && !v.all ? ids.filter((id) => !(replayed as string[]).includes(id)) : [];
+    if (missing.length) {
+      io.err(`parley: not dead-lettered (or unknown): ${missing.join(', ')}`);
+      return 1;
+    }
     return 0;
   }
   throw new CliError('usage: parley callbacks list | parley callbacks replay <id>... | --all  [--db]', 2);
@@ -142,7 +238,8 @@ async function gateway(v: Values, env: NodeJS.ProcessEnv): Promise<GatewayClient
   const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
   const url = v.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
   let secret = v.secret ?? config.secret;
-  if (!secret) secret = (await readFile(join(config.dataDir, 'secret'), 'utf8').catch(() => '')).trim() || undefined;
+  if (!secret)
+    secret = (await readFile(join(config.dataDir, 'secret'), 'utf8').catch(() => '')).trim() || undefined;
   if (!secret) throw new CliError('no master secret: set PARLEY_SECRET (or --env-file, --secret)', 2);
   return new GatewayClient(url, secret);
 }
@@ -152,19 +249,37 @@ async function withPool<T>(v: Values, env: NodeJS.ProcessEnv, fn: (pool: pg.Pool
   if (!url) throw new CliError('no database: set DATABASE_URL (or --env-file, --database-url)', 2);
   const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
-  try { return await fn(pool); } finally { await pool.end(); }
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
 }
 
 function integer(raw: string | undefined, name: string, min: number): number {
   const n = Number(raw);
-  if (raw === undefined || !Number.isInteger(n) || n < min) throw new CliError(`${name} needs a whole number ≥ ${min}`, 2);
+  if (raw === undefined || !Number.isInteger(n) || n < min)
+    throw new CliError(`${name} needs a whole number ≥ ${min}`, 2);
   return n;
 }
 
-const cell = (v: unknown): string => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const cell = (v: unknown): string =>
+  v instanceof Date
+    ? v.toISOString()
+    : v === null || v === undefined
+      ? ''
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 
 function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.min(60, (r[i] ?? '').length))));
-  const line = (r: string[]) => r.map((c, i) => (c.length > 60 ? c.slice(0, 59) + '…' : c).padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => Math.min(60, (r[i] ?? '').length))),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (c.length > 60 ? c.slice(0, 59) + '…' : c).padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }

@@ -27,14 +27,22 @@ export class Cluster {
   readonly registry: InstanceRegistry;
   readonly #bus: EventBus | undefined;
 
-  constructor(private readonly deps: {
-    db: Queryable; self: InstanceInfo; redisUrl?: string; channel: string; log: Log;
-    /** adopts the sessions of instances that went away (SessionManager.adoptOrphans); without it they end */
-    adopt?: (staleSeconds: number) => Promise<unknown>;
-  }) {
+  constructor(
+    private readonly deps: {
+      db: Queryable;
+      self: InstanceInfo;
+      redisUrl?: string;
+      channel: string;
+      log: Log;
+      /** adopts the sessions of instances that went away (SessionManager.adoptOrphans); without it they end */
+      adopt?: (staleSeconds: number) => Promise<unknown>;
+    },
+  ) {
     const log = deps.log.child({ c: 'cluster' });
     this.registry = new InstanceRegistry({ db: deps.db, self: deps.self, log, adopt: deps.adopt });
-    this.#bus = deps.redisUrl ? createRedisEventBus({ url: deps.redisUrl, channel: deps.channel, instanceId: deps.self.id, log }) : undefined;
+    this.#bus = deps.redisUrl
+      ? createRedisEventBus({ url: deps.redisUrl, channel: deps.channel, instanceId: deps.self.id, log })
+      : undefined;
   }
 
   async start(hub: EventHub): Promise<void> {

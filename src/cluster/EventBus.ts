@@ -14,24 +14,43 @@ export interface EventBus {
   stop(): Promise<void>;
 }
 
-interface Envelope { from: string; user: string; event: DeliveredEvent }
+interface Envelope {
+  from: string;
+  user: string;
+  event: DeliveredEvent;
+}
 
-export function createRedisEventBus(opts: { url: string; channel: string; instanceId: string; log: Log }): EventBus {
+export function createRedisEventBus(opts: {
+  url: string;
+  channel: string;
+  instanceId: string;
+  log: Log;
+}): EventBus {
   const log = opts.log.child({ c: 'event-bus' });
-  const pub: RedisClient = createRedisClient(opts.url, { log, name: `parley-bus-pub-${opts.instanceId}`, failFast: true });
+  const pub: RedisClient = createRedisClient(opts.url, {
+    log,
+    name: `parley-bus-pub-${opts.instanceId}`,
+    failFast: true,
+  });
   const sub: RedisClient = pub.duplicate();
   sub.on('error', (err: unknown) => log.debug({ err }, 'event bus subscriber error'));
   return {
     publish(username, event) {
       if (!pub.isReady) return; // live fan-out is best effort; durable events replay from Postgres
       const msg: Envelope = { from: opts.instanceId, user: username, event };
-      pub.publish(opts.channel, JSON.stringify(msg)).catch((err: unknown) => log.debug({ err }, 'event bus publish failed'));
+      pub
+        .publish(opts.channel, JSON.stringify(msg))
+        .catch((err: unknown) => log.debug({ err }, 'event bus publish failed'));
     },
     async start(onRemote) {
       await Promise.all([connectSoon(pub, 3000, log), connectSoon(sub, 3000, log)]);
       await sub.subscribe(opts.channel, (raw: string) => {
         let msg: Envelope;
-        try { msg = JSON.parse(raw) as Envelope; } catch { return; }
+        try {
+          msg = JSON.parse(raw) as Envelope;
+        } catch {
+          return;
+        }
         if (msg.from === opts.instanceId || typeof msg.user !== 'string' || !msg.event?.name) return;
         onRemote(msg.user, msg.event);
       });

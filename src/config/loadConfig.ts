@@ -7,9 +7,17 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveSeconds = z.coerce.number().positive();
 const optionalString = z.string().min(1).optional();
-const url = (schemes: string[]) => z.string().refine((v) => {
-  try { return schemes.includes(new URL(v).protocol); } catch { return false; }
-}, { message: `must be a URL (${schemes.join(' or ')})` });
+const url = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${schemes.join(' or ')})` },
+  );
 
 const EnvSchema = z.object({
   PARLEY_PORT: port.default(8080),
@@ -22,16 +30,26 @@ const EnvSchema = z.object({
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
   PARLEY_SESSION_RESTORE: z.enum(['true', 'false']).default('true'),
-  PARLEY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  PARLEY_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
-  XMPP_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain').default('localhost'),
+  XMPP_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain')
+    .default('localhost'),
   XMPP_SERVICE: url(['xmpp:', 'xmpps:']).default('xmpp://127.0.0.1:5222'),
   XMPP_COMPONENT_SERVICE: url(['xmpp:']).default('xmpp://127.0.0.1:5347'),
-  XMPP_ADMIN_JID: z.string().regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID like admin@example.org').optional(),
+  XMPP_ADMIN_JID: z
+    .string()
+    .regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID like admin@example.org')
+    .optional(),
   XMPP_ADMIN_PASSWORD: optionalString,
   XMPP_COMPONENT_SECRET: optionalString,
   XMPP_MUC_SERVICE: optionalString,
@@ -42,17 +60,38 @@ const EnvSchema = z.object({
   BBB_SECRET: optionalString,
   BBB_VERSION: z.enum(['2', '3']).default('2'),
   BBB_CHECKSUM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
-  BBB_ROOM_NAME: z.string().includes('{meeting}', { message: 'must contain {meeting}' }).default('bbb-{meeting}'),
+  BBB_ROOM_NAME: z
+    .string()
+    .includes('{meeting}', { message: 'must contain {meeting}' })
+    .default('bbb-{meeting}'),
   BBB_CLOSE_ROOMS: z.enum(['true', 'false']).default('true'),
-  PARLEY_CALLBACK_ALLOW_HOSTS: z.string().regex(/^[\w.:\/\[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs').default(''),
+  PARLEY_CALLBACK_ALLOW_HOSTS: z
+    .string()
+    .regex(/^[\w.:\/\[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs')
+    .default(''),
   PARLEY_CALLBACK_RETRY_HORIZON_SECONDS: positiveSeconds.default(86_400),
   PARLEY_CALLBACK_BACKOFF_MAX_SECONDS: positiveSeconds.default(300),
   PARLEY_FILES_DIR: optionalString,
-  PARLEY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
-  PARLEY_ALLOWED_TYPES: z.string().regex(/^\s*[\w.+*-]+\/[\w.+*-]+\s*(,\s*[\w.+*-]+\/[\w.+*-]+\s*)*$/, 'must be a comma-separated list of media types like image/*,application/pdf')
+  PARLEY_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(25 * 1024 * 1024),
+  PARLEY_ALLOWED_TYPES: z
+    .string()
+    .regex(
+      /^\s*[\w.+*-]+\/[\w.+*-]+\s*(,\s*[\w.+*-]+\/[\w.+*-]+\s*)*$/,
+      'must be a comma-separated list of media types like image/*,application/pdf',
+    )
     .default('image/*,audio/*,video/*,application/pdf,text/plain'),
   PARLEY_FILES_CAPABILITY_URLS: z.enum(['true', 'false']).default('false'),
-  PARLEY_ADMIN_JIDS: z.string().regex(/^([^@/\s,]+@[^@/\s,]+)?(\s*,\s*[^@/\s,]+@[^@/\s,]+)*$/, 'must be a comma-separated list of bare JIDs').default(''),
+  PARLEY_ADMIN_JIDS: z
+    .string()
+    .regex(
+      /^([^@/\s,]+@[^@/\s,]+)?(\s*,\s*[^@/\s,]+@[^@/\s,]+)*$/,
+      'must be a comma-separated list of bare JIDs',
+    )
+    .default(''),
   PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
 });
 
@@ -77,13 +116,25 @@ export interface Config {
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
   calls: { ringSeconds: number };
   xmpp: {
-    domain: string; service: string; componentService: string; mucService: string;
-    adminJid?: string; adminPassword?: string; componentSecret?: string; reconnectMaxSeconds: number;
+    domain: string;
+    service: string;
+    componentService: string;
+    mucService: string;
+    adminJid?: string;
+    adminPassword?: string;
+    componentSecret?: string;
+    reconnectMaxSeconds: number;
   };
   database: { url?: string; poolMax: number };
   redis: { url?: string };
   /** BigBlueButton chat bridge; off unless BBB_SECRET is set. */
-  bbb: { secret?: string; version: 2 | 3; checksumWindowSeconds: number; roomName: string; closeRooms: boolean };
+  bbb: {
+    secret?: string;
+    version: 2 | 3;
+    checksumWindowSeconds: number;
+    roomName: string;
+    closeRooms: boolean;
+  };
   /** signed callback delivery (the BBB bridge's outbox) */
   callbacks: { allowHosts: string[]; retryHorizonSeconds: number; backoffMaxSeconds: number };
   /**
@@ -111,44 +162,70 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.XMPP_ADMIN_JID && !e.XMPP_ADMIN_PASSWORD) problems.push('XMPP_ADMIN_PASSWORD: required when XMPP_ADMIN_JID is set');
-  if (e.BBB_SECRET && !e.REDIS_URL) problems.push('REDIS_URL: required when BBB_SECRET is set (the BigBlueButton link is Redis)');
+  if (e.XMPP_ADMIN_JID && !e.XMPP_ADMIN_PASSWORD)
+    problems.push('XMPP_ADMIN_PASSWORD: required when XMPP_ADMIN_JID is set');
+  if (e.BBB_SECRET && !e.REDIS_URL)
+    problems.push('REDIS_URL: required when BBB_SECRET is set (the BigBlueButton link is Redis)');
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
-    http: { port: e.PARLEY_PORT, host: e.PARLEY_HOST, publicUrl: e.PARLEY_PUBLIC_URL, maxBodyBytes: e.PARLEY_MAX_BODY_BYTES },
+    http: {
+      port: e.PARLEY_PORT,
+      host: e.PARLEY_HOST,
+      publicUrl: e.PARLEY_PUBLIC_URL,
+      maxBodyBytes: e.PARLEY_MAX_BODY_BYTES,
+    },
     secret: e.PARLEY_SECRET,
     dataDir: e.PARLEY_DATA_DIR,
     instanceId: e.PARLEY_INSTANCE_ID,
     internalUrl: e.PARLEY_INTERNAL_URL,
-    sessions: { idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS, heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS, restore: e.PARLEY_SESSION_RESTORE === 'true' },
+    sessions: {
+      idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS,
+      heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS,
+      restore: e.PARLEY_SESSION_RESTORE === 'true',
+    },
     logLevel: e.PARLEY_LOG_LEVEL,
     logFormat: e.PARLEY_LOG_FORMAT,
     metrics: { public: e.PARLEY_METRICS_PUBLIC === 'true' },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
     xmpp: {
-      domain: e.XMPP_DOMAIN.toLowerCase(), service: e.XMPP_SERVICE, componentService: e.XMPP_COMPONENT_SERVICE,
+      domain: e.XMPP_DOMAIN.toLowerCase(),
+      service: e.XMPP_SERVICE,
+      componentService: e.XMPP_COMPONENT_SERVICE,
       mucService: e.XMPP_MUC_SERVICE ?? `conference.${e.XMPP_DOMAIN.toLowerCase()}`,
-      adminJid: e.XMPP_ADMIN_JID, adminPassword: e.XMPP_ADMIN_PASSWORD,
-      componentSecret: e.XMPP_COMPONENT_SECRET, reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
+      adminJid: e.XMPP_ADMIN_JID,
+      adminPassword: e.XMPP_ADMIN_PASSWORD,
+      componentSecret: e.XMPP_COMPONENT_SECRET,
+      reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL },
     bbb: {
-      secret: e.BBB_SECRET, version: e.BBB_VERSION === '3' ? 3 : 2, checksumWindowSeconds: e.BBB_CHECKSUM_WINDOW_SECONDS,
-      roomName: e.BBB_ROOM_NAME, closeRooms: e.BBB_CLOSE_ROOMS === 'true',
+      secret: e.BBB_SECRET,
+      version: e.BBB_VERSION === '3' ? 3 : 2,
+      checksumWindowSeconds: e.BBB_CHECKSUM_WINDOW_SECONDS,
+      roomName: e.BBB_ROOM_NAME,
+      closeRooms: e.BBB_CLOSE_ROOMS === 'true',
     },
     callbacks: {
-      allowHosts: e.PARLEY_CALLBACK_ALLOW_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
-      retryHorizonSeconds: e.PARLEY_CALLBACK_RETRY_HORIZON_SECONDS, backoffMaxSeconds: e.PARLEY_CALLBACK_BACKOFF_MAX_SECONDS,
+      allowHosts: e.PARLEY_CALLBACK_ALLOW_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+      retryHorizonSeconds: e.PARLEY_CALLBACK_RETRY_HORIZON_SECONDS,
+      backoffMaxSeconds: e.PARLEY_CALLBACK_BACKOFF_MAX_SECONDS,
     },
     files: {
-      dir: e.PARLEY_FILES_DIR ?? `${e.PARLEY_DATA_DIR}/files`, maxUploadBytes: e.PARLEY_MAX_UPLOAD_BYTES,
-      allowedTypes: e.PARLEY_ALLOWED_TYPES.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
+      dir: e.PARLEY_FILES_DIR ?? `${e.PARLEY_DATA_DIR}/files`,
+      maxUploadBytes: e.PARLEY_MAX_UPLOAD_BYTES,
+      allowedTypes: e.PARLEY_ALLOWED_TYPES.split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean),
       capabilityUrls: e.PARLEY_FILES_CAPABILITY_URLS === 'true',
     },
     moderation: {
-      adminJids: e.PARLEY_ADMIN_JIDS.split(',').map((j) => j.trim().toLowerCase()).filter(Boolean),
+      adminJids: e.PARLEY_ADMIN_JIDS.split(',')
+        .map((j) => j.trim().toLowerCase())
+        .filter(Boolean),
       monitorPollSeconds: e.PARLEY_MONITOR_POLL_SECONDS,
     },
   });

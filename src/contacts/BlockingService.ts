@@ -18,18 +18,31 @@ export class BlockingService {
   constructor(private readonly deps: { hub: EventHub }) {}
 
   async list(session: UserSession): Promise<string[]> {
-    const result = await session.iq(xml('iq', { type: 'get' }, xml('blocklist', { xmlns: NS.blocking })), 10_000, 'blocklist get');
+    const result = await session.iq(
+      xml('iq', { type: 'get' }, xml('blocklist', { xmlns: NS.blocking })),
+      10_000,
+      'blocklist get',
+    );
     return items(result.getChild('blocklist', NS.blocking)).sort();
   }
 
   async block(session: UserSession, jid: string): Promise<void> {
-    await session.iq(xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }))), 10_000, 'block');
+    await session.iq(
+      xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }))),
+      10_000,
+      'block',
+    );
   }
 
   /** 404 when the JID is not blocked: the server would accept the unblock silently. */
   async unblock(session: UserSession, jid: string): Promise<void> {
-    if (!(await this.list(session)).includes(jid)) throw new BridgeError('NOT_FOUND', `${jid} is not blocked`);
-    await session.iq(xml('iq', { type: 'set' }, xml('unblock', { xmlns: NS.blocking }, xml('item', { jid }))), 10_000, 'unblock');
+    if (!(await this.list(session)).includes(jid))
+      throw new BridgeError('NOT_FOUND', `${jid} is not blocked`);
+    await session.iq(
+      xml('iq', { type: 'set' }, xml('unblock', { xmlns: NS.blocking }, xml('item', { jid }))),
+      10_000,
+      'unblock',
+    );
   }
 
   /**
@@ -39,10 +52,15 @@ export class BlockingService {
    */
   async onPush(session: UserSession, stanza: Element): Promise<Element | true> {
     const from = stanza.attrs.from as string | undefined;
-    if (from && bareOf(from) !== session.bareJid) return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
+    if (from && bareOf(from) !== session.bareJid)
+      return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
     const child = stanza.getChild('block', NS.blocking) ?? stanza.getChild('unblock', NS.blocking);
     if (!child) return true;
-    const payload = { type: child.name === 'block' ? 'blocked' : 'unblocked', to: session.bareJid, jids: items(child) };
+    const payload = {
+      type: child.name === 'block' ? 'blocked' : 'unblocked',
+      to: session.bareJid,
+      jids: items(child),
+    };
     await this.deps.hub.publish(session.username, EVENT_NAMES.presence, payload, { durable: true });
     return true;
   }

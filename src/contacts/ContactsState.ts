@@ -29,7 +29,11 @@ export class ContactsState {
     return s;
   }
 
-  peek(streamId: string): SessionContacts | undefined { return this.#bySession.get(streamId); }
+  peek(streamId: string): SessionContacts | undefined {
+    return this.#bySession.get(streamId);
+  }
 
-  forget(streamId: string): void { this.#bySession.delete(streamId); }
+  forget(streamId: string): void {
+    this.#bySession.delete(streamId);
+  }
 }

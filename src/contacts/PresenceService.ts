@@ -8,13 +8,21 @@ import { bareOf } from '../xmpp/stanzas/message.js';
 import type { ContactsState } from './ContactsState.js';
 import type { RosterItem } from './roster.js';
 import {
-  buildOwnPresence, DEFAULT_PRESENCE, presenceEvent, SUBSCRIPTION_TYPES,
-  type OwnPresence, type PresenceEvent, type Show,
+  buildOwnPresence,
+  DEFAULT_PRESENCE,
+  presenceEvent,
+  SUBSCRIPTION_TYPES,
+  type OwnPresence,
+  type PresenceEvent,
+  type Show,
 } from './presence.js';
 
 export type SubscriptionListener = (session: UserSession, event: PresenceEvent) => Promise<void>;
 export interface PresenceDeps {
-  hub: EventHub; state: ContactsState; log: Log; onSubscription: SubscriptionListener;
+  hub: EventHub;
+  state: ContactsState;
+  log: Log;
+  onSubscription: SubscriptionListener;
   /** the MUC service's domain: all presence from it (occupants, join errors) belongs to the rooms feature */
   mucService: string;
 }
@@ -44,16 +52,22 @@ export class PresenceService {
   /** muc#user marks occupant presence from any service; a join error carries no muc#user, so the domain decides. */
   #fromRoom(el: Element): boolean {
     if (el.getChild('x', NS.mucUser)) return true;
-    const domain = bareOf(String(el.attrs.from ?? '')).split('@').pop();
+    const domain = bareOf(String(el.attrs.from ?? ''))
+      .split('@')
+      .pop();
     return domain === this.deps.mucService;
   }
 
   #remember(session: UserSession, event: PresenceEvent): void {
     const cache = this.deps.state.of(session).presence;
-    if (event.type === 'available') { cache.set(event.from, { event, at: Date.now() }); return; }
+    if (event.type === 'available') {
+      cache.set(event.from, { event, at: Date.now() });
+      return;
+    }
     cache.delete(event.from);
     // An unavailable from a bare JID (servers send it when a subscription is cancelled) covers every resource.
-    if (!event.from.includes('/')) for (const key of [...cache.keys()]) if (bareOf(key) === event.from) cache.delete(key);
+    if (!event.from.includes('/'))
+      for (const key of [...cache.keys()]) if (bareOf(key) === event.from) cache.delete(key);
   }
 
   /** Sends and remembers the user's presence, so it survives a reconnect. */
@@ -63,9 +77,13 @@ export class PresenceService {
     return own;
   }
 
-  own(session: UserSession): OwnPresence { return this.deps.state.of(session).own; }
+  own(session: UserSession): OwnPresence {
+    return this.deps.state.of(session).own;
+  }
 
-  dropped(session: UserSession): void { this.deps.state.of(session).droppedAt = Date.now(); }
+  dropped(session: UserSession): void {
+    this.deps.state.of(session).droppedAt = Date.now();
+  }
 
   /**
    * After a reconnect that could not resume: the server forgot everything, so presence cached before
@@ -91,7 +109,8 @@ export class PresenceService {
     if (s.probed) return;
     s.probed = true;
     for (const c of contacts) {
-      if (c.subscription === 'to' || c.subscription === 'both') await session.send(xml('presence', { to: c.jid, type: 'probe' }));
+      if (c.subscription === 'to' || c.subscription === 'both')
+        await session.send(xml('presence', { to: c.jid, type: 'probe' }));
     }
   }
 
@@ -119,7 +138,14 @@ export class PresenceService {
     }
     for (const jid of s.roster?.keys() ?? []) {
       if (seen.has(jid)) continue;
-      out.push({ type: 'unavailable', from: jid, to: session.bareJid, show: 'offline', status: null, snapshot: true });
+      out.push({
+        type: 'unavailable',
+        from: jid,
+        to: session.bareJid,
+        show: 'offline',
+        status: null,
+        snapshot: true,
+      });
     }
     return out;
   }

@@ -10,17 +10,28 @@ import { bareOf } from '../xmpp/stanzas/message.js';
 import type { ContactsState } from './ContactsState.js';
 import type { PresenceEvent, Show } from './presence.js';
 import {
-  buildRosterGet, buildRosterRemove, buildRosterSet, parseRosterQuery, toContact,
-  type ContactItem, type RosterItem,
+  buildRosterGet,
+  buildRosterRemove,
+  buildRosterSet,
+  parseRosterQuery,
+  toContact,
+  type ContactItem,
+  type RosterItem,
 } from './roster.js';
 import type { SubscriptionRequestStore } from './SubscriptionRequestStore.js';
 
 export interface RosterDeps {
-  hub: EventHub; state: ContactsState; requests: SubscriptionRequestStore; log: Log;
+  hub: EventHub;
+  state: ContactsState;
+  requests: SubscriptionRequestStore;
+  log: Log;
   /** a contact's current presence (PresenceService.live) */
   live: (session: UserSession, bare: string) => { show: Show; status: string | null };
 }
-export interface ContactInput { nickname?: string | null; groups?: string[] }
+export interface ContactInput {
+  nickname?: string | null;
+  groups?: string[];
+}
 
 /**
  * The roster (RFC 6121 §2) and presence subscriptions (§3), with the user in charge: a subscription
@@ -46,7 +57,9 @@ export class RosterService {
   }
 
   async list(session: UserSession, group?: string): Promise<ContactItem[]> {
-    const items = [...(await this.#roster(session)).values()].filter((i) => group === undefined || i.groups.includes(group));
+    const items = [...(await this.#roster(session)).values()].filter(
+      (i) => group === undefined || i.groups.includes(group),
+    );
     return items.sort((a, b) => a.jid.localeCompare(b.jid)).map((i) => this.contact(session, i));
   }
 
@@ -57,9 +70,17 @@ export class RosterService {
   }
 
   /** Adds (or updates) the contact, then asks to see their presence unless already allowed or asked. */
-  async add(session: UserSession, jid: string, input: ContactInput, subscribe: boolean): Promise<{ item: ContactItem; created: boolean }> {
+  async add(
+    session: UserSession,
+    jid: string,
+    input: ContactInput,
+    subscribe: boolean,
+  ): Promise<{ item: ContactItem; created: boolean }> {
     const existing = (await this.#roster(session)).get(jid);
-    const item = await this.#set(session, jid, { nickname: input.nickname ?? existing?.name, groups: input.groups ?? existing?.groups ?? [] });
+    const item = await this.#set(session, jid, {
+      nickname: input.nickname ?? existing?.name,
+      groups: input.groups ?? existing?.groups ?? [],
+    });
     if (subscribe && !['to', 'both'].includes(item.subscription) && !item.pending) {
       await session.send(xml('presence', { to: jid, type: 'subscribe' }));
       item.pending = true;
@@ -69,16 +90,30 @@ export class RosterService {
 
   async update(session: UserSession, jid: string, input: ContactInput): Promise<ContactItem> {
     const existing = await this.get(session, jid);
-    const nickname = input.nickname === undefined ? existing.name : input.nickname ?? undefined;
-    return this.contact(session, await this.#set(session, jid, { nickname, groups: input.groups ?? existing.groups }));
+    const nickname = input.nickname === undefined ? existing.name : (input.nickname ?? undefined);
+    return this.contact(
+      session,
+      await this.#set(session, jid, { nickname, groups: input.groups ?? existing.groups }),
+    );
   }
 
-  async #set(session: UserSession, jid: string, v: { nickname?: string | null; groups: string[] }): Promise<RosterItem> {
+  async #set(
+    session: UserSession,
+    jid: string,
+    v: { nickname?: string | null; groups: string[] },
+  ): Promise<RosterItem> {
     await session.iq(buildRosterSet(jid, v.nickname ?? undefined, v.groups), 10_000, 'roster set');
     const roster = await this.#roster(session);
     // The server pushes the stored item before it answers; keep ours in step if the push was lost.
-    const item: RosterItem = { subscription: 'none', pending: false, ...roster.get(jid), jid, groups: v.groups };
-    if (v.nickname) item.name = v.nickname; else delete item.name;
+    const item: RosterItem = {
+      subscription: 'none',
+      pending: false,
+      ...roster.get(jid),
+      jid,
+      groups: v.groups,
+    };
+    if (v.nickname) item.name = v.nickname;
+    else delete item.name;
     roster.set(jid, item);
     return item;
   }
@@ -106,7 +141,9 @@ export class RosterService {
     await this.deps.requests.remove(session.username, jid);
   }
 
-  pending(session: UserSession) { return this.deps.requests.list(session.username); }
+  pending(session: UserSession) {
+    return this.deps.requests.list(session.username);
+  }
 
   /**
    * Subscription presence from a contact → a durable chatapi.presence event. A request is stored once,
@@ -130,11 +167,14 @@ export class RosterService {
    */
   async onPush(session: UserSession, stanza: Element): Promise<Element | true> {
     const from = stanza.attrs.from as string | undefined;
-    if (from && bareOf(from) !== session.bareJid) return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
+    if (from && bareOf(from) !== session.bareJid)
+      return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
     const roster = this.deps.state.of(session).roster;
     for (const item of parseRosterQuery(stanza.getChild('query', NS.roster))) {
-      if (item.subscription === 'remove') roster?.delete(item.jid); else roster?.set(item.jid, item);
-      if (item.subscription === 'from' || item.subscription === 'both') await this.deps.requests.remove(session.username, item.jid);
+      if (item.subscription === 'remove') roster?.delete(item.jid);
+      else roster?.set(item.jid, item);
+      if (item.subscription === 'from' || item.subscription === 'both')
+        await this.deps.requests.remove(session.username, item.jid);
       const payload = { type: 'roster', to: session.bareJid, item: this.contact(session, item) };
       await this.deps.hub.publish(session.username, EVENT_NAMES.presence, payload, { durable: true });
     }

@@ -14,7 +14,12 @@ import type { RosterService } from './RosterService.js';
  * Presence, contacts (roster), subscription answers and blocking for one session. Routers only
  * parse, authorize and call; the services speak XMPP.
  */
-export interface ContactRoutesDeps { presence: PresenceService; roster: RosterService; blocking: BlockingService; domain: string }
+export interface ContactRoutesDeps {
+  presence: PresenceService;
+  roster: RosterService;
+  blocking: BlockingService;
+  domain: string;
+}
 
 const Group = z.string().trim().min(1).max(256);
 /** ofchat's RosterItemEntity; read-only fields a client may echo back from GET are accepted and ignored. */
@@ -27,7 +32,9 @@ const ContactFields = {
   show: z.string().optional(),
   status: z.string().nullable().optional(),
 };
-const NewContact = z.object({ jid: z.string().min(1).max(3071), subscribe: z.boolean().optional(), ...ContactFields }).strict();
+const NewContact = z
+  .object({ jid: z.string().min(1).max(3071), subscribe: z.boolean().optional(), ...ContactFields })
+  .strict();
 const ContactUpdate = z.object({ jid: z.string().max(3071).optional(), ...ContactFields }).strict();
 
 export function contactRoutes(router: Router, access: AccessDeps, deps: ContactRoutesDeps): void {
@@ -64,7 +71,8 @@ export function contactRoutes(router: Router, access: AccessDeps, deps: ContactR
     const session = await stream(ctx);
     const jid = contactJid(ctx.params.jid!);
     const body = validate(ContactUpdate, jsonBody(ctx));
-    if (body.jid !== undefined && contactJid(body.jid) !== jid) throw new BridgeError('BAD_REQUEST', 'the body\'s jid differs from the one in the path');
+    if (body.jid !== undefined && contactJid(body.jid) !== jid)
+      throw new BridgeError('BAD_REQUEST', "the body's jid differs from the one in the path");
     ctx.body = await deps.roster.update(session, jid, body);
   });
 
@@ -112,7 +120,11 @@ export function contactRoutes(router: Router, access: AccessDeps, deps: ContactR
 /** Contacts are accounts, so bare JIDs: a resource is a mistake worth a 400, not silently dropped. */
 function bareJid(raw: string, domain: string): string {
   const jid = parseJid(raw, domain, 'contact JID');
-  if (jid.resource !== undefined) throw new BridgeError('INVALID_JID', `"${raw.slice(0, 120)}" has a resource; contacts are bare JIDs (user@domain)`);
+  if (jid.resource !== undefined)
+    throw new BridgeError(
+      'INVALID_JID',
+      `"${raw.slice(0, 120)}" has a resource; contacts are bare JIDs (user@domain)`,
+    );
   return jid.bare;
 }
 

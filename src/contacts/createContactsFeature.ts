@@ -27,15 +27,27 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
   const state = new ContactsState();
   const requests = createPgSubscriptionRequestStore(ctx.db, hub.store);
   // Each needs the other, late-bound: contacts show live presence; presence hands subscriptions over.
-  const roster: RosterService = new RosterService({ hub, state, requests, log, live: (s, jid) => presence.live(s, jid) });
+  const roster: RosterService = new RosterService({
+    hub,
+    state,
+    requests,
+    log,
+    live: (s, jid) => presence.live(s, jid),
+  });
   const presence: PresenceService = new PresenceService({
-    hub, state, log, mucService: config.xmpp.mucService, onSubscription: (s, e) => roster.onSubscription(s, e),
+    hub,
+    state,
+    log,
+    mucService: config.xmpp.mucService,
+    onSubscription: (s, e) => roster.onSubscription(s, e),
   });
   const blocking = new BlockingService({ hub });
 
   stanzas.on('presence', 'contacts', (session, el) => presence.handle(session, el));
   sessions.onSessionCreated((session) => attach(session));
-  sessions.onSessionReady(async (session, resumed) => { await presence.ready(session, resumed); });
+  sessions.onSessionReady(async (session, resumed) => {
+    await presence.ready(session, resumed);
+  });
   hub.addSnapshot((username) => {
     const session = sessions.byUser(username);
     return session ? presence.snapshotEvents(session) : [];
@@ -52,7 +64,13 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
     // initial presence with the contacts' presence. The probe covers contacts whose answer raced us.
     session.beforePresence(async () => {
       const items = await roster.load(session);
-      session.once('ready', () => void presence.probe(session, items.values()).catch((err: unknown) => log.debug({ err }, 'presence probe failed')));
+      session.once(
+        'ready',
+        () =>
+          void presence
+            .probe(session, items.values())
+            .catch((err: unknown) => log.debug({ err }, 'presence probe failed')),
+      );
     });
     session.on('state', (next) => {
       if (next === 'reconnecting') presence.dropped(session);
@@ -63,7 +81,12 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
   return {
     name: 'contacts',
     routes(router, access) {
-      userRoutes(router, access, { directory: new UserDirectory({ db: ctx.db, domain, log }), profiles: new ProfileService(), admin: ctx.admin, domain });
+      userRoutes(router, access, {
+        directory: new UserDirectory({ db: ctx.db, domain, log }),
+        profiles: new ProfileService(),
+        admin: ctx.admin,
+        domain,
+      });
       contactRoutes(router, access, { presence, roster, blocking, domain });
       rawRoutes(router, access, new RawStanzaService({ domain }));
     },

@@ -14,12 +14,29 @@ const NS_NICK = 'http://jabber.org/protocol/nick';
 export const SHOW_VALUES = ['available', 'away', 'chat', 'dnd', 'xa', 'offline'] as const;
 export type Show = (typeof SHOW_VALUES)[number];
 
-export const PRESENCE_TYPES = ['available', 'unavailable', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'error'] as const;
+export const PRESENCE_TYPES = [
+  'available',
+  'unavailable',
+  'subscribe',
+  'subscribed',
+  'unsubscribe',
+  'unsubscribed',
+  'error',
+] as const;
 export type PresenceType = (typeof PRESENCE_TYPES)[number];
 /** Subscription traffic is a state change the user must see even after a reconnect: stored (durable). */
-export const SUBSCRIPTION_TYPES: readonly PresenceType[] = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'];
+export const SUBSCRIPTION_TYPES: readonly PresenceType[] = [
+  'subscribe',
+  'subscribed',
+  'unsubscribe',
+  'unsubscribed',
+];
 
-export interface OwnPresence { show: Show; status: string | null; priority: number }
+export interface OwnPresence {
+  show: Show;
+  status: string | null;
+  priority: number;
+}
 export const DEFAULT_PRESENCE: OwnPresence = { show: 'available', status: null, priority: 0 };
 
 /** Payload of a `chatapi.presence` event (ofchat's shape plus the presence `type`). */
@@ -43,10 +60,14 @@ export interface PresenceEvent {
 export function parsePresenceQuery(q: { show?: unknown; status?: unknown; priority?: unknown }): OwnPresence {
   const show = one(q.show, 'show') ?? 'available';
   if (!(SHOW_VALUES as readonly string[]).includes(show)) {
-    throw new BridgeError('BAD_REQUEST', `show must be one of ${SHOW_VALUES.join(', ')}, not "${show.slice(0, 40)}"`);
+    throw new BridgeError(
+      'BAD_REQUEST',
+      `show must be one of ${SHOW_VALUES.join(', ')}, not "${show.slice(0, 40)}"`,
+    );
   }
   const status = one(q.status, 'status') ?? null;
-  if (status !== null && status.length > 1024) throw new BridgeError('BAD_REQUEST', 'status is longer than 1024 characters');
+  if (status !== null && status.length > 1024)
+    throw new BridgeError('BAD_REQUEST', 'status is longer than 1024 characters');
   const rawPriority = one(q.priority, 'priority');
   const priority = rawPriority === undefined ? 0 : Number(rawPriority);
   if (!/^[+-]?\d{1,3}$/.test(rawPriority ?? '0') || priority < -128 || priority > 127) {
@@ -79,8 +100,12 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
   const type = (el.attrs.type as string | undefined) ?? 'available';
   if (!(PRESENCE_TYPES as readonly string[]).includes(type)) return undefined;
   const showText = el.getChildText('show')?.trim();
-  const show: Show = type === 'unavailable' ? 'offline'
-    : showText && (SHOW_VALUES as readonly string[]).includes(showText) && showText !== 'offline' ? showText as Show : 'available';
+  const show: Show =
+    type === 'unavailable'
+      ? 'offline'
+      : showText && (SHOW_VALUES as readonly string[]).includes(showText) && showText !== 'offline'
+        ? (showText as Show)
+        : 'available';
   const event: PresenceEvent = {
     type: type as PresenceType,
     from: String(el.attrs.from ?? ''),
@@ -89,9 +114,13 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
     status: el.getChildText('status') ?? null,
   };
   const priority = Number(el.getChildText('priority'));
-  if (type === 'available' && el.getChild('priority') && Number.isInteger(priority)) event.priority = priority;
+  if (type === 'available' && el.getChild('priority') && Number.isInteger(priority))
+    event.priority = priority;
   const nick = el.getChildText('nick', NS_NICK);
   if (nick) event.nick = nick;
-  if (type === 'error') event.error = el.getChild('error')?.children.find((c): c is Element => typeof c !== 'string')?.name ?? 'undefined-condition';
+  if (type === 'error')
+    event.error =
+      el.getChild('error')?.children.find((c): c is Element => typeof c !== 'string')?.name ??
+      'undefined-condition';
   return event;
 }

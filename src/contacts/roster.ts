@@ -9,7 +9,13 @@ import type { Show } from './presence.js';
 export type Subscription = 'none' | 'to' | 'from' | 'both' | 'remove';
 
 /** ofchat's `subscriptionType` integers (Smack's RosterPacket.ItemType ordinal as ofchat exposed it). */
-export const SUBSCRIPTION_TYPE: Record<Subscription, number> = { both: 3, from: 2, to: 1, none: 0, remove: -1 };
+export const SUBSCRIPTION_TYPE: Record<Subscription, number> = {
+  both: 3,
+  from: 2,
+  to: 1,
+  none: 0,
+  remove: -1,
+};
 
 /** A roster item as the server keeps it. */
 export interface RosterItem {
@@ -42,7 +48,10 @@ export function parseRosterItem(el: Element): RosterItem | undefined {
   const jid = el.attrs.jid as string | undefined;
   if (!jid) return undefined;
   const sub = String(el.attrs.subscription ?? 'none');
-  const groups = el.getChildren('group').map((g) => g.text()).filter((g) => g !== '');
+  const groups = el
+    .getChildren('group')
+    .map((g) => g.text())
+    .filter((g) => g !== '');
   return {
     jid: jid.toLowerCase(),
     ...(el.attrs.name ? { name: String(el.attrs.name) } : {}),
@@ -78,7 +87,11 @@ export function buildRosterSet(jid: string, name: string | undefined, groups: st
 
 /** Roster set that removes an item, which also cancels both subscriptions (RFC 6121 §2.5). */
 export function buildRosterRemove(jid: string): Element {
-  return xml('iq', { type: 'set' }, xml('query', { xmlns: NS.roster }, xml('item', { jid, subscription: 'remove' })));
+  return xml(
+    'iq',
+    { type: 'set' },
+    xml('query', { xmlns: NS.roster }, xml('item', { jid, subscription: 'remove' })),
+  );
 }
 
 export function buildRosterGet(): Element {

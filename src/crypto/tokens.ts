@@ -11,4 +11,5 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(hashToken(a), hashToken(b));
 }
 
-export const randomId = (prefix: string, bytes = 12): string => prefix + randomBytes(bytes).toString('base64url');
+export const randomId = (prefix: string, bytes = 12): string =>
+  prefix + randomBytes(bytes).toString('base64url');

@@ -1,6 +1,9 @@
 import { ERROR_CODES, type ErrorCode } from './codes.js';
 
-export interface FieldProblem { path: string; message: string }
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
 
 /**
  * The one error type features throw. `code` picks the row of the error table; `detail` is shown to
@@ -12,7 +15,13 @@ export class BridgeError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
-    readonly extra: { errors?: FieldProblem[]; xmppCondition?: string; xmppText?: string; retryAfter?: number; cause?: unknown } = {},
+    readonly extra: {
+      errors?: FieldProblem[];
+      xmppCondition?: string;
+      xmppText?: string;
+      retryAfter?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail ?? ERROR_CODES[code].title, { cause: extra.cause });
     this.name = 'BridgeError';

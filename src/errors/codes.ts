@@ -4,36 +4,124 @@
  * HTTP answers use it for application/problem+json; component handlers use it for <error/> replies.
  */
 export type XmppErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
-export interface ErrorSpec { status: number; title: string; xmpp?: { type: XmppErrorType; condition: string } }
+export interface ErrorSpec {
+  status: number;
+  title: string;
+  xmpp?: { type: XmppErrorType; condition: string };
+}
 
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, title: 'Bad request', xmpp: { type: 'modify', condition: 'bad-request' } },
-  INVALID_JSON: { status: 400, title: 'Malformed JSON body', xmpp: { type: 'modify', condition: 'bad-request' } },
-  VALIDATION_FAILED: { status: 400, title: 'Request failed validation', xmpp: { type: 'modify', condition: 'bad-request' } },
-  INVALID_USERNAME: { status: 400, title: 'Invalid username', xmpp: { type: 'modify', condition: 'jid-malformed' } },
+  INVALID_JSON: {
+    status: 400,
+    title: 'Malformed JSON body',
+    xmpp: { type: 'modify', condition: 'bad-request' },
+  },
+  VALIDATION_FAILED: {
+    status: 400,
+    title: 'Request failed validation',
+    xmpp: { type: 'modify', condition: 'bad-request' },
+  },
+  INVALID_USERNAME: {
+    status: 400,
+    title: 'Invalid username',
+    xmpp: { type: 'modify', condition: 'jid-malformed' },
+  },
   INVALID_JID: { status: 400, title: 'Invalid JID', xmpp: { type: 'modify', condition: 'jid-malformed' } },
-  INVALID_STANZA: { status: 400, title: 'Invalid XMPP stanza', xmpp: { type: 'modify', condition: 'bad-request' } },
-  UNAUTHENTICATED: { status: 401, title: 'Authentication required', xmpp: { type: 'auth', condition: 'not-authorized' } },
-  BAD_CREDENTIALS: { status: 401, title: 'Wrong username, password or token', xmpp: { type: 'auth', condition: 'not-authorized' } },
+  INVALID_STANZA: {
+    status: 400,
+    title: 'Invalid XMPP stanza',
+    xmpp: { type: 'modify', condition: 'bad-request' },
+  },
+  UNAUTHENTICATED: {
+    status: 401,
+    title: 'Authentication required',
+    xmpp: { type: 'auth', condition: 'not-authorized' },
+  },
+  BAD_CREDENTIALS: {
+    status: 401,
+    title: 'Wrong username, password or token',
+    xmpp: { type: 'auth', condition: 'not-authorized' },
+  },
   FORBIDDEN: { status: 403, title: 'Not allowed', xmpp: { type: 'auth', condition: 'forbidden' } },
-  NOT_YOUR_STREAM: { status: 403, title: 'This token belongs to another stream', xmpp: { type: 'auth', condition: 'forbidden' } },
-  SPOOFED_FROM: { status: 403, title: 'Stanza "from" is not the session\'s own JID', xmpp: { type: 'auth', condition: 'forbidden' } },
+  NOT_YOUR_STREAM: {
+    status: 403,
+    title: 'This token belongs to another stream',
+    xmpp: { type: 'auth', condition: 'forbidden' },
+  },
+  SPOOFED_FROM: {
+    status: 403,
+    title: 'Stanza "from" is not the session\'s own JID',
+    xmpp: { type: 'auth', condition: 'forbidden' },
+  },
   NOT_FOUND: { status: 404, title: 'Not found', xmpp: { type: 'cancel', condition: 'item-not-found' } },
-  STREAM_NOT_FOUND: { status: 404, title: 'Unknown or ended stream', xmpp: { type: 'cancel', condition: 'item-not-found' } },
-  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', xmpp: { type: 'cancel', condition: 'not-allowed' } },
-  NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', xmpp: { type: 'modify', condition: 'not-acceptable' } },
+  STREAM_NOT_FOUND: {
+    status: 404,
+    title: 'Unknown or ended stream',
+    xmpp: { type: 'cancel', condition: 'item-not-found' },
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'Method not allowed',
+    xmpp: { type: 'cancel', condition: 'not-allowed' },
+  },
+  NOT_ACCEPTABLE: {
+    status: 406,
+    title: 'Not acceptable',
+    xmpp: { type: 'modify', condition: 'not-acceptable' },
+  },
   CONFLICT: { status: 409, title: 'Conflict', xmpp: { type: 'cancel', condition: 'conflict' } },
-  ACCOUNT_NOT_MANAGED: { status: 409, title: 'Account exists and is not managed by Parley', xmpp: { type: 'cancel', condition: 'conflict' } },
-  BODY_TOO_LARGE: { status: 413, title: 'Request body too large', xmpp: { type: 'modify', condition: 'policy-violation' } },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', xmpp: { type: 'modify', condition: 'bad-request' } },
+  ACCOUNT_NOT_MANAGED: {
+    status: 409,
+    title: 'Account exists and is not managed by Parley',
+    xmpp: { type: 'cancel', condition: 'conflict' },
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    title: 'Request body too large',
+    xmpp: { type: 'modify', condition: 'policy-violation' },
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'Unsupported content type',
+    xmpp: { type: 'modify', condition: 'bad-request' },
+  },
   XMPP_REFUSED: { status: 422, title: 'The XMPP server refused the request' },
-  INTERNAL: { status: 500, title: 'Internal server error', xmpp: { type: 'wait', condition: 'internal-server-error' } },
-  METHOD_NOT_IMPLEMENTED: { status: 501, title: 'HTTP method not implemented', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
-  PROVISIONING_DISABLED: { status: 501, title: 'Account provisioning is not configured', xmpp: { type: 'cancel', condition: 'feature-not-implemented' } },
-  XMPP_UNAVAILABLE: { status: 503, title: 'XMPP server unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },
-  SHUTTING_DOWN: { status: 503, title: 'This gateway instance is shutting down', xmpp: { type: 'wait', condition: 'service-unavailable' } },
-  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable', xmpp: { type: 'wait', condition: 'service-unavailable' } },
-  XMPP_TIMEOUT: { status: 504, title: 'The XMPP server did not answer in time', xmpp: { type: 'wait', condition: 'remote-server-timeout' } },
+  INTERNAL: {
+    status: 500,
+    title: 'Internal server error',
+    xmpp: { type: 'wait', condition: 'internal-server-error' },
+  },
+  METHOD_NOT_IMPLEMENTED: {
+    status: 501,
+    title: 'HTTP method not implemented',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
+  PROVISIONING_DISABLED: {
+    status: 501,
+    title: 'Account provisioning is not configured',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
+  XMPP_UNAVAILABLE: {
+    status: 503,
+    title: 'XMPP server unavailable',
+    xmpp: { type: 'wait', condition: 'service-unavailable' },
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    title: 'This gateway instance is shutting down',
+    xmpp: { type: 'wait', condition: 'service-unavailable' },
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    title: 'Database unavailable',
+    xmpp: { type: 'wait', condition: 'service-unavailable' },
+  },
+  XMPP_TIMEOUT: {
+    status: 504,
+    title: 'The XMPP server did not answer in time',
+    xmpp: { type: 'wait', condition: 'remote-server-timeout' },
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

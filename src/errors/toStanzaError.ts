@@ -12,7 +12,10 @@ const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 export function toStanzaError(err: unknown): Element {
   const e = err instanceof BridgeError ? err : new BridgeError('INTERNAL', undefined, { cause: err });
   const spec = ERROR_CODES[e.code];
-  const { type, condition } = 'xmpp' in spec && spec.xmpp ? spec.xmpp : { type: 'cancel' as const, condition: e.extra.xmppCondition ?? 'undefined-condition' };
+  const { type, condition } =
+    'xmpp' in spec && spec.xmpp
+      ? spec.xmpp
+      : { type: 'cancel' as const, condition: e.extra.xmppCondition ?? 'undefined-condition' };
   const el = xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }));
   if (e.expose && e.detail) el.append(xml('text', { xmlns: NS_STANZAS }, e.detail));
   return el;

@@ -6,7 +6,10 @@ import type { CredentialVerifier } from '../sessions/CredentialVerifier.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseStreamId, parseUsername } from './params.js';
 
-export interface AccessDeps { sessions: SessionManager; verifier: CredentialVerifier }
+export interface AccessDeps {
+  sessions: SessionManager;
+  verifier: CredentialVerifier;
+}
 
 export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
 
@@ -16,14 +19,16 @@ export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
  */
 export async function requireStream(ctx: Context, deps: AccessDeps, raw: string): Promise<UserSession> {
   const caller = callerOf(ctx);
-  if (caller.kind === 'anonymous') throw new BridgeError('UNAUTHENTICATED', 'send a session token, Basic credentials or the master secret');
+  if (caller.kind === 'anonymous')
+    throw new BridgeError('UNAUTHENTICATED', 'send a session token, Basic credentials or the master secret');
   const streamId = parseStreamId(raw);
   if (caller.kind === 'token') {
     const owner = await deps.sessions.tokenOwner(caller.token);
     if (!owner) throw new BridgeError('BAD_CREDENTIALS', 'unknown session token');
     const session = deps.sessions.get(streamId);
     if (!session) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
-    if (owner.streamId !== streamId) throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');
+    if (owner.streamId !== streamId)
+      throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');
     session.touch();
     return session;
   }
@@ -38,18 +43,25 @@ export async function requireStream(ctx: Context, deps: AccessDeps, raw: string)
 export async function requireUser(ctx: Context, deps: AccessDeps, username: string): Promise<void> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
-    case 'master': return;
-    case 'anonymous': throw new BridgeError('UNAUTHENTICATED', 'send Basic credentials, a session token or the master secret');
+    case 'master':
+      return;
+    case 'anonymous':
+      throw new BridgeError(
+        'UNAUTHENTICATED',
+        'send Basic credentials, a session token or the master secret',
+      );
     case 'basic': {
       const name = parseUsername(caller.username);
-      if (!(await deps.verifier.verify(name, caller.password))) throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+      if (!(await deps.verifier.verify(name, caller.password)))
+        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       if (name !== username) throw new BridgeError('FORBIDDEN', `${name} may not act for ${username}`);
       return;
     }
     case 'token': {
       const owner = await deps.sessions.tokenOwner(caller.token);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
-      if (owner.username !== username) throw new BridgeError('FORBIDDEN', `this token belongs to ${owner.username}, not ${username}`);
+      if (owner.username !== username)
+        throw new BridgeError('FORBIDDEN', `this token belongs to ${owner.username}, not ${username}`);
       return;
     }
   }
@@ -57,6 +69,7 @@ export async function requireUser(ctx: Context, deps: AccessDeps, username: stri
 
 export function requireMaster(ctx: Context): void {
   const caller = callerOf(ctx);
-  if (caller.kind === 'anonymous') throw new BridgeError('UNAUTHENTICATED', 'this call needs the master secret');
+  if (caller.kind === 'anonymous')
+    throw new BridgeError('UNAUTHENTICATED', 'this call needs the master secret');
   if (caller.kind !== 'master') throw new BridgeError('FORBIDDEN', 'this call needs the master secret');
 }

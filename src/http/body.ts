@@ -9,27 +9,35 @@ const STREAMED_UPLOAD = /^\/restapi\/v1\/chat\/[^/]+\/files$/;
 /** Body parsing for routes that take a body: JSON or text, capped at PARLEY_MAX_BODY_BYTES (413 beyond). */
 export function bodyParser(maxBytes: number): Middleware {
   const parse = koaBody({
-    json: true, text: true, urlencoded: false, multipart: false, jsonStrict: false,
+    json: true,
+    text: true,
+    urlencoded: false,
+    multipart: false,
+    jsonStrict: false,
     // XML is read as text (for raw stanzas); readBody() still refuses it unless the route opts in.
     textTypes: ['text/*', 'application/xml', 'application/*+xml'],
-    jsonLimit: maxBytes, textLimit: maxBytes, includeUnparsed: true,
+    jsonLimit: maxBytes,
+    textLimit: maxBytes,
+    includeUnparsed: true,
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] as never,
-    onError: (err, ctx) => { throw parseError(err as Error & { status?: number }, ctx, maxBytes); },
+    onError: (err, ctx) => {
+      throw parseError(err as Error & { status?: number }, ctx, maxBytes);
+    },
   });
   return (ctx, next) => (ctx.method === 'POST' && STREAMED_UPLOAD.test(ctx.path) ? next() : parse(ctx, next));
 }
 
 function parseError(err: Error & { status?: number }, ctx: Context, maxBytes: number): BridgeError {
-  if (err.status === 413) return new BridgeError('BODY_TOO_LARGE', `the request body exceeds the ${maxBytes}-byte limit`);
+  if (err.status === 413)
+    return new BridgeError('BODY_TOO_LARGE', `the request body exceeds the ${maxBytes}-byte limit`);
   if (err.status === 415) return new BridgeError('UNSUPPORTED_MEDIA_TYPE', err.message);
-  if (ctx.is('application/json', 'application/*+json')) return new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`);
+  if (ctx.is('application/json', 'application/*+json'))
+    return new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`);
   return new BridgeError('BAD_REQUEST', `the body could not be read: ${err.message}`);
 }
 
 export type RequestBody =
-  | { kind: 'none' }
-  | { kind: 'text'; text: string }
-  | { kind: 'json'; value: unknown; raw: string };
+  { kind: 'none' } | { kind: 'text'; text: string } | { kind: 'json'; value: unknown; raw: string };
 
 /**
  * What the client sent, by content type; a body of any other type is a 415, not silently ignored.
@@ -47,7 +55,10 @@ export function readBody(ctx: Context, opts: { xml?: boolean } = {}): RequestBod
   if (ctx.is('text/*') || (opts.xml && ctx.is('application/xml', 'application/*+xml'))) {
     return { kind: 'text', text: typeof req.body === 'string' ? req.body : '' };
   }
-  throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `send application/json or text/plain, not ${ctx.get('Content-Type') || 'an untyped body'}`);
+  throw new BridgeError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `send application/json or text/plain, not ${ctx.get('Content-Type') || 'an untyped body'}`,
+  );
 }
 
 /** zod → VALIDATION_FAILED with one entry per problem (unknown fields included). */
@@ -56,9 +67,14 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, where = 'body'
   if (r.success) return r.data;
   const errors = r.error.issues.map((i) => ({
     path: [where, ...i.path.map(String)].join('.'),
-    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${(i as { keys: string[] }).keys.join(', ')}` : i.message,
+    message:
+      i.code === 'unrecognized_keys'
+        ? `unknown field(s): ${(i as { keys: string[] }).keys.join(', ')}`
+        : i.message,
   }));
-  throw new BridgeError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  throw new BridgeError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+    errors,
+  });
 }
 
 /** The body exactly as the client sent it (koa-body keeps it with includeUnparsed), for JSON and text. */

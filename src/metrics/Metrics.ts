@@ -34,13 +34,22 @@ export interface HttpMetrics {
   request(method: string, route: string, status: number, seconds: number): void;
 }
 
-export interface StoreMetrics { query(operation: StoreOperation, seconds: number): void }
+export interface StoreMetrics {
+  query(operation: StoreOperation, seconds: number): void;
+}
 
 /** Live sessions, read at scrape time (SessionManager fits). */
-export interface SessionSource { readonly size: number; all(): readonly { openStreams: number }[] }
+export interface SessionSource {
+  readonly size: number;
+  all(): readonly { openStreams: number }[];
+}
 
 /** The callback outbox at scrape time; undefined when it could not be read. */
-export interface OutboxStats { depth: number; oldestAgeSeconds: number; dead: number }
+export interface OutboxStats {
+  depth: number;
+  oldestAgeSeconds: number;
+  dead: number;
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -68,70 +77,122 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   let outbox: (() => Promise<OutboxStats | undefined>) | undefined;
 
   new Gauge({
-    name: 'parley_sessions', help: 'Live XMPP user sessions on this instance (one per logged-in user).', registers: [registry],
-    collect() { this.set(sessions?.size ?? 0); },
+    name: 'parley_sessions',
+    help: 'Live XMPP user sessions on this instance (one per logged-in user).',
+    registers: [registry],
+    collect() {
+      this.set(sessions?.size ?? 0);
+    },
   });
   new Gauge({
-    name: 'parley_sse_streams', help: 'Open Server-Sent-Events streams on this instance.', registers: [registry],
-    collect() { this.set(sessions?.all().reduce((n, s) => n + s.openStreams, 0) ?? 0); },
+    name: 'parley_sse_streams',
+    help: 'Open Server-Sent-Events streams on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(sessions?.all().reduce((n, s) => n + s.openStreams, 0) ?? 0);
+    },
   });
 
   const messages = new Counter({
-    name: 'parley_xmpp_messages_total', help: 'XMPP <message/> stanzas through user sessions, by direction and type.',
-    labelNames: ['direction', 'kind'] as const, registers: [registry],
+    name: 'parley_xmpp_messages_total',
+    help: 'XMPP <message/> stanzas through user sessions, by direction and type.',
+    labelNames: ['direction', 'kind'] as const,
+    registers: [registry],
   });
   // Series with known labels are created at 0, so a scrape shows them before their first event.
-  for (const direction of ['in', 'out'] as const) for (const kind of MESSAGE_KINDS) messages.labels(direction, kind).inc(0);
+  for (const direction of ['in', 'out'] as const)
+    for (const kind of MESSAGE_KINDS) messages.labels(direction, kind).inc(0);
   const reconnects = new Counter({
-    name: 'parley_xmpp_reconnects_total', help: 'User sessions back online after their XMPP connection dropped (resumed: XEP-0198).',
-    labelNames: ['resumed'] as const, registers: [registry],
+    name: 'parley_xmpp_reconnects_total',
+    help: 'User sessions back online after their XMPP connection dropped (resumed: XEP-0198).',
+    labelNames: ['resumed'] as const,
+    registers: [registry],
   });
-  reconnects.labels('true').inc(0); reconnects.labels('false').inc(0);
+  reconnects.labels('true').inc(0);
+  reconnects.labels('false').inc(0);
 
   const store = new Histogram({
-    name: 'parley_store_query_duration_seconds', help: 'PostgreSQL latency of event inserts, message inserts and replay pages.',
-    labelNames: ['operation'] as const, buckets: STORE_BUCKETS, registers: [registry],
+    name: 'parley_store_query_duration_seconds',
+    help: 'PostgreSQL latency of event inserts, message inserts and replay pages.',
+    labelNames: ['operation'] as const,
+    buckets: STORE_BUCKETS,
+    registers: [registry],
   });
   for (const op of STORE_OPERATIONS) store.zero({ operation: op });
 
   const http = new Histogram({
     name: 'parley_http_request_duration_seconds',
     help: 'HTTP request latency by route template and status class (SSE: until the stream is open).',
-    labelNames: ['method', 'route', 'status_class'] as const, buckets: HTTP_BUCKETS, registers: [registry],
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [registry],
   });
 
   // The three outbox gauges share one query per scrape.
   let pending: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
   const readOutbox = (): Promise<OutboxStats | undefined> => {
     if (!outbox) return Promise.resolve({ depth: 0, oldestAgeSeconds: 0, dead: 0 });
-    if (!pending || Date.now() - pending.at > 1000) pending = { at: Date.now(), stats: outbox().catch(() => undefined) };
+    if (!pending || Date.now() - pending.at > 1000)
+      pending = { at: Date.now(), stats: outbox().catch(() => undefined) };
     return pending.stats;
   };
-  const outboxGauge = (name: string, help: string, pick: (s: OutboxStats) => number) => new Gauge({
-    name, help, registers: [registry],
-    async collect() { const s = await readOutbox(); this.set(s ? pick(s) : Number.NaN); },
-  });
-  outboxGauge('parley_callback_outbox_depth', 'Callbacks waiting for delivery (neither delivered nor dead-lettered); NaN when the table cannot be read.', (s) => s.depth);
-  outboxGauge('parley_callback_outbox_oldest_age_seconds', 'Age of the oldest callback waiting for delivery (0 when none).', (s) => s.oldestAgeSeconds);
-  outboxGauge('parley_callback_outbox_dead', 'Dead-lettered callbacks (gave up after retries; replay them with `parley callbacks replay`).', (s) => s.dead);
+  const outboxGauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const s = await readOutbox();
+        this.set(s ? pick(s) : Number.NaN);
+      },
+    });
+  outboxGauge(
+    'parley_callback_outbox_depth',
+    'Callbacks waiting for delivery (neither delivered nor dead-lettered); NaN when the table cannot be read.',
+    (s) => s.depth,
+  );
+  outboxGauge(
+    'parley_callback_outbox_oldest_age_seconds',
+    'Age of the oldest callback waiting for delivery (0 when none).',
+    (s) => s.oldestAgeSeconds,
+  );
+  outboxGauge(
+    'parley_callback_outbox_dead',
+    'Dead-lettered callbacks (gave up after retries; replay them with `parley callbacks replay`).',
+    (s) => s.dead,
+  );
 
   return {
     registry,
     xmpp: {
       message(direction, type) {
-        const kind = (MESSAGE_KINDS as readonly string[]).includes(type ?? 'normal') ? (type ?? 'normal') : 'other';
+        const kind = (MESSAGE_KINDS as readonly string[]).includes(type ?? 'normal')
+          ? (type ?? 'normal')
+          : 'other';
         messages.labels(direction, kind).inc();
       },
-      reconnected(resumed) { reconnects.labels(String(resumed)).inc(); },
+      reconnected(resumed) {
+        reconnects.labels(String(resumed)).inc();
+      },
     },
     http: {
       request(method, route, status, seconds) {
         http.labels(method, route, `${Math.floor(status / 100)}xx`).observe(seconds);
       },
     },
-    store: { query(operation, seconds) { store.labels(operation).observe(seconds); } },
-    watchSessions(source) { sessions = source; },
-    watchOutbox(probe) { outbox = probe; },
-    async render() { return { contentType: registry.contentType, body: await registry.metrics() }; },
+    store: {
+      query(operation, seconds) {
+        store.labels(operation).observe(seconds);
+      },
+    },
+    watchSessions(source) {
+      sessions = source;
+    },
+    watchOutbox(probe) {
+      outbox = probe;
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
   };
 }

@@ -21,11 +21,25 @@ const NEXT_AT = ['next_attempt_at', 'next_attempt', 'next_retry_at', 'retry_at',
 /** A retry horizon set by the first attempt: cleared, so the replayed row gets a fresh one. */
 const HORIZON = ['give_up_at', 'expires_at'];
 /** Shown by `parley callbacks dead` when present, in this order. */
-const LIST_COLUMNS = ['id', 'url', 'callback_url', 'uri', 'event', 'kind', 'status', 'attempts', 'last_error', 'created_at', 'dead_at', 'updated_at'];
+const LIST_COLUMNS = [
+  'id',
+  'url',
+  'callback_url',
+  'uri',
+  'event',
+  'kind',
+  'status',
+  'attempts',
+  'last_error',
+  'created_at',
+  'dead_at',
+  'updated_at',
+];
 
 export interface OutboxShape {
   /** SQL predicates over one row */
-  pending: string; dead: string;
+  pending: string;
+  dead: string;
   createdAt?: string;
   /** SET clauses that put a dead row back in the queue, to be tried at once */
   requeue: string[];
@@ -39,8 +53,13 @@ export function outboxShape(columns: ReadonlySet<string>): OutboxShape | undefin
   if (!columns.has('id')) return undefined;
   const status = columns.has('status');
   const deadAt = DEAD_AT.find((c) => columns.has(c));
-  const delivered = [columns.has('delivered_at') && 'delivered_at IS NOT NULL', status && `status IN (${list(DELIVERED_STATUSES)})`].filter(Boolean);
-  const dead = [deadAt && `${deadAt} IS NOT NULL`, status && `status IN (${list(DEAD_STATUSES)})`].filter(Boolean);
+  const delivered = [
+    columns.has('delivered_at') && 'delivered_at IS NOT NULL',
+    status && `status IN (${list(DELIVERED_STATUSES)})`,
+  ].filter(Boolean);
+  const dead = [deadAt && `${deadAt} IS NOT NULL`, status && `status IN (${list(DEAD_STATUSES)})`].filter(
+    Boolean,
+  );
   if (dead.length === 0) return undefined;
   const deadSql = `coalesce(${dead.join(' OR ')}, false)`;
   const deliveredSql = delivered.length ? `coalesce(${delivered.join(' OR ')}, false)` : 'false';
@@ -65,7 +84,9 @@ export function outboxShape(columns: ReadonlySet<string>): OutboxShape | undefin
 export async function outboxColumns(db: Queryable): Promise<Set<string> | undefined> {
   const { rows } = await db.query<{ column_name: string }>(
     `SELECT column_name FROM information_schema.columns
-      WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))`, [OUTBOX_TABLE]);
+      WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))`,
+    [OUTBOX_TABLE],
+  );
   return rows.length ? new Set(rows.map((r) => r.column_name)) : undefined;
 }
 
@@ -82,16 +103,27 @@ export function createOutboxProbe(db: Queryable, log: Log): () => Promise<Outbox
       if (!columns) return { depth: 0, oldestAgeSeconds: 0, dead: 0 };
       shape = outboxShape(columns);
       if (!shape) {
-        if (!warned) log.warn({ table: OUTBOX_TABLE, columns: [...columns] }, 'callback outbox has an unknown shape; its gauges read NaN');
+        if (!warned)
+          log.warn(
+            { table: OUTBOX_TABLE, columns: [...columns] },
+            'callback outbox has an unknown shape; its gauges read NaN',
+          );
         warned = true;
         return undefined;
       }
     }
-    const age = shape.createdAt ? `coalesce(extract(epoch FROM now() - min(${shape.createdAt}) FILTER (WHERE ${shape.pending})), 0)` : '0';
+    const age = shape.createdAt
+      ? `coalesce(extract(epoch FROM now() - min(${shape.createdAt}) FILTER (WHERE ${shape.pending})), 0)`
+      : '0';
     const { rows } = await db.query<{ depth: string; dead: string; age: string }>(
       `SELECT count(*) FILTER (WHERE ${shape.pending}) AS depth, count(*) FILTER (WHERE ${shape.dead}) AS dead, ${age} AS age
-         FROM ${OUTBOX_TABLE}`);
+         FROM ${OUTBOX_TABLE}`,
+    );
     const r = rows[0];
-    return { depth: Number(r?.depth ?? 0), dead: Number(r?.dead ?? 0), oldestAgeSeconds: Number(r?.age ?? 0) };
+    return {
+      depth: Number(r?.depth ?? 0),
+      dead: Number(r?.dead ?? 0),
+      oldestAgeSeconds: Number(r?.age ?? 0),
+    };
   };
 }

@@ -17,7 +17,8 @@ export function classifyQuery(text: string): StoreOperation | undefined {
     if (/\bINSERT\s+INTO\s+events\b/i.test(text)) return 'event_insert';
   }
   // EventStore.after(): `SELECT … FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3`
-  if (/^SELECT\b/i.test(head) && /\bFROM\s+events\s+WHERE\s+username\s*=\s*\$1\s+AND\s+id\s*>/i.test(text)) return 'event_replay';
+  if (/^SELECT\b/i.test(head) && /\bFROM\s+events\s+WHERE\s+username\s*=\s*\$1\s+AND\s+id\s*>/i.test(text))
+    return 'event_replay';
   return undefined;
 }
 
@@ -35,7 +36,8 @@ export function instrumentPool(pool: pg.Pool, metrics: StoreMetrics): void {
     const original = client.query as unknown as Query;
     const timed: Query = function (this: unknown, ...args) {
       const first = args[0] as string | { text?: unknown } | undefined;
-      const text = typeof first === 'string' ? first : typeof first?.text === 'string' ? first.text : undefined;
+      const text =
+        typeof first === 'string' ? first : typeof first?.text === 'string' ? first.text : undefined;
       const operation = text === undefined ? undefined : classifyQuery(text);
       if (!operation) return original.apply(this, args);
       const start = process.hrtime.bigint();
@@ -43,7 +45,10 @@ export function instrumentPool(pool: pg.Pool, metrics: StoreMetrics): void {
       const last = args.length - 1;
       const callback = args[last];
       if (typeof callback === 'function') {
-        args[last] = function (this: unknown, ...results: unknown[]) { done(); return callback.apply(this, results); };
+        args[last] = function (this: unknown, ...results: unknown[]) {
+          done();
+          return callback.apply(this, results);
+        };
         return original.apply(this, args);
       }
       const result = original.apply(this, args);

@@ -20,18 +20,32 @@ export interface AdminQuery {
   /** only this room (bare JID) */
   room?: string;
   hasAttachments?: boolean;
-  start?: Date; end?: Date;
-  before?: string; after?: string;
+  start?: Date;
+  end?: Date;
+  before?: string;
+  after?: string;
   limit: number;
 }
 
 export interface AdminMessage {
-  id: string; type: string; from: string; to: string; room: string | null; nick: string | null;
-  body: string | null; data: unknown; stanzaId: string | null; archiveId: string | null;
-  hasAttachments: boolean; timestamp: string;
+  id: string;
+  type: string;
+  from: string;
+  to: string;
+  room: string | null;
+  nick: string | null;
+  body: string | null;
+  data: unknown;
+  stanzaId: string | null;
+  archiveId: string | null;
+  hasAttachments: boolean;
+  timestamp: string;
 }
 
-export interface AdminMessagePage { messages: AdminMessage[]; page: { limit: number; hasMore: boolean; before: string | null; after: string | null } }
+export interface AdminMessagePage {
+  messages: AdminMessage[];
+  page: { limit: number; hasMore: boolean; before: string | null; after: string | null };
+}
 
 const BARE = (col: string) => `split_part(${col}, '/', 1)`;
 /** Never NULL (NOT NULL would drop rows from `hasAttachments=false`). XEP-0066 URLs arrive as `data.url`/`data.attachments` (ofchat JSON) or as an aesgcm/https link alone in the body. */
@@ -41,8 +55,18 @@ const KEY = `CASE WHEN kind = 'groupchat'
   ELSE 'c|' || ${BARE('from_jid')} || '|' || ${BARE('to_jid')} || '|' || coalesce(message_id, 'row' || id::text) END`;
 
 interface Row {
-  id: string; kind: string; from_jid: string; to_jid: string; peer: string; nick: string | null; body: string | null;
-  data: unknown; message_id: string | null; stanza_id: string | null; sent_at: Date; attachments: boolean;
+  id: string;
+  kind: string;
+  from_jid: string;
+  to_jid: string;
+  peer: string;
+  nick: string | null;
+  body: string | null;
+  data: unknown;
+  message_id: string | null;
+  stanza_id: string | null;
+  sent_at: Date;
+  attachments: boolean;
 }
 
 /** Filters hold for every copy of a message alike, so they run before the copies are folded. */
@@ -50,7 +74,10 @@ function filters(q: AdminQuery, arg: (v: unknown) => string): string[] {
   const where = ['event_id IS NOT NULL'];
   if (q.user && q.peer) {
     const [u, p] = [arg(q.user), arg(q.peer)];
-    where.push(`kind <> 'groupchat'`, `((${BARE('from_jid')} = ${u} AND ${BARE('to_jid')} = ${p}) OR (${BARE('from_jid')} = ${p} AND ${BARE('to_jid')} = ${u}))`);
+    where.push(
+      `kind <> 'groupchat'`,
+      `((${BARE('from_jid')} = ${u} AND ${BARE('to_jid')} = ${p}) OR (${BARE('from_jid')} = ${p} AND ${BARE('to_jid')} = ${u}))`,
+    );
   } else if (q.user) {
     const u = arg(q.user);
     // In rooms the sender's real JID is hidden (nick only); their own stored copy is what Parley knows.
@@ -66,7 +93,10 @@ function filters(q: AdminQuery, arg: (v: unknown) => string): string[] {
 
 export async function queryAdminMessages(db: Queryable, q: AdminQuery): Promise<AdminMessagePage> {
   const args: unknown[] = [];
-  const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+  const arg = (v: unknown) => {
+    args.push(v);
+    return `$${args.length}`;
+  };
   const where = filters(q, arg);
   const cursor: string[] = [];
   if (q.after) cursor.push(`id > ${arg(q.after)}`);
@@ -78,29 +108,52 @@ export async function queryAdminMessages(db: Queryable, q: AdminQuery): Promise<
          FROM (SELECT *, ${KEY} AS k FROM messages WHERE ${where.join(' AND ')}) copies
         ORDER BY k, (direction = 'out') DESC, id) folded
      ${cursor.length ? `WHERE ${cursor.join(' AND ')}` : ''}
-     ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT ${arg(q.limit + 1)}`, args);
+     ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT ${arg(q.limit + 1)}`,
+    args,
+  );
   const hasMore = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   if (!ascending) page.reverse();
   const messages = page.map(toAdminMessage);
-  return { messages, page: { limit: q.limit, hasMore, before: messages[0]?.id ?? null, after: messages.at(-1)?.id ?? null } };
+  return {
+    messages,
+    page: { limit: q.limit, hasMore, before: messages[0]?.id ?? null, after: messages.at(-1)?.id ?? null },
+  };
 }
 
 /** Every copy of one message (by the id of the copy the views show), for deletion. */
-export async function copiesOf(db: Queryable, id: string): Promise<{ rowIds: string[]; eventIds: string[]; message?: AdminMessage }> {
+export async function copiesOf(
+  db: Queryable,
+  id: string,
+): Promise<{ rowIds: string[]; eventIds: string[]; message?: AdminMessage }> {
   // Unqualified columns in KEY resolve to `m`: `target` has only `k`.
   const { rows } = await db.query<Row & { event_id: string | null }>(
     `WITH target AS (SELECT ${KEY} AS k FROM messages WHERE id = $1)
-     SELECT m.*, ${ATTACHMENT_SQL} AS attachments FROM messages m, target WHERE ${KEY} = target.k`, [id]);
+     SELECT m.*, ${ATTACHMENT_SQL} AS attachments FROM messages m, target WHERE ${KEY} = target.k`,
+    [id],
+  );
   const shown = rows.find((r) => String(r.id) === id);
-  return { rowIds: rows.map((r) => String(r.id)), eventIds: rows.flatMap((r) => (r.event_id ? [String(r.event_id)] : [])), message: shown && toAdminMessage(shown) };
+  return {
+    rowIds: rows.map((r) => String(r.id)),
+    eventIds: rows.flatMap((r) => (r.event_id ? [String(r.event_id)] : [])),
+    message: shown && toAdminMessage(shown),
+  };
 }
 
 export function toAdminMessage(r: Row): AdminMessage {
   const room = r.kind === 'groupchat' ? r.peer : null;
   return {
-    id: String(r.id), type: r.kind, from: r.from_jid, to: r.kind === 'groupchat' ? r.peer : r.to_jid.split('/')[0]!, room, nick: r.nick,
-    body: r.body, data: r.data ?? null, stanzaId: r.message_id, archiveId: r.stanza_id,
-    hasAttachments: r.attachments, timestamp: r.sent_at.toISOString(),
+    id: String(r.id),
+    type: r.kind,
+    from: r.from_jid,
+    to: r.kind === 'groupchat' ? r.peer : r.to_jid.split('/')[0]!,
+    room,
+    nick: r.nick,
+    body: r.body,
+    data: r.data ?? null,
+    stanzaId: r.message_id,
+    archiveId: r.stanza_id,
+    hasAttachments: r.attachments,
+    timestamp: r.sent_at.toISOString(),
   };
 }

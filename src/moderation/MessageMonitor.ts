@@ -9,9 +9,17 @@ export interface MonitorItem {
   /** what the filters look at */
   match: { users: string[]; room: string | null; hasAttachments: boolean };
 }
-export interface MonitorFilter { user?: string; room?: string; hasAttachments?: boolean }
+export interface MonitorFilter {
+  user?: string;
+  room?: string;
+  hasAttachments?: boolean;
+}
 type Push = (item: MonitorItem) => void;
-interface Cursors { messages: number; bbb: number; reports: number }
+interface Cursors {
+  messages: number;
+  bbb: number;
+  reports: number;
+}
 
 /** Rows re-read behind the newest seen id each poll: transactions commit out of id order. */
 const BACK_WINDOW = 256;
@@ -44,9 +52,14 @@ export class MessageMonitor {
     if (!this.#cursors) {
       const { rows } = await this.deps.db.query<{ m: string; b: string; r: string }>(
         `SELECT (SELECT coalesce(max(id), 0) FROM messages) AS m, (SELECT coalesce(max(id), 0) FROM bbb_messages) AS b,
-                (SELECT coalesce(max(id), 0) FROM moderation_reports) AS r`);
+                (SELECT coalesce(max(id), 0) FROM moderation_reports) AS r`,
+      );
       if (!this.#cursors) {
-        this.#cursors = { messages: Number(rows[0]!.m), bbb: Number(rows[0]!.b), reports: Number(rows[0]!.r) };
+        this.#cursors = {
+          messages: Number(rows[0]!.m),
+          bbb: Number(rows[0]!.b),
+          reports: Number(rows[0]!.r),
+        };
         this.#floor = { ...this.#cursors };
       }
       this.#schedule();
@@ -57,9 +70,14 @@ export class MessageMonitor {
     };
   }
 
-  stop(): void { this.#stopped = true; this.#idle(); }
+  stop(): void {
+    this.#stopped = true;
+    this.#idle();
+  }
 
-  get subscribers(): number { return this.#subs.size; }
+  get subscribers(): number {
+    return this.#subs.size;
+  }
 
   #idle(): void {
     clearTimeout(this.#timer);
@@ -71,10 +89,12 @@ export class MessageMonitor {
   #schedule(): void {
     if (this.#stopped || this.#timer) return;
     this.#timer = setTimeout(() => {
-      void this.poll().catch((err) => this.deps.log.warn({ err }, 'monitor poll failed')).finally(() => {
-        this.#timer = undefined;
-        if (this.#subs.size > 0 && this.#cursors) this.#schedule();
-      });
+      void this.poll()
+        .catch((err) => this.deps.log.warn({ err }, 'monitor poll failed'))
+        .finally(() => {
+          this.#timer = undefined;
+          if (this.#subs.size > 0 && this.#cursors) this.#schedule();
+        });
     }, this.deps.pollMs);
   }
 
@@ -82,7 +102,7 @@ export class MessageMonitor {
   async poll(): Promise<void> {
     const c = this.#cursors;
     if (!c) return;
-    const items = [...await this.#messages(c), ...await this.#bbb(c), ...await this.#reports(c)];
+    const items = [...(await this.#messages(c)), ...(await this.#bbb(c)), ...(await this.#reports(c))];
     for (const [push, filter] of this.#subs) {
       for (const item of items) if (matches(item, filter)) push(item);
     }
@@ -97,10 +117,25 @@ export class MessageMonitor {
 
   async #messages(c: { messages: number }): Promise<MonitorItem[]> {
     const { rows } = await this.deps.db.query<{
-      id: string; owner: string; kind: string; direction: string; from_jid: string; to_jid: string; peer: string; nick: string | null;
-      body: string | null; data: unknown; message_id: string | null; stanza_id: string | null; sent_at: Date; attachments: boolean;
-    }>(`SELECT id, owner, kind, direction, from_jid, to_jid, peer, nick, body, data, message_id, stanza_id, sent_at, ${ATTACHMENT_SQL} AS attachments
-          FROM messages WHERE id > $1 AND event_id IS NOT NULL ORDER BY id LIMIT ${PAGE}`, [Math.max(0, c.messages - BACK_WINDOW)]);
+      id: string;
+      owner: string;
+      kind: string;
+      direction: string;
+      from_jid: string;
+      to_jid: string;
+      peer: string;
+      nick: string | null;
+      body: string | null;
+      data: unknown;
+      message_id: string | null;
+      stanza_id: string | null;
+      sent_at: Date;
+      attachments: boolean;
+    }>(
+      `SELECT id, owner, kind, direction, from_jid, to_jid, peer, nick, body, data, message_id, stanza_id, sent_at, ${ATTACHMENT_SQL} AS attachments
+          FROM messages WHERE id > $1 AND event_id IS NOT NULL ORDER BY id LIMIT ${PAGE}`,
+      [Math.max(0, c.messages - BACK_WINDOW)],
+    );
     const items: MonitorItem[] = [];
     for (const r of rows) {
       c.messages = Math.max(c.messages, Number(r.id));
@@ -108,15 +143,27 @@ export class MessageMonitor {
       const from = r.from_jid.split('/')[0]!;
       const to = r.to_jid.split('/')[0]!;
       const room = r.kind === 'groupchat' ? r.peer : null;
-      const key = room ? `g|${room}|${r.stanza_id ?? `${r.nick ?? ''}/${r.message_id ?? `row${r.id}`}`}` : `c|${from}|${to}|${r.message_id ?? `row${r.id}`}`;
+      const key = room
+        ? `g|${room}|${r.stanza_id ?? `${r.nick ?? ''}/${r.message_id ?? `row${r.id}`}`}`
+        : `c|${from}|${to}|${r.message_id ?? `row${r.id}`}`;
       if (!this.#fresh(key)) continue;
       // In a room the sender's real JID is hidden; the Parley user whose copy says `out` is the sender.
       const users = room ? (r.direction === 'out' ? [`${r.owner}@${this.deps.domain}`] : []) : [from, to];
       items.push({
         event: 'chatapi.monitor',
         payload: {
-          source: room ? 'room' : 'chat', id: String(r.id), type: r.kind, from: r.from_jid, to: room ?? to, room, nick: r.nick,
-          body: r.body, data: r.data ?? null, stanzaId: r.message_id, archiveId: r.stanza_id, hasAttachments: r.attachments,
+          source: room ? 'room' : 'chat',
+          id: String(r.id),
+          type: r.kind,
+          from: r.from_jid,
+          to: room ?? to,
+          room,
+          nick: r.nick,
+          body: r.body,
+          data: r.data ?? null,
+          stanzaId: r.message_id,
+          archiveId: r.stanza_id,
+          hasAttachments: r.attachments,
           timestamp: r.sent_at.toISOString(),
         },
         match: { users, room, hasAttachments: r.attachments },
@@ -127,39 +174,75 @@ export class MessageMonitor {
 
   async #bbb(c: { bbb: number }): Promise<MonitorItem[]> {
     const { rows } = await this.deps.db.query<{
-      id: string; origin: string; sender_id: string | null; sender_name: string; message: string; created_at: Date;
-      room_jid: string; registered_id: string;
-    }>(`SELECT b.id, b.origin, b.sender_id, b.sender_name, b.message, b.created_at, m.room_jid, m.registered_id
+      id: string;
+      origin: string;
+      sender_id: string | null;
+      sender_name: string;
+      message: string;
+      created_at: Date;
+      room_jid: string;
+      registered_id: string;
+    }>(
+      `SELECT b.id, b.origin, b.sender_id, b.sender_name, b.message, b.created_at, m.room_jid, m.registered_id
           FROM bbb_messages b JOIN bbb_meetings m ON m.id = b.meeting WHERE b.id > $1 ORDER BY b.id LIMIT ${PAGE}`,
-    [Math.max(0, c.bbb - BACK_WINDOW)]);
+      [Math.max(0, c.bbb - BACK_WINDOW)],
+    );
     return rows.flatMap((r) => {
       c.bbb = Math.max(c.bbb, Number(r.id));
       if (Number(r.id) <= this.#floor.bbb || !this.#fresh(`b|${r.id}`)) return [];
       const hasAttachments = /^(https?|aesgcm):\/\/\S+$/.test(r.message);
-      return [{
-        event: 'chatapi.monitor' as const,
-        payload: {
-          source: 'bbb', id: `bbb-${r.id}`, type: 'bbb', origin: r.origin, meeting: r.registered_id, room: r.room_jid,
-          nick: r.sender_name, from: r.sender_id ?? r.sender_name, to: r.room_jid, body: r.message, hasAttachments,
-          timestamp: r.created_at.toISOString(),
+      return [
+        {
+          event: 'chatapi.monitor' as const,
+          payload: {
+            source: 'bbb',
+            id: `bbb-${r.id}`,
+            type: 'bbb',
+            origin: r.origin,
+            meeting: r.registered_id,
+            room: r.room_jid,
+            nick: r.sender_name,
+            from: r.sender_id ?? r.sender_name,
+            to: r.room_jid,
+            body: r.message,
+            hasAttachments,
+            timestamp: r.created_at.toISOString(),
+          },
+          match: { users: [], room: r.room_jid, hasAttachments },
         },
-        match: { users: [], room: r.room_jid, hasAttachments },
-      }];
+      ];
     });
   }
 
   async #reports(c: { reports: number }): Promise<MonitorItem[]> {
-    const { rows } = await this.deps.db.query<{ id: string; reporter: string; reported_jid: string; reason: string; text: string | null; created_at: Date }>(
+    const { rows } = await this.deps.db.query<{
+      id: string;
+      reporter: string;
+      reported_jid: string;
+      reason: string;
+      text: string | null;
+      created_at: Date;
+    }>(
       `SELECT id, reporter, reported_jid, reason, text, created_at FROM moderation_reports WHERE id > $1 ORDER BY id LIMIT ${PAGE}`,
-      [Math.max(0, c.reports - BACK_WINDOW)]);
+      [Math.max(0, c.reports - BACK_WINDOW)],
+    );
     return rows.flatMap((r) => {
       c.reports = Math.max(c.reports, Number(r.id));
       if (Number(r.id) <= this.#floor.reports || !this.#fresh(`r|${r.id}`)) return [];
-      return [{
-        event: 'chatapi.report' as const,
-        payload: { id: String(r.id), reporter: r.reporter, reported: r.reported_jid, reason: r.reason, text: r.text, timestamp: r.created_at.toISOString() },
-        match: { users: [r.reporter, r.reported_jid], room: null, hasAttachments: false },
-      }];
+      return [
+        {
+          event: 'chatapi.report' as const,
+          payload: {
+            id: String(r.id),
+            reporter: r.reporter,
+            reported: r.reported_jid,
+            reason: r.reason,
+            text: r.text,
+            timestamp: r.created_at.toISOString(),
+          },
+          match: { users: [r.reporter, r.reported_jid], room: null, hasAttachments: false },
+        },
+      ];
     });
   }
 }
@@ -168,6 +251,11 @@ export class MessageMonitor {
 export function matches(item: MonitorItem, f: MonitorFilter): boolean {
   if (f.user && !item.match.users.includes(f.user)) return false;
   if (f.room && item.match.room !== f.room) return false;
-  if (f.hasAttachments !== undefined && item.event === 'chatapi.monitor' && item.match.hasAttachments !== f.hasAttachments) return false;
+  if (
+    f.hasAttachments !== undefined &&
+    item.event === 'chatapi.monitor' &&
+    item.match.hasAttachments !== f.hasAttachments
+  )
+    return false;
   return true;
 }

@@ -8,7 +8,9 @@ import { copiesOf, type AdminMessage } from './AdminMessages.js';
 import { AuditLog, type AuditEntry } from './AuditLog.js';
 
 export interface ModerationActionsDeps {
-  db: Pool; blocks: AccountBlocks; audit: AuditLog;
+  db: Pool;
+  blocks: AccountBlocks;
+  audit: AuditLog;
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
 }
 
@@ -20,7 +22,9 @@ export interface ModerationActionsDeps {
 export class ModerationActions {
   constructor(private readonly deps: ModerationActionsDeps) {}
 
-  get audit(): AuditLog { return this.deps.audit; }
+  get audit(): AuditLog {
+    return this.deps.audit;
+  }
 
   /**
    * Removes every stored copy of a message (all owners) and blanks its events' body and data, so an
@@ -32,8 +36,16 @@ export class ModerationActions {
       const { rowIds, eventIds, message } = await copiesOf(tx, id);
       if (!message) throw new BridgeError('NOT_FOUND', `no message ${id}`);
       await tx.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [rowIds]);
-      await tx.query(`UPDATE events SET payload = payload - 'data' || '{"body": null, "deleted": true}'::jsonb WHERE id = ANY($1::bigint[])`, [eventIds]);
-      const audit = await new AuditLog(tx).record(actor, 'message.delete', id, summary(message, rowIds.length));
+      await tx.query(
+        `UPDATE events SET payload = payload - 'data' || '{"body": null, "deleted": true}'::jsonb WHERE id = ANY($1::bigint[])`,
+        [eventIds],
+      );
+      const audit = await new AuditLog(tx).record(
+        actor,
+        'message.delete',
+        id,
+        summary(message, rowIds.length),
+      );
       return { deleted: rowIds.length, audit };
     });
   }
@@ -41,7 +53,8 @@ export class ModerationActions {
   /** Ends the user's session on this instance (404 when it holds none), as DELETE /admin/sessions/{id} does. */
   async kick(actor: string, username: string): Promise<AuditEntry> {
     const session = this.deps.sessions.byUser(username);
-    if (!session) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance`);
+    if (!session)
+      throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance`);
     await this.deps.sessions.logoff(session.streamId, 'kicked');
     return this.deps.audit.record(actor, 'user.kick', username, { streamId: session.streamId });
   }
@@ -51,11 +64,16 @@ export class ModerationActions {
     const added = await this.deps.blocks.add(username, kind, actor, reason);
     const session = kind === 'disabled' ? this.deps.sessions.byUser(username) : undefined;
     if (session) await this.deps.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
-    return this.deps.audit.record(actor, kind === 'disabled' ? 'user.disable' : 'user.mute', username, { reason: reason ?? null, added, kicked: !!session });
+    return this.deps.audit.record(actor, kind === 'disabled' ? 'user.disable' : 'user.mute', username, {
+      reason: reason ?? null,
+      added,
+      kicked: !!session,
+    });
   }
 
   async unblock(actor: string, username: string, kind: BlockKind): Promise<AuditEntry> {
-    if (!(await this.deps.blocks.remove(username, kind))) throw new BridgeError('NOT_FOUND', `${username} is not ${kind}`);
+    if (!(await this.deps.blocks.remove(username, kind)))
+      throw new BridgeError('NOT_FOUND', `${username} is not ${kind}`);
     return this.deps.audit.record(actor, kind === 'disabled' ? 'user.enable' : 'user.unmute', username);
   }
 
@@ -65,8 +83,16 @@ export class ModerationActions {
    */
   async blockFor(actor: string, username: string, jid: string): Promise<AuditEntry> {
     const session = this.deps.sessions.byUser(username);
-    if (!session) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance to block through`);
-    await session.iq(xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }))), 10_000, 'block');
+    if (!session)
+      throw new BridgeError(
+        'STREAM_NOT_FOUND',
+        `${username} has no live session on this instance to block through`,
+      );
+    await session.iq(
+      xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }))),
+      10_000,
+      'block',
+    );
     return this.deps.audit.record(actor, 'user.block-jid', username, { jid });
   }
 }

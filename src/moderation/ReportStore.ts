@@ -3,29 +3,67 @@ import type { ReportReason } from './reportStanzas.js';
 
 /** What the reporter complained about: a copy of each message as they saw it (kept even if history is deleted). */
 export interface ReportedMessage {
-  id: string; type: string; from: string; to: string; body: string | null; data: unknown;
-  stanzaId: string | null; archiveId: string | null; timestamp: string;
+  id: string;
+  type: string;
+  from: string;
+  to: string;
+  body: string | null;
+  data: unknown;
+  stanzaId: string | null;
+  archiveId: string | null;
+  timestamp: string;
 }
 
 export type ReportStatus = 'open' | 'resolved' | 'dismissed';
 
 export interface Report {
-  id: string; reporter: string; reported: string; reason: ReportReason; text: string | null;
-  messages: ReportedMessage[]; blocked: boolean; serverReported: boolean; status: ReportStatus;
-  resolvedBy: string | null; resolution: string | null; resolvedAt: string | null; createdAt: string;
+  id: string;
+  reporter: string;
+  reported: string;
+  reason: ReportReason;
+  text: string | null;
+  messages: ReportedMessage[];
+  blocked: boolean;
+  serverReported: boolean;
+  status: ReportStatus;
+  resolvedBy: string | null;
+  resolution: string | null;
+  resolvedAt: string | null;
+  createdAt: string;
 }
 
 export interface NewReport {
-  reporter: string; reported: string; reason: ReportReason; text?: string; messages: ReportedMessage[];
-  blocked: boolean; serverReported: boolean;
+  reporter: string;
+  reported: string;
+  reason: ReportReason;
+  text?: string;
+  messages: ReportedMessage[];
+  blocked: boolean;
+  serverReported: boolean;
 }
 
-export interface ReportFilter { status?: ReportStatus; reporter?: string; reported?: string; before?: string; limit: number }
+export interface ReportFilter {
+  status?: ReportStatus;
+  reporter?: string;
+  reported?: string;
+  before?: string;
+  limit: number;
+}
 
 interface Row {
-  id: string; reporter: string; reported_jid: string; reason: ReportReason; text: string | null; messages: ReportedMessage[];
-  blocked: boolean; server_reported: boolean; status: ReportStatus; resolved_by: string | null; resolution: string | null;
-  resolved_at: Date | null; created_at: Date;
+  id: string;
+  reporter: string;
+  reported_jid: string;
+  reason: ReportReason;
+  text: string | null;
+  messages: ReportedMessage[];
+  blocked: boolean;
+  server_reported: boolean;
+  status: ReportStatus;
+  resolved_by: string | null;
+  resolution: string | null;
+  resolved_at: Date | null;
+  created_at: Date;
 }
 
 /** moderation_reports (0010_moderation.sql). */
@@ -36,7 +74,16 @@ export class ReportStore {
     const { rows } = await this.db.query<Row>(
       `INSERT INTO moderation_reports (reporter, reported_jid, reason, text, messages, blocked, server_reported)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [r.reporter, r.reported, r.reason, r.text ?? null, JSON.stringify(r.messages), r.blocked, r.serverReported]);
+      [
+        r.reporter,
+        r.reported,
+        r.reason,
+        r.text ?? null,
+        JSON.stringify(r.messages),
+        r.blocked,
+        r.serverReported,
+      ],
+    );
     return toReport(rows[0]!);
   }
 
@@ -46,33 +93,59 @@ export class ReportStore {
   }
 
   /** Newest first; `before` is the id of the last report of the previous page. */
-  async list(f: ReportFilter): Promise<{ reports: Report[]; page: { limit: number; hasMore: boolean; before: string | null } }> {
+  async list(
+    f: ReportFilter,
+  ): Promise<{ reports: Report[]; page: { limit: number; hasMore: boolean; before: string | null } }> {
     const where: string[] = [];
     const args: unknown[] = [];
-    const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
     if (f.status) where.push(`status = ${arg(f.status)}`);
     if (f.reporter) where.push(`reporter = ${arg(f.reporter)}`);
     if (f.reported) where.push(`reported_jid = ${arg(f.reported)}`);
     if (f.before) where.push(`id < ${arg(f.before)}`);
     const { rows } = await this.db.query<Row>(
-      `SELECT * FROM moderation_reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(f.limit + 1)}`, args);
+      `SELECT * FROM moderation_reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(f.limit + 1)}`,
+      args,
+    );
     const reports = rows.slice(0, f.limit).map(toReport);
-    return { reports, page: { limit: f.limit, hasMore: rows.length > f.limit, before: reports.at(-1)?.id ?? null } };
+    return {
+      reports,
+      page: { limit: f.limit, hasMore: rows.length > f.limit, before: reports.at(-1)?.id ?? null },
+    };
   }
 
   /** undefined when there is no such report. Resolving again overwrites the verdict (an admin may change their mind). */
-  async resolve(id: string, status: Exclude<ReportStatus, 'open'>, by: string, resolution?: string): Promise<Report | undefined> {
+  async resolve(
+    id: string,
+    status: Exclude<ReportStatus, 'open'>,
+    by: string,
+    resolution?: string,
+  ): Promise<Report | undefined> {
     const { rows } = await this.db.query<Row>(
       `UPDATE moderation_reports SET status = $2, resolved_by = $3, resolution = $4, resolved_at = now() WHERE id = $1 RETURNING *`,
-      [id, status, by, resolution ?? null]);
+      [id, status, by, resolution ?? null],
+    );
     return rows[0] && toReport(rows[0]);
   }
 }
 
 function toReport(r: Row): Report {
   return {
-    id: String(r.id), reporter: r.reporter, reported: r.reported_jid, reason: r.reason, text: r.text, messages: r.messages,
-    blocked: r.blocked, serverReported: r.server_reported, status: r.status, resolvedBy: r.resolved_by,
-    resolution: r.resolution, resolvedAt: r.resolved_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
+    id: String(r.id),
+    reporter: r.reporter,
+    reported: r.reported_jid,
+    reason: r.reason,
+    text: r.text,
+    messages: r.messages,
+    blocked: r.blocked,
+    serverReported: r.server_reported,
+    status: r.status,
+    resolvedBy: r.resolved_by,
+    resolution: r.resolution,
+    resolvedAt: r.resolved_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
   };
 }

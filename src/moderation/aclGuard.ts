@@ -6,7 +6,8 @@ import type { AccountBlocks } from './AccountBlocks.js';
 
 /** POST routes the ACL covers: login (by username) and sending 1:1, room and private room messages (by stream). */
 const LOGIN = /^\/restapi\/v1\/chat\/([^/]+)\/login$/;
-const SEND = /^\/restapi\/v1\/chat\/(ps_[A-Za-z0-9_-]{16})\/(?:messages\/[^/]+|rooms\/[^/]+|rooms\/[^/]+\/occupants\/[^/]+\/messages)$/;
+const SEND =
+  /^\/restapi\/v1\/chat\/(ps_[A-Za-z0-9_-]{16})\/(?:messages\/[^/]+|rooms\/[^/]+|rooms\/[^/]+\/occupants\/[^/]+\/messages)$/;
 
 /**
  * The Parley-side ACL as router middleware, mounted before every feature's routes (the moderation
@@ -14,7 +15,10 @@ const SEND = /^\/restapi\/v1\/chat\/(ps_[A-Za-z0-9_-]{16})\/(?:messages\/[^/]+|r
  * a disabled account gets 403 at login (after the fact, see below), a muted or disabled one 403 when it sends. Other requests
  * pass untouched after one regular-expression test, without a database query.
  */
-export function aclGuard(deps: { blocks: AccountBlocks; sessions: Pick<SessionManager, 'get' | 'byUser' | 'logoff'> }): Middleware {
+export function aclGuard(deps: {
+  blocks: AccountBlocks;
+  sessions: Pick<SessionManager, 'get' | 'byUser' | 'logoff'>;
+}): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST') return next();
     const login = LOGIN.exec(ctx.path);

@@ -9,19 +9,24 @@ import type { ModerationActions } from './ModerationActions.js';
 
 const Reason = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
 const BlockJid = z.object({ jid: z.string().min(1).max(3071) }).strict();
-const AuditParams = z.object({
-  actor: z.string().min(1).max(3071).optional(),
-  action: z.string().min(1).max(100).optional(),
-  target: z.string().min(1).max(3071).optional(),
-  before: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(300).default(100),
-}).strict();
+const AuditParams = z
+  .object({
+    actor: z.string().min(1).max(3071).optional(),
+    action: z.string().min(1).max(100).optional(),
+    target: z.string().min(1).max(3071).optional(),
+    before: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(300).default(100),
+  })
+  .strict();
 
 /**
  * Admin actions on users (kick, disable, mute, block a JID for them) and the audit log of all actions.
  * `disabled` and `muted` are Parley-side ACL entries (see aclGuard.ts); PUT sets, DELETE clears.
  */
-export function actionRoutes(router: Router, deps: { admin: AdminAccess; actions: ModerationActions; blocks: AccountBlocks }): void {
+export function actionRoutes(
+  router: Router,
+  deps: { admin: AdminAccess; actions: ModerationActions; blocks: AccountBlocks },
+): void {
   const user = (raw: string): string => parseUsername(raw);
 
   router.get('/restapi/v1/admin/users/:username/restrictions', async (ctx) => {
@@ -54,7 +59,11 @@ export function actionRoutes(router: Router, deps: { admin: AdminAccess; actions
     const actor = await requireAdmin(ctx, deps.admin);
     const body = readBody(ctx);
     const { jid } = validate(BlockJid, body.kind === 'json' ? body.value : undefined);
-    const entry = await deps.actions.blockFor(actor, user(ctx.params.username!), parseJid(jid, deps.admin.domain, 'JID to block').bare);
+    const entry = await deps.actions.blockFor(
+      actor,
+      user(ctx.params.username!),
+      parseJid(jid, deps.admin.domain, 'JID to block').bare,
+    );
     ctx.body = { username: entry.target, blocked: (entry.details as { jid: string }).jid, auditId: entry.id };
   });
 

@@ -6,7 +6,11 @@ import { parseUsername } from '../http/params.js';
 /** Who performed an admin call, as the audit log records it: `master` or the admin's bare JID. */
 export type Actor = string;
 
-export interface AdminAccess { access: AccessDeps; adminJids: readonly string[]; domain: string }
+export interface AdminAccess {
+  access: AccessDeps;
+  adminJids: readonly string[];
+  domain: string;
+}
 
 /**
  * Admin calls: the master secret, or Basic credentials / a session token of a user whose bare JID is
@@ -16,11 +20,14 @@ export interface AdminAccess { access: AccessDeps; adminJids: readonly string[];
 export async function requireAdmin(ctx: Context, deps: AdminAccess): Promise<Actor> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
-    case 'master': return 'master';
-    case 'anonymous': throw new BridgeError('UNAUTHENTICATED', 'this call needs the master secret or an admin\'s credentials');
+    case 'master':
+      return 'master';
+    case 'anonymous':
+      throw new BridgeError('UNAUTHENTICATED', "this call needs the master secret or an admin's credentials");
     case 'basic': {
       const name = parseUsername(caller.username);
-      if (!(await deps.access.verifier.verify(name, caller.password))) throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+      if (!(await deps.access.verifier.verify(name, caller.password)))
+        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       return admitted(`${name}@${deps.domain}`, deps);
     }
     case 'token': {
@@ -32,6 +39,7 @@ export async function requireAdmin(ctx: Context, deps: AdminAccess): Promise<Act
 }
 
 function admitted(jid: string, deps: AdminAccess): Actor {
-  if (!deps.adminJids.includes(jid)) throw new BridgeError('FORBIDDEN', `${jid} is not an administrator (PARLEY_ADMIN_JIDS)`);
+  if (!deps.adminJids.includes(jid))
+    throw new BridgeError('FORBIDDEN', `${jid} is not an administrator (PARLEY_ADMIN_JIDS)`);
   return jid;
 }

@@ -24,14 +24,20 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
   const store = new ReportStore(ctx.db);
   const audit = new AuditLog(ctx.db);
   const blocks = new AccountBlocks(ctx.db);
-  const monitor = new MessageMonitor({ db: ctx.db, log, pollMs: moderation.monitorPollSeconds * 1000, domain: xmpp.domain });
+  const monitor = new MessageMonitor({
+    db: ctx.db,
+    log,
+    pollMs: moderation.monitorPollSeconds * 1000,
+    domain: xmpp.domain,
+  });
   const reports = new ReportService({ db: ctx.db, store, log });
   const actions = new ModerationActions({ db: ctx.db, blocks, audit, sessions: ctx.sessions });
 
   // A session of a disabled account that started anyway (login on an instance that answered before the
   // block, or a session that was reconnecting) ends as soon as it is ready.
   ctx.sessions.onSessionReady(async (session) => {
-    if (await blocks.has(session.username, 'disabled')) await ctx.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
+    if (await blocks.has(session.username, 'disabled'))
+      await ctx.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
   });
 
   return {
@@ -41,9 +47,18 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
       router.use(aclGuard({ blocks, sessions: ctx.sessions }));
       reportRoutes(router, access, { admin, reports, store, audit });
       historyRoutes(router, { admin, db: ctx.db, mucService: xmpp.mucService, actions });
-      monitorRoute(router, { admin, monitor, hub: ctx.hub, log, heartbeatMs: s.heartbeatSeconds * 1000, mucService: xmpp.mucService });
+      monitorRoute(router, {
+        admin,
+        monitor,
+        hub: ctx.hub,
+        log,
+        heartbeatMs: s.heartbeatSeconds * 1000,
+        mucService: xmpp.mucService,
+      });
       actionRoutes(router, { admin, actions, blocks });
     },
-    async stop() { monitor.stop(); },
+    async stop() {
+      monitor.stop();
+    },
   };
 }

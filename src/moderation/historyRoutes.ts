@@ -8,18 +8,37 @@ import type { ModerationActions } from './ModerationActions.js';
 import { toCsv } from './csv.js';
 import { ExportParams, MessageParams, toAdminQuery, userJid } from './params.js';
 
-const CSV_COLUMNS = ['id', 'type', 'timestamp', 'from', 'to', 'room', 'nick', 'body', 'hasAttachments', 'stanzaId', 'archiveId', 'data'] as const;
+const CSV_COLUMNS = [
+  'id',
+  'type',
+  'timestamp',
+  'from',
+  'to',
+  'room',
+  'nick',
+  'body',
+  'hasAttachments',
+  'stanzaId',
+  'archiveId',
+  'data',
+] as const;
 
 /**
  * Admin history views over every stored message, each once (see AdminMessages.ts for how the copies
  * kept per owner are folded): search with filters, the dialogue of two users, one user's messages,
  * export as JSON or CSV, and deleting a message.
  */
-export function historyRoutes(router: Router, deps: { admin: AdminAccess; db: Pool; mucService: string; actions: ModerationActions }): void {
+export function historyRoutes(
+  router: Router,
+  deps: { admin: AdminAccess; db: Pool; mucService: string; actions: ModerationActions },
+): void {
   const { domain } = deps.admin;
   const query = (raw: unknown, fixed: Partial<AdminQuery> = {}): AdminQuery => {
     const q = toAdminQuery(validate(MessageParams, raw, 'query'), domain, deps.mucService);
-    if (q.peer && !q.user && !fixed.user) throw new BridgeError('VALIDATION_FAILED', 'peer needs user', { errors: [{ path: 'query.peer', message: 'only with user' }] });
+    if (q.peer && !q.user && !fixed.user)
+      throw new BridgeError('VALIDATION_FAILED', 'peer needs user', {
+        errors: [{ path: 'query.peer', message: 'only with user' }],
+      });
     return { ...q, ...fixed };
   };
 
@@ -35,7 +54,12 @@ export function historyRoutes(router: Router, deps: { admin: AdminAccess; db: Po
     const { format, limit, ...filters } = p;
     const q = { ...toAdminQuery({ ...filters, limit: 1 }, domain, deps.mucService), limit };
     const { messages, page } = await queryAdminMessages(deps.db, q);
-    await deps.actions.audit.record(actor, 'messages.export', q.user ?? q.room ?? '*', { format, count: messages.length, truncated: page.hasMore, filters });
+    await deps.actions.audit.record(actor, 'messages.export', q.user ?? q.room ?? '*', {
+      format,
+      count: messages.length,
+      truncated: page.hasMore,
+      filters,
+    });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     ctx.set('Content-Disposition', `attachment; filename="parley-messages-${stamp}.${format}"`);
     if (format === 'csv') {
@@ -54,7 +78,10 @@ export function historyRoutes(router: Router, deps: { admin: AdminAccess; db: Po
 
   router.get('/restapi/v1/admin/users/:username/messages', async (ctx) => {
     await requireAdmin(ctx, deps.admin);
-    ctx.body = await queryAdminMessages(deps.db, query(ctx.query, { user: userJid(ctx.params.username!, domain) }));
+    ctx.body = await queryAdminMessages(
+      deps.db,
+      query(ctx.query, { user: userJid(ctx.params.username!, domain) }),
+    );
   });
 
   router.delete('/restapi/v1/admin/messages/:messageId', async (ctx) => {

@@ -21,12 +21,23 @@ const REASON_URI: Record<ReportReason, string> = {
   other: 'urn:xmpp:reporting:abuse',
 };
 
-export interface ReportedStanza { archiveId: string; by: string }
+export interface ReportedStanza {
+  archiveId: string;
+  by: string;
+}
 
-export function blockWithReport(jid: string, reason: ReportReason, text: string | undefined, stanzas: ReportedStanza[]): Element {
-  const report = xml('report', { xmlns: NS_REPORTING, reason: REASON_URI[reason] },
+export function blockWithReport(
+  jid: string,
+  reason: ReportReason,
+  text: string | undefined,
+  stanzas: ReportedStanza[],
+): Element {
+  const report = xml(
+    'report',
+    { xmlns: NS_REPORTING, reason: REASON_URI[reason] },
     ...stanzas.map((s) => xml('stanza-id', { xmlns: NS.sid, by: s.by, id: s.archiveId })),
-    ...(text ? [xml('text', {}, text)] : []));
+    ...(text ? [xml('text', {}, text)] : []),
+  );
   return xml('iq', { type: 'set' }, xml('block', { xmlns: NS.blocking }, xml('item', { jid }, report)));
 }
 

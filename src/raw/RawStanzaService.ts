@@ -30,9 +30,16 @@ export class RawStanzaService {
     const from = el.attrs.from as string | undefined;
     if (from === undefined) return;
     let jid: string | undefined;
-    try { jid = parseJid(from, this.deps.domain).full; } catch { /* malformed counts as spoofed */ }
+    try {
+      jid = parseJid(from, this.deps.domain).full;
+    } catch {
+      /* malformed counts as spoofed */
+    }
     if (jid !== session.bareJid && jid !== `${session.bareJid}/${session.resource}`) {
-      throw new BridgeError('SPOOFED_FROM', `from="${from.slice(0, 120)}" is not this session's JID (${session.fullJid}); leave it out`);
+      throw new BridgeError(
+        'SPOOFED_FROM',
+        `from="${from.slice(0, 120)}" is not this session's JID (${session.fullJid}); leave it out`,
+      );
     }
   }
 
@@ -40,20 +47,31 @@ export class RawStanzaService {
   #request(session: UserSession, el: Element): Promise<Element> {
     const id = String(el.attrs.id);
     const to = el.attrs.to ? String(el.attrs.to).toLowerCase() : undefined;
-    const fromOk = (from: string | undefined): boolean => (to === undefined
-      ? !from || bareOf(from) === session.bareJid || from === this.deps.domain
-      : (from ?? '').toLowerCase() === to || (!from && to === session.bareJid));
+    const fromOk = (from: string | undefined): boolean =>
+      to === undefined
+        ? !from || bareOf(from) === session.bareJid || from === this.deps.domain
+        : (from ?? '').toLowerCase() === to || (!from && to === session.bareJid);
     return new Promise<Element>((resolve, reject) => {
-      const timer = setTimeout(() => { done(); reject(new BridgeError('XMPP_TIMEOUT', `no answer to iq ${id.slice(0, 60)}`)); }, this.deps.iqTimeoutMs ?? 10_000);
+      const timer = setTimeout(() => {
+        done();
+        reject(new BridgeError('XMPP_TIMEOUT', `no answer to iq ${id.slice(0, 60)}`));
+      }, this.deps.iqTimeoutMs ?? 10_000);
       const onStanza = (s: Element): void => {
-        if (s.name !== 'iq' || s.attrs.id !== id || !['result', 'error'].includes(String(s.attrs.type))) return;
+        if (s.name !== 'iq' || s.attrs.id !== id || !['result', 'error'].includes(String(s.attrs.type)))
+          return;
         if (!fromOk(s.attrs.from as string | undefined)) return;
         done();
         resolve(s);
       };
-      const done = (): void => { clearTimeout(timer); session.off('stanza', onStanza); };
+      const done = (): void => {
+        clearTimeout(timer);
+        session.off('stanza', onStanza);
+      };
       session.on('stanza', onStanza);
-      session.send(el).catch((err: unknown) => { done(); reject(err); });
+      session.send(el).catch((err: unknown) => {
+        done();
+        reject(err);
+      });
     });
   }
 }

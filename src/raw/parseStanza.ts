@@ -36,10 +36,18 @@ class SingleElementParser extends Parser {
 export function parseXml(text: string): Element {
   const p = new SingleElementParser();
   let root: Element | undefined;
-  p.on('start', (el: Element) => { root = el; });
-  p.on('element', (el: Element) => { root?.append(el); });
-  p.on('end', () => { p.done = true; });
-  p.on('error', (err: Error) => { p.problem ??= err.message; });
+  p.on('start', (el: Element) => {
+    root = el;
+  });
+  p.on('element', (el: Element) => {
+    root?.append(el);
+  });
+  p.on('end', () => {
+    p.done = true;
+  });
+  p.on('error', (err: Error) => {
+    p.problem ??= err.message;
+  });
   try {
     p.write(text);
     // The tokenizer holds text back until the next '<': an empty comment flushes trailing text to onText.
@@ -48,7 +56,8 @@ export function parseXml(text: string): Element {
     p.problem ??= (err as Error).message;
   }
   if (p.problem) throw new BridgeError('INVALID_STANZA', `malformed XML: ${p.problem}`);
-  if (!root || !p.done) throw new BridgeError('INVALID_STANZA', 'malformed XML: the stanza element is incomplete');
+  if (!root || !p.done)
+    throw new BridgeError('INVALID_STANZA', 'malformed XML: the stanza element is incomplete');
   return root;
 }
 
@@ -56,15 +65,23 @@ export function parseXml(text: string): Element {
 export function parseStanza(text: string): Element {
   const el = parseXml(text);
   if (!(RAW_KINDS as readonly string[]).includes(el.name)) {
-    throw new BridgeError('INVALID_STANZA', `only ${RAW_KINDS.join(', ')} stanzas can be sent, not <${el.name.slice(0, 40)}>`);
+    throw new BridgeError(
+      'INVALID_STANZA',
+      `only ${RAW_KINDS.join(', ')} stanzas can be sent, not <${el.name.slice(0, 40)}>`,
+    );
   }
   const xmlns = el.attrs.xmlns as string | undefined;
-  if (xmlns !== undefined && xmlns !== NS.client) throw new BridgeError('INVALID_STANZA', `a stanza's namespace must be ${NS.client}`);
+  if (xmlns !== undefined && xmlns !== NS.client)
+    throw new BridgeError('INVALID_STANZA', `a stanza's namespace must be ${NS.client}`);
   if (el.name === 'iq') {
     const type = el.attrs.type as string | undefined;
-    if (!type || !['get', 'set', 'result', 'error'].includes(type)) throw new BridgeError('INVALID_STANZA', 'an iq needs type get, set, result or error');
+    if (!type || !['get', 'set', 'result', 'error'].includes(type))
+      throw new BridgeError('INVALID_STANZA', 'an iq needs type get, set, result or error');
     if ((type === 'get' || type === 'set') && el.getChildElements().length !== 1) {
-      throw new BridgeError('INVALID_STANZA', 'an iq get or set carries exactly one child element (RFC 6120 §8.2.3)');
+      throw new BridgeError(
+        'INVALID_STANZA',
+        'an iq get or set carries exactly one child element (RFC 6120 §8.2.3)',
+      );
     }
   }
   return el;

@@ -14,11 +14,16 @@ export function rawRoutes(router: Router, access: AccessDeps, raw: RawStanzaServ
   router.post('/restapi/v1/chat/:streamid/xmpp', async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const body = readBody(ctx, { xml: true });
-    if (body.kind === 'json') throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', 'send the stanza as application/xml or text/plain');
+    if (body.kind === 'json')
+      throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', 'send the stanza as application/xml or text/plain');
     const text = body.kind === 'text' ? body.text : '';
-    if (!text.trim()) throw new BridgeError('INVALID_STANZA', 'the body is empty; send one <message/>, <presence/> or <iq/>');
+    if (!text.trim())
+      throw new BridgeError('INVALID_STANZA', 'the body is empty; send one <message/>, <presence/> or <iq/>');
     const reply = await raw.send(session, parseStanza(text));
-    if (!reply) { ctx.status = 204; return; }
+    if (!reply) {
+      ctx.status = 204;
+      return;
+    }
     if (ctx.accepts('application/xml', 'application/json') === 'application/json') {
       ctx.body = { type: reply.attrs.type as string, xml: reply.toString() };
     } else {

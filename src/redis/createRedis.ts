@@ -13,12 +13,18 @@ const RECONNECT_MAX_SECONDS = 5;
  * queue: a command issued while Redis is down fails at once (the API answers 503) instead of waiting.
  * Subscriptions are re-issued by node-redis itself after every reconnect.
  */
-export function createRedisClient(url: string, opts: { log: Log; name: string; failFast?: boolean }): RedisClient {
+export function createRedisClient(
+  url: string,
+  opts: { log: Log; name: string; failFast?: boolean },
+): RedisClient {
   const client = createClient({
     url,
     name: opts.name,
     disableOfflineQueue: opts.failFast ?? false,
-    socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => backoffDelay(retries, RECONNECT_MAX_SECONDS) },
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries: number) => backoffDelay(retries, RECONNECT_MAX_SECONDS),
+    },
   }) as unknown as RedisClient;
   let down = false;
   client.on('error', (err: unknown) => {
@@ -34,12 +40,23 @@ export function createRedisClient(url: string, opts: { log: Log; name: string; f
 
 /** Connects in the background: resolves once ready or after `waitMs`, whichever comes first (Redis may be down at start-up). */
 export async function connectSoon(client: RedisClient, waitMs: number, log: Log): Promise<void> {
-  const connected = client.connect().then(() => true, (err: unknown) => { log.debug({ err }, 'redis connect ended'); return false; });
+  const connected = client.connect().then(
+    () => true,
+    (err: unknown) => {
+      log.debug({ err }, 'redis connect ended');
+      return false;
+    },
+  );
   const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), waitMs).unref());
-  if (!(await Promise.race([connected, timer]))) log.warn('redis is not reachable yet; the BBB link connects in the background');
+  if (!(await Promise.race([connected, timer])))
+    log.warn('redis is not reachable yet; the BBB link connects in the background');
 }
 
 /** Closes without waiting for a server that may be gone. */
 export function closeQuietly(client: RedisClient): void {
-  try { client.destroy(); } catch { /* already closed */ }
+  try {
+    client.destroy();
+  } catch {
+    /* already closed */
+  }
 }

@@ -5,15 +5,32 @@ import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { bareOf, readData, readDelay, readStanzaId } from '../xmpp/stanzas/message.js';
-import { leaveCause, readError, readInvitation, readMamResult, readOccupant, type ArchivedMessage, type OccupantPresence } from './inbound.js';
+import {
+  leaveCause,
+  readError,
+  readInvitation,
+  readMamResult,
+  readOccupant,
+  type ArchivedMessage,
+  type OccupantPresence,
+} from './inbound.js';
 import { nickOf } from './names.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry, type SessionRooms } from './RoomState.js';
 import type { RoomStore } from './RoomStore.js';
-import { groupchatPayload, invitationPayload, leftPayload, occupantPayload, privatePayload } from './events.js';
+import {
+  groupchatPayload,
+  invitationPayload,
+  leftPayload,
+  occupantPayload,
+  privatePayload,
+} from './events.js';
 import { readAttachments } from '../attachments/oob.js';
 
 export interface RoomInboundDeps {
-  registry: RoomRegistry; store: RoomStore; hub: EventHub; log: Log;
+  registry: RoomRegistry;
+  store: RoomStore;
+  hub: EventHub;
+  log: Log;
   /** the room dropped us without a verdict (our session ending, or the service shutting down): enter it again */
   onRoomLost?: (session: UserSession, room: JoinedRoom) => void;
   /** our occupant is out of the room for good (left, kicked, banned, room destroyed) */
@@ -38,7 +55,12 @@ export class RoomInbound {
     const rooms = this.deps.registry.of(session);
     if (el.attrs.type === 'error') {
       // Waiters match room and message id; an error nobody waits for is dropped here and left to the router.
-      rooms.signal({ kind: 'messageError', room: bareOf(String(el.attrs.from ?? '')), messageId: el.attrs.id as string | undefined, error: readError(el) });
+      rooms.signal({
+        kind: 'messageError',
+        room: bareOf(String(el.attrs.from ?? '')),
+        messageId: el.attrs.id as string | undefined,
+        error: readError(el),
+      });
       return;
     }
     const result = readMamResult(el);
@@ -62,10 +84,17 @@ export class RoomInbound {
     if (mam) return String(mam.attrs.queryid ?? '').startsWith(MAM_QUERY_PREFIX); // ours were collected in onRaw
     const invitation = readInvitation(m);
     if (invitation && !(room && type === 'groupchat')) {
-      return rooms.enqueue(async () => {
-        const event = await this.deps.hub.publish(session.username, EVENT_NAMES.muc, invitationPayload(invitation), { durable: true });
-        this.deps.log.debug({ room: invitation.room, eventId: event.id }, 'room invitation');
-      }).then(() => true);
+      return rooms
+        .enqueue(async () => {
+          const event = await this.deps.hub.publish(
+            session.username,
+            EVENT_NAMES.muc,
+            invitationPayload(invitation),
+            { durable: true },
+          );
+          this.deps.log.debug({ room: invitation.room, eventId: event.id }, 'room invitation');
+        })
+        .then(() => true);
     }
     if (type === 'groupchat') {
       if (!room) return true; // from a room this session is not in (any more)
@@ -104,17 +133,35 @@ export class RoomInbound {
       room.occupants.clear();
       this.deps.onRoomLost?.(session, room);
     }
-    if (o.available && room.status !== 'offline') room.occupants.set(o.nick, { nick: o.nick, role: o.role, affiliation: o.affiliation, jid: o.jid, show: o.show, status: o.status });
+    if (o.available && room.status !== 'offline')
+      room.occupants.set(o.nick, {
+        nick: o.nick,
+        role: o.role,
+        affiliation: o.affiliation,
+        jid: o.jid,
+        show: o.show,
+        status: o.status,
+      });
     else room.occupants.delete(o.nick);
-    await this.deps.hub.publish(session.username, EVENT_NAMES.presence, occupantPayload(o, to), { durable: false });
+    await this.deps.hub.publish(session.username, EVENT_NAMES.presence, occupantPayload(o, to), {
+      durable: false,
+    });
   }
 
   /** Our own occupant left: by request, or kicked, banned, the room destroyed… (durable: it changes what the user can do). */
-  async #selfLeft(session: UserSession, rooms: SessionRooms, room: JoinedRoom, o: OccupantPresence, cause: string): Promise<void> {
+  async #selfLeft(
+    session: UserSession,
+    rooms: SessionRooms,
+    room: JoinedRoom,
+    o: OccupantPresence,
+    cause: string,
+  ): Promise<void> {
     rooms.rooms.delete(room.jid);
     rooms.signal({ kind: 'left', room: room.jid });
     this.deps.onSelfLeft?.(session, room.jid);
-    await this.deps.hub.publish(session.username, EVENT_NAMES.muc, leftPayload(room.jid, o.nick, cause, o), { durable: true });
+    await this.deps.hub.publish(session.username, EVENT_NAMES.muc, leftPayload(room.jid, o.nick, cause, o), {
+      durable: true,
+    });
   }
 
   async #groupchat(session: UserSession, rooms: SessionRooms, room: JoinedRoom, m: Element): Promise<void> {
@@ -125,15 +172,32 @@ export class RoomInbound {
       room.subject = subject.text() || undefined;
       rooms.signal({ kind: 'subject', room: room.jid });
       const from = String(m.attrs.from ?? room.jid);
-      await this.deps.hub.publish(session.username, EVENT_NAMES.muc,
-        { type: 'subject', room: room.jid, nick: nickOf(from) ?? null, from, to: String(m.attrs.to ?? session.fullJid), subject: room.subject ?? '' }, { durable: false });
+      await this.deps.hub.publish(
+        session.username,
+        EVENT_NAMES.muc,
+        {
+          type: 'subject',
+          room: room.jid,
+          nick: nickOf(from) ?? null,
+          from,
+          to: String(m.attrs.to ?? session.fullJid),
+          subject: room.subject ?? '',
+        },
+        { durable: false },
+      );
       return;
     }
     await this.store(session, rooms, room, m, { stanzaId: readStanzaId(m, room.jid), sentAt: readDelay(m) });
   }
 
   /** Stores a live, history or archived room message once, then delivers it and tells waiting posters. */
-  async store(session: UserSession, rooms: SessionRooms, room: JoinedRoom, m: Element, at: { stanzaId?: string; sentAt?: Date }): Promise<void> {
+  async store(
+    session: UserSession,
+    rooms: SessionRooms,
+    room: JoinedRoom,
+    m: Element,
+    at: { stanzaId?: string; sentAt?: Date },
+  ): Promise<void> {
     const body = m.getChildText('body') ?? undefined;
     const data = readData(m);
     if (body === undefined && data === null) return; // status notices (config changed, …) carry nothing to keep
@@ -144,13 +208,46 @@ export class RoomInbound {
     const to = String(m.attrs.to ?? session.fullJid);
     const subject = m.getChildText('subject') ?? undefined;
     const event = await this.deps.store.insert(
-      { owner: session.username, kind: 'groupchat', direction, room: room.jid, nick, fromJid: from, toJid: to, body, subject, data,
-        messageId, stanzaId: at.stanzaId, sentAt: at.sentAt },
+      {
+        owner: session.username,
+        kind: 'groupchat',
+        direction,
+        room: room.jid,
+        nick,
+        fromJid: from,
+        toJid: to,
+        body,
+        subject,
+        data,
+        messageId,
+        stanzaId: at.stanzaId,
+        sentAt: at.sentAt,
+      },
       EVENT_NAMES.muc,
-      groupchatPayload({ room: room.jid, nick, from, to, body, subject, data, messageId, stanzaId: at.stanzaId, direction, delayed: at.sentAt, attachments: readAttachments(m, data) }),
+      groupchatPayload({
+        room: room.jid,
+        nick,
+        from,
+        to,
+        body,
+        subject,
+        data,
+        messageId,
+        stanzaId: at.stanzaId,
+        direction,
+        delayed: at.sentAt,
+        attachments: readAttachments(m, data),
+      }),
     );
     if (event) this.deps.hub.deliver(session.username, event);
-    rooms.signal({ kind: 'stored', room: room.jid, messageId, eventId: event?.id, stanzaId: at.stanzaId, timestamp: event?.payload.timestamp as string | undefined });
+    rooms.signal({
+      kind: 'stored',
+      room: room.jid,
+      messageId,
+      eventId: event?.id,
+      stanzaId: at.stanzaId,
+      timestamp: event?.payload.timestamp as string | undefined,
+    });
   }
 
   /** Archive results of a catch-up query (collected in onRaw), stored in archive order. */
@@ -174,8 +271,22 @@ export class RoomInbound {
     const nick = nickOf(from)!;
     const messageId = m.attrs.id as string | undefined;
     const event = await this.deps.store.insert(
-      { owner: session.username, kind: 'chat', direction: 'in', room: room.jid, nick, fromJid: from, toJid: to, body, data, messageId, sentAt: readDelay(m) },
-      EVENT_NAMES.muc, privatePayload({ room: room.jid, nick, from, to, body, data, messageId, direction: 'in' }));
+      {
+        owner: session.username,
+        kind: 'chat',
+        direction: 'in',
+        room: room.jid,
+        nick,
+        fromJid: from,
+        toJid: to,
+        body,
+        data,
+        messageId,
+        sentAt: readDelay(m),
+      },
+      EVENT_NAMES.muc,
+      privatePayload({ room: room.jid, nick, from, to, body, data, messageId, direction: 'in' }),
+    );
     if (event) this.deps.hub.deliver(session.username, event);
   }
 }

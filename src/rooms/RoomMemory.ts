@@ -3,7 +3,11 @@ import type { SecretBox } from '../crypto/SecretBox.js';
 import { SessionMemory } from '../sessions/SessionMemory.js';
 import { JoinedRoom } from './RoomState.js';
 
-interface Remembered { nick: string; passwordEnc: string | null; maxStanzas: number }
+interface Remembered {
+  nick: string;
+  passwordEnc: string | null;
+  maxStanzas: number;
+}
 
 /**
  * The rooms each live session is in, durable, so a session restored after a gateway restart enters them
@@ -17,11 +21,15 @@ export class RoomMemory {
 
   remember(streamId: string, room: JoinedRoom): Promise<void> {
     return this.#memory.remember(streamId, room.jid, {
-      nick: room.nick, passwordEnc: room.password === undefined ? null : this.deps.box.seal(room.password), maxStanzas: room.maxStanzas,
+      nick: room.nick,
+      passwordEnc: room.password === undefined ? null : this.deps.box.seal(room.password),
+      maxStanzas: room.maxStanzas,
     });
   }
 
-  forget(streamId: string, jid: string): Promise<void> { return this.#memory.forget(streamId, jid); }
+  forget(streamId: string, jid: string): Promise<void> {
+    return this.#memory.forget(streamId, jid);
+  }
 
   /** The session's rooms as not-yet-joined entries (status `offline`): the re-join after login enters them. */
   async recall(streamId: string): Promise<JoinedRoom[]> {

@@ -15,7 +15,17 @@ import { privatePayload } from './events.js';
 import type { RoomAddress } from './names.js';
 import { JoinedRoom, type RoomRegistry } from './RoomState.js';
 import type { RoomStore } from './RoomStore.js';
-import { configSubmit, destroyRoom, directInvite, discoInfo, joinPresence, leavePresence, mediatedInvite, subjectMessage, type RoomOptions } from './stanzas.js';
+import {
+  configSubmit,
+  destroyRoom,
+  directInvite,
+  discoInfo,
+  joinPresence,
+  leavePresence,
+  mediatedInvite,
+  subjectMessage,
+  type RoomOptions,
+} from './stanzas.js';
 
 /** How long the room may take to answer a join, and to send history + subject after it. */
 const JOIN_TIMEOUT_MS = 15_000;
@@ -23,14 +33,37 @@ const HISTORY_TIMEOUT_MS = 20_000;
 /** A post is acknowledged once the room's copy of it is stored; a room that does not echo gets a 202. */
 const ECHO_TIMEOUT_MS = 10_000;
 
-export interface JoinRequest { nick: string; password?: string; create: boolean; maxStanzas: number; options?: RoomOptions; subject?: string }
+export interface JoinRequest {
+  nick: string;
+  password?: string;
+  create: boolean;
+  maxStanzas: number;
+  options?: RoomOptions;
+  subject?: string;
+}
 /** `subject` beside a body is part of the message, not a subject change (XEP-0045 §8.1). */
-export interface MessageInput { body?: string; data?: unknown; subject?: string; /** uploaded file ids to attach (room posts) */ fileIds?: string[] }
+export interface MessageInput {
+  body?: string;
+  data?: unknown;
+  subject?: string;
+  /** uploaded file ids to attach (room posts) */ fileIds?: string[];
+}
 /** `id` is the event id, `stanzaId` the message id, `archiveId` the room's XEP-0359 id (chat's names). */
-export interface Posted { room: string; stanzaId: string; stored: boolean; id?: string; archiveId?: string; timestamp?: string }
+export interface Posted {
+  room: string;
+  stanzaId: string;
+  stored: boolean;
+  id?: string;
+  archiveId?: string;
+  timestamp?: string;
+}
 
 export interface RoomServiceDeps {
-  registry: RoomRegistry; store: RoomStore; hub: EventHub; domain: string; /** resolves attachments */ db?: Queryable;
+  registry: RoomRegistry;
+  store: RoomStore;
+  hub: EventHub;
+  domain: string;
+  /** resolves attachments */ db?: Queryable;
   /** the session is now in the room / no longer (kept durable for a restore after a restart) */
   onEntered?: (session: UserSession, room: JoinedRoom) => void;
   onLeft?: (session: UserSession, jid: string) => void;
@@ -41,11 +74,16 @@ export class RoomService {
   constructor(private readonly deps: RoomServiceDeps) {}
 
   /** Joins (or creates) the room; a second join of a joined room just answers its current state. */
-  async join(session: UserSession, addr: RoomAddress, req: JoinRequest): Promise<{ room: JoinedRoom; created: boolean }> {
+  async join(
+    session: UserSession,
+    addr: RoomAddress,
+    req: JoinRequest,
+  ): Promise<{ room: JoinedRoom; created: boolean }> {
     const rooms = this.deps.registry.of(session);
     const existing = rooms.rooms.get(addr.jid);
     if (existing?.pending) await existing.pending.catch(() => undefined);
-    if (existing?.status === 'joined' && rooms.rooms.get(addr.jid) === existing) return { room: existing, created: false };
+    if (existing?.status === 'joined' && rooms.rooms.get(addr.jid) === existing)
+      return { room: existing, created: false };
     requireOnline(session);
     if (!req.create) await this.requireRoom(session, addr.jid);
     const room = new JoinedRoom(addr.jid, req.nick, req.password, req.options, req.maxStanzas);
@@ -87,13 +125,29 @@ export class RoomService {
     const rooms = this.deps.registry.of(session);
     room.status = 'joining';
     room.occupants.clear();
-    const self = rooms.waitFor<boolean>((s) => s.room !== room.jid ? undefined
-      : s.kind === 'self' ? { value: s.created }
-        : s.kind === 'joinError' ? { error: fromStanzaError(s.error, `joining ${room.jid}`) } : undefined,
-    JOIN_TIMEOUT_MS, () => new BridgeError('XMPP_TIMEOUT', `${room.jid} did not answer the join`));
-    const history = rooms.waitFor<void>((s) => s.room === room.jid && (s.kind === 'subject' || s.kind === 'joinError') ? { value: undefined } : undefined,
-      HISTORY_TIMEOUT_MS, () => undefined);
-    await session.send(joinPresence(room.jid, room.nick, { password: room.password, maxStanzas: room.maxStanzas }));
+    const self = rooms.waitFor<boolean>(
+      (s) =>
+        s.room !== room.jid
+          ? undefined
+          : s.kind === 'self'
+            ? { value: s.created }
+            : s.kind === 'joinError'
+              ? { error: fromStanzaError(s.error, `joining ${room.jid}`) }
+              : undefined,
+      JOIN_TIMEOUT_MS,
+      () => new BridgeError('XMPP_TIMEOUT', `${room.jid} did not answer the join`),
+    );
+    const history = rooms.waitFor<void>(
+      (s) =>
+        s.room === room.jid && (s.kind === 'subject' || s.kind === 'joinError')
+          ? { value: undefined }
+          : undefined,
+      HISTORY_TIMEOUT_MS,
+      () => undefined,
+    );
+    await session.send(
+      joinPresence(room.jid, room.nick, { password: room.password, maxStanzas: room.maxStanzas }),
+    );
     const created = await self;
     await history;
     return created;
@@ -108,7 +162,9 @@ export class RoomService {
     try {
       await session.iq(configSubmit(room.jid, room.options ?? {}), 10_000, `configuring ${room.jid}`);
     } catch (err) {
-      await session.iq(destroyRoom(room.jid, 'the requested configuration was refused'), 10_000).catch(() => undefined);
+      await session
+        .iq(destroyRoom(room.jid, 'the requested configuration was refused'), 10_000)
+        .catch(() => undefined);
       throw err;
     }
   }
@@ -117,8 +173,16 @@ export class RoomService {
     const rooms = this.deps.registry.of(session);
     const room = rooms.rooms.get(addr.jid);
     if (!room) return;
-    if (!session.isOnline) { rooms.rooms.delete(addr.jid); this.deps.onLeft?.(session, addr.jid); return; } // not in the room anyway; just do not re-join it
-    const left = rooms.waitFor<void>((s) => s.kind === 'left' && s.room === room.jid ? { value: undefined } : undefined, 5000, () => undefined);
+    if (!session.isOnline) {
+      rooms.rooms.delete(addr.jid);
+      this.deps.onLeft?.(session, addr.jid);
+      return;
+    } // not in the room anyway; just do not re-join it
+    const left = rooms.waitFor<void>(
+      (s) => (s.kind === 'left' && s.room === room.jid ? { value: undefined } : undefined),
+      5000,
+      () => undefined,
+    );
     room.leaving = true;
     await session.send(leavePresence(room.jid, room.nick));
     await left;
@@ -130,15 +194,45 @@ export class RoomService {
   async post(session: UserSession, addr: RoomAddress, input: MessageInput): Promise<Posted> {
     const room = await this.joined(session, addr);
     const messageId = randomUUID();
-    const echo = this.deps.registry.of(session).waitFor<Posted>((s) => {
-      if ((s.kind !== 'stored' && s.kind !== 'messageError') || s.room !== room.jid || s.messageId !== messageId) return undefined;
-      if (s.kind === 'messageError') return { error: fromStanzaError(s.error, `posting to ${room.jid}`) };
-      return { value: { room: room.jid, stanzaId: messageId, stored: s.eventId !== undefined, id: s.eventId, archiveId: s.stanzaId, timestamp: s.timestamp } };
-    }, ECHO_TIMEOUT_MS, () => ({ room: room.jid, stanzaId: messageId, stored: false }));
-    const files = input.fileIds && this.deps.db
-      ? await attachmentsForMessage(this.deps.db, session.username, input.fileIds, { kind: 'room', jid: room.jid }) : [];
-    const stanza = buildMessage({ to: room.jid, type: 'groupchat', subject: input.subject, id: messageId,
-      ...(files.length ? { body: input.body ?? bodyForFiles(files), data: withAttachmentData(input.data, files) } : { body: input.body, data: input.data }) });
+    const echo = this.deps.registry.of(session).waitFor<Posted>(
+      (s) => {
+        if (
+          (s.kind !== 'stored' && s.kind !== 'messageError') ||
+          s.room !== room.jid ||
+          s.messageId !== messageId
+        )
+          return undefined;
+        if (s.kind === 'messageError') return { error: fromStanzaError(s.error, `posting to ${room.jid}`) };
+        return {
+          value: {
+            room: room.jid,
+            stanzaId: messageId,
+            stored: s.eventId !== undefined,
+            id: s.eventId,
+            archiveId: s.stanzaId,
+            timestamp: s.timestamp,
+          },
+        };
+      },
+      ECHO_TIMEOUT_MS,
+      () => ({ room: room.jid, stanzaId: messageId, stored: false }),
+    );
+    const files =
+      input.fileIds && this.deps.db
+        ? await attachmentsForMessage(this.deps.db, session.username, input.fileIds, {
+            kind: 'room',
+            jid: room.jid,
+          })
+        : [];
+    const stanza = buildMessage({
+      to: room.jid,
+      type: 'groupchat',
+      subject: input.subject,
+      id: messageId,
+      ...(files.length
+        ? { body: input.body ?? bodyForFiles(files), data: withAttachmentData(input.data, files) }
+        : { body: input.body, data: input.data }),
+    });
     for (const oob of oobElements(files)) stanza.append(oob);
     await session.send(stanza);
     return echo;
@@ -150,10 +244,18 @@ export class RoomService {
 
   async #setSubject(session: UserSession, room: JoinedRoom, subject: string): Promise<void> {
     const msg = subjectMessage(room.jid, subject);
-    const done = this.deps.registry.of(session).waitFor<void>((s) => s.room !== room.jid ? undefined
-      : s.kind === 'subject' ? { value: undefined }
-        : s.kind === 'messageError' && s.messageId === msg.attrs.id ? { error: fromStanzaError(s.error, `changing the subject of ${room.jid}`) } : undefined,
-    ECHO_TIMEOUT_MS, () => undefined);
+    const done = this.deps.registry.of(session).waitFor<void>(
+      (s) =>
+        s.room !== room.jid
+          ? undefined
+          : s.kind === 'subject'
+            ? { value: undefined }
+            : s.kind === 'messageError' && s.messageId === msg.attrs.id
+              ? { error: fromStanzaError(s.error, `changing the subject of ${room.jid}`) }
+              : undefined,
+      ECHO_TIMEOUT_MS,
+      () => undefined,
+    );
     await session.send(msg);
     await done;
   }
@@ -168,21 +270,59 @@ export class RoomService {
     await this.#sendChecked(session, room.jid, msg, `private message to ${nick} in ${room.jid}`);
     const from = `${room.jid}/${room.nick}`;
     const event = await this.deps.store.insert(
-      { owner: session.username, kind: 'chat', direction: 'out', room: room.jid, nick, fromJid: from, toJid: to, body: input.body, data: input.data, messageId },
-      EVENT_NAMES.muc, privatePayload({ room: room.jid, nick, from, to, body: input.body, data: input.data, messageId, direction: 'out' }));
+      {
+        owner: session.username,
+        kind: 'chat',
+        direction: 'out',
+        room: room.jid,
+        nick,
+        fromJid: from,
+        toJid: to,
+        body: input.body,
+        data: input.data,
+        messageId,
+      },
+      EVENT_NAMES.muc,
+      privatePayload({
+        room: room.jid,
+        nick,
+        from,
+        to,
+        body: input.body,
+        data: input.data,
+        messageId,
+        direction: 'out',
+      }),
+    );
     if (event) this.deps.hub.deliver(session.username, event);
-    return { room: room.jid, nick, stanzaId: messageId, id: event?.id, timestamp: event?.payload.timestamp as string | undefined };
+    return {
+      room: room.jid,
+      nick,
+      stanzaId: messageId,
+      id: event?.id,
+      timestamp: event?.payload.timestamp as string | undefined,
+    };
   }
 
   /** Mediated (through the room, which adds the password) or XEP-0249 direct invitation. */
-  async invite(session: UserSession, addr: RoomAddress, inviteeRaw: string, opts: { reason?: string; password?: string; direct?: boolean }): Promise<string> {
+  async invite(
+    session: UserSession,
+    addr: RoomAddress,
+    inviteeRaw: string,
+    opts: { reason?: string; password?: string; direct?: boolean },
+  ): Promise<string> {
     requireOnline(session);
     const invitee = parseJid(inviteeRaw, this.deps.domain, 'invitee JID');
     if (opts.direct) {
       const password = opts.password ?? this.deps.registry.of(session).rooms.get(addr.jid)?.password;
       await session.send(directInvite(addr.jid, invitee.full, { reason: opts.reason, password }));
     } else {
-      await this.#sendChecked(session, addr.jid, mediatedInvite(addr.jid, invitee.full, opts.reason), `invitation of ${invitee.full} to ${addr.jid}`);
+      await this.#sendChecked(
+        session,
+        addr.jid,
+        mediatedInvite(addr.jid, invitee.full, opts.reason),
+        `invitation of ${invitee.full} to ${addr.jid}`,
+      );
     }
     return invitee.full;
   }
@@ -193,7 +333,13 @@ export class RoomService {
    */
   async #sendChecked(session: UserSession, roomJid: string, stanza: Element, what: string): Promise<void> {
     const id = stanza.attrs.id as string;
-    const refusal = this.deps.registry.of(session).watch((s) => s.kind === 'messageError' && s.room === roomJid && s.messageId === id ? { value: s.error } : undefined);
+    const refusal = this.deps.registry
+      .of(session)
+      .watch((s) =>
+        s.kind === 'messageError' && s.room === roomJid && s.messageId === id
+          ? { value: s.error }
+          : undefined,
+      );
     try {
       await session.send(stanza);
       await session.iq(discoInfo(roomJid), 10_000, `${what} (round trip)`).catch(() => undefined);
@@ -209,13 +355,22 @@ export class RoomService {
     const room = this.deps.registry.of(session).rooms.get(addr.jid);
     if (room?.pending) await room.pending.catch(() => undefined);
     if (!room || this.deps.registry.of(session).rooms.get(addr.jid) !== room) {
-      throw new BridgeError('CONFLICT', `this session is not in ${addr.jid}; join it first (PUT /restapi/v1/chat/${session.streamId}/rooms/${addr.name})`);
+      throw new BridgeError(
+        'CONFLICT',
+        `this session is not in ${addr.jid}; join it first (PUT /restapi/v1/chat/${session.streamId}/rooms/${addr.name})`,
+      );
     }
-    if (room.status !== 'joined') throw new BridgeError('XMPP_UNAVAILABLE', `re-joining ${addr.jid}; try again shortly`, { retryAfter: 2 });
+    if (room.status !== 'joined')
+      throw new BridgeError('XMPP_UNAVAILABLE', `re-joining ${addr.jid}; try again shortly`, {
+        retryAfter: 2,
+      });
     return room;
   }
 }
 
 function requireOnline(session: UserSession): void {
-  if (!session.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+  if (!session.isOnline)
+    throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+      retryAfter: 2,
+    });
 }

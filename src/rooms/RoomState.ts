@@ -8,7 +8,14 @@ import type { RoomOptions } from './stanzas.js';
  * occupancy is a property of the XMPP session — it ends with logoff, and a reconnect re-joins exactly
  * these rooms (rejoin.ts).
  */
-export interface Occupant { nick: string; role: Role; affiliation: Affiliation; jid?: string; show?: string; status?: string }
+export interface Occupant {
+  nick: string;
+  role: Role;
+  affiliation: Affiliation;
+  jid?: string;
+  show?: string;
+  status?: string;
+}
 
 /** Query ids of room archive catch-ups start with this, so their results are told from the user archive's. */
 export const MAM_QUERY_PREFIX = 'room-';
@@ -42,14 +49,26 @@ export type RoomSignal =
   | { kind: 'self'; room: string; created: boolean }
   | { kind: 'joinError'; room: string; error: StanzaErrorLike }
   | { kind: 'subject'; room: string }
-  | { kind: 'stored'; room: string; messageId?: string; eventId?: string; stanzaId?: string; timestamp?: string }
+  | {
+      kind: 'stored';
+      room: string;
+      messageId?: string;
+      eventId?: string;
+      stanzaId?: string;
+      timestamp?: string;
+    }
   | { kind: 'messageError'; room: string; messageId?: string; error: StanzaErrorLike }
   | { kind: 'left'; room: string };
 
 /** `pick` answers a signal with `{ value }`, `{ error }`, or undefined when the signal is not the one awaited. */
 export type SignalPick<T> = (s: RoomSignal) => { value: T } | { error: Error } | undefined;
 
-interface Waiter { pick: SignalPick<unknown>; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface Waiter {
+  pick: SignalPick<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class SessionRooms {
   readonly rooms = new Map<string, JoinedRoom>();
@@ -62,11 +81,14 @@ export class SessionRooms {
   waitFor<T>(pick: SignalPick<T>, timeoutMs: number, onTimeout: () => T | Error): Promise<T> {
     const p = new Promise<T>((resolve, reject) => {
       const w: Waiter = {
-        pick: pick as SignalPick<unknown>, resolve: resolve as (v: unknown) => void, reject,
+        pick: pick as SignalPick<unknown>,
+        resolve: resolve as (v: unknown) => void,
+        reject,
         timer: setTimeout(() => {
           this.#waiters.delete(w);
           const out = onTimeout();
-          if (out instanceof Error) reject(out); else resolve(out);
+          if (out instanceof Error) reject(out);
+          else resolve(out);
         }, timeoutMs),
       };
       w.timer.unref?.();
@@ -87,14 +109,34 @@ export class SessionRooms {
   }
 
   /** Records the first matching signal without a timeout, for checks made after a round trip; stop() when done. */
-  watch<T>(pick: SignalPick<T>): { readonly value: T | undefined; readonly error: Error | undefined; stop(): void } {
+  watch<T>(pick: SignalPick<T>): {
+    readonly value: T | undefined;
+    readonly error: Error | undefined;
+    stop(): void;
+  } {
     const seen: { value?: T; error?: Error } = {};
     const w: Waiter = {
-      pick: pick as SignalPick<unknown>, timer: undefined as unknown as NodeJS.Timeout,
-      resolve: (v) => { seen.value = v as T; }, reject: (e) => { seen.error = e; },
+      pick: pick as SignalPick<unknown>,
+      timer: undefined as unknown as NodeJS.Timeout,
+      resolve: (v) => {
+        seen.value = v as T;
+      },
+      reject: (e) => {
+        seen.error = e;
+      },
     };
     this.#waiters.add(w);
-    return { get value() { return seen.value; }, get error() { return seen.error; }, stop: () => { this.#waiters.delete(w); } };
+    return {
+      get value() {
+        return seen.value;
+      },
+      get error() {
+        return seen.error;
+      },
+      stop: () => {
+        this.#waiters.delete(w);
+      },
+    };
   }
 
   signal(s: RoomSignal): void {
@@ -103,13 +145,17 @@ export class SessionRooms {
       if (!out) continue;
       this.#waiters.delete(w);
       clearTimeout(w.timer);
-      if ('error' in out) w.reject(out.error); else w.resolve(out.value);
+      if ('error' in out) w.reject(out.error);
+      else w.resolve(out.value);
     }
   }
 
   /** The session lost its connection: nothing awaited will come; every room is to be re-joined. */
   disconnected(err: Error): void {
-    for (const w of this.#waiters) { clearTimeout(w.timer); w.reject(err); }
+    for (const w of this.#waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
     this.#waiters.clear();
     for (const room of this.rooms.values()) {
       room.status = 'offline';
@@ -131,7 +177,11 @@ export class RoomRegistry {
 /** A joined room as the API shows it (JoinedRoom in openapi.yaml). */
 export function roomView(room: JoinedRoom) {
   return {
-    room: room.jid, nick: room.nick, status: room.status, role: room.role, affiliation: room.affiliation,
+    room: room.jid,
+    nick: room.nick,
+    status: room.status,
+    role: room.role,
+    affiliation: room.affiliation,
     subject: room.subject ?? null,
     occupants: [...room.occupants.values()].sort((a, b) => a.nick.localeCompare(b.nick)),
   };

@@ -10,16 +10,42 @@ import { insertMessageWithEvent } from '../chat/messageInsert.js';
  * Each row is written with its SSE event in one statement, so history and replay always agree.
  */
 export interface RoomMessageRow {
-  owner: string; kind: 'groupchat' | 'chat'; direction: 'in' | 'out'; room: string; nick?: string;
-  fromJid: string; toJid: string; body?: string; subject?: string; data?: unknown;
-  messageId?: string; stanzaId?: string; sentAt?: Date;
+  owner: string;
+  kind: 'groupchat' | 'chat';
+  direction: 'in' | 'out';
+  room: string;
+  nick?: string;
+  fromJid: string;
+  toJid: string;
+  body?: string;
+  subject?: string;
+  data?: unknown;
+  messageId?: string;
+  stanzaId?: string;
+  sentAt?: Date;
 }
 
-export interface HistoryQuery { room: string; owner?: string; before?: string; after?: string; limit: number }
+export interface HistoryQuery {
+  room: string;
+  owner?: string;
+  before?: string;
+  after?: string;
+  limit: number;
+}
 /** One stored room message, named as chat's history names things (`id` = its event id, the cursor). */
 export interface HistoryMessage {
-  id: string; type: 'groupchat'; room: string; nick: string | null; from: string; body: string | null; subject?: string;
-  data: unknown; stanzaId: string | null; archiveId: string | null; timestamp: string; direction?: 'in' | 'out';
+  id: string;
+  type: 'groupchat';
+  room: string;
+  nick: string | null;
+  from: string;
+  body: string | null;
+  subject?: string;
+  data: unknown;
+  stanzaId: string | null;
+  archiveId: string | null;
+  timestamp: string;
+  direction?: 'in' | 'out';
   attachments?: unknown[];
 }
 export interface HistoryPage {
@@ -28,8 +54,17 @@ export interface HistoryPage {
 }
 
 interface Row {
-  event_id: string; direction: 'in' | 'out'; nick: string | null; from_jid: string; body: string | null; subject: string | null;
-  data: unknown; message_id: string | null; stanza_id: string | null; sent_at: Date; attachments: unknown;
+  event_id: string;
+  direction: 'in' | 'out';
+  nick: string | null;
+  from_jid: string;
+  body: string | null;
+  subject: string | null;
+  data: unknown;
+  message_id: string | null;
+  stanza_id: string | null;
+  sent_at: Date;
+  attachments: unknown;
 }
 
 // Attachments live in the message's event (one source for replay and history, as in chat's history).
@@ -48,7 +83,9 @@ export class RoomStore {
    */
   async insert(m: RoomMessageRow, name: EventName, payload: Payload): Promise<DeliveredEvent | undefined> {
     const { room, ...row } = m;
-    const stored = await this.deps.hub.ordered(m.owner, () => insertMessageWithEvent(this.deps.db, { ...row, peer: room }, name, payload));
+    const stored = await this.deps.hub.ordered(m.owner, () =>
+      insertMessageWithEvent(this.deps.db, { ...row, peer: room }, name, payload),
+    );
     return stored && withEnvelope(stored);
   }
 
@@ -56,7 +93,9 @@ export class RoomStore {
   async lastStanzaId(owner: string, room: string): Promise<string | undefined> {
     const { rows } = await this.deps.db.query<{ stanza_id: string }>(
       `SELECT stanza_id FROM messages WHERE owner = $1 AND peer = $2 AND kind = 'groupchat' AND stanza_id IS NOT NULL
-       ORDER BY id DESC LIMIT 1`, [owner, room]);
+       ORDER BY id DESC LIMIT 1`,
+      [owner, room],
+    );
     return rows[0]?.stanza_id;
   }
 
@@ -68,26 +107,42 @@ export class RoomStore {
   async history(q: HistoryQuery): Promise<HistoryPage> {
     const ascending = q.after !== undefined && q.before === undefined;
     const where = "peer = $1 AND kind = 'groupchat' AND event_id IS NOT NULL";
-    const source = q.owner !== undefined
-      ? { sql: `SELECT ${COLUMNS} FROM messages WHERE owner = $4 AND ${where}`, args: [q.owner] }
-      : { sql: `SELECT DISTINCT ON (${SAME_MESSAGE}) ${COLUMNS} FROM messages WHERE ${where} ORDER BY ${SAME_MESSAGE}, id`, args: [] };
+    const source =
+      q.owner !== undefined
+        ? { sql: `SELECT ${COLUMNS} FROM messages WHERE owner = $4 AND ${where}`, args: [q.owner] }
+        : {
+            sql: `SELECT DISTINCT ON (${SAME_MESSAGE}) ${COLUMNS} FROM messages WHERE ${where} ORDER BY ${SAME_MESSAGE}, id`,
+            args: [],
+          };
     const { rows } = await this.deps.db.query<Row>(
       `SELECT * FROM (${source.sql}) m WHERE ($2::bigint IS NULL OR event_id < $2) AND ($3::bigint IS NULL OR event_id > $3)
        ORDER BY event_id ${ascending ? 'ASC' : 'DESC'} LIMIT ${q.limit + 1}`,
-      [q.room, q.before ?? null, q.after ?? null, ...source.args]);
+      [q.room, q.before ?? null, q.after ?? null, ...source.args],
+    );
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
     if (!ascending) page.reverse();
     const messages = page.map((r) => toHistory(q.room, r, q.owner !== undefined));
-    return { messages, page: { limit: q.limit, hasMore, before: messages[0]?.id ?? null, after: messages.at(-1)?.id ?? null } };
+    return {
+      messages,
+      page: { limit: q.limit, hasMore, before: messages[0]?.id ?? null, after: messages.at(-1)?.id ?? null },
+    };
   }
 }
 
 function toHistory(room: string, r: Row, withDirection: boolean): HistoryMessage {
   return {
-    id: String(r.event_id), type: 'groupchat', room, nick: r.nick, from: r.from_jid, body: r.body,
-    ...(r.subject !== null ? { subject: r.subject } : {}), data: r.data ?? null,
-    stanzaId: r.message_id, archiveId: r.stanza_id, timestamp: r.sent_at.toISOString(),
+    id: String(r.event_id),
+    type: 'groupchat',
+    room,
+    nick: r.nick,
+    from: r.from_jid,
+    body: r.body,
+    ...(r.subject !== null ? { subject: r.subject } : {}),
+    data: r.data ?? null,
+    stanzaId: r.message_id,
+    archiveId: r.stanza_id,
+    timestamp: r.sent_at.toISOString(),
     ...(withDirection ? { direction: r.direction } : {}),
     ...(Array.isArray(r.attachments) && r.attachments.length ? { attachments: r.attachments } : {}),
   };

@@ -26,23 +26,42 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   // Which rooms each session is in, durable so a session restored after a restart enters them again.
   const memory = new RoomMemory({ db: ctx.db, box: ctx.box });
   const forget = (session: UserSession, jid: string): void => {
-    void memory.forget(session.streamId, jid).catch((err) => log.warn({ err, streamId: session.streamId, room: jid }, 'could not forget room'));
+    void memory
+      .forget(session.streamId, jid)
+      .catch((err) => log.warn({ err, streamId: session.streamId, room: jid }, 'could not forget room'));
   };
   const inbound = new RoomInbound({
-    registry, store, hub: ctx.hub, log,
+    registry,
+    store,
+    hub: ctx.hub,
+    log,
     // Usually the first sign of a lost connection, whose reconnect re-joins first (this then finds the
     // room joined or the re-join under way); alone, a MUC service that restarted under a live session.
     onRoomLost: (session, room) => {
       setTimeout(() => {
-        if (session.isOnline && room.status === 'offline' && registry.of(session).rooms.get(room.jid) === room) void rejoiner.rejoin(session, room);
+        if (
+          session.isOnline &&
+          room.status === 'offline' &&
+          registry.of(session).rooms.get(room.jid) === room
+        )
+          void rejoiner.rejoin(session, room);
       }, LOST_REJOIN_DELAY_MS).unref();
     },
     onSelfLeft: forget,
   });
   const service = new RoomService({
-    registry, store, hub: ctx.hub, domain: naming.domain, db: ctx.db, onLeft: forget,
+    registry,
+    store,
+    hub: ctx.hub,
+    domain: naming.domain,
+    db: ctx.db,
+    onLeft: forget,
     onEntered: (session, room) => {
-      void memory.remember(session.streamId, room).catch((err) => log.warn({ err, streamId: session.streamId, room: room.jid }, 'could not remember room'));
+      void memory
+        .remember(session.streamId, room)
+        .catch((err) =>
+          log.warn({ err, streamId: session.streamId, room: room.jid }, 'could not remember room'),
+        );
     },
   });
   const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log, onDropped: forget });
@@ -53,7 +72,13 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
     session.on('stanza', (el) => inbound.onRaw(session, el));
     session.on('state', (state) => {
       if (state === 'reconnecting' || state === 'offline') {
-        registry.of(session).disconnected(new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 }));
+        registry
+          .of(session)
+          .disconnected(
+            new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+              retryAfter: 2,
+            }),
+          );
       }
     });
   });
@@ -65,7 +90,10 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
     for (const room of await memory.recall(session.streamId)) rooms.rooms.set(room.jid, room);
   });
   ctx.sessions.onSessionReady((session, resumed) => {
-    if (!resumed) void rejoiner.rejoinAll(session).catch((err) => log.warn({ err, streamId: session.streamId }, 're-join failed'));
+    if (!resumed)
+      void rejoiner
+        .rejoinAll(session)
+        .catch((err) => log.warn({ err, streamId: session.streamId }, 're-join failed'));
   });
 
   return {

@@ -10,7 +10,12 @@ import type { RoomRegistry } from './RoomState.js';
 import type { RoomStore } from './RoomStore.js';
 import { cursor, integer, query } from './requests.js';
 
-export interface DiscoveryRoutesDeps { registry: RoomRegistry; store: RoomStore; naming: RoomNaming; admin?: AdminConnection }
+export interface DiscoveryRoutesDeps {
+  registry: RoomRegistry;
+  store: RoomStore;
+  naming: RoomNaming;
+  admin?: AdminConnection;
+}
 
 const BASE = '/restapi/v1/chat/rooms';
 
@@ -31,7 +36,8 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const caller = await identify(ctx, access);
     const service = parseService(query(ctx, 'servicename', 'service'), deps.naming);
     const type = query(ctx, 'type') ?? 'public';
-    if (type !== 'public' && type !== 'all') throw new BridgeError('BAD_REQUEST', '?type= must be public or all');
+    if (type !== 'public' && type !== 'all')
+      throw new BridgeError('BAD_REQUEST', '?type= must be public or all');
     const rooms = await listRooms(askerFor(caller, deps.admin, 'caller'), service, query(ctx, 'search'));
     ctx.body = { service, rooms };
   });
@@ -41,19 +47,30 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const addr = room(ctx);
     const info = await roomInfo(askerFor(caller, deps.admin, 'caller'), addr);
     const mine = caller.session ? deps.registry.of(caller.session).rooms.get(addr.jid) : undefined;
-    ctx.body = { ...info, room: addr.name, service: addr.service, subject: info.subject ?? mine?.subject ?? null };
+    ctx.body = {
+      ...info,
+      room: addr.name,
+      service: addr.service,
+      subject: info.subject ?? mine?.subject ?? null,
+    };
   });
 
   router.get(`${BASE}/:room/occupants`, async (ctx) => {
     const caller = await identify(ctx, access);
     const addr = room(ctx);
-    ctx.body = { room: addr.jid, occupants: await occupants(askerFor(caller, deps.admin, 'admin'), addr, caller, deps.registry) };
+    ctx.body = {
+      room: addr.jid,
+      occupants: await occupants(askerFor(caller, deps.admin, 'admin'), addr, caller, deps.registry),
+    };
   });
 
   router.get(`${BASE}/:room/participants`, async (ctx) => {
     const caller = await identify(ctx, access);
     const addr = room(ctx);
-    ctx.body = { room: addr.jid, participants: await participants(askerFor(caller, deps.admin, 'admin'), addr) };
+    ctx.body = {
+      room: addr.jid,
+      participants: await participants(askerFor(caller, deps.admin, 'admin'), addr),
+    };
   });
 
   router.get(`${BASE}/:room/chathistory`, async (ctx) => {
@@ -62,14 +79,27 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const asked = query(ctx, 'username');
     const username = asked === undefined ? undefined : parseUsername(asked);
     if (!caller.master && username !== undefined && username !== caller.username) {
-      throw new BridgeError('FORBIDDEN', `${caller.username} may not read the room history stored for ${username}`);
+      throw new BridgeError(
+        'FORBIDDEN',
+        `${caller.username} may not read the room history stored for ${username}`,
+      );
     }
     // A user reads what their own sessions stored; the master secret reads one user's, or the room as Parley saw it.
     const owner = caller.master ? username : caller.username;
     const before = cursor(ctx, 'before');
     const after = cursor(ctx, 'after');
-    if (before !== undefined && after !== undefined) throw new BridgeError('BAD_REQUEST', 'send ?before= or ?after=, not both');
-    ctx.body = { room: addr.jid, ...(await deps.store.history({ room: addr.jid, owner, before, after, limit: integer(ctx, 'limit', 1, 500, 50) })) };
+    if (before !== undefined && after !== undefined)
+      throw new BridgeError('BAD_REQUEST', 'send ?before= or ?after=, not both');
+    ctx.body = {
+      room: addr.jid,
+      ...(await deps.store.history({
+        room: addr.jid,
+        owner,
+        before,
+        after,
+        limit: integer(ctx, 'limit', 1, 500, 50),
+      })),
+    };
   });
 }
 
@@ -77,8 +107,13 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
 async function identify(ctx: Context, access: AccessDeps): Promise<RoomCaller> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
-    case 'master': return { master: true };
-    case 'anonymous': throw new BridgeError('UNAUTHENTICATED', 'send Basic credentials, a session token or the master secret');
+    case 'master':
+      return { master: true };
+    case 'anonymous':
+      throw new BridgeError(
+        'UNAUTHENTICATED',
+        'send Basic credentials, a session token or the master secret',
+      );
     case 'basic': {
       const username = parseUsername(caller.username);
       await requireUser(ctx, access, username);

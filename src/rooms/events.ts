@@ -9,8 +9,18 @@ import type { Invitation, OccupantPresence } from './inbound.js';
 import { attachmentsField, type Attachment } from '../attachments/oob.js';
 
 export interface GroupchatFields {
-  room: string; nick?: string; from: string; to: string; body?: string; subject?: string; data: unknown;
-  messageId?: string; stanzaId?: string; direction: 'in' | 'out'; delayed?: Date; attachments?: Attachment[];
+  room: string;
+  nick?: string;
+  from: string;
+  to: string;
+  body?: string;
+  subject?: string;
+  data: unknown;
+  messageId?: string;
+  stanzaId?: string;
+  direction: 'in' | 'out';
+  delayed?: Date;
+  attachments?: Attachment[];
 }
 
 /**
@@ -19,35 +29,67 @@ export interface GroupchatFields {
  */
 export function groupchatPayload(m: GroupchatFields): Payload {
   return {
-    type: 'groupchat', room: m.room, nick: m.nick ?? null, from: m.from, to: m.to, body: m.body ?? null,
-    data: m.data ?? null, ...(m.subject !== undefined ? { subject: m.subject } : {}),
-    stanzaId: m.messageId ?? null, ...(m.stanzaId ? { archiveId: m.stanzaId } : {}), direction: m.direction,
+    type: 'groupchat',
+    room: m.room,
+    nick: m.nick ?? null,
+    from: m.from,
+    to: m.to,
+    body: m.body ?? null,
+    data: m.data ?? null,
+    ...(m.subject !== undefined ? { subject: m.subject } : {}),
+    stanzaId: m.messageId ?? null,
+    ...(m.stanzaId ? { archiveId: m.stanzaId } : {}),
+    direction: m.direction,
     // History and archive copies keep the time the room stamped them with.
     ...(m.delayed ? { delayed: true, timestamp: m.delayed.toISOString() } : {}),
     ...attachmentsField(m.attachments ?? []),
   };
 }
 
-export function privatePayload(m: Omit<GroupchatFields, 'subject' | 'stanzaId' | 'delayed'> & { nick: string }): Payload {
+export function privatePayload(
+  m: Omit<GroupchatFields, 'subject' | 'stanzaId' | 'delayed'> & { nick: string },
+): Payload {
   return {
-    type: 'chat', room: m.room, nick: m.nick, from: m.from, to: m.to, body: m.body ?? null, data: m.data ?? null,
-    stanzaId: m.messageId ?? null, direction: m.direction,
+    type: 'chat',
+    room: m.room,
+    nick: m.nick,
+    from: m.from,
+    to: m.to,
+    body: m.body ?? null,
+    data: m.data ?? null,
+    stanzaId: m.messageId ?? null,
+    direction: m.direction,
   };
 }
 
 /** ofchat's shape; `url` is an XMPP URI (RFC 5122 / XEP-0147) that joins the room. */
 export function invitationPayload(i: Invitation): Payload {
   return {
-    type: 'invitationReceived', room: i.room, from: i.from, to: i.to, inviter: i.inviter,
-    reason: i.reason ?? null, password: i.password ?? null, url: `xmpp:${i.room}?join`, direct: i.direct,
+    type: 'invitationReceived',
+    room: i.room,
+    from: i.from,
+    to: i.to,
+    inviter: i.inviter,
+    reason: i.reason ?? null,
+    password: i.password ?? null,
+    url: `xmpp:${i.room}?join`,
+    direct: i.direct,
   };
 }
 
-export function leftPayload(room: string, nick: string, cause: string, o?: Pick<OccupantPresence, 'actor' | 'reason' | 'destroyed'>): Payload {
+export function leftPayload(
+  room: string,
+  nick: string,
+  cause: string,
+  o?: Pick<OccupantPresence, 'actor' | 'reason' | 'destroyed'>,
+): Payload {
   return {
-    type: 'left', room, nick, cause,
+    type: 'left',
+    room,
+    nick,
+    cause,
     ...(o?.actor ? { actor: o.actor } : {}),
-    ...(o?.reason ?? o?.destroyed?.reason ? { reason: o.reason ?? o.destroyed?.reason } : {}),
+    ...((o?.reason ?? o?.destroyed?.reason) ? { reason: o.reason ?? o.destroyed?.reason } : {}),
     ...(o?.destroyed?.alternate ? { alternate: o.destroyed.alternate } : {}),
   };
 }
@@ -55,12 +97,21 @@ export function leftPayload(room: string, nick: string, cause: string, o?: Pick<
 /** `chatapi.presence` of a room occupant: names the room, with the presence `type` ofchat lacked. */
 export function occupantPayload(o: OccupantPresence, to: string): Payload {
   return {
-    type: o.available ? 'available' : 'unavailable', from: `${o.room}/${o.nick}`, to, room: o.room, nick: o.nick,
-    role: o.role, affiliation: o.affiliation,
+    type: o.available ? 'available' : 'unavailable',
+    from: `${o.room}/${o.nick}`,
+    to,
+    room: o.room,
+    nick: o.nick,
+    role: o.role,
+    affiliation: o.affiliation,
     // ofchat's words for availability, as contacts' presence events use them
-    show: o.available ? o.show ?? 'available' : 'offline', status: o.status ?? null, ...(o.jid ? { jid: o.jid } : {}),
-    ...(o.self ? { self: true } : {}), ...(o.codes.length ? { codes: o.codes } : {}),
+    show: o.available ? (o.show ?? 'available') : 'offline',
+    status: o.status ?? null,
+    ...(o.jid ? { jid: o.jid } : {}),
+    ...(o.self ? { self: true } : {}),
+    ...(o.codes.length ? { codes: o.codes } : {}),
     ...(o.newNick && o.codes.includes('303') ? { newNick: o.newNick } : {}),
-    ...(o.actor ? { actor: o.actor } : {}), ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.actor ? { actor: o.actor } : {}),
+    ...(o.reason ? { reason: o.reason } : {}),
   };
 }

@@ -15,17 +15,36 @@ export type SettableRole = (typeof ROLES)[number];
 
 /** owner / admin / member / none, or outcast (= ban, which also removes the user from the room). */
 export async function setAffiliation(
-  session: UserSession, domain: string, room: RoomAddress, jidRaw: string, affiliation: SettableAffiliation, reason?: string,
+  session: UserSession,
+  domain: string,
+  room: RoomAddress,
+  jidRaw: string,
+  affiliation: SettableAffiliation,
+  reason?: string,
 ): Promise<string> {
   // Affiliations belong to bare JIDs (§5.2).
   const jid = parseJid(jidRaw, domain, 'user JID').bare;
-  await session.iq(adminSet(room.jid, { jid, affiliation }, reason), 10_000, `setting the affiliation of ${jid} in ${room.jid}`);
+  await session.iq(
+    adminSet(room.jid, { jid, affiliation }, reason),
+    10_000,
+    `setting the affiliation of ${jid} in ${room.jid}`,
+  );
   return jid;
 }
 
 /** moderator / participant / visitor (voice), or none (= kick). */
-export async function setRole(session: UserSession, room: RoomAddress, nick: string, role: SettableRole, reason?: string): Promise<void> {
-  await session.iq(adminSet(room.jid, { nick, role }, reason), 10_000, `setting the role of ${nick} in ${room.jid}`);
+export async function setRole(
+  session: UserSession,
+  room: RoomAddress,
+  nick: string,
+  role: SettableRole,
+  reason?: string,
+): Promise<void> {
+  await session.iq(
+    adminSet(room.jid, { nick, role }, reason),
+    10_000,
+    `setting the role of ${nick} in ${room.jid}`,
+  );
 }
 
 export async function destroy(session: UserSession, room: RoomAddress, reason?: string): Promise<void> {

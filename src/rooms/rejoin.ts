@@ -20,7 +20,12 @@ const MAM_MAX_PAGES = 20;
 const ATTEMPTS = 3;
 
 export interface RejoinDeps {
-  registry: RoomRegistry; service: RoomService; inbound: RoomInbound; store: RoomStore; hub: EventHub; log: Log;
+  registry: RoomRegistry;
+  service: RoomService;
+  inbound: RoomInbound;
+  store: RoomStore;
+  hub: EventHub;
+  log: Log;
   /** a room dropped because it refuses us now */
   onDropped?: (session: UserSession, jid: string) => void;
 }
@@ -37,7 +42,11 @@ export class Rejoiner {
 
   async rejoinAll(session: UserSession): Promise<void> {
     const rooms = [...this.deps.registry.of(session).rooms.values()];
-    if (rooms.length) this.deps.log.info({ streamId: session.streamId, rooms: rooms.length }, 're-joining rooms after reconnect');
+    if (rooms.length)
+      this.deps.log.info(
+        { streamId: session.streamId, rooms: rooms.length },
+        're-joining rooms after reconnect',
+      );
     await Promise.all(rooms.map((room) => this.rejoin(session, room)));
   }
 
@@ -61,9 +70,16 @@ export class Rejoiner {
         this.deps.log.info({ streamId: session.streamId, room: room.jid }, 're-joined room');
         return;
       } catch (err) {
-        const passing = err instanceof BridgeError && (err.code === 'XMPP_UNAVAILABLE' || err.code === 'XMPP_TIMEOUT');
-        if (passing && !session.isOnline) { room.status = 'offline'; return; } // the next reconnect tries again
-        if (passing && attempt < ATTEMPTS) { await sleep(1000 * attempt); continue; }
+        const passing =
+          err instanceof BridgeError && (err.code === 'XMPP_UNAVAILABLE' || err.code === 'XMPP_TIMEOUT');
+        if (passing && !session.isOnline) {
+          room.status = 'offline';
+          return;
+        } // the next reconnect tries again
+        if (passing && attempt < ATTEMPTS) {
+          await sleep(1000 * attempt);
+          continue;
+        }
         await this.#drop(session, room, err);
         return;
       }
@@ -76,7 +92,13 @@ export class Rejoiner {
     if (rooms.rooms.get(room.jid) === room) rooms.rooms.delete(room.jid);
     this.deps.onDropped?.(session, room.jid);
     const reason = err instanceof BridgeError ? err.detail : String(err);
-    await this.deps.hub.publish(session.username, EVENT_NAMES.muc, leftPayload(room.jid, room.nick, 'rejoinFailed', { reason }), { durable: true })
+    await this.deps.hub
+      .publish(
+        session.username,
+        EVENT_NAMES.muc,
+        leftPayload(room.jid, room.nick, 'rejoinFailed', { reason }),
+        { durable: true },
+      )
       .catch((e) => this.deps.log.warn({ err: e }, 'could not record left event'));
   }
 
@@ -100,7 +122,8 @@ export class Rejoiner {
     const rooms = this.deps.registry.of(session);
     const queryId = `${MAM_QUERY_PREFIX}${randomUUID()}`;
     rooms.mam.set(queryId, []);
-    const fin = await session.iq(mamQuery(room.jid, queryId, after, MAM_PAGE), 15_000, `archive query to ${room.jid}`)
+    const fin = await session
+      .iq(mamQuery(room.jid, queryId, after, MAM_PAGE), 15_000, `archive query to ${room.jid}`)
       .catch((err: unknown) => {
         // No archive, or it no longer knows our cursor (e.g. the server restarted with in-memory archives).
         this.deps.log.info({ err, room: room.jid }, 'room archive catch-up skipped');
@@ -111,6 +134,10 @@ export class Rejoiner {
     rooms.mam.delete(queryId);
     if (!fin) return undefined;
     const f = fin.getChild('fin', NS.mam);
-    return { items, complete: f?.attrs.complete === 'true', last: f?.getChild('set', NS.rsm)?.getChildText('last') ?? undefined };
+    return {
+      items,
+      complete: f?.attrs.complete === 'true',
+      last: f?.getChild('set', NS.rsm)?.getChildText('last') ?? undefined,
+    };
   }
 }

@@ -29,65 +29,89 @@ export function integer(ctx: Context, name: string, min: number, max: number, fa
   const v = query(ctx, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new BridgeError('BAD_REQUEST', `?${name}= must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || n < min || n > max)
+    throw new BridgeError('BAD_REQUEST', `?${name}= must be a whole number from ${min} to ${max}`);
   return n;
 }
 
 export function cursor(ctx: Context, name: string): string | undefined {
   const v = query(ctx, name);
-  if (v !== undefined && !/^\d{1,18}$/.test(v)) throw new BridgeError('BAD_REQUEST', `?${name}= must be a message id (an event id) from an earlier page`);
+  if (v !== undefined && !/^\d{1,18}$/.test(v))
+    throw new BridgeError('BAD_REQUEST', `?${name}= must be a message id (an event id) from an earlier page`);
   return v;
 }
 
 const text = (max: number) => z.string().max(max);
 
-export const JoinBody = z.object({
-  nick: text(1023).optional(),
-  password: text(1024).optional(),
-  history: z.number().int().min(0).max(1000).optional(),
-  persistent: z.boolean().optional(),
-  public: z.boolean().optional(),
-  membersOnly: z.boolean().optional(),
-  moderated: z.boolean().optional(),
-  name: text(256).optional(),
-  description: text(1024).optional(),
-  subject: text(1024).optional(),
-}).strict();
+export const JoinBody = z
+  .object({
+    nick: text(1023).optional(),
+    password: text(1024).optional(),
+    history: z.number().int().min(0).max(1000).optional(),
+    persistent: z.boolean().optional(),
+    public: z.boolean().optional(),
+    membersOnly: z.boolean().optional(),
+    moderated: z.boolean().optional(),
+    name: text(256).optional(),
+    description: text(1024).optional(),
+    subject: text(1024).optional(),
+  })
+  .strict();
 export type JoinBody = z.infer<typeof JoinBody>;
 
 export function readJoinBody(ctx: Context): JoinBody {
   const body = readBody(ctx);
   if (body.kind === 'none') return {};
-  if (body.kind === 'text') throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', 'send the room options as application/json');
+  if (body.kind === 'text')
+    throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', 'send the room options as application/json');
   return validate(JoinBody, body.value);
 }
 
 /** ofchat's post: a text body, or JSON whose `body` is the text and which travels whole as `data`. */
 export type PostInput = { kind: 'message'; input: MessageInput } | { kind: 'subject'; subject: string };
 
-const PostJson = z.object({ body: z.string().optional(), subject: z.string().max(1024).optional() }).passthrough();
+const PostJson = z
+  .object({ body: z.string().optional(), subject: z.string().max(1024).optional() })
+  .passthrough();
 
 export function readPost(ctx: Context, allowSubject: boolean): PostInput {
   const body = readBody(ctx);
-  if (body.kind === 'none') throw new BridgeError('BAD_REQUEST', 'send the message as text/plain, or JSON with a "body"');
+  if (body.kind === 'none')
+    throw new BridgeError('BAD_REQUEST', 'send the message as text/plain, or JSON with a "body"');
   if (body.kind === 'text') return { kind: 'message', input: { body: body.text } };
   if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-    throw new BridgeError('VALIDATION_FAILED', 'body: the JSON must be an object', { errors: [{ path: 'body', message: 'expected an object' }] });
+    throw new BridgeError('VALIDATION_FAILED', 'body: the JSON must be an object', {
+      errors: [{ path: 'body', message: 'expected an object' }],
+    });
   }
   const json = validate(PostJson, body.value);
-  if (allowSubject && json.subject !== undefined && json.body === undefined) return { kind: 'subject', subject: json.subject };
+  if (allowSubject && json.subject !== undefined && json.body === undefined)
+    return { kind: 'subject', subject: json.subject };
   // Attachments go with room posts (allowSubject), not with private messages to an occupant.
   const fileIds = allowSubject ? attachmentIdsOf(body.value) : undefined;
   if (json.body === undefined && fileIds) return { kind: 'message', input: { data: body.value, fileIds } };
   if (json.body === undefined) {
-    throw new BridgeError('VALIDATION_FAILED', `body.body: required${allowSubject ? ' (or "subject" alone to change the subject)' : ''}`,
-      { errors: [{ path: 'body.body', message: 'required' }] });
+    throw new BridgeError(
+      'VALIDATION_FAILED',
+      `body.body: required${allowSubject ? ' (or "subject" alone to change the subject)' : ''}`,
+      { errors: [{ path: 'body.body', message: 'required' }] },
+    );
   }
-  return { kind: 'message', input: { body: json.body, data: body.value, ...(fileIds ? { fileIds } : {}), ...(allowSubject && json.subject !== undefined ? { subject: json.subject } : {}) } };
+  return {
+    kind: 'message',
+    input: {
+      body: json.body,
+      data: body.value,
+      ...(fileIds ? { fileIds } : {}),
+      ...(allowSubject && json.subject !== undefined ? { subject: json.subject } : {}),
+    },
+  };
 }
 
 const Reason = text(1024).optional();
-export const InviteBody = z.object({ reason: Reason, password: text(1024).optional(), direct: z.boolean().optional() }).strict();
+export const InviteBody = z
+  .object({ reason: Reason, password: text(1024).optional(), direct: z.boolean().optional() })
+  .strict();
 export const AffiliationBody = z.object({ affiliation: z.enum(AFFILIATIONS), reason: Reason }).strict();
 export const RoleBody = z.object({ role: z.enum(ROLES), reason: Reason }).strict();
 

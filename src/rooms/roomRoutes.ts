@@ -7,9 +7,23 @@ import { parseNick, parseRoom, type RoomAddress, type RoomNaming } from './names
 import { roomView, type RoomRegistry } from './RoomState.js';
 import type { RoomService } from './RoomService.js';
 import type { RoomOptions } from './stanzas.js';
-import { AffiliationBody, RoleBody, flag, integer, query, readInvite, readJoinBody, readJson, readPost } from './requests.js';
+import {
+  AffiliationBody,
+  RoleBody,
+  flag,
+  integer,
+  query,
+  readInvite,
+  readJoinBody,
+  readJson,
+  readPost,
+} from './requests.js';
 
-export interface RoomRoutesDeps { service: RoomService; registry: RoomRegistry; naming: RoomNaming }
+export interface RoomRoutesDeps {
+  service: RoomService;
+  registry: RoomRegistry;
+  naming: RoomNaming;
+}
 
 const BASE = '/restapi/v1/chat/:streamid/rooms';
 
@@ -33,7 +47,11 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
 
   router.get(BASE, async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
-    ctx.body = { rooms: [...deps.registry.of(session).rooms.values()].map(roomView).sort((a, b) => a.room.localeCompare(b.room)) };
+    ctx.body = {
+      rooms: [...deps.registry.of(session).rooms.values()]
+        .map(roomView)
+        .sort((a, b) => a.room.localeCompare(b.room)),
+    };
   });
 
   router.put(`${BASE}/:room`, async (ctx) => {
@@ -41,13 +59,21 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
     const body = readJoinBody(ctx);
     const password = body.password ?? query(ctx, 'password');
     const options: RoomOptions = {
-      persistent: body.persistent, public: body.public, membersOnly: body.membersOnly, moderated: body.moderated,
-      name: body.name, description: body.description, password,
+      persistent: body.persistent,
+      public: body.public,
+      membersOnly: body.membersOnly,
+      moderated: body.moderated,
+      name: body.name,
+      description: body.description,
+      password,
     };
     const { room, created } = await deps.service.join(session, addr, {
       nick: parseNick(body.nick ?? query(ctx, 'nick') ?? session.username),
-      password, create: flag(ctx, 'create', true), maxStanzas: body.history ?? integer(ctx, 'history', 0, 1000, 20),
-      options, subject: body.subject,
+      password,
+      create: flag(ctx, 'create', true),
+      maxStanzas: body.history ?? integer(ctx, 'history', 0, 1000, 20),
+      options,
+      subject: body.subject,
     });
     ctx.status = created ? 201 : 200;
     ctx.body = { ...roomView(room), created };
@@ -99,7 +125,14 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
   router.put(`${BASE}/:room/affiliations/:jid`, async (ctx) => {
     const { session, addr } = await target(ctx);
     const body = readJson(ctx, AffiliationBody);
-    await moderation.setAffiliation(session, deps.naming.domain, addr, ctx.params.jid!, body.affiliation, body.reason);
+    await moderation.setAffiliation(
+      session,
+      deps.naming.domain,
+      addr,
+      ctx.params.jid!,
+      body.affiliation,
+      body.reason,
+    );
     ctx.status = 204;
   });
 

@@ -10,7 +10,11 @@ import { NS } from '../xmpp/ns.js';
 
 export const ROOM_CONFIG_FORM = 'http://jabber.org/protocol/muc#roomconfig';
 
-export function joinPresence(room: string, nick: string, opts: { password?: string; maxStanzas: number }): Element {
+export function joinPresence(
+  room: string,
+  nick: string,
+  opts: { password?: string; maxStanzas: number },
+): Element {
   const x = xml('x', { xmlns: NS.muc }, xml('history', { maxstanzas: String(opts.maxStanzas) }));
   if (opts.password !== undefined) x.append(xml('password', {}, opts.password));
   return xml('presence', { to: `${room}/${nick}`, id: randomUUID() }, x);
@@ -22,8 +26,13 @@ export function leavePresence(room: string, nick: string): Element {
 
 /** Options a room is created with; only the ones given are submitted, the rest keep the server defaults. */
 export interface RoomOptions {
-  persistent?: boolean; public?: boolean; membersOnly?: boolean; moderated?: boolean;
-  password?: string; name?: string; description?: string;
+  persistent?: boolean;
+  public?: boolean;
+  membersOnly?: boolean;
+  moderated?: boolean;
+  password?: string;
+  name?: string;
+  description?: string;
 }
 
 const FIELDS: Record<keyof RoomOptions, string> = {
@@ -39,7 +48,10 @@ const FIELDS: Record<keyof RoomOptions, string> = {
 /** Owner configuration (§10.1.3). An empty form is the "instant room" that unlocks a new room. */
 export function configSubmit(room: string, options: RoomOptions): Element {
   const form = xml('x', { xmlns: NS.dataForms, type: 'submit' });
-  const set = Object.entries(options).filter(([, v]) => v !== undefined) as [keyof RoomOptions, string | boolean][];
+  const set = Object.entries(options).filter(([, v]) => v !== undefined) as [
+    keyof RoomOptions,
+    string | boolean,
+  ][];
   if (set.length) {
     form.append(field('FORM_TYPE', ROOM_CONFIG_FORM));
     for (const [key, value] of set) {
@@ -60,8 +72,15 @@ export function destroyRoom(room: string, reason?: string): Element {
 }
 
 /** muc#admin item change: `{nick, role}` (kick, voice, moderator) or `{jid, affiliation}` (ban, membership). */
-export function adminSet(room: string, item: { nick?: string; jid?: string; role?: string; affiliation?: string }, reason?: string): Element {
-  const attrs = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as Record<string, string>;
+export function adminSet(
+  room: string,
+  item: { nick?: string; jid?: string; role?: string; affiliation?: string },
+  reason?: string,
+): Element {
+  const attrs = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
   const el = xml('item', attrs);
   if (reason) el.append(xml('reason', {}, reason));
   return xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS.mucAdmin }, el));
@@ -79,7 +98,11 @@ export function mediatedInvite(room: string, invitee: string, reason?: string): 
 }
 
 /** XEP-0249 direct invitation: sent straight to the invitee. */
-export function directInvite(room: string, invitee: string, opts: { reason?: string; password?: string }): Element {
+export function directInvite(
+  room: string,
+  invitee: string,
+  opts: { reason?: string; password?: string },
+): Element {
   const attrs: Record<string, string> = { xmlns: NS.conference, jid: room };
   if (opts.reason) attrs.reason = opts.reason;
   if (opts.password) attrs.password = opts.password;

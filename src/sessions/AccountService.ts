@@ -9,9 +9,14 @@ import type { SessionStore } from './SessionStore.js';
  * with a random password it keeps encrypted, and never touches accounts it did not create.
  */
 export class AccountService {
-  constructor(private readonly deps: {
-    store: Pick<SessionStore, 'getAccount' | 'saveAccount'>; box: SecretBox; admin?: AdminIq; domain: string;
-  }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<SessionStore, 'getAccount' | 'saveAccount'>;
+      box: SecretBox;
+      admin?: AdminIq;
+      domain: string;
+    },
+  ) {}
 
   /** The password to log `username` in with, creating the account when Parley has none. */
   async passwordFor(username: string): Promise<string> {
@@ -27,8 +32,10 @@ export class AccountService {
     const password = randomBytes(24).toString('base64url');
     const outcome = await addUser(admin, this.deps.domain, jid, password);
     if (outcome === 'exists') {
-      throw new BridgeError('ACCOUNT_NOT_MANAGED',
-        `${jid} already exists on the XMPP server and was not created by Parley; log in with the user's own password`);
+      throw new BridgeError(
+        'ACCOUNT_NOT_MANAGED',
+        `${jid} already exists on the XMPP server and was not created by Parley; log in with the user's own password`,
+      );
     }
     await this.deps.store.saveAccount({ username, jid, passwordEnc: this.deps.box.seal(password) });
     return password;
@@ -49,7 +56,10 @@ export class AccountService {
 
   #admin(): AdminIq {
     if (!this.deps.admin) {
-      throw new BridgeError('PROVISIONING_DISABLED', 'set XMPP_ADMIN_JID and XMPP_ADMIN_PASSWORD to let Parley create accounts');
+      throw new BridgeError(
+        'PROVISIONING_DISABLED',
+        'set XMPP_ADMIN_JID and XMPP_ADMIN_PASSWORD to let Parley create accounts',
+      );
     }
     return this.deps.admin;
   }

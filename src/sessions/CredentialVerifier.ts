@@ -19,16 +19,27 @@ export class CredentialVerifier {
 
   /** Remember a password the server just accepted (a successful session login). */
   remember(username: string, password: string): void {
-    this.#ok.set(username, { digest: this.digest(username, password), until: Date.now() + (this.opts.ttlMs ?? 300_000) });
+    this.#ok.set(username, {
+      digest: this.digest(username, password),
+      until: Date.now() + (this.opts.ttlMs ?? 300_000),
+    });
   }
 
-  forget(username: string): void { this.#ok.delete(username); }
+  forget(username: string): void {
+    this.#ok.delete(username);
+  }
 
   /** true / false for the credentials; throws 503 when the server cannot be asked. */
   async verify(username: string, password: string): Promise<boolean> {
     const hit = this.#ok.get(username);
     if (hit && hit.until > Date.now() && hit.digest === this.digest(username, password)) return true;
-    const x = createXmppClient({ service: this.opts.service, domain: this.opts.domain, username, password, resource: `parley-check-${randomBytes(4).toString('hex')}` });
+    const x = createXmppClient({
+      service: this.opts.service,
+      domain: this.opts.domain,
+      username,
+      password,
+      resource: `parley-check-${randomBytes(4).toString('hex')}`,
+    });
     x.on('error', () => undefined);
     try {
       await x.start();

@@ -14,11 +14,21 @@ import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
 /** `cursor`: the user's last event id before this login; replaying after it shows what the login brought in. */
-export interface LoginResult { session: UserSession; token: string; reused: boolean; cursor: string }
+export interface LoginResult {
+  session: UserSession;
+  token: string;
+  reused: boolean;
+  cursor: string;
+}
 export interface SessionManagerDeps {
-  store: SessionStore; hub: EventHub; accounts: AccountService; verifier: CredentialVerifier; log: Log;
+  store: SessionStore;
+  hub: EventHub;
+  accounts: AccountService;
+  verifier: CredentialVerifier;
+  log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
-  idleSeconds: number; instanceId?: string;
+  idleSeconds: number;
+  instanceId?: string;
   /**
    * Sessions survive a gateway restart (PARLEY_SESSION_RESTORE): the password of a password login is kept
    * sealed with this box while the session lives, and the next start of this instance logs them in again.
@@ -53,7 +63,11 @@ export class SessionManager {
   constructor(private readonly deps: SessionManagerDeps) {
     this.instanceId = deps.instanceId ?? hostname();
     this.#restorer = new SessionRestorer({
-      log: deps.log, accounts: deps.accounts, verifier: deps.verifier, box: deps.restore?.box, concurrency: deps.restore?.concurrency,
+      log: deps.log,
+      accounts: deps.accounts,
+      verifier: deps.verifier,
+      box: deps.restore?.box,
+      concurrency: deps.restore?.concurrency,
       stopped: () => this.#stopped,
       current: (streamId) => this.#byStream.get(streamId),
       hasUser: (username) => this.#byUser.has(username),
@@ -62,7 +76,10 @@ export class SessionManager {
       unregister: (session) => this.#unregister(session),
       prepare: async (session) => {
         for (const l of this.#created) l(session);
-        for (const l of this.#restored) await l(session).catch((err) => this.deps.log.warn({ err, streamId: session.streamId }, 'restore hook failed'));
+        for (const l of this.#restored)
+          await l(session).catch((err) =>
+            this.deps.log.warn({ err, streamId: session.streamId }, 'restore hook failed'),
+          );
       },
       publishState: (session, state, reason) => this.#publishState(session, state, reason),
       endRow: (row, reason) => this.#endRow(row, reason),
@@ -72,7 +89,8 @@ export class SessionManager {
   async start(): Promise<void> {
     if (this.deps.restore) {
       const rows = await this.deps.store.liveSessions(this.instanceId);
-      if (rows.length) this.deps.log.info({ count: rows.length }, 'restoring the sessions left live by the previous run');
+      if (rows.length)
+        this.deps.log.info({ count: rows.length }, 'restoring the sessions left live by the previous run');
       await this.#restorer.restoreAll(rows);
     } else {
       const n = await this.deps.store.endOrphans(this.instanceId);
@@ -84,30 +102,50 @@ export class SessionManager {
   }
 
   /** Features hook their stanza handling onto every new session here. */
-  onSessionCreated(listener: SessionListener): void { this.#created.push(listener); }
+  onSessionCreated(listener: SessionListener): void {
+    this.#created.push(listener);
+  }
 
   /**
    * Called once the session is first online and again after every reconnect (initial presence sent):
    * enable carbons, catch up from the archive, rejoin rooms. Errors are logged, never fatal.
    */
-  onSessionReady(listener: ReadyListener): void { this.#ready.push(listener); }
+  onSessionReady(listener: ReadyListener): void {
+    this.#ready.push(listener);
+  }
 
   /** Called for a session restored after a restart, after onSessionCreated and before it connects. */
-  onSessionRestored(listener: RestoredListener): void { this.#restored.push(listener); }
+  onSessionRestored(listener: RestoredListener): void {
+    this.#restored.push(listener);
+  }
 
   /** Resolves once every session restored at start has connected (or been given up); for tests and tools. */
-  get restored(): Promise<void> { return this.#restorer.done; }
+  get restored(): Promise<void> {
+    return this.#restorer.done;
+  }
 
   async #runReady(session: UserSession, resumed: boolean): Promise<void> {
     for (const l of this.#ready) {
-      try { await l(session, resumed); } catch (err) { this.deps.log.warn({ err, streamId: session.streamId }, 'session ready hook failed'); }
+      try {
+        await l(session, resumed);
+      } catch (err) {
+        this.deps.log.warn({ err, streamId: session.streamId }, 'session ready hook failed');
+      }
     }
   }
 
-  get(streamId: string): UserSession | undefined { return this.#byStream.get(streamId); }
-  byUser(username: string): UserSession | undefined { return this.#byUser.get(username); }
-  get size(): number { return this.#byUser.size; }
-  all(): UserSession[] { return [...this.#byUser.values()]; }
+  get(streamId: string): UserSession | undefined {
+    return this.#byStream.get(streamId);
+  }
+  byUser(username: string): UserSession | undefined {
+    return this.#byUser.get(username);
+  }
+  get size(): number {
+    return this.#byUser.size;
+  }
+  all(): UserSession[] {
+    return [...this.#byUser.values()];
+  }
 
   /** `password` undefined means the caller holds the master secret: Parley supplies the account. */
   async login(username: string, password: string | undefined): Promise<LoginResult> {
@@ -134,7 +172,7 @@ export class SessionManager {
 
   async #open(username: string, password: string | undefined): Promise<UserSession> {
     const viaMaster = password === undefined;
-    let pw = password ?? await this.deps.accounts.passwordFor(username);
+    let pw = password ?? (await this.deps.accounts.passwordFor(username));
     let session = this.#newSession(username, pw);
     try {
       await this.#start(session);
@@ -147,7 +185,13 @@ export class SessionManager {
     }
     if (!viaMaster) this.deps.verifier.remember(username, pw);
     const credentialEnc = !viaMaster ? this.deps.restore?.box.seal(pw) : undefined;
-    await this.deps.store.createSession({ streamId: session.streamId, username, jid: session.bareJid, instanceId: this.instanceId, credentialEnc });
+    await this.deps.store.createSession({
+      streamId: session.streamId,
+      username,
+      jid: session.bareJid,
+      instanceId: this.instanceId,
+      credentialEnc,
+    });
     this.#register(session);
     await this.#publishState(session, 'online');
     void this.#runReady(session, false);
@@ -184,9 +228,14 @@ export class SessionManager {
 
   #newSession(username: string, password: string, streamId = randomId('ps_')): UserSession {
     return new UserSession({
-      streamId, username, password,
-      service: this.deps.xmpp.service, domain: this.deps.xmpp.domain,
-      reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds, log: this.deps.log, metrics: this.deps.metrics,
+      streamId,
+      username,
+      password,
+      service: this.deps.xmpp.service,
+      domain: this.deps.xmpp.domain,
+      reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds,
+      log: this.deps.log,
+      metrics: this.deps.metrics,
     });
   }
 
@@ -226,10 +275,19 @@ export class SessionManager {
     await this.#publishState(session, state);
   }
 
-  async #publishState(session: UserSession, state: Exclude<SessionState, 'connecting'>, reason?: string): Promise<void> {
+  async #publishState(
+    session: UserSession,
+    state: Exclude<SessionState, 'connecting'>,
+    reason?: string,
+  ): Promise<void> {
     try {
       await this.deps.store.setState(session.streamId, state);
-      const payload: SessionEventPayload = { type: state, streamId: session.streamId, jid: session.bareJid, ...(reason ? { reason } : {}) };
+      const payload: SessionEventPayload = {
+        type: state,
+        streamId: session.streamId,
+        jid: session.bareJid,
+        ...(reason ? { reason } : {}),
+      };
       await this.deps.hub.publish(session.username, EVENT_NAMES.session, payload, { durable: true });
     } catch (err) {
       this.deps.log.warn({ err, streamId: session.streamId, state }, 'could not record session state');
@@ -241,7 +299,9 @@ export class SessionManager {
     for (const s of this.#byUser.values()) {
       if (s.openStreams === 0 && now - s.lastActivity > limit) {
         this.deps.log.info({ streamId: s.streamId, user: s.username }, 'logging off idle session');
-        await this.logoff(s.streamId, 'idle').catch((err) => this.deps.log.warn({ err }, 'idle logoff failed'));
+        await this.logoff(s.streamId, 'idle').catch((err) =>
+          this.deps.log.warn({ err }, 'idle logoff failed'),
+        );
       }
     }
   }
@@ -257,12 +317,16 @@ export class SessionManager {
       await Promise.all(this.all().map((s) => this.logoff(s.streamId, 'shutdown').catch(() => undefined)));
       return;
     }
-    await Promise.all(this.all().map(async (session) => {
-      this.#unregister(session);
-      await session.stop().catch(() => undefined);
-      await this.deps.store.setState(session.streamId, 'reconnecting').catch((err) => this.deps.log.warn({ err }, 'could not record session state'));
-      session.emit('ended');
-    }));
+    await Promise.all(
+      this.all().map(async (session) => {
+        this.#unregister(session);
+        await session.stop().catch(() => undefined);
+        await this.deps.store
+          .setState(session.streamId, 'reconnecting')
+          .catch((err) => this.deps.log.warn({ err }, 'could not record session state'));
+        session.emit('ended');
+      }),
+    );
   }
 
   // ---- restore after a restart -------------------------------------------------------------------------

@@ -8,7 +8,11 @@ import type { CredentialVerifier } from './CredentialVerifier.js';
 
 /** What the restorer needs of the SessionManager that owns the sessions. */
 export interface RestoreHost {
-  log: Log; accounts: AccountService; verifier: CredentialVerifier; box?: SecretBox; concurrency?: number;
+  log: Log;
+  accounts: AccountService;
+  verifier: CredentialVerifier;
+  box?: SecretBox;
+  concurrency?: number;
   stopped(): boolean;
   current(streamId: string): UserSession | undefined;
   hasUser(username: string): boolean;
@@ -35,14 +39,19 @@ export class SessionRestorer {
   constructor(private readonly host: RestoreHost) {}
 
   /** Resolves once every session handed over so far has connected or been given up. */
-  get done(): Promise<void> { return this.#done; }
+  get done(): Promise<void> {
+    return this.#done;
+  }
 
   async restoreAll(rows: LiveSessionRow[]): Promise<void> {
     const queue: (() => Promise<void>)[] = [];
     for (const row of rows) {
       const password = await this.#password(row);
       // No password (sealed under another secret, not ours), or a second row for one user: that one ends.
-      if (password === undefined || this.host.hasUser(row.username)) { await this.host.endRow(row, 'restore'); continue; }
+      if (password === undefined || this.host.hasUser(row.username)) {
+        await this.host.endRow(row, 'restore');
+        continue;
+      }
       const session = this.host.newSession(row.username, password, row.streamId);
       this.host.register(session);
       queue.push(() => this.#connect(session, password, row));
@@ -56,7 +65,11 @@ export class SessionRestorer {
   async #password(row: LiveSessionRow): Promise<string | undefined> {
     if (row.credentialEnc) {
       const password = this.host.box?.open(row.credentialEnc);
-      if (password === undefined) this.host.log.warn({ streamId: row.streamId }, 'cannot restore a session sealed under another PARLEY_SECRET');
+      if (password === undefined)
+        this.host.log.warn(
+          { streamId: row.streamId },
+          'cannot restore a session sealed under another PARLEY_SECRET',
+        );
       return password;
     }
     if (!(await this.host.accounts.isManaged(row.username))) return undefined;
@@ -77,7 +90,8 @@ export class SessionRestorer {
         this.host.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
         return;
       } catch (err) {
-        const retry = !(err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') && attempt < MAX_ATTEMPTS;
+        const retry =
+          !(err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') && attempt < MAX_ATTEMPTS;
         this.host.log.warn({ err, streamId: row.streamId, attempt, retry }, 'could not restore session');
         if (this.host.stopped() || this.host.current(row.streamId) !== session) return; // stopping, or logged off meanwhile
         session.emit('ended');

@@ -8,8 +8,12 @@ import type { TokenOwner } from './SessionStore.js';
 export class TokenCache {
   readonly #byHash = new Map<string, TokenOwner>();
 
-  get(hash: Buffer): TokenOwner | undefined { return this.#byHash.get(hash.toString('base64')); }
-  set(hash: Buffer, owner: TokenOwner): void { this.#byHash.set(hash.toString('base64'), owner); }
+  get(hash: Buffer): TokenOwner | undefined {
+    return this.#byHash.get(hash.toString('base64'));
+  }
+  set(hash: Buffer, owner: TokenOwner): void {
+    this.#byHash.set(hash.toString('base64'), owner);
+  }
 
   forgetStream(streamId: string): void {
     for (const [key, owner] of this.#byHash) if (owner.streamId === streamId) this.#byHash.delete(key);

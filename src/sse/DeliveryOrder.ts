@@ -18,7 +18,11 @@ import type { DeliveredEvent } from './events.js';
 /** A write stuck this long (a hung statement, a socket that stopped draining) stops holding the others back. */
 export const STALL_MS = 5000;
 
-interface Held { event: DeliveredEvent; start: number; barrier: number }
+interface Held {
+  event: DeliveredEvent;
+  start: number;
+  barrier: number;
+}
 interface UserState {
   /** writes begun whose event has not reached deliver() yet (nor were they given up) → when they began */
   unresolved: Map<number, number>;
@@ -28,7 +32,11 @@ interface UserState {
   waiters: { mark: number; resolve: () => void }[];
 }
 
-const byId = (a: Held, b: Held): number => { const x = BigInt(a.event.id!), y = BigInt(b.event.id!); return x < y ? -1 : x > y ? 1 : 0; };
+const byId = (a: Held, b: Held): number => {
+  const x = BigInt(a.event.id!),
+    y = BigInt(b.event.id!);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 export class DeliveryOrder {
   /** one counter for all users: marks taken for settled() stay comparable when a user's state is dropped */
@@ -36,7 +44,10 @@ export class DeliveryOrder {
   readonly #users = new Map<string, UserState>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly out: (username: string, event: DeliveredEvent) => void, private readonly stallMs = STALL_MS) {}
+  constructor(
+    private readonly out: (username: string, event: DeliveredEvent) => void,
+    private readonly stallMs = STALL_MS,
+  ) {}
 
   /** Wraps a write that stores one event of `username` (or none: a duplicate); the caller delivers it right after. */
   async write<T extends { id: string } | undefined>(username: string, fn: () => Promise<T>): Promise<T> {
@@ -50,19 +61,30 @@ export class DeliveryOrder {
       this.#resolve(username, st, start);
       throw err;
     }
-    if (!result) { this.#resolve(username, st, start); return result; }
+    if (!result) {
+      this.#resolve(username, st, start);
+      return result;
+    }
     const id = result.id;
     st.stored.set(id, { start, barrier: this.#next });
     // Callers deliver in the same tick as the write resolves; one that never does must not stall the user.
-    setImmediate(() => { if (st.stored.delete(id)) this.#resolve(username, st, start); });
+    setImmediate(() => {
+      if (st.stored.delete(id)) this.#resolve(username, st, start);
+    });
     return result;
   }
 
   deliver(username: string, event: DeliveredEvent): void {
     const st = this.#users.get(username);
-    if (event.id === undefined || !st) { this.out(username, event); return; }
+    if (event.id === undefined || !st) {
+      this.out(username, event);
+      return;
+    }
     const w = st.stored.get(event.id);
-    if (w) { st.stored.delete(event.id); st.unresolved.delete(w.start); }
+    if (w) {
+      st.stored.delete(event.id);
+      st.unresolved.delete(w.start);
+    }
     // An event this instance did not track waits for every write in flight: its id may be any.
     st.held.push({ event, start: w?.start ?? -1, barrier: w?.barrier ?? this.#next });
     st.held.sort(byId);
@@ -74,7 +96,9 @@ export class DeliveryOrder {
   }
 
   /** A position in the order of writes: settled() waits for the writes of the user begun before it. */
-  mark(): number { return this.#next; }
+  mark(): number {
+    return this.#next;
+  }
 
   /** Resolves once every write of `username` begun before `mark` has been delivered or given up. */
   settled(username: string, mark: number): Promise<void> {
@@ -85,7 +109,8 @@ export class DeliveryOrder {
 
   #state(username: string): UserState {
     let st = this.#users.get(username);
-    if (!st) this.#users.set(username, (st = { unresolved: new Map(), stored: new Map(), held: [], waiters: [] }));
+    if (!st)
+      this.#users.set(username, (st = { unresolved: new Map(), stored: new Map(), held: [], waiters: [] }));
     return st;
   }
 
@@ -101,9 +126,19 @@ export class DeliveryOrder {
     if (st.waiters.length) {
       const waiting = st.waiters;
       st.waiters = [];
-      for (const w of waiting) { if (this.#isSettled(st, w.mark)) w.resolve(); else st.waiters.push(w); }
+      for (const w of waiting) {
+        if (this.#isSettled(st, w.mark)) w.resolve();
+        else st.waiters.push(w);
+      }
     }
-    if (!st.unresolved.size && !st.held.length && !st.stored.size && !st.waiters.length && this.#users.get(username) === st) this.#users.delete(username);
+    if (
+      !st.unresolved.size &&
+      !st.held.length &&
+      !st.stored.size &&
+      !st.waiters.length &&
+      this.#users.get(username) === st
+    )
+      this.#users.delete(username);
   }
 
   #isSettled(st: UserState, mark: number): boolean {
@@ -124,6 +159,9 @@ export class DeliveryOrder {
       this.#flush(username, st);
       holding ||= st.held.length > 0;
     }
-    if (!holding) { clearInterval(this.#sweeper); this.#sweeper = undefined; }
+    if (!holding) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
   }
 }

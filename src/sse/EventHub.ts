@@ -22,19 +22,33 @@ export class EventHub {
   constructor(private readonly deps: { store: EventStore; log: Log }) {}
 
   /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
-  addSnapshot(provider: SnapshotProvider): void { this.#snapshots.push(provider); }
+  addSnapshot(provider: SnapshotProvider): void {
+    this.#snapshots.push(provider);
+  }
 
   snapshot(username: string): DeliveredEvent[] {
     return this.#snapshots.flatMap((provide) => {
-      try { return provide(username); } catch (err) { this.deps.log.warn({ err }, 'snapshot provider failed'); return []; }
+      try {
+        return provide(username);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'snapshot provider failed');
+        return [];
+      }
     });
   }
 
   /** Stores, then delivers. Resolves with the delivered event (its id when durable). */
-  async publish(username: string, name: EventName, payload: Payload, opts: { durable: boolean }): Promise<DeliveredEvent> {
+  async publish(
+    username: string,
+    name: EventName,
+    payload: Payload,
+    opts: { durable: boolean },
+  ): Promise<DeliveredEvent> {
     let event: DeliveredEvent;
     if (opts.durable) {
-      event = withEnvelope(await this.ordered(username, () => this.deps.store.insert(username, name, payload)));
+      event = withEnvelope(
+        await this.ordered(username, () => this.deps.store.insert(username, name, payload)),
+      );
     } else {
       event = { name, payload };
     }
@@ -46,7 +60,9 @@ export class EventHub {
    * Sees every event this instance delivers (the cluster's Redis bus carries them to the other
    * instances, which hand them to deliverLocal()).
    */
-  onPublished(fn: (username: string, event: DeliveredEvent) => void): void { this.#published.push(fn); }
+  onPublished(fn: (username: string, event: DeliveredEvent) => void): void {
+    this.#published.push(fn);
+  }
 
   /**
    * Every write that stores a durable event of `username` goes through here (publish() does; features
@@ -65,14 +81,22 @@ export class EventHub {
   #fanOut(username: string, event: DeliveredEvent): void {
     this.deliverLocal(username, event);
     for (const fn of this.#published) {
-      try { fn(username, event); } catch (err) { this.deps.log.warn({ err }, 'event fan-out failed'); }
+      try {
+        fn(username, event);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'event fan-out failed');
+      }
     }
   }
 
   /** To this instance's streams of the user only. */
   deliverLocal(username: string, event: DeliveredEvent): void {
     for (const listener of this.#listeners.get(username) ?? []) {
-      try { listener(event); } catch (err) { this.deps.log.warn({ err }, 'event listener failed'); }
+      try {
+        listener(event);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'event listener failed');
+      }
     }
   }
 
@@ -86,10 +110,14 @@ export class EventHub {
     };
   }
 
-  latestId(username: string): Promise<string> { return this.deps.store.latestId(username); }
+  latestId(username: string): Promise<string> {
+    return this.deps.store.latestId(username);
+  }
 
   /** For features that store their own rows with the event in one statement or transaction (inside ordered()), then deliver(). */
-  get store(): EventStore { return this.deps.store; }
+  get store(): EventStore {
+    return this.deps.store;
+  }
 
   /** Open SSE responses register how to close themselves, so shutdown can send them elsewhere. */
   trackStream(close: () => void): () => void {
@@ -97,17 +125,25 @@ export class EventHub {
     return () => this.#streams.delete(close);
   }
 
-  get openStreams(): number { return this.#streams.size; }
+  get openStreams(): number {
+    return this.#streams.size;
+  }
 
   /** Ends every open stream with a short retry hint (graceful shutdown: clients reconnect elsewhere). */
   closeStreams(): void {
     for (const close of [...this.#streams]) {
-      try { close(); } catch (err) { this.deps.log.debug({ err }, 'closing a stream failed'); }
+      try {
+        close();
+      } catch (err) {
+        this.deps.log.debug({ err }, 'closing a stream failed');
+      }
     }
     this.#streams.clear();
   }
 
-  listenerCount(username: string): number { return this.#listeners.get(username)?.size ?? 0; }
+  listenerCount(username: string): number {
+    return this.#listeners.get(username)?.size ?? 0;
+  }
 
   /**
    * Durable events after `afterId`, oldest first, in pages. A page may hold an event whose lower-id

@@ -1,7 +1,12 @@
 import type { Queryable } from '../store/db.js';
 import type { EventName, Payload } from './events.js';
 
-export interface StoredEvent { id: string; name: EventName; payload: Payload; createdAt: Date }
+export interface StoredEvent {
+  id: string;
+  name: EventName;
+  payload: Payload;
+  createdAt: Date;
+}
 
 /** Durable events of one user, in id order. Ids are bigserial, handled as strings end to end. */
 export interface EventStore {
@@ -12,8 +17,18 @@ export interface EventStore {
   latestId(username: string): Promise<string>;
 }
 
-interface Row { id: string; name: EventName; payload: Payload; created_at: Date }
-const toEvent = (r: Row): StoredEvent => ({ id: String(r.id), name: r.name, payload: r.payload, createdAt: r.created_at });
+interface Row {
+  id: string;
+  name: EventName;
+  payload: Payload;
+  created_at: Date;
+}
+const toEvent = (r: Row): StoredEvent => ({
+  id: String(r.id),
+  name: r.name,
+  payload: r.payload,
+  createdAt: r.created_at,
+});
 
 export function createPgEventStore(db: Queryable): EventStore {
   return {
@@ -22,18 +37,23 @@ export function createPgEventStore(db: Queryable): EventStore {
       const { rows } = await tx.query<Row>({
         name: 'parley-event-insert',
         text: 'INSERT INTO events (username, name, payload) VALUES ($1, $2, $3) RETURNING id, name, payload, created_at',
-        values: [username, name, payload] });
+        values: [username, name, payload],
+      });
       return toEvent(rows[0]!);
     },
     async after(username, afterId, limit) {
       const { rows } = await db.query<Row>({
         name: 'parley-events-after',
         text: 'SELECT id, name, payload, created_at FROM events WHERE username = $1 AND id > $2 ORDER BY id LIMIT $3',
-        values: [username, afterId, limit] });
+        values: [username, afterId, limit],
+      });
       return rows.map(toEvent);
     },
     async latestId(username) {
-      const { rows } = await db.query<{ id: string | null }>('SELECT max(id) AS id FROM events WHERE username = $1', [username]);
+      const { rows } = await db.query<{ id: string | null }>(
+        'SELECT max(id) AS id FROM events WHERE username = $1',
+        [username],
+      );
       return String(rows[0]?.id ?? '0');
     },
   };

@@ -21,13 +21,19 @@ export interface OpenStreamOptions {
   until?: Promise<void>;
 }
 
-const byId = (a: DeliveredEvent, b: DeliveredEvent): number => { const x = BigInt(a.id!), y = BigInt(b.id!); return x < y ? -1 : x > y ? 1 : 0; };
+const byId = (a: DeliveredEvent, b: DeliveredEvent): number => {
+  const x = BigInt(a.id!),
+    y = BigInt(b.id!);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 // Frames are written by hand (the format is four field names; JSON.stringify leaves no raw newline to escape):
 // a library session per stream (timers, emitters, fetch Request/Response/Headers objects) cost more memory
 // than the rest of the stream, and thousands of streams are the point.
 const frame = (e: DeliveredEvent): string =>
-  e.id !== undefined ? `event:${e.name}\nid:${e.id}\ndata:${JSON.stringify(e.payload)}\n\n` : `event:${e.name}\ndata:${JSON.stringify(e.payload)}\n\n`;
+  e.id !== undefined
+    ? `event:${e.name}\nid:${e.id}\ndata:${JSON.stringify(e.payload)}\n\n`
+    : `event:${e.name}\ndata:${JSON.stringify(e.payload)}\n\n`;
 
 /** One timer per heartbeat interval for every open stream, instead of one per stream. */
 const heartbeats = new Map<number, { streams: Set<ServerResponse>; timer: NodeJS.Timeout }>();
@@ -35,7 +41,9 @@ function beatEvery(ms: number, res: ServerResponse): () => void {
   let hb = heartbeats.get(ms);
   if (!hb) {
     const streams = new Set<ServerResponse>();
-    const timer = setInterval(() => { for (const r of streams) r.write(':\n\n'); }, ms);
+    const timer = setInterval(() => {
+      for (const r of streams) r.write(':\n\n');
+    }, ms);
     timer.unref();
     heartbeats.set(ms, (hb = { streams, timer }));
   }
@@ -43,12 +51,17 @@ function beatEvery(ms: number, res: ServerResponse): () => void {
   streams.add(res);
   return () => {
     streams.delete(res);
-    if (!streams.size) { clearInterval(timer); heartbeats.delete(ms); }
+    if (!streams.size) {
+      clearInterval(timer);
+      heartbeats.delete(ms);
+    }
   };
 }
 
 /** Writes of one tick go out as one packet (a replayed page, an event and its receipt): cork until the next tick. */
-function uncork(res: ServerResponse): void { res.uncork(); }
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
 
 /**
  * What one stream keeps: its response, the live events held back while it replays, and the last id sent.
@@ -59,9 +72,17 @@ class Outlet {
   live = false;
   connected = false;
   lastSent: bigint;
-  constructor(readonly res: ServerResponse, lastEventId: string | undefined) { this.lastSent = BigInt(lastEventId ?? '0'); }
+  constructor(
+    readonly res: ServerResponse,
+    lastEventId: string | undefined,
+  ) {
+    this.lastSent = BigInt(lastEventId ?? '0');
+  }
 
-  take(e: DeliveredEvent): void { if (this.live) this.send(e); else this.buffered.push(e); }
+  take(e: DeliveredEvent): void {
+    if (this.live) this.send(e);
+    else this.buffered.push(e);
+  }
 
   send(e: DeliveredEvent): void {
     if (!this.connected) return;
@@ -73,7 +94,10 @@ class Outlet {
   }
 
   write(chunk: string): void {
-    if (!this.res.writableCorked) { this.res.cork(); process.nextTick(uncork, this.res); }
+    if (!this.res.writableCorked) {
+      this.res.cork();
+      process.nextTick(uncork, this.res);
+    }
     this.res.write(chunk);
   }
 
@@ -103,7 +127,12 @@ class Outlet {
  * event the buffer has). Heartbeat comments keep proxies from closing idle streams; the retry hint
  * tells browsers how soon to come back.
  */
-export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: OpenStreamOptions): Promise<void> {
+export async function openStream(
+  ctx: Context,
+  hub: EventHub,
+  log: Log,
+  opts: OpenStreamOptions,
+): Promise<void> {
   ctx.respond = false;
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
@@ -113,19 +142,28 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
   const untap = opts.tap?.((e) => out.take(e));
   try {
     res.writeHead(200, {
-      'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Pragma: 'no-cache',
-      Connection: 'keep-alive', 'X-Accel-Buffering': 'no',
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Pragma: 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
     });
     out.connected = true;
     out.write('retry:2000\n\n');
     const unbeat = beatEvery(opts.heartbeatMs, res);
     // On shutdown: ask the browser to come back in a second (to another instance), then end.
-    const untrack = hub.trackStream(() => { if (out.connected) res.end('retry:1000\n:parley is restarting; reconnect\n\n'); });
+    const untrack = hub.trackStream(() => {
+      if (out.connected) res.end('retry:1000\n:parley is restarting; reconnect\n\n');
+    });
     opts.onOpen?.();
     const closed = (): void => {
       if (!out.connected) return;
       out.connected = false;
-      unsubscribe(); untap?.(); unbeat(); untrack(); opts.onClose?.();
+      unsubscribe();
+      untap?.();
+      unbeat();
+      untrack();
+      opts.onClose?.();
     };
     res.once('close', closed);
     if (res.destroyed) closed(); // the client left while the request was authorized: 'close' has been and gone
@@ -139,13 +177,21 @@ export async function openStream(ctx: Context, hub: EventHub, log: Log, opts: Op
     out.goLive();
     // End only once the replay and the buffered live events are out: the last event (e.g. `offline`
     // on logoff) may still sit in the buffer when the end is signalled.
-    void opts.until?.then(() => { if (out.connected) res.end(); });
+    void opts.until?.then(() => {
+      if (out.connected) res.end();
+    });
   } catch (err) {
     unsubscribe();
     untap?.();
     log.warn({ err }, 'event stream failed');
-    if (res.headersSent) { res.destroy(); return; }
-    const problem = toProblem(new BridgeError('DATABASE_UNAVAILABLE', 'the event stream could not be opened; retry shortly'), ctx.state.requestId as string);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const problem = toProblem(
+      new BridgeError('DATABASE_UNAVAILABLE', 'the event stream could not be opened; retry shortly'),
+      ctx.state.requestId as string,
+    );
     res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
     res.end(JSON.stringify(problem));
   }

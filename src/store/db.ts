@@ -14,11 +14,16 @@ export interface Database {
 
 export function createPool(url: string, max: number, log: Log): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000,
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
     // The hot statements are named (prepared once per connection). The embedded database is one server
     // session behind every socket, so a fresh client would find its names taken by the previous client's
     // (42P05 "prepared statement already exists"): every connection starts with none.
-    onConnect: async (client) => { await client.query('DEALLOCATE ALL'); },
+    onConnect: async (client) => {
+      await client.query('DEALLOCATE ALL');
+    },
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
@@ -29,17 +34,31 @@ export function databaseFrom(pool: pg.Pool, onClose: () => Promise<void> = async
   return {
     pool,
     async ping() {
-      try { await pool.query('SELECT 1'); return true; } catch { return false; }
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
     },
-    async close() { await pool.end(); await onClose(); },
+    async close() {
+      await pool.end();
+      await onClose();
+    },
   };
 }
 
 /** Connection-level failures become 503 DATABASE_UNAVAILABLE; everything else is rethrown as is. */
 export function asDatabaseError(err: unknown): unknown {
   const code = (err as { code?: string })?.code ?? '';
-  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\w{3})$/.test(code) || /timeout exceeded when trying to connect/.test(String(err))) {
-    return new BridgeError('DATABASE_UNAVAILABLE', 'the database is not reachable', { cause: err, retryAfter: 5 });
+  if (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\w{3})$/.test(code) ||
+    /timeout exceeded when trying to connect/.test(String(err))
+  ) {
+    return new BridgeError('DATABASE_UNAVAILABLE', 'the database is not reachable', {
+      cause: err,
+      retryAfter: 5,
+    });
   }
   return err;
 }

@@ -10,7 +10,10 @@ import type { Log } from '../log.js';
  * PGlite runs one statement at a time and blocks other connections while a transaction is open,
  * so callers must use a pool of one connection (see DESIGN.md §5).
  */
-export interface EmbeddedPostgres { url: string; stop(): Promise<void> }
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
 
 export async function startEmbeddedPostgres(dataDir: string, log: Log): Promise<EmbeddedPostgres> {
   const dir = join(dataDir, 'pgdata');
@@ -20,10 +23,17 @@ export async function startEmbeddedPostgres(dataDir: string, log: Log): Promise<
   await server.start();
   const addr = (server as unknown as { server?: { address(): { port: number } } }).server?.address();
   const port = addr?.port;
-  if (!port) { await server.stop(); await db.close(); throw new Error('embedded Postgres did not report its port'); }
+  if (!port) {
+    await server.stop();
+    await db.close();
+    throw new Error('embedded Postgres did not report its port');
+  }
   log.info({ dir, port }, 'embedded Postgres (PGlite) started');
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop() { await server.stop(); await db.close(); },
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
   };
 }

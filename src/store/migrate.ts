@@ -12,15 +12,21 @@ import { MIGRATIONS_DIR } from '../paths.js';
  */
 const LOCK_KEY = 0x70617231; // "par1"
 
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
-  return Promise.all(files.map(async (file) => ({
-    version: Number(file.slice(0, 4)),
-    name: file.replace(/\.sql$/, ''),
-    sql: await readFile(dir + file, 'utf8'),
-  })));
+  return Promise.all(
+    files.map(async (file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file.replace(/\.sql$/, ''),
+      sql: await readFile(dir + file, 'utf8'),
+    })),
+  );
 }
 
 export async function migrate(pool: pg.Pool, dir?: string): Promise<string[]> {
@@ -38,7 +44,10 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<string[]> {
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          m.version,
+          m.name,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

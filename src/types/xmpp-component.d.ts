@@ -3,8 +3,18 @@ declare module '@xmpp/component' {
   import type { Element } from '@xmpp/xml';
   import type { EventEmitter } from 'node:events';
 
-  interface IqContext { stanza: Element; element: Element; from: string; to: string; id: string; type: string }
-  type IqHandler = (ctx: IqContext, next: () => Promise<unknown>) => Promise<Element | undefined | void> | Element | undefined | void;
+  interface IqContext {
+    stanza: Element;
+    element: Element;
+    from: string;
+    to: string;
+    id: string;
+    type: string;
+  }
+  type IqHandler = (
+    ctx: IqContext,
+    next: () => Promise<unknown>,
+  ) => Promise<Element | undefined | void> | Element | undefined | void;
 
   interface Component extends EventEmitter {
     status: string;
@@ -17,7 +27,10 @@ declare module '@xmpp/component' {
     send(...stanzas: Element[]): Promise<void>;
     reconnect: { stop(): void; delay: number };
     iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
-    iqCallee: { get(ns: string, name: string, handler: IqHandler): void; set(ns: string, name: string, handler: IqHandler): void };
+    iqCallee: {
+      get(ns: string, name: string, handler: IqHandler): void;
+      set(ns: string, name: string, handler: IqHandler): void;
+    };
     socket?: { setNoDelay?(v: boolean): void };
   }
   export function component(options: { service: string; domain: string; password: string }): Component;

@@ -17,11 +17,17 @@ const PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
 const PROPERTY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const MAX_VALUE_CHARS = 8192;
 
-export interface Profile { jid: string; properties: Record<string, string> }
+export interface Profile {
+  jid: string;
+  properties: Record<string, string>;
+}
 
 export function parsePropertyName(raw: string): string {
   if (!PROPERTY_NAME.test(raw)) {
-    throw new BridgeError('BAD_REQUEST', `"${raw.slice(0, 80)}" is not a property name (1–64 letters, digits or . _ : -, starting with a letter or digit)`);
+    throw new BridgeError(
+      'BAD_REQUEST',
+      `"${raw.slice(0, 80)}" is not a property name (1–64 letters, digits or . _ : -, starting with a letter or digit)`,
+    );
   }
   return raw;
 }
@@ -32,9 +38,18 @@ export class ProfileService {
   async set(session: UserSession, name: string, value: string): Promise<void> {
     const item = xml('item', { id: name }, xml('property', { xmlns: NS_PROFILE, name }, value));
     // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
-    const options = xml('publish-options', {}, xml('x', { xmlns: NS.dataForms, type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, PUBLISH_OPTIONS)),
-      field('pubsub#access_model', 'open'), field('pubsub#persist_items', 'true'), field('pubsub#max_items', 'max')));
+    const options = xml(
+      'publish-options',
+      {},
+      xml(
+        'x',
+        { xmlns: NS.dataForms, type: 'submit' },
+        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, PUBLISH_OPTIONS)),
+        field('pubsub#access_model', 'open'),
+        field('pubsub#persist_items', 'true'),
+        field('pubsub#max_items', 'max'),
+      ),
+    );
     const pubsub = xml('pubsub', { xmlns: NS.pubsub }, xml('publish', { node: NS_PROFILE }, item), options);
     await session.iq(xml('iq', { type: 'set' }, pubsub), 10_000, 'profile publish');
   }
@@ -44,17 +59,26 @@ export class ProfileService {
     const have = await this.read(session, session.bareJid);
     if (!(name in have.properties)) throw new BridgeError('NOT_FOUND', `no profile property "${name}"`);
     const retract = xml('retract', { node: NS_PROFILE, notify: 'true' }, xml('item', { id: name }));
-    await session.iq(xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsub }, retract)), 10_000, 'profile retract');
+    await session.iq(
+      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsub }, retract)),
+      10_000,
+      'profile retract',
+    );
   }
 
   /** Anyone's public properties; a user who never set one has an empty profile, not a 404. */
   async read(session: UserSession, jid: string): Promise<Profile> {
-    const get = xml('iq', { type: 'get', to: jid }, xml('pubsub', { xmlns: NS.pubsub }, xml('items', { node: NS_PROFILE })));
+    const get = xml(
+      'iq',
+      { type: 'get', to: jid },
+      xml('pubsub', { xmlns: NS.pubsub }, xml('items', { node: NS_PROFILE })),
+    );
     let result: Element;
     try {
       result = await session.iq(get, 10_000, 'profile read');
     } catch (err) {
-      if (err instanceof BridgeError && err.extra.xmppCondition === 'item-not-found') return { jid, properties: {} };
+      if (err instanceof BridgeError && err.extra.xmppCondition === 'item-not-found')
+        return { jid, properties: {} };
       throw err;
     }
     const items = result.getChild('pubsub', NS.pubsub)?.getChild('items')?.getChildren('item') ?? [];

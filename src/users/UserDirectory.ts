@@ -5,7 +5,9 @@ import { NS } from '../xmpp/ns.js';
 import { buildSearchFieldsGet, buildSearchSet, parseSearchResult, type DirectoryUser } from './xep0055.js';
 
 /** Anything that can ask the server an IQ: a user's session or the admin connection. */
-export interface IqEntity { iq(stanza: Element, timeoutMs?: number, what?: string): Promise<Element> }
+export interface IqEntity {
+  iq(stanza: Element, timeoutMs?: number, what?: string): Promise<Element>;
+}
 
 export interface DirectoryResult {
   /** who answered: the server's XEP-0055 search service, or the accounts Parley knows */
@@ -34,10 +36,14 @@ export class UserDirectory {
         const request = buildSearchSet(service, fields.getChild('query', NS.search) ?? fields, term);
         if (request) {
           const result = await via.iq(request, 10_000, 'user search');
-          return { source: 'xep-0055', service, users: parseSearchResult(result.getChild('query', NS.search), this.deps.domain).slice(0, limit) };
+          return {
+            source: 'xep-0055',
+            service,
+            users: parseSearchResult(result.getChild('query', NS.search), this.deps.domain).slice(0, limit),
+          };
         }
       } catch (err) {
-        this.deps.log.warn({ err, service }, 'XEP-0055 search failed; answering from Parley\'s accounts');
+        this.deps.log.warn({ err, service }, "XEP-0055 search failed; answering from Parley's accounts");
       }
     }
     return { source: 'parley', users: await this.#known(term, limit) };
@@ -49,7 +55,11 @@ export class UserDirectory {
     let jid: string | undefined;
     try {
       const candidates = [this.deps.domain, ...(await this.#items(via)).slice(0, MAX_ITEMS_PROBED)];
-      for (const c of candidates) if (await this.#offersSearch(via, c)) { jid = c; break; }
+      for (const c of candidates)
+        if (await this.#offersSearch(via, c)) {
+          jid = c;
+          break;
+        }
     } catch (err) {
       this.deps.log.debug({ err }, 'search service discovery failed');
       return undefined; // not cached: the server may just be unreachable for a moment
@@ -59,14 +69,26 @@ export class UserDirectory {
   }
 
   async #items(via: IqEntity): Promise<string[]> {
-    const r = await via.iq(xml('iq', { type: 'get', to: this.deps.domain }, xml('query', { xmlns: NS.discoItems })), 5000, 'disco#items');
-    return (r.getChild('query', NS.discoItems)?.getChildren('item') ?? []).map((i) => String(i.attrs.jid)).filter((j) => j && !j.includes('@'));
+    const r = await via.iq(
+      xml('iq', { type: 'get', to: this.deps.domain }, xml('query', { xmlns: NS.discoItems })),
+      5000,
+      'disco#items',
+    );
+    return (r.getChild('query', NS.discoItems)?.getChildren('item') ?? [])
+      .map((i) => String(i.attrs.jid))
+      .filter((j) => j && !j.includes('@'));
   }
 
   async #offersSearch(via: IqEntity, jid: string): Promise<boolean> {
     try {
-      const r = await via.iq(xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo })), 5000, 'disco#info');
-      return (r.getChild('query', NS.discoInfo)?.getChildren('feature') ?? []).some((f) => f.attrs.var === NS.search);
+      const r = await via.iq(
+        xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo })),
+        5000,
+        'disco#info',
+      );
+      return (r.getChild('query', NS.discoInfo)?.getChildren('feature') ?? []).some(
+        (f) => f.attrs.var === NS.search,
+      );
     } catch {
       return false; // an item that does not answer disco is simply not a search service
     }
@@ -76,7 +98,9 @@ export class UserDirectory {
     const like = `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const { rows } = await this.deps.db.query<{ username: string; jid: string }>(
       `SELECT username, min(jid) AS jid FROM (SELECT username, jid FROM accounts UNION ALL SELECT username, jid FROM sessions) known
-        WHERE username LIKE $1 OR jid LIKE $1 GROUP BY username ORDER BY username LIMIT $2`, [like, limit]);
+        WHERE username LIKE $1 OR jid LIKE $1 GROUP BY username ORDER BY username LIMIT $2`,
+      [like, limit],
+    );
     return rows.map((r) => ({ username: r.username, jid: r.jid, name: null, email: null }));
   }
 }

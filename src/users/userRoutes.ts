@@ -10,7 +10,12 @@ import { parseJid } from '../xmpp/jid.js';
 import { MAX_VALUE_CHARS, parsePropertyName, type ProfileService } from './ProfileService.js';
 import type { IqEntity, UserDirectory } from './UserDirectory.js';
 
-export interface UserRoutesDeps { directory: UserDirectory; profiles: ProfileService; admin?: AdminConnection; domain: string }
+export interface UserRoutesDeps {
+  directory: UserDirectory;
+  profiles: ProfileService;
+  admin?: AdminConnection;
+  domain: string;
+}
 
 /**
  * GET  /restapi/v1/chat/users?search=            directory search (ofchat #9)
@@ -23,7 +28,11 @@ export function userRoutes(router: Router, access: AccessDeps, deps: UserRoutesD
     const term = typeof ctx.query.search === 'string' ? ctx.query.search.trim() : '';
     const limit = parseLimit(ctx.query.limit);
     // Ask the server as the caller, else as Parley's admin; with neither, Parley's own accounts answer.
-    const via: IqEntity | undefined = session?.isOnline ? session : deps.admin?.isOnline ? deps.admin : undefined;
+    const via: IqEntity | undefined = session?.isOnline
+      ? session
+      : deps.admin?.isOnline
+        ? deps.admin
+        : undefined;
     ctx.body = await deps.directory.search(term.slice(0, 256), limit, via);
   });
 
@@ -43,7 +52,8 @@ export function userRoutes(router: Router, access: AccessDeps, deps: UserRoutesD
   router.get('/restapi/v1/chat/:streamid/users/:jid/profile', async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const jid = parseJid(ctx.params.jid!, deps.domain, 'user JID');
-    if (jid.resource !== undefined || !jid.local) throw new BridgeError('INVALID_JID', 'a profile belongs to an account: give user@domain or a username');
+    if (jid.resource !== undefined || !jid.local)
+      throw new BridgeError('INVALID_JID', 'a profile belongs to an account: give user@domain or a username');
     ctx.body = await deps.profiles.read(session, jid.bare);
   });
 }
@@ -55,11 +65,17 @@ export function userRoutes(router: Router, access: AccessDeps, deps: UserRoutesD
 async function directoryCaller(ctx: Context, access: AccessDeps): Promise<UserSession | undefined> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
-    case 'master': return undefined;
-    case 'anonymous': throw new BridgeError('UNAUTHENTICATED', 'send Basic credentials, a session token or the master secret');
+    case 'master':
+      return undefined;
+    case 'anonymous':
+      throw new BridgeError(
+        'UNAUTHENTICATED',
+        'send Basic credentials, a session token or the master secret',
+      );
     case 'basic': {
       const name = parseUsername(caller.username);
-      if (!(await access.verifier.verify(name, caller.password))) throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+      if (!(await access.verifier.verify(name, caller.password)))
+        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       return access.sessions.byUser(name);
     }
     case 'token': {
@@ -73,7 +89,8 @@ async function directoryCaller(ctx: Context, access: AccessDeps): Promise<UserSe
 function parseLimit(raw: unknown): number {
   if (raw === undefined || raw === '') return 50;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 1 || n > 200) throw new BridgeError('BAD_REQUEST', 'limit must be an integer from 1 to 200');
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 1 || n > 200)
+    throw new BridgeError('BAD_REQUEST', 'limit must be an integer from 1 to 200');
   return n;
 }
 
@@ -81,8 +98,14 @@ function parseLimit(raw: unknown): number {
 function propertyValue(ctx: Context): string {
   const body = readBody(ctx);
   let value: unknown = body.kind === 'text' ? body.text : undefined;
-  if (body.kind === 'json') value = typeof body.value === 'string' ? body.value : (body.value as { value?: unknown } | null)?.value;
-  if (typeof value !== 'string' || value === '') throw new BridgeError('BAD_REQUEST', 'send the property value as a text/plain body (or JSON {"value": "..."}); use DELETE to remove it');
-  if (value.length > MAX_VALUE_CHARS) throw new BridgeError('BAD_REQUEST', `a property value is at most ${MAX_VALUE_CHARS} characters`);
+  if (body.kind === 'json')
+    value = typeof body.value === 'string' ? body.value : (body.value as { value?: unknown } | null)?.value;
+  if (typeof value !== 'string' || value === '')
+    throw new BridgeError(
+      'BAD_REQUEST',
+      'send the property value as a text/plain body (or JSON {"value": "..."}); use DELETE to remove it',
+    );
+  if (value.length > MAX_VALUE_CHARS)
+    throw new BridgeError('BAD_REQUEST', `a property value is at most ${MAX_VALUE_CHARS} characters`);
   return value;
 }

@@ -6,7 +6,12 @@
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
 
-export interface DirectoryUser { username: string; jid: string; name: string | null; email: string | null }
+export interface DirectoryUser {
+  username: string;
+  jid: string;
+  name: string | null;
+  email: string | null;
+}
 
 /** Text fields a term goes into, best first: Openfire's `search`, ejabberd's `user`, then names. */
 const TERM_FIELDS = ['search', 'user', 'username', 'nick', 'fn', 'first', 'email'];
@@ -23,21 +28,27 @@ export function buildSearchSet(to: string, fields: Element, term: string): Eleme
     return submit && xml('iq', { type: 'set', to }, xml('query', { xmlns: NS.search }, submit));
   }
   const legacy = LEGACY_FIELDS.find((f) => fields.getChild(f));
-  return legacy ? xml('iq', { type: 'set', to }, xml('query', { xmlns: NS.search }, xml(legacy, {}, term))) : undefined;
+  return legacy
+    ? xml('iq', { type: 'set', to }, xml('query', { xmlns: NS.search }, xml(legacy, {}, term)))
+    : undefined;
 }
 
 function buildFormSubmit(form: Element, term: string): Element | undefined {
   const fields = form.getChildren('field');
-  const textVars = fields.filter((f) => ['text-single', undefined].includes(f.attrs.type as string | undefined)).map((f) => String(f.attrs.var));
+  const textVars = fields
+    .filter((f) => ['text-single', undefined].includes(f.attrs.type as string | undefined))
+    .map((f) => String(f.attrs.var));
   const target = TERM_FIELDS.find((v) => textVars.some((t) => t.toLowerCase() === v)) ?? textVars[0];
   if (!target) return undefined;
   const out = xml('x', { xmlns: NS.dataForms, type: 'submit' });
   for (const f of fields) {
     const v = String(f.attrs.var ?? '');
-    if (f.attrs.type === 'hidden') out.append(xml('field', { var: v }, xml('value', {}, f.getChildText('value') ?? '')));
+    if (f.attrs.type === 'hidden')
+      out.append(xml('field', { var: v }, xml('value', {}, f.getChildText('value') ?? '')));
     // Openfire's booleans pick which attributes the term is matched against: match all of them.
     else if (f.attrs.type === 'boolean') out.append(xml('field', { var: v }, xml('value', {}, '1')));
-    else if (v.toLowerCase() === target.toLowerCase()) out.append(xml('field', { var: v }, xml('value', {}, term)));
+    else if (v.toLowerCase() === target.toLowerCase())
+      out.append(xml('field', { var: v }, xml('value', {}, term)));
   }
   return out;
 }
@@ -47,11 +58,22 @@ export function parseSearchResult(query: Element | undefined, domain: string): D
   if (!query) return [];
   const form = query.getChild('x', NS.dataForms);
   const rows = form
-    ? form.getChildren('item').map((item) => Object.fromEntries(item.getChildren('field').map((f) => [String(f.attrs.var).toLowerCase(), f.getChildText('value') ?? ''])))
-    : query.getChildren('item').map((item) => ({
-      jid: String(item.attrs.jid ?? ''),
-      ...Object.fromEntries(item.getChildElements().map((c) => [c.name, c.text()])),
-    } as Record<string, string>));
+    ? form
+        .getChildren('item')
+        .map((item) =>
+          Object.fromEntries(
+            item
+              .getChildren('field')
+              .map((f) => [String(f.attrs.var).toLowerCase(), f.getChildText('value') ?? '']),
+          ),
+        )
+    : query.getChildren('item').map(
+        (item) =>
+          ({
+            jid: String(item.attrs.jid ?? ''),
+            ...Object.fromEntries(item.getChildElements().map((c) => [c.name, c.text()])),
+          }) as Record<string, string>,
+      );
   return rows.flatMap((r) => toUser(r, domain));
 }
 

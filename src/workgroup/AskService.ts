@@ -8,11 +8,22 @@ import type { QueueNotifier } from './QueueNotifier.js';
 import { IN_CHAT, WAITING, type RequestRow, type RequestStore } from './RequestStore.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
 
-export interface AskInput { workgroup: string; userId: string; email: string; question: string; nickname?: string }
+export interface AskInput {
+  workgroup: string;
+  userId: string;
+  email: string;
+  question: string;
+  nickname?: string;
+}
 
 export interface AskServiceDeps {
-  dispatcher: Dispatcher; requests: RequestStore; workgroups: WorkgroupStore; rooms: ChatRooms; notifier: QueueNotifier;
-  component: ComponentConnection; serviceDomain: string;
+  dispatcher: Dispatcher;
+  requests: RequestStore;
+  workgroups: WorkgroupStore;
+  rooms: ChatRooms;
+  notifier: QueueNotifier;
+  component: ComponentConnection;
+  serviceDomain: string;
 }
 
 /**
@@ -28,11 +39,22 @@ export class AskService {
     this.#requireService();
     const token = newToken();
     const id = newRequestId();
-    const metadata: Record<string, string> = { username: input.userId, email: input.email, question: input.question };
+    const metadata: Record<string, string> = {
+      username: input.userId,
+      email: input.email,
+      question: input.question,
+    };
     if (input.nickname) metadata.nickname = input.nickname;
     const request = await this.deps.dispatcher.join({
-      id, workgroup: input.workgroup, kind: 'rest', userJid: this.deps.rooms.puppetBare(id), userId: input.userId,
-      email: input.email, question: input.question, metadata, tokenHash: hashToken(token),
+      id,
+      workgroup: input.workgroup,
+      kind: 'rest',
+      userJid: this.deps.rooms.puppetBare(id),
+      userId: input.userId,
+      email: input.email,
+      question: input.question,
+      metadata,
+      tokenHash: hashToken(token),
     });
     return { request, token };
   }
@@ -42,7 +64,12 @@ export class AskService {
    * elsewhere — a standby instance, or while the XMPP server is away — they are refused with 503.
    */
   #requireService(): void {
-    if (!this.deps.component.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the workgroup service is not connected to the XMPP server here; retry', { retryAfter: 5 });
+    if (!this.deps.component.isOnline)
+      throw new BridgeError(
+        'XMPP_UNAVAILABLE',
+        'the workgroup service is not connected to the XMPP server here; retry',
+        { retryAfter: 5 },
+      );
   }
 
   /** The request a visitor token (or, with the master secret, the visitor name) stands for. */
@@ -50,21 +77,37 @@ export class AskService {
     return this.deps.requests.byToken(hashToken(token));
   }
 
-  latestOf(userId: string): Promise<RequestRow | undefined> { return this.deps.requests.latestOf(userId); }
+  latestOf(userId: string): Promise<RequestRow | undefined> {
+    return this.deps.requests.latestOf(userId);
+  }
 
   /** ofchat's AskQueue fields (−1 when unknown) and Parley's own, correctly named. */
   async view(r: RequestRow) {
     const fresh = (await this.deps.requests.get(r.id)) ?? r;
-    const e = WAITING.includes(fresh.status) ? await this.deps.notifier.estimate(fresh) : { position: 0, remainingTime: 0 };
+    const e = WAITING.includes(fresh.status)
+      ? await this.deps.notifier.estimate(fresh)
+      : { position: 0, remainingTime: 0 };
     const waiting = e.position > 0; // position 0: it left the queue between the two reads
     const onDuty = (await this.deps.workgroups.agents(fresh.workgroup)).length;
     return {
-      id: fresh.id, userID: fresh.userId, workgroup: fresh.workgroup, workgroupJID: `${fresh.workgroup}@${this.deps.serviceDomain}`,
-      status: fresh.status, inQueue: waiting, available: onDuty > 0,
-      queuePosition: waiting ? e.position : -1, queueRemainingTime: waiting ? e.remainingTime : -1,
-      position: waiting ? e.position : null, remainingTime: waiting ? e.remainingTime : null,
-      room: fresh.room ?? null, joined: fresh.visitorJoined, agent: fresh.agentJid ?? null, endReason: fresh.endReason ?? null,
-      joinedAt: fresh.joinedAt.toISOString(), acceptedAt: fresh.acceptedAt?.toISOString() ?? null, endedAt: fresh.endedAt?.toISOString() ?? null,
+      id: fresh.id,
+      userID: fresh.userId,
+      workgroup: fresh.workgroup,
+      workgroupJID: `${fresh.workgroup}@${this.deps.serviceDomain}`,
+      status: fresh.status,
+      inQueue: waiting,
+      available: onDuty > 0,
+      queuePosition: waiting ? e.position : -1,
+      queueRemainingTime: waiting ? e.remainingTime : -1,
+      position: waiting ? e.position : null,
+      remainingTime: waiting ? e.remainingTime : null,
+      room: fresh.room ?? null,
+      joined: fresh.visitorJoined,
+      agent: fresh.agentJid ?? null,
+      endReason: fresh.endReason ?? null,
+      joinedAt: fresh.joinedAt.toISOString(),
+      acceptedAt: fresh.acceptedAt?.toISOString() ?? null,
+      endedAt: fresh.endedAt?.toISOString() ?? null,
     };
   }
 
@@ -82,9 +125,12 @@ export class AskService {
     this.#requireService();
     const fresh = (await this.deps.requests.get(r.id)) ?? r;
     if (fresh.status !== 'routed') {
-      throw new BridgeError('CONFLICT', WAITING.includes(fresh.status) || fresh.status === 'accepted'
-        ? 'no agent has taken this request yet; wait for the chatapi.ask offer event'
-        : `this request is over (${fresh.status})`);
+      throw new BridgeError(
+        'CONFLICT',
+        WAITING.includes(fresh.status) || fresh.status === 'accepted'
+          ? 'no agent has taken this request yet; wait for the chatapi.ask offer event'
+          : `this request is over (${fresh.status})`,
+      );
     }
     return this.deps.rooms.joinVisitor(fresh);
   }
@@ -92,7 +138,8 @@ export class AskService {
   async post(r: RequestRow, body: string, data?: unknown): Promise<{ room: string; messageId: string }> {
     this.#requireService();
     const fresh = (await this.deps.requests.get(r.id)) ?? r;
-    if (fresh.status !== 'routed') throw new BridgeError('CONFLICT', `this request is not in a chat (${fresh.status})`);
+    if (fresh.status !== 'routed')
+      throw new BridgeError('CONFLICT', `this request is not in a chat (${fresh.status})`);
     return this.deps.rooms.postAsVisitor(fresh, body, data);
   }
 }

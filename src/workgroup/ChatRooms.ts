@@ -9,7 +9,17 @@ import type { Workgroup } from './settings.js';
 import type { OfferRow, RequestRow, RequestStore } from './RequestStore.js';
 import { readStanzaError, Waiters } from './Waiters.js';
 import { visitorGroupchatPayload, visitorKey, visitorOfferPayload, type VisitorAddress } from './events.js';
-import { configureRoom, groupchat, invite, joinRoom, leaveRoom, readGroupchat, readInvite, readOccupant, type Occupant } from './roomStanzas.js';
+import {
+  configureRoom,
+  groupchat,
+  invite,
+  joinRoom,
+  leaveRoom,
+  readGroupchat,
+  readInvite,
+  readOccupant,
+  type Occupant,
+} from './roomStanzas.js';
 
 const JOIN_TIMEOUT_MS = 10_000;
 /** A REST visitor's first join shows them the room so far (the question, the welcome text, …). */
@@ -17,8 +27,12 @@ const VISITOR_HISTORY = 50;
 const BOT_RESOURCE = 'workgroup';
 
 export interface ChatRoomsDeps {
-  component: ComponentConnection; requests: RequestStore; hub: EventHub; log: Log;
-  serviceDomain: string; mucService: string;
+  component: ComponentConnection;
+  requests: RequestStore;
+  hub: EventHub;
+  log: Log;
+  serviceDomain: string;
+  mucService: string;
   address(r: RequestRow): VisitorAddress;
   /** the chat is over: `agent-left`, `visitor-left` or `room-closed` */
   ended(requestId: string, reason: string): Promise<RequestRow | undefined>;
@@ -39,21 +53,47 @@ export class ChatRooms {
   #inbound: Promise<void> = Promise.resolve();
   constructor(private readonly deps: ChatRoomsDeps) {}
 
-  botJid(workgroup: string): string { return `${workgroup}@${this.deps.serviceDomain}/${BOT_RESOURCE}`; }
-  botNick(workgroup: string): string { return `${workgroup} (workgroup)`; }
-  puppetBare(requestId: string): string { return `visitor-${requestId}@${this.deps.serviceDomain}`; }
-  #puppetFull(requestId: string): string { return `${this.puppetBare(requestId)}/parley`; }
-  roomOf(r: RequestRow): string { return `${r.workgroup}-${r.id}@${this.deps.mucService}`; }
+  botJid(workgroup: string): string {
+    return `${workgroup}@${this.deps.serviceDomain}/${BOT_RESOURCE}`;
+  }
+  botNick(workgroup: string): string {
+    return `${workgroup} (workgroup)`;
+  }
+  puppetBare(requestId: string): string {
+    return `visitor-${requestId}@${this.deps.serviceDomain}`;
+  }
+  #puppetFull(requestId: string): string {
+    return `${this.puppetBare(requestId)}/parley`;
+  }
+  roomOf(r: RequestRow): string {
+    return `${r.workgroup}-${r.id}@${this.deps.mucService}`;
+  }
 
   /** Creates and configures the room, then posts the question (and the welcome text). */
   async open(r: RequestRow, w: Workgroup): Promise<string> {
     const room = this.roomOf(r);
     const bot = this.botJid(r.workgroup);
     await this.#enter(bot, room, this.botNick(r.workgroup), 0);
-    await this.deps.component.iq(configureRoom(bot, room, { name: `${r.workgroup}: ${r.userId}`, description: (r.question ?? '').slice(0, 200) }), 10_000, 'room configuration')
+    await this.deps.component
+      .iq(
+        configureRoom(bot, room, {
+          name: `${r.workgroup}: ${r.userId}`,
+          description: (r.question ?? '').slice(0, 200),
+        }),
+        10_000,
+        'room configuration',
+      )
       .catch((err) => this.deps.log.debug({ err, room }, 'room configuration refused; the defaults stay'));
     const question = r.question ?? '';
-    await this.deps.component.send(groupchat(bot, room, question || '(no question)', { workgroup: r.workgroup, requestId: r.id, userID: r.userId, email: r.email ?? null, question }));
+    await this.deps.component.send(
+      groupchat(bot, room, question || '(no question)', {
+        workgroup: r.workgroup,
+        requestId: r.id,
+        userID: r.userId,
+        email: r.email ?? null,
+        question,
+      }),
+    );
     if (w.welcomeText) await this.deps.component.send(groupchat(bot, room, w.welcomeText));
     return room;
   }
@@ -62,20 +102,39 @@ export class ChatRooms {
   async inviteBoth(r: RequestRow, offer: OfferRow, w: Workgroup): Promise<void> {
     const room = r.room ?? this.roomOf(r);
     const bot = this.botJid(r.workgroup);
-    await this.deps.component.send(invite(bot, room, offer.agentFull, `${r.userId} asks: ${r.question ?? ''}`.slice(0, 500), { userJid: r.userJid, offerId: offer.id }));
+    await this.deps.component.send(
+      invite(bot, room, offer.agentFull, `${r.userId} asks: ${r.question ?? ''}`.slice(0, 500), {
+        userJid: r.userJid,
+        offerId: offer.id,
+      }),
+    );
     const visitor = r.kind === 'rest' ? this.puppetBare(r.id) : r.userJid;
-    await this.deps.component.send(invite(bot, room, visitor, w.welcomeText || `An expert of ${r.workgroup} is here to help`));
+    await this.deps.component.send(
+      invite(bot, room, visitor, w.welcomeText || `An expert of ${r.workgroup} is here to help`),
+    );
   }
 
   /** Joins `room` as `from` and waits for the room's self-presence (or its refusal). */
   async #enter(from: string, room: string, nick: string, history: number): Promise<Occupant> {
-    const self = this.#waiters.wait<Occupant | Error>((s) => {
-      if (s.name !== 'presence' || String(s.attrs.to) !== from || !String(s.attrs.from).toLowerCase().startsWith(`${room}/`)) return undefined;
-      if (s.attrs.type === 'error') return fromStanzaError(readStanzaError(s), `joining ${room}`);
-      const o = readOccupant(s);
-      return o?.self && o.available ? o : undefined;
-    }, JOIN_TIMEOUT_MS, `join of ${room}`);
-    await this.deps.component.send(joinRoom(from, room, nick, history)).catch((err: unknown) => { self.catch(() => undefined); throw err; });
+    const self = this.#waiters.wait<Occupant | Error>(
+      (s) => {
+        if (
+          s.name !== 'presence' ||
+          String(s.attrs.to) !== from ||
+          !String(s.attrs.from).toLowerCase().startsWith(`${room}/`)
+        )
+          return undefined;
+        if (s.attrs.type === 'error') return fromStanzaError(readStanzaError(s), `joining ${room}`);
+        const o = readOccupant(s);
+        return o?.self && o.available ? o : undefined;
+      },
+      JOIN_TIMEOUT_MS,
+      `join of ${room}`,
+    );
+    await this.deps.component.send(joinRoom(from, room, nick, history)).catch((err: unknown) => {
+      self.catch(() => undefined);
+      throw err;
+    });
     const answer = await self;
     if (answer instanceof Error) throw answer;
     return answer;
@@ -96,8 +155,13 @@ export class ChatRooms {
     throw new BridgeError('CONFLICT', 'the room refused the visitor');
   }
 
-  async postAsVisitor(r: RequestRow, body: string, data?: unknown): Promise<{ room: string; messageId: string }> {
-    if (!r.room || !r.visitorJoined) throw new BridgeError('CONFLICT', 'join the room first (POST /restapi/v1/ask/{userId})');
+  async postAsVisitor(
+    r: RequestRow,
+    body: string,
+    data?: unknown,
+  ): Promise<{ room: string; messageId: string }> {
+    if (!r.room || !r.visitorJoined)
+      throw new BridgeError('CONFLICT', 'join the room first (POST /restapi/v1/ask/{userId})');
     const msg = groupchat(this.#puppetFull(r.id), r.room, body, data);
     await this.deps.component.send(msg);
     return { room: r.room, messageId: String(msg.attrs.id) };
@@ -105,7 +169,10 @@ export class ChatRooms {
 
   async leaveVisitor(r: RequestRow): Promise<void> {
     if (!r.room || !r.visitorJoined) return;
-    const nick = [...(this.#occupants.get(r.room) ?? new Map<string, string>())].find(([, real]) => real === this.#puppetFull(r.id))?.[0] ?? r.userId;
+    const nick =
+      [...(this.#occupants.get(r.room) ?? new Map<string, string>())].find(
+        ([, real]) => real === this.#puppetFull(r.id),
+      )?.[0] ?? r.userId;
     await this.deps.component.send(leaveRoom(this.#puppetFull(r.id), r.room, nick)).catch(() => undefined);
     await this.deps.requests.setVisitorJoined(r.id, false);
   }
@@ -113,7 +180,9 @@ export class ChatRooms {
   /** The component leaves the room (it closes once nobody is left: rooms are not persistent). */
   async close(room: string): Promise<void> {
     const workgroup = room.split('@')[0]!.replace(/-rq[0-9a-f]+$/, '');
-    await this.deps.component.send(leaveRoom(this.botJid(workgroup), room, this.botNick(workgroup))).catch(() => undefined);
+    await this.deps.component
+      .send(leaveRoom(this.botJid(workgroup), room, this.botNick(workgroup)))
+      .catch(() => undefined);
     this.#occupants.delete(room);
   }
 
@@ -135,7 +204,10 @@ export class ChatRooms {
   }
 
   async drain(): Promise<void> {
-    for (let tail = this.#inbound; ; tail = this.#inbound) { await tail; if (tail === this.#inbound) return; }
+    for (let tail = this.#inbound; ; tail = this.#inbound) {
+      await tail;
+      if (tail === this.#inbound) return;
+    }
   }
 
   /** Stanzas addressed to the bot or a puppet; true when they were this class's. */
@@ -145,7 +217,14 @@ export class ChatRooms {
     const isPuppet = /^visitor-rq[0-9a-f]{16}$/.test(local);
     if (!isPuppet && !to.endsWith(`/${BOT_RESOURCE}`)) return false;
     if (this.#waiters.feed(el)) return true;
-    this.#inbound = this.#inbound.then(() => (el.name === 'presence' ? this.#presence(el) : isPuppet ? this.#toVisitor(local.slice(8), el) : undefined))
+    this.#inbound = this.#inbound
+      .then(() =>
+        el.name === 'presence'
+          ? this.#presence(el)
+          : isPuppet
+            ? this.#toVisitor(local.slice(8), el)
+            : undefined,
+      )
       .catch((err) => this.deps.log.warn({ err }, 'room stanza not handled'));
     return true;
   }
@@ -155,15 +234,22 @@ export class ChatRooms {
     if (!o || !String(p.attrs.to).endsWith(`/${BOT_RESOURCE}`)) return; // puppets' views of the room are not tracked
     const occupants = this.#occupants.get(o.room) ?? new Map<string, string>();
     this.#occupants.set(o.room, occupants);
-    if (o.available) { occupants.set(o.nick, o.realJid ?? ''); return; }
+    if (o.available) {
+      occupants.set(o.nick, o.realJid ?? '');
+      return;
+    }
     occupants.delete(o.nick);
     const r = await this.deps.requests.inRoom(o.room);
     if (!r) return;
     const real = (o.realJid ?? '').toLowerCase();
     const bare = real.split('/')[0]!;
-    const reason = o.self ? 'room-closed'
-      : bare === r.agentJid ? 'agent-left'
-        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === r.userJid.toLowerCase()) ? 'visitor-left' : undefined;
+    const reason = o.self
+      ? 'room-closed'
+      : bare === r.agentJid
+        ? 'agent-left'
+        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === r.userJid.toLowerCase())
+          ? 'visitor-left'
+          : undefined;
     if (reason) await this.#chatOver(r, reason);
   }
 
@@ -171,7 +257,10 @@ export class ChatRooms {
     const ended = await this.deps.ended(r.id, reason);
     if (ended && reason === 'agent-left' && r.room) {
       const closing = await this.deps.closingText(r.workgroup);
-      if (closing) await this.deps.component.send(groupchat(this.botJid(r.workgroup), r.room, closing)).catch(() => undefined);
+      if (closing)
+        await this.deps.component
+          .send(groupchat(this.botJid(r.workgroup), r.room, closing))
+          .catch(() => undefined);
     }
     if (r.room && this.#others(r).length === 0) {
       await this.leaveVisitor({ ...r, visitorJoined: true });
@@ -181,8 +270,10 @@ export class ChatRooms {
 
   /** Occupants of the request's room other than the component itself (the bot and the visitor's puppet). */
   #others(r: RequestRow): string[] {
-    return [...(this.#occupants.get(r.room ?? '') ?? new Map<string, string>()).values()]
-      .filter((real) => !real.startsWith(this.botJid(r.workgroup)) && !real.toLowerCase().startsWith(this.puppetBare(r.id)));
+    return [...(this.#occupants.get(r.room ?? '') ?? new Map<string, string>()).values()].filter(
+      (real) =>
+        !real.startsWith(this.botJid(r.workgroup)) && !real.toLowerCase().startsWith(this.puppetBare(r.id)),
+    );
   }
 
   /** Room traffic of a REST visitor's puppet: the invitation and the room's messages, as `chatapi.ask`. */
@@ -193,13 +284,22 @@ export class ChatRooms {
     const key = visitorKey(r.id);
     const inv = readInvite(m);
     if (inv) {
-      await this.deps.hub.publish(key, EVENT_NAMES.ask, visitorOfferPayload(this.deps.address(r), inv.room, inv.inviter, inv.reason), { durable: true });
+      await this.deps.hub.publish(
+        key,
+        EVENT_NAMES.ask,
+        visitorOfferPayload(this.deps.address(r), inv.room, inv.inviter, inv.reason),
+        { durable: true },
+      );
       return;
     }
     const g = readGroupchat(m);
     if (!g) return;
     const mine = g.nick !== undefined && this.#occupants.get(g.room)?.get(g.nick) === this.#puppetFull(r.id);
-    await this.deps.hub.publish(key, EVENT_NAMES.ask,
-      visitorGroupchatPayload(this.deps.address(r), { ...g, direction: mine ? 'out' : 'in' }), { durable: true });
+    await this.deps.hub.publish(
+      key,
+      EVENT_NAMES.ask,
+      visitorGroupchatPayload(this.deps.address(r), { ...g, direction: mine ? 'out' : 'in' }),
+      { durable: true },
+    );
   }
 }

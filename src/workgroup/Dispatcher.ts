@@ -2,13 +2,35 @@ import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { Clock, TimerSet } from './timers.js';
 import { planOffers } from './queue.js';
-import { bare, loadRouting, newOfferId, newRequestId, REVOKE, type DispatchPorts, type OfferRef } from './routing.js';
+import {
+  bare,
+  loadRouting,
+  newOfferId,
+  newRequestId,
+  REVOKE,
+  type DispatchPorts,
+  type OfferRef,
+} from './routing.js';
 import type { Workgroup } from './settings.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
-import { IN_CHAT, WAITING, type NewRequest, type OfferRow, type RequestRow, type RequestStore } from './RequestStore.js';
+import {
+  IN_CHAT,
+  WAITING,
+  type NewRequest,
+  type OfferRow,
+  type RequestRow,
+  type RequestStore,
+} from './RequestStore.js';
 import type { ReadAgentPresence } from './xep0142.js';
 
-export interface DispatcherDeps { workgroups: WorkgroupStore; requests: RequestStore; timers: TimerSet; clock: Clock; ports: DispatchPorts; log: Log }
+export interface DispatcherDeps {
+  workgroups: WorkgroupStore;
+  requests: RequestStore;
+  timers: TimerSet;
+  clock: Clock;
+  ports: DispatchPorts;
+  log: Log;
+}
 
 /**
  * The routing engine: the queue's state machine (queued → offered → accepted → routed → ended, or
@@ -34,16 +56,25 @@ export class Dispatcher {
 
   /** Resolves once nothing is running or queued in the lane (shutdown: before the pool closes). */
   async drain(): Promise<void> {
-    for (let tail = this.#lane; ; tail = this.#lane) { await tail; if (tail === this.#lane) return; }
+    for (let tail = this.#lane; ; tail = this.#lane) {
+      await tail;
+      if (tail === this.#lane) return;
+    }
   }
 
-  #now(): Date { return new Date(this.deps.clock.now()); }
+  #now(): Date {
+    return new Date(this.deps.clock.now());
+  }
 
   /** A new request at the end of the queue, its request timer armed, then routed if it can be. */
   join(n: Omit<NewRequest, 'id' | 'joinedAt'> & { id?: string }): Promise<RequestRow> {
     return this.serial(async () => {
       const w = await this.deps.workgroups.require(n.workgroup);
-      const request = await this.deps.requests.insert({ ...n, id: n.id ?? newRequestId(), joinedAt: this.#now() });
+      const request = await this.deps.requests.insert({
+        ...n,
+        id: n.id ?? newRequestId(),
+        joinedAt: this.#now(),
+      });
       this.#armRequestTimer(request, w);
       await this.#dispatch(w);
       await this.deps.ports.queueChanged(w.name);
@@ -54,7 +85,10 @@ export class Dispatcher {
   /** The visitor leaves the queue (revoking an open offer: "User canceled"); false if it was not waiting. */
   cancel(requestId: string): Promise<boolean> {
     return this.serial(async () => {
-      const r = await this.deps.requests.transition(requestId, WAITING, 'canceled', { endReason: 'departure-requested', endedAt: this.#now() });
+      const r = await this.deps.requests.transition(requestId, WAITING, 'canceled', {
+        endReason: 'departure-requested',
+        endedAt: this.#now(),
+      });
       if (!r) return false;
       this.deps.timers.clear(`request:${r.id}`);
       await this.#revokePending(r, REVOKE.canceled);
@@ -71,7 +105,10 @@ export class Dispatcher {
       this.deps.timers.clear(`offer:${offer.id}`);
       const now = this.#now();
       await this.deps.requests.closeOffer(offer.id, 'accepted', now);
-      const r = await this.deps.requests.transition(offer.requestId, ['offered'], 'accepted', { agentJid: offer.agentJid, acceptedAt: now });
+      const r = await this.deps.requests.transition(offer.requestId, ['offered'], 'accepted', {
+        agentJid: offer.agentJid,
+        acceptedAt: now,
+      });
       if (!r) throw new BridgeError('CONFLICT', 'the request is no longer waiting');
       this.deps.timers.clear(`request:${r.id}`);
       await this.deps.ports.queueChanged(workgroup);
@@ -91,29 +128,52 @@ export class Dispatcher {
 
   async #ownOffer(workgroup: string, agentFull: string, ref: OfferRef): Promise<OfferRow> {
     const agent = bare(agentFull);
-    const offer = ref.offerId ? await this.deps.requests.offer(ref.offerId)
-      : ref.userJid ? await this.deps.requests.offerFor(workgroup, agent, ref.userJid) : undefined;
-    if (!offer || offer.workgroup !== workgroup) throw new BridgeError('NOT_FOUND', `no offer ${ref.offerId ?? `for ${ref.userJid}`} in ${workgroup}`);
+    const offer = ref.offerId
+      ? await this.deps.requests.offer(ref.offerId)
+      : ref.userJid
+        ? await this.deps.requests.offerFor(workgroup, agent, ref.userJid)
+        : undefined;
+    if (!offer || offer.workgroup !== workgroup)
+      throw new BridgeError('NOT_FOUND', `no offer ${ref.offerId ?? `for ${ref.userJid}`} in ${workgroup}`);
     if (offer.agentJid !== agent) throw new BridgeError('FORBIDDEN', 'this offer was made to another agent');
-    if (offer.status !== 'pending') throw new BridgeError('CONFLICT', `the offer is no longer open (${offer.status}${offer.reason ? `: ${offer.reason}` : ''})`);
+    if (offer.status !== 'pending')
+      throw new BridgeError(
+        'CONFLICT',
+        `the offer is no longer open (${offer.status}${offer.reason ? `: ${offer.reason}` : ''})`,
+      );
     return offer;
   }
 
-  async #closeAndRequeue(offer: OfferRow, status: 'rejected' | 'timeout' | 'revoked' | 'failed', reason?: string): Promise<void> {
+  async #closeAndRequeue(
+    offer: OfferRow,
+    status: 'rejected' | 'timeout' | 'revoked' | 'failed',
+    reason?: string,
+  ): Promise<void> {
     this.deps.timers.clear(`offer:${offer.id}`);
     if (!(await this.deps.requests.closeOffer(offer.id, status, this.#now(), reason))) return;
     await this.deps.requests.transition(offer.requestId, ['offered'], 'queued');
   }
 
   /** Agent presence to the workgroup: members only; a changed show or limit keeps their turn. */
-  onDuty(workgroup: string, agentFull: string, p: ReadAgentPresence): Promise<{ maxChats: number; currentChats: number }> {
+  onDuty(
+    workgroup: string,
+    agentFull: string,
+    p: ReadAgentPresence,
+  ): Promise<{ maxChats: number; currentChats: number }> {
     return this.serial(async () => {
       const w = await this.deps.workgroups.require(workgroup);
       const agent = bare(agentFull);
-      if (!(await this.deps.workgroups.isMember(workgroup, agent))) throw new BridgeError('FORBIDDEN', `${agent} is not an agent of ${workgroup}`);
-      await this.deps.workgroups.upsertAgent({ workgroup, jid: agent, fullJid: agentFull, show: p.show, maxChats: p.maxChats }, this.#now());
+      if (!(await this.deps.workgroups.isMember(workgroup, agent)))
+        throw new BridgeError('FORBIDDEN', `${agent} is not an agent of ${workgroup}`);
+      await this.deps.workgroups.upsertAgent(
+        { workgroup, jid: agent, fullJid: agentFull, show: p.show, maxChats: p.maxChats },
+        this.#now(),
+      );
       await this.#afterChange(workgroup);
-      return { maxChats: p.maxChats ?? w.maxChats, currentChats: (await this.deps.requests.chatsByAgent(workgroup)).get(agent) ?? 0 };
+      return {
+        maxChats: p.maxChats ?? w.maxChats,
+        currentChats: (await this.deps.requests.chatsByAgent(workgroup)).get(agent) ?? 0,
+      };
     });
   }
 
@@ -135,7 +195,10 @@ export class Dispatcher {
   /** The chat is over (agent or visitor left): the agent's capacity is free again. */
   chatEnded(requestId: string, reason: string): Promise<RequestRow | undefined> {
     return this.serial(async () => {
-      const r = await this.deps.requests.transition(requestId, IN_CHAT, 'ended', { endReason: reason, endedAt: this.#now() });
+      const r = await this.deps.requests.transition(requestId, IN_CHAT, 'ended', {
+        endReason: reason,
+        endedAt: this.#now(),
+      });
       if (r) await this.#afterChange(r.workgroup);
       return r;
     });
@@ -157,9 +220,19 @@ export class Dispatcher {
     if (!this.deps.ports.online()) return;
     const now = this.deps.clock.now();
     const { queue, agents, views, waiting, rejections } = await loadRouting(this.deps, w, now);
-    const plan = planOffers({ queue: waiting, agents: views, rejections, cursor: this.#cursor.get(w.name), now, rejectionMemoryMs: w.rejectionMemoryMs });
+    const plan = planOffers({
+      queue: waiting,
+      agents: views,
+      rejections,
+      cursor: this.#cursor.get(w.name),
+      now,
+      rejectionMemoryMs: w.rejectionMemoryMs,
+    });
     if (plan.cursor) this.#cursor.set(w.name, plan.cursor);
-    if (plan.wakeAt !== undefined) this.deps.timers.setEarliest(`wake:${w.name}`, plan.wakeAt, () => this.#background(this.dispatch(w.name), 'routing'));
+    if (plan.wakeAt !== undefined)
+      this.deps.timers.setEarliest(`wake:${w.name}`, plan.wakeAt, () =>
+        this.#background(this.dispatch(w.name), 'routing'),
+      );
     for (const o of plan.offers) {
       const request = queue.find((r) => r.id === o.requestId)!;
       const agent = agents.find((a) => a.jid === o.agent)!;
@@ -169,13 +242,23 @@ export class Dispatcher {
 
   async #offer(w: Workgroup, request: RequestRow, agentFull: string, now: number): Promise<void> {
     const offer: OfferRow = {
-      id: newOfferId(), requestId: request.id, workgroup: w.name, agentJid: bare(agentFull), agentFull, status: 'pending',
-      offeredAt: new Date(now), expiresAt: new Date(now + w.offerTimeoutMs),
+      id: newOfferId(),
+      requestId: request.id,
+      workgroup: w.name,
+      agentJid: bare(agentFull),
+      agentFull,
+      status: 'pending',
+      offeredAt: new Date(now),
+      expiresAt: new Date(now + w.offerTimeoutMs),
     };
     await this.deps.requests.insertOffer(offer);
     await this.deps.requests.transition(request.id, ['queued'], 'offered');
-    this.deps.timers.set(`offer:${offer.id}`, offer.expiresAt.getTime(), () => this.#background(this.#offerTimedOut(offer.id), 'offer timeout'));
-    this.deps.ports.sendOffer(offer, request, w).catch((err: unknown) => this.#background(this.#offerBounced(offer, err), 'bounced offer'));
+    this.deps.timers.set(`offer:${offer.id}`, offer.expiresAt.getTime(), () =>
+      this.#background(this.#offerTimedOut(offer.id), 'offer timeout'),
+    );
+    this.deps.ports
+      .sendOffer(offer, request, w)
+      .catch((err: unknown) => this.#background(this.#offerBounced(offer, err), 'bounced offer'));
   }
 
   #offerTimedOut(offerId: string): Promise<void> {
@@ -191,7 +274,10 @@ export class Dispatcher {
 
   /** The offer IQ failed: the resource is gone (it left while the gateway was down) or refuses offers. */
   #offerBounced(offer: OfferRow, err: unknown): Promise<void> {
-    this.deps.log.info({ err, offerId: offer.id, agent: offer.agentFull }, 'offer bounced; the agent goes off duty');
+    this.deps.log.info(
+      { err, offerId: offer.id, agent: offer.agentFull },
+      'offer bounced; the agent goes off duty',
+    );
     return this.serial(async () => {
       await this.#closeAndRequeue(offer, 'failed', 'the agent did not take the offer IQ');
       const left = await this.deps.workgroups.removeResource(offer.agentFull);
@@ -215,8 +301,13 @@ export class Dispatcher {
       const w = await this.deps.workgroups.require(r.workgroup);
       room = await this.deps.ports.openRoom(r, w);
       // Routed before the invitations go out: a visitor who acts on theirs at once finds the room on record.
-      const routed = await this.serial(() => this.deps.requests.transition(r.id, ['accepted'], 'routed', { room }));
-      if (!routed) { await this.deps.ports.closeRoom(room); return; } // the visitor left while the room was being made
+      const routed = await this.serial(() =>
+        this.deps.requests.transition(r.id, ['accepted'], 'routed', { room }),
+      );
+      if (!routed) {
+        await this.deps.ports.closeRoom(room);
+        return;
+      } // the visitor left while the room was being made
       await this.deps.ports.invite(routed, offer, w);
     } catch (err) {
       this.deps.log.warn({ err, requestId: r.id }, 'assistance room could not be set up');
@@ -232,13 +323,18 @@ export class Dispatcher {
   }
 
   #armRequestTimer(r: RequestRow, w: Workgroup): void {
-    this.deps.timers.set(`request:${r.id}`, r.joinedAt.getTime() + w.requestTimeoutMs, () => this.#background(this.#requestTimedOut(r.id), 'request timeout'));
+    this.deps.timers.set(`request:${r.id}`, r.joinedAt.getTime() + w.requestTimeoutMs, () =>
+      this.#background(this.#requestTimedOut(r.id), 'request timeout'),
+    );
   }
 
   /** Nobody took the request in time: its open offer is revoked and the visitor told (agent-not-found). */
   #requestTimedOut(requestId: string): Promise<void> {
     return this.serial(async () => {
-      const r = await this.deps.requests.transition(requestId, WAITING, 'timeout', { endReason: 'agent-not-found', endedAt: this.#now() });
+      const r = await this.deps.requests.transition(requestId, WAITING, 'timeout', {
+        endReason: 'agent-not-found',
+        endedAt: this.#now(),
+      });
       if (!r) return;
       await this.#revokePending(r, REVOKE.requestTimeout);
       await this.deps.ports.departed(r, 'agent-not-found', 'no agent took the request in time');
@@ -250,7 +346,10 @@ export class Dispatcher {
   closeWorkgroup(workgroup: string): Promise<void> {
     return this.serial(async () => {
       for (const r of await this.deps.requests.waiting(workgroup)) {
-        const ended = await this.deps.requests.transition(r.id, WAITING, 'canceled', { endReason: 'workgroup-deleted', endedAt: this.#now() });
+        const ended = await this.deps.requests.transition(r.id, WAITING, 'canceled', {
+          endReason: 'workgroup-deleted',
+          endedAt: this.#now(),
+        });
         if (!ended) continue;
         this.deps.timers.clear(`request:${r.id}`);
         await this.#revokePending(ended, REVOKE.deleted);
@@ -272,7 +371,7 @@ export class Dispatcher {
       const revokes: { offer: OfferRow; request: RequestRow }[] = [];
       for (const o of await this.deps.requests.pendingOffers()) {
         const closed = await this.deps.requests.closeOffer(o.id, 'revoked', now, REVOKE.restarted);
-        const r = closed && await this.deps.requests.transition(o.requestId, ['offered'], 'queued');
+        const r = closed && (await this.deps.requests.transition(o.requestId, ['offered'], 'queued'));
         if (closed && r) revokes.push({ offer: closed, request: r });
       }
       for (const r of await this.deps.requests.withStatus(['accepted'])) {

@@ -15,7 +15,11 @@ export class Waiters {
     return new Promise<T>((resolve, reject) => {
       const entry = {
         match: match as Matcher<unknown>,
-        resolve: (v: unknown) => { clearTimeout(timer); this.#waiting.delete(entry); resolve(v as T); },
+        resolve: (v: unknown) => {
+          clearTimeout(timer);
+          this.#waiting.delete(entry);
+          resolve(v as T);
+        },
       };
       const timer = setTimeout(() => {
         this.#waiting.delete(entry);
@@ -29,7 +33,10 @@ export class Waiters {
   feed(stanza: Element): boolean {
     for (const w of this.#waiting) {
       const v = w.match(stanza);
-      if (v !== undefined) { w.resolve(v); return true; }
+      if (v !== undefined) {
+        w.resolve(v);
+        return true;
+      }
     }
     return false;
   }
@@ -39,5 +46,8 @@ export class Waiters {
 export function readStanzaError(s: Element): { condition: string; text?: string } {
   const error = s.getChild('error');
   const condition = error?.children.find((c): c is Element => typeof c !== 'string' && c.name !== 'text');
-  return { condition: condition?.name ?? 'undefined-condition', text: error?.getChildText('text') ?? undefined };
+  return {
+    condition: condition?.name ?? 'undefined-condition',
+    text: error?.getChildText('text') ?? undefined,
+  };
 }

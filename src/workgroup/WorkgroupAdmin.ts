@@ -2,10 +2,25 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Dispatcher } from './Dispatcher.js';
 import type { RequestStore } from './RequestStore.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
-import { DEFAULT_SETTINGS, parseMembers, parseWorkgroupName, settingsFrom, workgroupView, type CreateWorkgroupInput, type UpdateWorkgroupInput, type Workgroup } from './settings.js';
+import {
+  DEFAULT_SETTINGS,
+  parseMembers,
+  parseWorkgroupName,
+  settingsFrom,
+  workgroupView,
+  type CreateWorkgroupInput,
+  type UpdateWorkgroupInput,
+  type Workgroup,
+} from './settings.js';
 import type { z } from 'zod';
 
-export interface WorkgroupAdminDeps { workgroups: WorkgroupStore; requests: RequestStore; dispatcher: Dispatcher; serviceDomain: string; domain: string }
+export interface WorkgroupAdminDeps {
+  workgroups: WorkgroupStore;
+  requests: RequestStore;
+  dispatcher: Dispatcher;
+  serviceDomain: string;
+  domain: string;
+}
 
 /** ofchat's `/ask/admin`: workgroups, their members and settings (master secret only, checked by the routes). */
 export class WorkgroupAdmin {
@@ -13,11 +28,18 @@ export class WorkgroupAdmin {
 
   async view(w: Workgroup) {
     const [agents, waiting, chats] = await Promise.all([
-      this.deps.workgroups.agents(w.name), this.deps.requests.waiting(w.name), this.deps.requests.chatsByAgent(w.name),
+      this.deps.workgroups.agents(w.name),
+      this.deps.requests.waiting(w.name),
+      this.deps.requests.chatsByAgent(w.name),
     ]);
     return {
       ...workgroupView(w, this.deps.serviceDomain),
-      agentsOnDuty: agents.map((a) => ({ jid: a.jid, show: a.show, maxChats: a.maxChats ?? w.maxChats, currentChats: chats.get(a.jid) ?? 0 })),
+      agentsOnDuty: agents.map((a) => ({
+        jid: a.jid,
+        show: a.show,
+        maxChats: a.maxChats ?? w.maxChats,
+        currentChats: chats.get(a.jid) ?? 0,
+      })),
       waiting: waiting.length,
     };
   }
@@ -33,8 +55,11 @@ export class WorkgroupAdmin {
   async create(input: z.infer<typeof CreateWorkgroupInput>) {
     const name = parseWorkgroupName(input.name);
     const w = await this.deps.workgroups.create({
-      name, description: input.description, members: parseMembers(input.members ?? [], this.deps.domain),
-      ...DEFAULT_SETTINGS, ...settingsFrom(input),
+      name,
+      description: input.description,
+      members: parseMembers(input.members ?? [], this.deps.domain),
+      ...DEFAULT_SETTINGS,
+      ...settingsFrom(input),
     });
     return this.view(w);
   }
@@ -44,8 +69,12 @@ export class WorkgroupAdmin {
     const name = parseWorkgroupName(rawName);
     await this.deps.workgroups.require(name);
     const { members, description, ...settings } = input;
-    await this.deps.workgroups.update(name, { ...settingsFrom(settings), ...(description !== undefined ? { description } : {}) });
-    if (members !== undefined) await this.deps.workgroups.setMembers(name, parseMembers(members, this.deps.domain));
+    await this.deps.workgroups.update(name, {
+      ...settingsFrom(settings),
+      ...(description !== undefined ? { description } : {}),
+    });
+    if (members !== undefined)
+      await this.deps.workgroups.setMembers(name, parseMembers(members, this.deps.domain));
     await this.deps.dispatcher.dispatch(name);
     return this.get(name);
   }
@@ -55,6 +84,7 @@ export class WorkgroupAdmin {
     const name = parseWorkgroupName(rawName);
     await this.deps.workgroups.require(name);
     await this.deps.dispatcher.closeWorkgroup(name);
-    if (!(await this.deps.workgroups.delete(name))) throw new BridgeError('NOT_FOUND', `no workgroup named ${name}`);
+    if (!(await this.deps.workgroups.delete(name)))
+      throw new BridgeError('NOT_FOUND', `no workgroup named ${name}`);
   }
 }

@@ -9,11 +9,23 @@ import type { ChatRooms } from './ChatRooms.js';
 import type { QueueNotifier } from './QueueNotifier.js';
 import type { RequestStore } from './RequestStore.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
-import { agentStatusReply, NS_WORKGROUP, queueStatus, readAgentPresence, readMetadata, workgroupsResult } from './xep0142.js';
+import {
+  agentStatusReply,
+  NS_WORKGROUP,
+  queueStatus,
+  readAgentPresence,
+  readMetadata,
+  workgroupsResult,
+} from './xep0142.js';
 
 export interface WorkgroupComponentDeps {
-  component: ComponentConnection; dispatcher: Dispatcher; rooms: ChatRooms; notifier: QueueNotifier;
-  workgroups: WorkgroupStore; requests: RequestStore; log: Log;
+  component: ComponentConnection;
+  dispatcher: Dispatcher;
+  rooms: ChatRooms;
+  notifier: QueueNotifier;
+  workgroups: WorkgroupStore;
+  requests: RequestStore;
+  log: Log;
 }
 
 const bare = (jid: string): string => jid.split('/')[0]!.toLowerCase();
@@ -55,8 +67,13 @@ export class WorkgroupComponent {
     if (!from.includes('/')) throw new BridgeError('BAD_REQUEST', 'join-queue needs a full JID');
     const metadata = readMetadata(el);
     await this.deps.dispatcher.join({
-      workgroup, kind: 'xmpp', userJid: from, userId: (metadata.username || bare(from).split('@')[0]!).slice(0, 64),
-      email: metadata.email || undefined, question: metadata.question || undefined, metadata,
+      workgroup,
+      kind: 'xmpp',
+      userJid: from,
+      userId: (metadata.username || bare(from).split('@')[0]!).slice(0, 64),
+      email: metadata.email || undefined,
+      question: metadata.question || undefined,
+      metadata,
     });
   }
 
@@ -64,7 +81,8 @@ export class WorkgroupComponent {
   async #departQueue(from: string, to: string): Promise<void> {
     const workgroup = await this.#workgroupOf(to);
     const r = await this.deps.requests.waitingOfUser(workgroup, from);
-    if (!r || !(await this.deps.dispatcher.cancel(r.id))) throw new BridgeError('NOT_FOUND', `${from} is not in the queue of ${workgroup}`);
+    if (!r || !(await this.deps.dispatcher.cancel(r.id)))
+      throw new BridgeError('NOT_FOUND', `${from} is not in the queue of ${workgroup}`);
   }
 
   async #queueStatus(from: string, to: string): Promise<Element> {
@@ -78,7 +96,10 @@ export class WorkgroupComponent {
   /** offer-accept / offer-reject: by the offer's `id` (Fastpath), else by the user's `jid` (XEP-0142). */
   async #answer(kind: 'accept' | 'reject', from: string, to: string, el: Element): Promise<void> {
     const workgroup = await this.#workgroupOf(to);
-    const ref = { offerId: typeof el.attrs.id === 'string' && el.attrs.id ? el.attrs.id : undefined, userJid: typeof el.attrs.jid === 'string' ? el.attrs.jid : undefined };
+    const ref = {
+      offerId: typeof el.attrs.id === 'string' && el.attrs.id ? el.attrs.id : undefined,
+      userJid: typeof el.attrs.jid === 'string' ? el.attrs.jid : undefined,
+    };
     if (kind === 'accept') await this.deps.dispatcher.accept(workgroup, from, ref);
     else await this.deps.dispatcher.reject(workgroup, from, ref);
   }
@@ -88,21 +109,32 @@ export class WorkgroupComponent {
     if (bare(to) !== this.domain) throw new BridgeError('NOT_FOUND', 'ask the workgroup service itself');
     const agent = bare(from);
     const list = await this.deps.workgroups.workgroupsOf(agent);
-    return workgroupsResult(agent, list.map((w) => ({ jid: `${w.name}@${this.domain}`, name: w.name, description: w.description })));
+    return workgroupsResult(
+      agent,
+      list.map((w) => ({ jid: `${w.name}@${this.domain}`, name: w.name, description: w.description })),
+    );
   }
 
   async #discoInfo(to: string): Promise<Element> {
     const isService = bare(to) === this.domain;
     const name = isService ? 'Workgroups' : await this.#workgroupOf(to);
-    return xml('query', { xmlns: NS.discoInfo },
+    return xml(
+      'query',
+      { xmlns: NS.discoInfo },
       xml('identity', { category: 'collaboration', type: 'workgroup', name }),
-      xml('feature', { var: NS_WORKGROUP }), xml('feature', { var: NS.discoInfo }));
+      xml('feature', { var: NS_WORKGROUP }),
+      xml('feature', { var: NS.discoInfo }),
+    );
   }
 
   async #discoItems(to: string): Promise<Element> {
     if (bare(to) !== this.domain) return xml('query', { xmlns: NS.discoItems });
     const list = await this.deps.workgroups.list();
-    return xml('query', { xmlns: NS.discoItems }, ...list.map((w) => xml('item', { jid: `${w.name}@${this.domain}`, name: w.description ?? w.name })));
+    return xml(
+      'query',
+      { xmlns: NS.discoItems },
+      ...list.map((w) => xml('item', { jid: `${w.name}@${this.domain}`, name: w.description ?? w.name })),
+    );
   }
 
   async #onStanza(el: Element): Promise<void> {
@@ -129,8 +161,11 @@ export class WorkgroupComponent {
       await this.deps.component.send(agentStatusReply(to, from, status));
     } catch (err) {
       if (type === 'unavailable') return;
-      if (!(err instanceof BridgeError) || err.status >= 500) this.deps.log.warn({ err, from }, 'agent presence failed');
-      await this.deps.component.send(xml('presence', { from: to, to: from, type: 'error' }, toStanzaError(err))).catch(() => undefined);
+      if (!(err instanceof BridgeError) || err.status >= 500)
+        this.deps.log.warn({ err, from }, 'agent presence failed');
+      await this.deps.component
+        .send(xml('presence', { from: to, to: from, type: 'error' }, toStanzaError(err)))
+        .catch(() => undefined);
     }
   }
 }

@@ -15,18 +15,46 @@ import type { DepartReason } from './xep0142.js';
 /** The hub key of a visitor's events: per request, so a reused visitor name never sees older events. */
 export const visitorKey = (requestId: string): string => `visitor:${requestId}`;
 
-export function offerReceivedPayload(o: { workgroup: string; offerId: string; requestId?: string; from: string; metadata: Record<string, string>; timeoutSeconds?: number }): Payload {
+export function offerReceivedPayload(o: {
+  workgroup: string;
+  offerId: string;
+  requestId?: string;
+  from: string;
+  metadata: Record<string, string>;
+  timeoutSeconds?: number;
+}): Payload {
   return {
-    type: 'offerReceived', workgroup: o.workgroup, offerId: o.offerId, requestId: o.requestId ?? null, from: o.from,
-    metaData: o.metadata, timeout: o.timeoutSeconds ?? null,
+    type: 'offerReceived',
+    workgroup: o.workgroup,
+    offerId: o.offerId,
+    requestId: o.requestId ?? null,
+    from: o.from,
+    metaData: o.metadata,
+    timeout: o.timeoutSeconds ?? null,
   };
 }
 
-export function offerRevokedPayload(o: { workgroup: string; offerId?: string; from: string; reason?: string }): Payload {
-  return { type: 'offerRevoked', workgroup: o.workgroup, offerId: o.offerId ?? null, from: o.from, reason: o.reason ?? null };
+export function offerRevokedPayload(o: {
+  workgroup: string;
+  offerId?: string;
+  from: string;
+  reason?: string;
+}): Payload {
+  return {
+    type: 'offerRevoked',
+    workgroup: o.workgroup,
+    offerId: o.offerId ?? null,
+    from: o.from,
+    reason: o.reason ?? null,
+  };
 }
 
-export interface VisitorAddress { workgroup: string; requestId: string; to: string; from: string }
+export interface VisitorAddress {
+  workgroup: string;
+  requestId: string;
+  to: string;
+  from: string;
+}
 
 export function updateQueuePayload(a: VisitorAddress, position: number, remainingTime: number): Payload {
   return { type: 'update-queue', ...a, position, remainingTime, remaingTime: remainingTime };
@@ -38,25 +66,75 @@ export function departQueuePayload(a: VisitorAddress, reason: DepartReason, deta
 }
 
 /** The invitation to the assistance room, as the visitor's puppet received it from the room. */
-export function visitorOfferPayload(a: VisitorAddress, room: string, inviter: string, reason?: string): Payload {
+export function visitorOfferPayload(
+  a: VisitorAddress,
+  room: string,
+  inviter: string,
+  reason?: string,
+): Payload {
   return { type: 'offer', ...a, mucRoom: room, url: `xmpp:${room}?join`, inviter, reason: reason ?? null };
 }
 
-export function visitorGroupchatPayload(a: VisitorAddress, m: { room: string; nick?: string; body: string; data: unknown; direction: 'in' | 'out'; stanzaId?: string; delayed?: Date }): Payload {
+export function visitorGroupchatPayload(
+  a: VisitorAddress,
+  m: {
+    room: string;
+    nick?: string;
+    body: string;
+    data: unknown;
+    direction: 'in' | 'out';
+    stanzaId?: string;
+    delayed?: Date;
+  },
+): Payload {
   return {
-    type: 'groupchat', ...a, from: m.nick ? `${m.room}/${m.nick}` : m.room, room: m.room, nick: m.nick ?? null, body: m.body,
-    data: m.data ?? null, direction: m.direction, stanzaId: m.stanzaId ?? null,
+    type: 'groupchat',
+    ...a,
+    from: m.nick ? `${m.room}/${m.nick}` : m.room,
+    room: m.room,
+    nick: m.nick ?? null,
+    body: m.body,
+    data: m.data ?? null,
+    direction: m.direction,
+    stanzaId: m.stanzaId ?? null,
     ...(m.delayed ? { delayed: true, timestamp: m.delayed.toISOString() } : {}),
   };
 }
 
-export function notifyQueuePayload(from: string, to: string, workgroup: string, q: { count: number; time: number; status: string; oldest?: string }): Payload {
-  return { type: 'notify-queue', from, to, workgroup, userCount: q.count, averageWaitTime: q.time, status: q.status, oldestEntry: q.oldest ?? null };
+export function notifyQueuePayload(
+  from: string,
+  to: string,
+  workgroup: string,
+  q: { count: number; time: number; status: string; oldest?: string },
+): Payload {
+  return {
+    type: 'notify-queue',
+    from,
+    to,
+    workgroup,
+    userCount: q.count,
+    averageWaitTime: q.time,
+    status: q.status,
+    oldestEntry: q.oldest ?? null,
+  };
 }
 
-export function notifyQueueDetailsPayload(from: string, to: string, workgroup: string, u: { jid: string; userId?: string; position: number; time: number; joinTime?: string }): Payload {
+export function notifyQueueDetailsPayload(
+  from: string,
+  to: string,
+  workgroup: string,
+  u: { jid: string; userId?: string; position: number; time: number; joinTime?: string },
+): Payload {
   return {
-    type: 'notify-queue-details', from, to, workgroup, jid: u.jid, userid: u.userId ?? null,
-    position: u.position, postion: u.position, timeRemaining: u.time, joinTime: u.joinTime ?? null,
+    type: 'notify-queue-details',
+    from,
+    to,
+    workgroup,
+    jid: u.jid,
+    userid: u.userId ?? null,
+    position: u.position,
+    postion: u.position,
+    timeRemaining: u.time,
+    joinTime: u.joinTime ?? null,
   };
 }

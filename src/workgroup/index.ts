@@ -29,49 +29,107 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'workgroup' });
   const x = ctx.config.xmpp;
   const serviceDomain = `workgroup.${x.domain}`;
-  const component = createComponent({ service: x.componentService, domain: serviceDomain, secret: x.componentSecret ?? '', reconnectMaxSeconds: x.reconnectMaxSeconds, log });
+  const component = createComponent({
+    service: x.componentService,
+    domain: serviceDomain,
+    secret: x.componentSecret ?? '',
+    reconnectMaxSeconds: x.reconnectMaxSeconds,
+    log,
+  });
   const workgroups = new WorkgroupStore(ctx.db);
   const requests = new RequestStore(ctx.db);
   const timers = new TimerSet(systemClock);
-  const notifier = new QueueNotifier({ requests, workgroups, hub: ctx.hub, component, serviceDomain, clock: systemClock, log });
+  const notifier = new QueueNotifier({
+    requests,
+    workgroups,
+    hub: ctx.hub,
+    component,
+    serviceDomain,
+    clock: systemClock,
+    log,
+  });
   let dispatcher!: Dispatcher;
   // Only one instance can hold the component (XMPP servers refuse a second connection): the others stand
   // by, retrying. Recovery waits until this instance holds it, or it would undo the live instance's offers;
   // no offer goes out before it has run.
   let recovered = false;
   const rooms = new ChatRooms({
-    component, requests, hub: ctx.hub, log, serviceDomain, mucService: x.mucService, address: (r) => notifier.address(r),
+    component,
+    requests,
+    hub: ctx.hub,
+    log,
+    serviceDomain,
+    mucService: x.mucService,
+    address: (r) => notifier.address(r),
     ended: (id, reason) => dispatcher.chatEnded(id, reason),
     closingText: async (wg) => (await workgroups.get(wg))?.closingText,
   });
-  dispatcher = new Dispatcher({ workgroups, requests, timers, clock: systemClock, log, ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }) });
+  dispatcher = new Dispatcher({
+    workgroups,
+    requests,
+    timers,
+    clock: systemClock,
+    log,
+    ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }),
+  });
   new WorkgroupComponent({ component, dispatcher, rooms, notifier, workgroups, requests, log });
 
-  const side = new AgentSide({ hub: ctx.hub, serviceDomain, log, memory: new SessionMemory<Duty>(ctx.db, 'workgroup-duty') });
+  const side = new AgentSide({
+    hub: ctx.hub,
+    serviceDomain,
+    log,
+    memory: new SessionMemory<Duty>(ctx.db, 'workgroup-duty'),
+  });
   ctx.sessions.onSessionCreated((session) => side.attach(session));
   ctx.sessions.onSessionRestored((session) => side.restore(session));
-  ctx.sessions.onSessionReady(async (session, resumed) => { if (!resumed) await side.reannounce(session); });
+  ctx.sessions.onSessionReady(async (session, resumed) => {
+    if (!resumed) await side.reannounce(session);
+  });
   ctx.stanzas.on('presence', 'workgroup', (session, el) => side.onPresence(session, el));
 
   const enabled = Boolean(x.componentSecret);
   return {
     name: 'workgroup',
     routes(router, access) {
-      adminRoutes(router, new WorkgroupAdmin({ workgroups, requests, dispatcher, serviceDomain, domain: x.domain }));
+      adminRoutes(
+        router,
+        new WorkgroupAdmin({ workgroups, requests, dispatcher, serviceDomain, domain: x.domain }),
+      );
       askRoutes(router, {
         ask: new AskService({ dispatcher, requests, workgroups, rooms, notifier, component, serviceDomain }),
-        hub: ctx.hub, log: log.child({ c: 'sse' }), heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000, publicUrl: ctx.config.http.publicUrl,
+        hub: ctx.hub,
+        log: log.child({ c: 'sse' }),
+        heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000,
+        publicUrl: ctx.config.http.publicUrl,
       });
-      agentRoutes(router, access, { desk: new AgentDesk({ side, workgroups, requests, hub: ctx.hub, serviceDomain }), requests, domain: x.domain });
+      agentRoutes(router, access, {
+        desk: new AgentDesk({ side, workgroups, requests, hub: ctx.hub, serviceDomain }),
+        requests,
+        domain: x.domain,
+      });
     },
     async start() {
-      if (!enabled) { log.info('XMPP_COMPONENT_SECRET is not set: the workgroup service is off'); return; }
+      if (!enabled) {
+        log.info('XMPP_COMPONENT_SECRET is not set: the workgroup service is off');
+        return;
+      }
       const stale: Awaited<ReturnType<Dispatcher['recover']>> = [];
       // After every (re)connect: revoke what a previous run left open, re-enter live chats, route again.
       component.onOnline(async () => {
-        if (!recovered) { stale.push(...await dispatcher.recover()); recovered = true; }
+        if (!recovered) {
+          stale.push(...(await dispatcher.recover()));
+          recovered = true;
+        }
         for (const { offer, request } of stale.splice(0)) {
-          await component.iq(revokeIq(`${offer.workgroup}@${serviceDomain}`, offer.agentFull, { offerId: offer.id, userJid: request.userJid, reason: REVOKE.restarted }), 5000)
+          await component
+            .iq(
+              revokeIq(`${offer.workgroup}@${serviceDomain}`, offer.agentFull, {
+                offerId: offer.id,
+                userJid: request.userJid,
+                reason: REVOKE.restarted,
+              }),
+              5000,
+            )
             .catch(() => undefined);
         }
         await rooms.rejoin(await requests.withStatus(['routed']));

@@ -24,8 +24,15 @@ export interface AgentView {
   since: number;
 }
 
-export interface WaitingRequest { id: string; offeredTo?: string }
-export interface Rejection { requestId: string; agent: string; at: number }
+export interface WaitingRequest {
+  id: string;
+  offeredTo?: string;
+}
+export interface Rejection {
+  requestId: string;
+  agent: string;
+  at: number;
+}
 
 export interface PlanInput {
   queue: WaitingRequest[];
@@ -56,7 +63,13 @@ export function hasCapacity(a: AgentView): boolean {
 }
 
 /** The newest rejection of `requestId` by `agent` still remembered at `now`, else undefined. */
-export function rememberedRejection(rejections: Rejection[], requestId: string, agent: string, now: number, memoryMs: number): Rejection | undefined {
+export function rememberedRejection(
+  rejections: Rejection[],
+  requestId: string,
+  agent: string,
+  now: number,
+  memoryMs: number,
+): Rejection | undefined {
   return rejections
     .filter((r) => r.requestId === requestId && r.agent === agent && now - r.at < memoryMs)
     .sort((a, b) => b.at - a.at)[0];
@@ -68,14 +81,23 @@ export function rememberedRejection(rejections: Rejection[], requestId: string, 
  * reason an agent was skipped (their expiry is when trying again can help).
  */
 export function pickAgent(
-  ordered: AgentView[], requestId: string, input: Pick<PlanInput, 'rejections' | 'now' | 'rejectionMemoryMs'>,
-  cursor: string | undefined, heldBack: Rejection[] = [],
+  ordered: AgentView[],
+  requestId: string,
+  input: Pick<PlanInput, 'rejections' | 'now' | 'rejectionMemoryMs'>,
+  cursor: string | undefined,
+  heldBack: Rejection[] = [],
 ): AgentView | undefined {
   const start = cursor === undefined ? 0 : ordered.findIndex((a) => a.jid === cursor) + 1;
   const turn = [...ordered.slice(start), ...ordered.slice(0, start)];
   const eligible = turn.filter((a) => {
     if (!ROUTABLE.has(a.show) || !hasCapacity(a)) return false;
-    const rejected = rememberedRejection(input.rejections, requestId, a.jid, input.now, input.rejectionMemoryMs);
+    const rejected = rememberedRejection(
+      input.rejections,
+      requestId,
+      a.jid,
+      input.now,
+      input.rejectionMemoryMs,
+    );
     if (rejected) heldBack.push(rejected);
     return !rejected;
   });
@@ -95,12 +117,17 @@ export function planOffers(input: PlanInput): Plan {
     if (request.offeredTo) continue;
     const held: Rejection[] = [];
     const agent = pickAgent(agents, request.id, input, cursor, held);
-    if (!agent) { heldBack.push(...held); continue; }
+    if (!agent) {
+      heldBack.push(...held);
+      continue;
+    }
     agent.pendingOffers++;
     cursor = agent.jid;
     offers.push({ requestId: request.id, agent: agent.jid });
   }
-  const wakeAt = heldBack.length ? Math.min(...heldBack.map((r) => r.at + input.rejectionMemoryMs)) : undefined;
+  const wakeAt = heldBack.length
+    ? Math.min(...heldBack.map((r) => r.at + input.rejectionMemoryMs))
+    : undefined;
   return { offers, cursor, ...(wakeAt !== undefined ? { wakeAt } : {}) };
 }
 
@@ -109,7 +136,10 @@ export function positions(queue: { id: string }[]): Map<string, number> {
   return new Map(queue.map((r, i) => [r.id, i + 1]));
 }
 
-export interface ServedRequest { waitedMs: number; initialPosition: number }
+export interface ServedRequest {
+  waitedMs: number;
+  initialPosition: number;
+}
 
 /**
  * How long one place in the queue takes to clear, from recent history: the time served requests

@@ -48,15 +48,29 @@ export interface RoutingState {
 }
 
 /** Everything routing looks at for one workgroup, read from the database in one go. */
-export async function loadRouting(d: { workgroups: WorkgroupStore; requests: RequestStore }, w: Workgroup, now: number): Promise<RoutingState> {
+export async function loadRouting(
+  d: { workgroups: WorkgroupStore; requests: RequestStore },
+  w: Workgroup,
+  now: number,
+): Promise<RoutingState> {
   const [queue, agents, chats, pending, rejections] = await Promise.all([
-    d.requests.waiting(w.name), d.workgroups.agents(w.name), d.requests.chatsByAgent(w.name),
-    d.requests.pendingOffers(w.name), d.requests.rejections(w.name, new Date(now - w.rejectionMemoryMs)),
+    d.requests.waiting(w.name),
+    d.workgroups.agents(w.name),
+    d.requests.chatsByAgent(w.name),
+    d.requests.pendingOffers(w.name),
+    d.requests.rejections(w.name, new Date(now - w.rejectionMemoryMs)),
   ]);
   const views = agents.map((a) => ({
-    jid: a.jid, show: a.show, maxChats: a.maxChats ?? w.maxChats, chats: chats.get(a.jid) ?? 0,
-    pendingOffers: pending.filter((o) => o.agentJid === a.jid).length, since: a.since.getTime(),
+    jid: a.jid,
+    show: a.show,
+    maxChats: a.maxChats ?? w.maxChats,
+    chats: chats.get(a.jid) ?? 0,
+    pendingOffers: pending.filter((o) => o.agentJid === a.jid).length,
+    since: a.since.getTime(),
   }));
-  const waiting = queue.map((r) => ({ id: r.id, offeredTo: pending.find((o) => o.requestId === r.id)?.agentJid }));
+  const waiting = queue.map((r) => ({
+    id: r.id,
+    offeredTo: pending.find((o) => o.requestId === r.id)?.agentJid,
+  }));
   return { queue, agents, views, waiting, rejections };
 }

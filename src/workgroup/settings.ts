@@ -37,8 +37,11 @@ export function parseWorkgroupName(raw: string): string {
   const name = raw.trim().toLowerCase();
   // `visitor-…` addresses of the workgroup domain are REST visitors' room occupants (ChatRooms).
   if (!NAME.test(name) || name.startsWith('visitor-')) {
-    throw new BridgeError('VALIDATION_FAILED', `"${raw.slice(0, 80)}" is not a workgroup name (1–64 of a-z 0-9 . _ -, starting with a letter or digit, not visitor-…)`,
-      { errors: [{ path: 'workgroup', message: 'invalid workgroup name' }] });
+    throw new BridgeError(
+      'VALIDATION_FAILED',
+      `"${raw.slice(0, 80)}" is not a workgroup name (1–64 of a-z 0-9 . _ -, starting with a letter or digit, not visitor-…)`,
+      { errors: [{ path: 'workgroup', message: 'invalid workgroup name' }] },
+    );
   }
   return name;
 }
@@ -47,7 +50,8 @@ export function parseWorkgroupName(raw: string): string {
 export function workgroupFromJidOrName(raw: string, serviceDomain: string): string {
   const at = raw.indexOf('@');
   if (at < 0) return parseWorkgroupName(raw);
-  if (raw.slice(at + 1).toLowerCase() !== serviceDomain) throw new BridgeError('NOT_FOUND', `${raw.slice(0, 120)} is not a workgroup of ${serviceDomain}`);
+  if (raw.slice(at + 1).toLowerCase() !== serviceDomain)
+    throw new BridgeError('NOT_FOUND', `${raw.slice(0, 120)} is not a workgroup of ${serviceDomain}`);
   return parseWorkgroupName(raw.slice(0, at));
 }
 
@@ -83,18 +87,29 @@ export type SettingsPatch = Partial<WorkgroupSettings> & { description?: string 
 export function settingsFrom(input: z.infer<typeof SettingsInput>): Partial<WorkgroupSettings> {
   const ms = (s: number | undefined) => (s === undefined ? undefined : Math.round(s * 1000));
   const out: Partial<WorkgroupSettings> = {
-    offerTimeoutMs: ms(input.offerTimeout), requestTimeoutMs: ms(input.requestTimeout), maxChats: input.maxChats,
+    offerTimeoutMs: ms(input.offerTimeout),
+    requestTimeoutMs: ms(input.requestTimeout),
+    maxChats: input.maxChats,
     rejectionMemoryMs: ms(input.rejectionTimeout),
     welcomeText: input.welcomeText === null ? '' : input.welcomeText,
     closingText: input.closingText === null ? '' : input.closingText,
   };
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<WorkgroupSettings>;
+  return Object.fromEntries(
+    Object.entries(out).filter(([, v]) => v !== undefined),
+  ) as Partial<WorkgroupSettings>;
 }
 
 /** Usernames become `<name>@<domain>`; full JIDs are kept bare. Duplicates collapse. */
 export function parseMembers(raw: string | string[], domain: string): string[] {
   const items = Array.isArray(raw) ? raw : raw.split(/[\s,]+/);
-  return [...new Set(items.map((s) => s.trim()).filter(Boolean).map((m) => parseJid(m, domain, 'member').bare))].sort();
+  return [
+    ...new Set(
+      items
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((m) => parseJid(m, domain, 'member').bare),
+    ),
+  ].sort();
 }
 
 /** The API view of a workgroup (seconds, the JID) without live state. */

@@ -33,12 +33,16 @@ export class TimerSet {
   set(key: string, at: number, fn: () => void): void {
     this.clear(key);
     const delay = Math.max(0, at - this.clock.now());
-    const handle = this.clock.setTimeout(() => {
-      if (this.#timers.get(key)?.handle !== handle) return;
-      this.#timers.delete(key);
-      if (at - this.clock.now() > 0) this.set(key, at, fn); // woke early after a capped delay
-      else fn();
-    }, Math.min(delay, MAX_DELAY));
+    const handle = this.clock.setTimeout(
+      () => {
+        if (this.#timers.get(key)?.handle !== handle) return;
+        this.#timers.delete(key);
+        if (at - this.clock.now() > 0)
+          this.set(key, at, fn); // woke early after a capped delay
+        else fn();
+      },
+      Math.min(delay, MAX_DELAY),
+    );
     this.#timers.set(key, { at, handle });
   }
 
@@ -56,9 +60,15 @@ export class TimerSet {
     this.#timers.delete(key);
   }
 
-  has(key: string): boolean { return this.#timers.has(key); }
-  deadline(key: string): number | undefined { return this.#timers.get(key)?.at; }
-  get size(): number { return this.#timers.size; }
+  has(key: string): boolean {
+    return this.#timers.has(key);
+  }
+  deadline(key: string): number | undefined {
+    return this.#timers.get(key)?.at;
+  }
+  get size(): number {
+    return this.#timers.size;
+  }
 
   clearAll(): void {
     for (const t of this.#timers.values()) this.clock.clearTimeout(t.handle);

@@ -35,36 +35,69 @@ export function readMetadata(parent: Element): Record<string, string> {
 }
 
 export function metadataElement(values: Record<string, string>): Element {
-  return xml('metadata', { xmlns: NS_JIVE_WORKGROUP },
-    ...Object.entries(values).map(([name, value]) => xml('value', { name }, value)));
+  return xml(
+    'metadata',
+    { xmlns: NS_JIVE_WORKGROUP },
+    ...Object.entries(values).map(([name, value]) => xml('value', { name }, value)),
+  );
 }
 
 // ---- agent side ------------------------------------------------------------------------------
 
-export interface OfferFields { offerId: string; requestId: string; userJid: string; timeoutSeconds: number; metadata: Record<string, string> }
+export interface OfferFields {
+  offerId: string;
+  requestId: string;
+  userJid: string;
+  timeoutSeconds: number;
+  metadata: Record<string, string>;
+}
 
 /** §6.2.3 offer, with the Fastpath `id` attribute and session element agents answer with. */
 export function offerIq(from: string, to: string, o: OfferFields): Element {
-  return xml('iq', { type: 'set', from, to },
-    xml('offer', { xmlns: NS_WORKGROUP, jid: o.userJid, id: o.offerId },
+  return xml(
+    'iq',
+    { type: 'set', from, to },
+    xml(
+      'offer',
+      { xmlns: NS_WORKGROUP, jid: o.userJid, id: o.offerId },
       xml('timeout', {}, String(Math.max(1, Math.round(o.timeoutSeconds)))),
       metadataElement(o.metadata),
-      xml('session', { xmlns: NS_JIVE_WORKGROUP, id: o.requestId })));
+      xml('session', { xmlns: NS_JIVE_WORKGROUP, id: o.requestId }),
+    ),
+  );
 }
 
-export function revokeIq(from: string, to: string, r: { offerId: string; userJid: string; reason: string }): Element {
-  return xml('iq', { type: 'set', from, to },
-    xml('offer-revoke', { xmlns: NS_WORKGROUP, jid: r.userJid, id: r.offerId }, xml('reason', {}, r.reason)));
+export function revokeIq(
+  from: string,
+  to: string,
+  r: { offerId: string; userJid: string; reason: string },
+): Element {
+  return xml(
+    'iq',
+    { type: 'set', from, to },
+    xml('offer-revoke', { xmlns: NS_WORKGROUP, jid: r.userJid, id: r.offerId }, xml('reason', {}, r.reason)),
+  );
 }
 
 /** offer-accept / offer-reject, as an agent sends them. */
-export function answerIq(to: string, kind: 'offer-accept' | 'offer-reject', a: { offerId: string; userJid?: string }): Element {
+export function answerIq(
+  to: string,
+  kind: 'offer-accept' | 'offer-reject',
+  a: { offerId: string; userJid?: string },
+): Element {
   const attrs: Record<string, string> = { xmlns: NS_WORKGROUP, id: a.offerId };
   if (a.userJid) attrs.jid = a.userJid;
   return xml('iq', { type: 'set', to }, xml(kind, attrs));
 }
 
-export interface ReadOffer { offerId?: string; userJid: string; requestId?: string; timeoutSeconds?: number; metadata: Record<string, string>; reason?: string }
+export interface ReadOffer {
+  offerId?: string;
+  userJid: string;
+  requestId?: string;
+  timeoutSeconds?: number;
+  metadata: Record<string, string>;
+  reason?: string;
+}
 
 /** An `<offer/>` or `<offer-revoke/>` (or an answer) element, as an agent or the service reads it. */
 export function readOffer(el: Element): ReadOffer {
@@ -80,7 +113,10 @@ export function readOffer(el: Element): ReadOffer {
 }
 
 /** Agent presence (§5.1): directed to the workgroup, with `<agent-status/>` and optional max-chats. */
-export function agentPresence(to: string, a: { show: AgentShow; maxChats?: number; status?: string }): Element {
+export function agentPresence(
+  to: string,
+  a: { show: AgentShow; maxChats?: number; status?: string },
+): Element {
   const status = xml('agent-status', { xmlns: NS_WORKGROUP });
   if (a.maxChats !== undefined) status.append(xml('max-chats', {}, String(a.maxChats)));
   const p = xml('presence', { to }, status);
@@ -89,51 +125,110 @@ export function agentPresence(to: string, a: { show: AgentShow; maxChats?: numbe
   return p;
 }
 
-export interface ReadAgentPresence { show: AgentShow; maxChats?: number }
+export interface ReadAgentPresence {
+  show: AgentShow;
+  maxChats?: number;
+}
 
 export function readAgentPresence(p: Element): ReadAgentPresence {
   const show = p.getChildText('show');
   const max = Number(p.getChild('agent-status', NS_WORKGROUP)?.getChildText('max-chats'));
   return {
-    show: (AGENT_SHOWS as readonly string[]).includes(show ?? '') ? show as AgentShow : 'available',
+    show: (AGENT_SHOWS as readonly string[]).includes(show ?? '') ? (show as AgentShow) : 'available',
     maxChats: Number.isInteger(max) && max > 0 ? max : undefined,
   };
 }
 
 /** The workgroup's answer to agent presence: its own availability and the agent's limits. */
-export function agentStatusReply(from: string, to: string, s: { maxChats: number; currentChats: number }): Element {
-  return xml('presence', { from, to },
-    xml('agent-status', { xmlns: NS_WORKGROUP, jid: to.split('/')[0]! },
-      xml('max-chats', {}, String(s.maxChats)), xml('current-chats', {}, String(s.currentChats))));
+export function agentStatusReply(
+  from: string,
+  to: string,
+  s: { maxChats: number; currentChats: number },
+): Element {
+  return xml(
+    'presence',
+    { from, to },
+    xml(
+      'agent-status',
+      { xmlns: NS_WORKGROUP, jid: to.split('/')[0]! },
+      xml('max-chats', {}, String(s.maxChats)),
+      xml('current-chats', {}, String(s.currentChats)),
+    ),
+  );
 }
 
-export interface QueueSummary { count: number; oldest?: Date; averageWaitSeconds: number; status: 'open' | 'active' | 'closed' }
+export interface QueueSummary {
+  count: number;
+  oldest?: Date;
+  averageWaitSeconds: number;
+  status: 'open' | 'active' | 'closed';
+}
 
 /** §6.3 notify-queue presence to agents (oldest in Fastpath's yyyyMMdd'T'HH:mm:ss, UTC). */
 export function notifyQueuePresence(from: string, to: string, q: QueueSummary): Element {
-  const el = xml('notify-queue', { xmlns: NS_WORKGROUP },
-    xml('count', {}, String(q.count)), xml('time', {}, String(q.averageWaitSeconds)), xml('status', {}, q.status));
+  const el = xml(
+    'notify-queue',
+    { xmlns: NS_WORKGROUP },
+    xml('count', {}, String(q.count)),
+    xml('time', {}, String(q.averageWaitSeconds)),
+    xml('status', {}, q.status),
+  );
   if (q.oldest) el.append(xml('oldest', {}, fastpathDate(q.oldest)));
   return xml('presence', { from, to }, el);
 }
 
-export interface QueueUser { jid: string; userId: string; position: number; waitSeconds: number; joined: Date }
+export interface QueueUser {
+  jid: string;
+  userId: string;
+  position: number;
+  waitSeconds: number;
+  joined: Date;
+}
 
 export function notifyQueueDetailsPresence(from: string, to: string, users: QueueUser[]): Element {
-  return xml('presence', { from, to }, xml('notify-queue-details', { xmlns: NS_WORKGROUP },
-    ...users.map((u) => xml('user', { jid: u.jid },
-      xml('position', {}, String(u.position)), xml('time', {}, String(u.waitSeconds)),
-      xml('join-time', {}, fastpathDate(u.joined)), xml('user-id', { xmlns: NS_JIVE_WORKGROUP, id: u.userId })))));
+  return xml(
+    'presence',
+    { from, to },
+    xml(
+      'notify-queue-details',
+      { xmlns: NS_WORKGROUP },
+      ...users.map((u) =>
+        xml(
+          'user',
+          { jid: u.jid },
+          xml('position', {}, String(u.position)),
+          xml('time', {}, String(u.waitSeconds)),
+          xml('join-time', {}, fastpathDate(u.joined)),
+          xml('user-id', { xmlns: NS_JIVE_WORKGROUP, id: u.userId }),
+        ),
+      ),
+    ),
+  );
 }
 
-export function readNotifyQueue(el: Element): { count: number; time: number; status: string; oldest?: string } {
-  return { count: Number(el.getChildText('count') ?? 0), time: Number(el.getChildText('time') ?? 0), status: el.getChildText('status') ?? 'open', oldest: optional(el.getChildText('oldest')) };
+export function readNotifyQueue(el: Element): {
+  count: number;
+  time: number;
+  status: string;
+  oldest?: string;
+} {
+  return {
+    count: Number(el.getChildText('count') ?? 0),
+    time: Number(el.getChildText('time') ?? 0),
+    status: el.getChildText('status') ?? 'open',
+    oldest: optional(el.getChildText('oldest')),
+  };
 }
 
-export function readNotifyQueueDetails(el: Element): { jid: string; userId?: string; position: number; time: number; joinTime?: string }[] {
+export function readNotifyQueueDetails(
+  el: Element,
+): { jid: string; userId?: string; position: number; time: number; joinTime?: string }[] {
   return el.getChildren('user').map((u) => ({
-    jid: String(u.attrs.jid ?? ''), userId: optional(u.getChild('user-id', NS_JIVE_WORKGROUP)?.attrs.id),
-    position: Number(u.getChildText('position') ?? 0), time: Number(u.getChildText('time') ?? 0), joinTime: optional(u.getChildText('join-time')),
+    jid: String(u.attrs.jid ?? ''),
+    userId: optional(u.getChild('user-id', NS_JIVE_WORKGROUP)?.attrs.id),
+    position: Number(u.getChildText('position') ?? 0),
+    time: Number(u.getChildText('time') ?? 0),
+    joinTime: optional(u.getChildText('join-time')),
   }));
 }
 
@@ -141,8 +236,12 @@ export function readNotifyQueueDetails(el: Element): { jid: string; userId?: str
 
 /** §6.1.4 queue-status, as a message pushed to the user or the child of an IQ result. */
 export function queueStatus(position: number, waitSeconds: number): Element {
-  return xml('queue-status', { xmlns: NS_WORKGROUP },
-    xml('position', {}, String(position)), xml('time', {}, String(Math.max(0, Math.round(waitSeconds)))));
+  return xml(
+    'queue-status',
+    { xmlns: NS_WORKGROUP },
+    xml('position', {}, String(position)),
+    xml('time', {}, String(Math.max(0, Math.round(waitSeconds)))),
+  );
 }
 
 export function queueStatusMessage(from: string, to: string, position: number, waitSeconds: number): Element {
@@ -154,22 +253,47 @@ export function departMessage(from: string, to: string, reason: DepartReason): E
 }
 
 export function joinQueueIq(to: string, metadata: Record<string, string>): Element {
-  return xml('iq', { type: 'set', to }, xml('join-queue', { xmlns: NS_WORKGROUP }, xml('queue-notifications', {}), metadataElement(metadata)));
+  return xml(
+    'iq',
+    { type: 'set', to },
+    xml('join-queue', { xmlns: NS_WORKGROUP }, xml('queue-notifications', {}), metadataElement(metadata)),
+  );
 }
 
 /** The agent-side list of workgroups (Fastpath/Smack `workgroups` IQ on the service domain). */
-export function workgroupsResult(agentBare: string, workgroups: { jid: string; name: string; description?: string }[]): Element {
-  return xml('workgroups', { xmlns: NS_WORKGROUP, jid: agentBare },
-    ...workgroups.map((w) => xml('workgroup', { jid: w.jid, name: w.name, ...(w.description ? { description: w.description } : {}) })));
+export function workgroupsResult(
+  agentBare: string,
+  workgroups: { jid: string; name: string; description?: string }[],
+): Element {
+  return xml(
+    'workgroups',
+    { xmlns: NS_WORKGROUP, jid: agentBare },
+    ...workgroups.map((w) =>
+      xml('workgroup', {
+        jid: w.jid,
+        name: w.name,
+        ...(w.description ? { description: w.description } : {}),
+      }),
+    ),
+  );
 }
 
 export function readWorkgroups(el: Element): { jid: string; name: string; description?: string }[] {
-  return el.getChildren('workgroup').map((w) => ({ jid: String(w.attrs.jid), name: String(w.attrs.name ?? String(w.attrs.jid).split('@')[0]), description: optional(w.attrs.description) }));
+  return el
+    .getChildren('workgroup')
+    .map((w) => ({
+      jid: String(w.attrs.jid),
+      name: String(w.attrs.name ?? String(w.attrs.jid).split('@')[0]),
+      description: optional(w.attrs.description),
+    }));
 }
 
 /** Fastpath's date format in queue presences: yyyyMMdd'T'HH:mm:ss (UTC). */
 export function fastpathDate(d: Date): string {
-  return d.toISOString().replace(/[-]/g, '').replace(/\.\d{3}Z$/, '');
+  return d
+    .toISOString()
+    .replace(/[-]/g, '')
+    .replace(/\.\d{3}Z$/, '');
 }
 
 function optional(v: unknown): string | undefined {

@@ -6,7 +6,10 @@ import type { UserSession } from './client/UserSession.js';
  * Inbound stanzas of every user session, routed to the features that registered for them.
  * Handlers run in registration order; one that returns true has consumed the stanza.
  */
-export type StanzaHandler = (session: UserSession, stanza: Element) => boolean | void | Promise<boolean | void>;
+export type StanzaHandler = (
+  session: UserSession,
+  stanza: Element,
+) => boolean | void | Promise<boolean | void>;
 type Kind = 'message' | 'presence' | 'iq';
 
 export class StanzaRouter {

@@ -6,14 +6,22 @@ import { BridgeError } from '../errors/BridgeError.js';
  * case-folded; the resource keeps its case. Not a full PRECIS implementation: it refuses what
  * the RFC forbids (the excluded characters in the localpart, empty parts, over-long parts).
  */
-export interface Jid { local?: string; domain: string; resource?: string; bare: string; full: string }
+export interface Jid {
+  local?: string;
+  domain: string;
+  resource?: string;
+  bare: string;
+  full: string;
+}
 
 const LOCAL_FORBIDDEN = /[\s"&'/:<>@\\]/u;
 const DOMAIN = /^(?=.{1,253}$)[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*$|^\[[0-9a-f:.]+\]$/iu;
 
 export function parseJid(raw: string, defaultDomain: string, what = 'JID'): Jid {
   const input = raw.trim().normalize('NFC');
-  const fail = (why: string): never => { throw new BridgeError('INVALID_JID', `"${raw.slice(0, 120)}" is not a valid ${what}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new BridgeError('INVALID_JID', `"${raw.slice(0, 120)}" is not a valid ${what}: ${why}`);
+  };
   if (!input) fail('empty');
   const slash = input.indexOf('/');
   const resource = slash >= 0 ? input.slice(slash + 1) : undefined;
@@ -21,7 +29,10 @@ export function parseJid(raw: string, defaultDomain: string, what = 'JID'): Jid 
   const at = rest.lastIndexOf('@');
   let local = at >= 0 ? rest.slice(0, at) : undefined;
   let domain = at >= 0 ? rest.slice(at + 1) : rest;
-  if (at < 0 && !domain.includes('.') && domain !== defaultDomain) { local = domain; domain = defaultDomain; }
+  if (at < 0 && !domain.includes('.') && domain !== defaultDomain) {
+    local = domain;
+    domain = defaultDomain;
+  }
   if (local !== undefined) {
     if (!local || Buffer.byteLength(local) > 1023) fail('the local part must be 1–1023 bytes');
     if (LOCAL_FORBIDDEN.test(local!)) fail('the local part contains a forbidden character');
@@ -29,7 +40,8 @@ export function parseJid(raw: string, defaultDomain: string, what = 'JID'): Jid 
   }
   if (!DOMAIN.test(domain)) fail('bad domain part');
   domain = domain.toLowerCase().replace(/\.$/, '');
-  if (resource !== undefined && (!resource || Buffer.byteLength(resource) > 1023)) fail('the resource must be 1–1023 bytes');
+  if (resource !== undefined && (!resource || Buffer.byteLength(resource) > 1023))
+    fail('the resource must be 1–1023 bytes');
   const bare = local ? `${local}@${domain}` : domain;
   return { local, domain, resource, bare, full: resource ? `${bare}/${resource}` : bare };
 }

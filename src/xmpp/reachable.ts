@@ -6,7 +6,10 @@ export function tcpReachable(service: string, timeoutMs = 2000): Promise<boolean
   const port = Number(u.port || (u.protocol === 'xmpps:' ? 5223 : 5222));
   return new Promise((resolve) => {
     const socket = connect({ host: u.hostname, port, timeout: timeoutMs });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));

@@ -15,8 +15,16 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 import { WEB_DIST } from '../../src/http/routes/webClient.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 type Login = { streamId: string; token: string; jid: string };
 
 /**
@@ -32,8 +40,10 @@ describe('web client across a gateway restart (headless Chromium)', function () 
   let peer: XmppPeer | undefined;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-system.sh (installs Debian's chromium)`);
-    if (!existsSync(join(WEB_DIST, 'index.html'))) execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: run scripts/ensure-system.sh (installs Debian's chromium)`);
+    if (!existsSync(join(WEB_DIST, 'index.html')))
+      execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   });
   after(async () => {
@@ -46,25 +56,42 @@ describe('web client across a gateway restart (headless Chromium)', function () 
   it('resumes both pages after the gateway restarts, with what arrived meanwhile', async () => {
     dbUrl = await freshDatabase();
     const env = {
-      PARLEY_PORT: String(await freePort()), PARLEY_INSTANCE_ID: `web-restart-${randomBytes(3).toString('hex')}`,
-      PARLEY_SECRET: randomBytes(18).toString('base64url'), DATABASE_URL: dbUrl,
+      PARLEY_PORT: String(await freePort()),
+      PARLEY_INSTANCE_ID: `web-restart-${randomBytes(3).toString('hex')}`,
+      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      DATABASE_URL: dbUrl,
     };
     gw = await startGateway(env);
     // Alice's site logs her in with the master secret (a managed account); Bob logs in with his own password.
     const aName = uniqueUser('alice');
-    const la = await call<Login>(`${gw.url}/restapi/v1/chat/${aName}/login`, { method: 'POST', auth: gw.secret });
+    const la = await call<Login>(`${gw.url}/restapi/v1/chat/${aName}/login`, {
+      method: 'POST',
+      auth: gw.secret,
+    });
     assert.equal(la.status, 201, la.text);
     const bob = await registerUser('bob');
-    const lb = await call<Login>(`${gw.url}/restapi/v1/chat/${bob.username}/login`, { json: { password: bob.password } });
+    const lb = await call<Login>(`${gw.url}/restapi/v1/chat/${bob.username}/login`, {
+      json: { password: bob.password },
+    });
     assert.equal(lb.status, 201, lb.text);
     const [a, b] = [la.body, lb.body];
-    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, { auth: bearer(a.token), json: { jid: bob.username } });
-    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, { method: 'POST', auth: bearer(b.token) });
+    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, {
+      auth: bearer(a.token),
+      json: { jid: bob.username },
+    });
+    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, {
+      method: 'POST',
+      auth: bearer(b.token),
+    });
 
     const page = async (l: Login, open: string): Promise<Page> => {
       const p = await browser!.newPage({ viewport: { width: 900, height: 600 } });
-      p.on('pageerror', (err) => { console.error('page error:', err); });
-      await p.goto(`${gw!.url}/chat/#streamId=${l.streamId}&token=${encodeURIComponent(l.token)}&open=${open}`);
+      p.on('pageerror', (err) => {
+        console.error('page error:', err);
+      });
+      await p.goto(
+        `${gw!.url}/chat/#streamId=${l.streamId}&token=${encodeURIComponent(l.token)}&open=${open}`,
+      );
       await p.locator('.conn-online').waitFor();
       return p;
     };
@@ -82,7 +109,13 @@ describe('web client across a gateway restart (headless Chromium)', function () 
     await A.locator('.conn-reconnecting').waitFor({ timeout: 15_000 });
     // Bob writes from his phone (a native XMPP client) while no gateway runs: it waits in the server.
     peer = await XmppPeer.connect(bob.username, bob.password, 'phone');
-    await peer.send(xml('message', { to: a.jid, type: 'chat', id: 'phone-1' }, xml('body', {}, 'from my phone while you were away')));
+    await peer.send(
+      xml(
+        'message',
+        { to: a.jid, type: 'chat', id: 'phone-1' },
+        xml('body', {}, 'from my phone while you were away'),
+      ),
+    );
     await peer.ping(a.jid.split('@')[1]!); // the server has taken the message once it answers after it
 
     gw = await startGateway(env);
@@ -94,7 +127,11 @@ describe('web client across a gateway restart (headless Chromium)', function () 
     await A.locator('.msg-out[data-status="displayed"]', { hasText: 'after the restart' }).waitFor();
     await send(B, 'still here');
     await A.locator('.msg-in', { hasText: 'still here' }).waitFor();
-    for (const [p, text] of [[A, 'before the restart'], [B, 'before the restart'], [A, 'from my phone while you were away']] as const) {
+    for (const [p, text] of [
+      [A, 'before the restart'],
+      [B, 'before the restart'],
+      [A, 'from my phone while you were away'],
+    ] as const) {
       assert.equal(await p.locator('.msg', { hasText: text }).count(), 1, `${text} once`);
     }
     assert.equal(await A.locator('.conn', { hasText: 'Signed out' }).count(), 0, 'the session never ended');

@@ -29,9 +29,23 @@ import { createLogger } from '../../src/log.js';
 const CHROMIUM = '/usr/bin/chromium';
 // The committed screenshots (README) are refreshed on request only, so a test run leaves the tree clean;
 // otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
-const SHOTS = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots', process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const SHOTS = join(
+  PROJECT_ROOT,
+  'test',
+  'e2e',
+  'screenshots',
+  process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest',
+);
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 type Login = { streamId: string; token: string; jid: string };
 
@@ -42,10 +56,15 @@ describe('web client in headless Chromium', function () {
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-system.sh (installs Debian's chromium)`);
-    if (!existsSync(join(WEB_DIST, 'index.html'))) execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: run scripts/ensure-system.sh (installs Debian's chromium)`);
+    if (!existsSync(join(WEB_DIST, 'index.html')))
+      execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
     mkdirSync(SHOTS, { recursive: true });
-    [gw, browser] = await Promise.all([startGateway(), chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })]);
+    [gw, browser] = await Promise.all([
+      startGateway(),
+      chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true }),
+    ]);
   });
   after(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
@@ -55,22 +74,38 @@ describe('web client in headless Chromium', function () {
 
   /** What an embedding site's server does: log the user in with the master secret. */
   const login = async (username: string): Promise<Login> => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${username}/login`, { method: 'POST', auth: gw.secret });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${username}/login`, {
+      method: 'POST',
+      auth: gw.secret,
+    });
     assert.ok(r.status === 201 || r.status === 200, r.text);
     return r.body;
   };
   const befriend = async (a: Login, b: Login, aName: string, bName: string) => {
-    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, { auth: bearer(a.token), json: { jid: bName } });
-    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, { method: 'POST', auth: bearer(b.token) });
-    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts/${bName}/subscription`, { method: 'POST', auth: bearer(a.token) });
+    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, {
+      auth: bearer(a.token),
+      json: { jid: bName },
+    });
+    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, {
+      method: 'POST',
+      auth: bearer(b.token),
+    });
+    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts/${bName}/subscription`, {
+      method: 'POST',
+      auth: bearer(a.token),
+    });
   };
   const chatUrl = (l: Login, open?: string) =>
     `${gw.url}/chat/#streamId=${l.streamId}&token=${encodeURIComponent(l.token)}${open ? `&open=${open}` : ''}`;
-  const newPage = async (viewport = { width: 1000, height: 640 }): Promise<{ ctx: BrowserContext; page: Page }> => {
+  const newPage = async (
+    viewport = { width: 1000, height: 640 },
+  ): Promise<{ ctx: BrowserContext; page: Page }> => {
     const ctx = await browser.newContext({ viewport });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => { console.error('page error:', err); });
+    page.on('pageerror', (err) => {
+      console.error('page error:', err);
+    });
     return { ctx, page };
   };
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
@@ -90,7 +125,9 @@ describe('web client in headless Chromium', function () {
     assert.match(js.headers.get('content-type')!, /^text\/javascript/);
     assert.match(js.headers.get('cache-control')!, /immutable/);
     // fetch adds `Cache-Control: no-cache` to conditional requests (which forbids a 304) unless one is set.
-    const again = await fetch(`${gw.url}/chat/${script}`, { headers: { 'If-None-Match': js.headers.get('etag')!, 'Cache-Control': 'max-age=0' } });
+    const again = await fetch(`${gw.url}/chat/${script}`, {
+      headers: { 'If-None-Match': js.headers.get('etag')!, 'Cache-Control': 'max-age=0' },
+    });
     assert.equal(again.status, 304);
     const embed = await call(`${gw.url}/chat/embed.js`);
     assert.equal(embed.status, 200);
@@ -110,7 +147,7 @@ describe('web client in headless Chromium', function () {
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/chat/`);
       assert.equal(res.status, 503);
       assert.match(res.headers.get('content-type')!, /^application\/problem\+json/);
-      const body = await res.json() as { detail: string; status: number };
+      const body = (await res.json()) as { detail: string; status: number };
       assert.equal(body.status, 503);
       assert.match(body.detail, /npm run build:web/);
     } finally {
@@ -125,7 +162,10 @@ describe('web client in headless Chromium', function () {
     const [aJid, bJid] = [a.jid, b.jid];
     // Older history for "load older on scroll": 40 messages from Bob before Alice opens the client.
     for (let i = 1; i <= 40; i++) {
-      await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, { auth: bearer(b.token), text: `older message ${i}` });
+      await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, {
+        auth: bearer(b.token),
+        text: `older message ${i}`,
+      });
     }
 
     const A = await newPage();
@@ -139,9 +179,20 @@ describe('web client in headless Chromium', function () {
     // Alice has Bob's dialogue open: the newest page of history, then older pages as she scrolls up.
     const aLog = A.page.locator('.log');
     await A.page.locator('.msg', { hasText: 'older message 40' }).waitFor();
-    assert.equal(await A.page.locator('.msg', { hasText: /^older message 1\b/ }).count(), 0, 'only the newest page at first');
-    for (let i = 0; i < 10 && await A.page.locator('.msg .text', { hasText: /^older message 1$/ }).count() === 0; i++) {
-      await aLog.evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+    assert.equal(
+      await A.page.locator('.msg', { hasText: /^older message 1\b/ }).count(),
+      0,
+      'only the newest page at first',
+    );
+    for (
+      let i = 0;
+      i < 10 && (await A.page.locator('.msg .text', { hasText: /^older message 1$/ }).count()) === 0;
+      i++
+    ) {
+      await aLog.evaluate((el) => {
+        el.scrollTop = 0;
+        el.dispatchEvent(new Event('scroll'));
+      });
       await A.page.waitForTimeout(200);
     }
     await A.page.locator('.msg .text', { hasText: /^older message 1$/ }).waitFor();
@@ -163,7 +214,7 @@ describe('web client in headless Chromium', function () {
     await aMsg.waitFor();
     await A.page.locator('.msg-out[data-status="delivered"]', { hasText: 'Hello Bob' }).waitFor();
     await bRowForA.locator('.badge', { hasText: '1' }).waitFor();
-    assert.match(await bRowForA.getAttribute('aria-label') ?? '', /1 unread/);
+    assert.match((await bRowForA.getAttribute('aria-label')) ?? '', /1 unread/);
     await B.page.locator('[role=tab] .badge', { hasText: '1' }).waitFor();
     await shot(B.page, 'contacts-unread');
 
@@ -181,7 +232,9 @@ describe('web client in headless Chromium', function () {
     await bInput.press('Enter');
     await A.page.locator('.msg-in', { hasText: 'Fine, thanks!' }).waitFor();
     await B.page.locator('.msg-out[data-status="displayed"]', { hasText: 'Fine, thanks!' }).waitFor();
-    await aLog.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await aLog.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
     await shot(A.page, 'dialogue-read-ticks');
 
     // Alice stars Bob: he is listed under Favorites (the roster group).
@@ -200,7 +253,11 @@ describe('web client in headless Chromium', function () {
     await B.ctx.setOffline(false);
     await B.page.locator('.msg-in', { hasText: 'sent while you were away' }).waitFor({ timeout: 30_000 });
     await B.page.locator('.conn-online').waitFor();
-    assert.equal(await B.page.locator('.msg-in', { hasText: 'sent while you were away' }).count(), 1, 'not doubled');
+    assert.equal(
+      await B.page.locator('.msg-in', { hasText: 'sent while you were away' }).count(),
+      1,
+      'not doubled',
+    );
 
     // A room: Alice creates it, Bob joins from the list, they talk.
     const room = uniqueUser('room');
@@ -222,7 +279,10 @@ describe('web client in headless Chromium', function () {
     await shot(A.page, 'room');
 
     // Bob calls Alice (XEP-0353 signalling): a banner rings in Alice's client; she accepts.
-    const started = await call<{ callId: string }>(`${gw.url}/restapi/v1/chat/${b.streamId}/calls/${aName}`, { auth: bearer(b.token), json: { audioOnly: true } });
+    const started = await call<{ callId: string }>(`${gw.url}/restapi/v1/chat/${b.streamId}/calls/${aName}`, {
+      auth: bearer(b.token),
+      json: { audioOnly: true },
+    });
     assert.equal(started.status, 201, started.text);
     const banner = A.page.getByRole('alertdialog', { name: /^Incoming call from / });
     await banner.waitFor();
@@ -232,7 +292,10 @@ describe('web client in headless Chromium', function () {
     // The caller's side learns it when the accept reaches Bob's XMPP session: poll his call history briefly.
     let answered: string | null | undefined;
     for (let i = 0; i < 50 && !answered; i++) {
-      const history = await call<{ calls: { callId: string; answeredAt: string | null }[] }>(`${gw.url}/restapi/v1/chat/${bName}/calls`, { auth: gw.secret });
+      const history = await call<{ calls: { callId: string; answeredAt: string | null }[] }>(
+        `${gw.url}/restapi/v1/chat/${bName}/calls`,
+        { auth: gw.secret },
+      );
       answered = history.body.calls.find((c) => c.callId === started.body.callId)?.answeredAt;
       if (!answered) await new Promise((r) => setTimeout(r, 100));
     }
@@ -255,7 +318,10 @@ describe('web client in headless Chromium', function () {
   it('is keyboard operable and fits a phone', async () => {
     const [aName, bName] = [uniqueUser('alice'), uniqueUser('bob')];
     const [a, b] = [await login(aName), await login(bName)];
-    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, { auth: bearer(b.token), text: 'Are you there?' });
+    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, {
+      auth: bearer(b.token),
+      text: 'Are you there?',
+    });
     const { page } = await newPage({ width: 390, height: 740 });
     await page.goto(chatUrl(a));
     await page.locator('.conn-online').waitFor();
@@ -266,7 +332,12 @@ describe('web client in headless Chromium', function () {
     const order: string[] = [];
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => { const el = document.activeElement as HTMLElement; return el.getAttribute('aria-label') ?? el.textContent ?? el.tagName; }));
+      order.push(
+        await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          return el.getAttribute('aria-label') ?? el.textContent ?? el.tagName;
+        }),
+      );
     }
     assert.match(order[0]!, /^Sound/);
     assert.match(order[1]!, /^Chats/);
@@ -277,11 +348,16 @@ describe('web client in headless Chromium', function () {
     await page.keyboard.press('Enter'); // opens the focused dialogue; on a phone it replaces the list
     await page.locator('.msg-in', { hasText: 'Are you there?' }).waitFor();
     assert.equal(await page.locator('.sidebar').isVisible(), false);
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Message to ${bName}`);
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+      `Message to ${bName}`,
+    );
     await page.keyboard.type('Yes!');
     await page.keyboard.press('Enter');
     await page.locator('.msg-out', { hasText: 'Yes!' }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     assert.equal(overflow, 0, 'no horizontal scrolling at phone width');
     await shot(page, 'phone-dialogue');
     await page.getByRole('button', { name: 'Back to the list' }).click();
@@ -296,7 +372,15 @@ describe('web client in headless Chromium', function () {
     const agentName = uniqueUser('agent');
     const agent = await login(agentName);
     const wg = uniqueUser('wg');
-    const created = await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wg, description: 'Help desk', members: agentName, welcomeText: 'Welcome to the help desk' } });
+    const created = await call(`${gw.url}/restapi/v1/ask/admin`, {
+      auth: gw.secret,
+      json: {
+        name: wg,
+        description: 'Help desk',
+        members: agentName,
+        welcomeText: 'Welcome to the help desk',
+      },
+    });
     assert.equal(created.status, 201, created.text);
 
     // The agent goes on duty in the Queues tab.
@@ -322,14 +406,23 @@ describe('web client in headless Chromium', function () {
 
     // A call rings at the same time: the two banners stack, at desktop and at phone width, above the app.
     const caller = await login(uniqueUser('carol'));
-    const ringing = await call(`${gw.url}/restapi/v1/chat/${caller.streamId}/calls/${agentName}`, { auth: bearer(caller.token), json: {} });
+    const ringing = await call(`${gw.url}/restapi/v1/chat/${caller.streamId}/calls/${agentName}`, {
+      auth: bearer(caller.token),
+      json: {},
+    });
     assert.equal(ringing.status, 201, ringing.text);
     const callBanner = A.page.getByRole('alertdialog', { name: /^Incoming call from / });
     await callBanner.waitFor();
     await assertStacked(A.page);
     await A.page.setViewportSize({ width: 390, height: 740 });
     await assertStacked(A.page);
-    assert.equal(await A.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no horizontal scrolling');
+    assert.equal(
+      await A.page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      ),
+      0,
+      'no horizontal scrolling',
+    );
     await shot(A.page, 'phone-offer-and-call');
     await A.page.setViewportSize({ width: 1000, height: 640 });
     await callBanner.getByRole('button', { name: 'Decline' }).click();
@@ -365,7 +458,9 @@ describe('web client in headless Chromium', function () {
     // Alice picks a picture (the hidden file input behind "Attach files"): it uploads at once, then goes with her text.
     const picture = await samplePng(480, 320);
     await A.page.getByRole('button', { name: 'Attach files' }).waitFor();
-    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: picture });
+    await A.page
+      .locator('.dialogue input[type=file]')
+      .setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: picture });
     await A.page.locator('.upload-ready', { hasText: 'sunset.png' }).waitFor();
     const aInput = A.page.getByLabel(`Message to ${bName}`);
     await aInput.fill('The view from here');
@@ -377,11 +472,17 @@ describe('web client in headless Chromium', function () {
     assert.equal(await imageWidth(B.page, inBob), 320);
     assert.equal(await imageWidth(A.page, '.msg-out[data-id] .file-image img'), 320, "the sender's own copy");
     await B.page.locator('.msg-in .text', { hasText: 'The view from here' }).waitFor();
-    assert.match(await B.page.locator('.msg-in .file-image').getAttribute('aria-label') ?? '', /^sunset\.png, [\d.]+ KB: open in a new tab$/);
+    assert.match(
+      (await B.page.locator('.msg-in .file-image').getAttribute('aria-label')) ?? '',
+      /^sunset\.png, [\d.]+ KB: open in a new tab$/,
+    );
     await shot(B.page, 'dialogue-attachment');
 
     // A click opens the whole file in a new tab.
-    const [tab] = await Promise.all([B.ctx.waitForEvent('page'), B.page.locator('.msg-in .file-image').click()]);
+    const [tab] = await Promise.all([
+      B.ctx.waitForEvent('page'),
+      B.page.locator('.msg-in .file-image').click(),
+    ]);
     await tab.waitForURL(/^blob:/);
     await tab.waitForFunction(() => (document.querySelector('img')?.naturalWidth ?? 0) === 480);
     await tab.close();
@@ -395,9 +496,14 @@ describe('web client in headless Chromium', function () {
 
     // An executable named x.png: the server detects the content and refuses it; its reason is shown.
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 0)]);
-    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: elf });
+    await A.page
+      .locator('.dialogue input[type=file]')
+      .setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: elf });
     const refused = A.page.locator('.upload-failed', { hasText: 'x.png' });
-    await refused.getByRole('alert').filter({ hasText: /^Not uploaded: files of type .+ are not accepted here$/ }).waitFor();
+    await refused
+      .getByRole('alert')
+      .filter({ hasText: /^Not uploaded: files of type .+ are not accepted here$/ })
+      .waitFor();
     await refused.getByRole('button', { name: 'Dismiss the error about x.png' }).click();
     await refused.waitFor({ state: 'detached' });
 
@@ -410,7 +516,9 @@ describe('web client in headless Chromium', function () {
       await page.locator('.dialogue h1', { hasText: room }).waitFor();
     }
     const agenda = Buffer.from('Agenda: ship the web client\n');
-    await A.page.locator('.dialogue input[type=file]').setInputFiles({ name: 'agenda.txt', mimeType: 'text/plain', buffer: agenda });
+    await A.page
+      .locator('.dialogue input[type=file]')
+      .setInputFiles({ name: 'agenda.txt', mimeType: 'text/plain', buffer: agenda });
     await A.page.locator('.upload-ready', { hasText: 'agenda.txt' }).waitFor();
     await A.page.getByRole('button', { name: 'Send' }).click();
     const saveAgenda = async () => {
@@ -418,11 +526,15 @@ describe('web client in headless Chromium', function () {
       const [download] = await Promise.all([B.page.waitForEvent('download'), link.click()]);
       assert.equal(download.suggestedFilename(), 'agenda.txt');
       const chunks: Buffer[] = [];
-      for await (const chunk of (await download.createReadStream())) chunks.push(chunk as Buffer);
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
       assert.ok(Buffer.concat(chunks).equals(agenda), 'the file as uploaded');
     };
     await saveAgenda();
-    assert.equal(await B.page.locator('.msg-in .text').count(), 0, 'no text: the URL that stands in for native clients is not shown');
+    assert.equal(
+      await B.page.locator('.msg-in .text').count(),
+      0,
+      'no text: the URL that stands in for native clients is not shown',
+    );
     await B.page.reload();
     await B.page.locator('.conn-online').waitFor();
     await B.page.getByRole('tab', { name: 'Rooms' }).click();
@@ -455,13 +567,23 @@ describe('web client in headless Chromium', function () {
       const frame = page.frameLocator('iframe[title="Chat"]');
       await frame.locator('.conn-online').waitFor({ state: 'attached' }); // the panel is closed (open: false)
 
-      await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, { auth: bearer(b.token), text: 'Hi from the shop desk' });
-      await page.waitForFunction(() => (window as unknown as { Parley: { unreadCount(): number } }).Parley.unreadCount() === 1);
+      await call(`${gw.url}/restapi/v1/chat/${b.streamId}/messages/${aName}`, {
+        auth: bearer(b.token),
+        text: 'Hi from the shop desk',
+      });
+      await page.waitForFunction(
+        () => (window as unknown as { Parley: { unreadCount(): number } }).Parley.unreadCount() === 1,
+      );
       assert.equal(await launcher.getAttribute('aria-label'), 'Chat, 1 unread');
 
-      await page.evaluate((user) => (window as unknown as { Parley: { openDialog(u: string): void } }).Parley.openDialog(user), bName);
+      await page.evaluate(
+        (user) => (window as unknown as { Parley: { openDialog(u: string): void } }).Parley.openDialog(user),
+        bName,
+      );
       await frame.locator('.msg-in', { hasText: 'Hi from the shop desk' }).waitFor();
-      await page.waitForFunction(() => (window as unknown as { Parley: { unreadCount(): number } }).Parley.unreadCount() === 0);
+      await page.waitForFunction(
+        () => (window as unknown as { Parley: { unreadCount(): number } }).Parley.unreadCount() === 0,
+      );
       assert.equal(await launcher.getAttribute('aria-expanded'), 'true');
       await shot(page, 'embed');
 
@@ -482,10 +604,17 @@ function samplePng(width: number, height: number): Promise<Buffer> {
     const t = y / height;
     for (let x = 0; x < width; x++) {
       const inSun = (x - sun.x) ** 2 + (y - sun.y) ** 2 < sun.r ** 2;
-      raw.set(inSun ? [255, 236, 150] : [Math.round(40 + 210 * t), Math.round(90 + 70 * t), Math.round(200 - 120 * t)], (y * width + x) * 3);
+      raw.set(
+        inSun
+          ? [255, 236, 150]
+          : [Math.round(40 + 210 * t), Math.round(90 + 70 * t), Math.round(200 - 120 * t)],
+        (y * width + x) * 3,
+      );
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** The natural width of an image once the browser has decoded it (0 would mean it never loaded). */
@@ -499,10 +628,23 @@ async function imageWidth(page: Page, selector: string): Promise<number> {
 
 /** Banners that ring at once sit one below the other, and above the app rather than over it. */
 async function assertStacked(page: Page): Promise<void> {
-  const boxes = await page.locator('.banner').evaluateAll((els) => els.map((el) => { const r = el.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; }));
+  const boxes = await page.locator('.banner').evaluateAll((els) =>
+    els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom };
+    }),
+  );
   assert.ok(boxes.length >= 2, `two banners, got ${boxes.length}`);
-  for (let i = 1; i < boxes.length; i++) assert.ok(boxes[i]!.top >= boxes[i - 1]!.bottom - 0.5, `banner ${i} overlaps the one above: ${JSON.stringify(boxes)}`);
-  const app = await page.locator('.app > :not(.banners):not([hidden])').evaluateAll((els) =>
-    els.filter((el) => getComputedStyle(el).display !== 'none').map((el) => el.getBoundingClientRect().top));
-  for (const top of app) assert.ok(top >= boxes[boxes.length - 1]!.bottom - 0.5, 'the app starts below the banners');
+  for (let i = 1; i < boxes.length; i++)
+    assert.ok(
+      boxes[i]!.top >= boxes[i - 1]!.bottom - 0.5,
+      `banner ${i} overlaps the one above: ${JSON.stringify(boxes)}`,
+    );
+  const app = await page
+    .locator('.app > :not(.banners):not([hidden])')
+    .evaluateAll((els) =>
+      els.filter((el) => getComputedStyle(el).display !== 'none').map((el) => el.getBoundingClientRect().top),
+    );
+  for (const top of app)
+    assert.ok(top >= boxes[boxes.length - 1]!.bottom - 0.5, 'the app starts below the banners');
 }

@@ -16,17 +16,22 @@ export interface GatewayFixture {
  * peers its tests open closed after each test (`perTest`, checking every event they saw against the
  * spec) or once at the end. `beforeStop` runs before the gateway stops (e.g. bring back a stopped server).
  */
-export function gatewayFixture(opts: { env?: Record<string, string>; perTest?: boolean; beforeStop?: () => Promise<void> } = {}): GatewayFixture {
+export function gatewayFixture(
+  opts: { env?: Record<string, string>; perTest?: boolean; beforeStop?: () => Promise<void> } = {},
+): GatewayFixture {
   const fx = { gw: undefined as unknown as TestGateway, streams: [] as SseClient[], peers: [] as XmppPeer[] };
   const close = async (check: boolean): Promise<void> => {
     for (const s of fx.streams.splice(0)) {
       // Every event a test saw, of every kind, must match the contract (NO_SPEC=1 skips it while debugging).
-      if (check && !process.env.NO_SPEC) for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
+      if (check && !process.env.NO_SPEC)
+        for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
       s.close();
     }
     await Promise.all(fx.peers.splice(0).map((p) => p.stop()));
   };
-  before(async () => { fx.gw = await startGateway(opts.env); });
+  before(async () => {
+    fx.gw = await startGateway(opts.env);
+  });
   if (opts.perTest) afterEach(() => close(true));
   after(async () => {
     await close(false);

@@ -7,14 +7,20 @@ import { startParley, type RunningParley } from '../../src/startParley.js';
 import { rig } from '../rig/rig.js';
 import { dropDatabase, freshDatabase } from '../rig/db.js';
 
-export interface TestGateway { url: string; secret: string; parley: RunningParley; dbUrl: string; stop(): Promise<void> }
+export interface TestGateway {
+  url: string;
+  secret: string;
+  parley: RunningParley;
+  dbUrl: string;
+  stop(): Promise<void>;
+}
 
 /**
  * A real Parley wired to the rig's Prosody and PostgreSQL (a fresh database per gateway), listening
  * on a free loopback port. `env` overrides any variable, exactly as an operator would set it.
  */
 export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const dbUrl = env.DATABASE_URL ?? await freshDatabase();
+  const dbUrl = env.DATABASE_URL ?? (await freshDatabase());
   const dataDir = await mkdtemp(join(rig.tmp, 'gw-'));
   const config = loadConfig({
     PARLEY_PORT: '0',
@@ -35,7 +41,10 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   });
   const parley = await startParley(config, createLogger(config.logLevel));
   return {
-    url: parley.url, secret: parley.secret, parley, dbUrl,
+    url: parley.url,
+    secret: parley.secret,
+    parley,
+    dbUrl,
     async stop() {
       await parley.stop();
       if (!env.DATABASE_URL) await dropDatabase(dbUrl);

@@ -13,11 +13,23 @@ import { OPENAPI_FILE } from '../../src/paths.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-export interface MediaTypeObject { schema?: unknown; example?: unknown; examples?: Record<string, { value?: unknown }> }
-export interface ResponseObject { $ref?: string; description?: string; content?: Record<string, MediaTypeObject> }
+export interface MediaTypeObject {
+  schema?: unknown;
+  example?: unknown;
+  examples?: Record<string, { value?: unknown }>;
+}
+export interface ResponseObject {
+  $ref?: string;
+  description?: string;
+  content?: Record<string, MediaTypeObject>;
+}
 export interface OperationObject {
-  operationId?: string; tags?: string[]; summary?: string; description?: string;
-  security?: Record<string, string[]>[]; parameters?: { $ref?: string; in?: string; name?: string }[];
+  operationId?: string;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  security?: Record<string, string[]>[];
+  parameters?: { $ref?: string; in?: string; name?: string }[];
   responses?: Record<string, ResponseObject>;
 }
 export type PathItemObject = Partial<Record<(typeof HTTP_METHODS)[number], OperationObject>>;
@@ -37,12 +49,27 @@ const SPEC_ID = 'https://parley.invalid/openapi.yaml';
 export const spec = parse(readFileSync(OPENAPI_FILE, 'utf8')) as OpenApiDocument;
 
 // ajv's CommonJS modules: under NodeNext the default import is module.exports, whose `.default` is the export.
-const ajv = new Ajv2020Module.default({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+const ajv = new Ajv2020Module.default({
+  allErrors: true,
+  strict: true,
+  strictTypes: false,
+  strictRequired: false,
+});
 addFormatsModule.default(ajv);
 // OpenAPI's own schema keywords, and the document's top-level fields: ajv compiles the root document once
 // (as a schema that checks nothing) before resolving a pointer into it.
 ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs']);
-ajv.addVocabulary(['openapi', 'info', 'jsonSchemaDialect', 'servers', 'paths', 'webhooks', 'components', 'security', 'tags']);
+ajv.addVocabulary([
+  'openapi',
+  'info',
+  'jsonSchemaDialect',
+  'servers',
+  'paths',
+  'webhooks',
+  'components',
+  'security',
+  'tags',
+]);
 ajv.addSchema(spec, SPEC_ID);
 
 const validators = new Map<string, ValidateFunction>();
@@ -61,7 +88,9 @@ export function schemaErrors(ptr: string, value: unknown): string | undefined {
     validate = ajv.compile({ $ref: `${SPEC_ID}#${fragment}` });
     validators.set(ptr, validate);
   }
-  return validate(value) ? undefined : ajv.errorsText(validate.errors, { dataVar: 'body', separator: '\n  ' });
+  return validate(value)
+    ? undefined
+    : ajv.errorsText(validate.errors, { dataVar: 'body', separator: '\n  ' });
 }
 
 /** Follows a local `$ref` (e.g. to components/responses); returns the object and its pointer. */
@@ -92,7 +121,13 @@ function fail(message: string): never {
  *
  *   expectResponseMatchesSpec('GET', '/restapi/v1/chat/{streamid}', res.status, res.headers.get('content-type') ?? '', await res.json());
  */
-export function expectResponseMatchesSpec(method: string, pathTemplate: string, status: number, contentType: string, body: unknown): void {
+export function expectResponseMatchesSpec(
+  method: string,
+  pathTemplate: string,
+  status: number,
+  contentType: string,
+  body: unknown,
+): void {
   const m = method.toLowerCase() as (typeof HTTP_METHODS)[number];
   const where = `${method.toUpperCase()} ${pathTemplate} → ${status}`;
   const operation = spec.paths[pathTemplate]?.[m];
@@ -105,13 +140,21 @@ export function expectResponseMatchesSpec(method: string, pathTemplate: string, 
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   const content = response.content ?? {};
   if (Object.keys(content).length === 0) {
-    const empty = body === undefined || body === null || body === '' || (body instanceof Uint8Array && body.length === 0);
-    if (type || !empty) fail(`${where} is documented without a body, got ${type || 'untyped'} ${JSON.stringify(body)?.slice(0, 200)}`);
+    const empty =
+      body === undefined || body === null || body === '' || (body instanceof Uint8Array && body.length === 0);
+    if (type || !empty)
+      fail(
+        `${where} is documented without a body, got ${type || 'untyped'} ${JSON.stringify(body)?.slice(0, 200)}`,
+      );
     return;
   }
-  const mediaKey = Object.keys(content).find((k) => k.toLowerCase() === type)
-    ?? Object.keys(content).find((k) => k === `${type.split('/')[0]}/*` || k === '*/*');
-  if (!mediaKey) fail(`${where}: content type "${type}" is not documented (documented: ${Object.keys(content).join(', ')})`);
+  const mediaKey =
+    Object.keys(content).find((k) => k.toLowerCase() === type) ??
+    Object.keys(content).find((k) => k === `${type.split('/')[0]}/*` || k === '*/*');
+  if (!mediaKey)
+    fail(
+      `${where}: content type "${type}" is not documented (documented: ${Object.keys(content).join(', ')})`,
+    );
   if (!content[mediaKey]!.schema) return;
 
   let value = body;
@@ -121,10 +164,17 @@ export function expectResponseMatchesSpec(method: string, pathTemplate: string, 
   }
   if (isJson(type) && typeof value === 'string') {
     const text = value;
-    try { value = JSON.parse(text); } catch { fail(`${where}: the ${type} body is not JSON: ${text.slice(0, 200)}`); }
+    try {
+      value = JSON.parse(text);
+    } catch {
+      fail(`${where}: the ${type} body is not JSON: ${text.slice(0, 200)}`);
+    }
   }
   const errors = schemaErrors(`${at}/content/${mediaKey.replace(/\//g, '~1')}/schema`, value);
-  if (errors) fail(`${where} (${type}) does not match openapi.yaml:\n  ${errors}\nbody: ${JSON.stringify(value)?.slice(0, 500)}`);
+  if (errors)
+    fail(
+      `${where} (${type}) does not match openapi.yaml:\n  ${errors}\nbody: ${JSON.stringify(value)?.slice(0, 500)}`,
+    );
 }
 
 /**
@@ -134,8 +184,14 @@ export function expectResponseMatchesSpec(method: string, pathTemplate: string, 
 export function expectEventMatchesSpec(event: string, data: unknown, id?: string): void {
   const sse = { event, data, ...(id === undefined ? {} : { id }) };
   const errors = schemaErrors(pointer('components', 'schemas', 'SseEvent'), sse);
-  if (errors) fail(`event ${event} does not match openapi.yaml:\n  ${errors}\nevent: ${JSON.stringify(sse).slice(0, 500)}`);
-  if (id !== undefined && (data as { id?: unknown })?.id !== id) fail(`event ${event}: id: ${id} but the payload's id is ${JSON.stringify((data as { id?: unknown })?.id)}`);
+  if (errors)
+    fail(
+      `event ${event} does not match openapi.yaml:\n  ${errors}\nevent: ${JSON.stringify(sse).slice(0, 500)}`,
+    );
+  if (id !== undefined && (data as { id?: unknown })?.id !== id)
+    fail(
+      `event ${event}: id: ${id} but the payload's id is ${JSON.stringify((data as { id?: unknown })?.id)}`,
+    );
 }
 
 /**
@@ -144,9 +200,18 @@ export function expectEventMatchesSpec(event: string, data: unknown, id?: string
  */
 export function templateFor(method: string, path: string): string | undefined {
   const m = method.toLowerCase() as (typeof HTTP_METHODS)[number];
-  const candidates = Object.keys(spec.paths).filter((t) => spec.paths[t]?.[m]).filter((t) => {
-    const re = new RegExp('^' + t.split(/\{[^}]+\}/).map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+') + '$');
-    return re.test(path);
-  });
+  const candidates = Object.keys(spec.paths)
+    .filter((t) => spec.paths[t]?.[m])
+    .filter((t) => {
+      const re = new RegExp(
+        '^' +
+          t
+            .split(/\{[^}]+\}/)
+            .map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+            .join('[^/]+') +
+          '$',
+      );
+      return re.test(path);
+    });
   return candidates.sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))[0];
 }

@@ -9,22 +9,33 @@ import { rig } from '../rig/rig.js';
 export class XmppPeer {
   readonly stanzas: Element[] = [];
   readonly #waiters: { match: (s: Element) => boolean; resolve: (s: Element) => void }[] = [];
-  private constructor(readonly x: Client, readonly jid: string) {
+  private constructor(
+    readonly x: Client,
+    readonly jid: string,
+  ) {
     x.on('stanza', (s) => {
       this.stanzas.push(s);
-      for (const w of [...this.#waiters]) if (w.match(s)) { this.#waiters.splice(this.#waiters.indexOf(w), 1); w.resolve(s); }
+      for (const w of [...this.#waiters])
+        if (w.match(s)) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          w.resolve(s);
+        }
     });
   }
 
   static async connect(username: string, password: string, resource = 'peer'): Promise<XmppPeer> {
     const x = client({
-      service: rig.prosody.service, domain: rig.prosody.domain, resource,
+      service: rig.prosody.service,
+      domain: rig.prosody.domain,
+      resource,
       credentials: ((auth: (c: object, m: string) => Promise<void>, mechanisms: string[]) =>
         auth({ username, password }, mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never,
     });
     x.reconnect.stop();
     x.on('error', () => undefined);
-    x.on('connect', () => (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true));
+    x.on('connect', () =>
+      (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true),
+    );
     await x.start();
     // The rig's Prosody offers XEP-0198; sending before <enabled/> trips @xmpp/client 0.14's ack counter.
     const sm = (x as unknown as { streamManagement: { enabled: boolean } }).streamManagement;
@@ -39,20 +50,33 @@ export class XmppPeer {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no matching stanza in time')), timeoutMs);
-      this.#waiters.push({ match, resolve: (s) => { clearTimeout(timer); resolve(s); } });
+      this.#waiters.push({
+        match,
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+      });
     });
   }
 
   /** XEP-0199 ping to a full JID: true if that resource is online. */
   async ping(to: string): Promise<boolean> {
     try {
-      await this.x.iqCaller.request(xml('iq', { type: 'get', to }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 5000);
+      await this.x.iqCaller.request(
+        xml('iq', { type: 'get', to }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+        5000,
+      );
       return true;
     } catch {
       return false;
     }
   }
 
-  send(el: Element): Promise<void> { return this.x.send(el); }
-  async stop(): Promise<void> { await this.x.stop().catch(() => undefined); }
+  send(el: Element): Promise<void> {
+    return this.x.send(el);
+  }
+  async stop(): Promise<void> {
+    await this.x.stop().catch(() => undefined);
+  }
 }

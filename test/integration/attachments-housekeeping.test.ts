@@ -14,10 +14,17 @@ import { registerUser, type TestUser } from '../rig/users.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
 type Uploaded = { id: string; url: string; name: string; size: number; type: string; sha256: string };
-type Attachment = { url: string; name: string; size: number | null; type: string; thumbnail?: string; removed?: true };
+type Attachment = {
+  url: string;
+  name: string;
+  size: number | null;
+  type: string;
+  thumbnail?: string;
+  removed?: true;
+};
 const run = promisify(execFile);
 
-describe('attachments: housekeeping and the operators\' view', function () {
+describe("attachments: housekeeping and the operators' view", function () {
   this.timeout(30_000);
   let gw: TestGateway;
   let filesDir: string;
@@ -32,42 +39,73 @@ describe('attachments: housekeeping and the operators\' view', function () {
 
   it('lists messages with files, and clean-up frees the disk and leaves a placeholder in history', async () => {
     const [a, b] = [await registerUser('alice'), await registerUser('bob')];
-    const login = async (u: TestUser) => (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const login = async (u: TestUser) =>
+      (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } }))
+        .body;
     const [la, lb] = [await login(a), await login(b)];
     const up = await uploadTo(gw, la, await samplePng(), { 'Content-Type': 'image/png' }, '?name=old.png');
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
-      { method: 'POST', auth: bearer(la.token), json: { body: 'an old picture', attachments: [up.body.id] } });
+    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'an old picture', attachments: [up.body.id] },
+    });
     assert.equal(sent.status, 201, sent.text);
 
     const listed = await call<{ messages: { owner: string; body: string; attachments: Attachment[] }[] }>(
-      `${gw.url}/restapi/v1/admin/attachments?user=${a.username}`, { auth: gw.secret });
+      `${gw.url}/restapi/v1/admin/attachments?user=${a.username}`,
+      { auth: gw.secret },
+    );
     assert.equal(listed.status, 200, listed.text);
-    assert.deepEqual(listed.body.messages.map((m) => [m.owner, m.body, m.attachments[0]!.url]), [[a.username, 'an old picture', up.body.url]]);
-    assert.equal((await call(`${gw.url}/restapi/v1/admin/attachments`, { auth: bearer(la.token) })).status, 403);
+    assert.deepEqual(
+      listed.body.messages.map((m) => [m.owner, m.body, m.attachments[0]!.url]),
+      [[a.username, 'an old picture', up.body.url]],
+    );
+    assert.equal(
+      (await call(`${gw.url}/restapi/v1/admin/attachments`, { auth: bearer(la.token) })).status,
+      403,
+    );
 
     const stored = join(filesDir, up.body.sha256.slice(0, 2), up.body.sha256);
     assert.ok(existsSync(stored));
-    const fresh = await call<{ removed: number }>(`${gw.url}/restapi/v1/admin/attachments/cleanup?days=7`, { method: 'POST', auth: gw.secret });
+    const fresh = await call<{ removed: number }>(`${gw.url}/restapi/v1/admin/attachments/cleanup?days=7`, {
+      method: 'POST',
+      auth: gw.secret,
+    });
     assert.equal(fresh.body.removed, 0, 'a new file is kept');
 
     const db = new pg.Client({ connectionString: gw.dbUrl });
     await db.connect();
-    try { await db.query(`UPDATE attachments SET created_at = now() - interval '10 days' WHERE id = $1`, [up.body.id]); } finally { await db.end(); }
+    try {
+      await db.query(`UPDATE attachments SET created_at = now() - interval '10 days' WHERE id = $1`, [
+        up.body.id,
+      ]);
+    } finally {
+      await db.end();
+    }
     const cleaned = await call<{ removed: number; freedBytes: number; messagesUpdated: number }>(
-      `${gw.url}/restapi/v1/admin/attachments/cleanup?days=7`, { method: 'POST', auth: gw.secret });
+      `${gw.url}/restapi/v1/admin/attachments/cleanup?days=7`,
+      { method: 'POST', auth: gw.secret },
+    );
     assert.equal(cleaned.status, 200, cleaned.text);
     assert.equal(cleaned.body.removed, 1);
     assert.ok(cleaned.body.freedBytes >= up.body.size, 'the file (and its thumbnail) are gone from disk');
     assert.ok(cleaned.body.messagesUpdated >= 1);
     assert.ok(!existsSync(stored));
 
-    const history = await call<{ messages: { body: string; data: { attachments: Attachment[] }; attachments?: Attachment[] }[] }>(
-      `${gw.url}/restapi/v1/chat/${a.username}/messages?to=${b.username}`, { auth: bearer(la.token) });
-    const placeholder = { url: up.body.url, name: 'old.png', size: up.body.size, type: 'image/png', removed: true };
+    const history = await call<{
+      messages: { body: string; data: { attachments: Attachment[] }; attachments?: Attachment[] }[];
+    }>(`${gw.url}/restapi/v1/chat/${a.username}/messages?to=${b.username}`, { auth: bearer(la.token) });
+    const placeholder = {
+      url: up.body.url,
+      name: 'old.png',
+      size: up.body.size,
+      type: 'image/png',
+      removed: true,
+    };
     const item = history.body.messages.find((m) => m.body === 'an old picture');
     assert.deepEqual(item?.attachments, [placeholder]);
-    assert.deepEqual(item?.data.attachments, [placeholder], 'the data element\'s copy too');
+    assert.deepEqual(item?.data.attachments, [placeholder], "the data element's copy too");
     assert.equal((await fetchFile(up.body.url, bearer(la.token))).status, 404);
   });
 });
@@ -77,7 +115,13 @@ describe('attachments: compression with ffmpeg', function () {
   let gw: TestGateway;
   let work: string;
   before(async function () {
-    if (!(await run('ffmpeg', ['-version']).then(() => true, () => false))) this.skip(); // optional tool, as in production
+    if (
+      !(await run('ffmpeg', ['-version']).then(
+        () => true,
+        () => false,
+      ))
+    )
+      this.skip(); // optional tool, as in production
     work = await mkdtemp(join(tmpdir(), 'parley-video-'));
     gw = await startGateway({ PARLEY_MAX_UPLOAD_BYTES: String(50 * 1024 * 1024) });
   });
@@ -88,19 +132,45 @@ describe('attachments: compression with ffmpeg', function () {
 
   it('re-encodes a video smaller, verified, and the stored messages describe the new file', async () => {
     const avi = join(work, 'clip.avi');
-    await run('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=2',
-      '-c:v', 'mjpeg', '-q:v', '2', '-c:a', 'pcm_s16le', avi]);
+    await run('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=duration=2:size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=2',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '2',
+      '-c:a',
+      'pcm_s16le',
+      avi,
+    ]);
     const [a, b] = [await registerUser('alice'), await registerUser('bob')];
-    const login = async (u: TestUser) => (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const login = async (u: TestUser) =>
+      (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } }))
+        .body;
     const [la, lb] = [await login(a), await login(b)];
     const bytes = await readFile(avi);
     const up = await uploadTo(gw, la, bytes, { 'Content-Type': 'video/x-msvideo' }, '?name=clip.avi');
     assert.equal(up.status, 201, JSON.stringify(up.body));
     assert.match(up.body.type, /^video\//);
-    await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, { method: 'POST', auth: bearer(la.token), json: { body: 'clip', attachments: [up.body.id] } });
+    await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'clip', attachments: [up.body.id] },
+    });
 
     const r = await call<{ compressed: boolean; type: string; size: number; originalSize: number }>(
-      `${gw.url}/restapi/v1/admin/attachments/${up.body.id}/compress`, { method: 'POST', auth: gw.secret });
+      `${gw.url}/restapi/v1/admin/attachments/${up.body.id}/compress`,
+      { method: 'POST', auth: gw.secret },
+    );
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.compressed, true, r.text);
     assert.equal(r.body.type, 'video/mp4');
@@ -110,18 +180,33 @@ describe('attachments: compression with ffmpeg', function () {
     assert.equal(res.headers.get('content-type'), 'video/mp4');
     assert.equal((await res.arrayBuffer()).byteLength, r.body.size);
     const history = await call<{ messages: { body: string; attachments?: Attachment[] }[] }>(
-      `${gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
+      `${gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`,
+      { auth: bearer(lb.token) },
+    );
     const att = history.body.messages.find((m) => m.body === 'clip')?.attachments?.[0];
     assert.deepEqual([att?.type, att?.size], ['video/mp4', r.body.size]);
 
     const png = await uploadTo(gw, la, await samplePng(), { 'Content-Type': 'image/png' });
-    const refused = await call(`${gw.url}/restapi/v1/admin/attachments/${png.body.id}/compress`, { method: 'POST', auth: gw.secret });
+    const refused = await call(`${gw.url}/restapi/v1/admin/attachments/${png.body.id}/compress`, {
+      method: 'POST',
+      auth: gw.secret,
+    });
     assert.equal(refused.status, 409);
   });
 });
 
-async function uploadTo(gw: TestGateway, l: Login, body: Buffer, headers: Record<string, string> = {}, query = '') {
-  const res = await fetch(`${gw.url}/restapi/v1/chat/${l.streamId}/files${query}`, { method: 'POST', headers: { Authorization: bearer(l.token), ...headers }, body: new Uint8Array(body) });
+async function uploadTo(
+  gw: TestGateway,
+  l: Login,
+  body: Buffer,
+  headers: Record<string, string> = {},
+  query = '',
+) {
+  const res = await fetch(`${gw.url}/restapi/v1/chat/${l.streamId}/files${query}`, {
+    method: 'POST',
+    headers: { Authorization: bearer(l.token), ...headers },
+    body: new Uint8Array(body),
+  });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   expectResponseMatchesSpec('POST', '/restapi/v1/chat/{streamid}/files', res.status, type, text);
@@ -131,10 +216,18 @@ async function uploadTo(gw: TestGateway, l: Login, body: Buffer, headers: Record
 async function fetchFile(url: string, auth: string): Promise<{ status: number }> {
   const res = await fetch(url, { headers: { Authorization: auth } });
   const bytes = Buffer.from(await res.arrayBuffer());
-  expectResponseMatchesSpec('GET', '/files/{id}/{name}', res.status, res.headers.get('content-type') ?? '', bytes);
+  expectResponseMatchesSpec(
+    'GET',
+    '/files/{id}/{name}',
+    res.status,
+    res.headers.get('content-type') ?? '',
+    bytes,
+  );
   return { status: res.status };
 }
 
 function samplePng(): Promise<Buffer> {
-  return sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 60, b: 20 } } }).png().toBuffer();
+  return sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 60, b: 20 } } })
+    .png()
+    .toBuffer();
 }

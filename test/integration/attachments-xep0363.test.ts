@@ -40,20 +40,40 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
     const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const domain = `bbb.${rig.prosody.domain}`; // free: the BBB bridge is off in these gateways
-    svc = component({ service: `xmpp://127.0.0.1:${rig.prosody.componentPort}`, domain, password: rig.prosody.componentSecret });
+    svc = component({
+      service: `xmpp://127.0.0.1:${rig.prosody.componentPort}`,
+      domain,
+      password: rig.prosody.componentSecret,
+    });
     svc.on('error', () => undefined);
     svc.iqCallee.get('http://jabber.org/protocol/disco#info', 'query', () =>
-      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' },
-        xml('identity', { category: 'store', type: 'file', name: 'HTTP File Upload' }), xml('feature', { var: NS_UPLOAD }),
-        xml('x', { xmlns: 'jabber:x:data', type: 'result' },
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/disco#info' },
+        xml('identity', { category: 'store', type: 'file', name: 'HTTP File Upload' }),
+        xml('feature', { var: NS_UPLOAD }),
+        xml(
+          'x',
+          { xmlns: 'jabber:x:data', type: 'result' },
           xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_UPLOAD)),
-          xml('field', { var: 'max-file-size' }, xml('value', {}, '1048576')))));
+          xml('field', { var: 'max-file-size' }, xml('value', {}, '1048576')),
+        ),
+      ),
+    );
     svc.iqCallee.get(NS_UPLOAD, 'request', (ctx: { stanza: Element }) => {
       requests.push(ctx.stanza);
       const path = `/slot/${requests.length}/${encodeURIComponent(String(ctx.stanza.getChild('request')!.attrs.filename))}`;
-      return xml('slot', { xmlns: NS_UPLOAD },
-        xml('put', { url: `${base}${path}` }, xml('header', { name: 'Authorization' }, 'Basic c2xvdA=='), xml('header', { name: 'X-Evil' }, 'dropped')),
-        xml('get', { url: `${base}${path}` }));
+      return xml(
+        'slot',
+        { xmlns: NS_UPLOAD },
+        xml(
+          'put',
+          { url: `${base}${path}` },
+          xml('header', { name: 'Authorization' }, 'Basic c2xvdA=='),
+          xml('header', { name: 'X-Evil' }, 'dropped'),
+        ),
+        xml('get', { url: `${base}${path}` }),
+      );
     });
     await svc.start();
     gw = await startGateway();
@@ -65,7 +85,9 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
     await new Promise((r) => http?.close(r));
   });
 
-  const login = async (u: TestUser) => (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+  const login = async (u: TestUser) =>
+    (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } }))
+      .body;
 
   it('asks the server for a slot, PUTs the file there, and sends its URL', async () => {
     const [a, b] = [await registerUser('alice'), await registerUser('bob')];
@@ -75,22 +97,41 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
     await bobTab.opened;
 
     const bytes = Buffer.from('%PDF-1.4\n% a tiny pdf-ish file\n');
-    const res = await fetch(`${gw.url}/restapi/v1/chat/${la.streamId}/files?via=xmpp&name=doc.pdf`,
-      { method: 'POST', headers: { Authorization: bearer(la.token), 'Content-Type': 'application/pdf' }, body: new Uint8Array(bytes) });
+    const res = await fetch(`${gw.url}/restapi/v1/chat/${la.streamId}/files?via=xmpp&name=doc.pdf`, {
+      method: 'POST',
+      headers: { Authorization: bearer(la.token), 'Content-Type': 'application/pdf' },
+      body: new Uint8Array(bytes),
+    });
     const text = await res.text();
-    expectResponseMatchesSpec('POST', '/restapi/v1/chat/{streamid}/files', res.status, res.headers.get('content-type') ?? '', text);
+    expectResponseMatchesSpec(
+      'POST',
+      '/restapi/v1/chat/{streamid}/files',
+      res.status,
+      res.headers.get('content-type') ?? '',
+      text,
+    );
     assert.equal(res.status, 201, text);
     const up = JSON.parse(text) as { id: string; url: string; type: string };
     assert.match(up.url, /^http:\/\/127\.0\.0\.1:\d+\/slot\/1\/doc\.pdf$/);
     const put = stored.get(new URL(up.url).pathname);
     assert.ok(put?.bytes.equals(bytes), 'the file went to the upload service byte-exact');
     assert.equal(put?.type, 'application/pdf');
-    assert.deepEqual(requests[0]!.getChild('request')!.attrs, { xmlns: NS_UPLOAD, filename: 'doc.pdf', size: String(bytes.length), 'content-type': 'application/pdf' });
+    assert.deepEqual(requests[0]!.getChild('request')!.attrs, {
+      xmlns: NS_UPLOAD,
+      filename: 'doc.pdf',
+      size: String(bytes.length),
+      'content-type': 'application/pdf',
+    });
 
-    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
-      { method: 'POST', auth: bearer(la.token), json: { body: 'the doc', attachments: [up.id] } });
+    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'the doc', attachments: [up.id] },
+    });
     assert.equal(sent.status, 201, sent.text);
     const ev = await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.body === 'the doc');
-    assert.deepEqual(ev.data.attachments, [{ url: up.url, name: 'doc.pdf', size: bytes.length, type: 'application/pdf' }]);
+    assert.deepEqual(ev.data.attachments, [
+      { url: up.url, name: 'doc.pdf', size: bytes.length, type: 'application/pdf' },
+    ]);
   });
 });

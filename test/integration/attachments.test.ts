@@ -14,7 +14,16 @@ import { XmppPeer } from '../helpers/xmppPeer.js';
 import { registerUser, type TestUser } from '../rig/users.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
-type Uploaded = { id: string; url: string; name: string; size: number; type: string; sha256: string; thumbnail?: string; created: string };
+type Uploaded = {
+  id: string;
+  url: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256: string;
+  thumbnail?: string;
+  created: string;
+};
 type Attachment = { url: string; name: string; size: number | null; type: string; thumbnail?: string };
 type Got = { status: number; headers: Headers; bytes: Buffer };
 
@@ -27,14 +36,25 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
   const { streams, peers } = fx;
 
   const login = async (u: TestUser): Promise<Login> => {
-    const r = await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.ok(r.status === 201 || r.status === 200, r.text);
     return r.body;
   };
-  const open = (l: Login) => { const s = new SseClient(withToken(l.events, l.token)); streams.push(s); return s; };
+  const open = (l: Login) => {
+    const s = new SseClient(withToken(l.events, l.token));
+    streams.push(s);
+    return s;
+  };
 
   it('Alice uploads a PNG and sends it to Bob: Bob gets it byte-exact, Carol gets 403, a native client gets the OOB URL', async () => {
-    const [a, b, c, d] = [await registerUser('alice'), await registerUser('bob'), await registerUser('carol'), await registerUser('dave')];
+    const [a, b, c, d] = [
+      await registerUser('alice'),
+      await registerUser('bob'),
+      await registerUser('carol'),
+      await registerUser('dave'),
+    ];
     const [la, lb, lc] = [await login(a), await login(b), await login(c)];
     const dave = await XmppPeer.connect(d.username, d.password);
     peers.push(dave);
@@ -43,7 +63,11 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
 
     const png = await samplePng();
     const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(png)], { type: 'application/octet-stream' }), 'cat picture.png');
+    form.append(
+      'file',
+      new Blob([new Uint8Array(png)], { type: 'application/octet-stream' }),
+      'cat picture.png',
+    );
     const up = await upload(la, form);
     assert.equal(up.status, 201, JSON.stringify(up.body));
     assert.equal(up.body.type, 'image/png', 'type sniffed from the content, not the declared octet-stream');
@@ -51,13 +75,21 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(up.body.name, 'cat picture.png');
     assert.ok(up.body.thumbnail, 'images get a thumbnail');
 
-    const sent = await call<{ id: string }>(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
-      { method: 'POST', auth: bearer(la.token), json: { body: 'look', attachments: [up.body.id] } });
+    const sent = await call<{ id: string }>(
+      `${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
+      { method: 'POST', auth: bearer(la.token), json: { body: 'look', attachments: [up.body.id] } },
+    );
     assert.equal(sent.status, 201, sent.text);
 
     const ev = await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.body === 'look');
     const [att] = ev.data.attachments as Attachment[];
-    assert.deepEqual(att, { url: up.body.url, name: 'cat picture.png', size: png.length, type: 'image/png', thumbnail: up.body.thumbnail });
+    assert.deepEqual(att, {
+      url: up.body.url,
+      name: 'cat picture.png',
+      size: png.length,
+      type: 'image/png',
+      thumbnail: up.body.thumbnail,
+    });
 
     const got = await download(att!.url, bearer(lb.token));
     assert.equal(got.status, 200);
@@ -72,19 +104,24 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal((await download(att!.url)).status, 401, 'no credentials');
 
     const history = await call<{ messages: { body: string; attachments?: Attachment[] }[] }>(
-      `${fx.gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`, { auth: bearer(lb.token) });
+      `${fx.gw.url}/restapi/v1/chat/${b.username}/messages?to=${a.username}`,
+      { auth: bearer(lb.token) },
+    );
     assert.deepEqual(history.body.messages.find((m) => m.body === 'look')?.attachments, [att]);
 
     // A native XMPP client sees an XEP-0066 URL; a message that is only a file has the URL as its body.
-    const toDave = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${d.username}`,
-      { method: 'POST', auth: bearer(la.token), json: { attachments: [up.body.id] } });
+    const toDave = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/${d.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { attachments: [up.body.id] },
+    });
     assert.equal(toDave.status, 201, toDave.text);
     const stanza = await dave.next((s) => s.is('message') && !!s.getChild('x', 'jabber:x:oob'));
     assert.equal(stanza.getChild('x', 'jabber:x:oob')!.getChildText('url'), up.body.url);
     assert.equal(stanza.getChildText('body'), up.body.url);
   });
 
-  it('a native client\'s OOB URL reaches Parley users as an attachment', async () => {
+  it("a native client's OOB URL reaches Parley users as an attachment", async () => {
     const [b, d] = [await registerUser('bob'), await registerUser('dave')];
     const lb = await login(b);
     const bobTab = open(lb);
@@ -92,8 +129,14 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     const dave = await XmppPeer.connect(d.username, d.password);
     peers.push(dave);
     const url = 'https://upload.example.org/abc/voice%20note.m4a';
-    await dave.send(xml('message', { to: b.jid, type: 'chat', id: 'oob-1' }, xml('body', {}, url),
-      xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, url))));
+    await dave.send(
+      xml(
+        'message',
+        { to: b.jid, type: 'chat', id: 'oob-1' },
+        xml('body', {}, url),
+        xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, url)),
+      ),
+    );
     const ev = await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.body === url);
     assert.deepEqual(ev.data.attachments, [{ url, name: 'voice note.m4a', size: null, type: 'audio/mp4' }]);
   });
@@ -104,17 +147,38 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     const bobTab = open(lb);
     await bobTab.opened;
     const room = `files-${Date.now().toString(36)}`;
-    const joinA = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}?nick=Alice`, { method: 'PUT', auth: bearer(la.token), json: {} });
+    const joinA = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}?nick=Alice`, {
+      method: 'PUT',
+      auth: bearer(la.token),
+      json: {},
+    });
     assert.equal(joinA.status, 201, joinA.text);
-    const joinB = await call(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/rooms/${room}?nick=Bob`, { method: 'PUT', auth: bearer(lb.token), json: {} });
+    const joinB = await call(`${fx.gw.url}/restapi/v1/chat/${lb.streamId}/rooms/${room}?nick=Bob`, {
+      method: 'PUT',
+      auth: bearer(lb.token),
+      json: {},
+    });
     assert.ok(joinB.status === 200 || joinB.status === 201, joinB.text);
 
-    const up = await upload(la, Buffer.from('minutes of the meeting\n'), { 'Content-Type': 'text/plain' }, '?name=minutes.txt');
+    const up = await upload(
+      la,
+      Buffer.from('minutes of the meeting\n'),
+      { 'Content-Type': 'text/plain' },
+      '?name=minutes.txt',
+    );
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const posted = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}`, { method: 'POST', auth: bearer(la.token), json: { attachments: [up.body.id] } });
+    const posted = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/rooms/${room}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { attachments: [up.body.id] },
+    });
     assert.ok(posted.status === 201 || posted.status === 202, posted.text);
-    const ev = await bobTab.next((e) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && Array.isArray(e.data.attachments));
-    assert.deepEqual(ev.data.attachments, [{ url: up.body.url, name: 'minutes.txt', size: 23, type: 'text/plain' }]);
+    const ev = await bobTab.next(
+      (e) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && Array.isArray(e.data.attachments),
+    );
+    assert.deepEqual(ev.data.attachments, [
+      { url: up.body.url, name: 'minutes.txt', size: 23, type: 'text/plain' },
+    ]);
     assert.equal(ev.data.body, up.body.url, 'a post that is only a file has the URL as its body');
     const got = await download(up.body.url, bearer(lb.token));
     assert.equal(got.status, 200);
@@ -122,9 +186,15 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal((await download(up.body.url, bearer(lc.token))).status, 403);
     // The room's stored history carries the file too, for Bob as for the room as Parley saw it.
     for (const auth of [bearer(lb.token), fx.gw.secret]) {
-      const history = await call<{ messages: { body: string; attachments?: unknown[] }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth });
+      const history = await call<{ messages: { body: string; attachments?: unknown[] }[] }>(
+        `${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`,
+        { auth },
+      );
       assert.equal(history.status, 200, history.text);
-      assert.deepEqual(history.body.messages.find((m) => m.body === up.body.url)?.attachments, ev.data.attachments);
+      assert.deepEqual(
+        history.body.messages.find((m) => m.body === up.body.url)?.attachments,
+        ev.data.attachments,
+      );
     }
   });
 
@@ -150,7 +220,11 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     const full = await download(up.body.url, auth);
     const etag = full.headers.get('etag')!;
     assert.equal(etag, `"${up.body.sha256}"`);
-    assert.match(full.headers.get('content-disposition') ?? '', /^attachment;/, 'text is downloaded, never rendered');
+    assert.match(
+      full.headers.get('content-disposition') ?? '',
+      /^attachment;/,
+      'text is downloaded, never rendered',
+    );
     const again = await download(up.body.url, auth, { 'If-None-Match': etag });
     assert.equal(again.status, 304);
     assert.equal(again.bytes.length, 0);
@@ -166,14 +240,22 @@ describe('attachments: upload, send, file server (real Prosody + PostgreSQL)', f
     assert.equal(r.status, 415, JSON.stringify(r.body));
     const raw = await upload(la, elf, { 'Content-Type': 'image/png' });
     assert.equal(raw.status, 415);
-    const bad = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/someone`,
-      { method: 'POST', auth: bearer(la.token), json: { body: 'x', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] } });
+    const bad = await call(`${fx.gw.url}/restapi/v1/chat/${la.streamId}/messages/someone`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'x', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] },
+    });
     assert.equal(bad.status, 400, bad.text);
   });
 
-  const upload = async (l: Login, body: FormData | Buffer | ReadableStream<Uint8Array>, headers: Record<string, string> = {}, query = '') =>
-    uploadTo(fx.gw, l, body, headers, query);
-  const download = (url: string, auth?: string, headers: Record<string, string> = {}) => fetchFile(url, auth, headers);
+  const upload = async (
+    l: Login,
+    body: FormData | Buffer | ReadableStream<Uint8Array>,
+    headers: Record<string, string> = {},
+    query = '',
+  ) => uploadTo(fx.gw, l, body, headers, query);
+  const download = (url: string, auth?: string, headers: Record<string, string> = {}) =>
+    fetchFile(url, auth, headers);
 });
 
 describe('attachments: upload limits and streaming', function () {
@@ -184,10 +266,14 @@ describe('attachments: upload limits and streaming', function () {
   before(async () => {
     gw = await startGateway({ PARLEY_MAX_UPLOAD_BYTES: String(LIMIT) });
     const u = await registerUser('big');
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     l = r.body;
   });
-  after(async () => { await gw?.stop(); });
+  after(async () => {
+    await gw?.stop();
+  });
 
   it('streams a 10 MB upload to disk without holding it in memory', async () => {
     const gc = exposeGc();
@@ -196,16 +282,26 @@ describe('attachments: upload limits and streaming', function () {
     let peak = 0;
     // A scavenge (minor GC) every 20 ms frees the chunks already written to disk, cheaply; what a body held
     // in memory would keep alive is still counted.
-    const sampler = setInterval(() => { gc({ type: 'minor' }); peak = Math.max(peak, liveBytes() - base); }, 20);
+    const sampler = setInterval(() => {
+      gc({ type: 'minor' });
+      peak = Math.max(peak, liveBytes() - base);
+    }, 20);
     try {
       // The client runs in another process, so only the gateway's memory is measured here.
-      const r = await uploadFromChild(`${gw.url}/restapi/v1/chat/${l.streamId}/files?name=big.txt`, l.token, LIMIT);
+      const r = await uploadFromChild(
+        `${gw.url}/restapi/v1/chat/${l.streamId}/files?name=big.txt`,
+        l.token,
+        LIMIT,
+      );
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.equal(r.body.size, LIMIT);
     } finally {
       clearInterval(sampler);
     }
-    assert.ok(peak < 6 * 1024 * 1024, `memory grew by ${(peak / 1048576).toFixed(1)} MiB while uploading 10 MiB`);
+    assert.ok(
+      peak < 6 * 1024 * 1024,
+      `memory grew by ${(peak / 1048576).toFixed(1)} MiB while uploading 10 MiB`,
+    );
   });
 
   it('answers the limit + 1 byte with 413, raw (streamed, no Content-Length) and multipart', async () => {
@@ -215,19 +311,34 @@ describe('attachments: upload limits and streaming', function () {
     form.append('file', new Blob([new Uint8Array(LIMIT + 1).fill(0x61)], { type: 'text/plain' }), 'big.txt');
     const multi = await uploadTo(gw, l, form);
     assert.equal(multi.status, 413, JSON.stringify(multi.body));
-    const declared = await uploadTo(gw, l, Buffer.alloc(LIMIT + 70 * 1024, 0x61), { 'Content-Type': 'text/plain' });
+    const declared = await uploadTo(gw, l, Buffer.alloc(LIMIT + 70 * 1024, 0x61), {
+      'Content-Type': 'text/plain',
+    });
     assert.equal(declared.status, 413);
   });
 });
 
-async function uploadTo(gw: TestGateway, l: Login, body: FormData | Buffer | ReadableStream<Uint8Array>, headers: Record<string, string> = {}, query = '') {
+async function uploadTo(
+  gw: TestGateway,
+  l: Login,
+  body: FormData | Buffer | ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+  query = '',
+) {
   const res = await fetch(`${gw.url}/restapi/v1/chat/${l.streamId}/files${query}`, {
-    method: 'POST', headers: { Authorization: bearer(l.token), ...headers }, body, duplex: 'half',
+    method: 'POST',
+    headers: { Authorization: bearer(l.token), ...headers },
+    body,
+    duplex: 'half',
   } as RequestInit);
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   expectResponseMatchesSpec('POST', UPLOAD, res.status, type, text);
-  return { status: res.status, headers: res.headers, body: (/json/.test(type) ? JSON.parse(text) : text) as Uploaded };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (/json/.test(type) ? JSON.parse(text) : text) as Uploaded,
+  };
 }
 
 async function fetchFile(url: string, auth?: string, headers: Record<string, string> = {}): Promise<Got> {
@@ -241,10 +352,13 @@ async function fetchFile(url: string, auth?: string, headers: Record<string, str
 
 /** A real PNG (a 64×48 gradient) made by sharp. */
 function samplePng(): Promise<Buffer> {
-  const w = 64, h = 48;
+  const w = 64,
+    h = 48;
   const raw = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) raw.set([i % 256, (i * 7) % 256, 128], i * 3);
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** `n` bytes of text, produced as they are read (so the client holds no copy either). */
@@ -262,7 +376,11 @@ function textStream(n: number): ReadableStream<Uint8Array> {
 }
 
 /** Streams `n` bytes of text with node:http from a child process; answers status and JSON body. */
-async function uploadFromChild(url: string, token: string, n: number): Promise<{ status: number; body: Uploaded }> {
+async function uploadFromChild(
+  url: string,
+  token: string,
+  n: number,
+): Promise<{ status: number; body: Uploaded }> {
   const script = `
     const http = require('node:http');
     const req = http.request(process.argv[1], { method: 'POST', headers: { Authorization: 'Bearer ' + process.argv[2], 'Content-Type': 'text/plain' } }, (res) => {
@@ -270,11 +388,16 @@ async function uploadFromChild(url: string, token: string, n: number): Promise<{
     });
     const chunk = Buffer.alloc(65536, 0x61); let left = Number(process.argv[3]);
     (function write() { while (left > 0) { const c = chunk.subarray(0, Math.min(left, chunk.length)); left -= c.length; if (!req.write(c)) return req.once('drain', write); } req.end(); })();`;
-  const { stdout } = await execFileAsync(process.execPath, ['-e', script, url, token, String(n)], { maxBuffer: 1 << 20 });
+  const { stdout } = await execFileAsync(process.execPath, ['-e', script, url, token, String(n)], {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout) as { status: number; body: Uploaded };
 }
 
-const liveBytes = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+const liveBytes = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
 
 /** global.gc without --expose-gc: garbage would otherwise look like buffering. */
 type Gc = (opts?: { type: 'major' | 'minor' }) => void;
@@ -284,4 +407,3 @@ function exposeGc(): Gc {
   v8.setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as Gc;
 }
-

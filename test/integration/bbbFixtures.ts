@@ -15,7 +15,11 @@ import { rig } from '../rig/rig.js';
 
 export const SECRET = 'change_me';
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -33,25 +37,84 @@ export function newMeeting(): { externalId: string; internalId: string } {
 
 // --- BBB on Redis -------------------------------------------------------------------------------------
 
-const routed = (meetingId: string, userId: string) => ({ msgType: 'BROADCAST_TO_MEETING', meetingId, userId });
-const envelope = (name: string, routing: Record<string, string>, header: Record<string, string>, body: unknown) =>
-  ({ envelope: { name, routing, timestamp: Date.now() }, core: { header: { name, ...header }, body } });
+const routed = (meetingId: string, userId: string) => ({
+  msgType: 'BROADCAST_TO_MEETING',
+  meetingId,
+  userId,
+});
+const envelope = (
+  name: string,
+  routing: Record<string, string>,
+  header: Record<string, string>,
+  body: unknown,
+) => ({ envelope: { name, routing, timestamp: Date.now() }, core: { header: { name, ...header }, body } });
 
 /** The 2.7 shapes of ./bbb-samples (UserJoinedMeetingEvtMsg.json, GroupChatMessageBroadcastEvtMsg.json …). */
 export const bbbEvents = {
-  joined: (meetingId: string, userId: string, name: string) => envelope('UserJoinedMeetingEvtMsg', routed(meetingId, userId), { meetingId, userId }, {
-    intId: userId, extId: `ext-${userId}`, name, role: 'VIEWER', guest: false, authed: true, guestStatus: 'ALLOW', emoji: 'none',
-    reactionEmoji: 'none', raiseHand: false, away: false, pin: false, presenter: false, locked: true, avatar: '', color: '#5e35b1', clientType: 'HTML5',
-  }),
-  left: (meetingId: string, userId: string) => envelope('UserLeftMeetingEvtMsg', routed(meetingId, userId), { meetingId, userId },
-    { intId: userId, eject: false, ejectedBy: '', reason: '', reasonCode: '' }),
-  chat: (meetingId: string, userId: string, name: string, message: string, id = `${Date.now()}-${randomBytes(4).toString('hex')}`) =>
-    envelope('GroupChatMessageBroadcastEvtMsg', routed(meetingId, userId), { meetingId, userId }, {
-      chatId: 'MAIN-PUBLIC-GROUP-CHAT',
-      msg: { id, timestamp: Date.now(), correlationId: `${userId}-${Date.now()}`, sender: { id: userId, name, role: 'VIEWER' }, chatEmphasizedText: false, message },
-    }),
-  ended: (meetingId: string) => envelope('MeetingEndedEvtMsg', { sender: 'bbb-apps-akka' }, {}, { meetingId }),
-  clear: (meetingId: string, userId: string) => envelope('ClearPublicChatHistoryPubMsg', { meetingId, userId }, { meetingId, userId }, { chatId: 'MAIN-PUBLIC-GROUP-CHAT' }),
+  joined: (meetingId: string, userId: string, name: string) =>
+    envelope(
+      'UserJoinedMeetingEvtMsg',
+      routed(meetingId, userId),
+      { meetingId, userId },
+      {
+        intId: userId,
+        extId: `ext-${userId}`,
+        name,
+        role: 'VIEWER',
+        guest: false,
+        authed: true,
+        guestStatus: 'ALLOW',
+        emoji: 'none',
+        reactionEmoji: 'none',
+        raiseHand: false,
+        away: false,
+        pin: false,
+        presenter: false,
+        locked: true,
+        avatar: '',
+        color: '#5e35b1',
+        clientType: 'HTML5',
+      },
+    ),
+  left: (meetingId: string, userId: string) =>
+    envelope(
+      'UserLeftMeetingEvtMsg',
+      routed(meetingId, userId),
+      { meetingId, userId },
+      { intId: userId, eject: false, ejectedBy: '', reason: '', reasonCode: '' },
+    ),
+  chat: (
+    meetingId: string,
+    userId: string,
+    name: string,
+    message: string,
+    id = `${Date.now()}-${randomBytes(4).toString('hex')}`,
+  ) =>
+    envelope(
+      'GroupChatMessageBroadcastEvtMsg',
+      routed(meetingId, userId),
+      { meetingId, userId },
+      {
+        chatId: 'MAIN-PUBLIC-GROUP-CHAT',
+        msg: {
+          id,
+          timestamp: Date.now(),
+          correlationId: `${userId}-${Date.now()}`,
+          sender: { id: userId, name, role: 'VIEWER' },
+          chatEmphasizedText: false,
+          message,
+        },
+      },
+    ),
+  ended: (meetingId: string) =>
+    envelope('MeetingEndedEvtMsg', { sender: 'bbb-apps-akka' }, {}, { meetingId }),
+  clear: (meetingId: string, userId: string) =>
+    envelope(
+      'ClearPublicChatHistoryPubMsg',
+      { meetingId, userId },
+      { meetingId, userId },
+      { chatId: 'MAIN-PUBLIC-GROUP-CHAT' },
+    ),
 };
 
 /** Publishes as akka-apps and the html5 client do, and records what is sent to akka-apps. */
@@ -65,16 +128,24 @@ export class FakeBbb {
     this.#sub = createClient({ url: rig.redis.url });
     this.#sub.on('error', () => undefined); // killPubSubConnections() drops it too; it reconnects
     await Promise.all([this.#pub.connect(), this.#sub.connect()]);
-    await this.#sub.subscribe(BBB_CHANNELS.toAkkaApps, (raw) => { this.toAkka.push(JSON.parse(raw) as Record<string, unknown>); });
+    await this.#sub.subscribe(BBB_CHANNELS.toAkkaApps, (raw) => {
+      this.toAkka.push(JSON.parse(raw) as Record<string, unknown>);
+    });
   }
 
   /** Events go on from-akka-apps; the client's ClearPublicChatHistoryPubMsg on to-akka-apps. */
   async publish(msg: { envelope: { name: string } }): Promise<void> {
-    const channel = msg.envelope.name === 'ClearPublicChatHistoryPubMsg' ? BBB_CHANNELS.toAkkaApps : BBB_CHANNELS.fromAkkaApps;
+    const channel =
+      msg.envelope.name === 'ClearPublicChatHistoryPubMsg'
+        ? BBB_CHANNELS.toAkkaApps
+        : BBB_CHANNELS.fromAkkaApps;
     await this.#pub.publish(channel, JSON.stringify(msg));
   }
 
-  nextToAkka(match: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  nextToAkka(
+    match: (m: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Record<string, unknown>> {
     return waitFor('a message to akka-apps', () => this.toAkka.find(match), timeoutMs);
   }
 
@@ -85,14 +156,26 @@ export class FakeBbb {
   }
 
   /** Drops every pub/sub connection on the server (the gateway's included): a Redis hiccup. */
-  async killPubSubConnections(): Promise<void> { await this.#pub.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']); }
+  async killPubSubConnections(): Promise<void> {
+    await this.#pub.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+  }
 
-  async stop(): Promise<void> { this.#pub?.destroy(); this.#sub?.destroy(); }
+  async stop(): Promise<void> {
+    this.#pub?.destroy();
+    this.#sub?.destroy();
+  }
 }
 
 // --- the callback receiver ------------------------------------------------------------------------------
 
-export interface Received { path: string; headers: IncomingHttpHeaders; raw: string; body: Record<string, string>; answered: number; at: number }
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: Record<string, string>;
+  answered: number;
+  at: number;
+}
 
 /** A real HTTP server on 127.0.0.1 that records every callback and answers `status` (settable: 503 = down). */
 export class CallbackReceiver {
@@ -101,11 +184,17 @@ export class CallbackReceiver {
   readonly #server: Server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
-    req.on('data', (d: string) => { raw += d; });
+    req.on('data', (d: string) => {
+      raw += d;
+    });
     req.on('end', () => {
       const answered = this.status;
       let body: Record<string, string> = {};
-      try { body = JSON.parse(raw) as Record<string, string>; } catch { /* recorded as is */ }
+      try {
+        body = JSON.parse(raw) as Record<string, string>;
+      } catch {
+        /* recorded as is */
+      }
       this.received.push({ path: req.url ?? '', headers: req.headers, raw, body, answered, at: Date.now() });
       res.writeHead(answered, { 'Content-Type': 'application/json' }).end('{"success": true}');
     });
@@ -117,60 +206,114 @@ export class CallbackReceiver {
   }
 
   /** Callbacks answered 2xx (i.e. delivered), in arrival order. */
-  get delivered(): Received[] { return this.received.filter((r) => r.answered < 300); }
+  get delivered(): Received[] {
+    return this.received.filter((r) => r.answered < 300);
+  }
 
   next(match: (r: Received) => boolean, timeoutMs = 10_000): Promise<Received> {
     return waitFor('a callback', () => this.received.find(match), timeoutMs);
   }
 
-  async stop(): Promise<void> { this.#server.closeAllConnections(); await new Promise<void>((r) => this.#server.close(() => r())); }
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
 }
 
 // --- BBB-Chat clients ------------------------------------------------------------------------------------
 
-export interface BbbReply { status: number; body: { success?: boolean; message?: string; count?: number; chat_ids?: string[] } }
+export interface BbbReply {
+  status: number;
+  body: { success?: boolean; message?: string; count?: number; chat_ids?: string[] };
+}
 
 async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<BbbReply> {
   const res = await fetch(url, { method: 'POST', body, headers });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) as BbbReply['body'] : {} };
+  return { status: res.status, body: text ? (JSON.parse(text) as BbbReply['body']) : {} };
 }
 
 /** A v1 call as the seed's README builds it (hash, then checksum appended last), at `epoch`. */
-export function v1Body(call: string, params: Record<string, unknown>, o: { secret?: string; epoch?: number } = {}): string {
+export function v1Body(
+  call: string,
+  params: Record<string, unknown>,
+  o: { secret?: string; epoch?: number } = {},
+): string {
   const checksum = v1Checksum(call, params, o.secret ?? SECRET, o.epoch ?? epochNow());
   return pyJsonDumps({ ...params, checksum });
 }
 
-export const v1Call = (base: string, call: string, params: Record<string, unknown>, o: { path?: string; secret?: string; epoch?: number } = {}) =>
-  post(`${base}/api/${o.path ?? call}`, v1Body(call, params, o), { 'Content-Type': 'application/json' });
+export const v1Call = (
+  base: string,
+  call: string,
+  params: Record<string, unknown>,
+  o: { path?: string; secret?: string; epoch?: number } = {},
+) => post(`${base}/api/${o.path ?? call}`, v1Body(call, params, o), { 'Content-Type': 'application/json' });
 
-export const rawCall = (base: string, path: string, body: string) => post(`${base}/api/${path}`, body, { 'Content-Type': 'application/json' });
+export const rawCall = (base: string, path: string, body: string) =>
+  post(`${base}/api/${path}`, body, { 'Content-Type': 'application/json' });
 
-export function rcpCall(base: string, endpoint: string, params: Record<string, string>, o: { secret?: string; epoch?: number } = {}): Promise<BbbReply> {
+export function rcpCall(
+  base: string,
+  endpoint: string,
+  params: Record<string, string>,
+  o: { secret?: string; epoch?: number } = {},
+): Promise<BbbReply> {
   const checksum = rcpChecksum(endpoint, params, o.secret ?? SECRET, o.epoch ?? epochNow());
-  return post(`${base}/api/${endpoint}`, JSON.stringify({ ...params, checksum }), { 'Content-Type': 'application/json' });
+  return post(`${base}/api/${endpoint}`, JSON.stringify({ ...params, checksum }), {
+    'Content-Type': 'application/json',
+  });
 }
 
 // --- a gateway in a child process (for SIGKILL) ----------------------------------------------------------
 
-export interface ChildGateway { url: string; child: ChildProcess; output: () => string; kill(signal?: NodeJS.Signals): Promise<void> }
+export interface ChildGateway {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
 
 /** `node --import tsx src/main.ts` with this environment; resolves once it listens. */
 export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PARLEY_LOG_LEVEL: 'info', PARLEY_LOG_FORMAT: 'json', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PARLEY_LOG_LEVEL: 'info',
+      PARLEY_LOG_FORMAT: 'json',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await waitFor('the child gateway to listen', () => {
-    if (child.exitCode !== null) throw new Error(`gateway exited early:\n${out}`);
-    return /"url":"(http:\/\/[^"]+)"[^\n]*Parley listening|Parley listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(out)?.slice(1).find(Boolean);
-  }, 30_000);
-  return { url, child, output: () => out, async kill(signal = 'SIGKILL') { child.kill(signal); await exited; } };
+  const url = await waitFor(
+    'the child gateway to listen',
+    () => {
+      if (child.exitCode !== null) throw new Error(`gateway exited early:\n${out}`);
+      return /"url":"(http:\/\/[^"]+)"[^\n]*Parley listening|Parley listening[^\n]*"url":"(http:\/\/[^"]+)"/
+        .exec(out)
+        ?.slice(1)
+        .find(Boolean);
+    },
+    30_000,
+  );
+  return {
+    url,
+    child,
+    output: () => out,
+    async kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      await exited;
+    },
+  };
 }
 
 // --- the seed's Python client ------------------------------------------------------------------------------
@@ -205,11 +348,23 @@ except ImportError:
 
 export const PYTHON = ['/usr/bin/python3', 'python3'];
 
-export async function pythonCall(python: string, base: string, method: string, params: Record<string, unknown>, path = method): Promise<BbbReply & { client: string }> {
-  const child = spawn(python, ['-c', PYTHON_CLIENT, SECRET, base, method, path, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function pythonCall(
+  python: string,
+  base: string,
+  method: string,
+  params: Record<string, unknown>,
+  path = method,
+): Promise<BbbReply & { client: string }> {
+  const child = spawn(python, ['-c', PYTHON_CLIENT, SECRET, base, method, path, JSON.stringify(params)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`python client failed (${code}):\n${out}`);
   return JSON.parse(out) as BbbReply & { client: string };

@@ -15,7 +15,10 @@ import { registerUser, type TestUser } from '../rig/users.js';
 type Login = { streamId: string; token: string; events: string };
 
 /** Runs the CLI in process with a clean environment (only what the test gives), capturing its output. */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(args, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -34,10 +37,16 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     await db.connect();
     api = ['--url', gw.url, '--secret', gw.secret];
   });
-  after(async () => { for (const s of streams) s.close(); await db?.end(); await gw?.stop(); });
+  after(async () => {
+    for (const s of streams) s.close();
+    await db?.end();
+    await gw?.stop();
+  });
 
   const login = async (u: TestUser): Promise<Login> => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.equal(r.status, 201, r.text);
     return r.body;
   };
@@ -51,7 +60,10 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
 
     const listed = await cli(['sessions', '--json', ...api]);
     assert.equal(listed.code, 0, listed.err);
-    const body = JSON.parse(listed.out) as { instanceId: string; sessions: { streamId: string; jid: string; openStreams: number }[] };
+    const body = JSON.parse(listed.out) as {
+      instanceId: string;
+      sessions: { streamId: string; jid: string; openStreams: number }[];
+    };
     expectResponseMatchesSpec('GET', '/restapi/v1/admin/sessions', 200, 'application/json', body);
     assert.deepEqual(body.sessions.map((s) => s.streamId).sort(), [la.streamId, lb.streamId].sort());
     assert.equal(body.sessions.find((s) => s.streamId === lb.streamId)!.openStreams, 1);
@@ -62,7 +74,10 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
 
     const fromDb = await cli(['sessions', '--db', '--json', '--database-url', gw.dbUrl]);
     assert.equal(fromDb.code, 0, fromDb.err);
-    assert.deepEqual((JSON.parse(fromDb.out) as { stream_id: string }[]).map((r) => r.stream_id).sort(), [la.streamId, lb.streamId].sort());
+    assert.deepEqual(
+      (JSON.parse(fromDb.out) as { stream_id: string }[]).map((r) => r.stream_id).sort(),
+      [la.streamId, lb.streamId].sort(),
+    );
 
     const kicked = await cli(['kick', lb.streamId, ...api]);
     assert.equal(kicked.code, 0, kicked.err);
@@ -85,8 +100,17 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     const none = await call(`${gw.url}/restapi/v1/admin/sessions`);
     expectResponseMatchesSpec('GET', '/restapi/v1/admin/sessions', none.status, none.contentType, none.body);
     assert.equal(none.status, 401);
-    const missing = await call(`${gw.url}/restapi/v1/admin/sessions/ps_AAAAAAAAAAAAAAAA`, { method: 'DELETE', auth: gw.secret });
-    expectResponseMatchesSpec('DELETE', '/restapi/v1/admin/sessions/{streamid}', missing.status, missing.contentType, missing.body);
+    const missing = await call(`${gw.url}/restapi/v1/admin/sessions/ps_AAAAAAAAAAAAAAAA`, {
+      method: 'DELETE',
+      auth: gw.secret,
+    });
+    expectResponseMatchesSpec(
+      'DELETE',
+      '/restapi/v1/admin/sessions/{streamid}',
+      missing.status,
+      missing.contentType,
+      missing.body,
+    );
     assert.equal(missing.status, 404);
     const usage = await cli(['kick']);
     assert.equal(usage.code, 2);
@@ -96,7 +120,10 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     const dir = await mkdtemp(join(rig.tmp, 'cli-'));
     const file = join(dir, 'parley.env');
     const port = new URL(gw.url).port;
-    await writeFile(file, `PARLEY_HOST=0.0.0.0\nPARLEY_PORT=${port}\nPARLEY_SECRET=${gw.secret}\nDATABASE_URL=${gw.dbUrl}\n`);
+    await writeFile(
+      file,
+      `PARLEY_HOST=0.0.0.0\nPARLEY_PORT=${port}\nPARLEY_SECRET=${gw.secret}\nDATABASE_URL=${gw.dbUrl}\n`,
+    );
     const r = await cli(['--env-file', file, 'sessions', '--json']);
     assert.equal(r.code, 0, r.err);
     assert.ok(Array.isArray((JSON.parse(r.out) as { sessions: unknown[] }).sessions));
@@ -108,33 +135,57 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     const [a, b] = [await registerUser('cli-old'), await registerUser('cli-new')];
     const [la] = [await login(a), await login(b)];
     for (const body of ['old-1', 'old-2', 'recent']) {
-      const r = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, { method: 'POST', auth: bearer(la.token), json: { body } });
+      const r = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {
+        method: 'POST',
+        auth: bearer(la.token),
+        json: { body },
+      });
       assert.equal(r.status, 201, r.text);
     }
     // Wait for Bob's copies too (one row per owner), then age the "old" ones.
     for (let i = 0; i < 100; i++) {
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE body LIKE 'old-%' OR body = 'recent'`);
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM messages WHERE body LIKE 'old-%' OR body = 'recent'`,
+      );
       if (Number(rows[0]!.n) >= 6) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     await db.query(`UPDATE messages SET sent_at = now() - interval '40 days' WHERE body LIKE 'old-%'`);
-    const { rows: oldEvents } = await db.query<{ event_id: string }>(`SELECT event_id FROM messages WHERE body LIKE 'old-%'`);
+    const { rows: oldEvents } = await db.query<{ event_id: string }>(
+      `SELECT event_id FROM messages WHERE body LIKE 'old-%'`,
+    );
     assert.equal(oldEvents.length, 4);
 
     const dry = await cli(['purge', '--days', '30', '--dry-run', '--json', '--database-url', gw.dbUrl]);
     assert.equal(dry.code, 0, dry.err);
-    assert.deepEqual({ ...JSON.parse(dry.out), cutoff: undefined }, { cutoff: undefined, messages: 4, events: 4, dryRun: true });
+    assert.deepEqual(
+      { ...JSON.parse(dry.out), cutoff: undefined },
+      { cutoff: undefined, messages: 4, events: 4, dryRun: true },
+    );
 
     const done = await cli(['purge', '--days', '30', '--batch', '3', '--database-url', gw.dbUrl]);
     assert.equal(done.code, 0, done.err);
     assert.match(done.out, /^deleted 4 messages and 4 events sent before /);
-    const left = await db.query<{ body: string }>(`SELECT body FROM messages WHERE body LIKE 'old-%' OR body = 'recent'`);
-    assert.deepEqual(left.rows.map((r) => r.body), ['recent', 'recent']);
-    const events = await db.query('SELECT 1 FROM events WHERE id = ANY ($1::bigint[])', [oldEvents.map((r) => r.event_id)]);
+    const left = await db.query<{ body: string }>(
+      `SELECT body FROM messages WHERE body LIKE 'old-%' OR body = 'recent'`,
+    );
+    assert.deepEqual(
+      left.rows.map((r) => r.body),
+      ['recent', 'recent'],
+    );
+    const events = await db.query('SELECT 1 FROM events WHERE id = ANY ($1::bigint[])', [
+      oldEvents.map((r) => r.event_id),
+    ]);
     assert.equal(events.rowCount, 0);
-    const history = await call<{ messages: { body: string }[] }>(`${gw.url}/restapi/v1/chat/${a.username}/messages?to=${b.username}`, { auth: gw.secret });
+    const history = await call<{ messages: { body: string }[] }>(
+      `${gw.url}/restapi/v1/chat/${a.username}/messages?to=${b.username}`,
+      { auth: gw.secret },
+    );
     assert.equal(history.status, 200, history.text);
-    assert.deepEqual(history.body.messages.map((m) => m.body), ['recent']);
+    assert.deepEqual(
+      history.body.messages.map((m) => m.body),
+      ['recent'],
+    );
 
     assert.equal((await cli(['purge', '--days', '0', '--database-url', gw.dbUrl])).code, 2, 'N ≥ 1');
   });
@@ -157,12 +208,21 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     assert.doesNotMatch(listed.out, /failure 3/, 'delivered rows are not dead letters');
     assert.match(listed.out, /4 dead-lettered callback\(s\)/);
     const viaDb = await cli(['callbacks', 'list', '--db', '--json', '--database-url', gw.dbUrl]);
-    assert.deepEqual((JSON.parse(viaDb.out) as { id: string }[]).map((r) => String(r.id)), dead);
+    assert.deepEqual(
+      (JSON.parse(viaDb.out) as { id: string }[]).map((r) => String(r.id)),
+      dead,
+    );
 
     const one = await cli(['callbacks', 'replay', id1!, '999999', ...api]);
     assert.equal(one.code, 1, '999999 is not dead-lettered');
     assert.match(one.out, new RegExp(`requeued 1 callback\\(s\\): ${id1}$`));
-    const status = async (id: string) => (await db.query<{ status: string; dead_at: Date | null }>('SELECT status, dead_at FROM callback_outbox WHERE id = $1', [id])).rows[0]!;
+    const status = async (id: string) =>
+      (
+        await db.query<{ status: string; dead_at: Date | null }>(
+          'SELECT status, dead_at FROM callback_outbox WHERE id = $1',
+          [id],
+        )
+      ).rows[0]!;
     assert.notEqual((await status(id1!)).status, 'dead');
 
     const byDb = await cli(['callbacks', 'replay', id2!, '--db', '--database-url', gw.dbUrl]);
@@ -178,10 +238,18 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
 
   it('runs as the `parley` bin and as `npm run parley`', async () => {
     const run = promisify(execFile);
-    const env = { ...process.env, PARLEY_SECRET: gw.secret, PARLEY_PORT: new URL(gw.url).port, PARLEY_HOST: '127.0.0.1' };
+    const env = {
+      ...process.env,
+      PARLEY_SECRET: gw.secret,
+      PARLEY_PORT: new URL(gw.url).port,
+      PARLEY_HOST: '127.0.0.1',
+    };
     const bin = await run(process.execPath, ['src/cli/bin.mjs', 'sessions', '--json'], { env });
     assert.ok(Array.isArray((JSON.parse(bin.stdout) as { sessions: unknown[] }).sessions));
-    await assert.rejects(run('npm', ['run', '--silent', 'parley', '--', 'nonsense'], { env }),
-      (e: { code?: number; stderr?: string }) => e.code === 2 && /unknown command "nonsense"/.test(e.stderr ?? ''));
+    await assert.rejects(
+      run('npm', ['run', '--silent', 'parley', '--', 'nonsense'], { env }),
+      (e: { code?: number; stderr?: string }) =>
+        e.code === 2 && /unknown command "nonsense"/.test(e.stderr ?? ''),
+    );
   });
 });

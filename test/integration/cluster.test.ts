@@ -30,11 +30,17 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
     await dropDatabase(dbUrl);
   });
   const login = async (gw: TestGateway, u: TestUser) => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.ok(r.status < 300, r.text);
     return r.body;
   };
-  const sse = (url: string) => { const s = new SseClient(url); streams.push(s); return s; };
+  const sse = (url: string) => {
+    const s = new SseClient(url);
+    streams.push(s);
+    return s;
+  };
 
   it('delivers events to streams on either instance and runs commands where the session lives', async () => {
     const [alice, bob] = [await registerUser('alice'), await registerUser('bob')];
@@ -45,13 +51,23 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
     await Promise.all([onA.opened, onB.opened]);
     await onB.next((e) => e.data.snapshot === true);
 
-    const sent = await call(`${b.url}/restapi/v1/chat/${lb.streamId}/messages/${alice.username}`, { method: 'POST', auth: bearer(lb.token), text: 'across the cluster' });
+    const sent = await call(`${b.url}/restapi/v1/chat/${lb.streamId}/messages/${alice.username}`, {
+      method: 'POST',
+      auth: bearer(lb.token),
+      text: 'across the cluster',
+    });
     assert.equal(sent.status, 201, sent.text);
-    const [viaA, viaB] = await Promise.all([onA, onB].map((s) => s.next((e) => e.data.body === 'across the cluster')));
+    const [viaA, viaB] = await Promise.all(
+      [onA, onB].map((s) => s.next((e) => e.data.body === 'across the cluster')),
+    );
     assert.equal(viaA!.id, viaB!.id, 'the same durable event, through the Redis bus on B');
 
     // Alice's commands work through B: passed to A, which holds her XMPP session.
-    const reply = await call(`${b.url}/restapi/v1/chat/${la.streamId}/messages/${bob.username}`, { method: 'POST', auth: bearer(la.token), json: { body: 'reply via B' } });
+    const reply = await call(`${b.url}/restapi/v1/chat/${la.streamId}/messages/${bob.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'reply via B' },
+    });
     assert.equal(reply.status, 201, reply.text);
     // A second login on B reuses the one session on A.
     const again = await login(b, alice);
@@ -64,7 +80,11 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
     const ld = await login(b, dave);
     const s1 = sse(withToken(lc.events, lc.token));
     await s1.opened;
-    await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, { method: 'POST', auth: bearer(ld.token), text: 'first' });
+    await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, {
+      method: 'POST',
+      auth: bearer(ld.token),
+      text: 'first',
+    });
     const first = await s1.next((e) => e.data.body === 'first');
     s1.close();
 
@@ -75,7 +95,8 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
       a = undefined;
       // A held the components (it started first); B, retrying as a standby, takes them over.
       const t0 = Date.now();
-      for (const component of [`workgroup.${rig.prosody.domain}`]) { // bbb.<domain> runs only with BBB_SECRET set
+      for (const component of [`workgroup.${rig.prosody.domain}`]) {
+        // bbb.<domain> runs only with BBB_SECRET set
         while (!(await watcher.ping(component))) {
           assert.ok(Date.now() - t0 < 10_000, `${component} not taken over within 10 s`);
           await new Promise((r) => setTimeout(r, 200));
@@ -85,11 +106,22 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
       await watcher.stop();
     }
     for (const body of ['while A was gone 1', 'while A was gone 2']) {
-      assert.equal((await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, { method: 'POST', auth: bearer(ld.token), text: body })).status, 201);
+      assert.equal(
+        (
+          await call(`${b.url}/restapi/v1/chat/${ld.streamId}/messages/${carol.username}`, {
+            method: 'POST',
+            auth: bearer(ld.token),
+            text: body,
+          })
+        ).status,
+        201,
+      );
     }
     // B adopted Carol's session (A stopped beating): the same stream id and token answer there.
     for (let i = 0; ; i++) {
-      const r = await call<{ state: string }>(`${b.url}/restapi/v1/chat/${lc.streamId}`, { auth: bearer(lc.token) });
+      const r = await call<{ state: string }>(`${b.url}/restapi/v1/chat/${lc.streamId}`, {
+        auth: bearer(lc.token),
+      });
       if (r.status === 200 && r.body.state === 'online') break;
       assert.ok(i < 100, `carol's session not adopted by B: ${r.status} ${r.text}`);
       await new Promise((res) => setTimeout(res, 200));

@@ -9,13 +9,24 @@ type Login = { streamId: string; token: string; events: string };
 describe('SSE event streams', () => {
   let gw: TestGateway;
   const open: SseClient[] = [];
-  before(async () => { gw = await startGateway(); });
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
-  after(async () => { await gw?.stop(); });
+  before(async () => {
+    gw = await startGateway();
+  });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+  after(async () => {
+    await gw?.stop();
+  });
 
   const login = async (u: TestUser) =>
-    (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
-  const sse = (url: string, headers?: Record<string, string>) => { const c = new SseClient(url, { headers }); open.push(c); return c; };
+    (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } }))
+      .body;
+  const sse = (url: string, headers?: Record<string, string>) => {
+    const c = new SseClient(url, { headers });
+    open.push(c);
+    return c;
+  };
 
   it('sends a current-state snapshot without an id first', async () => {
     const u = await registerUser('snap');
@@ -32,8 +43,14 @@ describe('SSE event streams', () => {
     const tab1 = sse(withToken(l.events, l.token));
     const tab2 = sse(`${gw.url}/sse/${u.username}`, { Authorization: basic(u.username, u.password) });
     await Promise.all([tab1.opened, tab2.opened]);
-    await Promise.all([tab1.next((e) => e.data.snapshot === true), tab2.next((e) => e.data.snapshot === true)]);
-    const off = await call(`${gw.url}/restapi/v1/chat/${l.streamId}/logoff`, { method: 'POST', auth: bearer(l.token) });
+    await Promise.all([
+      tab1.next((e) => e.data.snapshot === true),
+      tab2.next((e) => e.data.snapshot === true),
+    ]);
+    const off = await call(`${gw.url}/restapi/v1/chat/${l.streamId}/logoff`, {
+      method: 'POST',
+      auth: bearer(l.token),
+    });
     assert.equal(off.status, 204);
     const [a, b] = await Promise.all([
       tab1.next((e) => e.data.type === 'offline'),
@@ -63,15 +80,24 @@ describe('SSE event streams', () => {
     // The login's own `online` event was stored before the stream opened: fetch it via replay from 0.
     const c0 = sse(withToken(l1.events, l1.token, '0'));
     const online1 = await c0.next((e) => e.data.type === 'online' && e.id !== '');
-    c0.close(); c1.close();
+    c0.close();
+    c1.close();
 
     // Missed while no stream was open: offline (logoff) and online (the new login).
     await call(`${gw.url}/restapi/v1/chat/${l1.streamId}/logoff`, { method: 'POST', auth: bearer(l1.token) });
     const l2 = await login(u);
     const c2 = sse(l2.events, { Authorization: bearer(l2.token), 'Last-Event-ID': online1.id });
-    const online2 = await c2.next((e) => e.data.type === 'online' && e.id !== '' && e.data.streamId === l2.streamId);
+    const online2 = await c2.next(
+      (e) => e.data.type === 'online' && e.id !== '' && e.data.streamId === l2.streamId,
+    );
     const durable = c2.events.filter((e) => e.id !== '');
-    assert.deepEqual(durable.map((e) => [e.data.type, e.data.streamId]), [['offline', l1.streamId], ['online', l2.streamId]]);
+    assert.deepEqual(
+      durable.map((e) => [e.data.type, e.data.streamId]),
+      [
+        ['offline', l1.streamId],
+        ['online', l2.streamId],
+      ],
+    );
     assert.ok(BigInt(durable[0]!.id) > BigInt(online1.id));
     assert.equal(durable[1], online2);
   });

@@ -9,14 +9,21 @@ type Login = { streamId: string; token: string; events: string };
 describe('idle sessions (PARLEY_SESSION_IDLE_SECONDS=1)', function () {
   this.timeout(20_000);
   let gw: TestGateway;
-  before(async () => { gw = await startGateway({ PARLEY_SESSION_IDLE_SECONDS: '1' }); });
-  after(async () => { await gw?.stop(); });
+  before(async () => {
+    gw = await startGateway({ PARLEY_SESSION_IDLE_SECONDS: '1' });
+  });
+  after(async () => {
+    await gw?.stop();
+  });
 
   const login = async () => {
     const u = await registerUser('idle');
-    return (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    return (
+      await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })
+    ).body;
   };
-  const alive = async (l: Login) => (await call(`${gw.url}/restapi/v1/chat/${l.streamId}`, { auth: bearer(l.token) })).status === 200;
+  const alive = async (l: Login) =>
+    (await call(`${gw.url}/restapi/v1/chat/${l.streamId}`, { auth: bearer(l.token) })).status === 200;
 
   it('logs off a session with no open stream and no calls, and keeps one with an open stream', async () => {
     const quiet = await login();

@@ -23,8 +23,13 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
   this.timeout(30_000);
   let gw: TestGateway;
   const streams: SseClient[] = [];
-  before(async () => { gw = await startGateway(); });
-  after(async () => { for (const s of streams) s.close(); await gw?.stop(); });
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    await gw?.stop();
+  });
 
   const scrape = async (): Promise<Map<string, number>> => {
     const r = await call(`${gw.url}/metrics`, { auth: bearer(gw.secret) });
@@ -38,7 +43,9 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     return m.get(key)!;
   };
   const login = async (u: TestUser): Promise<Login> => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.equal(r.status, 201, r.text);
     return r.body;
   };
@@ -56,11 +63,22 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
 
   it('has the named series, and they move after a login, a message and a replay', async () => {
     const before = await scrape();
-    for (const name of ['parley_sessions', 'parley_sse_streams', 'parley_callback_outbox_depth', 'parley_callback_outbox_oldest_age_seconds',
-      'parley_callback_outbox_dead', 'parley_xmpp_reconnects_total{resumed="true"}', 'parley_xmpp_messages_total{direction="in",kind="chat"}',
-      'parley_xmpp_messages_total{direction="out",kind="chat"}', 'parley_store_query_duration_seconds_count{operation="event_insert"}',
-      'parley_store_query_duration_seconds_count{operation="message_insert"}', 'parley_store_query_duration_seconds_count{operation="event_replay"}',
-      'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) value(before, name);
+    for (const name of [
+      'parley_sessions',
+      'parley_sse_streams',
+      'parley_callback_outbox_depth',
+      'parley_callback_outbox_oldest_age_seconds',
+      'parley_callback_outbox_dead',
+      'parley_xmpp_reconnects_total{resumed="true"}',
+      'parley_xmpp_messages_total{direction="in",kind="chat"}',
+      'parley_xmpp_messages_total{direction="out",kind="chat"}',
+      'parley_store_query_duration_seconds_count{operation="event_insert"}',
+      'parley_store_query_duration_seconds_count{operation="message_insert"}',
+      'parley_store_query_duration_seconds_count{operation="event_replay"}',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ])
+      value(before, name);
     assert.equal(value(before, 'parley_callback_outbox_depth'), 0);
 
     const [a, b] = [await registerUser('mx-alice'), await registerUser('mx-bob')];
@@ -69,7 +87,11 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     streams.push(bobTab);
     await bobTab.opened;
     await bobTab.next((e) => e.name === 'chatapi.session' && e.data.type === 'online' && e.id !== '');
-    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, { method: 'POST', auth: bearer(la.token), json: { body: 'counted' } });
+    const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {
+      method: 'POST',
+      auth: bearer(la.token),
+      json: { body: 'counted' },
+    });
     assert.equal(sent.status, 201, sent.text);
     await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.body === 'counted');
 
@@ -77,29 +99,42 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     const moved = (key: string) => value(after, key) - (before.get(key) ?? 0);
     assert.equal(value(after, 'parley_sessions'), 2);
     assert.equal(value(after, 'parley_sse_streams'), 1);
-    assert.ok(moved('parley_xmpp_messages_total{direction="out",kind="chat"}') >= 1, 'Alice sent a chat message');
+    assert.ok(
+      moved('parley_xmpp_messages_total{direction="out",kind="chat"}') >= 1,
+      'Alice sent a chat message',
+    );
     assert.ok(moved('parley_xmpp_messages_total{direction="in",kind="chat"}') >= 1, 'Bob received it');
     for (const op of ['event_insert', 'message_insert', 'event_replay']) {
-      assert.ok(moved(`parley_store_query_duration_seconds_count{operation="${op}"}`) >= 1, `store ${op} observed`);
+      assert.ok(
+        moved(`parley_store_query_duration_seconds_count{operation="${op}"}`) >= 1,
+        `store ${op} observed`,
+      );
     }
     const route = (method: string, template: string, status: string) =>
       `parley_http_request_duration_seconds_count{method="${method}",route="${template}",status_class="${status}"}`;
     assert.ok(value(after, route('POST', '/restapi/v1/chat/:streamid/messages/:to', '2xx')) >= 1);
     assert.ok(value(after, route('POST', '/restapi/v1/chat/:username/login', '2xx')) >= 2);
-    assert.ok(value(after, route('GET', '/restapi/v1/chat/:streamid/events', '2xx')) >= 1, 'SSE observed with the status it wrote');
+    assert.ok(
+      value(after, route('GET', '/restapi/v1/chat/:streamid/events', '2xx')) >= 1,
+      'SSE observed with the status it wrote',
+    );
     assert.ok(value(after, route('GET', '/metrics', '4xx')) >= 1, 'the refused scrapes of the first test');
-    const labels = [...after.keys()].filter((k) => k.startsWith('parley_http_request_duration_seconds_count')).join('\n');
+    const labels = [...after.keys()]
+      .filter((k) => k.startsWith('parley_http_request_duration_seconds_count'))
+      .join('\n');
     assert.doesNotMatch(labels, /ps_|mx-alice|mx-bob/, 'route labels are templates, never raw URLs');
 
     await call(`${gw.url}/no/such/path/${lb.streamId}`, { auth: bearer(gw.secret) });
     assert.ok(value(await scrape(), route('GET', '(unmatched)', '4xx')) >= 1);
   });
 
-  it('counts a reconnect when a session\'s XMPP connection drops', async () => {
+  it("counts a reconnect when a session's XMPP connection drops", async () => {
     const u = await registerUser('mx-drop');
     const l = await login(u);
     const before = await scrape();
-    const total = (m: Map<string, number>) => value(m, 'parley_xmpp_reconnects_total{resumed="true"}') + value(m, 'parley_xmpp_reconnects_total{resumed="false"}');
+    const total = (m: Map<string, number>) =>
+      value(m, 'parley_xmpp_reconnects_total{resumed="true"}') +
+      value(m, 'parley_xmpp_reconnects_total{resumed="false"}');
     const session = gw.parley.sessions.get(l.streamId)!;
     const back = new Promise<void>((resolve) => session.once('ready', () => resolve()));
     (session.client as unknown as { socket: { destroy(): void } }).socket.destroy();

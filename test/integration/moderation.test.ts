@@ -9,7 +9,14 @@ import { FakeBbb, SECRET, bbbEvents, newMeeting, v1Call } from './bbbFixtures.js
 type Login = { streamId: string; token: string; events: string; jid: string };
 type Msg = { id: string; body: string | null; from: string; to: string; type: string };
 type Page = { messages: Msg[]; page: { hasMore: boolean } };
-type Report = { id: string; reporter: string; reported: string; status: string; blocked: boolean; messages: Msg[] };
+type Report = {
+  id: string;
+  reporter: string;
+  reported: string;
+  status: string;
+  blocked: boolean;
+  messages: Msg[];
+};
 
 /** Admin routes with a body where they take one: a non-admin must get 403 on each, before any validation. */
 const ADMIN_ROUTES: [string, string, unknown?][] = [
@@ -43,9 +50,14 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
   before(async () => {
     admin = await registerUser('mod');
     adminAuth = basic(admin.username, admin.password);
-    [gw] = await Promise.all([startGateway({
-      PARLEY_ADMIN_JIDS: `someone@elsewhere.example, ${admin.jid}`, PARLEY_MONITOR_POLL_SECONDS: '0.1', BBB_SECRET: SECRET,
-    }), bbb.start()]);
+    [gw] = await Promise.all([
+      startGateway({
+        PARLEY_ADMIN_JIDS: `someone@elsewhere.example, ${admin.jid}`,
+        PARLEY_MONITOR_POLL_SECONDS: '0.1',
+        BBB_SECRET: SECRET,
+      }),
+      bbb.start(),
+    ]);
   });
   after(async () => {
     for (const s of streams) s.close();
@@ -54,7 +66,9 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
   });
 
   const login = async (u: TestUser) => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.ok(r.status === 201 || r.status === 200, r.text);
     const events = new SseClient(withToken(r.body.events, r.body.token));
     streams.push(events);
@@ -63,7 +77,10 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
   };
   type User = Awaited<ReturnType<typeof login>>;
   const send = async (from: User, to: User, body: string): Promise<string> => {
-    const r = await call<{ id: string }>(`${gw.url}/restapi/v1/chat/${from.streamId}/messages/${to.username}`, { auth: bearer(from.token), text: body });
+    const r = await call<{ id: string }>(
+      `${gw.url}/restapi/v1/chat/${from.streamId}/messages/${to.username}`,
+      { auth: bearer(from.token), text: body },
+    );
     assert.equal(r.status, 201, r.text);
     // Both copies stored: the sender's at once, the recipient's once their stream has it.
     const got = await to.events.next((e) => e.name === 'chatapi.chat' && e.data.body === body);
@@ -71,28 +88,48 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
   };
   const adminGet = <T>(path: string, auth = adminAuth) => call<T>(`${gw.url}${path}`, { auth });
 
-  it('Bob reports Alice\'s message: the report with the message appears for the admin, who resolves it', async () => {
+  it("Bob reports Alice's message: the report with the message appears for the admin, who resolves it", async () => {
     const [alice, bob] = [await login(await registerUser('alice')), await login(await registerUser('bob'))];
     const id = await send(alice, bob, 'cheap pills, click here');
     const filed = await call<Report>(`${gw.url}/restapi/v1/chat/${bob.streamId}/reports`, {
-      auth: bearer(bob.token), json: { jid: alice.username, messageIds: [id], reason: 'spam', text: 'spam again' },
+      auth: bearer(bob.token),
+      json: { jid: alice.username, messageIds: [id], reason: 'spam', text: 'spam again' },
     });
     assert.equal(filed.status, 201, filed.text);
     assert.equal(filed.body.blocked, true);
-    const blocked = await call<{ blocked: string[] }>(`${gw.url}/restapi/v1/chat/${bob.streamId}/blocked`, { auth: bearer(bob.token) });
-    assert.deepEqual(blocked.body.blocked, [alice.jid], 'the XEP-0191 block (carrying the XEP-0377 report) reached the server');
+    const blocked = await call<{ blocked: string[] }>(`${gw.url}/restapi/v1/chat/${bob.streamId}/blocked`, {
+      auth: bearer(bob.token),
+    });
+    assert.deepEqual(
+      blocked.body.blocked,
+      [alice.jid],
+      'the XEP-0191 block (carrying the XEP-0377 report) reached the server',
+    );
 
-    const list = await adminGet<{ reports: Report[] }>(`/restapi/v1/admin/reports?reported=${alice.username}&status=open`);
+    const list = await adminGet<{ reports: Report[] }>(
+      `/restapi/v1/admin/reports?reported=${alice.username}&status=open`,
+    );
     assert.equal(list.status, 200, list.text);
     assert.equal(list.body.reports.length, 1);
     const [report] = list.body.reports;
     assert.equal(report!.reporter, bob.jid);
-    assert.deepEqual(report!.messages.map((m) => [m.body, m.from.split('/')[0]]), [['cheap pills, click here', alice.jid]]);
+    assert.deepEqual(
+      report!.messages.map((m) => [m.body, m.from.split('/')[0]]),
+      [['cheap pills, click here', alice.jid]],
+    );
 
-    const resolved = await call<Report>(`${gw.url}/restapi/v1/admin/reports/${report!.id}/resolve`, { auth: adminAuth, json: { resolution: 'muted' } });
+    const resolved = await call<Report>(`${gw.url}/restapi/v1/admin/reports/${report!.id}/resolve`, {
+      auth: adminAuth,
+      json: { resolution: 'muted' },
+    });
     assert.equal(resolved.body.status, 'resolved');
-    const audit = await adminGet<{ entries: { actor: string; action: string; target: string }[] }>('/restapi/v1/admin/audit?action=report.resolve');
-    assert.deepEqual(audit.body.entries.map((e) => [e.actor, e.target]), [[admin.jid, report!.id]]);
+    const audit = await adminGet<{ entries: { actor: string; action: string; target: string }[] }>(
+      '/restapi/v1/admin/audit?action=report.resolve',
+    );
+    assert.deepEqual(
+      audit.body.entries.map((e) => [e.actor, e.target]),
+      [[admin.jid, report!.id]],
+    );
   });
 
   it('answers 403 to a non-admin on every admin route (Basic and session token), 401 without credentials', async () => {
@@ -102,80 +139,147 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
         const r = await call(`${gw.url}${path}`, { method, auth, json });
         assert.equal(r.status, 403, `${method} ${path} ${auth.split(' ')[0]}: ${r.text}`);
       }
-      assert.equal((await call(`${gw.url}${path}`, { method, json })).status, 401, `${method} ${path} anonymous`);
+      assert.equal(
+        (await call(`${gw.url}${path}`, { method, json })).status,
+        401,
+        `${method} ${path} anonymous`,
+      );
     }
   });
 
   it('returns exactly the dialogue of Alice and Bob, in order, both directions, each message once', async () => {
-    const [alice, bob, carol] = [await login(await registerUser('alice')), await login(await registerUser('bob')), await login(await registerUser('carol'))];
+    const [alice, bob, carol] = [
+      await login(await registerUser('alice')),
+      await login(await registerUser('bob')),
+      await login(await registerUser('carol')),
+    ];
     await send(alice, bob, 'one');
     await send(bob, alice, 'two');
     await send(alice, carol, 'not theirs');
     await send(carol, bob, 'nor this');
     await send(alice, bob, 'three');
-    for (const [a, b] of [[alice, bob], [bob, alice]] as const) {
+    for (const [a, b] of [
+      [alice, bob],
+      [bob, alice],
+    ] as const) {
       const d = await adminGet<Page>(`/restapi/v1/admin/dialogues/${a.username}/${b.jid}`);
       assert.equal(d.status, 200, d.text);
-      assert.deepEqual(d.body.messages.map((m) => [m.body, m.from.split('/')[0], m.to]),
-        [['one', alice.jid, bob.jid], ['two', bob.jid, alice.jid], ['three', alice.jid, bob.jid]]);
+      assert.deepEqual(
+        d.body.messages.map((m) => [m.body, m.from.split('/')[0], m.to]),
+        [
+          ['one', alice.jid, bob.jid],
+          ['two', bob.jid, alice.jid],
+          ['three', alice.jid, bob.jid],
+        ],
+      );
     }
     const mine = await adminGet<Page>(`/restapi/v1/admin/users/${carol.username}/messages`);
-    assert.deepEqual(mine.body.messages.map((m) => m.body), ['not theirs', 'nor this']);
+    assert.deepEqual(
+      mine.body.messages.map((m) => m.body),
+      ['not theirs', 'nor this'],
+    );
 
-    const csv = await call(`${gw.url}/restapi/v1/admin/messages/export?format=csv&user=${alice.username}&peer=${bob.username}`, { auth: gw.secret });
+    const csv = await call(
+      `${gw.url}/restapi/v1/admin/messages/export?format=csv&user=${alice.username}&peer=${bob.username}`,
+      { auth: gw.secret },
+    );
     assert.equal(csv.status, 200);
     assert.match(csv.contentType, /^text\/csv/);
     const lines = csv.text.trimEnd().split('\r\n');
     assert.equal(lines.length, 4, csv.text);
     assert.match(lines[3]!, /"three"/);
-    const json = await call<{ messages: Msg[]; truncated: boolean }>(`${gw.url}/restapi/v1/admin/messages/export?user=${bob.jid}&peer=${alice.jid}`, { auth: gw.secret });
-    assert.deepEqual(json.body.messages.map((m) => m.body), ['one', 'two', 'three']);
+    const json = await call<{ messages: Msg[]; truncated: boolean }>(
+      `${gw.url}/restapi/v1/admin/messages/export?user=${bob.jid}&peer=${alice.jid}`,
+      { auth: gw.secret },
+    );
+    assert.deepEqual(
+      json.body.messages.map((m) => m.body),
+      ['one', 'two', 'three'],
+    );
 
     // Deleting removes both stored copies; the dialogue and Bob's own history no longer have it.
     const two = d2(await adminGet<Page>(`/restapi/v1/admin/dialogues/${alice.username}/${bob.username}`));
-    const del = await call<{ deleted: number }>(`${gw.url}/restapi/v1/admin/messages/${two}`, { method: 'DELETE', auth: adminAuth });
+    const del = await call<{ deleted: number }>(`${gw.url}/restapi/v1/admin/messages/${two}`, {
+      method: 'DELETE',
+      auth: adminAuth,
+    });
     assert.deepEqual(del.body.deleted, 2);
     const after = await adminGet<Page>(`/restapi/v1/admin/dialogues/${alice.username}/${bob.username}`);
-    assert.deepEqual(after.body.messages.map((m) => m.body), ['one', 'three']);
-    const own = await call<Page>(`${gw.url}/restapi/v1/chat/${bob.username}/messages?to=${alice.username}`, { auth: bearer(bob.token) });
-    assert.deepEqual(own.body.messages.map((m) => m.body), ['one', 'three']);
+    assert.deepEqual(
+      after.body.messages.map((m) => m.body),
+      ['one', 'three'],
+    );
+    const own = await call<Page>(`${gw.url}/restapi/v1/chat/${bob.username}/messages?to=${alice.username}`, {
+      auth: bearer(bob.token),
+    });
+    assert.deepEqual(
+      own.body.messages.map((m) => m.body),
+      ['one', 'three'],
+    );
   });
 
   it('finds messages with attachments across users, and nothing else', async () => {
     const [alice, bob] = [await login(await registerUser('alice')), await login(await registerUser('bob'))];
     await send(alice, bob, 'plain text');
-    const r = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/messages/${bob.username}`,
-      { auth: bearer(alice.token), json: { body: 'a picture', url: 'https://files.example.org/a.png' } });
+    const r = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/messages/${bob.username}`, {
+      auth: bearer(alice.token),
+      json: { body: 'a picture', url: 'https://files.example.org/a.png' },
+    });
     assert.equal(r.status, 201, r.text);
     await bob.events.next((e) => e.data.body === 'a picture');
-    const only = await adminGet<{ messages: (Msg & { hasAttachments: boolean })[] }>(`/restapi/v1/admin/messages?user=${alice.username}&hasAttachments=true`);
-    assert.deepEqual(only.body.messages.map((m) => [m.body, m.hasAttachments]), [['a picture', true]]);
-    const none = await adminGet<{ messages: Msg[] }>(`/restapi/v1/admin/messages?user=${alice.username}&hasAttachments=false`);
-    assert.deepEqual(none.body.messages.map((m) => m.body), ['plain text']);
+    const only = await adminGet<{ messages: (Msg & { hasAttachments: boolean })[] }>(
+      `/restapi/v1/admin/messages?user=${alice.username}&hasAttachments=true`,
+    );
+    assert.deepEqual(
+      only.body.messages.map((m) => [m.body, m.hasAttachments]),
+      [['a picture', true]],
+    );
+    const none = await adminGet<{ messages: Msg[] }>(
+      `/restapi/v1/admin/messages?user=${alice.username}&hasAttachments=false`,
+    );
+    assert.deepEqual(
+      none.body.messages.map((m) => m.body),
+      ['plain text'],
+    );
   });
 
   it('the admin monitor sees a 1:1 message, a room message and a BBB-forwarded message, each once', async () => {
-    const monitor = new SseClient(`${gw.url}/restapi/v1/admin/monitor`, { headers: { Authorization: adminAuth }, names: ['chatapi.monitor', 'chatapi.report'] });
+    const monitor = new SseClient(`${gw.url}/restapi/v1/admin/monitor`, {
+      headers: { Authorization: adminAuth },
+      names: ['chatapi.monitor', 'chatapi.report'],
+    });
     streams.push(monitor);
     await monitor.opened;
     const [alice, bob] = [await login(await registerUser('alice')), await login(await registerUser('bob'))];
     await send(alice, bob, 'monitored 1:1');
     const chat = await monitor.next((e) => e.data.body === 'monitored 1:1');
-    assert.deepEqual([chat.data.source, String(chat.data.from).split('/')[0], chat.data.to], ['chat', alice.jid, bob.jid]);
+    assert.deepEqual(
+      [chat.data.source, String(chat.data.from).split('/')[0], chat.data.to],
+      ['chat', alice.jid, bob.jid],
+    );
 
     const room = `mod-${alice.username}`;
     for (const u of [alice, bob]) {
-      const j = await call(`${gw.url}/restapi/v1/chat/${u.streamId}/rooms/${room}`, { method: 'PUT', auth: bearer(u.token) });
+      const j = await call(`${gw.url}/restapi/v1/chat/${u.streamId}/rooms/${room}`, {
+        method: 'PUT',
+        auth: bearer(u.token),
+      });
       assert.ok(j.status === 200 || j.status === 201, j.text);
     }
-    const posted = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/rooms/${room}`, { auth: bearer(alice.token), text: 'monitored room' });
+    const posted = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/rooms/${room}`, {
+      auth: bearer(alice.token),
+      text: 'monitored room',
+    });
     assert.ok(posted.status < 300, posted.text);
     await bob.events.next((e) => e.name === 'chatapi.muc' && e.data.body === 'monitored room');
     const muc = await monitor.next((e) => e.data.body === 'monitored room');
     assert.deepEqual([muc.data.source, muc.data.room], ['room', `${room}@conference.${rig.prosody.domain}`]);
 
     const { internalId } = newMeeting();
-    assert.equal((await v1Call(gw.url, 'startChatForMeeting', { meeting_id: internalId, chat_user: 'Bridge' })).status, 200);
+    assert.equal(
+      (await v1Call(gw.url, 'startChatForMeeting', { meeting_id: internalId, chat_user: 'Bridge' })).status,
+      200,
+    );
     await bbb.publish(bbbEvents.joined(internalId, 'w_bridgebot0001', 'Bridge'));
     await bbb.publish(bbbEvents.joined(internalId, 'w_ada000000001', 'Ada'));
     await bbb.publish(bbbEvents.chat(internalId, 'w_ada000000001', 'Ada', 'monitored from BBB'));
@@ -190,22 +294,78 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
 
   it('mutes, disables and enables users through the Parley-side ACL, each action audited', async () => {
     const [alice, bob] = [await login(await registerUser('alice')), await login(await registerUser('bob'))];
-    assert.equal((await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/muted`, { method: 'PUT', auth: gw.secret, json: { reason: 'spam' } })).status, 200);
-    const refused = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/messages/${bob.username}`, { auth: bearer(alice.token), text: 'let me talk' });
+    assert.equal(
+      (
+        await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/muted`, {
+          method: 'PUT',
+          auth: gw.secret,
+          json: { reason: 'spam' },
+        })
+      ).status,
+      200,
+    );
+    const refused = await call(`${gw.url}/restapi/v1/chat/${alice.streamId}/messages/${bob.username}`, {
+      auth: bearer(alice.token),
+      text: 'let me talk',
+    });
     assert.equal(refused.status, 403, refused.text);
-    assert.equal((await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/muted`, { method: 'DELETE', auth: gw.secret })).status, 204);
+    assert.equal(
+      (
+        await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/muted`, {
+          method: 'DELETE',
+          auth: gw.secret,
+        })
+      ).status,
+      204,
+    );
     await send(alice, bob, 'back again');
 
-    assert.equal((await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/disabled`, { method: 'PUT', auth: adminAuth })).status, 200);
-    await alice.events.next((e) => e.name === 'chatapi.session' && e.data.type === 'offline' && e.data.reason === 'disabled');
-    const denied = await call(`${gw.url}/restapi/v1/chat/${alice.username}/login`, { json: { password: alice.password } });
+    assert.equal(
+      (
+        await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/disabled`, {
+          method: 'PUT',
+          auth: adminAuth,
+        })
+      ).status,
+      200,
+    );
+    await alice.events.next(
+      (e) => e.name === 'chatapi.session' && e.data.type === 'offline' && e.data.reason === 'disabled',
+    );
+    const denied = await call(`${gw.url}/restapi/v1/chat/${alice.username}/login`, {
+      json: { password: alice.password },
+    });
     assert.equal(denied.status, 403, denied.text);
-    assert.equal(gw.parley.sessions.byUser(alice.username), undefined, 'the session login opened was ended again');
-    assert.equal((await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/disabled`, { method: 'DELETE', auth: adminAuth })).status, 204);
-    assert.equal((await call(`${gw.url}/restapi/v1/chat/${alice.username}/login`, { json: { password: alice.password } })).status, 201);
+    assert.equal(
+      gw.parley.sessions.byUser(alice.username),
+      undefined,
+      'the session login opened was ended again',
+    );
+    assert.equal(
+      (
+        await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/disabled`, {
+          method: 'DELETE',
+          auth: adminAuth,
+        })
+      ).status,
+      204,
+    );
+    assert.equal(
+      (
+        await call(`${gw.url}/restapi/v1/chat/${alice.username}/login`, {
+          json: { password: alice.password },
+        })
+      ).status,
+      201,
+    );
 
-    const audit = await adminGet<{ entries: { action: string }[] }>(`/restapi/v1/admin/audit?target=${alice.username}`);
-    assert.deepEqual(audit.body.entries.map((e) => e.action), ['user.enable', 'user.disable', 'user.unmute', 'user.mute']);
+    const audit = await adminGet<{ entries: { action: string }[] }>(
+      `/restapi/v1/admin/audit?target=${alice.username}`,
+    );
+    assert.deepEqual(
+      audit.body.entries.map((e) => e.action),
+      ['user.enable', 'user.disable', 'user.unmute', 'user.mute'],
+    );
   });
 });
 

@@ -12,7 +12,9 @@ describe('XMPP server outage', function () {
   this.timeout(60_000);
   let gw: TestGateway;
   let stream: SseClient | undefined;
-  before(async () => { gw = await startGateway(); });
+  before(async () => {
+    gw = await startGateway();
+  });
   after(async () => {
     stream?.close();
     if (!rig.prosody.isRunning()) await rig.prosody.start();
@@ -21,7 +23,9 @@ describe('XMPP server outage', function () {
 
   it('reports reconnecting and 503 readiness while Prosody is down, and recovers without client action', async () => {
     const u = await registerUser('outage');
-    const l = (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const l = (
+      await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })
+    ).body;
     stream = new SseClient(withToken(l.events, l.token));
     await stream.next((e) => e.data.snapshot === true);
     assert.equal((await call(`${gw.url}/readyz`)).status, 200);
@@ -34,11 +38,16 @@ describe('XMPP server outage', function () {
     assert.equal(ready.body.checks.xmpp, 'down');
     assert.equal(ready.body.checks.database, 'ok');
     assert.ok(ready.headers.get('retry-after'));
-    const info = await call<{ state: string }>(`${gw.url}/restapi/v1/chat/${l.streamId}`, { auth: bearer(l.token) });
+    const info = await call<{ state: string }>(`${gw.url}/restapi/v1/chat/${l.streamId}`, {
+      auth: bearer(l.token),
+    });
     assert.equal(info.body.state, 'reconnecting');
 
     await rig.prosody.start();
-    const back = await stream.next((e) => e.data.type === 'online' && e.id !== '' && BigInt(e.id) > BigInt(reconnecting.id), 20_000);
+    const back = await stream.next(
+      (e) => e.data.type === 'online' && e.id !== '' && BigInt(e.id) > BigInt(reconnecting.id),
+      20_000,
+    );
     assert.equal(back.data.streamId, l.streamId, 'the same stream, no new login');
     const peerUser = await registerUser('peer');
     const peer = await XmppPeer.connect(peerUser.username, peerUser.password);
@@ -47,7 +56,8 @@ describe('XMPP server outage', function () {
     } finally {
       await peer.stop();
     }
-    for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 200));
     assert.equal((await call(`${gw.url}/readyz`)).status, 200);
   });
 });

@@ -25,10 +25,14 @@ describe('sessions across a gateway restart', function () {
   const peers: XmppPeer[] = [];
   const gateways: TestGateway[] = [];
   const stopped = new Set<TestGateway>();
-  const stop = async (g: TestGateway) => { stopped.add(g); await g.parley.stop(); };
+  const stop = async (g: TestGateway) => {
+    stopped.add(g);
+    await g.parley.stop();
+  };
   const dbUrls: string[] = [];
   afterEach(async () => {
-    for (const s of streams) for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
+    for (const s of streams)
+      for (const e of s.events) expectEventMatchesSpec(e.name, e.data, e.id || undefined);
     for (const s of streams.splice(0)) s.close();
     await Promise.all(peers.splice(0).map((p) => p.stop()));
     for (const g of gateways.splice(0)) if (!stopped.has(g)) await g.stop();
@@ -40,22 +44,35 @@ describe('sessions across a gateway restart', function () {
     const dbUrl = await freshDatabase();
     dbUrls.push(dbUrl);
     const env = {
-      PARLEY_PORT: String(await freePort()), PARLEY_INSTANCE_ID: `restore-${randomBytes(3).toString('hex')}`,
-      PARLEY_SECRET: randomBytes(18).toString('base64url'), DATABASE_URL: dbUrl, ...extra,
+      PARLEY_PORT: String(await freePort()),
+      PARLEY_INSTANCE_ID: `restore-${randomBytes(3).toString('hex')}`,
+      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      DATABASE_URL: dbUrl,
+      ...extra,
     };
-    const start = async () => { const g = await startGateway(env); gateways.push(g); return g; };
+    const start = async () => {
+      const g = await startGateway(env);
+      gateways.push(g);
+      return g;
+    };
     return { start };
   }
 
   async function login(gw: TestGateway, prefix: string) {
     const u = await registerUser(prefix);
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } });
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
     assert.equal(r.status, 201, r.text);
     return { ...u, ...r.body };
   }
   type User = Awaited<ReturnType<typeof login>>;
-  const api = <T = Record<string, unknown>>(gw: TestGateway, u: User, path: string, init: Parameters<typeof call>[1] = {}) =>
-    call<T>(`${gw.url}/restapi/v1/chat/${u.streamId}${path}`, { auth: bearer(u.token), ...init });
+  const api = <T = Record<string, unknown>>(
+    gw: TestGateway,
+    u: User,
+    path: string,
+    init: Parameters<typeof call>[1] = {},
+  ) => call<T>(`${gw.url}/restapi/v1/chat/${u.streamId}${path}`, { auth: bearer(u.token), ...init });
 
   /** Polls until the restored session is online again (commands answer 503 until then). */
   async function online(gw: TestGateway, u: User): Promise<void> {
@@ -79,14 +96,22 @@ describe('sessions across a gateway restart', function () {
     const carolUser = await registerUser('carol');
     const carol = await XmppPeer.connect(carolUser.username, carolUser.password);
     peers.push(carol);
-    await carol.send(xml('presence', { to: `${roomJid}/Carol` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+    await carol.send(
+      xml('presence', { to: `${roomJid}/Carol` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+    );
     await carol.next((s) => s.is('presence') && s.attrs.from === `${roomJid}/Carol`);
 
     // Bob is an expert on duty in a workgroup (the component runs on the gateway too).
     const wg = `wg-${randomBytes(3).toString('hex')}`;
-    const created = await call(`${gw.url}/restapi/v1/ask/admin`, { auth: gw.secret, json: { name: wg, members: [bob.username] } });
+    const created = await call(`${gw.url}/restapi/v1/ask/admin`, {
+      auth: gw.secret,
+      json: { name: wg, members: [bob.username] },
+    });
     assert.equal(created.status, 201, created.text);
-    const duty = await api(gw, bob, `/assists/${wg}`, { method: 'POST', json: { show: 'chat', maxChats: 2 } });
+    const duty = await api(gw, bob, `/assists/${wg}`, {
+      method: 'POST',
+      json: { show: 'chat', maxChats: 2 },
+    });
     assert.ok(duty.status < 300, duty.text);
 
     // The browser's view: one EventSource that reconnects by itself with Last-Event-ID.
@@ -98,15 +123,26 @@ describe('sessions across a gateway restart', function () {
     await events.next((e) => e.name === 'chatapi.chat' && e.data.body === 'before the restart');
 
     await stop(gw);
-    await carol.send(xml('message', { to: alice.jid, type: 'chat', id: 'down-1' }, xml('body', {}, 'while the gateway was down')));
-    await carol.send(xml('message', { to: roomJid, type: 'groupchat', id: 'down-2' }, xml('body', {}, 'room, while down')));
-    await carol.next((s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChildText('body') === 'room, while down');
+    await carol.send(
+      xml(
+        'message',
+        { to: alice.jid, type: 'chat', id: 'down-1' },
+        xml('body', {}, 'while the gateway was down'),
+      ),
+    );
+    await carol.send(
+      xml('message', { to: roomJid, type: 'groupchat', id: 'down-2' }, xml('body', {}, 'room, while down')),
+    );
+    await carol.next(
+      (s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChildText('body') === 'room, while down',
+    );
 
     gw = await gwEnv.start();
     await online(gw, alice);
     await online(gw, bob);
     // The same stream, the same token, and the events missed, each once.
-    const said = (body: string) => (e: ReceivedEvent) => (e.name === 'chatapi.chat' || e.name === 'chatapi.muc') && e.data.body === body;
+    const said = (body: string) => (e: ReceivedEvent) =>
+      (e.name === 'chatapi.chat' || e.name === 'chatapi.muc') && e.data.body === body;
     await events.next(said('while the gateway was down'), 30_000);
     await events.next(said('room, while down'), 30_000);
     for (let i = 0; ; i++) {
@@ -121,19 +157,33 @@ describe('sessions across a gateway restart', function () {
     const after = await api(gw, bob, `/messages/${alice.username}`, { text: 'after the restart' });
     assert.equal(after.status, 201, after.text);
     await events.next(said('after the restart'));
-    for (const body of ['before the restart', 'while the gateway was down', 'room, while down', 'after the restart']) {
+    for (const body of [
+      'before the restart',
+      'while the gateway was down',
+      'room, while down',
+      'after the restart',
+    ]) {
       assert.equal(events.events.filter(said(body)).length, 1, `${body} once`);
     }
     // Bob is back on duty, as he was (the workgroup service moved through the restart with the gateway).
     for (let i = 0; ; i++) {
-      const list = await api<{ workgroups: { name: string; onDuty: boolean; maxChats: number }[] }>(gw, bob, '/assists');
+      const list = await api<{ workgroups: { name: string; onDuty: boolean; maxChats: number }[] }>(
+        gw,
+        bob,
+        '/assists',
+      );
       const mine = list.body.workgroups?.find((w) => w.name === wg);
-      if (mine?.onDuty) { assert.equal(mine.maxChats, 2); break; }
+      if (mine?.onDuty) {
+        assert.equal(mine.maxChats, 2);
+        break;
+      }
       if (i > 100) throw new Error(`bob not back on duty: ${list.text}`);
       await sleep(200);
     }
     // A second login of the same user is the same session, with a new token.
-    const again = await call<Login>(`${gw.url}/restapi/v1/chat/${alice.username}/login`, { json: { password: alice.password } });
+    const again = await call<Login>(`${gw.url}/restapi/v1/chat/${alice.username}/login`, {
+      json: { password: alice.password },
+    });
     assert.equal(again.body.streamId, alice.streamId, again.text);
   });
 

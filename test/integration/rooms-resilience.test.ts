@@ -23,12 +23,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('rooms after XMPP reconnects and a Prosody restart', function () {
   this.timeout(90_000);
   // A test stops Prosody: it must be back before the gateway stops.
-  const fx = gatewayFixture({ perTest: true, beforeStop: async () => { if (!rig.prosody.isRunning()) await rig.prosody.start(); } });
+  const fx = gatewayFixture({
+    perTest: true,
+    beforeStop: async () => {
+      if (!rig.prosody.isRunning()) await rig.prosody.start();
+    },
+  });
   const { streams, peers } = fx;
 
   async function parleyUser(prefix: string) {
     const u = await registerUser(prefix);
-    const l = (await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } })).body;
+    const l = (
+      await call<Login>(`${fx.gw.url}/restapi/v1/chat/${u.username}/login`, {
+        json: { password: u.password },
+      })
+    ).body;
     const events = new SseClient(withToken(l.events, l.token));
     streams.push(events);
     await events.next((e) => e.data.snapshot === true);
@@ -38,8 +47,12 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
   }
   type User = Awaited<ReturnType<typeof parleyUser>>;
 
-  const said = (room: string, body: string) => (e: ReceivedEvent) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && e.data.room === room && e.data.body === body;
-  const bodies = (s: SseClient, room: string) => s.events.filter((e) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && e.data.room === room).map((e) => e.data.body);
+  const said = (room: string, body: string) => (e: ReceivedEvent) =>
+    e.name === 'chatapi.muc' && e.data.type === 'groupchat' && e.data.room === room && e.data.body === body;
+  const bodies = (s: SseClient, room: string) =>
+    s.events
+      .filter((e) => e.name === 'chatapi.muc' && e.data.type === 'groupchat' && e.data.room === room)
+      .map((e) => e.data.body);
   const post = async (u: User, room: string, body: string) => {
     const r = await u.api(`/rooms/${room}`, { text: body });
     assert.equal(r.status, 201, r.text);
@@ -51,12 +64,30 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
     const admin = await XmppPeer.connect(local, rig.prosody.adminPassword, 'test-admin');
     try {
       const node = 'http://jabber.org/protocol/admin#end-user-session';
-      const first = await admin.x.iqCaller.request(xml('iq', { type: 'set', to: rig.prosody.domain }, xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' })));
+      const first = await admin.x.iqCaller.request(
+        xml(
+          'iq',
+          { type: 'set', to: rig.prosody.domain },
+          xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' }),
+        ),
+      );
       const sessionid = String(first.getChild('command', NS_COMMANDS)!.attrs.sessionid);
-      await admin.x.iqCaller.request(xml('iq', { type: 'set', to: rig.prosody.domain }, xml('command', { xmlns: NS_COMMANDS, node, sessionid },
-        xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-          xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/admin')),
-          xml('field', { var: 'accountjids' }, xml('value', {}, jid))))));
+      await admin.x.iqCaller.request(
+        xml(
+          'iq',
+          { type: 'set', to: rig.prosody.domain },
+          xml(
+            'command',
+            { xmlns: NS_COMMANDS, node, sessionid },
+            xml(
+              'x',
+              { xmlns: 'jabber:x:data', type: 'submit' },
+              xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/admin')),
+              xml('field', { var: 'accountjids' }, xml('value', {}, jid)),
+            ),
+          ),
+        ),
+      );
     } finally {
       await admin.stop();
     }
@@ -67,7 +98,12 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await u.api<{ rooms: Joined[] }>('/rooms');
-      if (r.status === 200 && r.body.rooms.length === count && r.body.rooms.every((x) => x.status === 'joined')) return r.body.rooms;
+      if (
+        r.status === 200 &&
+        r.body.rooms.length === count &&
+        r.body.rooms.every((x) => x.status === 'joined')
+      )
+        return r.body.rooms;
       if (Date.now() > until) throw new Error(`${u.username} not back in the room: ${r.text}`);
       await sleep(200);
     }
@@ -94,21 +130,29 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
     await alice.events.next(said(roomJid, 'g4'));
     assert.deepEqual(bodies(alice.events, roomJid), ['g1', 'g2', 'g3', 'g4']);
     const archived = alice.events.events.filter((e) => e.data.body === 'g2' || e.data.body === 'g3');
-    assert.ok(archived.every((e) => e.data.delayed === true), 'g2 and g3 came from the archive');
+    assert.ok(
+      archived.every((e) => e.data.delayed === true),
+      'g2 and g3 came from the archive',
+    );
   });
 
   it('brings the occupants back after a Prosody restart, with nothing acknowledged missing from history', async () => {
     const [alice, bob] = [await parleyUser('alice'), await parleyUser('bob')];
     const room = `restart-${randomBytes(4).toString('hex')}`;
     // The rig's Prosody keeps only persistent rooms across a restart (and no archive at all).
-    const created = await alice.api<Joined>(`/rooms/${room}?nick=Alice`, { method: 'PUT', json: { persistent: true } });
+    const created = await alice.api<Joined>(`/rooms/${room}?nick=Alice`, {
+      method: 'PUT',
+      json: { persistent: true },
+    });
     assert.equal(created.status, 201, created.text);
     const roomJid = created.body.room;
     await bob.api(`/rooms/${room}?nick=Bob`, { method: 'PUT' });
     const daveUser = await registerUser('dave');
     const dave = await XmppPeer.connect(daveUser.username, daveUser.password);
     peers.push(dave);
-    await dave.send(xml('presence', { to: `${roomJid}/Dave` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+    await dave.send(
+      xml('presence', { to: `${roomJid}/Dave` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+    );
     await post(alice, room, 'a1');
     await post(bob, room, 'b1');
     await dave.send(xml('message', { to: roomJid, type: 'groupchat' }, xml('body', {}, 'd1')));
@@ -125,19 +169,39 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
 
     let occupants: { nick: string }[] = [];
     for (let i = 0; i < 50; i++) {
-      const r = await call<{ occupants: { nick: string }[] }>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/occupants`, { auth: fx.gw.secret });
-      if (r.status === 200) { occupants = r.body.occupants; break; }
+      const r = await call<{ occupants: { nick: string }[] }>(
+        `${fx.gw.url}/restapi/v1/chat/rooms/${room}/occupants`,
+        { auth: fx.gw.secret },
+      );
+      if (r.status === 200) {
+        occupants = r.body.occupants;
+        break;
+      }
       await sleep(200); // the admin connection reconnects on its own schedule
     }
-    assert.deepEqual(occupants.map((o) => o.nick), ['Alice', 'Bob'], 'both Parley occupants are back without client action');
+    assert.deepEqual(
+      occupants.map((o) => o.nick),
+      ['Alice', 'Bob'],
+      'both Parley occupants are back without client action',
+    );
     await post(bob, room, 'b2');
     await alice.events.next(said(roomJid, 'b2'));
 
     for (const u of [alice, bob]) {
-      const h = await call<Page>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, { auth: bearer(u.token) });
-      assert.deepEqual(h.body.messages.map((m) => m.body), ['a1', 'b1', 'd1', 'b2'], `${u.username}'s history`);
+      const h = await call<Page>(`${fx.gw.url}/restapi/v1/chat/rooms/${room}/chathistory`, {
+        auth: bearer(u.token),
+      });
+      assert.deepEqual(
+        h.body.messages.map((m) => m.body),
+        ['a1', 'b1', 'd1', 'b2'],
+        `${u.username}'s history`,
+      );
     }
-    assert.deepEqual(bodies(alice.events, roomJid), ['a1', 'b1', 'd1', 'b2'], 'each message once on the stream too');
+    assert.deepEqual(
+      bodies(alice.events, roomJid),
+      ['a1', 'b1', 'd1', 'b2'],
+      'each message once on the stream too',
+    );
     console.log(`      (Prosody stop → both occupants back in the room: ${back} ms)`);
   });
 });

@@ -6,7 +6,14 @@ import { XmppPeer } from '../helpers/xmppPeer.js';
 import { registerUser, uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
 
-type Login = { streamId: string; token: string; jid: string; resource: string; events: string; reused: boolean };
+type Login = {
+  streamId: string;
+  token: string;
+  jid: string;
+  resource: string;
+  events: string;
+  reused: boolean;
+};
 type Problem = { code: string; status: number; detail: string; type: string; title: string };
 
 describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', () => {
@@ -17,11 +24,15 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
     const w = await registerUser('watcher');
     watcher = await XmppPeer.connect(w.username, w.password);
   });
-  after(async () => { await watcher?.stop(); await gw?.stop(); });
+  after(async () => {
+    await watcher?.stop();
+    await gw?.stop();
+  });
 
-  const login = (user: string, init: Parameters<typeof call>[1]) => call<Login>(`${gw.url}/restapi/v1/chat/${user}/login`, { method: 'POST', ...init });
+  const login = (user: string, init: Parameters<typeof call>[1]) =>
+    call<Login>(`${gw.url}/restapi/v1/chat/${user}/login`, { method: 'POST', ...init });
 
-  it('logs in with the user\'s password (JSON) and holds a real XMPP session', async () => {
+  it("logs in with the user's password (JSON) and holds a real XMPP session", async () => {
     const u = await registerUser('alice');
     const r = await login(u.username, { json: { password: u.password } });
     assert.equal(r.status, 201);
@@ -89,15 +100,21 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
     assert.equal((r.body as unknown as Problem).code, 'ACCOUNT_NOT_MANAGED');
   });
 
-  it('answers 404 for an unknown stream and 403 for another user\'s token', async () => {
+  it("answers 404 for an unknown stream and 403 for another user's token", async () => {
     const a = await registerUser('dave');
     const b = await registerUser('erin');
     const la = await login(a.username, { json: { password: a.password } });
     const lb = await login(b.username, { json: { password: b.password } });
-    const unknown = await call(`${gw.url}/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA/logoff`, { method: 'POST', auth: bearer(la.body.token) });
+    const unknown = await call(`${gw.url}/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA/logoff`, {
+      method: 'POST',
+      auth: bearer(la.body.token),
+    });
     assert.equal(unknown.status, 404);
     assert.equal((unknown.body as unknown as Problem).code, 'STREAM_NOT_FOUND');
-    const theirs = await call(`${gw.url}/restapi/v1/chat/${lb.body.streamId}/logoff`, { method: 'POST', auth: bearer(la.body.token) });
+    const theirs = await call(`${gw.url}/restapi/v1/chat/${lb.body.streamId}/logoff`, {
+      method: 'POST',
+      auth: bearer(la.body.token),
+    });
     assert.equal(theirs.status, 403);
     assert.equal((theirs.body as unknown as Problem).code, 'NOT_YOUR_STREAM');
     const none = await call(`${gw.url}/restapi/v1/chat/${la.body.streamId}`);
@@ -109,7 +126,10 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
     const r = await login(u.username, { json: { password: u.password } });
     const full = `${u.jid}/${r.body.resource}`;
     assert.ok(await watcher.ping(full));
-    const off = await call(`${gw.url}/restapi/v1/chat/${r.body.streamId}/logoff`, { method: 'POST', auth: bearer(r.body.token) });
+    const off = await call(`${gw.url}/restapi/v1/chat/${r.body.streamId}/logoff`, {
+      method: 'POST',
+      auth: bearer(r.body.token),
+    });
     assert.equal(off.status, 204);
     assert.equal(await watcher.ping(full), false, 'Prosody no longer routes to the resource');
     const after = await call(`${gw.url}/restapi/v1/chat/${r.body.streamId}`, { auth: bearer(r.body.token) });
@@ -118,7 +138,10 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
 
   describe('bad input', () => {
     it('malformed JSON → 400 INVALID_JSON', async () => {
-      const r = await login('someone', { body: '{"password": ', headers: { 'Content-Type': 'application/json' } });
+      const r = await login('someone', {
+        body: '{"password": ',
+        headers: { 'Content-Type': 'application/json' },
+      });
       assert.equal(r.status, 400);
       assert.equal((r.body as unknown as Problem).code, 'INVALID_JSON');
     });
@@ -144,7 +167,10 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
       assert.ok(r.headers.get('www-authenticate'));
     });
     it('unsupported content type → 415', async () => {
-      const r = await login('someone', { body: '<password/>', headers: { 'Content-Type': 'application/xml' } });
+      const r = await login('someone', {
+        body: '<password/>',
+        headers: { 'Content-Type': 'application/xml' },
+      });
       assert.equal(r.status, 415);
     });
   });

@@ -43,8 +43,11 @@ export async function mochaGlobalSetup(): Promise<void> {
 
   const started = await Promise.allSettled([
     startProsody({
-      dir: join(tmp, 'prosody'), componentSecret: secret(), adminPassword: secret(),
-      scramIterations: 4096, hibernationSeconds: 5,
+      dir: join(tmp, 'prosody'),
+      componentSecret: secret(),
+      adminPassword: secret(),
+      scramIterations: 4096,
+      hibernationSeconds: 5,
     }),
     startPostgres({ dir: join(tmp, 'pg') }),
     startRedis({ dir: join(tmp, 'redis') }),
@@ -76,7 +79,11 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   let r;
-  try { r = getRig(); } catch { return; } // setup failed before the rig existed
+  try {
+    r = getRig();
+  } catch {
+    return;
+  } // setup failed before the rig existed
   setRig(undefined);
   await Promise.allSettled([r.prosody.stop(), r.postgres.stop(), r.redis.stop()]);
   if (process.env.PARLEY_KEEP_TEST_DIR === '1') {

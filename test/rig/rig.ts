@@ -23,8 +23,10 @@ type Holder = { [KEY]?: Rig };
 export function getRig(): Rig {
   const r = (globalThis as Holder)[KEY];
   if (!r) {
-    throw new Error('test rig not started: run the tests with `npx mocha` from the repo root ' +
-      '(.mocharc.json requires test/rig/hooks.ts, whose mochaGlobalSetup starts the servers)');
+    throw new Error(
+      'test rig not started: run the tests with `npx mocha` from the repo root ' +
+        '(.mocharc.json requires test/rig/hooks.ts, whose mochaGlobalSetup starts the servers)',
+    );
   }
   return r;
 }
@@ -35,9 +37,19 @@ export function setRig(r: Rig | undefined): void {
 
 /** Same as getRig(), field by field, so specs can write `rig.prosody` at use time. */
 export const rig: Rig = {
-  get prosody() { return getRig().prosody; },
-  get postgres() { return getRig().postgres; },
-  get redis() { return getRig().redis; },
-  get tmp() { return getRig().tmp; },
-  get templateDb() { return getRig().templateDb; },
+  get prosody() {
+    return getRig().prosody;
+  },
+  get postgres() {
+    return getRig().postgres;
+  },
+  get redis() {
+    return getRig().redis;
+  },
+  get tmp() {
+    return getRig().tmp;
+  },
+  get templateDb() {
+    return getRig().templateDb;
+  },
 };

@@ -24,7 +24,11 @@ export function uniqueUser(prefix = 'u'): string {
   }
 }
 
-export interface TestUser { username: string; password: string; jid: string }
+export interface TestUser {
+  username: string;
+  password: string;
+  jid: string;
+}
 
 /** A fresh account registered on the rig's Prosody (prosodyctl, ~40 ms). */
 export async function registerUser(prefix = 'u'): Promise<TestUser> {

@@ -16,8 +16,12 @@ async function login(user: TestUser): Promise<void> {
     resource: 'rig-test',
     // PLAIN on loopback: @xmpp/client only picks it when asked, and its JS SCRAM costs ~0.4 s here.
     // The typings demand SASL2's user-agent element as a third argument; plain SASL ignores it.
-    credentials: (auth, mechanisms) => auth({ username: user.username, password: user.password },
-      mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!, xml('user-agent', { id: randomUUID() })),
+    credentials: (auth, mechanisms) =>
+      auth(
+        { username: user.username, password: user.password },
+        mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!,
+        xml('user-agent', { id: randomUUID() }),
+      ),
   });
   x.reconnect.stop();
   // The typings describe a generic socket; over xmpp:// it is a net.Socket.
@@ -31,25 +35,35 @@ async function login(user: TestUser): Promise<void> {
 function redisPing(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host: '127.0.0.1' }, () => sock.write('PING\r\n'));
-    sock.once('data', (d) => { sock.destroy(); resolve(d.toString().trim()); });
+    sock.once('data', (d) => {
+      sock.destroy();
+      resolve(d.toString().trim());
+    });
     sock.once('error', reject);
   });
 }
 
 describe('test rig servers', () => {
   let dbUrl: string;
-  before(async () => { dbUrl = await freshDatabase(); });
-  after(async () => { await dropDatabase(dbUrl); });
+  before(async () => {
+    dbUrl = await freshDatabase();
+  });
+  after(async () => {
+    await dropDatabase(dbUrl);
+  });
 
   it('gives each test file a migrated database', async () => {
     const c = new pg.Client({ connectionString: dbUrl });
     await c.connect();
     try {
       const { rows } = await c.query<{ version: number; name: string }>(
-        'SELECT version, name FROM schema_migrations ORDER BY version');
+        'SELECT version, name FROM schema_migrations ORDER BY version',
+      );
       assert.ok(rows.length > 0, 'schema_migrations is empty');
       assert.equal(rows[0]?.version, 1);
-      const { rows: [db] } = await c.query<{ name: string }>('SELECT current_database() AS name');
+      const {
+        rows: [db],
+      } = await c.query<{ name: string }>('SELECT current_database() AS name');
       assert.notEqual(db?.name, rig.templateDb);
     } finally {
       await c.end();

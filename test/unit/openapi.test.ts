@@ -18,7 +18,12 @@ import { CredentialVerifier } from '../../src/sessions/CredentialVerifier.js';
 import { SessionManager } from '../../src/sessions/SessionManager.js';
 import { createPgSessionStore } from '../../src/sessions/SessionStore.js';
 import {
-  HTTP_METHODS, expectEventMatchesSpec, expectResponseMatchesSpec, pointer, schemaErrors, spec,
+  HTTP_METHODS,
+  expectEventMatchesSpec,
+  expectResponseMatchesSpec,
+  pointer,
+  schemaErrors,
+  spec,
   type OperationObject,
 } from '../helpers/openapi.js';
 
@@ -30,7 +35,11 @@ const SECRET = 'openapi-test-master-secret';
  * is never called), and the requests below never do. Enough to read the routes and answer the probes.
  */
 function inertApp(health = { db: true, xmpp: true }): Koa {
-  const config = loadConfig({ XMPP_SERVICE: 'xmpp://127.0.0.1:1', XMPP_DOMAIN: 'example.org', PARLEY_MAX_BODY_BYTES: '1024' });
+  const config = loadConfig({
+    XMPP_SERVICE: 'xmpp://127.0.0.1:1',
+    XMPP_DOMAIN: 'example.org',
+    PARLEY_MAX_BODY_BYTES: '1024',
+  });
   const log = createLogger('silent');
   const pool = new pg.Pool({ host: '127.0.0.1', port: 1 }); // never queried by the requests below
   const store = createPgSessionStore(pool);
@@ -40,21 +49,37 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
   const box = new SecretBox(SECRET);
   const accounts = new AccountService({ store, box, domain: x.domain });
   const sessions = new SessionManager({
-    store, hub, accounts, verifier, log, idleSeconds: 60,
+    store,
+    hub,
+    accounts,
+    verifier,
+    log,
+    idleSeconds: 60,
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: 1 },
   });
   const stanzas = new StanzaRouter(log);
-  const features = FEATURES.map((make) => make({ config, log, db: pool, hub, sessions, verifier, stanzas, box }));
+  const features = FEATURES.map((make) =>
+    make({ config, log, db: pool, hub, sessions, verifier, stanzas, box }),
+  );
   return createApp({
-    log, secret: SECRET, maxBodyBytes: config.http.maxBodyBytes, heartbeatMs: 15_000,
-    publicUrl: (path) => `http://parley.test${path}`, sessions, verifier, hub, features,
+    log,
+    secret: SECRET,
+    maxBodyBytes: config.http.maxBodyBytes,
+    heartbeatMs: 15_000,
+    publicUrl: (path) => `http://parley.test${path}`,
+    sessions,
+    verifier,
+    hub,
+    features,
     health: { dbPing: async () => health.db, xmppPing: async () => health.xmpp },
   });
 }
 
 /** "GET /restapi/v1/chat/{streamid}" for every route the app's router serves (HEAD aside). */
 function routerOperations(app: Koa): string[] {
-  const routers = app.middleware.flatMap((mw) => ('router' in mw && mw.router instanceof Router ? [mw.router] : []));
+  const routers = app.middleware.flatMap((mw) =>
+    'router' in mw && mw.router instanceof Router ? [mw.router] : [],
+  );
   assert.equal(routers.length, 1, 'createApp mounts exactly one router');
   return routers[0]!.stack.flatMap((layer) => {
     assert.equal(typeof layer.path, 'string', 'routes have string paths');
@@ -65,7 +90,10 @@ function routerOperations(app: Koa): string[] {
 
 function specOperations(): [string, OperationObject][] {
   return Object.entries(spec.paths).flatMap(([path, item]) =>
-    HTTP_METHODS.flatMap((m) => (item[m] ? [[`${m.toUpperCase()} ${path}`, item[m]] as [string, OperationObject]] : [])));
+    HTTP_METHODS.flatMap((m) =>
+      item[m] ? [[`${m.toUpperCase()} ${path}`, item[m]] as [string, OperationObject]] : [],
+    ),
+  );
 }
 
 describe('openapi.yaml', () => {
@@ -86,8 +114,15 @@ describe('openapi.yaml', () => {
 
     it('gives every component schema a description and an example that matches it', () => {
       for (const [name, schema] of Object.entries(spec.components.schemas)) {
-        assert.ok(typeof schema.description === 'string' && schema.description, `schema ${name} has no description`);
-        const examples = Array.isArray(schema.examples) ? schema.examples : 'example' in schema ? [schema.example] : [];
+        assert.ok(
+          typeof schema.description === 'string' && schema.description,
+          `schema ${name} has no description`,
+        );
+        const examples = Array.isArray(schema.examples)
+          ? schema.examples
+          : 'example' in schema
+            ? [schema.example]
+            : [];
         assert.ok(examples.length > 0, `schema ${name} has no example`);
         for (const example of examples) {
           const errors = schemaErrors(pointer('components', 'schemas', name), example);
@@ -97,27 +132,46 @@ describe('openapi.yaml', () => {
     });
 
     it('checks every response example against its schema', () => {
-      const check = (where: string, content: Record<string, { schema?: unknown; example?: unknown; examples?: Record<string, { value?: unknown }> }>, at: string) => {
+      const check = (
+        where: string,
+        content: Record<
+          string,
+          { schema?: unknown; example?: unknown; examples?: Record<string, { value?: unknown }> }
+        >,
+        at: string,
+      ) => {
         for (const [type, media] of Object.entries(content)) {
-          const values = [...('example' in media ? [media.example] : []), ...Object.values(media.examples ?? {}).map((e) => e.value)];
+          const values = [
+            ...('example' in media ? [media.example] : []),
+            ...Object.values(media.examples ?? {}).map((e) => e.value),
+          ];
           for (const v of values) {
             const errors = schemaErrors(`${at}/content/${type.replace(/\//g, '~1')}/schema`, v);
             assert.equal(errors, undefined, `${where} ${type}: example does not match: ${errors}`);
           }
         }
       };
-      for (const [name, r] of Object.entries(spec.components.responses)) check(`response ${name}`, r.content ?? {}, pointer('components', 'responses', name));
+      for (const [name, r] of Object.entries(spec.components.responses))
+        check(`response ${name}`, r.content ?? {}, pointer('components', 'responses', name));
       for (const [path, item] of Object.entries(spec.paths)) {
         for (const m of HTTP_METHODS) {
           for (const [status, r] of Object.entries(item[m]?.responses ?? {})) {
-            if (!r.$ref) check(`${m} ${path} ${status}`, r.content ?? {}, pointer('paths', path, m, 'responses', status));
+            if (!r.$ref)
+              check(
+                `${m} ${path} ${status}`,
+                r.content ?? {},
+                pointer('paths', path, m, 'responses', status),
+              );
           }
         }
       }
     });
 
     it('lists every code of the error table, and only those, in ErrorCode', () => {
-      assert.deepEqual([...(spec.components.schemas.ErrorCode!.enum as string[])].sort(), Object.keys(ERROR_CODES).sort());
+      assert.deepEqual(
+        [...(spec.components.schemas.ErrorCode!.enum as string[])].sort(),
+        Object.keys(ERROR_CODES).sort(),
+      );
     });
 
     it('documents every shared error response as application/problem+json with the Problem schema', () => {
@@ -131,8 +185,13 @@ describe('openapi.yaml', () => {
     it('documents 401 wherever credentials are taken and 400 or 404 wherever a path names something', () => {
       for (const [op, o] of specOperations()) {
         const statuses = Object.keys(o.responses ?? {});
-        if (o.security === undefined || o.security.length > 0) assert.ok(statuses.includes('401'), `${op} takes credentials but documents no 401`);
-        if (op.includes('{')) assert.ok(statuses.includes('400') || statuses.includes('404'), `${op} documents neither 400 nor 404`);
+        if (o.security === undefined || o.security.length > 0)
+          assert.ok(statuses.includes('401'), `${op} takes credentials but documents no 401`);
+        if (op.includes('{'))
+          assert.ok(
+            statuses.includes('400') || statuses.includes('404'),
+            `${op} documents neither 400 nor 404`,
+          );
       }
     });
   });
@@ -140,9 +199,14 @@ describe('openapi.yaml', () => {
   describe('routes', () => {
     it('has one spec operation per router route, and no other', () => {
       const routes = routerOperations(inertApp()).sort();
-      const documented = specOperations().map(([op]) => op).sort();
+      const documented = specOperations()
+        .map(([op]) => op)
+        .sort();
       assert.deepEqual(
-        { undocumented: routes.filter((r) => !documented.includes(r)), unrouted: documented.filter((d) => !routes.includes(d)) },
+        {
+          undocumented: routes.filter((r) => !documented.includes(r)),
+          unrouted: documented.filter((d) => !routes.includes(d)),
+        },
         { undocumented: [], unrouted: [] },
       );
       assert.equal(new Set(routes).size, routes.length, 'a route is registered twice');
@@ -157,14 +221,25 @@ describe('openapi.yaml', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     };
-    afterEach(async () => { await new Promise<void>((resolve) => server.close(() => resolve())); });
+    afterEach(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
 
     /** Sends the request and checks the answer against the spec; returns it for further checks. */
-    async function call(method: string, path: string, template: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+    async function call(
+      method: string,
+      path: string,
+      template: string,
+      init: { headers?: Record<string, string>; body?: string } = {},
+    ) {
       const res = await fetch(base + path, { method, headers: init.headers, body: init.body });
       const type = res.headers.get('content-type') ?? '';
       const raw = Buffer.from(await res.arrayBuffer());
-      const body = /json/.test(type) ? JSON.parse(raw.toString('utf8')) : /^text\//.test(type) ? raw.toString('utf8') : raw;
+      const body = /json/.test(type)
+        ? JSON.parse(raw.toString('utf8'))
+        : /^text\//.test(type)
+          ? raw.toString('utf8')
+          : raw;
       expectResponseMatchesSpec(method, template, res.status, type, body);
       return { status: res.status, headers: res.headers, body };
     }
@@ -172,7 +247,10 @@ describe('openapi.yaml', () => {
     it('answers the probes as documented', async () => {
       await open(inertApp());
       assert.equal((await call('GET', '/healthz', '/healthz')).status, 200);
-      assert.deepEqual((await call('GET', '/readyz', '/readyz')).body, { status: 'ready', checks: { database: 'ok', xmpp: 'ok' } });
+      assert.deepEqual((await call('GET', '/readyz', '/readyz')).body, {
+        status: 'ready',
+        checks: { database: 'ok', xmpp: 'ok' },
+      });
     });
 
     it('answers 503 with Retry-After when a dependency is down', async () => {
@@ -189,7 +267,13 @@ describe('openapi.yaml', () => {
       const page = await call('GET', '/docs', '/docs');
       assert.match(String(page.body), /<script src="\/docs\/init\.js"><\/script>/);
       assert.doesNotMatch(String(page.body), /<script>|https?:\/\//, 'no inline script and no external URL');
-      for (const asset of ['init.js', 'swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png']) {
+      for (const asset of [
+        'init.js',
+        'swagger-ui.css',
+        'swagger-ui-bundle.js',
+        'swagger-ui-standalone-preset.js',
+        'favicon-32x32.png',
+      ]) {
         const res = await call('GET', `/docs/${asset}`, '/docs/{asset}');
         assert.equal(res.status, 200, asset);
         assert.ok(res.headers.get('etag'), `${asset} has an ETag`);
@@ -198,8 +282,18 @@ describe('openapi.yaml', () => {
         const again = await call('GET', `/docs/${asset}`, '/docs/{asset}', { headers: revalidate });
         assert.equal(again.status, 304, `${asset} revalidates`);
       }
-      assert.match(String((await call('GET', '/docs/init.js', '/docs/{asset}')).body), /persistAuthorization: true/);
-      for (const name of ['index.html', 'package.json', '..%2Fpackage.json', 'swagger-ui.js.map', 'constructor', '__proto__']) {
+      assert.match(
+        String((await call('GET', '/docs/init.js', '/docs/{asset}')).body),
+        /persistAuthorization: true/,
+      );
+      for (const name of [
+        'index.html',
+        'package.json',
+        '..%2Fpackage.json',
+        'swagger-ui.js.map',
+        'constructor',
+        '__proto__',
+      ]) {
         assert.equal((await call('GET', `/docs/${name}`, '/docs/{asset}')).status, 404, name);
       }
     });
@@ -209,9 +303,24 @@ describe('openapi.yaml', () => {
       const login = '/restapi/v1/chat/{username}/login';
       const cases: [string, { headers?: Record<string, string>; body?: string }, number, string][] = [
         ['/restapi/v1/chat/al%2Fice/login', {}, 400, 'INVALID_USERNAME'],
-        ['/restapi/v1/chat/alice/login', { headers: { 'content-type': 'application/json' }, body: '{"password":"x","user":"y"}' }, 400, 'VALIDATION_FAILED'],
-        ['/restapi/v1/chat/alice/login', { headers: { 'content-type': 'application/xml' }, body: '<password/>' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
-        ['/restapi/v1/chat/alice/login', { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(2048) }, 413, 'BODY_TOO_LARGE'],
+        [
+          '/restapi/v1/chat/alice/login',
+          { headers: { 'content-type': 'application/json' }, body: '{"password":"x","user":"y"}' },
+          400,
+          'VALIDATION_FAILED',
+        ],
+        [
+          '/restapi/v1/chat/alice/login',
+          { headers: { 'content-type': 'application/xml' }, body: '<password/>' },
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ],
+        [
+          '/restapi/v1/chat/alice/login',
+          { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(2048) },
+          413,
+          'BODY_TOO_LARGE',
+        ],
         ['/restapi/v1/chat/alice/login', {}, 401, 'UNAUTHENTICATED'],
       ];
       for (const [path, init, status, code] of cases) {
@@ -219,7 +328,10 @@ describe('openapi.yaml', () => {
         assert.equal(res.status, status, `${path} ${init.body ?? ''}`);
         assert.equal((res.body as { code: string }).code, code);
       }
-      const bad = await call('POST', '/restapi/v1/chat/alice/login', login, { headers: { 'content-type': 'application/json' }, body: '{"password":' });
+      const bad = await call('POST', '/restapi/v1/chat/alice/login', login, {
+        headers: { 'content-type': 'application/json' },
+        body: '{"password":',
+      });
       assert.equal(bad.status, 400);
       assert.equal((bad.body as { code: string }).code, 'INVALID_JSON');
     });
@@ -227,10 +339,37 @@ describe('openapi.yaml', () => {
     it('answers 401 and 404 on streams as documented', async () => {
       await open(inertApp());
       const master = { authorization: SECRET };
-      assert.equal((await call('GET', '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA', '/restapi/v1/chat/{streamid}')).status, 401);
-      assert.equal((await call('GET', '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA', '/restapi/v1/chat/{streamid}', { headers: master })).status, 404);
-      assert.equal((await call('POST', '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA/logoff', '/restapi/v1/chat/{streamid}/logoff', { headers: master })).status, 404);
-      assert.equal((await call('GET', '/restapi/v1/chat/nope/events', '/restapi/v1/chat/{streamid}/events', { headers: master })).status, 404);
+      assert.equal(
+        (await call('GET', '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA', '/restapi/v1/chat/{streamid}')).status,
+        401,
+      );
+      assert.equal(
+        (
+          await call('GET', '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA', '/restapi/v1/chat/{streamid}', {
+            headers: master,
+          })
+        ).status,
+        404,
+      );
+      assert.equal(
+        (
+          await call(
+            'POST',
+            '/restapi/v1/chat/ps_AAAAAAAAAAAAAAAA/logoff',
+            '/restapi/v1/chat/{streamid}/logoff',
+            { headers: master },
+          )
+        ).status,
+        404,
+      );
+      assert.equal(
+        (
+          await call('GET', '/restapi/v1/chat/nope/events', '/restapi/v1/chat/{streamid}/events', {
+            headers: master,
+          })
+        ).status,
+        404,
+      );
       assert.equal((await call('GET', '/sse/alice', '/sse/{username}', { headers: master })).status, 404);
       assert.equal((await call('GET', '/sse/alice', '/sse/{username}')).status, 401);
     });
@@ -238,22 +377,75 @@ describe('openapi.yaml', () => {
 
   describe('test/helpers/openapi', () => {
     it('rejects an undocumented status, an undocumented content type and a body that does not match', () => {
-      assert.throws(() => expectResponseMatchesSpec('GET', '/healthz', 418, 'application/json', {}), /not documented/);
-      assert.throws(() => expectResponseMatchesSpec('GET', '/healthz', 200, 'text/html', ''), /content type "text\/html"/);
-      assert.throws(() => expectResponseMatchesSpec('GET', '/healthz', 200, 'application/json', { status: 'fine' }), /does not match/);
-      assert.throws(() => expectResponseMatchesSpec('DELETE', '/healthz', 200, 'application/json', {}), /not in openapi\.yaml/);
-      assert.throws(() => expectResponseMatchesSpec('POST', '/restapi/v1/chat/{streamid}/logoff', 204, 'application/json', { a: 1 }), /without a body/);
+      assert.throws(
+        () => expectResponseMatchesSpec('GET', '/healthz', 418, 'application/json', {}),
+        /not documented/,
+      );
+      assert.throws(
+        () => expectResponseMatchesSpec('GET', '/healthz', 200, 'text/html', ''),
+        /content type "text\/html"/,
+      );
+      assert.throws(
+        () => expectResponseMatchesSpec('GET', '/healthz', 200, 'application/json', { status: 'fine' }),
+        /does not match/,
+      );
+      assert.throws(
+        () => expectResponseMatchesSpec('DELETE', '/healthz', 200, 'application/json', {}),
+        /not in openapi\.yaml/,
+      );
+      assert.throws(
+        () =>
+          expectResponseMatchesSpec('POST', '/restapi/v1/chat/{streamid}/logoff', 204, 'application/json', {
+            a: 1,
+          }),
+        /without a body/,
+      );
       expectResponseMatchesSpec('POST', '/restapi/v1/chat/{streamid}/logoff', 204, '', '');
-      expectResponseMatchesSpec('POST', '/restapi/v1/chat/{username}/login', 201, 'text/plain; charset=utf-8', 'ps_3q2-7wVbX_9kLmNo');
+      expectResponseMatchesSpec(
+        'POST',
+        '/restapi/v1/chat/{username}/login',
+        201,
+        'text/plain; charset=utf-8',
+        'ps_3q2-7wVbX_9kLmNo',
+      );
     });
 
     it('checks SSE events against SseEvent', () => {
       const base = { streamId: 'ps_3q2-7wVbX_9kLmNo', jid: 'alice@example.org' };
       expectEventMatchesSpec('chatapi.session', { type: 'online', ...base, snapshot: true });
-      expectEventMatchesSpec('chatapi.session', { type: 'offline', ...base, reason: 'logoff', id: '7', timestamp: '2025-05-01T09:41:00.000Z' }, '7');
-      assert.throws(() => expectEventMatchesSpec('chatapi.session', { type: 'online', ...base, snapshot: true, id: '7' }, '7'), /does not match/);
-      assert.throws(() => expectEventMatchesSpec('chatapi.session', { type: 'away', ...base, snapshot: true }), /does not match/);
-      assert.throws(() => expectEventMatchesSpec('chatapi.chat', { type: 'chat', from: 'bob@example.org/phone', to: 'alice@example.org', id: '8', timestamp: '2025-05-01T09:41:00.000Z' }, '9'), /payload's id/);
+      expectEventMatchesSpec(
+        'chatapi.session',
+        { type: 'offline', ...base, reason: 'logoff', id: '7', timestamp: '2025-05-01T09:41:00.000Z' },
+        '7',
+      );
+      assert.throws(
+        () =>
+          expectEventMatchesSpec(
+            'chatapi.session',
+            { type: 'online', ...base, snapshot: true, id: '7' },
+            '7',
+          ),
+        /does not match/,
+      );
+      assert.throws(
+        () => expectEventMatchesSpec('chatapi.session', { type: 'away', ...base, snapshot: true }),
+        /does not match/,
+      );
+      assert.throws(
+        () =>
+          expectEventMatchesSpec(
+            'chatapi.chat',
+            {
+              type: 'chat',
+              from: 'bob@example.org/phone',
+              to: 'alice@example.org',
+              id: '8',
+              timestamp: '2025-05-01T09:41:00.000Z',
+            },
+            '9',
+          ),
+        /payload's id/,
+      );
       assert.throws(() => expectEventMatchesSpec('chatapi.unknown', {}), /does not match/);
     });
   });

@@ -31,7 +31,13 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const c of live) if (c.pid !== undefined) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const c of live)
+      if (c.pid !== undefined)
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
   });
 }
 
@@ -80,14 +86,21 @@ export function spawnManaged(cmd: string, args: string[], opts: SpawnOptions = {
 }
 
 /** Runs a short command to completion; the error carries its stderr so failures explain themselves. */
-export async function run(cmd: string, args: string[], opts: { cwd?: string; uid?: number; gid?: number } = {}): Promise<string> {
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; uid?: number; gid?: number } = {},
+): Promise<string> {
   try {
     const { stdout } = await execFileP(cmd, args, { ...opts, maxBuffer: 4 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string; stdout?: string };
     const detail = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim();
-    throw new Error(`${cmd} ${args[0] ?? ''} failed: ${e.message.split('\n')[0]}${detail ? `\n${detail}` : ''}`, { cause: err });
+    throw new Error(
+      `${cmd} ${args[0] ?? ''} failed: ${e.message.split('\n')[0]}${detail ? `\n${detail}` : ''}`,
+      { cause: err },
+    );
   }
 }
 
@@ -127,5 +140,9 @@ export async function waitReady(
 
 /** Last `lines` lines of `text`, for error messages. */
 export function tail(text: string, lines = 30): string {
-  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n')
+    .trimEnd();
 }

@@ -24,7 +24,10 @@ import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.j
 export interface EjabberdOptions {
   dir: string;
   domain?: string;
-  c2sPort?: number; componentPort?: number; httpPort?: number; distPort?: number;
+  c2sPort?: number;
+  componentPort?: number;
+  httpPort?: number;
+  distPort?: number;
   componentSecret: string;
   adminUser?: string;
   adminPassword: string;
@@ -36,12 +39,18 @@ export interface EjabberdOptions {
 }
 
 export interface RunningEjabberd {
-  domain: string; c2sPort: number; componentPort: number; httpPort: number;
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  httpPort: number;
   /** c2s address for clients, like RunningProsody.service */
   service: string;
   /** mod_http_api base, e.g. http://127.0.0.1:PORT/api (loopback is allowed every command) */
   apiUrl: string;
-  adminJid: string; adminPassword: string; componentSecret: string; dir: string;
+  adminJid: string;
+  adminPassword: string;
+  componentSecret: string;
+  dir: string;
   /** the beam.smp process (for CPU/memory readings), once known */
   serverPid(): number | undefined;
   /** SIGTERM to the server's process group (init:stop, ~1 s), SIGKILL after `graceMs` (0: at once) */
@@ -58,10 +67,14 @@ const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 /** Installs Debian's ejabberd when missing (as root; no service is started: policy-rc.d denies it). */
 export async function ensureEjabberd(log: (line: string) => void = () => undefined): Promise<void> {
   if (existsSync(EJABBERDCTL)) return;
-  if (process.getuid?.() !== 0) throw new Error('ejabberd is not installed and we are not root: apt-get install ejabberd');
+  if (process.getuid?.() !== 0)
+    throw new Error('ejabberd is not installed and we are not root: apt-get install ejabberd');
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
-  if (ownPolicy) { await writeFile(policy, '#!/bin/sh\nexit 101\n'); await chmod(policy, 0o755); }
+  if (ownPolicy) {
+    await writeFile(policy, '#!/bin/sh\nexit 101\n');
+    await chmod(policy, 0o755);
+  }
   try {
     log('installing ejabberd (apt-get, ~15 s)');
     await run('apt-get', ['update', '-qq']);
@@ -69,10 +82,14 @@ export async function ensureEjabberd(log: (line: string) => void = () => undefin
   } finally {
     if (ownPolicy) await run('rm', ['-f', policy]).catch(() => undefined);
   }
-  if (!existsSync(EJABBERDCTL)) throw new Error(`apt-get install ejabberd finished but ${EJABBERDCTL} is missing`);
+  if (!existsSync(EJABBERDCTL))
+    throw new Error(`apt-get install ejabberd finished but ${EJABBERDCTL} is missing`);
 }
 
-interface Account { uid: number; gid: number }
+interface Account {
+  uid: number;
+  gid: number;
+}
 
 async function ejabberdAccount(): Promise<Account | undefined> {
   if (process.getuid?.() !== 0) return undefined; // not root: ejabberdctl must then be run as `ejabberd` itself
@@ -84,8 +101,17 @@ async function ejabberdAccount(): Promise<Account | undefined> {
 const y = (s: string): string => JSON.stringify(s);
 
 interface Resolved {
-  dir: string; domain: string; c2sPort: number; componentPort: number; httpPort: number; distPort: number;
-  componentSecret: string; adminUser: string; mam: boolean; sm: boolean; logLevel: string;
+  dir: string;
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  httpPort: number;
+  distPort: number;
+  componentSecret: string;
+  adminUser: string;
+  mam: boolean;
+  sm: boolean;
+  logLevel: string;
 }
 
 function renderConfig(o: Resolved): string {
@@ -197,7 +223,6 @@ ${o.sm ? '  mod_stream_mgmt:\n    resend_on_timeout: if_offline\n    resume_time
 `;
 }
 
-
 /** Direct children of `pid` (Linux /proc). */
 async function childrenOf(pid: number): Promise<number[]> {
   const raw = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
@@ -210,23 +235,37 @@ async function findBeam(root: number): Promise<number | undefined> {
     const pid = queue.shift()!;
     const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
     if (comm.startsWith('beam')) return pid;
-    queue.push(...await childrenOf(pid));
+    queue.push(...(await childrenOf(pid)));
   }
   return undefined;
 }
 
 const groupAlive = (pgid: number): boolean => {
-  try { process.kill(-pgid, 0); return true; } catch { return false; }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabberd> {
-  if (!existsSync(EJABBERDCTL)) throw new Error(`${EJABBERDCTL} not found: call ensureEjabberd() or apt-get install ejabberd`);
+  if (!existsSync(EJABBERDCTL))
+    throw new Error(`${EJABBERDCTL} not found: call ensureEjabberd() or apt-get install ejabberd`);
   const dir = resolve(opts.dir);
-  const [c2sPort, componentPort, httpPort, distPort] = await fillPorts([opts.c2sPort, opts.componentPort, opts.httpPort, opts.distPort]);
+  const [c2sPort, componentPort, httpPort, distPort] = await fillPorts([
+    opts.c2sPort,
+    opts.componentPort,
+    opts.httpPort,
+    opts.distPort,
+  ]);
   const o: Resolved = {
     dir,
     domain: opts.domain ?? 'localhost',
-    c2sPort: c2sPort!, componentPort: componentPort!, httpPort: httpPort!, distPort: distPort!,
+    c2sPort: c2sPort!,
+    componentPort: componentPort!,
+    httpPort: httpPort!,
+    distPort: distPort!,
     componentSecret: opts.componentSecret,
     adminUser: opts.adminUser ?? 'admin',
     mam: opts.mam ?? false,
@@ -239,22 +278,28 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   const ctlFile = join(dir, 'ejabberdctl.cfg');
   await writeFile(configFile, renderConfig(o));
   // Sourced by ejabberdctl (shell syntax). A node name of its own, so a system ejabberd is never touched.
-  await writeFile(ctlFile, [
-    `ERL_DIST_PORT=${o.distPort}`,
-    'INET_DIST_INTERFACE=127.0.0.1',
-    `ERLANG_NODE=ejabberd-${o.c2sPort}@localhost`,
-    'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
-    `EJABBERD_PID_PATH=${join(dir, 'ejabberd.pid')}`,
-    `CONTRIB_MODULES_PATH=${join(dir, 'contrib')}`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    ctlFile,
+    [
+      `ERL_DIST_PORT=${o.distPort}`,
+      'INET_DIST_INTERFACE=127.0.0.1',
+      `ERLANG_NODE=ejabberd-${o.c2sPort}@localhost`,
+      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+      `EJABBERD_PID_PATH=${join(dir, 'ejabberd.pid')}`,
+      `CONTRIB_MODULES_PATH=${join(dir, 'contrib')}`,
+      '',
+    ].join('\n'),
+  );
   if (acct) {
     // ejabberd runs as its own user: it must own its dir and reach it through every parent.
-    for (const f of [dir, join(dir, 'spool'), join(dir, 'logs'), configFile, ctlFile]) await chown(f, acct.uid, acct.gid);
+    for (const f of [dir, join(dir, 'spool'), join(dir, 'logs'), configFile, ctlFile])
+      await chown(f, acct.uid, acct.gid);
     for (let p = dirname(dir); p !== dirname(p); p = dirname(p)) {
       const s = await stat(p);
       if ((s.mode & 0o001) === 0) {
-        throw new Error(`ejabberd (uid ${acct.uid}) cannot traverse ${p} (mode ${(s.mode & 0o777).toString(8)}): chmod o+x it or pick a dir elsewhere`);
+        throw new Error(
+          `ejabberd (uid ${acct.uid}) cannot traverse ${p} (mode ${(s.mode & 0o777).toString(8)}): chmod o+x it or pick a dir elsewhere`,
+        );
       }
     }
   }
@@ -274,7 +319,9 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
 
   const api = async <T>(command: string, args: Record<string, unknown>): Promise<T> => {
     const res = await fetch(`${apiUrl}/${command}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(args),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`ejabberd api ${command}: HTTP ${res.status} ${text.slice(0, 300)}`);
@@ -282,17 +329,35 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   };
 
   const apiAnswers = async (): Promise<boolean> => {
-    try { await api('status', {}); return true; } catch { return false; }
+    try {
+      await api('status', {});
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   const stop = async (graceMs = 8000): Promise<void> => {
     const pgid = child?.pid;
     if (!child || pgid === undefined) return;
-    if (!groupAlive(pgid)) { await child.exited(); return; }
-    try { process.kill(-pgid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL'); } catch { /* gone */ }
+    if (!groupAlive(pgid)) {
+      await child.exited();
+      return;
+    }
+    try {
+      process.kill(-pgid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     const deadline = Date.now() + graceMs;
     while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (groupAlive(pgid)) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+    if (groupAlive(pgid)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await child.exited();
     while (groupAlive(pgid)) await new Promise((r) => setTimeout(r, 20));
     beam = undefined;
@@ -301,16 +366,39 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   const start = async (): Promise<void> => {
     if (child?.running()) return;
     const env = { ...process.env, HOME: dir, LANG: 'C.UTF-8' };
-    child = spawnManaged(EJABBERDCTL, ['-c', ctlFile, '-f', configFile, '-s', join(dir, 'spool'), '-l', join(dir, 'logs'), 'foreground'], {
-      cwd: dir, env, detached: true, ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
-    });
+    child = spawnManaged(
+      EJABBERDCTL,
+      ['-c', ctlFile, '-f', configFile, '-s', join(dir, 'spool'), '-l', join(dir, 'logs'), 'foreground'],
+      {
+        cwd: dir,
+        env,
+        detached: true,
+        ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
+      },
+    );
     const root = child.pid;
     // spawnManaged's exit hook kills only the shell; take the whole group down with us.
-    if (root !== undefined) process.once('exit', () => { try { process.kill(-root, 'SIGKILL'); } catch { /* gone */ } });
-    await waitReady('ejabberd', child, async () => {
-      if (!(await streamAnswers(o.c2sPort, o.domain))) return false;
-      return apiAnswers();
-    }, diagnostics, { timeoutMs: 30_000, intervalMs: 50 }).catch(async (err) => { await stop(); throw err; });
+    if (root !== undefined)
+      process.once('exit', () => {
+        try {
+          process.kill(-root, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      });
+    await waitReady(
+      'ejabberd',
+      child,
+      async () => {
+        if (!(await streamAnswers(o.c2sPort, o.domain))) return false;
+        return apiAnswers();
+      },
+      diagnostics,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    ).catch(async (err) => {
+      await stop();
+      throw err;
+    });
     if (root !== undefined) beam = await findBeam(root);
   };
 

@@ -23,7 +23,10 @@ export async function freePorts(n: number, exclude: Iterable<number> = []): Prom
   const ports: number[] = [];
   while (ports.length < n) {
     const p = await freePort();
-    if (!avoid.has(p)) { avoid.add(p); ports.push(p); }
+    if (!avoid.has(p)) {
+      avoid.add(p);
+      ports.push(p);
+    }
   }
   return ports;
 }

@@ -11,7 +11,10 @@ import { run, spawnManaged, tail, waitReady } from './child.js';
  */
 
 export interface RunningPostgres {
-  url: string; host: string; port: number; dir: string;
+  url: string;
+  host: string;
+  port: number;
+  dir: string;
   adminUrl(db: string): string;
   stop(): Promise<void>;
 }
@@ -26,7 +29,10 @@ export function postgresBinDir(root = '/usr/lib/postgresql'): string {
   return join(root, newest, 'bin');
 }
 
-interface Account { uid: number; gid: number }
+interface Account {
+  uid: number;
+  gid: number;
+}
 
 // initdb and postgres refuse to run as root, so as root both run as Debian's `postgres` user.
 async function serverAccount(): Promise<Account | undefined> {
@@ -40,12 +46,17 @@ async function serverAccount(): Promise<Account | undefined> {
 async function assertReachable(dir: string, acct: Account): Promise<void> {
   for (let p = dirname(dir); ; p = dirname(p)) {
     const s = await stat(p);
-    const ok = s.uid === acct.uid ? (s.mode & 0o100) !== 0
-      : s.gid === acct.gid ? (s.mode & 0o010) !== 0
-        : (s.mode & 0o001) !== 0;
+    const ok =
+      s.uid === acct.uid
+        ? (s.mode & 0o100) !== 0
+        : s.gid === acct.gid
+          ? (s.mode & 0o010) !== 0
+          : (s.mode & 0o001) !== 0;
     if (!ok) {
-      throw new Error(`postgres (uid ${acct.uid}) cannot traverse ${p} (mode ${(s.mode & 0o777).toString(8)}) ` +
-        `to reach ${dir}: chmod o+x it or pick a dir elsewhere`);
+      throw new Error(
+        `postgres (uid ${acct.uid}) cannot traverse ${p} (mode ${(s.mode & 0o777).toString(8)}) ` +
+          `to reach ${dir}: chmod o+x it or pick a dir elsewhere`,
+      );
     }
     if (p === dirname(p)) return;
   }
@@ -68,7 +79,7 @@ async function canQuery(url: string): Promise<boolean> {
 export async function startPostgres(opts: { dir: string; port?: number }): Promise<RunningPostgres> {
   const dir = resolve(opts.dir);
   const bin = postgresBinDir();
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const host = '127.0.0.1';
   const acct = await serverAccount();
   const as = acct ? { uid: acct.uid, gid: acct.gid } : {};
@@ -80,21 +91,64 @@ export async function startPostgres(opts: { dir: string; port?: number }): Promi
   }
   // An existing cluster (PG_VERSION present) is reused, so a dir can be restarted after stop().
   if (!existsSync(join(dir, 'PG_VERSION'))) {
-    await run(join(bin, 'initdb'), ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions',
-      '-E', 'UTF8', '--locale=C.UTF-8'], { cwd: dir, ...as });
+    await run(
+      join(bin, 'initdb'),
+      [
+        '-D',
+        dir,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '--no-sync',
+        '--no-instructions',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+      ],
+      { cwd: dir, ...as },
+    );
   }
 
-  const child = spawnManaged(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off', '-c', 'max_connections=200'], { cwd: dir, ...as });
+  const child = spawnManaged(
+    join(bin, 'postgres'),
+    [
+      '-D',
+      dir,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+    ],
+    { cwd: dir, ...as },
+  );
 
   const adminUrl = (db: string): string => `postgres://postgres@${host}:${port}/${encodeURIComponent(db)}`;
   const url = adminUrl('postgres');
-  await waitReady('postgres', child, () => canQuery(url),
-    async () => `--- postgres output (tail) ---\n${tail(child.output())}`, { timeoutMs: 30_000, intervalMs: 20 });
+  await waitReady(
+    'postgres',
+    child,
+    () => canQuery(url),
+    async () => `--- postgres output (tail) ---\n${tail(child.output())}`,
+    { timeoutMs: 30_000, intervalMs: 20 },
+  );
 
   return {
-    url, host, port, dir, adminUrl,
+    url,
+    host,
+    port,
+    dir,
+    adminUrl,
     // SIGINT is "fast" shutdown: SIGTERM ("smart") would wait for every open pool to disconnect.
     stop: () => child.stop('SIGINT', 5000),
   };

@@ -13,7 +13,9 @@ import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.j
 export interface ProsodyOptions {
   dir: string;
   domain?: string;
-  c2sPort?: number; componentPort?: number; httpPort?: number;
+  c2sPort?: number;
+  componentPort?: number;
+  httpPort?: number;
   componentSecret: string;
   adminUser?: string;
   adminPassword: string;
@@ -24,9 +26,15 @@ export interface ProsodyOptions {
 }
 
 export interface RunningProsody {
-  domain: string; c2sPort: number; componentPort: number; httpPort: number;
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  httpPort: number;
   service: string;
-  adminJid: string; adminPassword: string; componentSecret: string; dir: string;
+  adminJid: string;
+  adminPassword: string;
+  componentSecret: string;
+  dir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   register(username: string, password: string): Promise<void>;
@@ -44,11 +52,18 @@ function lua(s: string): string {
   return out + '"';
 }
 
-
 interface Resolved {
-  dir: string; domain: string; c2sPort: number; componentPort: number; httpPort: number;
-  componentSecret: string; adminUser: string; scramIterations: number; hibernationSeconds: number;
-  archiveStorage: string; logLevel: string;
+  dir: string;
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  httpPort: number;
+  componentSecret: string;
+  adminUser: string;
+  scramIterations: number;
+  hibernationSeconds: number;
+  archiveStorage: string;
+  logLevel: string;
 }
 
 function renderConfig(o: Resolved): string {
@@ -115,11 +130,17 @@ Component ${lua(`bbb.${o.domain}`)}
 
 export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody> {
   const dir = resolve(opts.dir);
-  const [c2sPort, componentPort, httpPort] = await fillPorts([opts.c2sPort, opts.componentPort, opts.httpPort]);
+  const [c2sPort, componentPort, httpPort] = await fillPorts([
+    opts.c2sPort,
+    opts.componentPort,
+    opts.httpPort,
+  ]);
   const o: Resolved = {
     dir,
     domain: opts.domain ?? 'localhost',
-    c2sPort: c2sPort!, componentPort: componentPort!, httpPort: httpPort!,
+    c2sPort: c2sPort!,
+    componentPort: componentPort!,
+    httpPort: httpPort!,
     componentSecret: opts.componentSecret,
     adminUser: opts.adminUser ?? 'admin',
     scramIterations: opts.scramIterations ?? 10_000,
@@ -156,14 +177,20 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
       if (busy) throw new Error(`prosody: ${busy[0]}`);
     };
     child = spawnManaged('prosody', ['-F', '--config', configFile], { cwd: dir });
-    await waitReady('prosody', child, async () => {
-      await assertPortsOpened();
-      // A stream answer (not just an accepted TCP connect, which the kernel gives as soon as the
-      // socket listens) means start-up finished: every module is loaded and every port is tried.
-      if (!(await streamAnswers(o.c2sPort, o.domain))) return false;
-      await assertPortsOpened();
-      return true;
-    }, diagnostics, { timeoutMs: 15_000, intervalMs: 10 });
+    await waitReady(
+      'prosody',
+      child,
+      async () => {
+        await assertPortsOpened();
+        // A stream answer (not just an accepted TCP connect, which the kernel gives as soon as the
+        // socket listens) means start-up finished: every module is loaded and every port is tried.
+        if (!(await streamAnswers(o.c2sPort, o.domain))) return false;
+        await assertPortsOpened();
+        return true;
+      },
+      diagnostics,
+      { timeoutMs: 15_000, intervalMs: 10 },
+    );
   };
 
   await register(o.adminUser, opts.adminPassword);
@@ -181,7 +208,9 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     dir,
     start,
     register,
-    stop: async () => { await child?.stop('SIGTERM', 5000); },
+    stop: async () => {
+      await child?.stop('SIGTERM', 5000);
+    },
     isRunning: () => child?.running() ?? false,
   };
 }

@@ -10,20 +10,42 @@ export function Banners({ store }: { store: ChatStore }) {
   return (
     <div class="banners" role="region" aria-label="Incoming">
       {offers.map((o) => (
-        <div key={o.offerId} class="banner offer" role="alertdialog" aria-label={`Offer from ${o.workgroupName}`}>
-          <span class="banner-text" dir="auto">{o.workgroupName}: {o.visitor} asks “{o.question}”</span>
+        <div
+          key={o.offerId}
+          class="banner offer"
+          role="alertdialog"
+          aria-label={`Offer from ${o.workgroupName}`}
+        >
+          <span class="banner-text" dir="auto">
+            {o.workgroupName}: {o.visitor} asks “{o.question}”
+          </span>
           <span class="banner-actions">
-            <button type="button" class="accept" onClick={() => void store.alerts.answerOffer(o, true)}>Accept</button>
-            <button type="button" class="decline" onClick={() => void store.alerts.answerOffer(o, false)}>Reject</button>
+            <button type="button" class="accept" onClick={() => void store.alerts.answerOffer(o, true)}>
+              Accept
+            </button>
+            <button type="button" class="decline" onClick={() => void store.alerts.answerOffer(o, false)}>
+              Reject
+            </button>
           </span>
         </div>
       ))}
       {calls.map((c) => (
-        <div key={c.callId} class="banner call" role="alertdialog" aria-label={`Incoming call from ${store.roster.displayName(c.peer)}`}>
-          <span class="banner-text" dir="auto">{store.roster.displayName(c.peer)} is calling{c.audioOnly ? ' (audio)' : ' (video)'}…</span>
+        <div
+          key={c.callId}
+          class="banner call"
+          role="alertdialog"
+          aria-label={`Incoming call from ${store.roster.displayName(c.peer)}`}
+        >
+          <span class="banner-text" dir="auto">
+            {store.roster.displayName(c.peer)} is calling{c.audioOnly ? ' (audio)' : ' (video)'}…
+          </span>
           <span class="banner-actions">
-            <button type="button" class="accept" onClick={() => void store.alerts.answerCall(c, true)}>Accept</button>
-            <button type="button" class="decline" onClick={() => void store.alerts.answerCall(c, false)}>Decline</button>
+            <button type="button" class="accept" onClick={() => void store.alerts.answerCall(c, true)}>
+              Accept
+            </button>
+            <button type="button" class="decline" onClick={() => void store.alerts.answerCall(c, false)}>
+              Decline
+            </button>
           </span>
         </div>
       ))}

@@ -1,10 +1,24 @@
 import { bare, localpart, type AgentQueue, type ParleyApi } from './api';
 
-export interface Offer { offerId: string; workgroup: string; workgroupName: string; visitor: string; question: string }
-export interface IncomingCall { callId: string; peer: string; audioOnly: boolean; roomName: string | null }
+export interface Offer {
+  offerId: string;
+  workgroup: string;
+  workgroupName: string;
+  visitor: string;
+  question: string;
+}
+export interface IncomingCall {
+  callId: string;
+  peer: string;
+  audioOnly: boolean;
+  roomName: string | null;
+}
 
 interface AlertDeps {
-  api: Pick<ParleyApi, 'acceptCall' | 'declineCall' | 'assistQueues' | 'goOnDuty' | 'goOffDuty' | 'acceptOffer' | 'rejectOffer'>;
+  api: Pick<
+    ParleyApi,
+    'acceptCall' | 'declineCall' | 'assistQueues' | 'goOnDuty' | 'goOffDuty' | 'acceptOffer' | 'rejectOffer'
+  >;
   changed: () => void;
   /** something new rings (sound) */
   ring: () => void;
@@ -33,7 +47,15 @@ export class Alerts {
     if (d.type === 'requested' && d.direction === 'in') {
       if (this.calls.some((c) => c.callId === callId)) return;
       const options = (d.options ?? {}) as { audioOnly?: boolean; roomName?: string };
-      this.calls = [...this.calls, { callId, peer: bare(String(d.peer ?? d.from)), audioOnly: options.audioOnly === true, roomName: options.roomName ?? null }];
+      this.calls = [
+        ...this.calls,
+        {
+          callId,
+          peer: bare(String(d.peer ?? d.from)),
+          audioOnly: options.audioOnly === true,
+          roomName: options.roomName ?? null,
+        },
+      ];
       this.deps.ring();
     } else if (d.type === 'accepted' || d.type === 'declined' || d.type === 'ended') {
       this.calls = this.calls.filter((c) => c.callId !== callId);
@@ -44,7 +66,10 @@ export class Alerts {
     this.calls = this.calls.filter((c) => c.callId !== call.callId);
     this.deps.changed();
     try {
-      if (accept) { await this.deps.api.acceptCall(call.callId); this.deps.callAccepted(call); } else await this.deps.api.declineCall(call.callId);
+      if (accept) {
+        await this.deps.api.acceptCall(call.callId);
+        this.deps.callAccepted(call);
+      } else await this.deps.api.declineCall(call.callId);
     } catch (err) {
       this.deps.fail(`could not ${accept ? 'accept' : 'decline'} the call: ${(err as Error).message}`);
     }
@@ -56,7 +81,16 @@ export class Alerts {
       if (this.offers.some((o) => o.offerId === offerId)) return;
       const meta = (d.metaData ?? {}) as Record<string, string>;
       const wg = String(d.workgroup ?? '');
-      this.offers = [...this.offers, { offerId, workgroup: wg, workgroupName: localpart(wg), visitor: meta.username ?? localpart(String(d.from)), question: meta.question ?? '' }];
+      this.offers = [
+        ...this.offers,
+        {
+          offerId,
+          workgroup: wg,
+          workgroupName: localpart(wg),
+          visitor: meta.username ?? localpart(String(d.from)),
+          question: meta.question ?? '',
+        },
+      ];
       this.deps.ring();
     } else if (d.type === 'offerRevoked') {
       this.offers = this.offers.filter((o) => o.offerId !== offerId);
@@ -67,7 +101,10 @@ export class Alerts {
     this.offers = this.offers.filter((o) => o.offerId !== offer.offerId);
     if (accept) this.assisting.add(offer.workgroupName);
     this.deps.changed();
-    try { if (accept) await this.deps.api.acceptOffer(offer.offerId); else await this.deps.api.rejectOffer(offer.offerId); } catch (err) {
+    try {
+      if (accept) await this.deps.api.acceptOffer(offer.offerId);
+      else await this.deps.api.rejectOffer(offer.offerId);
+    } catch (err) {
       this.assisting.delete(offer.workgroupName);
       this.deps.fail(`could not ${accept ? 'accept' : 'reject'} the offer: ${(err as Error).message}`);
     }
@@ -88,7 +125,12 @@ export class Alerts {
   }
 
   async setDuty(workgroup: string, on: boolean): Promise<void> {
-    try { if (on) await this.deps.api.goOnDuty(workgroup); else await this.deps.api.goOffDuty(workgroup); } catch (err) { this.deps.fail((err as Error).message); }
+    try {
+      if (on) await this.deps.api.goOnDuty(workgroup);
+      else await this.deps.api.goOffDuty(workgroup);
+    } catch (err) {
+      this.deps.fail((err as Error).message);
+    }
     await this.refreshQueues();
   }
 }

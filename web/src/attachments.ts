@@ -19,14 +19,24 @@ const PREVIEW_CACHE = 200;
 
 /** The files of an event or history item: `attachments`, or the sender's `data.attachments` (room history). */
 export function attachmentsOf(item: { attachments?: unknown; data?: unknown }): Attachment[] {
-  const list = Array.isArray(item.attachments) ? item.attachments : (item.data as { attachments?: unknown } | null | undefined)?.attachments;
+  const list = Array.isArray(item.attachments)
+    ? item.attachments
+    : (item.data as { attachments?: unknown } | null | undefined)?.attachments;
   if (!Array.isArray(list)) return [];
-  return list.flatMap((a: Partial<Attachment> | null) => (a && typeof a.url === 'string' && typeof a.name === 'string' && typeof a.type === 'string'
-    ? [{
-      url: a.url, name: a.name, size: typeof a.size === 'number' ? a.size : null, type: a.type,
-      ...(typeof a.thumbnail === 'string' ? { thumbnail: a.thumbnail } : {}), ...(a.removed === true ? { removed: true as const } : {}),
-    }]
-    : []));
+  return list.flatMap((a: Partial<Attachment> | null) =>
+    a && typeof a.url === 'string' && typeof a.name === 'string' && typeof a.type === 'string'
+      ? [
+          {
+            url: a.url,
+            name: a.name,
+            size: typeof a.size === 'number' ? a.size : null,
+            type: a.type,
+            ...(typeof a.thumbnail === 'string' ? { thumbnail: a.thumbnail } : {}),
+            ...(a.removed === true ? { removed: true as const } : {}),
+          },
+        ]
+      : [],
+  );
 }
 
 /** The text to show: a message that is only its files has their URLs as body (for native clients): hide them. */
@@ -59,12 +69,13 @@ export function formatSize(bytes: number | null): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const dataUrl = (blob: Blob): Promise<string> => new Promise((resolve, reject) => {
-  const reader = new FileReader();
-  reader.onload = () => resolve(String(reader.result));
-  reader.onerror = () => reject(reader.error ?? new Error('could not read the file'));
-  reader.readAsDataURL(blob);
-});
+const dataUrl = (blob: Blob): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('could not read the file'));
+    reader.readAsDataURL(blob);
+  });
 
 /** Fetches this gateway's files with the session token, once per URL. */
 export class FileLoader {
@@ -74,7 +85,9 @@ export class FileLoader {
   constructor(private readonly api: Pick<ParleyApi, 'fetchFile' | 'ownsUrl'>) {}
 
   /** Whether the file can be fetched here (this gateway's), or is only a link to another host. */
-  owns(url: string): boolean { return this.api.ownsUrl(url); }
+  owns(url: string): boolean {
+    return this.api.ownsUrl(url);
+  }
 
   /** A data: URL for an <img>. A failure is forgotten, so the next showing of the message tries again. */
   preview(url: string): Promise<string> {
@@ -105,15 +118,27 @@ export class FileLoader {
    */
   open(a: Attachment): Promise<void> {
     const tab = isViewableImage(a) ? window.open('', '_blank') : null;
-    if (tab) { tab.opener = null; tab.document.title = a.name; }
-    return this.object(a).then((url) => {
-      if (tab) { tab.location.href = url; return; }
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = a.name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-    }, (err: unknown) => { tab?.close(); throw err; });
+    if (tab) {
+      tab.opener = null;
+      tab.document.title = a.name;
+    }
+    return this.object(a).then(
+      (url) => {
+        if (tab) {
+          tab.location.href = url;
+          return;
+        }
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = a.name;
+        document.body.append(link);
+        link.click();
+        link.remove();
+      },
+      (err: unknown) => {
+        tab?.close();
+        throw err;
+      },
+    );
   }
 }

@@ -54,7 +54,8 @@ interface ParleyApi {
   const queue: unknown[] = [];
 
   const send = (msg: unknown): void => {
-    if (ready && frame?.contentWindow) frame.contentWindow.postMessage(msg, origin); else queue.push(msg);
+    if (ready && frame?.contentWindow) frame.contentWindow.postMessage(msg, origin);
+    else queue.push(msg);
   };
   const setOpen = (open: boolean): void => {
     if (!panel || !launcher) return;
@@ -71,26 +72,45 @@ interface ParleyApi {
     if (e.origin !== origin || e.source !== frame?.contentWindow) return;
     const d = e.data as { type?: string; total?: number; reason?: string };
     if (d?.type === 'parley:ended') onEnded?.(String(d.reason ?? 'ended'));
-    if (d?.type === 'parley:call') onCall?.(d as unknown as Parameters<NonNullable<InitOptions['onCall']>>[0]);
-    if (d?.type === 'parley:ready') { ready = true; for (const m of queue.splice(0)) send(m); }
-    if (d?.type === 'parley:unread' && typeof d.total === 'number') { unread = d.total; paintBadge(); onUnread?.(unread); }
+    if (d?.type === 'parley:call')
+      onCall?.(d as unknown as Parameters<NonNullable<InitOptions['onCall']>>[0]);
+    if (d?.type === 'parley:ready') {
+      ready = true;
+      for (const m of queue.splice(0)) send(m);
+    }
+    if (d?.type === 'parley:unread' && typeof d.total === 'number') {
+      unread = d.total;
+      paintBadge();
+      onUnread?.(unread);
+    }
   });
 
   const api: ParleyApi = {
     init(o) {
       // Again after the session ended: replace the old client.
-      frame?.remove(); panel?.remove(); launcher?.remove();
+      frame?.remove();
+      panel?.remove();
+      launcher?.remove();
       frame = panel = launcher = undefined;
-      ready = false; unread = 0; queue.length = 0;
+      ready = false;
+      unread = 0;
+      queue.length = 0;
       const base = (o.url ?? scriptBase).replace(/\/$/, '');
       origin = new URL(base).origin;
-      const session = typeof o.token === 'string' ? { token: o.token, streamId: o.streamId ?? '' } : o.token ?? { token: '', streamId: '' };
-      if (!o.ask && (!session.token || !session.streamId)) throw new Error('Parley.init: token and streamId (the login answer) are required, or ask');
+      const session =
+        typeof o.token === 'string'
+          ? { token: o.token, streamId: o.streamId ?? '' }
+          : (o.token ?? { token: '', streamId: '' });
+      if (!o.ask && (!session.token || !session.streamId))
+        throw new Error('Parley.init: token and streamId (the login answer) are required, or ask');
       onUnread = o.onUnread;
       onEnded = o.onSessionEnded;
       onCall = o.onCall;
-      const hash = new URLSearchParams(o.ask ? { ask: o.ask, embed: '1', origin: location.origin }
-        : { streamId: session.streamId, token: session.token, embed: '1', origin: location.origin });
+      const hash = new URLSearchParams(
+        o.ask
+          ? { ask: o.ask, embed: '1', origin: location.origin }
+          : { streamId: session.streamId, token: session.token, embed: '1', origin: location.origin },
+      );
       if (typeof o.open === 'string') hash.set('open', o.open);
       frame = document.createElement('iframe');
       frame.src = `${base}/chat/#${hash}`;
@@ -102,23 +122,34 @@ interface ParleyApi {
         container.appendChild(frame);
       } else {
         panel = document.createElement('div');
-        panel.style.cssText = 'position:fixed;right:16px;bottom:72px;width:min(420px,calc(100vw - 32px));height:min(600px,calc(100vh - 96px));'
-          + 'box-shadow:0 8px 32px rgba(0,0,0,.25);border-radius:12px;overflow:hidden;z-index:2147483000;background:#fff';
+        panel.style.cssText =
+          'position:fixed;right:16px;bottom:72px;width:min(420px,calc(100vw - 32px));height:min(600px,calc(100vh - 96px));' +
+          'box-shadow:0 8px 32px rgba(0,0,0,.25);border-radius:12px;overflow:hidden;z-index:2147483000;background:#fff';
         panel.appendChild(frame);
         launcher = document.createElement('button');
         launcher.type = 'button';
-        launcher.style.cssText = 'position:fixed;right:16px;bottom:16px;z-index:2147483001;padding:10px 18px;border-radius:24px;border:0;'
-          + 'background:#2563eb;color:#fff;font:600 15px system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)';
+        launcher.style.cssText =
+          'position:fixed;right:16px;bottom:16px;z-index:2147483001;padding:10px 18px;border-radius:24px;border:0;' +
+          'background:#2563eb;color:#fff;font:600 15px system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)';
         launcher.addEventListener('click', () => setOpen(panel!.hidden));
         document.body.append(panel, launcher);
         paintBadge();
         setOpen(o.open !== undefined && o.open !== false);
       }
     },
-    openDialog(user) { setOpen(true); send({ type: 'parley:open', user }); },
-    unreadCount() { return unread; },
-    show() { setOpen(true); },
-    hide() { setOpen(false); },
+    openDialog(user) {
+      setOpen(true);
+      send({ type: 'parley:open', user });
+    },
+    unreadCount() {
+      return unread;
+    },
+    show() {
+      setOpen(true);
+    },
+    hide() {
+      setOpen(false);
+    },
   };
   w.Parley = api;
 })();

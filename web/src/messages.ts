@@ -5,12 +5,27 @@ import { attachmentsOf, visibleText } from './attachments';
 
 export type TickStatus = 'sending' | 'sent' | 'delivered' | 'displayed' | 'failed';
 export interface Msg {
-  key: string; id?: string; stanzaId?: string | null; dir: 'in' | 'out'; body: string; ts: string; status: TickStatus;
-  nick?: string | null; attachments: Attachment[];
+  key: string;
+  id?: string;
+  stanzaId?: string | null;
+  dir: 'in' | 'out';
+  body: string;
+  ts: string;
+  status: TickStatus;
+  nick?: string | null;
+  attachments: Attachment[];
 }
-export interface Thread { messages: Msg[]; loaded: boolean; loading: boolean; hasMore: boolean; before: string | null }
+export interface Thread {
+  messages: Msg[];
+  loaded: boolean;
+  loading: boolean;
+  hasMore: boolean;
+  before: string | null;
+}
 
-export function newThread(): Thread { return { messages: [], loaded: false, loading: false, hasMore: true, before: null }; }
+export function newThread(): Thread {
+  return { messages: [], loaded: false, loading: false, hasMore: true, before: null };
+}
 
 let seq = 0;
 const tempKey = (): string => `tmp-${++seq}`;
@@ -29,18 +44,37 @@ export function mergeInto(t: Thread, msgs: Msg[]): void {
   t.messages = [...t.messages, ...add].sort(byId);
 }
 
-function withFiles(body: string | null, item: { attachments?: unknown; data?: unknown }): Pick<Msg, 'body' | 'attachments'> {
+function withFiles(
+  body: string | null,
+  item: { attachments?: unknown; data?: unknown },
+): Pick<Msg, 'body' | 'attachments'> {
   const attachments = attachmentsOf(item);
   return { body: visibleText(body ?? '', attachments), attachments };
 }
 
 export function fromHistory(m: HistoryItem): Msg {
   const status: TickStatus = m.displayed ? 'displayed' : m.delivered ? 'delivered' : 'sent';
-  return { key: `id-${m.id}`, id: m.id, stanzaId: m.stanzaId, dir: m.direction, ts: m.timestamp, status, ...withFiles(m.body, m) };
+  return {
+    key: `id-${m.id}`,
+    id: m.id,
+    stanzaId: m.stanzaId,
+    dir: m.direction,
+    ts: m.timestamp,
+    status,
+    ...withFiles(m.body, m),
+  };
 }
 
 export function fromRoomHistory(m: RoomHistoryItem): Msg {
-  return { key: `id-${m.id}`, id: m.id, dir: m.direction ?? 'in', ts: m.timestamp, status: 'sent', nick: m.nick, ...withFiles(m.body, m) };
+  return {
+    key: `id-${m.id}`,
+    id: m.id,
+    dir: m.direction ?? 'in',
+    ts: m.timestamp,
+    status: 'sent',
+    nick: m.nick,
+    ...withFiles(m.body, m),
+  };
 }
 
 /** A `chatapi.chat` / `chatapi.muc` message event; undefined for events without a stored message. */
@@ -48,19 +82,33 @@ export function fromEvent(d: Record<string, unknown>, received: TickStatus): Msg
   if (typeof d.body !== 'string' || typeof d.id !== 'string') return undefined;
   const dir: Msg['dir'] = d.direction === 'out' ? 'out' : 'in';
   return {
-    key: `id-${d.id}`, id: d.id, stanzaId: typeof d.stanzaId === 'string' ? d.stanzaId : null, dir,
-    ts: String(d.timestamp ?? new Date().toISOString()), status: dir === 'out' ? 'sent' : received,
-    ...(typeof d.nick === 'string' ? { nick: d.nick } : {}), ...withFiles(d.body, d),
+    key: `id-${d.id}`,
+    id: d.id,
+    stanzaId: typeof d.stanzaId === 'string' ? d.stanzaId : null,
+    dir,
+    ts: String(d.timestamp ?? new Date().toISOString()),
+    status: dir === 'out' ? 'sent' : received,
+    ...(typeof d.nick === 'string' ? { nick: d.nick } : {}),
+    ...withFiles(d.body, d),
   };
 }
 
 /** The optimistic copy of a message being sent, shown at once. */
 export function outgoing(text: string, attachments: Attachment[], nick?: string): Msg {
-  return { key: tempKey(), dir: 'out', body: text, ts: new Date().toISOString(), status: 'sending', attachments, ...(nick ? { nick } : {}) };
+  return {
+    key: tempKey(),
+    dir: 'out',
+    body: text,
+    ts: new Date().toISOString(),
+    status: 'sending',
+    attachments,
+    ...(nick ? { nick } : {}),
+  };
 }
 
 const sameContent = (a: Msg, b: Msg): boolean =>
-  a.body === b.body && a.attachments.map((x) => x.url).join('\n') === b.attachments.map((x) => x.url).join('\n');
+  a.body === b.body &&
+  a.attachments.map((x) => x.url).join('\n') === b.attachments.map((x) => x.url).join('\n');
 
 /** An own message's event that came before the send's answer: the optimistic copy takes its id. */
 export function adoptEcho(t: Thread, echo: Msg): boolean {
@@ -76,7 +124,10 @@ export function settle(t: Thread, m: Msg, sent: { id?: string; stanzaId?: string
   const echoed = sent.id ? t.messages.find((x) => x.id === sent.id && x !== m) : undefined;
   if (echoed) t.messages = t.messages.filter((x) => x !== m);
   else {
-    if (sent.id) { m.id = sent.id; m.key = `id-${sent.id}`; }
+    if (sent.id) {
+      m.id = sent.id;
+      m.key = `id-${sent.id}`;
+    }
     if (sent.stanzaId) m.stanzaId = sent.stanzaId;
     if (m.status === 'sending') m.status = 'sent';
   }

@@ -3,7 +3,10 @@ import { bare, localpart, type Contact, type ParleyApi } from './api';
 const SHOW_RANK: Record<string, number> = { chat: 5, available: 5, away: 3, xa: 2, dnd: 4, offline: 0 };
 
 interface RosterDeps {
-  api: Pick<ParleyApi, 'contacts' | 'addContact' | 'setGroups' | 'blocked' | 'block' | 'unblock' | 'approve' | 'subscriptions'>;
+  api: Pick<
+    ParleyApi,
+    'contacts' | 'addContact' | 'setGroups' | 'blocked' | 'block' | 'unblock' | 'approve' | 'subscriptions'
+  >;
   changed: () => void;
   fail: (message: string) => void;
   /** someone to list among the dialogues (a contact, or a request just accepted) */
@@ -25,7 +28,9 @@ export class Roster {
 
   async refresh(): Promise<void> {
     const [{ contacts }, { requests }, { blocked }] = await Promise.all([
-      this.deps.api.contacts(), this.deps.api.subscriptions(), this.deps.api.blocked().catch(() => ({ blocked: [] as string[] })),
+      this.deps.api.contacts(),
+      this.deps.api.subscriptions(),
+      this.deps.api.blocked().catch(() => ({ blocked: [] as string[] })),
     ]);
     this.contacts = new Map(contacts.map((c) => [c.jid, c]));
     for (const c of contacts) this.deps.known(c.jid);
@@ -33,7 +38,9 @@ export class Roster {
     this.blocked = new Set(blocked);
   }
 
-  displayName(jid: string): string { return this.contacts.get(bare(jid))?.nickname || localpart(jid); }
+  displayName(jid: string): string {
+    return this.contacts.get(bare(jid))?.nickname || localpart(jid);
+  }
 
   show(jid: string): string {
     const res = this.presence.get(bare(jid));
@@ -43,24 +50,39 @@ export class Roster {
     return best;
   }
 
-  isFavorite(jid: string): boolean { return this.contacts.get(jid)?.groups.includes('Favorites') ?? false; }
+  isFavorite(jid: string): boolean {
+    return this.contacts.get(jid)?.groups.includes('Favorites') ?? false;
+  }
 
   /** Favorites are the roster group `Favorites` (the contact list's documented convention). */
   async toggleFavorite(jid: string): Promise<void> {
     const c = this.contacts.get(jid);
     if (!c) return;
-    const groups = this.isFavorite(jid) ? c.groups.filter((g) => g !== 'Favorites') : [...c.groups, 'Favorites'];
-    await this.attempt(async () => { this.contacts.set(jid, { ...c, ...(await this.deps.api.setGroups(jid, groups)) }); });
+    const groups = this.isFavorite(jid)
+      ? c.groups.filter((g) => g !== 'Favorites')
+      : [...c.groups, 'Favorites'];
+    await this.attempt(async () => {
+      this.contacts.set(jid, { ...c, ...(await this.deps.api.setGroups(jid, groups)) });
+    });
   }
 
   setBlocked(jid: string, block: boolean): Promise<void> {
     return this.attempt(async () => {
-      if (block) { await this.deps.api.block(jid); this.blocked.add(jid); } else { await this.deps.api.unblock(jid); this.blocked.delete(jid); }
+      if (block) {
+        await this.deps.api.block(jid);
+        this.blocked.add(jid);
+      } else {
+        await this.deps.api.unblock(jid);
+        this.blocked.delete(jid);
+      }
     });
   }
 
   addContact(jid: string): Promise<void> {
-    return this.attempt(async () => { const c = await this.deps.api.addContact(jid); this.contacts.set(c.jid, c); });
+    return this.attempt(async () => {
+      const c = await this.deps.api.addContact(jid);
+      this.contacts.set(c.jid, c);
+    });
   }
 
   async approve(jid: string): Promise<void> {
@@ -72,7 +94,10 @@ export class Roster {
 
   /** Requests still waiting for an answer (a contact who already sees our presence needs none). */
   pendingRequests(): string[] {
-    return this.requests.filter((jid) => { const s = this.contacts.get(jid)?.subscription; return s !== 'from' && s !== 'both'; });
+    return this.requests.filter((jid) => {
+      const s = this.contacts.get(jid)?.subscription;
+      return s !== 'from' && s !== 'both';
+    });
   }
 
   /** A `chatapi.presence` event about a contact (room occupants are the rooms' business). */
@@ -83,24 +108,42 @@ export class Roster {
       const b = bare(from);
       const resource = from.slice(b.length + 1);
       let res = this.presence.get(b);
-      if (!res) { res = new Map(); this.presence.set(b, res); }
-      if (type === 'available') res.set(resource, String(d.show ?? 'available')); else if (resource) res.delete(resource); else res.clear();
+      if (!res) {
+        res = new Map();
+        this.presence.set(b, res);
+      }
+      if (type === 'available') res.set(resource, String(d.show ?? 'available'));
+      else if (resource) res.delete(resource);
+      else res.clear();
       const c = this.contacts.get(b);
-      if (c) { c.show = this.show(b); c.status = (d.status as string | null) ?? null; }
+      if (c) {
+        c.show = this.show(b);
+        c.status = (d.status as string | null) ?? null;
+      }
     } else if (type === 'subscribe') {
       if (!this.requests.includes(bare(from))) this.requests = [...this.requests, bare(from)];
     } else if ((type === 'blocked' || type === 'unblocked') && Array.isArray(d.jids)) {
       if (type === 'unblocked' && d.jids.length === 0) this.blocked.clear();
-      for (const j of d.jids as string[]) if (type === 'blocked') this.blocked.add(j); else this.blocked.delete(j);
+      for (const j of d.jids as string[])
+        if (type === 'blocked') this.blocked.add(j);
+        else this.blocked.delete(j);
     } else if (type === 'roster' && d.item && typeof d.item === 'object') {
       const item = d.item as Contact;
       if (item.subscription === 'remove') this.contacts.delete(item.jid);
-      else { this.contacts.set(item.jid, { ...this.contacts.get(item.jid), ...item }); this.deps.known(item.jid); }
+      else {
+        this.contacts.set(item.jid, { ...this.contacts.get(item.jid), ...item });
+        this.deps.known(item.jid);
+      }
     }
   }
 
   private async attempt(action: () => Promise<unknown>): Promise<void> {
-    try { await action(); } catch (err) { this.deps.fail((err as Error).message); return; }
+    try {
+      await action();
+    } catch (err) {
+      this.deps.fail((err as Error).message);
+      return;
+    }
     this.deps.changed();
   }
 }

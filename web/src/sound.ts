@@ -16,5 +16,7 @@ export function beep(): void {
       osc.start(now + i * 0.12);
       osc.stop(now + i * 0.12 + 0.2);
     }
-  } catch { /* no audio: nothing to do */ }
+  } catch {
+    /* no audio: nothing to do */
+  }
 }

@@ -1,19 +1,52 @@
 import { storage } from './storage';
 import {
-  EventStream, ParleyApi, bare, localpart,
-  type Credentials, type JoinedRoom, type RoomListItem, type StreamEvent, type StreamStatus,
+  EventStream,
+  ParleyApi,
+  bare,
+  localpart,
+  type Credentials,
+  type JoinedRoom,
+  type RoomListItem,
+  type StreamEvent,
+  type StreamStatus,
 } from './api';
 import { Alerts, type IncomingCall } from './alerts';
 import { FileLoader } from './attachments';
-import { adoptEcho, byId, fromEvent, fromHistory, fromRoomHistory, mergeInto, newThread, outgoing, settle, type Msg, type Thread } from './messages';
+import {
+  adoptEcho,
+  byId,
+  fromEvent,
+  fromHistory,
+  fromRoomHistory,
+  mergeInto,
+  newThread,
+  outgoing,
+  settle,
+  type Msg,
+  type Thread,
+} from './messages';
 import { Roster } from './roster';
 import { Uploads, asAttachment } from './uploads';
 
 export type { Msg, Thread, TickStatus } from './messages';
 export type { IncomingCall, Offer } from './alerts';
-export interface Conversation extends Thread { peer: string; unread: number; typing: boolean }
-export interface Room extends Thread { jid: string; name: string; nick: string; subject: string | null; occupants: Map<string, string> }
-export interface Invitation { room: string; inviter: string; reason: string | null }
+export interface Conversation extends Thread {
+  peer: string;
+  unread: number;
+  typing: boolean;
+}
+export interface Room extends Thread {
+  jid: string;
+  name: string;
+  nick: string;
+  subject: string | null;
+  occupants: Map<string, string>;
+}
+export interface Invitation {
+  room: string;
+  inviter: string;
+  reason: string | null;
+}
 export type View = { kind: 'chat'; id: string } | { kind: 'room'; id: string } | null;
 
 /** The composer key of a dialogue or a room, under which picked files wait (Uploads). */
@@ -56,32 +89,62 @@ export class ChatStore {
     this.api = new ParleyApi(creds);
     this.files = new FileLoader(this.api);
     this.uploads = new Uploads(this.api, () => this.emit());
-    const fail = (message: string) => { this.error = message; this.emit(); };
-    this.roster = new Roster({ api: this.api, changed: () => this.emit(), fail, known: (jid) => this.conv(jid) });
+    const fail = (message: string) => {
+      this.error = message;
+      this.emit();
+    };
+    this.roster = new Roster({
+      api: this.api,
+      changed: () => this.emit(),
+      fail,
+      known: (jid) => this.conv(jid),
+    });
     this.alerts = new Alerts({
-      api: this.api, changed: () => this.emit(), ring: () => this.onIncoming(),
-      fail, callAccepted: (call) => this.onCallAccepted(call),
+      api: this.api,
+      changed: () => this.emit(),
+      ring: () => this.onIncoming(),
+      fail,
+      callAccepted: (call) => this.onCallAccepted(call),
     });
   }
 
-  listen(fn: () => void): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  listen(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
   emit(): void {
     for (const fn of this.listeners) fn();
     this.onUnread(this.unreadTotal());
   }
 
-  unreadTotal(): number { let n = 0; for (const c of this.conversations.values()) n += c.unread; return n; }
+  unreadTotal(): number {
+    let n = 0;
+    for (const c of this.conversations.values()) n += c.unread;
+    return n;
+  }
 
   async start(): Promise<void> {
     const info = await this.api.session();
     this.me = { jid: info.jid, username: localpart(info.jid) };
-    this.stream = new EventStream(this.api, (e) => this.onEvent(e), (s) => this.onStatus(s), () => this.sessionEnded('the session ended'));
+    this.stream = new EventStream(
+      this.api,
+      (e) => this.onEvent(e),
+      (s) => this.onStatus(s),
+      () => this.sessionEnded('the session ended'),
+    );
     this.stream.open();
-    await Promise.all([this.roster.refresh(), this.refreshUnread(), this.refreshRooms(), this.alerts.refreshQueues()]);
+    await Promise.all([
+      this.roster.refresh(),
+      this.refreshUnread(),
+      this.refreshRooms(),
+      this.alerts.refreshQueues(),
+    ]);
     this.emit();
   }
 
-  stop(): void { this.stream?.close(); }
+  stop(): void {
+    this.stream?.close();
+  }
 
   private sessionEnded(reason: string): void {
     this.stop();
@@ -107,7 +170,10 @@ export class ChatStore {
   }
 
   async refreshRooms(): Promise<void> {
-    const [joined, listed] = await Promise.all([this.api.joinedRooms(), this.api.rooms().catch(() => ({ rooms: [] as RoomListItem[] }))]);
+    const [joined, listed] = await Promise.all([
+      this.api.joinedRooms(),
+      this.api.rooms().catch(() => ({ rooms: [] as RoomListItem[] })),
+    ]);
     for (const r of joined.rooms) this.applyJoined(r);
     this.publicRooms = listed.rooms;
   }
@@ -115,14 +181,27 @@ export class ChatStore {
   conv(peer: string): Conversation {
     const key = bare(peer);
     let c = this.conversations.get(key);
-    if (!c) { c = { ...newThread(), peer: key, unread: 0, typing: false }; this.conversations.set(key, c); }
+    if (!c) {
+      c = { ...newThread(), peer: key, unread: 0, typing: false };
+      this.conversations.set(key, c);
+    }
     return c;
   }
 
   private room(jid: string): Room {
     const key = bare(jid);
     let r = this.rooms.get(key);
-    if (!r) { r = { ...newThread(), jid: key, name: localpart(key), nick: this.me.username, subject: null, occupants: new Map() }; this.rooms.set(key, r); }
+    if (!r) {
+      r = {
+        ...newThread(),
+        jid: key,
+        name: localpart(key),
+        nick: this.me.username,
+        subject: null,
+        occupants: new Map(),
+      };
+      this.rooms.set(key, r);
+    }
     return r;
   }
 
@@ -181,29 +260,52 @@ export class ChatStore {
   async markRead(peer: string): Promise<void> {
     const c = this.conv(peer);
     const lastIn = [...c.messages].reverse().find((m) => m.dir === 'in' && m.id);
-    if (!lastIn || (c.unread === 0 && lastIn.status === 'displayed')) { c.unread = 0; return; }
+    if (!lastIn || (c.unread === 0 && lastIn.status === 'displayed')) {
+      c.unread = 0;
+      return;
+    }
     c.unread = 0;
     for (const m of c.messages) if (m.dir === 'in') m.status = 'displayed';
     this.emit();
-    try { await this.api.markDisplayed(peer, lastIn.id!); } catch { /* a later view retries */ }
+    try {
+      await this.api.markDisplayed(peer, lastIn.id!);
+    } catch {
+      /* a later view retries */
+    }
   }
 
   /** Sends the text with the files stored from the dialogue's composer (either may be empty, not both). */
   send(peer: string, text: string): Promise<void> {
     const files = this.uploads.take(threadKey({ kind: 'chat', id: peer }));
-    return this.deliver(this.conv(peer), outgoing(text, files.map(asAttachment)),
-      () => this.api.send(peer, text, files.map((f) => f.id)));
+    return this.deliver(this.conv(peer), outgoing(text, files.map(asAttachment)), () =>
+      this.api.send(
+        peer,
+        text,
+        files.map((f) => f.id),
+      ),
+    );
   }
 
   postToRoom(jid: string, text: string): Promise<void> {
     const files = this.uploads.take(threadKey({ kind: 'room', id: jid }));
     const r = this.room(jid);
-    return this.deliver(r, outgoing(text, files.map(asAttachment), r.nick),
-      async () => ({ id: (await this.api.postToRoom(jid, text, files.map((f) => f.id))).id }));
+    return this.deliver(r, outgoing(text, files.map(asAttachment), r.nick), async () => ({
+      id: (
+        await this.api.postToRoom(
+          jid,
+          text,
+          files.map((f) => f.id),
+        )
+      ).id,
+    }));
   }
 
   /** Shows the message at once, then gives it the stored id the server answers (or marks it failed). */
-  private async deliver(t: Thread, m: Msg, post: () => Promise<{ id?: string; stanzaId?: string }>): Promise<void> {
+  private async deliver(
+    t: Thread,
+    m: Msg,
+    post: () => Promise<{ id?: string; stanzaId?: string }>,
+  ): Promise<void> {
     if (!m.body && !m.attachments.length) return;
     t.messages = [...t.messages, m];
     this.emit();
@@ -222,7 +324,13 @@ export class ChatStore {
       const r = this.applyJoined(j);
       this.invitations = this.invitations.filter((i) => bare(i.room) !== r.jid);
       this.open({ kind: 'room', id: r.jid });
-      void this.api.rooms().then((l) => { this.publicRooms = l.rooms; this.emit(); }).catch(() => undefined);
+      void this.api
+        .rooms()
+        .then((l) => {
+          this.publicRooms = l.rooms;
+          this.emit();
+        })
+        .catch(() => undefined);
     } catch (err) {
       this.error = `could not join ${name}: ${(err as Error).message}`;
       this.emit();
@@ -243,7 +351,8 @@ export class ChatStore {
   }
 
   networkChanged(online: boolean): void {
-    if (online) this.stream?.resume(); else this.stream?.suspend();
+    if (online) this.stream?.resume();
+    else this.stream?.suspend();
   }
 
   setVisible(visible: boolean): void {
@@ -261,13 +370,27 @@ export class ChatStore {
         if (type === 'offline') this.sessionEnded(String(d.reason ?? 'offline'));
         break;
       }
-      case 'chatapi.chat': this.onChat(d); break;
-      case 'chatapi.receipt': this.onReceipt(d); break;
-      case 'chatapi.presence': if (typeof d.room === 'string') this.onOccupant(d); else this.roster.onPresence(d); break;
-      case 'chatapi.muc': this.onMuc(d); break;
-      case 'chatapi.call': this.alerts.onCall(d); break;
-      case 'chatapi.assist': this.alerts.onAssist(d); break;
-      default: return;
+      case 'chatapi.chat':
+        this.onChat(d);
+        break;
+      case 'chatapi.receipt':
+        this.onReceipt(d);
+        break;
+      case 'chatapi.presence':
+        if (typeof d.room === 'string') this.onOccupant(d);
+        else this.roster.onPresence(d);
+        break;
+      case 'chatapi.muc':
+        this.onMuc(d);
+        break;
+      case 'chatapi.call':
+        this.alerts.onCall(d);
+        break;
+      case 'chatapi.assist':
+        this.alerts.onAssist(d);
+        break;
+      default:
+        return;
     }
     this.emit();
   }
@@ -289,18 +412,31 @@ export class ChatStore {
     else c.messages = [msg]; // history not loaded yet: it is merged when the dialogue opens
     if (dir === 'in') {
       if (this.view?.kind === 'chat' && this.view.id === peer && this.visible) void this.markRead(peer);
-      else { c.unread++; this.onIncoming(); }
+      else {
+        c.unread++;
+        this.onIncoming();
+      }
     }
   }
 
   private setTyping(c: Conversation, typing: boolean): void {
     c.typing = typing;
     clearTimeout(this.typingTimers.get(c.peer));
-    if (typing) this.typingTimers.set(c.peer, setTimeout(() => { c.typing = false; this.emit(); }, 30000));
+    if (typing)
+      this.typingTimers.set(
+        c.peer,
+        setTimeout(() => {
+          c.typing = false;
+          this.emit();
+        }, 30000),
+      );
   }
 
   private onReceipt(d: Record<string, unknown>): void {
-    if (d.type === 'read') { if (typeof d.peer === 'string') this.conv(d.peer).unread = 0; return; }
+    if (d.type === 'read') {
+      if (typeof d.peer === 'string') this.conv(d.peer).unread = 0;
+      return;
+    }
     if (d.type !== 'receipt' || typeof d.messageId !== 'string') return;
     const c = typeof d.from === 'string' ? this.conversations.get(bare(d.from)) : undefined;
     const convs = c ? [c] : [...this.conversations.values()];
@@ -309,7 +445,8 @@ export class ChatStore {
       if (!target) continue;
       if (d.status === 'displayed') {
         // A read marker covers the message and everything sent before it.
-        for (const m of conv.messages) if (m.dir === 'out' && m.id && Number(m.id) <= Number(target.id)) m.status = 'displayed';
+        for (const m of conv.messages)
+          if (m.dir === 'out' && m.id && Number(m.id) <= Number(target.id)) m.status = 'displayed';
       } else if (target.status !== 'displayed') target.status = 'delivered';
       return;
     }
@@ -318,7 +455,8 @@ export class ChatStore {
   private onOccupant(d: Record<string, unknown>): void {
     const r = this.rooms.get(bare(String(d.room)));
     if (!r || typeof d.nick !== 'string') return;
-    if (d.type === 'unavailable') r.occupants.delete(d.nick); else r.occupants.set(d.nick, String(d.role ?? 'participant'));
+    if (d.type === 'unavailable') r.occupants.delete(d.nick);
+    else r.occupants.set(d.nick, String(d.role ?? 'participant'));
   }
 
   private onMuc(d: Record<string, unknown>): void {
@@ -330,19 +468,31 @@ export class ChatStore {
     }
     if (type === 'invitationReceived') {
       if (!this.rooms.has(jid) && !this.invitations.some((i) => i.room === jid)) {
-        this.invitations = [...this.invitations, { room: jid, inviter: String(d.inviter ?? ''), reason: (d.reason as string | null) ?? null }];
+        this.invitations = [
+          ...this.invitations,
+          { room: jid, inviter: String(d.inviter ?? ''), reason: (d.reason as string | null) ?? null },
+        ];
       }
       return;
     }
-    if (type === 'left') { this.rooms.delete(jid); if (this.view?.id === jid) this.view = null; return; }
-    if (type === 'subject') { const r = this.rooms.get(jid); if (r) r.subject = (d.subject as string) ?? null; return; }
+    if (type === 'left') {
+      this.rooms.delete(jid);
+      if (this.view?.id === jid) this.view = null;
+      return;
+    }
+    if (type === 'subject') {
+      const r = this.rooms.get(jid);
+      if (r) r.subject = (d.subject as string) ?? null;
+      return;
+    }
     const msg = type === 'groupchat' ? fromEvent(d, 'sent') : undefined;
     if (!msg) return;
     const r = this.room(jid);
     if (r.messages.some((m) => m.id === msg.id)) return;
     if (msg.dir === 'out' && adoptEcho(r, msg)) return;
     r.messages = [...r.messages, { ...msg, nick: msg.nick ?? null }].sort(byId);
-    if (msg.dir === 'in' && !d.delayed && !(this.view?.kind === 'room' && this.view.id === jid)) this.onIncoming();
+    if (msg.dir === 'in' && !d.delayed && !(this.view?.kind === 'room' && this.view.id === jid))
+      this.onIncoming();
   }
 
   // ---- lists ------------------------------------------------------------------------------------------
@@ -355,8 +505,14 @@ export class ChatStore {
     if (list === 'blocked') for (const j of blocked) this.conv(j);
     return [...this.conversations.values()]
       .filter((c) => c.peer !== bare(this.me.jid))
-      .filter((c) => (list === 'blocked' ? blocked.has(c.peer) : !blocked.has(c.peer) && (list === 'all' || this.roster.isFavorite(c.peer))))
+      .filter((c) =>
+        list === 'blocked'
+          ? blocked.has(c.peer)
+          : !blocked.has(c.peer) && (list === 'all' || this.roster.isFavorite(c.peer)),
+      )
       .filter((c) => !f || c.peer.toLowerCase().includes(f) || name(c.peer).toLowerCase().includes(f))
-      .sort((a, b) => (b.unread > 0 ? 1 : 0) - (a.unread > 0 ? 1 : 0) || name(a.peer).localeCompare(name(b.peer)));
+      .sort(
+        (a, b) => (b.unread > 0 ? 1 : 0) - (a.unread > 0 ? 1 : 0) || name(a.peer).localeCompare(name(b.peer)),
+      );
   }
 }

@@ -9,7 +9,14 @@ export function useStore(store: ChatStore): void {
   useEffect(() => store.listen(() => setV((v) => v + 1)), [store]);
 }
 
-export const SHOW_LABEL: Record<string, string> = { available: 'online', chat: 'online', away: 'away', xa: 'away', dnd: 'busy', offline: 'offline' };
+export const SHOW_LABEL: Record<string, string> = {
+  available: 'online',
+  chat: 'online',
+  away: 'away',
+  xa: 'away',
+  dnd: 'busy',
+  offline: 'offline',
+};
 
 export const time = (ts: string): string => {
   const d = new Date(ts);

@@ -14,7 +14,12 @@ import { UnknownChat } from '../BbbBridge.js';
  * route runs (a JSON body that does not parse, a body over PARLEY_MAX_BODY_BYTES) stay problem+json.
  */
 export class BbbApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface AuthDeps {
@@ -39,7 +44,8 @@ async function rawBody(ctx: Context): Promise<string> {
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_CALL_BYTES) throw new BbbApiError(413, `The request body exceeds ${MAX_CALL_BYTES} bytes.`);
+    if (size > MAX_CALL_BYTES)
+      throw new BbbApiError(413, `The request body exceeds ${MAX_CALL_BYTES} bytes.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -48,10 +54,16 @@ async function rawBody(ctx: Context): Promise<string> {
 /** The JSON object the client sent; key order is kept (v1 checksums depend on it). */
 export async function readParams(ctx: Context): Promise<Params> {
   const raw = await rawBody(ctx);
-  if (Buffer.byteLength(raw) > MAX_CALL_BYTES) throw new BbbApiError(413, `The request body exceeds ${MAX_CALL_BYTES} bytes.`);
+  if (Buffer.byteLength(raw) > MAX_CALL_BYTES)
+    throw new BbbApiError(413, `The request body exceeds ${MAX_CALL_BYTES} bytes.`);
   let value: unknown;
-  try { value = JSON.parse(raw); } catch { throw new BbbApiError(400, 'The body is not valid JSON.'); }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BbbApiError(400, 'The body must be a JSON object.');
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new BbbApiError(400, 'The body is not valid JSON.');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new BbbApiError(400, 'The body must be a JSON object.');
   return value as Params;
 }
 
@@ -59,18 +71,36 @@ export async function readParams(ctx: Context): Promise<Params> {
  * Checks the checksum of a call (v1 or RCP, salted with the call name) and that it has not been used
  * before. `params` loses its `checksum` key, as BBB-Chat removed it before hashing.
  */
-export async function verifyCall(deps: AuthDeps, scheme: 'v1' | 'rcp', name: string, params: Params): Promise<Params> {
+export async function verifyCall(
+  deps: AuthDeps,
+  scheme: 'v1' | 'rcp',
+  name: string,
+  params: Params,
+): Promise<Params> {
   const { checksum, ...rest } = params;
   if (typeof checksum !== 'string' || !checksum) throw new BbbApiError(401, 'No checksum was given.');
   let ok: boolean;
   try {
-    ok = verifyChecksum({ scheme, name, params: rest, checksum, secret: deps.secret!, now: epochNow(), delta: deps.windowSeconds });
+    ok = verifyChecksum({
+      scheme,
+      name,
+      params: rest,
+      checksum,
+      secret: deps.secret!,
+      now: epochNow(),
+      delta: deps.windowSeconds,
+    });
   } catch {
     ok = false; // a parameter RCP cannot format (a list or an object)
   }
-  if (!ok) throw new BbbApiError(401, 'Checksum is not valid (wrong secret, altered parameters, or a clock outside the time window).');
+  if (!ok)
+    throw new BbbApiError(
+      401,
+      'Checksum is not valid (wrong secret, altered parameters, or a clock outside the time window).',
+    );
   // Long enough to outlive every epoch the checksum could still verify at.
-  if (!(await deps.firstUse(checksum, 2 * deps.windowSeconds + 2))) throw new BbbApiError(401, 'This checksum was already used.');
+  if (!(await deps.firstUse(checksum, 2 * deps.windowSeconds + 2)))
+    throw new BbbApiError(401, 'This checksum was already used.');
   return rest;
 }
 
@@ -93,13 +123,20 @@ export type CallResult = string | { status: number; message: string } | { json: 
 export async function answer(ctx: Context, deps: AuthDeps, fn: () => Promise<CallResult>): Promise<void> {
   let out: CallResult;
   try {
-    if (!deps.secret) throw new BbbApiError(501, 'The BigBlueButton bridge is not enabled on this gateway (BBB_SECRET is not set).');
+    if (!deps.secret)
+      throw new BbbApiError(
+        501,
+        'The BigBlueButton bridge is not enabled on this gateway (BBB_SECRET is not set).',
+      );
     out = await fn();
   } catch (err) {
     out = toReply(err, deps.log);
   }
   if (typeof out === 'string') out = { status: 200, message: out };
-  if ('json' in out) { ctx.body = out.json; return; }
+  if ('json' in out) {
+    ctx.body = out.json;
+    return;
+  }
   ctx.status = out.status;
   ctx.body = { success: out.status < 400, message: out.message };
   if (out.status === 503) ctx.set('Retry-After', '5');
@@ -109,9 +146,11 @@ function toReply(err: unknown, log: Log): { status: number; message: string } {
   if (err instanceof BbbApiError) return { status: err.status, message: err.message };
   if (err instanceof UnknownChat || err instanceof NotPostable) return { status: 404, message: err.message };
   if (err instanceof CallbackUrlError) return { status: 400, message: err.message };
-  if (err instanceof BbbLinkDown) return { status: 503, message: 'BigBlueButton (Redis) is not reachable right now; retry shortly.' };
+  if (err instanceof BbbLinkDown)
+    return { status: 503, message: 'BigBlueButton (Redis) is not reachable right now; retry shortly.' };
   const db = asDatabaseError(err);
-  if (db instanceof BridgeError) return { status: 503, message: 'The database is not reachable right now; retry shortly.' };
+  if (db instanceof BridgeError)
+    return { status: 503, message: 'The database is not reachable right now; retry shortly.' };
   log.error({ err }, 'BBB API call failed');
   return { status: 500, message: 'Internal error.' };
 }

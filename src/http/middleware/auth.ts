@@ -15,7 +15,11 @@ export type Caller =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'token'; token: string };
 
-export function parseAuthorization(header: string | undefined, secret: string | undefined, queryToken?: string): Caller {
+export function parseAuthorization(
+  header: string | undefined,
+  secret: string | undefined,
+  queryToken?: string,
+): Caller {
   const value = header?.trim() ?? '';
   if (!value) return queryToken ? { kind: 'token', token: queryToken } : { kind: 'anonymous' };
   const space = value.indexOf(' ');
@@ -24,10 +28,12 @@ export function parseAuthorization(header: string | undefined, secret: string | 
   if (scheme === 'basic') {
     const decoded = Buffer.from(credential, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon <= 0) throw new BridgeError('BAD_CREDENTIALS', 'Basic credentials must be base64 of "username:password"');
+    if (colon <= 0)
+      throw new BridgeError('BAD_CREDENTIALS', 'Basic credentials must be base64 of "username:password"');
     return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  if (scheme && scheme !== 'bearer') throw new BridgeError('BAD_CREDENTIALS', `unsupported authorization scheme "${scheme}"`);
+  if (scheme && scheme !== 'bearer')
+    throw new BridgeError('BAD_CREDENTIALS', `unsupported authorization scheme "${scheme}"`);
   // ofchat clients send the master secret raw, without a scheme.
   if (secret && safeEqual(credential, secret)) return { kind: 'master' };
   return { kind: 'token', token: credential };
@@ -48,7 +54,11 @@ export function authenticate(secret: string | undefined) {
       get: () => {
         if (!caller) {
           const q = EVENT_STREAM.test(ctx.path) ? ctx.query.token : undefined;
-          caller = parseAuthorization(ctx.get('Authorization') || undefined, secret, typeof q === 'string' && q ? q : undefined);
+          caller = parseAuthorization(
+            ctx.get('Authorization') || undefined,
+            secret,
+            typeof q === 'string' && q ? q : undefined,
+          );
         }
         return caller;
       },

@@ -5,8 +5,14 @@ import type { Log } from '../../log.js';
 
 /** RFC 9457 problem details, the only error body Parley sends. */
 export interface Problem {
-  type: string; title: string; status: number; detail?: string; code: ErrorCode; requestId?: string;
-  errors?: { path: string; message: string }[]; xmppCondition?: string;
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: ErrorCode;
+  requestId?: string;
+  errors?: { path: string; message: string }[];
+  xmppCondition?: string;
 }
 
 const TYPE_BASE = 'https://parley.dev/problems/';
@@ -14,17 +20,26 @@ const TYPE_BASE = 'https://parley.dev/problems/';
 /** Errors thrown by Koa's own layers (body parser, ctx.throw) arrive as http-errors with a status. */
 function fromHttpError(err: { status?: number; type?: string; message?: string }): BridgeError | undefined {
   switch (err.status) {
-    case 413: return new BridgeError('BODY_TOO_LARGE', 'the request body exceeds the size limit');
-    case 415: return new BridgeError('UNSUPPORTED_MEDIA_TYPE', err.message);
-    case 400: return err.type === 'entity.parse.failed'
-      ? new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`)
-      : new BridgeError('BAD_REQUEST', err.message);
-    case 401: return new BridgeError('UNAUTHENTICATED', err.message);
-    case 403: return new BridgeError('FORBIDDEN', err.message);
-    case 404: return new BridgeError('NOT_FOUND', err.message);
-    case 405: return new BridgeError('METHOD_NOT_ALLOWED', err.message);
-    case 501: return new BridgeError('METHOD_NOT_IMPLEMENTED', err.message);
-    default: return undefined;
+    case 413:
+      return new BridgeError('BODY_TOO_LARGE', 'the request body exceeds the size limit');
+    case 415:
+      return new BridgeError('UNSUPPORTED_MEDIA_TYPE', err.message);
+    case 400:
+      return err.type === 'entity.parse.failed'
+        ? new BridgeError('INVALID_JSON', `the body is not valid JSON: ${err.message}`)
+        : new BridgeError('BAD_REQUEST', err.message);
+    case 401:
+      return new BridgeError('UNAUTHENTICATED', err.message);
+    case 403:
+      return new BridgeError('FORBIDDEN', err.message);
+    case 404:
+      return new BridgeError('NOT_FOUND', err.message);
+    case 405:
+      return new BridgeError('METHOD_NOT_ALLOWED', err.message);
+    case 501:
+      return new BridgeError('METHOD_NOT_IMPLEMENTED', err.message);
+    default:
+      return undefined;
   }
 }
 
@@ -34,7 +49,9 @@ export function toProblem(err: BridgeError, requestId?: string): Problem {
     type: TYPE_BASE + err.code.toLowerCase().replace(/_/g, '-'),
     title: spec.title,
     status: spec.status,
-    detail: err.expose ? err.detail ?? spec.title : 'An unexpected error occurred; quote the requestId when reporting it.',
+    detail: err.expose
+      ? (err.detail ?? spec.title)
+      : 'An unexpected error occurred; quote the requestId when reporting it.',
     code: err.code,
     ...(requestId ? { requestId } : {}),
     ...(err.extra.errors?.length ? { errors: err.extra.errors } : {}),
@@ -49,14 +66,23 @@ export function errorHandler(log: Log) {
       // The router answers unmatched paths and methods with a bare status (and Allow); give them a problem body.
       if (ctx.body === undefined && ctx.respond !== false) {
         if (ctx.status === 404) throw new BridgeError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
-        if (ctx.status === 405) throw new BridgeError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
-        if (ctx.status === 501) throw new BridgeError('METHOD_NOT_IMPLEMENTED', `Parley does not implement ${ctx.method}`);
+        if (ctx.status === 405)
+          throw new BridgeError(
+            'METHOD_NOT_ALLOWED',
+            `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`,
+          );
+        if (ctx.status === 501)
+          throw new BridgeError('METHOD_NOT_IMPLEMENTED', `Parley does not implement ${ctx.method}`);
       }
     } catch (raw) {
-      const err = raw instanceof BridgeError ? raw
-        : fromHttpError(raw as { status?: number }) ?? new BridgeError('INTERNAL', undefined, { cause: raw });
+      const err =
+        raw instanceof BridgeError
+          ? raw
+          : (fromHttpError(raw as { status?: number }) ??
+            new BridgeError('INTERNAL', undefined, { cause: raw }));
       const requestId = ctx.state.requestId as string | undefined;
-      if (err.status >= 500) log.error({ err: err.extra.cause ?? err, requestId, path: ctx.path }, 'request failed');
+      if (err.status >= 500)
+        log.error({ err: err.extra.cause ?? err, requestId, path: ctx.path }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return; // an SSE stream already started; nothing to answer
       ctx.status = err.status;
       ctx.type = 'application/problem+json';

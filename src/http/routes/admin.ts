@@ -3,7 +3,9 @@ import type { SessionManager } from '../../sessions/SessionManager.js';
 import { requireMaster } from '../access.js';
 import { parseStreamId } from '../params.js';
 
-export interface AdminRoutesDeps { sessions: Pick<SessionManager, 'all' | 'logoff' | 'instanceId'> }
+export interface AdminRoutesDeps {
+  sessions: Pick<SessionManager, 'all' | 'logoff' | 'instanceId'>;
+}
 
 /**
  * Operator calls, master secret only (the admin CLI uses them):
@@ -14,8 +16,13 @@ export function adminRoutes(router: Router, deps: AdminRoutesDeps): void {
   router.get('/restapi/v1/admin/sessions', (ctx) => {
     requireMaster(ctx);
     const sessions = deps.sessions.all().map((s) => ({
-      streamId: s.streamId, username: s.username, jid: s.bareJid, resource: s.resource, state: s.state,
-      openStreams: s.openStreams, lastActivity: new Date(s.lastActivity).toISOString(),
+      streamId: s.streamId,
+      username: s.username,
+      jid: s.bareJid,
+      resource: s.resource,
+      state: s.state,
+      openStreams: s.openStreams,
+      lastActivity: new Date(s.lastActivity).toISOString(),
     }));
     ctx.body = { instanceId: deps.sessions.instanceId, sessions };
   });

@@ -86,8 +86,14 @@ export function docsRoutes(router: Router): void {
     // The URLs are not versioned: cache for an hour, then revalidate (ETag: package version, or init.js's hash).
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.etag = name === 'init.js' ? `parley-init-${INIT_TAG}` : `swagger-ui-dist@${SWAGGER_VERSION}/${name}`;
-    if (ctx.fresh) { ctx.status = 304; return; }
-    if (name === 'init.js') { ctx.body = INIT; return; }
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    if (name === 'init.js') {
+      ctx.body = INIT;
+      return;
+    }
     let file = files.get(name);
     if (!file) files.set(name, (file = await readFile(join(SWAGGER_DIR, name))));
     ctx.body = file;

@@ -13,9 +13,14 @@ import type { RemoteSession } from '../../cluster/InstanceRegistry.js';
 import { parseEventId, parseUsername } from '../params.js';
 
 export interface EventRoutesDeps extends AccessDeps {
-  hub: EventHub; log: Log; heartbeatMs: number;
+  hub: EventHub;
+  log: Log;
+  heartbeatMs: number;
   /** sessions held by other gateway instances (cluster): their events arrive over the Redis bus */
-  remote?: { remoteStream(streamId: string): Promise<RemoteSession | undefined>; remoteUser(username: string): Promise<RemoteSession | undefined> };
+  remote?: {
+    remoteStream(streamId: string): Promise<RemoteSession | undefined>;
+    remoteUser(username: string): Promise<RemoteSession | undefined>;
+  };
 }
 
 /**
@@ -29,7 +34,10 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     try {
       session = await requireStream(ctx, deps, ctx.params.streamid!);
     } catch (err) {
-      const remote = err instanceof BridgeError && err.code === 'STREAM_NOT_FOUND' ? await deps.remote?.remoteStream(ctx.params.streamid!) : undefined;
+      const remote =
+        err instanceof BridgeError && err.code === 'STREAM_NOT_FOUND'
+          ? await deps.remote?.remoteStream(ctx.params.streamid!)
+          : undefined;
       if (!remote) throw err;
       await authorizeRemote(ctx, remote);
       return remoteStream(ctx, remote);
@@ -53,7 +61,8 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     if (caller.kind === 'token') {
       const owner = await deps.sessions.tokenOwner(caller.token);
       if (!owner) throw new BridgeError('BAD_CREDENTIALS', 'unknown session token');
-      if (owner.streamId !== remote.streamId) throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');
+      if (owner.streamId !== remote.streamId)
+        throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');
       return;
     }
     await requireUser(ctx, deps, remote.username);
@@ -64,14 +73,24 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     let unsubscribe = (): void => undefined;
     const until = new Promise<void>((resolve) => {
       unsubscribe = deps.hub.subscribe(remote.username, (e) => {
-        if (e.name === EVENT_NAMES.session && e.payload.type === 'offline' && e.payload.streamId === remote.streamId) resolve();
+        if (
+          e.name === EVENT_NAMES.session &&
+          e.payload.type === 'offline' &&
+          e.payload.streamId === remote.streamId
+        )
+          resolve();
       });
     });
     await openStream(ctx, deps.hub, deps.log, {
       username: remote.username,
       lastEventId: lastEventIdOf(ctx),
       heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [{ name: EVENT_NAMES.session, payload: { type: remote.state, streamId: remote.streamId, jid: remote.jid, snapshot: true } }],
+      snapshot: () => [
+        {
+          name: EVENT_NAMES.session,
+          payload: { type: remote.state, streamId: remote.streamId, jid: remote.jid, snapshot: true },
+        },
+      ],
       onClose: () => unsubscribe(),
       until,
     });
@@ -80,15 +99,25 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
   async function stream(ctx: RouterContext, session: UserSession): Promise<void> {
     const lastEventId = lastEventIdOf(ctx);
     let ended = (): void => undefined;
-    const until = new Promise<void>((resolve) => { ended = resolve; session.once('ended', ended); });
+    const until = new Promise<void>((resolve) => {
+      ended = resolve;
+      session.once('ended', ended);
+    });
     await openStream(ctx, deps.hub, deps.log, {
       username: session.username,
       lastEventId,
       heartbeatMs: deps.heartbeatMs,
       snapshot: () => [sessionSnapshot(session), ...deps.hub.snapshot(session.username)],
       tap: ctx.query.raw === '1' || ctx.query.raw === 'true' ? (push) => rawTap(session, push) : undefined,
-      onOpen: () => { session.openStreams++; session.touch(); },
-      onClose: () => { session.openStreams--; session.touch(); session.off('ended', ended); },
+      onOpen: () => {
+        session.openStreams++;
+        session.touch();
+      },
+      onClose: () => {
+        session.openStreams--;
+        session.touch();
+        session.off('ended', ended);
+      },
       until,
     });
   }
@@ -101,12 +130,23 @@ function lastEventIdOf(ctx: RouterContext): string | undefined {
 
 /** Opt-in (`?raw=1`) per stream: every stanza the session receives, as ofchat's `chatapi.xmpp` (ephemeral). */
 function rawTap(session: UserSession, push: (e: DeliveredEvent) => void): () => void {
-  const onStanza = (el: Element): void => push({ name: EVENT_NAMES.xmpp, payload: { xmpp: Buffer.from(el.toString()).toString('base64') } });
+  const onStanza = (el: Element): void =>
+    push({ name: EVENT_NAMES.xmpp, payload: { xmpp: Buffer.from(el.toString()).toString('base64') } });
   session.on('stanza', onStanza);
-  return () => { session.off('stanza', onStanza); };
+  return () => {
+    session.off('stanza', onStanza);
+  };
 }
 
 /** Ephemeral: where the session stands right now (no id, so it never moves the replay cursor). */
 function sessionSnapshot(session: UserSession): DeliveredEvent {
-  return { name: EVENT_NAMES.session, payload: { type: session.state === 'online' ? 'online' : session.state, streamId: session.streamId, jid: session.bareJid, snapshot: true } };
+  return {
+    name: EVENT_NAMES.session,
+    payload: {
+      type: session.state === 'online' ? 'online' : session.state,
+      streamId: session.streamId,
+      jid: session.bareJid,
+      snapshot: true,
+    },
+  };
 }

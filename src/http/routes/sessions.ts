@@ -9,7 +9,11 @@ import { parseUsername } from '../params.js';
 
 const LoginJson = z.object({ password: z.string().min(1).max(1024) }).strict();
 
-export interface SessionRoutesDeps { sessions: SessionManager; verifier: CredentialVerifier; publicUrl: (path: string) => string }
+export interface SessionRoutesDeps {
+  sessions: SessionManager;
+  verifier: CredentialVerifier;
+  publicUrl: (path: string) => string;
+}
 
 /**
  * POST /restapi/v1/chat/{username}/login — ofchat's login (text/plain password body) plus JSON and Basic;
@@ -25,12 +29,17 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
     if (body.kind === 'text') password = body.text === '' ? undefined : body.text;
     else if (body.kind === 'json') password = validate(LoginJson, body.value).password;
     if (caller.kind === 'basic') {
-      if (parseUsername(caller.username) !== username) throw new BridgeError('FORBIDDEN', `Basic credentials are for ${caller.username}, not ${username}`);
-      if (password !== undefined && password !== caller.password) throw new BridgeError('BAD_REQUEST', 'the body password and the Basic password differ');
+      if (parseUsername(caller.username) !== username)
+        throw new BridgeError('FORBIDDEN', `Basic credentials are for ${caller.username}, not ${username}`);
+      if (password !== undefined && password !== caller.password)
+        throw new BridgeError('BAD_REQUEST', 'the body password and the Basic password differ');
       password = caller.password;
     }
     if (password === undefined && caller.kind !== 'master') {
-      throw new BridgeError('UNAUTHENTICATED', 'send the user\'s password (text/plain body, JSON {"password"} or Basic) or the master secret');
+      throw new BridgeError(
+        'UNAUTHENTICATED',
+        'send the user\'s password (text/plain body, JSON {"password"} or Basic) or the master secret',
+      );
     }
     const { session, token, reused, cursor } = await deps.sessions.login(username, password);
     // The cursor makes a stream opened from this URL replay what the login itself brought in
@@ -44,7 +53,15 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
       ctx.set('X-Parley-Token', token);
       return;
     }
-    ctx.body = { streamId: session.streamId, token, jid: session.bareJid, resource: session.resource, events, lastEventId: cursor, reused };
+    ctx.body = {
+      streamId: session.streamId,
+      token,
+      jid: session.bareJid,
+      resource: session.resource,
+      events,
+      lastEventId: cursor,
+      reused,
+    };
   });
 
   router.post('/restapi/v1/chat/:streamid/logoff', async (ctx) => {
@@ -56,8 +73,12 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
   router.get('/restapi/v1/chat/:streamid', async (ctx) => {
     const session = await requireStream(ctx, deps, ctx.params.streamid!);
     ctx.body = {
-      streamId: session.streamId, jid: session.bareJid, resource: session.resource, state: session.state,
-      openStreams: session.openStreams, events: deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events`),
+      streamId: session.streamId,
+      jid: session.bareJid,
+      resource: session.resource,
+      state: session.state,
+      openStreams: session.openStreams,
+      events: deps.publicUrl(`/restapi/v1/chat/${session.streamId}/events`),
     };
   });
 }
@@ -66,7 +87,10 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
 function wantsText(accept: string): boolean {
   const q = (type: string): number | undefined => {
     for (const part of accept.split(',')) {
-      const [media, ...params] = part.trim().split(';').map((p) => p.trim());
+      const [media, ...params] = part
+        .trim()
+        .split(';')
+        .map((p) => p.trim());
       if (media?.toLowerCase() !== type) continue;
       const qp = params.find((p) => p.startsWith('q='));
       return qp ? Number(qp.slice(2)) || 0 : 1;

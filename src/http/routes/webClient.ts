@@ -24,7 +24,12 @@ const TYPES: Record<string, string> = {
 const HASHED = /-[A-Za-z0-9_-]{8}\.[a-z0-9]+$/;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-interface Asset { body: Buffer; type: string; etag: string; immutable: boolean }
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+  immutable: boolean;
+}
 
 /** The built files, read once per build (a rebuild changes index.html's mtime, which drops the cache). */
 let cache: { dir: string; stamp: number; assets: Map<string, Asset> } | undefined;
@@ -61,8 +66,12 @@ async function serve(ctx: RouterContext, dir: string, name: string): Promise<voi
     ctx.set('Retry-After', '30');
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
-      type: 'https://parley.dev/problems/internal', title: 'Internal server error', status: 503, code: 'INTERNAL',
-      detail: 'the web client is not built: run `npm run build:web`', requestId: ctx.state.requestId as string,
+      type: 'https://parley.dev/problems/internal',
+      title: 'Internal server error',
+      status: 503,
+      code: 'INTERNAL',
+      detail: 'the web client is not built: run `npm run build:web`',
+      requestId: ctx.state.requestId as string,
     };
     return;
   }
@@ -75,10 +84,16 @@ async function serve(ctx: RouterContext, dir: string, name: string): Promise<voi
   ctx.set('X-Content-Type-Options', 'nosniff');
   if (name === 'index.html') {
     // The page runs only its own files; it talks to this gateway alone. Framed by any site (the embed snippet).
-    ctx.set('Content-Security-Policy', "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'");
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'",
+    );
     ctx.set('Referrer-Policy', 'no-referrer');
   }
-  if (ctx.fresh) { ctx.status = 304; return; }
+  if (ctx.fresh) {
+    ctx.status = 304;
+    return;
+  }
   ctx.body = asset.body;
 }
 

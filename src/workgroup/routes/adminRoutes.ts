@@ -25,7 +25,10 @@ export function adminRoutes(router: Router, admin: WorkgroupAdmin): void {
   router.post(BASE, async (ctx) => {
     requireMaster(ctx);
     const body = readBody(ctx);
-    if (body.kind !== 'json') throw new BridgeError('VALIDATION_FAILED', 'send the workgroup as JSON', { errors: [{ path: 'body', message: 'expected a JSON object' }] });
+    if (body.kind !== 'json')
+      throw new BridgeError('VALIDATION_FAILED', 'send the workgroup as JSON', {
+        errors: [{ path: 'body', message: 'expected a JSON object' }],
+      });
     const created = await admin.create(validate(CreateWorkgroupInput, body.value));
     ctx.status = 201;
     ctx.set('Location', `${BASE}/${created.name}`);
@@ -40,10 +43,18 @@ export function adminRoutes(router: Router, admin: WorkgroupAdmin): void {
   router.post(`${BASE}/:workgroup`, async (ctx) => {
     requireMaster(ctx);
     const body = readBody(ctx);
-    const input = body.kind === 'json' ? validate(UpdateWorkgroupInput, body.value)
-      : body.kind === 'text' ? { members: body.text }
-        : undefined;
-    if (!input) throw new BridgeError('VALIDATION_FAILED', 'send the members as text, or JSON with members and/or settings', { errors: [{ path: 'body', message: 'required' }] });
+    const input =
+      body.kind === 'json'
+        ? validate(UpdateWorkgroupInput, body.value)
+        : body.kind === 'text'
+          ? { members: body.text }
+          : undefined;
+    if (!input)
+      throw new BridgeError(
+        'VALIDATION_FAILED',
+        'send the members as text, or JSON with members and/or settings',
+        { errors: [{ path: 'body', message: 'required' }] },
+      );
     ctx.body = await admin.update(ctx.params.workgroup!, input);
   });
 

@@ -10,11 +10,13 @@ import type { AgentDesk } from '../AgentDesk.js';
 import type { RequestStore } from '../RequestStore.js';
 import { AGENT_SHOWS, type AgentShow } from '../xep0142.js';
 
-const DutyBody = z.object({
-  show: z.enum(AGENT_SHOWS as [AgentShow, ...AgentShow[]]).optional(),
-  maxChats: z.number().int().min(1).max(100).optional(),
-  status: z.string().max(500).optional(),
-}).strict();
+const DutyBody = z
+  .object({
+    show: z.enum(AGENT_SHOWS as [AgentShow, ...AgentShow[]]).optional(),
+    maxChats: z.number().int().min(1).max(100).optional(),
+    status: z.string().max(500).optional(),
+  })
+  .strict();
 
 /**
  * Agents (ofchat's paths, reference §1.5 rows 25–30, and the seed README's accept/reject form):
@@ -27,7 +29,11 @@ const DutyBody = z.object({
  *   PUT    /chat/assists/{workgroup}/{offerId}           accept (seed README form; the caller's live session)
  *   DELETE /chat/assists/{workgroup}/{offerId}           reject (same)
  */
-export function agentRoutes(router: Router, access: AccessDeps, deps: { desk: AgentDesk; requests: RequestStore; domain: string }): void {
+export function agentRoutes(
+  router: Router,
+  access: AccessDeps,
+  deps: { desk: AgentDesk; requests: RequestStore; domain: string },
+): void {
   const { desk } = deps;
   const base = '/restapi/v1/chat/:streamid';
 
@@ -56,9 +62,16 @@ export function agentRoutes(router: Router, access: AccessDeps, deps: { desk: Ag
   router.post(`${base}/assists/:workgroup`, async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const body = readBody(ctx);
-    if (body.kind === 'text' && body.text.trim() !== '') throw new BridgeError('VALIDATION_FAILED', 'send JSON {show, maxChats, status} or no body', { errors: [{ path: 'body', message: 'expected JSON' }] });
+    if (body.kind === 'text' && body.text.trim() !== '')
+      throw new BridgeError('VALIDATION_FAILED', 'send JSON {show, maxChats, status} or no body', {
+        errors: [{ path: 'body', message: 'expected JSON' }],
+      });
     const duty = body.kind === 'json' ? validate(DutyBody, body.value) : {};
-    ctx.body = await desk.onDuty(session, ctx.params.workgroup!, { show: duty.show ?? 'available', maxChats: duty.maxChats, status: duty.status });
+    ctx.body = await desk.onDuty(session, ctx.params.workgroup!, {
+      show: duty.show ?? 'available',
+      maxChats: duty.maxChats,
+      status: duty.status,
+    });
   });
 
   router.delete(`${base}/assists/:workgroup`, async (ctx) => {
@@ -83,7 +96,11 @@ export function agentRoutes(router: Router, access: AccessDeps, deps: { desk: Ag
  * The live session of whoever calls the streamless form: a session token's own stream, Basic
  * credentials' user, or with the master secret the agent the offer was made to.
  */
-async function ownSession(ctx: Context, access: AccessDeps, deps: { requests: RequestStore; domain: string }): Promise<UserSession> {
+async function ownSession(
+  ctx: Context,
+  access: AccessDeps,
+  deps: { requests: RequestStore; domain: string },
+): Promise<UserSession> {
   const caller = callerOf(ctx);
   let username: string;
   if (caller.kind === 'token') {
@@ -94,10 +111,13 @@ async function ownSession(ctx: Context, access: AccessDeps, deps: { requests: Re
     username = parseUsername(caller.username);
     await requireUser(ctx, access, username);
   } else if (caller.kind === 'master') {
-    const offer = /^of[0-9a-f]{16}$/.test(ctx.params.offerId ?? '') ? await deps.requests.offer(ctx.params.offerId!) : undefined;
+    const offer = /^of[0-9a-f]{16}$/.test(ctx.params.offerId ?? '')
+      ? await deps.requests.offer(ctx.params.offerId!)
+      : undefined;
     if (!offer) throw new BridgeError('NOT_FOUND', 'with the master secret, name the offer by its offerId');
     const [local, domain] = offer.agentJid.split('@');
-    if (domain !== deps.domain) throw new BridgeError('NOT_FOUND', `${offer.agentJid} is not a user of this server`);
+    if (domain !== deps.domain)
+      throw new BridgeError('NOT_FOUND', `${offer.agentJid} is not a user of this server`);
     username = local!;
   } else {
     throw new BridgeError('UNAUTHENTICATED', 'send a session token, Basic credentials or the master secret');

@@ -14,26 +14,40 @@ import type { RequestRow } from '../RequestStore.js';
 import { visitorKey } from '../events.js';
 import { parseWorkgroupName } from '../settings.js';
 
-export interface AskRoutesDeps { ask: AskService; hub: EventHub; log: Log; heartbeatMs: number; publicUrl?: string }
+export interface AskRoutesDeps {
+  ask: AskService;
+  hub: EventHub;
+  log: Log;
+  heartbeatMs: number;
+  publicUrl?: string;
+}
 
 const BASE = '/restapi/v1/ask';
 const MAX_TEXT = 64 * 1024;
 /** ofchat's userID: the visitor's name in the room (1–64 letters, digits or . _ - + @); `admin` is the admin path. */
 const VISITOR_ID = /^[\p{L}\p{N}._+@-]{1,64}$/u;
 
-const AskBody = z.object({
-  workgroup: z.string().min(1).max(64),
-  userID: z.string().regex(VISITOR_ID, 'must be 1–64 letters, digits or . _ - + @').refine((v) => v.toLowerCase() !== 'admin', 'is reserved'),
-  emailAddress: z.email().max(320),
-  question: z.string().min(1).max(4000),
-  nickname: z.string().min(1).max(64).optional(),
-  product: z.string().max(200).optional(), company: z.string().max(200).optional(),
-  state: z.string().max(200).optional(), country: z.string().max(200).optional(),
-}).strict();
+const AskBody = z
+  .object({
+    workgroup: z.string().min(1).max(64),
+    userID: z
+      .string()
+      .regex(VISITOR_ID, 'must be 1–64 letters, digits or . _ - + @')
+      .refine((v) => v.toLowerCase() !== 'admin', 'is reserved'),
+    emailAddress: z.email().max(320),
+    question: z.string().min(1).max(4000),
+    nickname: z.string().min(1).max(64).optional(),
+    product: z.string().max(200).optional(),
+    company: z.string().max(200).optional(),
+    state: z.string().max(200).optional(),
+    country: z.string().max(200).optional(),
+  })
+  .strict();
 const PostBody = z.object({ body: z.string().min(1).max(MAX_TEXT) }).passthrough();
 
 export function parseVisitorId(raw: string): string {
-  if (!VISITOR_ID.test(raw)) throw new BridgeError('BAD_REQUEST', `"${raw.slice(0, 80)}" is not a visitor userID`);
+  if (!VISITOR_ID.test(raw))
+    throw new BridgeError('BAD_REQUEST', `"${raw.slice(0, 80)}" is not a visitor userID`);
   return raw;
 }
 
@@ -52,11 +66,22 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
 
   router.post(BASE, async (ctx) => {
     const body = readBody(ctx);
-    if (body.kind !== 'json') throw new BridgeError('VALIDATION_FAILED', 'send the request as JSON', { errors: [{ path: 'body', message: 'expected a JSON object' }] });
+    if (body.kind !== 'json')
+      throw new BridgeError('VALIDATION_FAILED', 'send the request as JSON', {
+        errors: [{ path: 'body', message: 'expected a JSON object' }],
+      });
     const input = validate(AskBody, body.value);
-    const extra = Object.fromEntries(['nickname', 'product', 'company', 'state', 'country'].flatMap((k) => (input[k as keyof typeof input] ? [[k, String(input[k as keyof typeof input])]] : [])));
+    const extra = Object.fromEntries(
+      ['nickname', 'product', 'company', 'state', 'country'].flatMap((k) =>
+        input[k as keyof typeof input] ? [[k, String(input[k as keyof typeof input])]] : [],
+      ),
+    );
     const { request, token } = await ask.ask({
-      workgroup: parseWorkgroupName(input.workgroup), userId: input.userID, email: input.emailAddress, question: input.question, ...extra,
+      workgroup: parseWorkgroupName(input.workgroup),
+      userId: input.userID,
+      email: input.emailAddress,
+      question: input.question,
+      ...extra,
     });
     const self = `${deps.publicUrl ?? `${ctx.protocol}://${ctx.host}`}${BASE}/${encodeURIComponent(request.userId)}`;
     ctx.status = 202;
@@ -84,8 +109,12 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     let input: { body: string; data?: unknown };
     if (body.kind === 'json') input = { body: validate(PostBody, body.value).body, data: body.value };
     else if (body.kind === 'text' && body.text !== '') input = { body: body.text };
-    else throw new BridgeError('VALIDATION_FAILED', 'send the message as text/plain, or JSON with a "body"', { errors: [{ path: 'body', message: 'required' }] });
-    if (input.body.length > MAX_TEXT) throw new BridgeError('BODY_TOO_LARGE', `a message may have at most ${MAX_TEXT} characters`);
+    else
+      throw new BridgeError('VALIDATION_FAILED', 'send the message as text/plain, or JSON with a "body"', {
+        errors: [{ path: 'body', message: 'required' }],
+      });
+    if (input.body.length > MAX_TEXT)
+      throw new BridgeError('BODY_TOO_LARGE', `a message may have at most ${MAX_TEXT} characters`);
     ctx.status = 202; // the room's echo arrives as a chatapi.ask groupchat event
     ctx.body = await ask.post(r, input.body, input.data);
   });
@@ -96,8 +125,12 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     const lastEventId = parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
     const { id: requestId, ...snapshot } = await ask.view(r);
     await openStream(ctx, deps.hub, deps.log, {
-      username: visitorKey(r.id), lastEventId, heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [{ name: EVENT_NAMES.ask, payload: { type: 'status', snapshot: true, requestId, ...snapshot } }],
+      username: visitorKey(r.id),
+      lastEventId,
+      heartbeatMs: deps.heartbeatMs,
+      snapshot: () => [
+        { name: EVENT_NAMES.ask, payload: { type: 'status', snapshot: true, requestId, ...snapshot } },
+      ],
     });
   });
 }
@@ -106,7 +139,12 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
  * The request a visitor route acts on: the visitor token's own request (403 for another userID),
  * or with the master secret the visitor name's newest request. `?token=` only on the event stream.
  */
-async function visitorRequest(ctx: Context, ask: AskService, rawUserId: string, queryToken = false): Promise<RequestRow> {
+async function visitorRequest(
+  ctx: Context,
+  ask: AskService,
+  rawUserId: string,
+  queryToken = false,
+): Promise<RequestRow> {
   const userId = parseVisitorId(rawUserId);
   const caller = callerOf(ctx);
   if (caller.kind === 'master') {
@@ -114,10 +152,16 @@ async function visitorRequest(ctx: Context, ask: AskService, rawUserId: string, 
     if (!r) throw new BridgeError('NOT_FOUND', `no request of visitor ${userId}`);
     return r;
   }
-  if (caller.kind === 'basic') throw new BridgeError('FORBIDDEN', 'visitor routes take the visitor token returned by POST /restapi/v1/ask');
-  const q = queryToken && typeof ctx.query.token === 'string' && ctx.query.token ? ctx.query.token : undefined;
+  if (caller.kind === 'basic')
+    throw new BridgeError(
+      'FORBIDDEN',
+      'visitor routes take the visitor token returned by POST /restapi/v1/ask',
+    );
+  const q =
+    queryToken && typeof ctx.query.token === 'string' && ctx.query.token ? ctx.query.token : undefined;
   const token = caller.kind === 'token' ? caller.token : q;
-  if (!token) throw new BridgeError('UNAUTHENTICATED', 'send the visitor token returned by POST /restapi/v1/ask');
+  if (!token)
+    throw new BridgeError('UNAUTHENTICATED', 'send the visitor token returned by POST /restapi/v1/ask');
   const r = await ask.byToken(token);
   if (!r) throw new BridgeError('BAD_CREDENTIALS', 'unknown visitor token');
   if (r.userId !== userId) throw new BridgeError('FORBIDDEN', 'this token belongs to another visitor');

@@ -15,11 +15,26 @@ export class AdminConnection {
   readonly #reconnector: Reconnector;
   #online = false;
 
-  constructor(readonly jid: string, password: string, opts: { service: string; reconnectMaxSeconds: number; log: Log }) {
+  constructor(
+    readonly jid: string,
+    password: string,
+    opts: { service: string; reconnectMaxSeconds: number; log: Log },
+  ) {
     const [local, domain] = jid.split('@') as [string, string];
     const log = opts.log.child({ c: 'xmpp-admin' });
-    this.#x = createXmppClient({ service: opts.service, domain, username: local, password, resource: 'parley-admin' });
-    this.#reconnector = new Reconnector(this.#x, { service: opts.service, domain, maxSeconds: opts.reconnectMaxSeconds, log });
+    this.#x = createXmppClient({
+      service: opts.service,
+      domain,
+      username: local,
+      password,
+      resource: 'parley-admin',
+    });
+    this.#reconnector = new Reconnector(this.#x, {
+      service: opts.service,
+      domain,
+      maxSeconds: opts.reconnectMaxSeconds,
+      log,
+    });
     this.#x.on('error', (err) => log.debug({ err }, 'admin connection error'));
     this.#x.on('online', () => {
       void smSettled(this.#x).then(() => {
@@ -33,7 +48,9 @@ export class AdminConnection {
     });
   }
 
-  get isOnline(): boolean { return this.#online; }
+  get isOnline(): boolean {
+    return this.#online;
+  }
 
   /** Connects once; when the server is down at start-up, keeps retrying in the background instead of failing. */
   async start(): Promise<void> {
@@ -43,13 +60,15 @@ export class AdminConnection {
       this.#online = true;
     } catch (err) {
       const e = connectError(err);
-      if (e.code === 'BAD_CREDENTIALS') throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`);
+      if (e.code === 'BAD_CREDENTIALS')
+        throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`);
       this.#reconnector.schedule();
     }
   }
 
   async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
-    if (!this.#online) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP server is not reachable', { retryAfter: 5 });
+    if (!this.#online)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP server is not reachable', { retryAfter: 5 });
     try {
       return await this.#x.iqCaller.request(stanza, timeoutMs);
     } catch (err) {
@@ -60,7 +79,10 @@ export class AdminConnection {
   async ping(timeoutMs = 3000): Promise<boolean> {
     if (!this.#online) return false;
     try {
-      await this.#x.iqCaller.request(xml('iq', { type: 'get', to: this.jid.split('@')[1] }, xml('ping', { xmlns: 'urn:xmpp:ping' })), timeoutMs);
+      await this.#x.iqCaller.request(
+        xml('iq', { type: 'get', to: this.jid.split('@')[1] }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+        timeoutMs,
+      );
       return true;
     } catch {
       return false;

@@ -12,9 +12,16 @@ import type { AdminConnection } from './AdminConnection.js';
  */
 export type AdminIq = Pick<AdminConnection, 'iq'>;
 
-export async function addUser(admin: AdminIq, domain: string, jid: string, password: string): Promise<'created' | 'exists'> {
+export async function addUser(
+  admin: AdminIq,
+  domain: string,
+  jid: string,
+  password: string,
+): Promise<'created' | 'exists'> {
   const note = await runCommand(admin, domain, NS.adminAddUser, [
-    ['accountjid', jid], ['password', password], ['password-verify', password],
+    ['accountjid', jid],
+    ['password', password],
+    ['password-verify', password],
   ]);
   if (note?.type === 'error') {
     if (/exist/i.test(note.text)) return 'exists';
@@ -23,20 +30,53 @@ export async function addUser(admin: AdminIq, domain: string, jid: string, passw
   return 'created';
 }
 
-export async function changePassword(admin: AdminIq, domain: string, jid: string, password: string): Promise<void> {
-  const note = await runCommand(admin, domain, NS.adminChangePassword, [['accountjid', jid], ['password', password]]);
-  if (note?.type === 'error') throw new BridgeError('XMPP_REFUSED', `change-user-password refused: ${note.text}`, { xmppCondition: 'bad-request' });
+export async function changePassword(
+  admin: AdminIq,
+  domain: string,
+  jid: string,
+  password: string,
+): Promise<void> {
+  const note = await runCommand(admin, domain, NS.adminChangePassword, [
+    ['accountjid', jid],
+    ['password', password],
+  ]);
+  if (note?.type === 'error')
+    throw new BridgeError('XMPP_REFUSED', `change-user-password refused: ${note.text}`, {
+      xmppCondition: 'bad-request',
+    });
 }
 
-async function runCommand(admin: AdminIq, domain: string, node: string, fields: [string, string][]): Promise<{ type: string; text: string } | undefined> {
-  const first = await admin.iq(xml('iq', { type: 'set', to: domain },
-    xml('command', { xmlns: NS.commands, node, action: 'execute' })), 10_000, node.split('#')[1]);
+async function runCommand(
+  admin: AdminIq,
+  domain: string,
+  node: string,
+  fields: [string, string][],
+): Promise<{ type: string; text: string } | undefined> {
+  const first = await admin.iq(
+    xml('iq', { type: 'set', to: domain }, xml('command', { xmlns: NS.commands, node, action: 'execute' })),
+    10_000,
+    node.split('#')[1],
+  );
   const sessionid = first.getChild('command', NS.commands)?.attrs.sessionid as string | undefined;
-  const form = xml('x', { xmlns: NS.dataForms, type: 'submit' },
+  const form = xml(
+    'x',
+    { xmlns: NS.dataForms, type: 'submit' },
     xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.adminForm)),
-    ...fields.map(([name, value]) => xml('field', { var: name }, xml('value', {}, value))));
-  const done = await admin.iq(xml('iq', { type: 'set', to: domain },
-    xml('command', { xmlns: NS.commands, node, action: 'complete', ...(sessionid ? { sessionid } : {}) }, form)), 10_000, node.split('#')[1]);
+    ...fields.map(([name, value]) => xml('field', { var: name }, xml('value', {}, value))),
+  );
+  const done = await admin.iq(
+    xml(
+      'iq',
+      { type: 'set', to: domain },
+      xml(
+        'command',
+        { xmlns: NS.commands, node, action: 'complete', ...(sessionid ? { sessionid } : {}) },
+        form,
+      ),
+    ),
+    10_000,
+    node.split('#')[1],
+  );
   return readNote(done.getChild('command', NS.commands));
 }
 

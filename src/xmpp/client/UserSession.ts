@@ -23,8 +23,13 @@ export interface UserSessionEvents {
 }
 
 export interface UserSessionOptions {
-  streamId: string; username: string; password: string;
-  service: string; domain: string; reconnectMaxSeconds: number; log: Log;
+  streamId: string;
+  username: string;
+  password: string;
+  service: string;
+  domain: string;
+  reconnectMaxSeconds: number;
+  log: Log;
   /** counts messages in/out and reconnects; optional so tests can leave it out */
   metrics?: XmppMetrics;
 }
@@ -52,16 +57,33 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.username = opts.username;
     this.bareJid = `${opts.username}@${opts.domain}`;
     this.#log = opts.log.child({ streamId: opts.streamId, user: opts.username });
-    this.#x = createXmppClient({ service: opts.service, domain: opts.domain, username: opts.username, password: opts.password, resource: this.resource });
-    this.#reconnector = new Reconnector(this.#x, { service: opts.service, domain: opts.domain, maxSeconds: opts.reconnectMaxSeconds, log: this.#log });
+    this.#x = createXmppClient({
+      service: opts.service,
+      domain: opts.domain,
+      username: opts.username,
+      password: opts.password,
+      resource: this.resource,
+    });
+    this.#reconnector = new Reconnector(this.#x, {
+      service: opts.service,
+      domain: opts.domain,
+      maxSeconds: opts.reconnectMaxSeconds,
+      log: this.#log,
+    });
     this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
     this.#x.on('stanza', (el) => {
       if (el.is('message')) opts.metrics?.message('in', el.attrs.type as string | undefined);
       this.emit('stanza', el);
     });
-    this.#x.on('disconnect', () => { if (!this.#stopping) this.#setState('reconnecting'); });
-    this.#x.on('online', () => { void this.#becameOnline(false); });
-    (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => { void this.#becameOnline(true); });
+    this.#x.on('disconnect', () => {
+      if (!this.#stopping) this.#setState('reconnecting');
+    });
+    this.#x.on('online', () => {
+      void this.#becameOnline(false);
+    });
+    (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => {
+      void this.#becameOnline(true);
+    });
   }
 
   readonly #beforePresence: (() => Promise<unknown>)[] = [];
@@ -71,11 +93,19 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
    * resumed: RFC 6121 §2.2 — fetch the roster first, so the server counts this resource as interested and
    * sends it pending subscription requests and roster pushes along with the presence it triggers.
    */
-  beforePresence(hook: () => Promise<unknown>): void { this.#beforePresence.push(hook); }
+  beforePresence(hook: () => Promise<unknown>): void {
+    this.#beforePresence.push(hook);
+  }
 
-  get fullJid(): string { return `${this.bareJid}/${this.resource}`; }
-  get isOnline(): boolean { return this.state === 'online'; }
-  get client(): Client { return this.#x; }
+  get fullJid(): string {
+    return `${this.bareJid}/${this.resource}`;
+  }
+  get isOnline(): boolean {
+    return this.state === 'online';
+  }
+  get client(): Client {
+    return this.#x;
+  }
 
   /** First connect: rejects with BAD_CREDENTIALS / XMPP_UNAVAILABLE, never retries a wrong password. */
   async start(): Promise<void> {
@@ -97,7 +127,11 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     await smSettled(this.#x);
     if (!resumed) {
       for (const hook of this.#beforePresence) {
-        try { await hook(); } catch (err) { this.#log.warn({ err }, 'before-presence hook failed'); }
+        try {
+          await hook();
+        } catch (err) {
+          this.#log.warn({ err }, 'before-presence hook failed');
+        }
       }
       await this.#x.send(xml('presence')).catch((err) => this.#log.warn({ err }, 'initial presence failed'));
     }
@@ -114,11 +148,16 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.emit('state', next, prev);
   }
 
-  touch(): void { this.lastActivity = Date.now(); }
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
 
   /** Sends a stanza; 503 while the session is between connections, so callers never lose it silently. */
   async send(stanza: Element): Promise<void> {
-    if (!this.isOnline) throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    if (!this.isOnline)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+        retryAfter: 2,
+      });
     await this.#x.send(stanza);
     if (stanza.is('message')) this.opts.metrics?.message('out', stanza.attrs.type as string | undefined);
   }
@@ -126,7 +165,10 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   /** IQ request/response; XMPP errors come back as BridgeErrors through the error table. */
   async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
     // The connection itself, not `state`: beforePresence hooks query before the session counts as online.
-    if ((this.#x.status as string) !== 'online') throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', { retryAfter: 2 });
+    if ((this.#x.status as string) !== 'online')
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+        retryAfter: 2,
+      });
     try {
       return await this.#x.iqCaller.request(stanza, timeoutMs);
     } catch (err) {
@@ -154,7 +196,13 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
 export function connectError(err: unknown): BridgeError {
   const e = err as { name?: string; condition?: string; code?: string; message?: string };
   if (e?.name === 'SASLError' || e?.condition === 'not-authorized' || e?.condition === 'account-disabled') {
-    return new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password', { cause: err });
+    return new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password', {
+      cause: err,
+    });
   }
-  return new BridgeError('XMPP_UNAVAILABLE', `cannot reach the XMPP server (${e?.code ?? e?.condition ?? e?.message ?? 'unknown error'})`, { cause: err, retryAfter: 5 });
+  return new BridgeError(
+    'XMPP_UNAVAILABLE',
+    `cannot reach the XMPP server (${e?.code ?? e?.condition ?? e?.message ?? 'unknown error'})`,
+    { cause: err, retryAfter: 5 },
+  );
 }

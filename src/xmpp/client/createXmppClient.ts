@@ -32,7 +32,11 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  * library's reconnect, every session holds ~30 fewer closures and their objects (10,000 sessions is the goal).
  */
 export interface XmppClientOptions {
-  service: string; domain: string; username: string; password: string; resource?: string;
+  service: string;
+  domain: string;
+  username: string;
+  password: string;
+  resource?: string;
 }
 
 export function createXmppClient(opts: XmppClientOptions): Client {
@@ -48,16 +52,33 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   saslPlain(factory);
   starttls({ streamFeatures: features });
   // The library calls back with (credentials, mechanism); its type declarations know only the first.
-  sasl({ streamFeatures: features, saslFactory: factory }, ((done: (creds: object, mechanism: string) => Promise<void>, mechanisms: string[]) =>
-    done({ username: opts.username, password: opts.password }, mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never);
+  sasl({ streamFeatures: features, saslFactory: factory }, ((
+    done: (creds: object, mechanism: string) => Promise<void>,
+    mechanisms: string[],
+  ) =>
+    done(
+      { username: opts.username, password: opts.password },
+      mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!,
+    )) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
   callee.get('urn:xmpp:ping', 'ping', () => ({}));
-  const x = Object.assign(entity, { entity, middleware: mw, streamFeatures: features, iqCaller: caller, iqCallee: callee, saslFactory: factory, streamManagement: sm }) as unknown as Client;
+  const x = Object.assign(entity, {
+    entity,
+    middleware: mw,
+    streamFeatures: features,
+    iqCaller: caller,
+    iqCallee: callee,
+    saslFactory: factory,
+    streamManagement: sm,
+  }) as unknown as Client;
   // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
   // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
   x.on('element', (el: Element) => {
-    if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind')) {
+    if (
+      el.is('features', 'http://etherx.jabber.org/streams') &&
+      el.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind')
+    ) {
       smOffers.set(x, { offered: !!el.getChild('sm', SM_NS), enableSent: false, failed: false });
     } else if (el.is('failed', SM_NS)) {
       const st = smOffers.get(x);
@@ -83,7 +104,10 @@ export async function smSettled(x: Client, timeoutMs = 5000): Promise<void> {
   const sm = (x as unknown as { streamManagement?: { enabled: boolean } }).streamManagement;
   const deadline = Date.now() + timeoutMs;
   // `online` can fire before <enable/> is even sent, so wait on what the server offered, not on enableSent.
-  const pending = () => { const st = smOffers.get(x); return !!sm && !!st?.offered && !st.failed && !sm.enabled; };
+  const pending = () => {
+    const st = smOffers.get(x);
+    return !!sm && !!st?.offered && !st.failed && !sm.enabled;
+  };
   while (pending() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -105,15 +129,23 @@ export class Reconnector {
   #stopped = false;
   #busy = false;
 
-  constructor(private readonly x: Client, private readonly opts: { service: string; domain: string; maxSeconds: number; log: Log }) {
+  constructor(
+    private readonly x: Client,
+    private readonly opts: { service: string; domain: string; maxSeconds: number; log: Log },
+  ) {
     x.on('disconnect', () => this.schedule());
-    x.on('online', () => { this.#attempt = 0; });
+    x.on('online', () => {
+      this.#attempt = 0;
+    });
   }
 
   schedule(): void {
     if (this.#stopped || this.#timer || this.#busy) return;
     const delay = backoffDelay(this.#attempt++, this.opts.maxSeconds);
-    this.#timer = setTimeout(() => { this.#timer = undefined; void this.#tryOnce(); }, delay);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tryOnce();
+    }, delay);
     this.#timer.unref?.();
   }
 
@@ -146,13 +178,20 @@ export class Reconnector {
  * 300 concurrent logins). The library's 2 s for each stream header answer (`x.timeout`, used again after
  * SASL) is also too short for a server answering hundreds of logins at once: the attempt's budget applies.
  */
-export async function connectOnce(x: Client, target: { service: string; domain: string }, ms: number): Promise<void> {
+export async function connectOnce(
+  x: Client,
+  target: { service: string; domain: string },
+  ms: number,
+): Promise<void> {
   const settled = onlineOrFailure(x, ms);
   settled.catch(() => undefined); // awaited below, unless connect/open fails first
   const previous = x.timeout;
   x.timeout = ms;
   try {
-    const opened = (async () => { await x.connect(target.service); await x.open({ domain: target.domain }); })();
+    const opened = (async () => {
+      await x.connect(target.service);
+      await x.open({ domain: target.domain });
+    })();
     opened.catch(() => undefined); // raced below: when `settled` fails first, this one must not go unhandled
     await Promise.race([opened, settled]);
     await settled;
@@ -166,13 +205,23 @@ function onlineOrFailure(x: Client, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: unknown) => {
       clearTimeout(timer);
-      x.removeListener('online', onOnline); x.removeListener('disconnect', onFail); x.removeListener('error', onFail);
-      if (err) reject(err instanceof Error ? err : new Error(String(err))); else resolve();
+      x.removeListener('online', onOnline);
+      x.removeListener('disconnect', onFail);
+      x.removeListener('error', onFail);
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve();
     };
     const onOnline = () => done();
     // `disconnect` carries { clean, reason }: the socket's error when there was one (it has the code).
-    const onFail = (e: unknown) => done(e instanceof Error ? e : (e as { reason?: unknown })?.reason ?? new Error('disconnected before the session came online'));
+    const onFail = (e: unknown) =>
+      done(
+        e instanceof Error
+          ? e
+          : ((e as { reason?: unknown })?.reason ?? new Error('disconnected before the session came online')),
+      );
     const timer = setTimeout(() => done(new Error('timed out waiting for the session to come online')), ms);
-    x.on('online', onOnline); x.on('disconnect', onFail); x.on('error', onFail);
+    x.on('online', onOnline);
+    x.on('disconnect', onFail);
+    x.on('error', onFail);
   });
 }

@@ -13,7 +13,13 @@ import { Reconnector } from '../client/createXmppClient.js';
  * and an `online` hook to re-announce state after every (re)connect.
  *   https://xmpp.org/extensions/xep-0114.html
  */
-export type IqRouteHandler = (iq: { from: string; to: string; id: string; stanza: Element; element: Element }) => Promise<Element | void> | Element | void;
+export type IqRouteHandler = (iq: {
+  from: string;
+  to: string;
+  id: string;
+  stanza: Element;
+  element: Element;
+}) => Promise<Element | void> | Element | void;
 
 export interface ComponentConnection {
   readonly domain: string;
@@ -33,46 +39,74 @@ export interface ComponentConnection {
 /** A dead holder's component is taken over within this many seconds (plus the server noticing). */
 const STANDBY_RETRY_MAX_SECONDS = 5;
 
-export function createComponent(opts: { service: string; domain: string; secret: string; reconnectMaxSeconds: number; log: Log }): ComponentConnection {
+export function createComponent(opts: {
+  service: string;
+  domain: string;
+  secret: string;
+  reconnectMaxSeconds: number;
+  log: Log;
+}): ComponentConnection {
   const log = opts.log.child({ component: opts.domain });
   const x: Component = component({ service: opts.service, domain: opts.domain, password: opts.secret });
   x.reconnect.stop();
   // Prosody accepts one connection per component domain, which makes it the cluster's lock: the other
   // instances keep retrying as standbys, and their retry period is the takeover time when the holder dies.
   const maxSeconds = Math.min(opts.reconnectMaxSeconds, STANDBY_RETRY_MAX_SECONDS);
-  const reconnector = new Reconnector(x as never, { service: opts.service, domain: opts.domain, maxSeconds, log });
+  const reconnector = new Reconnector(x as never, {
+    service: opts.service,
+    domain: opts.domain,
+    maxSeconds,
+    log,
+  });
   const onlineHandlers: (() => void | Promise<void>)[] = [];
   let online = false;
   let stopping = false;
 
   x.on('connect', () => x.socket?.setNoDelay?.(true));
   x.on('error', (err: unknown) => log.debug({ err }, 'component error'));
-  x.on('disconnect', () => { if (online && !stopping) log.warn('component connection lost; reconnecting'); online = false; });
+  x.on('disconnect', () => {
+    if (online && !stopping) log.warn('component connection lost; reconnecting');
+    online = false;
+  });
   x.on('online', () => {
     online = true;
     log.info('component online');
     void (async () => {
       for (const h of onlineHandlers) {
-        try { await h(); } catch (err) { log.warn({ err }, 'component online hook failed'); }
+        try {
+          await h();
+        } catch (err) {
+          log.warn({ err }, 'component online hook failed');
+        }
       }
     })();
   });
 
   const conn: ComponentConnection = {
     domain: opts.domain,
-    get isOnline() { return online; },
+    get isOnline() {
+      return online;
+    },
     async start() {
       try {
         await x.start();
         // start() resolves when the handshake is sent; `online` follows the server's answer.
-        if (!online) await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('component handshake timed out')), 10_000);
-          x.once('online', () => { clearTimeout(timer); resolve(); });
-          x.once('error', (err: unknown) => { clearTimeout(timer); reject(err); });
-        });
+        if (!online)
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('component handshake timed out')), 10_000);
+            x.once('online', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            x.once('error', (err: unknown) => {
+              clearTimeout(timer);
+              reject(err);
+            });
+          });
       } catch (err) {
         const e = err as { condition?: string };
-        if (e?.condition === 'not-authorized') throw new Error(`component ${opts.domain}: the XMPP server rejected XMPP_COMPONENT_SECRET`);
+        if (e?.condition === 'not-authorized')
+          throw new Error(`component ${opts.domain}: the XMPP server rejected XMPP_COMPONENT_SECRET`);
         log.warn({ err }, 'component could not connect; retrying in the background');
         reconnector.schedule();
       }
@@ -84,20 +118,37 @@ export function createComponent(opts: { service: string; domain: string; secret:
       await x.stop().catch(() => undefined);
     },
     async send(stanza) {
-      if (!online) throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, { retryAfter: 2 });
+      if (!online)
+        throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, {
+          retryAfter: 2,
+        });
       await x.send(stanza);
     },
     async iq(stanza, timeoutMs = 10_000, what = 'request') {
-      if (!online) throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, { retryAfter: 2 });
-      try { return await x.iqCaller.request(stanza, timeoutMs); } catch (err) { throw fromStanzaError(err, what); }
+      if (!online)
+        throw new BridgeError('XMPP_UNAVAILABLE', `component ${opts.domain} is not connected`, {
+          retryAfter: 2,
+        });
+      try {
+        return await x.iqCaller.request(stanza, timeoutMs);
+      } catch (err) {
+        throw fromStanzaError(err, what);
+      }
     },
     onIq(type, ns, name, handler) {
       x.iqCallee[type](ns, name, async (ctx) => {
         let reply: Element | void;
         try {
-          reply = await handler({ from: String(ctx.stanza.attrs.from), to: String(ctx.stanza.attrs.to), id: String(ctx.stanza.attrs.id), stanza: ctx.stanza, element: ctx.element });
+          reply = await handler({
+            from: String(ctx.stanza.attrs.from),
+            to: String(ctx.stanza.attrs.to),
+            id: String(ctx.stanza.attrs.id),
+            stanza: ctx.stanza,
+            element: ctx.element,
+          });
         } catch (err) {
-          if (!(err instanceof BridgeError) || err.status >= 500) log.warn({ err, ns, name }, 'component IQ handler failed');
+          if (!(err instanceof BridgeError) || err.status >= 500)
+            log.warn({ err, ns, name }, 'component IQ handler failed');
           reply = toStanzaError(err);
         }
         // The callee answers service-unavailable for a falsy reply, and tells results from errors with
@@ -108,10 +159,14 @@ export function createComponent(opts: { service: string; domain: string; secret:
     onStanza(handler) {
       x.on('stanza', (el: Element) => {
         if (el.is('iq')) return;
-        void Promise.resolve(handler(el)).catch((err) => log.warn({ err }, 'component stanza handler failed'));
+        void Promise.resolve(handler(el)).catch((err) =>
+          log.warn({ err }, 'component stanza handler failed'),
+        );
       });
     },
-    onOnline(handler) { onlineHandlers.push(handler); },
+    onOnline(handler) {
+      onlineHandlers.push(handler);
+    },
   };
   // XEP-0199: answer pings, so monitoring (and a standby's takeover check) can see the component is there.
   conn.onIq('get', 'urn:xmpp:ping', 'ping', () => undefined);

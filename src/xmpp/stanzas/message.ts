@@ -25,7 +25,8 @@ export function buildMessage(m: OutgoingMessage): Element {
   const el = xml('message', { type: m.type, to: m.to, id });
   if (m.subject !== undefined) el.append(xml('subject', {}, m.subject));
   if (m.body !== undefined) el.append(xml('body', {}, m.body));
-  if (m.data !== undefined && m.data !== null) el.append(xml('data', { xmlns: NS.parleyData }, JSON.stringify(m.data)));
+  if (m.data !== undefined && m.data !== null)
+    el.append(xml('data', { xmlns: NS.parleyData }, JSON.stringify(m.data)));
   if (m.trackable) {
     el.append(xml('request', { xmlns: NS.receipts }));
     el.append(xml('markable', { xmlns: NS.markers }));
@@ -38,12 +39,18 @@ export function buildMessage(m: OutgoingMessage): Element {
 export function readData(msg: Element): unknown {
   const text = msg.getChild('data', NS.parleyData)?.text();
   if (!text) return null;
-  try { return JSON.parse(text) as unknown; } catch { return null; }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /** XEP-0359 id assigned by `by` (the archiving entity: the user's bare JID, or the room). */
 export function readStanzaId(msg: Element, by: string): string | undefined {
-  const el = msg.getChildren('stanza-id', NS.sid).find((c) => String(c.attrs.by ?? '').toLowerCase() === by.toLowerCase());
+  const el = msg
+    .getChildren('stanza-id', NS.sid)
+    .find((c) => String(c.attrs.by ?? '').toLowerCase() === by.toLowerCase());
   return el?.attrs.id as string | undefined;
 }
 

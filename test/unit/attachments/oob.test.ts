@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
-import { NS_OOB, attachmentsField, oobElements, readAttachments, typeFromName } from '../../../src/attachments/oob.js';
+import {
+  NS_OOB,
+  attachmentsField,
+  oobElements,
+  readAttachments,
+  typeFromName,
+} from '../../../src/attachments/oob.js';
 import { safeName, thumbnailUrl } from '../../../src/attachments/AttachmentService.js';
 
-const cat = { url: 'https://p.example/files/AAAAAAAAAAAAAAAAAAAAAA/cat.png', name: 'cat.png', size: 10, type: 'image/png', thumbnail: 'https://p.example/files/AAAAAAAAAAAAAAAAAAAAAA/thumb/cat.png' };
+const cat = {
+  url: 'https://p.example/files/AAAAAAAAAAAAAAAAAAAAAA/cat.png',
+  name: 'cat.png',
+  size: 10,
+  type: 'image/png',
+  thumbnail: 'https://p.example/files/AAAAAAAAAAAAAAAAAAAAAA/thumb/cat.png',
+};
 
 describe('attachments/oob', () => {
   it('builds one XEP-0066 element per attachment', () => {
@@ -11,14 +23,23 @@ describe('attachments/oob', () => {
     assert.equal(el!.toString(), `<x xmlns="${NS_OOB}"><url>${cat.url}</url><desc>cat.png</desc></x>`);
   });
 
-  it('reads a Parley sender\'s metadata back, and only for URLs the stanza carries', () => {
+  it("reads a Parley sender's metadata back, and only for URLs the stanza carries", () => {
     const msg = xml('message', {}, xml('body', {}, 'hi'), ...oobElements([cat]));
-    assert.deepEqual(readAttachments(msg, { attachments: [cat, { ...cat, url: 'https://evil.example/x' }] }), [cat]);
+    assert.deepEqual(
+      readAttachments(msg, { attachments: [cat, { ...cat, url: 'https://evil.example/x' }] }),
+      [cat],
+    );
   });
 
-  it('describes a native client\'s OOB URL from the URL itself', () => {
-    const msg = xml('message', {}, xml('x', { xmlns: NS_OOB }, xml('url', {}, 'https://up.example/a/b/My%20Song.mp3')));
-    assert.deepEqual(readAttachments(msg, null), [{ url: 'https://up.example/a/b/My%20Song.mp3', name: 'My Song.mp3', size: null, type: 'audio/mpeg' }]);
+  it("describes a native client's OOB URL from the URL itself", () => {
+    const msg = xml(
+      'message',
+      {},
+      xml('x', { xmlns: NS_OOB }, xml('url', {}, 'https://up.example/a/b/My%20Song.mp3')),
+    );
+    assert.deepEqual(readAttachments(msg, null), [
+      { url: 'https://up.example/a/b/My%20Song.mp3', name: 'My Song.mp3', size: null, type: 'audio/mpeg' },
+    ]);
     const bad = xml('message', {}, xml('x', { xmlns: NS_OOB }, xml('url', {}, 'javascript:alert(1)')));
     assert.deepEqual(readAttachments(bad, null), [], 'only http(s) URLs');
     assert.deepEqual(attachmentsField([]), {});
@@ -31,6 +52,9 @@ describe('attachments/oob', () => {
     assert.equal(safeName('\u202egnp.exe', 'png'), 'gnp.exe');
     assert.equal(safeName('', 'png'), 'file.png');
     assert.equal(safeName('...', 'png'), 'file.png');
-    assert.equal(thumbnailUrl('https://p.example/files/ID/cat.png'), 'https://p.example/files/ID/thumb/cat.png');
+    assert.equal(
+      thumbnailUrl('https://p.example/files/ID/cat.png'),
+      'https://p.example/files/ID/thumb/cat.png',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { contentDisposition, notModified, parseRange, rangeStillValid } from '../../../src/attachments/ranges.js';
+import {
+  contentDisposition,
+  notModified,
+  parseRange,
+  rangeStillValid,
+} from '../../../src/attachments/ranges.js';
 
 describe('attachments/ranges', () => {
   it('parses a single bytes range, open-ended and suffix ranges', () => {
@@ -31,7 +36,13 @@ describe('attachments/ranges', () => {
   });
 
   it('writes RFC 6266 Content-Disposition with an ASCII fallback', () => {
-    assert.equal(contentDisposition('inline', 'cat.png'), `inline; filename="cat.png"; filename*=UTF-8''cat.png`);
-    assert.equal(contentDisposition('attachment', 'Grüße "x".txt'), `attachment; filename="Gr__e _x_.txt"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22x%22.txt`);
+    assert.equal(
+      contentDisposition('inline', 'cat.png'),
+      `inline; filename="cat.png"; filename*=UTF-8''cat.png`,
+    );
+    assert.equal(
+      contentDisposition('attachment', 'Grüße "x".txt'),
+      `attachment; filename="Gr__e _x_.txt"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22x%22.txt`,
+    );
   });
 });

@@ -13,7 +13,10 @@ describe('attachments/sniff', () => {
   it('calls UTF-8 without NUL text, anything else octet-stream', async () => {
     assert.deepEqual(await sniff(Buffer.from('hello, wörld\n')), { type: 'text/plain', ext: 'txt' });
     assert.equal((await sniff(Buffer.from([0x00, 0x9a, 0x00, 0x01, 0xc3]))).type, 'application/octet-stream');
-    assert.ok(looksLikeText(Buffer.from('ü').subarray(0, 1)), 'a character cut at the end of the head is fine');
+    assert.ok(
+      looksLikeText(Buffer.from('ü').subarray(0, 1)),
+      'a character cut at the end of the head is fine',
+    );
     assert.ok(!looksLikeText(Buffer.alloc(0)));
   });
 

@@ -4,9 +4,21 @@ import { EchoGuard } from '../../../src/bbb/EchoGuard.js';
 import { MeetingRegistry } from '../../../src/bbb/MeetingRegistry.js';
 import type { Meeting } from '../../../src/bbb/MeetingStore.js';
 import { joinUri, messageCallback, clearCallback } from '../../../src/bbb/bbbCallbacks.js';
-import { internalPrefixOf, looksInternal, puppetLocalpart, roomLocalpart } from '../../../src/bbb/meetingIds.js';
+import {
+  internalPrefixOf,
+  looksInternal,
+  puppetLocalpart,
+  roomLocalpart,
+} from '../../../src/bbb/meetingIds.js';
 
-const meeting = (o: Partial<Meeting>): Meeting => ({ id: '1', registeredId: 'x', apiVersion: 2, chatUser: 'Bridge', roomJid: 'r@conference.example.org', ...o });
+const meeting = (o: Partial<Meeting>): Meeting => ({
+  id: '1',
+  registeredId: 'x',
+  apiVersion: 2,
+  chatUser: 'Bridge',
+  roomJid: 'r@conference.example.org',
+  ...o,
+});
 
 describe('BBB meeting ids and rooms', () => {
   it('tells internal ids from external ones and binds an external id by its sha1 prefix', () => {
@@ -27,10 +39,17 @@ describe('BBB meeting ids and rooms', () => {
   });
 
   it('derives safe room and puppet local parts', () => {
-    assert.equal(roomLocalpart('bbb-{meeting}', '183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1731330000000'), 'bbb-183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1731330000000');
+    assert.equal(
+      roomLocalpart('bbb-{meeting}', '183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1731330000000'),
+      'bbb-183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1731330000000',
+    );
     const odd = roomLocalpart('bbb-{meeting}', 'Math Class @ 9/10');
     assert.match(odd, /^bbb-math-class-9-10-[0-9a-f]{8}$/);
-    assert.notEqual(odd, roomLocalpart('bbb-{meeting}', 'Math Class @ 9-10'), 'a hash keeps lossy names apart');
+    assert.notEqual(
+      odd,
+      roomLocalpart('bbb-{meeting}', 'Math Class @ 9-10'),
+      'a hash keeps lossy names apart',
+    );
     assert.equal(puppetLocalpart('w_K3l9xq2mzp7a'), 'w_k3l9xq2mzp7a');
     assert.equal(puppetLocalpart('bridge'), 'u_bridge', 'never the bridge occupant itself');
   });
@@ -39,28 +58,50 @@ describe('BBB meeting ids and rooms', () => {
 describe('BBB callbacks (what BBB-Chat sent)', () => {
   const cb = { uri: 'https://hooks.example/chat', secretEnc: 'sealed' };
   it('v1: {user_name, message} to callback_uri, signed like sendChatMessage', () => {
-    const c = messageCallback(meeting({ apiVersion: 1, callback: cb }), { userName: 'Ada', message: 'hi' }, 'bbb-message:1')!;
+    const c = messageCallback(
+      meeting({ apiVersion: 1, callback: cb }),
+      { userName: 'Ada', message: 'hi' },
+      'bbb-message:1',
+    )!;
     assert.equal(c.url, 'https://hooks.example/chat');
-    assert.deepEqual([c.scheme, c.salt, JSON.stringify(c.params)], ['bbb-v1', 'sendChatMessage', '{"user_name":"Ada","message":"hi"}']);
+    assert.deepEqual(
+      [c.scheme, c.salt, JSON.stringify(c.params)],
+      ['bbb-v1', 'sendChatMessage', '{"user_name":"Ada","message":"hi"}'],
+    );
   });
 
   it('v2: {user_name, message, chat_id} to …/sendMessage and {chat_id} to …/clearChat, RCP-signed', () => {
     const m = meeting({ apiVersion: 2, callback: { ...cb, id: 'room@conference.example.org' } });
     const c = messageCallback(m, { userName: 'Ada', message: 'hi' }, 'bbb-message:1')!;
-    assert.deepEqual([c.url, c.scheme, c.salt], ['https://hooks.example/chat/sendMessage', 'rcp', 'sendMessage']);
+    assert.deepEqual(
+      [c.url, c.scheme, c.salt],
+      ['https://hooks.example/chat/sendMessage', 'rcp', 'sendMessage'],
+    );
     assert.deepEqual(Object.keys(c.params), ['user_name', 'message', 'chat_id']);
     const clear = clearCallback(m, 'clear:1')!;
-    assert.deepEqual([clear.url, clear.salt, clear.params], ['https://hooks.example/chat/clearChat', 'clearChat', { chat_id: 'room@conference.example.org' }]);
-    assert.equal(clearCallback(meeting({ apiVersion: 1, callback: cb }), 'clear:1'), undefined, 'v1 had no clearChat');
+    assert.deepEqual(
+      [clear.url, clear.salt, clear.params],
+      ['https://hooks.example/chat/clearChat', 'clearChat', { chat_id: 'room@conference.example.org' }],
+    );
+    assert.equal(
+      clearCallback(meeting({ apiVersion: 1, callback: cb }), 'clear:1'),
+      undefined,
+      'v1 had no clearChat',
+    );
     assert.equal(joinUri('https://h/api/', 'sendMessage'), 'https://h/api/sendMessage');
   });
 
   it('gives one cause one idempotency key, and another cause another', () => {
     const m = meeting({ callback: { ...cb, id: 'c' } });
-    const key = (source: string) => messageCallback(m, { userName: 'a', message: 'b' }, source)!.idempotencyKey;
+    const key = (source: string) =>
+      messageCallback(m, { userName: 'a', message: 'b' }, source)!.idempotencyKey;
     assert.equal(key('bbb-message:1'), key('bbb-message:1'));
     assert.notEqual(key('bbb-message:1'), key('bbb-message:2'));
-    assert.equal(messageCallback(meeting({}), { userName: 'a', message: 'b' }, 's'), undefined, 'no callback configured');
+    assert.equal(
+      messageCallback(meeting({}), { userName: 'a', message: 'b' }, 's'),
+      undefined,
+      'no callback configured',
+    );
   });
 });
 

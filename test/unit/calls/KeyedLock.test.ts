@@ -7,15 +7,27 @@ describe('KeyedLock', () => {
     const log: string[] = [];
     const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await Promise.all([
-      lock.run('a', async () => { await wait(20); log.push('a1'); }),
-      lock.run('a', async () => { log.push('a2'); }),
-      lock.run('b', async () => { log.push('b1'); }),
+      lock.run('a', async () => {
+        await wait(20);
+        log.push('a1');
+      }),
+      lock.run('a', async () => {
+        log.push('a2');
+      }),
+      lock.run('b', async () => {
+        log.push('b1');
+      }),
     ]);
     assert.deepEqual(log, ['b1', 'a1', 'a2']);
   });
   it('keeps going after a failed task and forgets idle keys', async () => {
     const lock = new KeyedLock();
-    await assert.rejects(lock.run('k', async () => { throw new Error('boom'); }), /boom/);
+    await assert.rejects(
+      lock.run('k', async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.equal(await lock.run('k', async () => 42), 42);
     await new Promise((r) => setImmediate(r));
     assert.equal(lock.size, 0);

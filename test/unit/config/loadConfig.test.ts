@@ -19,22 +19,38 @@ describe('loadConfig', () => {
   });
 
   it('names every bad variable, one line each', () => {
-    assert.throws(() => loadConfig({ PARLEY_PORT: 'eighty', DATABASE_URL: 'mysql://x', PARLEY_SECRET: 'short' }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => p.split(':')[0]).sort(), ['DATABASE_URL', 'PARLEY_PORT', 'PARLEY_SECRET']);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ PARLEY_PORT: 'eighty', DATABASE_URL: 'mysql://x', PARLEY_SECRET: 'short' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems.map((p) => p.split(':')[0]).sort(), [
+          'DATABASE_URL',
+          'PARLEY_PORT',
+          'PARLEY_SECRET',
+        ]);
+        return true;
+      },
+    );
   });
 
   it('needs the admin password with the admin JID', () => {
     assert.throws(() => loadConfig({ XMPP_ADMIN_JID: 'admin@localhost' }), /XMPP_ADMIN_PASSWORD/);
-    assert.throws(() => loadConfig({ XMPP_ADMIN_JID: 'not a jid', XMPP_ADMIN_PASSWORD: 'x' }), /XMPP_ADMIN_JID/);
+    assert.throws(
+      () => loadConfig({ XMPP_ADMIN_JID: 'not a jid', XMPP_ADMIN_PASSWORD: 'x' }),
+      /XMPP_ADMIN_JID/,
+    );
   });
 
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
-    assert.deepEqual(ENV_VARS.filter((v) => !documented.has(v)), []);
-    assert.deepEqual([...documented].filter((v) => !ENV_VARS.includes(v!)), []);
+    assert.deepEqual(
+      ENV_VARS.filter((v) => !documented.has(v)),
+      [],
+    );
+    assert.deepEqual(
+      [...documented].filter((v) => !ENV_VARS.includes(v!)),
+      [],
+    );
   });
 });

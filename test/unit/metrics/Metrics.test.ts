@@ -30,7 +30,12 @@ describe('createMetrics', () => {
     const m = createMetrics({ processMetrics: false });
     assert.equal(await sample(m, 'parley_sessions'), 0);
     const live = [{ openStreams: 2 }, { openStreams: 0 }];
-    m.watchSessions({ get size() { return live.length; }, all: () => live });
+    m.watchSessions({
+      get size() {
+        return live.length;
+      },
+      all: () => live,
+    });
     assert.equal(await sample(m, 'parley_sessions'), 2);
     assert.equal(await sample(m, 'parley_sse_streams'), 2);
     live.push({ openStreams: 1 });
@@ -40,22 +45,39 @@ describe('createMetrics', () => {
   it('labels HTTP latency with the route template and the status class', async () => {
     const m = createMetrics({ processMetrics: false });
     m.http.request('GET', '/restapi/v1/chat/:streamid', 404, 0.003);
-    assert.equal(await sample(m, 'parley_http_request_duration_seconds_count{method="GET",route="/restapi/v1/chat/:streamid",status_class="4xx"}'), 1);
-    assert.equal(await sample(m, 'parley_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/restapi/v1/chat/:streamid",status_class="4xx"}'), 1);
+    assert.equal(
+      await sample(
+        m,
+        'parley_http_request_duration_seconds_count{method="GET",route="/restapi/v1/chat/:streamid",status_class="4xx"}',
+      ),
+      1,
+    );
+    assert.equal(
+      await sample(
+        m,
+        'parley_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/restapi/v1/chat/:streamid",status_class="4xx"}',
+      ),
+      1,
+    );
   });
 
   it('reads the outbox once per scrape, and NaN when it cannot be read', async () => {
     const m = createMetrics({ processMetrics: false });
     assert.equal(await sample(m, 'parley_callback_outbox_depth'), 0, 'no probe: nothing waits');
     let calls = 0;
-    m.watchOutbox(async () => { calls++; return { depth: 3, oldestAgeSeconds: 42, dead: 1 }; });
+    m.watchOutbox(async () => {
+      calls++;
+      return { depth: 3, oldestAgeSeconds: 42, dead: 1 };
+    });
     const { body } = await m.render();
     assert.match(body, /^parley_callback_outbox_depth 3$/m);
     assert.match(body, /^parley_callback_outbox_oldest_age_seconds 42$/m);
     assert.match(body, /^parley_callback_outbox_dead 1$/m);
     assert.equal(calls, 1, 'three gauges, one query');
     const failing = createMetrics({ processMetrics: false });
-    failing.watchOutbox(async () => { throw new Error('database down'); });
+    failing.watchOutbox(async () => {
+      throw new Error('database down');
+    });
     assert.equal(await sample(failing, 'parley_callback_outbox_depth'), Number.NaN);
   });
 

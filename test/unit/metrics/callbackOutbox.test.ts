@@ -7,13 +7,17 @@ import type { Queryable } from '../../../src/store/db.js';
 /** The columns of callback_outbox as the callbacks migration creates them (read from the .sql file). */
 function migrationColumns(): Set<string> | undefined {
   let sql: string;
-  try { sql = readFileSync(new URL('../../../src/store/migrations/0006_bbb.sql', import.meta.url), 'utf8'); } catch { return undefined; }
+  try {
+    sql = readFileSync(new URL('../../../src/store/migrations/0006_bbb.sql', import.meta.url), 'utf8');
+  } catch {
+    return undefined;
+  }
   const body = /CREATE TABLE callback_outbox \(([\s\S]*?)\n\);/.exec(sql)?.[1];
   return body ? new Set([...body.matchAll(/^\s+([a-z_]+)\s+[a-z]/gm)].map((m) => m[1]!)) : undefined;
 }
 
 describe('outboxShape', () => {
-  it('understands the callbacks migration\'s table (status + timestamps) and requeues as its admin API does', function () {
+  it("understands the callbacks migration's table (status + timestamps) and requeues as its admin API does", function () {
     const columns = migrationColumns();
     if (!columns) this.skip();
     const shape = outboxShape(columns!)!;
@@ -22,13 +26,22 @@ describe('outboxShape', () => {
     assert.match(shape.dead, /dead_at IS NOT NULL/);
     assert.match(shape.pending, /^NOT \(/);
     assert.equal(shape.createdAt, 'created_at');
-    assert.deepEqual(shape.requeue, ["status = 'pending'", 'dead_at = NULL', 'attempts = 0', 'next_attempt_at = now()', 'give_up_at = NULL']);
+    assert.deepEqual(shape.requeue, [
+      "status = 'pending'",
+      'dead_at = NULL',
+      'attempts = 0',
+      'next_attempt_at = now()',
+      'give_up_at = NULL',
+    ]);
   });
 
   it('understands timestamps alone', () => {
     const shape = outboxShape(new Set(['id', 'url', 'created_at', 'delivered_at', 'failed_at']))!;
     assert.equal(shape.dead, 'coalesce(failed_at IS NOT NULL, false)');
-    assert.equal(shape.pending, 'NOT (coalesce(delivered_at IS NOT NULL, false) OR coalesce(failed_at IS NOT NULL, false))');
+    assert.equal(
+      shape.pending,
+      'NOT (coalesce(delivered_at IS NOT NULL, false) OR coalesce(failed_at IS NOT NULL, false))',
+    );
     assert.deepEqual(shape.requeue, ['failed_at = NULL']);
   });
 
@@ -39,13 +52,17 @@ describe('outboxShape', () => {
 });
 
 describe('createOutboxProbe', () => {
-  const fake = (columns: string[], stats?: { depth: string; dead: string; age: string }): Queryable & { sql: string[] } => {
+  const fake = (
+    columns: string[],
+    stats?: { depth: string; dead: string; age: string },
+  ): Queryable & { sql: string[] } => {
     const sql: string[] = [];
     return {
       sql,
       query: (async (text: string) => {
         sql.push(text);
-        if (text.includes('information_schema')) return { rows: columns.map((column_name) => ({ column_name })) };
+        if (text.includes('information_schema'))
+          return { rows: columns.map((column_name) => ({ column_name })) };
         return { rows: [stats] };
       }) as unknown as Queryable['query'],
     };

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { matches, type MonitorItem } from '../../../src/moderation/MessageMonitor.js';
 
-const item = (over: Partial<MonitorItem['match']> = {}, event: MonitorItem['event'] = 'chatapi.monitor'): MonitorItem =>
-  ({ event, payload: {}, match: { users: ['a@x', 'b@x'], room: null, hasAttachments: false, ...over } });
+const item = (
+  over: Partial<MonitorItem['match']> = {},
+  event: MonitorItem['event'] = 'chatapi.monitor',
+): MonitorItem => ({
+  event,
+  payload: {},
+  match: { users: ['a@x', 'b@x'], room: null, hasAttachments: false, ...over },
+});
 
 describe('moderation MessageMonitor matches()', () => {
   it('passes everything without filters', () => assert.equal(matches(item(), {}), true));

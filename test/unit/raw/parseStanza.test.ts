@@ -4,7 +4,12 @@ import { BridgeError } from '../../../src/errors/BridgeError.js';
 
 describe('parseStanza', () => {
   it('accepts one message, presence or iq, with or without the client namespace and an XML declaration', () => {
-    assert.equal(parseStanza('<?xml version="1.0"?>\n<message to="bob@example.org"><body>a &lt; b</body></message>\n').getChildText('body'), 'a < b');
+    assert.equal(
+      parseStanza(
+        '<?xml version="1.0"?>\n<message to="bob@example.org"><body>a &lt; b</body></message>\n',
+      ).getChildText('body'),
+      'a < b',
+    );
     assert.equal(parseStanza('<presence xmlns="jabber:client"/>').name, 'presence');
     assert.equal(parseStanza('<iq type="get"><ping xmlns="urn:xmpp:ping"/></iq>').name, 'iq');
   });
@@ -25,7 +30,10 @@ describe('parseStanza', () => {
   ];
   for (const [xml, why] of bad) {
     it(`refuses ${why} with INVALID_STANZA`, () => {
-      assert.throws(() => parseStanza(xml), (e: unknown) => e instanceof BridgeError && e.code === 'INVALID_STANZA');
+      assert.throws(
+        () => parseStanza(xml),
+        (e: unknown) => e instanceof BridgeError && e.code === 'INVALID_STANZA',
+      );
     });
   }
 });

@@ -1,18 +1,31 @@
 import assert from 'node:assert/strict';
-import { adminSet, configSubmit, directInvite, joinPresence, mamQuery, mediatedInvite } from '../../../src/rooms/stanzas.js';
+import {
+  adminSet,
+  configSubmit,
+  directInvite,
+  joinPresence,
+  mamQuery,
+  mediatedInvite,
+} from '../../../src/rooms/stanzas.js';
 
 const ROOM = 'team@conference.example.org';
 const strip = (s: string) => s.replace(/ id="[^"]+"/, '');
 
 describe('room stanzas', () => {
   it('joins with a history request and the password', () => {
-    assert.equal(strip(joinPresence(ROOM, 'Alice', { password: 'p&w', maxStanzas: 20 }).toString()),
-      `<presence to="${ROOM}/Alice"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="20"/><password>p&amp;w</password></x></presence>`);
+    assert.equal(
+      strip(joinPresence(ROOM, 'Alice', { password: 'p&w', maxStanzas: 20 }).toString()),
+      `<presence to="${ROOM}/Alice"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="20"/><password>p&amp;w</password></x></presence>`,
+    );
   });
 
   it('submits only the options given, as muc#roomconfig fields', () => {
     const form = configSubmit(ROOM, { persistent: true, public: false, password: 'pw', name: undefined });
-    const fields = form.getChild('query')!.getChild('x')!.getChildren('field').map((f) => [f.attrs.var, f.getChildText('value')]);
+    const fields = form
+      .getChild('query')!
+      .getChild('x')!
+      .getChildren('field')
+      .map((f) => [f.attrs.var, f.getChildText('value')]);
     assert.deepEqual(fields, [
       ['FORM_TYPE', 'http://jabber.org/protocol/muc#roomconfig'],
       ['muc#roomconfig_persistentroom', '1'],
@@ -23,26 +36,38 @@ describe('room stanzas', () => {
   });
 
   it('submits an empty form for an instant room (which unlocks it)', () => {
-    assert.equal(configSubmit(ROOM, {}).toString(),
-      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#owner"><x xmlns="jabber:x:data" type="submit"/></query></iq>`);
+    assert.equal(
+      configSubmit(ROOM, {}).toString(),
+      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#owner"><x xmlns="jabber:x:data" type="submit"/></query></iq>`,
+    );
   });
 
   it('builds muc#admin items for kick and ban', () => {
-    assert.equal(adminSet(ROOM, { nick: 'Bob', role: 'none' }, 'bye').toString(),
-      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#admin"><item nick="Bob" role="none"><reason>bye</reason></item></query></iq>`);
-    assert.equal(adminSet(ROOM, { jid: 'bob@example.org', affiliation: 'outcast' }).toString(),
-      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#admin"><item jid="bob@example.org" affiliation="outcast"/></query></iq>`);
+    assert.equal(
+      adminSet(ROOM, { nick: 'Bob', role: 'none' }, 'bye').toString(),
+      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#admin"><item nick="Bob" role="none"><reason>bye</reason></item></query></iq>`,
+    );
+    assert.equal(
+      adminSet(ROOM, { jid: 'bob@example.org', affiliation: 'outcast' }).toString(),
+      `<iq type="set" to="${ROOM}"><query xmlns="http://jabber.org/protocol/muc#admin"><item jid="bob@example.org" affiliation="outcast"/></query></iq>`,
+    );
   });
 
   it('invites through the room, or directly', () => {
-    assert.equal(strip(mediatedInvite(ROOM, 'bob@example.org', 'come').toString()),
-      `<message to="${ROOM}"><x xmlns="http://jabber.org/protocol/muc#user"><invite to="bob@example.org"><reason>come</reason></invite></x></message>`);
-    assert.equal(strip(directInvite(ROOM, 'bob@example.org', { reason: 'come', password: 'pw' }).toString()),
-      `<message to="bob@example.org"><x xmlns="jabber:x:conference" jid="${ROOM}" reason="come" password="pw"/></message>`);
+    assert.equal(
+      strip(mediatedInvite(ROOM, 'bob@example.org', 'come').toString()),
+      `<message to="${ROOM}"><x xmlns="http://jabber.org/protocol/muc#user"><invite to="bob@example.org"><reason>come</reason></invite></x></message>`,
+    );
+    assert.equal(
+      strip(directInvite(ROOM, 'bob@example.org', { reason: 'come', password: 'pw' }).toString()),
+      `<message to="bob@example.org"><x xmlns="jabber:x:conference" jid="${ROOM}" reason="come" password="pw"/></message>`,
+    );
   });
 
   it('asks the room archive for a page after a stanza-id', () => {
-    assert.equal(mamQuery(ROOM, 'q1', 'A1', 50).toString(),
-      `<iq type="set" to="${ROOM}"><query xmlns="urn:xmpp:mam:2" queryid="q1"><set xmlns="http://jabber.org/protocol/rsm"><max>50</max><after>A1</after></set></query></iq>`);
+    assert.equal(
+      mamQuery(ROOM, 'q1', 'A1', 50).toString(),
+      `<iq type="set" to="${ROOM}"><query xmlns="urn:xmpp:mam:2" queryid="q1"><set xmlns="http://jabber.org/protocol/rsm"><max>50</max><after>A1</after></set></query></iq>`,
+    );
   });
 });

@@ -6,7 +6,10 @@ import type { DeliveredEvent } from '../../../src/sse/events.js';
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 const ev = (id?: string): DeliveredEvent => ({ id, name: 'chatapi.chat', payload: { id } });
@@ -23,8 +26,24 @@ describe('DeliveryOrder', () => {
   /** Starts a write; the caller delivers its event as soon as it is stored, as every feature does. */
   function write(user: string) {
     const d = deferred<{ id: string } | undefined>();
-    const done = order.write(user, () => d.promise).then((r) => { if (r) order.deliver(user, ev(r.id)); }, () => undefined);
-    return { store: async (id?: string) => { d.resolve(id === undefined ? undefined : { id }); await done; }, fail: async () => { d.reject(new Error('no')); await done; } };
+    const done = order
+      .write(user, () => d.promise)
+      .then(
+        (r) => {
+          if (r) order.deliver(user, ev(r.id));
+        },
+        () => undefined,
+      );
+    return {
+      store: async (id?: string) => {
+        d.resolve(id === undefined ? undefined : { id });
+        await done;
+      },
+      fail: async () => {
+        d.reject(new Error('no'));
+        await done;
+      },
+    };
   }
 
   it('holds an event until a write begun before it was stored is delivered, then sends both in id order', async () => {
@@ -93,7 +112,9 @@ describe('DeliveryOrder', () => {
     const mark = order.mark();
     const after = write('alice');
     let settled = false;
-    const s = order.settled('alice', mark).then(() => { settled = true; });
+    const s = order.settled('alice', mark).then(() => {
+      settled = true;
+    });
     await after.store('41');
     await turn();
     assert.equal(settled, false);

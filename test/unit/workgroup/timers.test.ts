@@ -6,9 +6,17 @@ class FakeClock implements Clock {
   t = 1_000;
   #next = 0;
   readonly pending = new Map<number, { at: number; fn: () => void }>();
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): unknown { const h = ++this.#next; this.pending.set(h, { at: this.t + ms, fn }); return h; }
-  clearTimeout(h: unknown): void { this.pending.delete(h as number); }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const h = ++this.#next;
+    this.pending.set(h, { at: this.t + ms, fn });
+    return h;
+  }
+  clearTimeout(h: unknown): void {
+    this.pending.delete(h as number);
+  }
   advance(ms: number): void {
     const until = this.t + ms;
     for (;;) {
@@ -54,7 +62,9 @@ describe('workgroup TimerSet', () => {
     const clock = new FakeClock();
     const timers = new TimerSet(clock);
     let fired = false;
-    timers.set('request:r1', clock.now() - 60_000, () => { fired = true; });
+    timers.set('request:r1', clock.now() - 60_000, () => {
+      fired = true;
+    });
     assert.equal(fired, false, 'never synchronously');
     clock.advance(0);
     assert.equal(fired, true);
@@ -77,7 +87,9 @@ describe('workgroup TimerSet', () => {
     const timers = new TimerSet(clock);
     let fired = false;
     const far = clock.now() + 2 ** 31 + 5_000;
-    timers.set('far', far, () => { fired = true; });
+    timers.set('far', far, () => {
+      fired = true;
+    });
     clock.advance(2 ** 31 - 1);
     assert.equal(fired, false);
     assert.ok(timers.has('far'), 're-armed after the capped delay');
