@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AddressPolicy, checkCallbackUrl, guardedLookup } from './ssrf.js';
+import type { AddressPolicy } from './ssrf.js';
+import { checkCallbackUrl, guardedLookup } from './ssrf.js';
 
 export interface DeliveryResult {
   ok: boolean;

@@ -67,7 +67,7 @@ const EnvSchema = z.object({
   BBB_CLOSE_ROOMS: z.enum(['true', 'false']).default('true'),
   PARLEY_CALLBACK_ALLOW_HOSTS: z
     .string()
-    .regex(/^[\w.:\/\[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs')
+    .regex(/^[\w.:/[\], -]*$/, 'must be a comma-separated list of hosts, IPs or CIDRs')
     .default(''),
   PARLEY_CALLBACK_RETRY_HORIZON_SECONDS: positiveSeconds.default(86_400),
   PARLEY_CALLBACK_BACKOFF_MAX_SECONDS: positiveSeconds.default(300),

@@ -72,13 +72,11 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
     session.on('stanza', (el) => inbound.onRaw(session, el));
     session.on('state', (state) => {
       if (state === 'reconnecting' || state === 'offline') {
-        registry
-          .of(session)
-          .disconnected(
-            new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
-              retryAfter: 2,
-            }),
-          );
+        registry.of(session).disconnected(
+          new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+            retryAfter: 2,
+          }),
+        );
       }
     });
   });

@@ -34,5 +34,6 @@ declare module '@xmpp/component' {
     socket?: { setNoDelay?(v: boolean): void };
   }
   export function component(options: { service: string; domain: string; password: string }): Component;
+  // eslint-disable-next-line @typescript-eslint/consistent-type-imports -- an ambient module cannot import
   export const xml: typeof import('@xmpp/xml').default;
 }

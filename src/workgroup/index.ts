@@ -48,6 +48,7 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
     clock: systemClock,
     log,
   });
+  // eslint-disable-next-line prefer-const -- assigned below: ChatRooms calls back into the dispatcher built after it
   let dispatcher!: Dispatcher;
   // Only one instance can hold the component (XMPP servers refuse a second connection): the others stand
   // by, retrying. Recovery waits until this instance holds it, or it would undo the live instance's offers;

@@ -279,13 +279,11 @@ export function workgroupsResult(
 }
 
 export function readWorkgroups(el: Element): { jid: string; name: string; description?: string }[] {
-  return el
-    .getChildren('workgroup')
-    .map((w) => ({
-      jid: String(w.attrs.jid),
-      name: String(w.attrs.name ?? String(w.attrs.jid).split('@')[0]),
-      description: optional(w.attrs.description),
-    }));
+  return el.getChildren('workgroup').map((w) => ({
+    jid: String(w.attrs.jid),
+    name: String(w.attrs.name ?? String(w.attrs.jid).split('@')[0]),
+    description: optional(w.attrs.description),
+  }));
 }
 
 /** Fastpath's date format in queue presences: yyyyMMdd'T'HH:mm:ss (UTC). */

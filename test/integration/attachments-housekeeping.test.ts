@@ -42,7 +42,8 @@ describe("attachments: housekeeping and the operators' view", function () {
     const login = async (u: TestUser) =>
       (await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, { json: { password: u.password } }))
         .body;
-    const [la, lb] = [await login(a), await login(b)];
+    const la = await login(a);
+    await login(b);
     const up = await uploadTo(gw, la, await samplePng(), { 'Content-Type': 'image/png' }, '?name=old.png');
     assert.equal(up.status, 201, JSON.stringify(up.body));
     const sent = await call(`${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`, {

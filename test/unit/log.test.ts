@@ -100,7 +100,7 @@ describe('createLogger', () => {
     );
     assert.match(
       lines[0]!,
-      /^\d\d:\d\d:\d\d\.\d{3} INFO  \[sessions\] session state requestId=req-2 from=connecting to=online password=\[Redacted\]$/,
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[sessions\] session state requestId=req-2 from=connecting to=online password=\[Redacted\]$/,
     );
     assert.match(
       prettyLine(

@@ -61,7 +61,7 @@ export class AdminConnection {
     } catch (err) {
       const e = connectError(err);
       if (e.code === 'BAD_CREDENTIALS')
-        throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`);
+        throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`, { cause: err });
       this.#reconnector.schedule();
     }
   }

@@ -106,7 +106,9 @@ export function createComponent(opts: {
       } catch (err) {
         const e = err as { condition?: string };
         if (e?.condition === 'not-authorized')
-          throw new Error(`component ${opts.domain}: the XMPP server rejected XMPP_COMPONENT_SECRET`);
+          throw new Error(`component ${opts.domain}: the XMPP server rejected XMPP_COMPONENT_SECRET`, {
+            cause: err,
+          });
         log.warn({ err }, 'component could not connect; retrying in the background');
         reconnector.schedule();
       }

@@ -52,7 +52,6 @@ describe('instrumentPool', () => {
     ): Promise<unknown> | undefined {
       if (typeof values === 'function') {
         cb = values as typeof cb;
-        values = undefined;
       }
       if (cb) {
         setImmediate(() => cb!(null, { text }));
