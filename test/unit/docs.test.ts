@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { OPENAPI_FILE, PROJECT_ROOT } from '../../src/paths.js';
+import { anchorsOf, curlsOf, inSpec, linksOf } from '../helpers/docsCheck.js';
+
+/**
+ * The manual against the code: every curl in README.md, docs/ and bench/README.md names an operation of
+ * openapi/openapi.yaml, every docs/ page is linked from README.md, and every relative link (and heading
+ * anchor) resolves.
+ */
+
+const spec = parse(readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+
+function markdownUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return markdownUnder(p);
+    return p.endsWith('.md') ? [p] : [];
+  });
+}
+
+const README = join(PROJECT_ROOT, 'README.md');
+const DOCS = markdownUnder(join(PROJECT_ROOT, 'docs'));
+const PAGES = [README, join(PROJECT_ROOT, 'bench', 'README.md'), ...DOCS];
+const read = (file: string) => readFileSync(file, 'utf8');
+const rel = (file: string) => relative(PROJECT_ROOT, file);
+
+describe('docs', () => {
+  it('every curl names a method and path of openapi.yaml', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const page of PAGES) {
+      for (const c of curlsOf(read(page))) {
+        checked++;
+        if (!c.path) problems.push(`${rel(page)}: ${c.problem}: ${c.text}`);
+        else if (!inSpec(spec.paths, c.method, c.path))
+          problems.push(`${rel(page)}: ${c.method} ${c.path} is not in openapi.yaml: ${c.text}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    // The reader must have found the docs' curls, not silently nothing.
+    assert.ok(checked > 80, `only ${checked} curl commands found`);
+  });
+
+  it('every docs/ page is linked from README.md', () => {
+    const linked = new Set(
+      linksOf(read(README))
+        .filter((l) => !/^[a-z]+:/.test(l))
+        .map((l) => resolve(PROJECT_ROOT, l.split('#')[0]!)),
+    );
+    assert.ok(DOCS.length >= 17, `docs/ has only ${DOCS.length} pages`);
+    assert.deepEqual(DOCS.filter((d) => !linked.has(d)).map(rel), [], 'pages missing from README.md');
+  });
+
+  it('every relative link resolves to a file, and every anchor to a heading', () => {
+    const problems: string[] = [];
+    for (const page of PAGES) {
+      for (const link of linksOf(read(page))) {
+        if (/^[a-z]+:/.test(link)) continue; // https:, mailto:
+        const [target, anchor] = link.split('#') as [string, string | undefined];
+        const file = target ? resolve(dirname(page), target) : page;
+        if (!existsSync(file)) {
+          problems.push(`${rel(page)}: ${link} (no such file)`);
+          continue;
+        }
+        if (anchor && file.endsWith('.md') && !anchorsOf(read(file)).has(anchor))
+          problems.push(`${rel(page)}: ${link} (no such heading)`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  describe('the checker itself', () => {
+    const page = (sh: string) => '# t\n\n```sh\n' + sh + '\n```\n';
+
+    it('follows variables, continuations and quotes to method and path', () => {
+      const curls = curlsOf(
+        page(
+          [
+            'P=http://127.0.0.1:8080; A="Authorization: Bearer $TOKEN"; C=$P/restapi/v1/chat/$STREAM',
+            `curl -s -X PUT -H "$A" -H 'Content-Type: application/json' \\`,
+            `     -d '{"a":1,`,
+            `  "b":2}' "$C/rooms/team?nick=Alice"   # → 201`,
+            '# curl -X DELETE $P/ignored',
+            `curl -s -H "$A" -d "{\\"x\\": \\"$(sign "a b")\\"}" $C/messages/bob`,
+          ].join('\n'),
+        ),
+      );
+      assert.deepEqual(
+        curls.map((c) => `${c.method} ${c.path}`),
+        ['PUT /restapi/v1/chat/{}/rooms/team', 'POST /restapi/v1/chat/{}/messages/bob'],
+      );
+      assert.ok(inSpec(spec.paths, 'PUT', curls[0]!.path!));
+    });
+
+    it('refuses a path, a method or a URL the spec does not have', () => {
+      const [wrongPath, wrongMethod, noUrl] = curlsOf(
+        page(
+          [
+            'P=http://127.0.0.1:8080',
+            'curl -s $P/restapi/v1/chat/$STREAM/mesages/bob',
+            'curl -s -X PATCH $P/restapi/v1/chat/$STREAM/logoff',
+            'curl -N "$EVENTS&token=$TOKEN"',
+          ].join('\n'),
+        ),
+      );
+      assert.equal(inSpec(spec.paths, wrongPath!.method, wrongPath!.path!), false);
+      assert.equal(inSpec(spec.paths, wrongMethod!.method, wrongMethod!.path!), false);
+      assert.equal(noUrl!.path, undefined);
+    });
+
+    it('reads anchors as GitHub makes them', () => {
+      const a = anchorsOf(
+        '# A (b, C 12)\n## 1. Upload\n## `x.y`: z\n## A (b, C 12)\n```sh\n# not a heading\n```\n',
+      );
+      assert.deepEqual([...a], ['a-b-c-12', '1-upload', 'xy-z', 'a-b-c-12-1']);
+    });
+  });
+});
