@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { ENV_VARS } from '../../src/config/loadConfig.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 import { OPENAPI_FILE, PROJECT_ROOT } from '../../src/paths.js';
 import { anchorsOf, curlsOf, inSpec, linksOf } from '../helpers/docsCheck.js';
 
@@ -13,16 +15,17 @@ import { anchorsOf, curlsOf, inSpec, linksOf } from '../helpers/docsCheck.js';
 
 const spec = parse(readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
 
-function markdownUnder(dir: string): string[] {
+function filesUnder(dir: string, ext: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) return markdownUnder(p);
-    return p.endsWith('.md') ? [p] : [];
+    if (name === 'node_modules') return [];
+    if (statSync(p).isDirectory()) return filesUnder(p, ext);
+    return p.endsWith(ext) ? [p] : [];
   });
 }
 
 const README = join(PROJECT_ROOT, 'README.md');
-const DOCS = markdownUnder(join(PROJECT_ROOT, 'docs'));
+const DOCS = filesUnder(join(PROJECT_ROOT, 'docs'), '.md');
 const PAGES = [README, join(PROJECT_ROOT, 'bench', 'README.md'), ...DOCS];
 const read = (file: string) => readFileSync(file, 'utf8');
 const rel = (file: string) => relative(PROJECT_ROOT, file);
@@ -70,6 +73,31 @@ describe('docs', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('names only variables Parley reads, and operations.md lists every one', () => {
+    const known = new Set<string>([...ENV_VARS, ...Object.keys(ERROR_CODES)]);
+    // Variables of the test rig, the demo and the bench are read there, not by the gateway.
+    const tooling = ['test', 'tools', 'scripts', 'bench']
+      .flatMap((d) => filesUnder(join(PROJECT_ROOT, d), '.ts'))
+      .map(read)
+      .join('\n');
+    const problems: string[] = [];
+    for (const page of PAGES) {
+      for (const [name] of read(page).matchAll(/\b(?:PARLEY|XMPP|DATABASE|REDIS|BBB)_[A-Z0-9_]+/g)) {
+        const ok = name.endsWith('_')
+          ? ENV_VARS.some((v) => v.startsWith(name)) // a family, as in PARLEY_CALLBACK_*
+          : known.has(name) || tooling.includes(`process.env.${name}`);
+        if (!ok) problems.push(`${rel(page)}: ${name}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    const operations = read(join(PROJECT_ROOT, 'docs', 'operations.md'));
+    assert.deepEqual(
+      ENV_VARS.filter((v) => !operations.includes(`\`${v}\``)),
+      [],
+      'variables missing from docs/operations.md',
+    );
   });
 
   describe('the checker itself', () => {
