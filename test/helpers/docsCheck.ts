@@ -262,3 +262,17 @@ export function anchorsOf(md: string): Set<string> {
   }
   return out;
 }
+
+/**
+ * Operations named in prose as code, `GET /path` (query, `[…]` options and a trailing `\` cut off). Paths
+ * written short, as `/admin/…` or `/ask`, are under `/restapi/v1`; the caller tries both.
+ */
+export function namedOperations(md: string): { method: string; path: string }[] {
+  const text = md.replace(/^```[\s\S]*?^```/gm, '');
+  const out: { method: string; path: string }[] = [];
+  for (const m of text.matchAll(/`(GET|POST|PUT|DELETE|PATCH|HEAD) (\/[^`\s]*)`/g)) {
+    const path = m[2]!.split(/[?[\\]/)[0]!.replace(/\/+$/, '') || '/';
+    if (!path.includes('…')) out.push({ method: m[1]!, path });
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ENV_VARS } from '../../src/config/loadConfig.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { OPENAPI_FILE, PROJECT_ROOT } from '../../src/paths.js';
-import { anchorsOf, curlsOf, inSpec, linksOf } from '../helpers/docsCheck.js';
+import { anchorsOf, curlsOf, inSpec, linksOf, namedOperations } from '../helpers/docsCheck.js';
 
 /**
  * The manual against the code: every curl in README.md, docs/ and bench/README.md names an operation of
@@ -45,6 +45,20 @@ describe('docs', () => {
     assert.deepEqual(problems, []);
     // The reader must have found the docs' curls, not silently nothing.
     assert.ok(checked > 80, `only ${checked} curl commands found`);
+  });
+
+  it('every operation named in the prose (`GET /path`) is in openapi.yaml', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const page of PAGES) {
+      for (const { method, path } of namedOperations(read(page))) {
+        checked++;
+        if (!inSpec(spec.paths, method, path) && !inSpec(spec.paths, method, `/restapi/v1${path}`))
+          problems.push(`${rel(page)}: ${method} ${path}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(checked > 20, `only ${checked} operations found`);
   });
 
   it('every docs/ page is linked from README.md', () => {
