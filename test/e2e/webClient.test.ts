@@ -23,11 +23,11 @@ import { createLogger } from '../../src/log.js';
  * (message, typing, delivered/read ticks, unread badges, history on scroll), survive a dropped event stream
  * (Last-Event-ID), share a room, send each other files (an image in a dialogue, a document in a room), and the
  * embed snippet works from another origin. Screenshots of the main
- * screens go to test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the README's copies).
+ * screens go to test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows).
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-// The committed screenshots (README) are refreshed on request only, so a test run leaves the tree clean;
+// The committed screenshots (docs/web-client.md) are refreshed on request only, so a test run leaves the tree clean;
 // otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
 const SHOTS = join(
   PROJECT_ROOT,
