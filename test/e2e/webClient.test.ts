@@ -22,13 +22,13 @@ import { createLogger } from '../../src/log.js';
  * downloaded browser — against a real Parley, Prosody and PostgreSQL: two users in two browser contexts chat
  * (message, typing, delivered/read ticks, unread badges, history on scroll), survive a dropped event stream
  * (Last-Event-ID), share a room, send each other files (an image in a dialogue, a document in a room), and the
- * embed snippet works from another origin. Screenshots of the main
- * screens go to test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows).
+ * embed snippet works from another origin. Screenshots of the main screens go to
+ * test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows).
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-// The committed screenshots (docs/web-client.md) are refreshed on request only, so a test run leaves the tree clean;
-// otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
+// The committed screenshots (docs/web-client.md) are refreshed on request only, so a test run leaves the
+// tree clean; otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
 const SHOTS = join(
   PROJECT_ROOT,
   'test',
