@@ -61,6 +61,11 @@ describe('docs', () => {
     assert.ok(checked > 20, `only ${checked} operations found`);
   });
 
+  it('keeps README.md a front door (at most 250 lines)', () => {
+    const lines = read(README).split('\n').length;
+    assert.ok(lines <= 250, `README.md has ${lines} lines; move detail into docs/`);
+  });
+
   it('every docs/ page is linked from README.md', () => {
     const linked = new Set(
       linksOf(read(README))
