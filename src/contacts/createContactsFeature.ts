@@ -42,6 +42,7 @@ export function createContactsFeature(ctx: ContactsFeatureDeps): Feature {
     state,
     requests,
     log,
+    policy: ctx.sendPolicy,
     live: (s, jid) => presence.live(s, jid),
   });
   const presence: PresenceService = new PresenceService({

@@ -393,6 +393,7 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
           () => as(from, '/presence?show=away&status=muted%20but%20talking', { method: 'POST' }),
         ],
         ['call', () => as(from, `/calls/${to.username}`, { json: {} })],
+        ['subscription request', () => as(from, '/contacts', { json: { jid: to.username } })],
       ] as const;
 
     it('refuses every kind of send of a muted user, however the path is spelled; unmuted, each works again', async () => {
