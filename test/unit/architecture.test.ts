@@ -23,15 +23,17 @@ function sourceFiles(dir: string): string[] {
 
 /** Every relative import of a file (value, `import type`, re-exports and dynamic imports), as src paths. */
 function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return info.importedFiles
-    .map((f) => f.fileName)
+  return specifiersOf(readFileSync(file, 'utf8'))
     .filter((spec) => spec.startsWith('.'))
     .map((spec) =>
       resolve(dirname(file), spec)
         .replace(/\.js$/, '.ts')
         .replace(/\.mjs$/, '.mts'),
     );
+}
+
+function specifiersOf(text: string): string[] {
+  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
 }
 
 function buildGraph(): Map<string, string[]> {
@@ -152,5 +154,13 @@ describe('architecture (import graph of src/)', () => {
     assert.equal(loopIn(fake, ['a.ts', 'b.ts', 'c.ts']), 'a.ts → b.ts → c.ts → a.ts');
     assert.equal(featureOf('chat/ChatService.ts'), 'chat');
     assert.equal(featureOf('features.ts'), undefined);
+    const text = [
+      "import type { A } from './a.js';",
+      "import { type B } from './b.js';",
+      "export type { C } from './c.js';",
+      "export * from './d.js';",
+      "const e = await import('./e.js');",
+    ].join('\n');
+    assert.deepEqual(specifiersOf(text), ['./a.js', './b.js', './c.js', './d.js', './e.js']);
   });
 });
