@@ -19,7 +19,7 @@ import { httpMetrics } from './metrics/httpMetrics.js';
 import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
-import type { Feature } from './features.js';
+import type { Feature } from './feature.js';
 
 export interface AppDeps {
   log: Log;

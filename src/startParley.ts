@@ -17,7 +17,15 @@ import { SessionManager } from './sessions/SessionManager.js';
 import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
 import { StanzaRouter } from './xmpp/StanzaRouter.js';
-import { FEATURES, type Feature } from './features.js';
+import type { Feature, GatewayContext } from './feature.js';
+import { createAccountPolicy, createModerationFeature, type SendPolicy } from './moderation/index.js';
+import { createRoomsFeature } from './rooms/index.js';
+import { createChatFeature } from './chat/index.js';
+import { createCallsFeature } from './calls/index.js';
+import { createWorkgroupFeature } from './workgroup/index.js';
+import { createContactsFeature } from './contacts/index.js';
+import { createBbbFeature } from './bbb/index.js';
+import { createAttachmentsFeature } from './attachments/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
@@ -65,6 +73,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
+  // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance.
+  const policy = createAccountPolicy(pool);
   const sessions = new SessionManager({
     store: sessionStore,
     hub,
@@ -76,14 +86,13 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
     restore: config.sessions.restore ? { box } : undefined,
+    loginPolicy: policy,
   });
   metrics.watchSessions(sessions);
   metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
-  const features: Feature[] = FEATURES.map((make) =>
-    make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }),
-  );
+  const features = createFeatures({ config, log, db: pool, hub, sessions, stanzas, admin, box }, policy);
   for (const f of features) await f.start?.();
   await sessions.start();
 
@@ -168,4 +177,22 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       await db.close();
     },
   };
+}
+
+/**
+ * The gateway's features, each given only what it names. The order is the order of start (and, reversed,
+ * of stop) and of route registration, where fixed paths come before `/chat/:streamid`-style ones within
+ * each feature; nothing else depends on it (see feature.ts). Also used by the OpenAPI test.
+ */
+export function createFeatures(ctx: GatewayContext, sendPolicy: SendPolicy): Feature[] {
+  return [
+    createModerationFeature(ctx),
+    createRoomsFeature({ ...ctx, sendPolicy }),
+    createChatFeature({ ...ctx, sendPolicy }),
+    createCallsFeature({ ...ctx, sendPolicy }),
+    createWorkgroupFeature(ctx),
+    createContactsFeature({ ...ctx, sendPolicy }),
+    createBbbFeature(ctx),
+    createAttachmentsFeature(ctx),
+  ];
 }

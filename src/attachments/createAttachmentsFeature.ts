@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
 import { AttachmentService } from './AttachmentService.js';
 import { AttachmentStore } from './AttachmentStore.js';
 import { FileStore } from './FileStore.js';
@@ -14,7 +14,9 @@ import { Compressor } from './Compressor.js';
  * thumbnails, clean-up of old files and the operators' attachments-only view. Chat and rooms carry them in messages through ./forMessage.ts and ./oob.ts.
  * See the README, "Attachments".
  */
-export function createAttachmentsFeature(ctx: FeatureContext): Feature {
+export type AttachmentsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db'>;
+
+export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'attachments' });
   const files = new FileStore(ctx.config.files.dir);
   const store = new AttachmentStore(ctx.db);

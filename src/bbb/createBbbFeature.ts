@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
 import { SecretBox } from '../crypto/SecretBox.js';
 import { resolveSecret } from '../secretFile.js';
 import { CallbackDispatcher } from '../callbacks/CallbackDispatcher.js';
@@ -24,7 +24,9 @@ import { v2Routes } from './api/v2Routes.js';
  * 501) unless BBB_SECRET is set; the room mirroring also needs XMPP_COMPONENT_SECRET. Nothing connects
  * before start().
  */
-export function createBbbFeature(ctx: FeatureContext): Feature {
+export type BbbFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db'>;
+
+export function createBbbFeature(ctx: BbbFeatureDeps): Feature {
   const { config } = ctx;
   const log = ctx.log.child({ c: 'bbb' });
   const enabled = !!config.bbb.secret && !!config.redis.url;

@@ -1,5 +1,5 @@
 import type { Element } from '@xmpp/xml';
-import { unwrap } from '../chat/inbound.js';
+import { unwrap } from '../chat/index.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { bareOf } from '../xmpp/stanzas/message.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseJid } from '../xmpp/jid.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import type { CallEngine } from './CallEngine.js';
 import { endAction, sideOf, type CallInput } from './callState.js';
 import type { CallStore, HistoryQuery } from './CallStore.js';
@@ -27,12 +28,19 @@ export interface CallHistoryPage {
  */
 export class CallService {
   constructor(
-    private readonly deps: { engine: CallEngine; store: CallStore; domain: string; ringMs: number },
+    private readonly deps: {
+      engine: CallEngine;
+      store: CallStore;
+      domain: string;
+      ringMs: number;
+      policy: SendPolicy;
+    },
   ) {}
 
   async start(session: UserSession, toRaw: string, options: CallOptions): Promise<CallView> {
     const to = parseJid(toRaw, this.deps.domain, 'callee JID').bare; // JMI proposals go to the bare JID: every device rings
     if (to === session.bareJid) throw new BridgeError('BAD_REQUEST', 'a user cannot call themself');
+    await this.deps.policy.assertMaySend(session.username);
     if (!session.isOnline)
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,

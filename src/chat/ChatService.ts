@@ -10,7 +10,8 @@ import { parseJid } from '../xmpp/jid.js';
 import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
 import type { MessageStore } from './MessageStore.js';
-import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/oob.js';
+import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
+import type { SendPolicy } from '../moderation/ports.js';
 
 export interface SendInput {
   body: string;
@@ -29,10 +30,19 @@ export interface SentMessage {
  * carbons, archive catch-up — each message once), chat states, receipts and read markers.
  */
 export class ChatService {
-  constructor(private readonly deps: { store: MessageStore; hub: EventHub; log: Log; domain: string }) {}
+  constructor(
+    private readonly deps: {
+      store: MessageStore;
+      hub: EventHub;
+      log: Log;
+      domain: string;
+      policy: SendPolicy;
+    },
+  ) {}
 
   async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
+    await this.deps.policy.assertMaySend(session.username);
     if (!session.isOnline)
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,
@@ -81,6 +91,7 @@ export class ChatService {
 
   async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
+    await this.deps.policy.assertMaySend(session.username);
     // Chat states are ephemeral: ask the server not to archive them (XEP-0334).
     await session.send(
       xml(

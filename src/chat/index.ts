@@ -1,15 +1,34 @@
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import { ChatService } from './ChatService.js';
 import { MessageStore } from './MessageStore.js';
 import { catchUp } from './catchUp.js';
 import { chatRoutes } from './routes.js';
 
+// The chat feature's public entry: what other features may use of it.
+export { unwrap } from './inbound.js';
+export { insertMessageWithEvent } from './messageInsert.js';
+export { parseHistoryDate } from './history.js';
+
+export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
+  sessions: Pick<SessionManager, 'onSessionReady'>;
+  sendPolicy: SendPolicy;
+};
+
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
-export function createChatFeature(ctx: FeatureContext): Feature {
+export function createChatFeature(ctx: ChatFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'chat' });
   const store = new MessageStore({ db: ctx.db, hub: ctx.hub });
-  const chat = new ChatService({ store, hub: ctx.hub, log, domain: ctx.config.xmpp.domain });
-  ctx.stanzas.on('message', 'chat', (session, stanza) => chat.onMessage(session, stanza));
+  const chat = new ChatService({
+    store,
+    hub: ctx.hub,
+    log,
+    domain: ctx.config.xmpp.domain,
+    policy: ctx.sendPolicy,
+  });
+  // Every 1:1 message nobody else claims: rooms own what rooms send, calls own call signalling (JMI).
+  ctx.stanzas.on({ feature: 'chat', kind: 'message' }, (session, stanza) => chat.onMessage(session, stanza));
   ctx.sessions.onSessionReady(async (session, resumed) => {
     if (resumed) return; // XEP-0198 resumption lost nothing
     await chat

@@ -9,7 +9,7 @@ import { parseJid } from '../xmpp/jid.js';
 import { CHAT_STATES, type ChatState } from './inbound.js';
 import type { ChatService, SendInput } from './ChatService.js';
 import { parseHistoryDate, queryHistory } from './history.js';
-import { attachmentIdsOf, chatMessageWithFiles } from '../attachments/forMessage.js';
+import { attachmentIdsOf, chatMessageWithFiles } from '../attachments/index.js';
 
 const MAX_BODY_CHARS = 64 * 1024;
 /** ofchat: text, or JSON with a `body`; the whole JSON travels along as `data`. */

@@ -6,6 +6,7 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { bareOf } from '../xmpp/stanzas/message.js';
 import type { ContactsState } from './ContactsState.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import type { RosterItem } from './roster.js';
 import {
   buildOwnPresence,
@@ -25,6 +26,8 @@ export interface PresenceDeps {
   onSubscription: SubscriptionListener;
   /** the MUC service's domain: all presence from it (occupants, join errors) belongs to the rooms feature */
   mucService: string;
+  /** moderation's: a muted or disabled user cannot change the presence (status text) others see */
+  policy: SendPolicy;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface PresenceDeps {
 export class PresenceService {
   constructor(private readonly deps: PresenceDeps) {}
 
-  /** Stanza handler: everything but room presence, which the rooms feature handles after us. */
+  /** Stanza handler: the presence no other feature claimed (room presence never reaches it; checked anyway). */
   async handle(session: UserSession, el: Element): Promise<boolean> {
     if (this.#fromRoom(el)) return false;
     const event = presenceEvent(el, session.fullJid);
@@ -72,6 +75,7 @@ export class PresenceService {
 
   /** Sends and remembers the user's presence, so it survives a reconnect. */
   async set(session: UserSession, own: OwnPresence): Promise<OwnPresence> {
+    await this.deps.policy.assertMaySend(session.username);
     await session.send(buildOwnPresence(own));
     this.deps.state.of(session).own = own;
     return own;

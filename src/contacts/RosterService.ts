@@ -2,6 +2,7 @@ import xml, { type Element } from '@xmpp/xml';
 import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { EventHub } from '../sse/EventHub.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
@@ -27,6 +28,8 @@ export interface RosterDeps {
   log: Log;
   /** a contact's current presence (PresenceService.live) */
   live: (session: UserSession, bare: string) => { show: Show; status: string | null };
+  /** moderation's: a subscription request reaches the contact, so a muted user sends none */
+  policy: SendPolicy;
 }
 export interface ContactInput {
   nickname?: string | null;
@@ -76,6 +79,7 @@ export class RosterService {
     input: ContactInput,
     subscribe: boolean,
   ): Promise<{ item: ContactItem; created: boolean }> {
+    if (subscribe) await this.deps.policy.assertMaySend(session.username);
     const existing = (await this.#roster(session)).get(jid);
     const item = await this.#set(session, jid, {
       nickname: input.nickname ?? existing?.name,

@@ -1,5 +1,7 @@
 import type { Element } from '@xmpp/xml';
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { RawStanzaService } from '../raw/RawStanzaService.js';
@@ -21,7 +23,15 @@ type Pushed = { stanza: Element };
  * every stream connect), the roster and subscription answers, blocking (XEP-0191), the user
  * directory and profile properties, and ofchat's raw stanza endpoint. See the README.
  */
-export function createContactsFeature(ctx: FeatureContext): Feature {
+export type ContactsFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin'
+> & {
+  sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionReady' | 'byUser'>;
+  sendPolicy: SendPolicy;
+};
+
+export function createContactsFeature(ctx: ContactsFeatureDeps): Feature {
   const { hub, sessions, stanzas, log, config } = ctx;
   const domain = config.xmpp.domain;
   const state = new ContactsState();
@@ -32,6 +42,7 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
     state,
     requests,
     log,
+    policy: ctx.sendPolicy,
     live: (s, jid) => presence.live(s, jid),
   });
   const presence: PresenceService = new PresenceService({
@@ -39,11 +50,13 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
     state,
     log,
     mucService: config.xmpp.mucService,
+    policy: ctx.sendPolicy,
     onSubscription: (s, e) => roster.onSubscription(s, e),
   });
   const blocking = new BlockingService({ hub });
 
-  stanzas.on('presence', 'contacts', (session, el) => presence.handle(session, el));
+  // Every presence nobody else claims (rooms own their occupants', the workgroup its queue summaries).
+  stanzas.on({ feature: 'contacts', kind: 'presence' }, (session, el) => presence.handle(session, el));
   sessions.onSessionCreated((session) => attach(session));
   sessions.onSessionReady(async (session, resumed) => {
     await presence.ready(session, resumed);
@@ -88,7 +101,7 @@ export function createContactsFeature(ctx: FeatureContext): Feature {
         domain,
       });
       contactRoutes(router, access, { presence, roster, blocking, domain });
-      rawRoutes(router, access, new RawStanzaService({ domain }));
+      rawRoutes(router, access, new RawStanzaService({ domain, policy: ctx.sendPolicy }));
     },
   };
 }

@@ -21,7 +21,7 @@ const AuditParams = z
 
 /**
  * Admin actions on users (kick, disable, mute, block a JID for them) and the audit log of all actions.
- * `disabled` and `muted` are Parley-side ACL entries (see aclGuard.ts); PUT sets, DELETE clears.
+ * `disabled` and `muted` are Parley-side ACL entries (enforced by AccountPolicy: the SendPolicy and LoginPolicy ports); PUT sets, DELETE clears.
  */
 export function actionRoutes(
   router: Router,

@@ -1,6 +1,6 @@
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
 import { AccountBlocks } from './AccountBlocks.js';
-import { aclGuard } from './aclGuard.js';
 import { actionRoutes } from './actionRoutes.js';
 import type { AdminAccess } from './adminAccess.js';
 import { AuditLog } from './AuditLog.js';
@@ -15,10 +15,15 @@ import { ReportStore } from './ReportStore.js';
 /**
  * Moderation and admin monitoring (README, "Moderation"): complaints, admin history views and export,
  * the live monitor, actions on users and messages, and the audit log. Admin routes take the master
- * secret or a caller listed in PARLEY_ADMIN_JIDS. First in FEATURES so its ACL guard runs before the
- * routes it protects; it handles no stanzas. Nothing connects before a request needs the database.
+ * secret or a caller listed in PARLEY_ADMIN_JIDS. It handles no stanzas. What it enforces elsewhere
+ * (mute, disable) goes through its ports (ports.ts, AccountPolicy), which the composition root hands to
+ * the features that send and to the session manager. Nothing connects before a request needs the database.
  */
-export function createModerationFeature(ctx: FeatureContext): Feature {
+export type ModerationFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub'> & {
+  sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
+};
+
+export function createModerationFeature(ctx: ModerationFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'moderation' });
   const { xmpp, moderation, sessions: s } = ctx.config;
   const store = new ReportStore(ctx.db);
@@ -33,18 +38,10 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
   const reports = new ReportService({ db: ctx.db, store, log });
   const actions = new ModerationActions({ db: ctx.db, blocks, audit, sessions: ctx.sessions });
 
-  // A session of a disabled account that started anyway (login on an instance that answered before the
-  // block, or a session that was reconnecting) ends as soon as it is ready.
-  ctx.sessions.onSessionReady(async (session) => {
-    if (await blocks.has(session.username, 'disabled'))
-      await ctx.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
-  });
-
   return {
     name: 'moderation',
     routes: (router, access) => {
       const admin: AdminAccess = { access, adminJids: moderation.adminJids, domain: xmpp.domain };
-      router.use(aclGuard({ blocks, sessions: ctx.sessions }));
       reportRoutes(router, access, { admin, reports, store, audit });
       historyRoutes(router, { admin, db: ctx.db, mucService: xmpp.mucService, actions });
       monitorRoute(router, {

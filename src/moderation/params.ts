@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseHistoryDate } from '../chat/history.js';
+import { parseHistoryDate } from '../chat/index.js';
 import { parseEventId, parseUsername } from '../http/params.js';
 import { parseJid } from '../xmpp/jid.js';
 import type { AdminQuery } from './AdminMessages.js';

@@ -4,6 +4,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseJid } from '../xmpp/jid.js';
 import { bareOf } from '../xmpp/stanzas/message.js';
+import type { SendPolicy } from '../moderation/ports.js';
 
 /**
  * ofchat's `POST /chat/{streamid}/xmpp`, made safe: the stanza may only speak as the session itself
@@ -11,13 +12,15 @@ import { bareOf } from '../xmpp/stanzas/message.js';
  * waits for its answer so the caller gets it back.
  */
 export class RawStanzaService {
-  constructor(private readonly deps: { domain: string; iqTimeoutMs?: number }) {}
+  constructor(private readonly deps: { domain: string; policy: SendPolicy; iqTimeoutMs?: number }) {}
 
   /** Sends the stanza; for an iq get/set resolves with the reply (result or error), else undefined. */
   async send(session: UserSession, el: Element): Promise<Element | undefined> {
     this.#checkFrom(session, el);
     delete el.attrs.from;
     const type = el.attrs.type as string | undefined;
+    // A raw stanza can say anything to anyone; only a query (iq get) stays open to a muted user.
+    if (!(el.name === 'iq' && type === 'get')) await this.deps.policy.assertMaySend(session.username);
     if (el.name !== 'iq' || (type !== 'get' && type !== 'set')) {
       await session.send(el);
       return undefined;

@@ -24,7 +24,7 @@ import {
   occupantPayload,
   privatePayload,
 } from './events.js';
-import { readAttachments } from '../attachments/oob.js';
+import { readAttachments } from '../attachments/index.js';
 
 export interface RoomInboundDeps {
   registry: RoomRegistry;

@@ -9,12 +9,17 @@ import { NS } from '../xmpp/ns.js';
 import { parseJid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
 import type { Queryable } from '../store/db.js';
-import { attachmentsForMessage, bodyForFiles, withAttachmentData } from '../attachments/forMessage.js';
-import { oobElements } from '../attachments/oob.js';
+import {
+  attachmentsForMessage,
+  bodyForFiles,
+  oobElements,
+  withAttachmentData,
+} from '../attachments/index.js';
 import { privatePayload } from './events.js';
 import type { RoomAddress } from './names.js';
 import { JoinedRoom, type RoomRegistry } from './RoomState.js';
 import type { RoomStore } from './RoomStore.js';
+import type { SendPolicy } from '../moderation/ports.js';
 import {
   configSubmit,
   destroyRoom,
@@ -63,6 +68,8 @@ export interface RoomServiceDeps {
   store: RoomStore;
   hub: EventHub;
   domain: string;
+  /** moderation's: a muted or disabled user posts, invites and changes subjects nowhere */
+  policy: SendPolicy;
   /** resolves attachments */ db?: Queryable;
   /** the session is now in the room / no longer (kept durable for a restore after a restart) */
   onEntered?: (session: UserSession, room: JoinedRoom) => void;
@@ -192,6 +199,7 @@ export class RoomService {
 
   /** Posts and waits for the room's copy, which is stored (with the room's stanza-id) before this answers. */
   async post(session: UserSession, addr: RoomAddress, input: MessageInput): Promise<Posted> {
+    await this.deps.policy.assertMaySend(session.username);
     const room = await this.joined(session, addr);
     const messageId = randomUUID();
     const echo = this.deps.registry.of(session).waitFor<Posted>(
@@ -243,6 +251,7 @@ export class RoomService {
   }
 
   async #setSubject(session: UserSession, room: JoinedRoom, subject: string): Promise<void> {
+    await this.deps.policy.assertMaySend(session.username);
     const msg = subjectMessage(room.jid, subject);
     const done = this.deps.registry.of(session).waitFor<void>(
       (s) =>
@@ -262,6 +271,7 @@ export class RoomService {
 
   /** A private message to one occupant (§7.5), stored as the user's own before it is acknowledged. */
   async sendPrivate(session: UserSession, addr: RoomAddress, nick: string, input: MessageInput) {
+    await this.deps.policy.assertMaySend(session.username);
     const room = await this.joined(session, addr);
     const messageId = randomUUID();
     const to = `${room.jid}/${nick}`;
@@ -313,6 +323,7 @@ export class RoomService {
   ): Promise<string> {
     requireOnline(session);
     const invitee = parseJid(inviteeRaw, this.deps.domain, 'invitee JID');
+    await this.deps.policy.assertMaySend(session.username);
     if (opts.direct) {
       const password = opts.password ?? this.deps.registry.of(session).rooms.get(addr.jid)?.password;
       await session.send(directInvite(addr.jid, invitee.full, { reason: opts.reason, password }));

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EventHub } from '../sse/EventHub.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import type { DeliveredEvent, EventName, Payload } from '../sse/events.js';
-import { insertMessageWithEvent } from '../chat/messageInsert.js';
+import { insertMessageWithEvent } from '../chat/index.js';
 
 /**
  * Room messages in the shared `messages` table (kind 'groupchat', peer = the room's bare JID,

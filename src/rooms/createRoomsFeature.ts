@@ -1,5 +1,9 @@
 import { BridgeError } from '../errors/BridgeError.js';
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import type { SendPolicy } from '../moderation/ports.js';
+import { bareOf } from '../xmpp/stanzas/message.js';
+import { NS } from '../xmpp/ns.js';
 import { discoveryRoutes } from './discoveryRoutes.js';
 import { Rejoiner } from './rejoin.js';
 import { RoomInbound } from './RoomInbound.js';
@@ -9,6 +13,7 @@ import { RoomRegistry } from './RoomState.js';
 import { RoomStore } from './RoomStore.js';
 import { RoomMemory } from './RoomMemory.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
+import type { Element } from '@xmpp/xml';
 
 /** How long after a room dropped us without a verdict a still-connected session tries to enter again. */
 const LOST_REJOIN_DELAY_MS = 2000;
@@ -16,9 +21,18 @@ const LOST_REJOIN_DELAY_MS = 2000;
 /**
  * Group rooms (XEP-0045 MUC) over REST + SSE: discovery, join/create, post, private messages,
  * invitations, moderation; room messages stored once and replayable; rooms re-joined after a reconnect.
- * List it before the chat feature: room private messages and invitations are this feature's stanzas.
+ * Its stanzas: everything a room it joined sends, MUC (muc#user) and direct (jabber:x:conference)
+ * invitations, and groupchat messages; chat gets the 1:1 messages that are left.
  */
-export function createRoomsFeature(ctx: FeatureContext): Feature {
+export type RoomsFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin' | 'box'
+> & {
+  sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionRestored' | 'onSessionReady'>;
+  sendPolicy: SendPolicy;
+};
+
+export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'rooms' });
   const naming = { domain: ctx.config.xmpp.domain, mucService: ctx.config.xmpp.mucService };
   const registry = new RoomRegistry();
@@ -55,6 +69,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
     hub: ctx.hub,
     domain: naming.domain,
     db: ctx.db,
+    policy: ctx.sendPolicy,
     onLeft: forget,
     onEntered: (session, room) => {
       void memory
@@ -66,8 +81,16 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   });
   const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log, onDropped: forget });
 
-  ctx.stanzas.on('presence', 'rooms', (session, el) => inbound.onPresence(session, el));
-  ctx.stanzas.on('message', 'rooms', (session, el) => inbound.onMessage(session, el));
+  const inRoom = (from: string, session: UserSession): boolean =>
+    registry.of(session).rooms.has(bareOf(from));
+  const onPresence = (session: UserSession, el: Element) => inbound.onPresence(session, el);
+  const onMessage = (session: UserSession, el: Element) => inbound.onMessage(session, el);
+  ctx.stanzas.on({ feature: 'rooms', kind: 'presence', from: inRoom }, onPresence);
+  ctx.stanzas.on({ feature: 'rooms', kind: 'presence', ns: NS.mucUser }, onPresence); // a room we left
+  ctx.stanzas.on({ feature: 'rooms', kind: 'message', from: inRoom }, onMessage);
+  ctx.stanzas.on({ feature: 'rooms', kind: 'message', ns: NS.mucUser }, onMessage);
+  ctx.stanzas.on({ feature: 'rooms', kind: 'message', ns: NS.conference }, onMessage);
+  ctx.stanzas.on({ feature: 'rooms', kind: 'message', type: 'groupchat' }, onMessage);
   ctx.sessions.onSessionCreated((session) => {
     session.on('stanza', (el) => inbound.onRaw(session, el));
     session.on('state', (state) => {

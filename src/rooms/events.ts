@@ -6,7 +6,7 @@
  */
 import type { Payload } from '../sse/events.js';
 import type { Invitation, OccupantPresence } from './inbound.js';
-import { attachmentsField, type Attachment } from '../attachments/oob.js';
+import { attachmentsField, type Attachment } from '../attachments/index.js';
 
 export interface GroupchatFields {
   room: string;

@@ -4,7 +4,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import { readBody, validate } from '../http/body.js';
 import { AFFILIATIONS, ROLES } from './moderation.js';
 import type { MessageInput } from './RoomService.js';
-import { attachmentIdsOf } from '../attachments/forMessage.js';
+import { attachmentIdsOf } from '../attachments/index.js';
 
 /** Request parsing for the room routes: query parameters, JSON bodies (zod, unknown fields refused). */
 

@@ -3,13 +3,13 @@ import type { Log } from '../log.js';
 import type { XmppMetrics } from '../metrics/Metrics.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import { hashToken, newToken, randomId } from '../crypto/tokens.js';
-import { UserSession, type SessionState } from '../xmpp/client/UserSession.js';
+import { UserSession, type SessionState, type UserSessionOptions } from '../xmpp/client/UserSession.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES, type SessionEventPayload } from '../sse/events.js';
 import type { LiveSessionRow, SessionStore, TokenOwner } from './SessionStore.js';
 import type { SecretBox } from '../crypto/SecretBox.js';
 import { TokenCache } from './TokenCache.js';
-import { SessionRestorer } from './SessionRestorer.js';
+import { SessionRestorer, type LoginCheck, type RestoreHost } from './SessionRestorer.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
@@ -22,9 +22,9 @@ export interface LoginResult {
 }
 export interface SessionManagerDeps {
   store: SessionStore;
-  hub: EventHub;
-  accounts: AccountService;
-  verifier: CredentialVerifier;
+  hub: Pick<EventHub, 'latestId' | 'publish'>;
+  accounts: Pick<AccountService, 'passwordFor' | 'resetPassword' | 'isManaged'>;
+  verifier: Pick<CredentialVerifier, 'verify' | 'remember' | 'forget'>;
   log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
   idleSeconds: number;
@@ -36,6 +36,13 @@ export interface SessionManagerDeps {
   restore?: { box: SecretBox; concurrency?: number };
   /** given to every UserSession (messages in/out, reconnects) */
   metrics?: XmppMetrics;
+  /**
+   * Asked before a login or restore opens an XMPP session (moderation's LoginPolicy: a disabled account
+   * gets 403 and no session). Absent: everyone may log in.
+   */
+  loginPolicy?: LoginCheck;
+  /** default: a real XMPP session; unit tests pass sessions that do not connect */
+  createSession?: (opts: UserSessionOptions) => UserSession;
 }
 export type SessionListener = (session: UserSession) => void;
 /** `resumed` is true after an XEP-0198 resumption (nothing was lost, nothing to redo). */
@@ -63,17 +70,27 @@ export class SessionManager {
   constructor(private readonly deps: SessionManagerDeps) {
     this.instanceId = deps.instanceId ?? hostname();
     this.#restorer = new SessionRestorer({
+      host: this.#restoreHost(),
       log: deps.log,
       accounts: deps.accounts,
       verifier: deps.verifier,
       box: deps.restore?.box,
       concurrency: deps.restore?.concurrency,
+      loginPolicy: deps.loginPolicy,
+    });
+  }
+
+  /** The restorer's view of this manager: what it may do with the sessions, nothing more. */
+  #restoreHost(): RestoreHost {
+    return {
       stopped: () => this.#stopped,
-      current: (streamId) => this.#byStream.get(streamId),
-      hasUser: (username) => this.#byUser.has(username),
-      newSession: (username, password, streamId) => this.#newSession(username, password, streamId),
-      register: (session) => this.#register(session),
-      unregister: (session) => this.#unregister(session),
+      get: (streamId) => this.get(streamId),
+      byUser: (username) => this.byUser(username),
+      register: (username, password, streamId) => {
+        const session = this.#newSession(username, password, streamId);
+        this.#register(session);
+        return session;
+      },
       prepare: async (session) => {
         for (const l of this.#created) l(session);
         for (const l of this.#restored)
@@ -81,9 +98,12 @@ export class SessionManager {
             this.deps.log.warn({ err, streamId: session.streamId }, 'restore hook failed'),
           );
       },
-      publishState: (session, state, reason) => this.#publishState(session, state, reason),
+      giveUp: async (session, reason) => {
+        this.#unregister(session);
+        await this.#publishState(session, 'offline', reason);
+      },
       endRow: (row, reason) => this.#endRow(row, reason),
-    });
+    };
   }
 
   async start(): Promise<void> {
@@ -149,6 +169,7 @@ export class SessionManager {
 
   /** `password` undefined means the caller holds the master secret: Parley supplies the account. */
   async login(username: string, password: string | undefined): Promise<LoginResult> {
+    await this.deps.loginPolicy?.assertMayLogin(username);
     const cursor = await this.deps.hub.latestId(username);
     const live = this.#byUser.get(username);
     if (live) {
@@ -227,7 +248,8 @@ export class SessionManager {
   }
 
   #newSession(username: string, password: string, streamId = randomId('ps_')): UserSession {
-    return new UserSession({
+    const create = this.deps.createSession ?? ((opts: UserSessionOptions) => new UserSession(opts));
+    return create({
       streamId,
       username,
       password,

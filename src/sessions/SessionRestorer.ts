@@ -6,24 +6,33 @@ import type { LiveSessionRow } from './SessionStore.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 
-/** What the restorer needs of the SessionManager that owns the sessions. */
+/** What the restorer asks of the SessionManager that owns the sessions (it implements this). */
 export interface RestoreHost {
-  log: Log;
-  accounts: AccountService;
-  verifier: CredentialVerifier;
-  box?: SecretBox;
-  concurrency?: number;
   stopped(): boolean;
-  current(streamId: string): UserSession | undefined;
-  hasUser(username: string): boolean;
-  newSession(username: string, password: string, streamId: string): UserSession;
-  /** into the manager's maps, with its state and ready listeners */
-  register(session: UserSession): void;
-  unregister(session: UserSession): void;
-  /** the features' created and restored hooks */
+  get(streamId: string): UserSession | undefined;
+  byUser(username: string): UserSession | undefined;
+  /** A new session for this stream, registered at once: requests find it, commands answer 503 until online. */
+  register(username: string, password: string, streamId: string): UserSession;
+  /** Runs the features' created and restored hooks; before every connection attempt. */
   prepare(session: UserSession): Promise<void>;
-  publishState(session: UserSession, state: 'offline', reason: string): Promise<void>;
+  /** Unregisters the session and announces it offline with this reason. */
+  giveUp(session: UserSession, reason: string): Promise<void>;
+  /** Ends a stored session that is not brought back. */
   endRow(row: LiveSessionRow, reason: string): Promise<void>;
+}
+
+export interface RestorerDeps {
+  host: RestoreHost;
+  log: Log;
+  accounts: Pick<AccountService, 'isManaged' | 'passwordFor'>;
+  verifier: Pick<CredentialVerifier, 'remember'>;
+  box?: Pick<SecretBox, 'open'>;
+  concurrency?: number;
+  /** moderation's: a disabled account's session is not brought back */
+  loginPolicy?: LoginCheck;
+}
+export interface LoginCheck {
+  assertMayLogin(username: string): Promise<void>;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -36,7 +45,10 @@ const MAX_ATTEMPTS = 8;
  */
 export class SessionRestorer {
   #done: Promise<void> = Promise.resolve();
-  constructor(private readonly host: RestoreHost) {}
+  readonly #host: RestoreHost;
+  constructor(private readonly deps: RestorerDeps) {
+    this.#host = deps.host;
+  }
 
   /** Resolves once every session handed over so far has connected or been given up. */
   get done(): Promise<void> {
@@ -48,33 +60,46 @@ export class SessionRestorer {
     for (const row of rows) {
       const password = await this.#password(row);
       // No password (sealed under another secret, not ours), or a second row for one user: that one ends.
-      if (password === undefined || this.host.hasUser(row.username)) {
-        await this.host.endRow(row, 'restore');
+      if (password === undefined || this.#host.byUser(row.username)) {
+        await this.#host.endRow(row, 'restore');
         continue;
       }
-      const session = this.host.newSession(row.username, password, row.streamId);
-      this.host.register(session);
+      if (!(await this.#admitted(row.username))) {
+        await this.#host.endRow(row, 'disabled');
+        continue;
+      }
+      const session = this.#host.register(row.username, password, row.streamId);
       queue.push(() => this.#connect(session, password, row));
     }
-    const workers = Array.from({ length: Math.min(queue.length, this.host.concurrency ?? 8) }, async () => {
+    const workers = Array.from({ length: Math.min(queue.length, this.deps.concurrency ?? 8) }, async () => {
       for (let job = queue.shift(); job; job = queue.shift()) await job();
     });
     this.#done = Promise.all([this.#done, ...workers]).then(() => undefined);
   }
 
+  async #admitted(username: string): Promise<boolean> {
+    try {
+      await this.deps.loginPolicy?.assertMayLogin(username);
+      return true;
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'FORBIDDEN') return false;
+      throw err;
+    }
+  }
+
   async #password(row: LiveSessionRow): Promise<string | undefined> {
     if (row.credentialEnc) {
-      const password = this.host.box?.open(row.credentialEnc);
+      const password = this.deps.box?.open(row.credentialEnc);
       if (password === undefined)
-        this.host.log.warn(
+        this.deps.log.warn(
           { streamId: row.streamId },
           'cannot restore a session sealed under another PARLEY_SECRET',
         );
       return password;
     }
-    if (!(await this.host.accounts.isManaged(row.username))) return undefined;
-    return this.host.accounts.passwordFor(row.username).catch((err: unknown) => {
-      this.host.log.warn({ err, user: row.username }, 'no password to restore the session with');
+    if (!(await this.deps.accounts.isManaged(row.username))) return undefined;
+    return this.deps.accounts.passwordFor(row.username).catch((err: unknown) => {
+      this.deps.log.warn({ err, user: row.username }, 'no password to restore the session with');
       return undefined;
     });
   }
@@ -84,26 +109,24 @@ export class SessionRestorer {
     let session = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.host.prepare(session);
+        await this.#host.prepare(session);
         await session.start(); // registered before: its listeners publish `online` and run the ready hooks
-        if (row.credentialEnc) this.host.verifier.remember(row.username, password);
-        this.host.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
+        if (row.credentialEnc) this.deps.verifier.remember(row.username, password);
+        this.deps.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
         return;
       } catch (err) {
         const retry =
           !(err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') && attempt < MAX_ATTEMPTS;
-        this.host.log.warn({ err, streamId: row.streamId, attempt, retry }, 'could not restore session');
-        if (this.host.stopped() || this.host.current(row.streamId) !== session) return; // stopping, or logged off meanwhile
+        this.deps.log.warn({ err, streamId: row.streamId, attempt, retry }, 'could not restore session');
+        if (this.#host.stopped() || this.#host.get(row.streamId) !== session) return; // stopping, or logged off meanwhile
         session.emit('ended');
         if (!retry) {
-          this.host.unregister(session);
-          await this.host.publishState(session, 'offline', 'restore');
+          await this.#host.giveUp(session, 'restore');
           return;
         }
         await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** attempt)).unref());
-        if (this.host.stopped() || this.host.current(row.streamId) !== session) return;
-        session = this.host.newSession(row.username, password, row.streamId);
-        this.host.register(session);
+        if (this.#host.stopped() || this.#host.get(row.streamId) !== session) return;
+        session = this.#host.register(row.username, password, row.streamId);
       }
     }
   }

@@ -55,6 +55,11 @@ export class AgentSide {
     },
   ) {}
 
+  /** Whether a stanza's sender is one of this service's workgroups (its presence is this feature's). */
+  isService(jid: string): boolean {
+    return this.#fromService(jid);
+  }
+
   #fromService(jid: unknown): boolean {
     return String(jid ?? '')
       .split('/')[0]!

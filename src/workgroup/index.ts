@@ -1,4 +1,5 @@
-import type { Feature, FeatureContext } from '../features.js';
+import type { Feature, GatewayContext } from '../feature.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
 import { createComponent } from '../xmpp/component/createComponent.js';
 import { AgentDesk } from './AgentDesk.js';
 import { SessionMemory } from '../sessions/SessionMemory.js';
@@ -23,9 +24,13 @@ import { wirePorts } from './ports.js';
  * Expert queues (XEP-0142 workgroups with Openfire Fastpath's routing): the `workgroup.<domain>`
  * component, its Postgres state, the visitor (`/ask`) and agent (`/chat/{streamid}/assists`, `/offer`)
  * routes, and the agent side of every Parley session. See the README.
- * List it before the contacts feature: the workgroup's presence to agents is not a contact's presence.
+ * Presence from the workgroups (queue summaries for agents) is this feature's, never a contact's.
  */
-export function createWorkgroupFeature(ctx: FeatureContext): Feature {
+export type WorkgroupFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
+  sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionRestored' | 'onSessionReady'>;
+};
+
+export function createWorkgroupFeature(ctx: WorkgroupFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'workgroup' });
   const x = ctx.config.xmpp;
   const serviceDomain = `workgroup.${x.domain}`;
@@ -86,7 +91,10 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
   ctx.sessions.onSessionReady(async (session, resumed) => {
     if (!resumed) await side.reannounce(session);
   });
-  ctx.stanzas.on('presence', 'workgroup', (session, el) => side.onPresence(session, el));
+  ctx.stanzas.on(
+    { feature: 'workgroup', kind: 'presence', from: (jid) => side.isService(jid) },
+    (session, el) => side.onPresence(session, el),
+  );
 
   const enabled = Boolean(x.componentSecret);
   return {

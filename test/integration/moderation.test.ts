@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { basic, bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
@@ -336,11 +337,7 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
       json: { password: alice.password },
     });
     assert.equal(denied.status, 403, denied.text);
-    assert.equal(
-      gw.parley.sessions.byUser(alice.username),
-      undefined,
-      'the session login opened was ended again',
-    );
+    assert.equal(gw.parley.sessions.byUser(alice.username), undefined, 'a disabled account gets no session');
     assert.equal(
       (
         await call(`${gw.url}/restapi/v1/admin/users/${alice.username}/disabled`, {
@@ -366,6 +363,101 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
       audit.body.entries.map((e) => e.action),
       ['user.enable', 'user.disable', 'user.unmute', 'user.mute'],
     );
+  });
+
+  describe('the send policy (issue 21: mute and disable cannot be sidestepped)', () => {
+    const restrict = async (username: string, kind: 'muted' | 'disabled', method = 'PUT') =>
+      (await call(`${gw.url}/restapi/v1/admin/users/${username}/${kind}`, { method, auth: gw.secret }))
+        .status;
+    const as = (u: User, path: string, init: Parameters<typeof call>[1] = {}) =>
+      call(`${gw.url}/restapi/v1/chat/${u.streamId}${path}`, { auth: bearer(u.token), ...init });
+    const rawMessage = (to: User, body: string) => ({
+      body: `<message to="${to.jid}" type="chat"><body>${body}</body></message>`,
+      headers: { 'Content-Type': 'application/xml' },
+    });
+    /** Every way of sending on a user's behalf, each [what, request]; the answer is compared by the caller. */
+    const sends = (from: User, to: User, room: string) =>
+      [
+        ['message, trailing slash', () => as(from, `/messages/${to.username}/`, { text: 'slash' })],
+        ['message, other case', () => as(from, `/Messages/${to.username}`, { text: 'case' })],
+        [
+          'message, percent-encoded',
+          () => as(from, `/messages/${encodeURIComponent(to.jid)}`, { text: 'pct' }),
+        ],
+        ['chat state', () => as(from, `/chatstate/composing/${to.username}`, { method: 'POST' })],
+        ['raw stanza', () => as(from, '/xmpp', rawMessage(to, 'raw'))],
+        ['room post', () => as(from, `/rooms/${room}`, { text: 'in the room' })],
+        ['room invitation', () => as(from, `/rooms/${room}/${to.username}`, { text: 'come in' })],
+        [
+          'presence status',
+          () => as(from, '/presence?show=away&status=muted%20but%20talking', { method: 'POST' }),
+        ],
+        ['call', () => as(from, `/calls/${to.username}`, { json: {} })],
+        ['subscription request', () => as(from, '/contacts', { json: { jid: to.username } })],
+      ] as const;
+
+    /** Every send that was not refused with 403 FORBIDDEN, as "what: status", so one run lists all bypasses. */
+    const notRefused = async (list: ReturnType<typeof sends>): Promise<string[]> => {
+      const wrong: string[] = [];
+      for (const [what, send] of list) {
+        const r = await send();
+        if (r.status !== 403 || (r.body as { code?: string }).code !== 'FORBIDDEN')
+          wrong.push(`${what}: ${r.status}`);
+      }
+      return wrong;
+    };
+
+    it('refuses every kind of send of a muted user, however the path is spelled; unmuted, each works again', async () => {
+      const [alice, bob] = [await login(await registerUser('alice')), await login(await registerUser('bob'))];
+      const room = `policy-${alice.username}`;
+      assert.equal((await as(alice, `/rooms/${room}`, { method: 'PUT' })).status, 201);
+      assert.equal(await restrict(alice.username, 'muted'), 200);
+      assert.deepEqual(await notRefused(sends(alice, bob, room)), []);
+      // Reading still works: a muted user is silenced, not locked out.
+      assert.equal(
+        (
+          await as(alice, '/xmpp', {
+            body: '<iq type="get"><ping xmlns="urn:xmpp:ping"/></iq>',
+            headers: { 'Content-Type': 'application/xml' },
+          })
+        ).status,
+        200,
+      );
+      assert.equal((await as(alice, '/unread')).status, 200);
+
+      assert.equal(await restrict(alice.username, 'muted', 'DELETE'), 204);
+      for (const [what, send] of sends(alice, bob, room)) {
+        const r = await send();
+        assert.ok(r.status >= 200 && r.status < 300, `${what}: ${r.status} ${r.text}`);
+      }
+      await bob.events.next((e) => e.name === 'chatapi.chat' && e.data.body === 'raw');
+    });
+
+    it('refuses the sends of a disabled user whose session lives on (disabled through another instance)', async () => {
+      const [carol, dave] = [
+        await login(await registerUser('carol')),
+        await login(await registerUser('dave')),
+      ];
+      const room = `policy-${carol.username}`;
+      assert.equal((await as(carol, `/rooms/${room}`, { method: 'PUT' })).status, 201);
+      // Another instance's disable reaches this one's database, not its sessions (see issue 21 item 11).
+      const db = new pg.Client({ connectionString: gw.dbUrl });
+      await db.connect();
+      try {
+        await db.query(
+          `INSERT INTO moderation_account_blocks (username, kind, created_by) VALUES ($1, 'disabled', 'elsewhere')`,
+          [carol.username],
+        );
+      } finally {
+        await db.end();
+      }
+      assert.ok(gw.parley.sessions.byUser(carol.username), 'the session is still live here');
+      assert.deepEqual(await notRefused(sends(carol, dave, room)), []);
+      const again = await call(`${gw.url}/restapi/v1/chat/${carol.username}/login/`, {
+        json: { password: carol.password },
+      });
+      assert.equal(again.status, 403, again.text);
+    });
   });
 });
 

@@ -6,7 +6,8 @@ import Router from '@koa/router';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { FEATURES } from '../../src/features.js';
+import { createFeatures } from '../../src/startParley.js';
+import { ALLOW_ALL } from '../../src/moderation/index.js';
 import { StanzaRouter } from '../../src/xmpp/StanzaRouter.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log.js';
@@ -58,9 +59,7 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: 1 },
   });
   const stanzas = new StanzaRouter(log);
-  const features = FEATURES.map((make) =>
-    make({ config, log, db: pool, hub, sessions, verifier, stanzas, box }),
-  );
+  const features = createFeatures({ config, log, db: pool, hub, sessions, stanzas, box }, ALLOW_ALL);
   return createApp({
     log,
     secret: SECRET,

@@ -1,0 +1,10 @@
+// The attachments feature's public entry: its factory, and how chat and rooms carry files in messages.
+export { createAttachmentsFeature, type AttachmentsFeatureDeps } from './createAttachmentsFeature.js';
+export { oobElements, readAttachments, attachmentsField, type Attachment } from './oob.js';
+export {
+  attachmentIdsOf,
+  attachmentsForMessage,
+  withAttachmentData,
+  bodyForFiles,
+  chatMessageWithFiles,
+} from './forMessage.js';

@@ -1,0 +1,2 @@
+// The BigBlueButton feature's public entry.
+export { createBbbFeature, type BbbFeatureDeps } from './createBbbFeature.js';

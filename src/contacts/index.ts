@@ -1,0 +1,2 @@
+// The contacts feature's public entry.
+export { createContactsFeature, type ContactsFeatureDeps } from './createContactsFeature.js';

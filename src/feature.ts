@@ -1,0 +1,39 @@
+import type Router from '@koa/router';
+import type { Config } from './config/loadConfig.js';
+import type { Log } from './log.js';
+import type { Pool } from './store/db.js';
+import type { EventHub } from './sse/EventHub.js';
+import type { SessionManager } from './sessions/SessionManager.js';
+import type { StanzaRouter } from './xmpp/StanzaRouter.js';
+import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
+import type { AccessDeps } from './http/access.js';
+import type { SecretBox } from './crypto/SecretBox.js';
+
+/**
+ * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
+ * handling. The composition root (startParley.ts) builds each one from a factory that takes only the
+ * parts of the GatewayContext it names (a Pick<>) plus the other features' ports it uses, registers
+ * the routes and starts/stops the features. Nothing depends on their order: what one feature needs of
+ * another is a port passed in (moderation's SendPolicy), and stanzas are matched by what they carry
+ * (StanzaRouter), not by who registered first.
+ */
+export interface Feature {
+  name: string;
+  /** Register HTTP routes; specific paths must come before `/restapi/v1/chat/:streamid`-style ones. */
+  routes?(router: Router, access: AccessDeps): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** What the composition root has to give; a factory declares the part it needs as Pick<GatewayContext, …>. */
+export interface GatewayContext {
+  config: Readonly<Config>;
+  log: Log;
+  db: Pool;
+  hub: EventHub;
+  sessions: SessionManager;
+  stanzas: StanzaRouter;
+  admin?: AdminConnection;
+  /** seals what must be stored but stay secret (keyed from PARLEY_SECRET) */
+  box: SecretBox;
+}

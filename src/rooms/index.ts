@@ -1,0 +1,2 @@
+// The rooms feature's public entry.
+export { createRoomsFeature, type RoomsFeatureDeps } from './createRoomsFeature.js';
