@@ -3,6 +3,7 @@ import type { Config } from './config/loadConfig.js';
 import type { Log } from './log.js';
 import type { Pool } from './store/db.js';
 import type { EventHub } from './sse/EventHub.js';
+import type { MessageLog } from './messages/MessageLog.js';
 import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { StanzaRouter } from './xmpp/StanzaRouter.js';
@@ -28,6 +29,8 @@ export interface FeatureContext {
   log: Log;
   db: Pool;
   hub: EventHub;
+  /** the only way to the messages and events tables */
+  messages: MessageLog;
   sessions: SessionManager;
   verifier: CredentialVerifier;
   stanzas: StanzaRouter;

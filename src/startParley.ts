@@ -8,7 +8,9 @@ import { createPool, databaseFrom, type Database } from './store/db.js';
 import { startEmbeddedPostgres } from './store/embedded.js';
 import { migrate } from './store/migrate.js';
 import { SecretBox } from './crypto/SecretBox.js';
-import { createPgEventStore } from './sse/EventStore.js';
+import { createPgEventStore } from './messages/EventStore.js';
+import { createPgMessageLog } from './messages/createPgMessageLog.js';
+import { TimedDb } from './store/TimedDb.js';
 import { EventHub } from './sse/EventHub.js';
 import { createPgSessionStore } from './sessions/SessionStore.js';
 import { AccountService } from './sessions/AccountService.js';
@@ -21,7 +23,6 @@ import { FEATURES, type Feature } from './features.js';
 import { Cluster } from './cluster/Cluster.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
-import { instrumentPool } from './metrics/instrumentPool.js';
 import { createOutboxProbe } from './metrics/callbackOutbox.js';
 
 export interface RunningParley {
@@ -45,7 +46,6 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     await embedded?.stop();
   });
   const metrics = createMetrics(); // this gateway's registry, served at GET /metrics
-  instrumentPool(pool, metrics.store);
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
 
@@ -60,7 +60,11 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       : undefined;
   await admin?.start();
 
-  const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
+  // The message log's statements are timed by name (parley_store_query_duration_seconds{operation}).
+  const timed = new TimedDb(pool, metrics.store);
+  const events = createPgEventStore(timed);
+  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }) });
+  const messages = createPgMessageLog({ db: timed, events, sink: hub });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
   const box = new SecretBox(secret);
@@ -82,7 +86,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
   const features: Feature[] = FEATURES.map((make) =>
-    make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }),
+    make({ config, log, db: pool, hub, messages, sessions, verifier, stanzas, admin, box }),
   );
   for (const f of features) await f.start?.();
   await sessions.start();

@@ -17,7 +17,7 @@ import { Compressor } from './Compressor.js';
 export function createAttachmentsFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'attachments' });
   const files = new FileStore(ctx.config.files.dir);
-  const store = new AttachmentStore(ctx.db);
+  const store = new AttachmentStore(ctx.db, ctx.messages);
   const service = new AttachmentService({
     store,
     files,
@@ -25,8 +25,8 @@ export function createAttachmentsFeature(ctx: FeatureContext): Feature {
     limits: ctx.config.files,
     domain: ctx.config.xmpp.domain,
   });
-  const housekeeping = new Housekeeping({ db: ctx.db, files, store });
-  const compressor = new Compressor({ db: ctx.db, store, files });
+  const housekeeping = new Housekeeping({ db: ctx.db, files, store, messages: ctx.messages });
+  const compressor = new Compressor({ db: ctx.db, store, files, messages: ctx.messages });
   // File URLs go into messages that outlive this request: PARLEY_PUBLIC_URL when set, else how the
   // uploader reached us (koa trusts X-Forwarded-* here: the app runs with proxy: true).
   const baseUrl = (c: Context): string =>
@@ -41,7 +41,7 @@ export function createAttachmentsFeature(ctx: FeatureContext): Feature {
         domain: ctx.config.xmpp.domain,
         capabilityUrls: ctx.config.files.capabilityUrls,
       });
-      attachmentAdminRoutes(router, { db: ctx.db, housekeeping, compressor });
+      attachmentAdminRoutes(router, { messages: ctx.messages, housekeeping, compressor });
     },
     start: () => files.init(),
   };

@@ -9,7 +9,7 @@ import { NS } from '../xmpp/ns.js';
 import { parseJid } from '../xmpp/jid.js';
 import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
-import type { MessageStore } from './MessageStore.js';
+import type { MessageLog } from '../messages/MessageLog.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/oob.js';
 
 export interface SendInput {
@@ -29,7 +29,14 @@ export interface SentMessage {
  * carbons, archive catch-up — each message once), chat states, receipts and read markers.
  */
 export class ChatService {
-  constructor(private readonly deps: { store: MessageStore; hub: EventHub; log: Log; domain: string }) {}
+  constructor(
+    private readonly deps: {
+      messages: Pick<MessageLog, 'append' | 'receipt' | 'markRead' | 'findIncoming' | 'unread'>;
+      hub: Pick<EventHub, 'publish'>;
+      log: Log;
+      domain: string;
+    },
+  ) {}
 
   async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
@@ -47,7 +54,7 @@ export class ChatService {
       trackable: true,
     });
     for (const oob of oobElements(input.attachments ?? [])) stanza.append(oob);
-    const stored = await this.deps.store.insert(
+    const stored = await this.deps.messages.append(
       {
         owner: session.username,
         kind: 'chat',
@@ -72,10 +79,10 @@ export class ChatService {
           ...attachmentsField(input.attachments ?? []),
         },
       },
-      () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
+      // inside the transaction: a stanza that cannot be sent leaves no row behind
+      { beforeCommit: () => session.send(stanza) },
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
-    this.deps.hub.deliver(session.username, stored);
     return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
   }
 
@@ -95,7 +102,7 @@ export class ChatService {
   /** XEP-0333 displayed for a received message (by event id or XMPP id) and all before it. */
   async markDisplayed(session: UserSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
     const peer = parseJid(peerRaw, this.deps.domain, 'contact JID');
-    const msg = await this.deps.store.findIncoming(session.username, peer.bare, ref);
+    const msg = await this.deps.messages.findIncoming(session.username, peer.bare, ref);
     if (!msg) throw new BridgeError('NOT_FOUND', `no message ${ref} from ${peer.bare}`);
     if (msg.messageId) {
       await session.send(
@@ -106,7 +113,7 @@ export class ChatService {
         ),
       );
     }
-    const marked = await this.deps.store.markRead(session.username, peer.bare, msg.rowId);
+    const marked = await this.deps.messages.markRead(session.username, peer.bare, msg.rowId);
     if (marked > 0) {
       // Other tabs of the reader clear their badges from this.
       await this.deps.hub.publish(
@@ -127,7 +134,7 @@ export class ChatService {
   }
 
   async unread(session: UserSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
-    const contacts = await this.deps.store.unread(session.username);
+    const contacts = await this.deps.messages.unread(session.username);
     return { total: contacts.reduce((n, c) => n + c.count, 0), contacts };
   }
 
@@ -204,7 +211,7 @@ export class ChatService {
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
-    const stored = await this.deps.store.insert(
+    await this.deps.messages.append(
       {
         owner: session.username,
         kind: m.type === 'chat' ? 'chat' : 'normal',
@@ -236,7 +243,6 @@ export class ChatService {
         },
       },
     );
-    if (stored) this.deps.hub.deliver(session.username, stored);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
     if (
       u.direction === 'in' &&
@@ -264,14 +270,13 @@ export class ChatService {
     ref: string,
     status: 'delivered' | 'displayed',
   ): Promise<void> {
-    const event = await this.deps.store.receipt(
-      session.username,
+    await this.deps.messages.receipt({
+      owner: session.username,
       peer,
-      ref,
+      messageId: ref,
       status,
       from,
-      EVENT_NAMES.receipt,
-    );
-    if (event) this.deps.hub.deliver(session.username, event);
+      name: EVENT_NAMES.receipt,
+    });
   }
 }

@@ -1,14 +1,13 @@
 import type { Feature, FeatureContext } from '../features.js';
 import { ChatService } from './ChatService.js';
-import { MessageStore } from './MessageStore.js';
 import { catchUp } from './catchUp.js';
 import { chatRoutes } from './routes.js';
 
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
 export function createChatFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'chat' });
-  const store = new MessageStore({ db: ctx.db, hub: ctx.hub });
-  const chat = new ChatService({ store, hub: ctx.hub, log, domain: ctx.config.xmpp.domain });
+  const { messages } = ctx;
+  const chat = new ChatService({ messages, hub: ctx.hub, log, domain: ctx.config.xmpp.domain });
   ctx.stanzas.on('message', 'chat', (session, stanza) => chat.onMessage(session, stanza));
   ctx.sessions.onSessionReady(async (session, resumed) => {
     if (resumed) return; // XEP-0198 resumption lost nothing
@@ -17,7 +16,7 @@ export function createChatFeature(ctx: FeatureContext): Feature {
       .catch((err) => log.warn({ err, user: session.username }, 'carbons not enabled'));
     await catchUp(
       session,
-      { store, drain: (s) => ctx.stanzas.drain(s), log },
+      { messages, drain: (s) => ctx.stanzas.drain(s), log },
       { firstLoginDays: ctx.config.chat.catchUpDays, pageSize: 100, maxPages: 50 },
     );
   });
@@ -27,6 +26,7 @@ export function createChatFeature(ctx: FeatureContext): Feature {
       chatRoutes(router, access, {
         chat,
         db: ctx.db,
+        messages,
         domain: ctx.config.xmpp.domain,
         mucService: ctx.config.xmpp.mucService,
       }),

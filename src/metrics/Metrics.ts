@@ -8,15 +8,24 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *
  * Names (see the README for what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
- *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation},
+ *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total,
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
  */
 
 export type Direction = 'in' | 'out';
-/** The store queries worth a latency histogram: every durable event, every message row, every replay page. */
-export type StoreOperation = 'event_insert' | 'message_insert' | 'event_replay';
-export const STORE_OPERATIONS: readonly StoreOperation[] = ['event_insert', 'message_insert', 'event_replay'];
+/**
+ * Statements named by the code that sends them (store/TimedDb.ts); these hot ones are present from the start
+ * (at zero) so dashboards and alerts find them before the first message: every durable event, every
+ * message row, every replay page, every receipt.
+ */
+export const STORE_OPERATIONS = [
+  'event_insert',
+  'message_insert',
+  'event_replay',
+  'receipt_delivered',
+  'receipt_displayed',
+] as const;
 
 /** RFC 6121 message types; anything else is counted as `other` so a peer cannot blow up the label set. */
 export const MESSAGE_KINDS = ['chat', 'groupchat', 'normal', 'headline', 'error'] as const;
@@ -34,8 +43,9 @@ export interface HttpMetrics {
   request(method: string, route: string, status: number, seconds: number): void;
 }
 
+/** Every statement sent through store/TimedDb.ts, by the name its code gives it (a bounded set of constants). */
 export interface StoreMetrics {
-  query(operation: StoreOperation, seconds: number): void;
+  statement(name: string, seconds: number): void;
 }
 
 /** Live sessions, read at scrape time (SessionManager fits). */
@@ -113,12 +123,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   const store = new Histogram({
     name: 'parley_store_query_duration_seconds',
-    help: 'PostgreSQL latency of event inserts, message inserts and replay pages.',
+    help: 'PostgreSQL latency per statement, by the name the code gives it (message_insert, event_insert, event_replay, receipt_*, …).',
     labelNames: ['operation'] as const,
     buckets: STORE_BUCKETS,
     registers: [registry],
   });
   for (const op of STORE_OPERATIONS) store.zero({ operation: op });
+  const roundTrips = new Counter({
+    name: 'parley_store_round_trips_total',
+    help: 'Statements sent to PostgreSQL through the timed path (transaction control included).',
+    registers: [registry],
+  });
 
   const http = new Histogram({
     name: 'parley_http_request_duration_seconds',
@@ -181,8 +196,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       },
     },
     store: {
-      query(operation, seconds) {
-        store.labels(operation).observe(seconds);
+      statement(name, seconds) {
+        store.labels(name).observe(seconds);
+        roundTrips.inc();
       },
     },
     watchSessions(source) {

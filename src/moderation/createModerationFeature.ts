@@ -26,12 +26,13 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
   const blocks = new AccountBlocks(ctx.db);
   const monitor = new MessageMonitor({
     db: ctx.db,
+    messages: ctx.messages,
     log,
     pollMs: moderation.monitorPollSeconds * 1000,
     domain: xmpp.domain,
   });
-  const reports = new ReportService({ db: ctx.db, store, log });
-  const actions = new ModerationActions({ db: ctx.db, blocks, audit, sessions: ctx.sessions });
+  const reports = new ReportService({ messages: ctx.messages, store, log });
+  const actions = new ModerationActions({ messages: ctx.messages, blocks, audit, sessions: ctx.sessions });
 
   // A session of a disabled account that started anyway (login on an instance that answered before the
   // block, or a session that was reconnecting) ends as soon as it is ready.
@@ -46,7 +47,7 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
       const admin: AdminAccess = { access, adminJids: moderation.adminJids, domain: xmpp.domain };
       router.use(aclGuard({ blocks, sessions: ctx.sessions }));
       reportRoutes(router, access, { admin, reports, store, audit });
-      historyRoutes(router, { admin, db: ctx.db, mucService: xmpp.mucService, actions });
+      historyRoutes(router, { admin, messages: ctx.messages, mucService: xmpp.mucService, actions });
       monitorRoute(router, {
         admin,
         monitor,

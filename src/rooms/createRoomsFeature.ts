@@ -6,7 +6,6 @@ import { RoomInbound } from './RoomInbound.js';
 import { roomRoutes } from './roomRoutes.js';
 import { RoomService } from './RoomService.js';
 import { RoomRegistry } from './RoomState.js';
-import { RoomStore } from './RoomStore.js';
 import { RoomMemory } from './RoomMemory.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 
@@ -22,7 +21,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   const log = ctx.log.child({ c: 'rooms' });
   const naming = { domain: ctx.config.xmpp.domain, mucService: ctx.config.xmpp.mucService };
   const registry = new RoomRegistry();
-  const store = new RoomStore({ db: ctx.db, hub: ctx.hub });
+  const { messages } = ctx;
   // Which rooms each session is in, durable so a session restored after a restart enters them again.
   const memory = new RoomMemory({ db: ctx.db, box: ctx.box });
   const forget = (session: UserSession, jid: string): void => {
@@ -32,7 +31,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   };
   const inbound = new RoomInbound({
     registry,
-    store,
+    messages,
     hub: ctx.hub,
     log,
     // Usually the first sign of a lost connection, whose reconnect re-joins first (this then finds the
@@ -51,7 +50,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   });
   const service = new RoomService({
     registry,
-    store,
+    messages,
     hub: ctx.hub,
     domain: naming.domain,
     db: ctx.db,
@@ -64,7 +63,15 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
         );
     },
   });
-  const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log, onDropped: forget });
+  const rejoiner = new Rejoiner({
+    registry,
+    service,
+    inbound,
+    messages,
+    hub: ctx.hub,
+    log,
+    onDropped: forget,
+  });
 
   ctx.stanzas.on('presence', 'rooms', (session, el) => inbound.onPresence(session, el));
   ctx.stanzas.on('message', 'rooms', (session, el) => inbound.onMessage(session, el));
@@ -97,7 +104,7 @@ export function createRoomsFeature(ctx: FeatureContext): Feature {
   return {
     name: 'rooms',
     routes(router, access) {
-      discoveryRoutes(router, access, { registry, store, naming, admin: ctx.admin });
+      discoveryRoutes(router, access, { registry, messages, naming, admin: ctx.admin });
       roomRoutes(router, access, { service, registry, naming });
     },
   };

@@ -86,8 +86,9 @@ describe('createMetrics', () => {
     assert.equal(await sample(m, 'parley_xmpp_reconnects_total{resumed="false"}'), 0);
     assert.equal(await sample(m, 'parley_store_query_duration_seconds_count{operation="event_replay"}'), 0);
     m.xmpp.reconnected(false);
-    m.store.query('event_replay', 0.002);
+    m.store.statement('event_replay', 0.002);
     assert.equal(await sample(m, 'parley_xmpp_reconnects_total{resumed="false"}'), 1);
     assert.equal(await sample(m, 'parley_store_query_duration_seconds_count{operation="event_replay"}'), 1);
+    assert.equal(await sample(m, 'parley_store_round_trips_total'), 1);
   });
 });
