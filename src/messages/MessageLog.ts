@@ -32,7 +32,8 @@ export interface MessageWriter {
   ): Promise<DeliveredEvent | undefined>;
   /**
    * Marks an outgoing 1:1 message delivered/displayed and stores + delivers the receipt event.
-   * Undefined when it changed nothing (no such message yet, or it already had that status).
+   * Undefined when it changed nothing now: it already had that status, or its message is not stored
+   * (yet) — then the receipt is held for a while and applied (and delivered) once the message is.
    */
   receipt(r: T.Receipt): Promise<DeliveredEvent | undefined>;
   /** Marks every incoming 1:1 message from `peer` up to row `uptoRowId` read; how many changed. */

@@ -2,6 +2,7 @@ import type { TimedDb, Statement } from '../store/TimedDb.js';
 import type { Queryable } from '../store/db.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import { toEvent, type EventRow, type StoredEvent } from './EventStore.js';
+import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 
@@ -80,13 +81,39 @@ async function insertWithEvent(
   return rows[0] && toEvent(rows[0]);
 }
 
-/** The write side on Postgres: one statement per message (+ BEGIN/COMMIT when it has a beforeCommit). */
-export function createPgWriter(db: TimedDb, sink: EventSink): MessageWriter {
+/** Outgoing 1:1 messages with an id are what receipts and read markers acknowledge. */
+const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: string } =>
+  m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
+
+/**
+ * The write side on Postgres: one statement per message (+ BEGIN/COMMIT when it has a beforeCommit),
+ * one per receipt. Receipts that arrive before their message is committed are held (EarlyReceipts)
+ * and applied when it is.
+ */
+export function createPgWriter(
+  db: TimedDb,
+  sink: EventSink,
+  early: EarlyReceipts<Receipt> = new EarlyReceipts(),
+): MessageWriter {
   const stored = (owner: string, e: StoredEvent | undefined) => {
     if (!e) return undefined;
     const event = withEnvelope(e);
     sink.deliver(owner, event);
     return event;
+  };
+  const applyReceipt = async (r: Receipt) => {
+    const e = await sink.ordered(r.owner, async () => {
+      const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
+        r.owner,
+        r.peer,
+        r.messageId,
+        r.status,
+        r.from,
+        r.name,
+      ]);
+      return rows[0] && toEvent(rows[0]);
+    });
+    return stored(r.owner, e);
   };
   return {
     async append(m, event, opts) {
@@ -100,21 +127,20 @@ export function createPgWriter(db: TimedDb, sink: EventSink): MessageWriter {
             })
           : insertWithEvent(db, m, event),
       );
-      return stored(m.owner, e);
+      const result = stored(m.owner, e);
+      if (result && acknowledgeable(m)) {
+        // The message is visible now: receipts that came too early take effect (in arrival order).
+        // Their failure must not fail a send that is stored; they simply stay unapplied, as before.
+        for (const r of early.take(receiptKey(m.owner, m.peer, m.messageId)))
+          await applyReceipt(r).catch(() => undefined);
+      }
+      return result;
     },
     async receipt(r) {
-      const e = await sink.ordered(r.owner, async () => {
-        const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
-          r.owner,
-          r.peer,
-          r.messageId,
-          r.status,
-          r.from,
-          r.name,
-        ]);
-        return rows[0] && toEvent(rows[0]);
-      });
-      return stored(r.owner, e);
+      const release = early.hold(receiptKey(r.owner, r.peer, r.messageId), r);
+      const e = await applyReceipt(r);
+      if (e) release();
+      return e;
     },
     async markRead(owner, peer, uptoRowId) {
       const res = await db.run(MARK_READ, [owner, peer, uptoRowId]);

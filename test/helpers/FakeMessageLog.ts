@@ -5,10 +5,12 @@ import type { ChatReader, EventSink, MessageWriter, RoomReader } from '../../src
 import type {
   ChatHistoryItem,
   MessageEntry,
+  Receipt,
   PageInfo,
   RoomHistoryMessage,
 } from '../../src/messages/types.js';
 import { keysetPage, type PageRequest } from '../../src/store/cursorPage.js';
+import { EarlyReceipts, receiptKey } from '../../src/messages/EarlyReceipts.js';
 
 /** A stored message as the fake keeps it. */
 export interface FakeRow extends MessageEntry {
@@ -74,6 +76,7 @@ const ROOM_KEY = (r: FakeRow) => r.stanzaId ?? `${r.nick ?? ''}/${r.messageId ??
 export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
   readonly rows: FakeRow[] = [];
   readonly events = new FakeEventStore();
+  readonly early = new EarlyReceipts<Receipt>();
   #rowSeq = 0;
 
   constructor(readonly sink: EventSink = new RecordingSink()) {}
@@ -118,17 +121,20 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
       });
       return this.events.add(eventId, m.owner, event.name, event.payload);
     });
-    return stored && this.#deliver(m.owner, stored);
+    const result = stored && this.#deliver(m.owner, stored);
+    if (result && m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined)
+      for (const r of this.early.take(receiptKey(m.owner, m.peer, m.messageId))) await this.#applyReceipt(r);
+    return result;
   }
 
-  async receipt(r: {
-    owner: string;
-    peer: string;
-    messageId: string;
-    status: 'delivered' | 'displayed';
-    from: string;
-    name: EventName;
-  }): Promise<DeliveredEvent | undefined> {
+  async receipt(r: Receipt): Promise<DeliveredEvent | undefined> {
+    const release = this.early.hold(receiptKey(r.owner, r.peer, r.messageId), r);
+    const e = await this.#applyReceipt(r);
+    if (e) release();
+    return e;
+  }
+
+  async #applyReceipt(r: Receipt): Promise<DeliveredEvent | undefined> {
     const stored = await this.sink.ordered(r.owner, async () => {
       const row = this.rows.find(
         (x) =>

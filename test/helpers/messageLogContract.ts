@@ -99,6 +99,33 @@ export function messageLogContract(make: () => Promise<{ log: ContractLog; sink:
     );
   });
 
+  it('applies a receipt that came before its message was committed, once it is (no timing involved)', async () => {
+    let early: unknown = 'not called';
+    // The receipt is handled inside the send's transaction: the row is written but not yet visible.
+    const sent = await log.append(out('early', 'e1'), chatEvent('early'), {
+      beforeCommit: async () => {
+        early = await log.receipt({
+          owner: alice,
+          peer: bob,
+          messageId: 'e1',
+          status: 'delivered',
+          from: `${bob}/r`,
+          name: EVENT_NAMES.receipt,
+        });
+      },
+    });
+    assert.equal(early, undefined, 'nothing to mark yet');
+    const [m] = (await log.chatHistory({ owner: alice, limit: 1 })).messages;
+    assert.equal(m?.delivered, true);
+    assert.deepEqual(
+      sink.delivered.map((d) => [d.event.name, d.event.payload.messageId ?? null]),
+      [
+        [EVENT_NAMES.chat, null],
+        [EVENT_NAMES.receipt, sent!.id],
+      ],
+    );
+  });
+
   it('finds incoming messages by event id or XMPP id, marks them read and counts the unread', async () => {
     const a = await log.append(inbound('one', 'i1'), chatEvent('one'));
     await log.append(inbound('two', 'i2'), chatEvent('two'));
