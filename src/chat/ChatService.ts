@@ -12,6 +12,9 @@ import { classify, unwrap, type ChatState, type Classified, type Unwrapped } fro
 import type { MessageLog } from '../messages/MessageLog.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/oob.js';
 
+/** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
+export type ChatSession = Pick<UserSession, 'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq'>;
+
 export interface SendInput {
   body: string;
   data?: unknown;
@@ -38,7 +41,7 @@ export class ChatService {
     },
   ) {}
 
-  async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
+  async send(session: ChatSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     if (!session.isOnline)
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
@@ -86,7 +89,7 @@ export class ChatService {
     return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
   }
 
-  async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
+  async sendState(session: ChatSession, toRaw: string, state: ChatState): Promise<void> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     // Chat states are ephemeral: ask the server not to archive them (XEP-0334).
     await session.send(
@@ -100,7 +103,7 @@ export class ChatService {
   }
 
   /** XEP-0333 displayed for a received message (by event id or XMPP id) and all before it. */
-  async markDisplayed(session: UserSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
+  async markDisplayed(session: ChatSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
     const peer = parseJid(peerRaw, this.deps.domain, 'contact JID');
     const msg = await this.deps.messages.findIncoming(session.username, peer.bare, ref);
     if (!msg) throw new BridgeError('NOT_FOUND', `no message ${ref} from ${peer.bare}`);
@@ -133,17 +136,17 @@ export class ChatService {
     return { marked };
   }
 
-  async unread(session: UserSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
+  async unread(session: ChatSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
     const contacts = await this.deps.messages.unread(session.username);
     return { total: contacts.reduce((n, c) => n + c.count, 0), contacts };
   }
 
-  async enableCarbons(session: UserSession): Promise<void> {
+  async enableCarbons(session: ChatSession): Promise<void> {
     await session.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons })), 10_000, 'carbons');
   }
 
   /** Stanza handler: true when the message was a 1:1 message this feature handled. */
-  async onMessage(session: UserSession, stanza: Element): Promise<boolean> {
+  async onMessage(session: ChatSession, stanza: Element): Promise<boolean> {
     const u = unwrap(stanza, session.bareJid);
     if (!u) return false;
     const c = classify(u.msg);
@@ -153,7 +156,7 @@ export class ChatService {
   }
 
   async #handle(
-    session: UserSession,
+    session: ChatSession,
     u: Unwrapped,
     c: Exclude<Classified, { kind: 'other' }>,
   ): Promise<void> {
@@ -197,7 +200,7 @@ export class ChatService {
   }
 
   async #message(
-    session: UserSession,
+    session: ChatSession,
     u: Unwrapped,
     m: {
       type: string;
@@ -264,7 +267,7 @@ export class ChatService {
   }
 
   async #receipt(
-    session: UserSession,
+    session: ChatSession,
     peer: string,
     from: string,
     ref: string,
