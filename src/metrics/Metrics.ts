@@ -8,24 +8,26 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *
  * Names (see the README for what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
- *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total,
+ *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
  */
 
 export type Direction = 'in' | 'out';
 /**
- * Statements named by the code that sends them (store/TimedDb.ts); these hot ones are present from the start
- * (at zero) so dashboards and alerts find them before the first message: every durable event, every
- * message row, every replay page, every receipt.
+ * The statements worth a latency histogram (named by the code that sends them, store/TimedDb.ts): every
+ * durable event, every message row, every replay page, every receipt. Present from the start (at zero)
+ * so dashboards and alerts find them before the first message. Other statements (history pages, admin
+ * reads, purge batches, BEGIN/COMMIT) are only counted, so a slow admin export does not page anyone.
  */
-export const STORE_OPERATIONS = [
+export const STORE_OPERATIONS: readonly string[] = [
   'event_insert',
   'message_insert',
+  'message_insert_by_sender',
   'event_replay',
   'receipt_delivered',
   'receipt_displayed',
-] as const;
+];
 
 /** RFC 6121 message types; anything else is counted as `other` so a peer cannot blow up the label set. */
 export const MESSAGE_KINDS = ['chat', 'groupchat', 'normal', 'headline', 'error'] as const;
@@ -123,15 +125,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   const store = new Histogram({
     name: 'parley_store_query_duration_seconds',
-    help: 'PostgreSQL latency per statement, by the name the code gives it (message_insert, event_insert, event_replay, receipt_*, …).',
+    help: 'PostgreSQL latency of the hot statements: event and message inserts, replay pages, receipts.',
     labelNames: ['operation'] as const,
     buckets: STORE_BUCKETS,
     registers: [registry],
   });
   for (const op of STORE_OPERATIONS) store.zero({ operation: op });
+  const timed = new Set(STORE_OPERATIONS);
   const roundTrips = new Counter({
     name: 'parley_store_round_trips_total',
-    help: 'Statements sent to PostgreSQL through the timed path (transaction control included).',
+    help: 'Statements the message log sent to PostgreSQL, by statement name (BEGIN/COMMIT included).',
+    labelNames: ['statement'] as const,
     registers: [registry],
   });
 
@@ -197,8 +201,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     store: {
       statement(name, seconds) {
-        store.labels(name).observe(seconds);
-        roundTrips.inc();
+        if (timed.has(name)) store.labels(name).observe(seconds);
+        roundTrips.labels(name).inc();
       },
     },
     watchSessions(source) {
