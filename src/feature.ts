@@ -8,6 +8,7 @@ import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
 import type { SecretBox } from './crypto/SecretBox.js';
+import type { MessageLog } from './messages/MessageLog.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -30,6 +31,8 @@ export interface GatewayContext {
   config: Readonly<Config>;
   log: Log;
   db: Pool;
+  /** the only way to the messages and events tables */
+  messages: MessageLog;
   hub: EventHub;
   sessions: SessionManager;
   stanzas: StanzaRouter;

@@ -8,7 +8,9 @@ import { createPool, databaseFrom, type Database } from './store/db.js';
 import { startEmbeddedPostgres } from './store/embedded.js';
 import { migrate } from './store/migrate.js';
 import { SecretBox } from './crypto/SecretBox.js';
-import { createPgEventStore } from './sse/EventStore.js';
+import { createPgEventStore } from './messages/EventStore.js';
+import { createPgMessageLog } from './messages/createPgMessageLog.js';
+import { TimedDb } from './store/TimedDb.js';
 import { EventHub } from './sse/EventHub.js';
 import { createPgSessionStore } from './sessions/SessionStore.js';
 import { AccountService } from './sessions/AccountService.js';
@@ -29,7 +31,6 @@ import { createAttachmentsFeature } from './attachments/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
-import { instrumentPool } from './metrics/instrumentPool.js';
 import { createOutboxProbe } from './metrics/callbackOutbox.js';
 
 export interface RunningParley {
@@ -53,7 +54,6 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     await embedded?.stop();
   });
   const metrics = createMetrics(); // this gateway's registry, served at GET /metrics
-  instrumentPool(pool, metrics.store);
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'database migrated');
 
@@ -68,7 +68,11 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       : undefined;
   await admin?.start();
 
-  const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
+  // The message log's statements are timed by name (parley_store_query_duration_seconds{operation}).
+  const timed = new TimedDb(pool, metrics.store);
+  const events = createPgEventStore(timed);
+  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }) });
+  const messages = createPgMessageLog({ db: timed, events, sink: hub });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
   const box = new SecretBox(secret);
@@ -92,7 +96,10 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
-  const features = createFeatures({ config, log, db: pool, hub, sessions, stanzas, admin, box }, policy);
+  const features = createFeatures(
+    { config, log, db: pool, hub, messages, sessions, stanzas, admin, box },
+    policy,
+  );
   for (const f of features) await f.start?.();
   await sessions.start();
 

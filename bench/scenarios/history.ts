@@ -5,7 +5,7 @@ import type { Summary } from '../lib/stats.js';
 
 /**
  * History pages at scale: N messages of one owner are bulk-inserted with SQL (rows and their events,
- * as MessageStore writes them), then the HTTP history API is timed for the query shapes a client uses:
+ * as the message log (src/messages/) writes them), then the HTTP history API is timed for the query shapes a client uses:
  * the newest page, a cursor page further back, keywords (rare and common words), a contact's page.
  * Then the same queries again with the index the plans ask for (a what-if on the bench's own
  * database, dropped afterwards), so the proposed migration comes with its measured effect.

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import type { RoomReader } from '../messages/MessageLog.js';
 
 /** One upload as Postgres keeps it (migration 0009). */
 export interface FileRow {
@@ -43,7 +44,11 @@ const toFile = (r: Row): FileRow => ({
 
 /** SQL of the attachments feature: file rows, who may read them, and the access check. */
 export class AttachmentStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** room membership for mayRead, from the message log (who holds the room's messages) */
+    private readonly messages?: Pick<RoomReader, 'holdsAnyRoom'>,
+  ) {}
 
   async insert(f: Omit<FileRow, 'createdAt' | 'removedAt'>): Promise<FileRow> {
     const { rows } = await this.db.query<Row>(
@@ -90,13 +95,18 @@ export class AttachmentStore {
    * of a room it was posted in: someone who holds that room's messages in their Parley history.
    */
   async mayRead(id: string, username: string, bare: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      `SELECT 1 FROM attachments a WHERE a.id = $1 AND (a.owner = $2 OR EXISTS (
-         SELECT 1 FROM attachment_grants g WHERE g.attachment_id = a.id AND (
-           (g.kind = 'user' AND g.grantee = $3) OR
-           (g.kind = 'room' AND EXISTS (SELECT 1 FROM messages m WHERE m.owner = $2 AND m.peer = g.grantee AND m.kind = 'groupchat')))))`,
+    const { rows } = await this.db.query<{ mine: boolean; granted: boolean; rooms: string[] | null }>(
+      `SELECT a.owner = $2 AS mine,
+              EXISTS (SELECT 1 FROM attachment_grants g WHERE g.attachment_id = a.id AND g.kind = 'user' AND g.grantee = $3) AS granted,
+              (SELECT array_agg(g.grantee) FROM attachment_grants g WHERE g.attachment_id = a.id AND g.kind = 'room') AS rooms
+         FROM attachments a WHERE a.id = $1`,
       [id, username, bare.toLowerCase()],
     );
-    return rows.length > 0;
+    const r = rows[0];
+    if (!r) return false;
+    if (r.mine || r.granted || !r.rooms?.length) return r.mine || r.granted;
+    // Only a room grant left: ask the message log (a second round trip, on this path only).
+    if (!this.messages) throw new Error('AttachmentStore.mayRead needs the message log for room grants');
+    return this.messages.holdsAnyRoom(username, r.rooms);
   }
 }

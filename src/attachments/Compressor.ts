@@ -7,7 +7,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import { withTransaction } from '../store/db.js';
 import type { AttachmentStore } from './AttachmentStore.js';
 import type { FileStore } from './FileStore.js';
-import { patchAttachments } from './patchMessages.js';
+import type { MessageMaintenance } from '../messages/MessageLog.js';
 
 const run = promisify(execFile);
 
@@ -27,6 +27,7 @@ export class Compressor {
       db: pg.Pool;
       store: AttachmentStore;
       files: FileStore;
+      messages: Pick<MessageMaintenance, 'patchAttachments'>;
       ffmpeg?: string;
       ffprobe?: string;
     },
@@ -134,7 +135,7 @@ export class Compressor {
         size,
         type,
       ]);
-      await patchAttachments(tx, [url], { size, type });
+      await this.deps.messages.patchAttachments([url], { size, type }, [], tx);
     });
   }
 }

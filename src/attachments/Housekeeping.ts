@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withTransaction } from '../store/db.js';
 import type { AttachmentStore } from './AttachmentStore.js';
 import type { FileStore } from './FileStore.js';
-import { patchAttachments } from './patchMessages.js';
+import type { MessageMaintenance } from '../messages/MessageLog.js';
 
 export interface CleanupResult {
   removed: number;
@@ -17,7 +17,14 @@ export interface CleanupResult {
  * same content stay on disk until that one goes too.
  */
 export class Housekeeping {
-  constructor(private readonly deps: { db: pg.Pool; files: FileStore; store: AttachmentStore }) {}
+  constructor(
+    private readonly deps: {
+      db: pg.Pool;
+      files: FileStore;
+      store: AttachmentStore;
+      messages: Pick<MessageMaintenance, 'patchAttachments'>;
+    },
+  ) {}
 
   async removeOlderThan(days: number, now = new Date()): Promise<CleanupResult> {
     const cutoff = new Date(now.getTime() - days * 86_400_000);
@@ -27,11 +34,11 @@ export class Housekeeping {
         [cutoff],
       );
       if (!rows.length) return { gone: rows, messagesUpdated: 0 };
-      const messagesUpdated = await patchAttachments(
-        tx,
+      const messagesUpdated = await this.deps.messages.patchAttachments(
         rows.map((r) => r.url),
         { removed: true },
         ['thumbnail'],
+        tx,
       );
       return { gone: rows, messagesUpdated };
     });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requireMaster } from '../http/access.js';
 import { validate } from '../http/body.js';
 import { parseEventId, parseUsername } from '../http/params.js';
-import type { Queryable } from '../store/db.js';
+import type { AdminMessageLog } from '../messages/MessageLog.js';
 import type { Housekeeping } from './Housekeeping.js';
 import type { Compressor } from './Compressor.js';
 
@@ -23,7 +23,11 @@ const ListQuery = z
  */
 export function attachmentAdminRoutes(
   router: Router,
-  deps: { db: Queryable; housekeeping: Housekeeping; compressor: Compressor },
+  deps: {
+    messages: Pick<AdminMessageLog, 'attachmentMessages'>;
+    housekeeping: Housekeeping;
+    compressor: Compressor;
+  },
 ): void {
   router.post('/restapi/v1/admin/attachments/cleanup', async (ctx) => {
     requireMaster(ctx);
@@ -39,53 +43,10 @@ export function attachmentAdminRoutes(
   router.get('/restapi/v1/admin/attachments', async (ctx) => {
     requireMaster(ctx);
     const q = validate(ListQuery, ctx.query, 'query');
-    const owner = q.user ? parseUsername(q.user) : undefined;
-    const before = parseEventId(q.before);
-    const args: unknown[] = [q.limit + 1];
-    const where = [`jsonb_typeof(e.payload->'attachments') = 'array'`];
-    if (owner) {
-      args.push(owner);
-      where.push(`m.owner = $${args.length}`);
-    }
-    if (before) {
-      args.push(before);
-      where.push(`m.event_id < $${args.length}`);
-    }
-    const { rows } = await deps.db.query<{
-      event_id: string;
-      owner: string;
-      kind: string;
-      direction: string;
-      from_jid: string;
-      to_jid: string;
-      peer: string;
-      body: string | null;
-      sent_at: Date;
-      attachments: unknown[];
-    }>(
-      `SELECT m.event_id, m.owner, m.kind, m.direction, m.from_jid, m.to_jid, m.peer, m.body, m.sent_at, e.payload->'attachments' AS attachments
-         FROM messages m JOIN events e ON e.id = m.event_id WHERE ${where.join(' AND ')} ORDER BY m.event_id DESC LIMIT $1`,
-      args,
-    );
-    const page = rows.slice(0, q.limit);
-    ctx.body = {
-      messages: page.map((r) => ({
-        id: String(r.event_id),
-        owner: r.owner,
-        type: r.kind,
-        direction: r.direction,
-        from: r.from_jid,
-        to: r.to_jid,
-        ...(r.kind === 'groupchat' ? { room: r.peer } : {}),
-        body: r.body,
-        timestamp: r.sent_at.toISOString(),
-        attachments: r.attachments,
-      })),
-      page: {
-        limit: q.limit,
-        hasMore: rows.length > q.limit,
-        before: page.at(-1) ? String(page.at(-1)!.event_id) : null,
-      },
-    };
+    ctx.body = await deps.messages.attachmentMessages({
+      owner: q.user ? parseUsername(q.user) : undefined,
+      before: parseEventId(q.before),
+      limit: q.limit,
+    });
   });
 }

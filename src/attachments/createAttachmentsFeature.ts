@@ -14,12 +14,12 @@ import { Compressor } from './Compressor.js';
  * thumbnails, clean-up of old files and the operators' attachments-only view. Chat and rooms carry them in messages through ./forMessage.ts and ./oob.ts.
  * See the README, "Attachments".
  */
-export type AttachmentsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db'>;
+export type AttachmentsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'messages'>;
 
 export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'attachments' });
   const files = new FileStore(ctx.config.files.dir);
-  const store = new AttachmentStore(ctx.db);
+  const store = new AttachmentStore(ctx.db, ctx.messages);
   const service = new AttachmentService({
     store,
     files,
@@ -27,8 +27,8 @@ export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
     limits: ctx.config.files,
     domain: ctx.config.xmpp.domain,
   });
-  const housekeeping = new Housekeeping({ db: ctx.db, files, store });
-  const compressor = new Compressor({ db: ctx.db, store, files });
+  const housekeeping = new Housekeeping({ db: ctx.db, files, store, messages: ctx.messages });
+  const compressor = new Compressor({ db: ctx.db, store, files, messages: ctx.messages });
   // File URLs go into messages that outlive this request: PARLEY_PUBLIC_URL when set, else how the
   // uploader reached us (koa trusts X-Forwarded-* here: the app runs with proxy: true).
   const baseUrl = (c: Context): string =>
@@ -43,7 +43,7 @@ export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
         domain: ctx.config.xmpp.domain,
         capabilityUrls: ctx.config.files.capabilityUrls,
       });
-      attachmentAdminRoutes(router, { db: ctx.db, housekeeping, compressor });
+      attachmentAdminRoutes(router, { messages: ctx.messages, housekeeping, compressor });
     },
     start: () => files.init(),
   };

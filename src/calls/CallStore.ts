@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { withTransaction, type Pool } from '../store/db.js';
+import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
 import { withEnvelope } from '../sse/EventHub.js';
-import type { EventStore } from '../sse/EventStore.js';
+import type { EventStore } from '../messages/EventStore.js';
 import { EVENT_NAMES, type DeliveredEvent, type Payload } from '../sse/events.js';
 import type { Call, CallOptions, CallOutcome, CallState } from './types.js';
 
@@ -174,29 +175,23 @@ export class CallStore {
 
   /** A page of the owner's calls, oldest first within the page; without `after`, the newest page. */
   async history(q: HistoryQuery): Promise<HistoryPage> {
+    const args = new SqlArgs([q.owner]);
     const where = ['owner = $1'];
-    const args: unknown[] = [q.owner];
-    const arg = (v: unknown) => {
-      args.push(v);
-      return `$${args.length}`;
-    };
-    if (q.peer) where.push(`peer = ${arg(q.peer)}`);
+    if (q.peer) where.push(`peer = ${args.add(q.peer)}`);
     if (q.active) where.push(`state <> 'ended'`);
-    if (q.before) where.push(`seq < ${arg(q.before)}`);
-    if (q.after) where.push(`seq > ${arg(q.after)}`);
-    const newestFirst = !q.after;
+    // Without `after`, the newest page (walking back with `before`); with it, forward from the cursor.
+    const page = keysetSql('seq', q, args, { forwardWhenBoth: true });
     const { rows } = await this.deps.db.query<Row>(
-      `SELECT * FROM calls WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT ${arg(q.limit + 1)}`,
-      args,
+      `SELECT * FROM calls WHERE ${[...where, ...page.where].join(' AND ')} ${page.orderLimit}`,
+      args.values,
     );
-    const hasMore = rows.length > q.limit;
-    const page = rows.slice(0, q.limit);
-    if (newestFirst) page.reverse();
-    return {
-      calls: page.map(toCall),
-      hasMore,
-      before: page[0] ? String(page[0].seq) : null,
-      after: page.at(-1) ? String(page.at(-1)!.seq) : null,
-    };
+    const p = keysetPage(
+      rows,
+      q,
+      page.forward,
+      (r) => r,
+      (r) => String(r.seq),
+    );
+    return { calls: p.items.map(toCall), hasMore: p.hasMore, before: p.before, after: p.after };
   }
 }

@@ -9,9 +9,12 @@ import { NS } from '../xmpp/ns.js';
 import { parseJid } from '../xmpp/jid.js';
 import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
-import type { MessageStore } from './MessageStore.js';
+import type { MessageLog } from '../messages/MessageLog.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
 import type { SendPolicy } from '../moderation/ports.js';
+
+/** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
+export type ChatSession = Pick<UserSession, 'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq'>;
 
 export interface SendInput {
   body: string;
@@ -32,15 +35,15 @@ export interface SentMessage {
 export class ChatService {
   constructor(
     private readonly deps: {
-      store: MessageStore;
-      hub: EventHub;
+      messages: Pick<MessageLog, 'append' | 'receipt' | 'markRead' | 'findIncoming' | 'unread'>;
+      hub: Pick<EventHub, 'publish'>;
       log: Log;
       domain: string;
       policy: SendPolicy;
     },
   ) {}
 
-  async send(session: UserSession, toRaw: string, input: SendInput): Promise<SentMessage> {
+  async send(session: ChatSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     await this.deps.policy.assertMaySend(session.username);
     if (!session.isOnline)
@@ -57,7 +60,7 @@ export class ChatService {
       trackable: true,
     });
     for (const oob of oobElements(input.attachments ?? [])) stanza.append(oob);
-    const stored = await this.deps.store.insert(
+    const stored = await this.deps.messages.append(
       {
         owner: session.username,
         kind: 'chat',
@@ -82,14 +85,14 @@ export class ChatService {
           ...attachmentsField(input.attachments ?? []),
         },
       },
-      () => session.send(stanza), // inside the transaction: a stanza that cannot be sent leaves no row behind
+      // inside the transaction: a stanza that cannot be sent leaves no row behind
+      { beforeCommit: () => session.send(stanza) },
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
-    this.deps.hub.deliver(session.username, stored);
     return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
   }
 
-  async sendState(session: UserSession, toRaw: string, state: ChatState): Promise<void> {
+  async sendState(session: ChatSession, toRaw: string, state: ChatState): Promise<void> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     await this.deps.policy.assertMaySend(session.username);
     // Chat states are ephemeral: ask the server not to archive them (XEP-0334).
@@ -104,9 +107,9 @@ export class ChatService {
   }
 
   /** XEP-0333 displayed for a received message (by event id or XMPP id) and all before it. */
-  async markDisplayed(session: UserSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
+  async markDisplayed(session: ChatSession, peerRaw: string, ref: string): Promise<{ marked: number }> {
     const peer = parseJid(peerRaw, this.deps.domain, 'contact JID');
-    const msg = await this.deps.store.findIncoming(session.username, peer.bare, ref);
+    const msg = await this.deps.messages.findIncoming(session.username, peer.bare, ref);
     if (!msg) throw new BridgeError('NOT_FOUND', `no message ${ref} from ${peer.bare}`);
     if (msg.messageId) {
       await session.send(
@@ -117,7 +120,7 @@ export class ChatService {
         ),
       );
     }
-    const marked = await this.deps.store.markRead(session.username, peer.bare, msg.rowId);
+    const marked = await this.deps.messages.markRead(session.username, peer.bare, msg.rowId);
     if (marked > 0) {
       // Other tabs of the reader clear their badges from this.
       await this.deps.hub.publish(
@@ -137,17 +140,17 @@ export class ChatService {
     return { marked };
   }
 
-  async unread(session: UserSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
-    const contacts = await this.deps.store.unread(session.username);
+  async unread(session: ChatSession): Promise<{ total: number; contacts: { jid: string; count: number }[] }> {
+    const contacts = await this.deps.messages.unread(session.username);
     return { total: contacts.reduce((n, c) => n + c.count, 0), contacts };
   }
 
-  async enableCarbons(session: UserSession): Promise<void> {
+  async enableCarbons(session: ChatSession): Promise<void> {
     await session.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons })), 10_000, 'carbons');
   }
 
   /** Stanza handler: true when the message was a 1:1 message this feature handled. */
-  async onMessage(session: UserSession, stanza: Element): Promise<boolean> {
+  async onMessage(session: ChatSession, stanza: Element): Promise<boolean> {
     const u = unwrap(stanza, session.bareJid);
     if (!u) return false;
     const c = classify(u.msg);
@@ -157,7 +160,7 @@ export class ChatService {
   }
 
   async #handle(
-    session: UserSession,
+    session: ChatSession,
     u: Unwrapped,
     c: Exclude<Classified, { kind: 'other' }>,
   ): Promise<void> {
@@ -201,7 +204,7 @@ export class ChatService {
   }
 
   async #message(
-    session: UserSession,
+    session: ChatSession,
     u: Unwrapped,
     m: {
       type: string;
@@ -215,7 +218,7 @@ export class ChatService {
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
-    const stored = await this.deps.store.insert(
+    await this.deps.messages.append(
       {
         owner: session.username,
         kind: m.type === 'chat' ? 'chat' : 'normal',
@@ -247,7 +250,6 @@ export class ChatService {
         },
       },
     );
-    if (stored) this.deps.hub.deliver(session.username, stored);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
     if (
       u.direction === 'in' &&
@@ -269,20 +271,19 @@ export class ChatService {
   }
 
   async #receipt(
-    session: UserSession,
+    session: ChatSession,
     peer: string,
     from: string,
     ref: string,
     status: 'delivered' | 'displayed',
   ): Promise<void> {
-    const event = await this.deps.store.receipt(
-      session.username,
+    await this.deps.messages.receipt({
+      owner: session.username,
       peer,
-      ref,
+      messageId: ref,
       status,
       from,
-      EVENT_NAMES.receipt,
-    );
-    if (event) this.deps.hub.deliver(session.username, event);
+      name: EVENT_NAMES.receipt,
+    });
   }
 }

@@ -4,7 +4,7 @@ import type { Log } from '../log.js';
 import type { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import type { MessageStore } from './MessageStore.js';
+import type { ChatReader } from '../messages/MessageLog.js';
 
 /**
  * Fills the gap since the user's last session from their server archive (XEP-0313), so messages
@@ -22,10 +22,10 @@ const NO_ARCHIVE = new Set(['service-unavailable', 'feature-not-implemented']);
 
 export async function catchUp(
   session: UserSession,
-  deps: { store: Pick<MessageStore, 'archiveCursor'>; drain: (s: UserSession) => Promise<void>; log: Log },
+  deps: { messages: Pick<ChatReader, 'archiveCursor'>; drain: (s: UserSession) => Promise<void>; log: Log },
   opts: CatchUpOptions,
 ): Promise<number> {
-  const cursor = await deps.store.archiveCursor(session.username);
+  const cursor = await deps.messages.archiveCursor(session.username);
   // From the last archived message Parley holds (a second of overlap is deduplicated), else a window.
   const start = cursor
     ? new Date(cursor.sentAt.getTime() - 1000)

@@ -2,16 +2,17 @@ import type { Feature, GatewayContext } from '../feature.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import type { SendPolicy } from '../moderation/ports.js';
 import { ChatService } from './ChatService.js';
-import { MessageStore } from './MessageStore.js';
 import { catchUp } from './catchUp.js';
 import { chatRoutes } from './routes.js';
 
 // The chat feature's public entry: what other features may use of it.
 export { unwrap } from './inbound.js';
-export { insertMessageWithEvent } from './messageInsert.js';
 export { parseHistoryDate } from './history.js';
 
-export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
+export type ChatFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'messages'
+> & {
   sessions: Pick<SessionManager, 'onSessionReady'>;
   sendPolicy: SendPolicy;
 };
@@ -19,9 +20,9 @@ export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hu
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
 export function createChatFeature(ctx: ChatFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'chat' });
-  const store = new MessageStore({ db: ctx.db, hub: ctx.hub });
+  const { messages } = ctx;
   const chat = new ChatService({
-    store,
+    messages,
     hub: ctx.hub,
     log,
     domain: ctx.config.xmpp.domain,
@@ -36,7 +37,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
       .catch((err) => log.warn({ err, user: session.username }, 'carbons not enabled'));
     await catchUp(
       session,
-      { store, drain: (s) => ctx.stanzas.drain(s), log },
+      { messages, drain: (s) => ctx.stanzas.drain(s), log },
       { firstLoginDays: ctx.config.chat.catchUpDays, pageSize: 100, maxPages: 50 },
     );
   });
@@ -46,6 +47,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
       chatRoutes(router, access, {
         chat,
         db: ctx.db,
+        messages,
         domain: ctx.config.xmpp.domain,
         mucService: ctx.config.xmpp.mucService,
       }),

@@ -8,7 +8,8 @@ import { parseEventId, parseUsername } from '../http/params.js';
 import { parseJid } from '../xmpp/jid.js';
 import { CHAT_STATES, type ChatState } from './inbound.js';
 import type { ChatService, SendInput } from './ChatService.js';
-import { parseHistoryDate, queryHistory } from './history.js';
+import { parseHistoryDate } from './history.js';
+import type { ChatReader } from '../messages/MessageLog.js';
 import { attachmentIdsOf, chatMessageWithFiles } from '../attachments/index.js';
 
 const MAX_BODY_CHARS = 64 * 1024;
@@ -36,7 +37,13 @@ const HistoryParams = z
 export function chatRoutes(
   router: Router,
   access: AccessDeps,
-  deps: { chat: ChatService; db: Pool; domain: string; mucService: string },
+  deps: {
+    chat: ChatService;
+    db: Pool;
+    messages: Pick<ChatReader, 'chatHistory'>;
+    domain: string;
+    mucService: string;
+  },
 ): void {
   const { chat } = deps;
 
@@ -48,7 +55,7 @@ export function chatRoutes(
     const room = q.room
       ? parseJid(q.room.includes('@') ? q.room : `${q.room}@${service}`, deps.domain, 'room JID').bare
       : undefined;
-    ctx.body = await queryHistory(deps.db, {
+    ctx.body = await deps.messages.chatHistory({
       owner,
       room,
       keywords: q.keywords,

@@ -5,7 +5,8 @@ import { parseArgs, parseEnv } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { CliError, GatewayClient, type AdminSession } from './GatewayClient.js';
-import { purgeHistory } from './purgeHistory.js';
+import { createPgMaintenance } from '../messages/maintenance.js';
+import { TimedDb } from '../store/TimedDb.js';
 import { listDeadLetters, replayDeadLetters } from './deadLetters.js';
 
 export const USAGE = `parley — Parley admin CLI
@@ -103,7 +104,7 @@ async function dispatch(args: string[], v: Values, env: NodeJS.ProcessEnv, io: C
     case 'purge': {
       const days = integer(v.days, '--days', 1);
       const result = await withPool(v, env, (pool) =>
-        purgeHistory(pool, {
+        createPgMaintenance(new TimedDb(pool)).purge({
           days,
           dryRun: v['dry-run'],
           batch: v.batch ? integer(v.batch, '--batch', 1) : undefined,

@@ -1,5 +1,5 @@
 import { withTransaction, type Pool } from '../store/db.js';
-import type { EventStore, StoredEvent } from '../sse/EventStore.js';
+import type { EventStore, StoredEvent } from '../messages/EventStore.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { PresenceEvent } from './presence.js';
 

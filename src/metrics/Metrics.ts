@@ -8,15 +8,26 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *
  * Names (see the README for what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
- *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation},
+ *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
  */
 
 export type Direction = 'in' | 'out';
-/** The store queries worth a latency histogram: every durable event, every message row, every replay page. */
-export type StoreOperation = 'event_insert' | 'message_insert' | 'event_replay';
-export const STORE_OPERATIONS: readonly StoreOperation[] = ['event_insert', 'message_insert', 'event_replay'];
+/**
+ * The statements worth a latency histogram (named by the code that sends them, store/TimedDb.ts): every
+ * durable event, every message row, every replay page, every receipt. Present from the start (at zero)
+ * so dashboards and alerts find them before the first message. Other statements (history pages, admin
+ * reads, purge batches, BEGIN/COMMIT) are only counted, so a slow admin export does not page anyone.
+ */
+export const STORE_OPERATIONS: readonly string[] = [
+  'event_insert',
+  'message_insert',
+  'message_insert_by_sender',
+  'event_replay',
+  'receipt_delivered',
+  'receipt_displayed',
+];
 
 /** RFC 6121 message types; anything else is counted as `other` so a peer cannot blow up the label set. */
 export const MESSAGE_KINDS = ['chat', 'groupchat', 'normal', 'headline', 'error'] as const;
@@ -34,8 +45,9 @@ export interface HttpMetrics {
   request(method: string, route: string, status: number, seconds: number): void;
 }
 
+/** Every statement sent through store/TimedDb.ts, by the name its code gives it (a bounded set of constants). */
 export interface StoreMetrics {
-  query(operation: StoreOperation, seconds: number): void;
+  statement(name: string, seconds: number): void;
 }
 
 /** Live sessions, read at scrape time (SessionManager fits). */
@@ -113,12 +125,19 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   const store = new Histogram({
     name: 'parley_store_query_duration_seconds',
-    help: 'PostgreSQL latency of event inserts, message inserts and replay pages.',
+    help: 'PostgreSQL latency of the hot statements: event and message inserts, replay pages, receipts.',
     labelNames: ['operation'] as const,
     buckets: STORE_BUCKETS,
     registers: [registry],
   });
   for (const op of STORE_OPERATIONS) store.zero({ operation: op });
+  const timed = new Set(STORE_OPERATIONS);
+  const roundTrips = new Counter({
+    name: 'parley_store_round_trips_total',
+    help: 'Statements the message log sent to PostgreSQL, by statement name (BEGIN/COMMIT included).',
+    labelNames: ['statement'] as const,
+    registers: [registry],
+  });
 
   const http = new Histogram({
     name: 'parley_http_request_duration_seconds',
@@ -181,8 +200,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       },
     },
     store: {
-      query(operation, seconds) {
-        store.labels(operation).observe(seconds);
+      statement(name, seconds) {
+        if (timed.has(name)) store.labels(name).observe(seconds);
+        roundTrips.labels(name).inc();
       },
     },
     watchSessions(source) {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
 
 export interface AuditEntry {
   id: string;
@@ -46,16 +47,13 @@ export class AuditLog {
   async list(
     f: AuditFilter,
   ): Promise<{ entries: AuditEntry[]; page: { limit: number; hasMore: boolean; before: string | null } }> {
+    const args = new SqlArgs();
     const where: string[] = [];
-    const args: unknown[] = [];
-    const arg = (v: unknown) => {
-      args.push(v);
-      return `$${args.length}`;
-    };
-    if (f.actor) where.push(`actor = ${arg(f.actor)}`);
-    if (f.action) where.push(`action = ${arg(f.action)}`);
-    if (f.target) where.push(`target = ${arg(f.target)}`);
-    if (f.before) where.push(`id < ${arg(f.before)}`);
+    if (f.actor) where.push(`actor = ${args.add(f.actor)}`);
+    if (f.action) where.push(`action = ${args.add(f.action)}`);
+    if (f.target) where.push(`target = ${args.add(f.target)}`);
+    const page = keysetSql('id', { before: f.before, limit: f.limit }, args);
+    where.push(...page.where);
     const { rows } = await this.db.query<{
       id: string;
       actor: string;
@@ -64,20 +62,24 @@ export class AuditLog {
       details: Record<string, unknown>;
       created_at: Date;
     }>(
-      `SELECT * FROM moderation_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(f.limit + 1)}`,
-      args,
+      `SELECT * FROM moderation_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${page.orderLimit}`,
+      args.values,
     );
-    const entries = rows.slice(0, f.limit).map((r) => ({
-      id: String(r.id),
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      details: r.details,
-      createdAt: r.created_at.toISOString(),
-    }));
-    return {
-      entries,
-      page: { limit: f.limit, hasMore: rows.length > f.limit, before: entries.at(-1)?.id ?? null },
-    };
+    const p = keysetPage(
+      rows,
+      f,
+      page.forward,
+      (r): AuditEntry => ({
+        id: String(r.id),
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        details: r.details,
+        createdAt: r.created_at.toISOString(),
+      }),
+      (e) => e.id,
+      'newest-first',
+    );
+    return { entries: p.items, page: { limit: f.limit, hasMore: p.hasMore, before: p.before } };
   }
 }

@@ -1,6 +1,6 @@
 import type { Log } from '../log.js';
 import type { Queryable } from '../store/db.js';
-import { ATTACHMENT_SQL } from './AdminMessages.js';
+import type { AdminMessageLog } from '../messages/MessageLog.js';
 
 /** One item of the live admin monitor: a message (1:1, room, BBB) or a new complaint. */
 export interface MonitorItem {
@@ -44,19 +44,27 @@ export class MessageMonitor {
   #timer?: NodeJS.Timeout;
   #stopped = false;
 
-  constructor(private readonly deps: { db: Queryable; log: Log; pollMs: number; domain: string }) {}
+  constructor(
+    private readonly deps: {
+      db: Queryable;
+      messages: Pick<AdminMessageLog, 'newestRowId' | 'rowsAfter'>;
+      log: Log;
+      pollMs: number;
+      domain: string;
+    },
+  ) {}
 
   /** Starts the poller with the first subscriber; resolves once the cursors are set (only newer traffic is shown). */
   async subscribe(filter: MonitorFilter, push: Push): Promise<() => void> {
     this.#subs.set(push, filter);
     if (!this.#cursors) {
-      const { rows } = await this.deps.db.query<{ m: string; b: string; r: string }>(
-        `SELECT (SELECT coalesce(max(id), 0) FROM messages) AS m, (SELECT coalesce(max(id), 0) FROM bbb_messages) AS b,
-                (SELECT coalesce(max(id), 0) FROM moderation_reports) AS r`,
+      const newestMessage = await this.deps.messages.newestRowId();
+      const { rows } = await this.deps.db.query<{ b: string; r: string }>(
+        `SELECT (SELECT coalesce(max(id), 0) FROM bbb_messages) AS b, (SELECT coalesce(max(id), 0) FROM moderation_reports) AS r`,
       );
       if (!this.#cursors) {
         this.#cursors = {
-          messages: Number(rows[0]!.m),
+          messages: newestMessage,
           bbb: Number(rows[0]!.b),
           reports: Number(rows[0]!.r),
         };
@@ -116,36 +124,17 @@ export class MessageMonitor {
   }
 
   async #messages(c: { messages: number }): Promise<MonitorItem[]> {
-    const { rows } = await this.deps.db.query<{
-      id: string;
-      owner: string;
-      kind: string;
-      direction: string;
-      from_jid: string;
-      to_jid: string;
-      peer: string;
-      nick: string | null;
-      body: string | null;
-      data: unknown;
-      message_id: string | null;
-      stanza_id: string | null;
-      sent_at: Date;
-      attachments: boolean;
-    }>(
-      `SELECT id, owner, kind, direction, from_jid, to_jid, peer, nick, body, data, message_id, stanza_id, sent_at, ${ATTACHMENT_SQL} AS attachments
-          FROM messages WHERE id > $1 AND event_id IS NOT NULL ORDER BY id LIMIT ${PAGE}`,
-      [Math.max(0, c.messages - BACK_WINDOW)],
-    );
+    const rows = await this.deps.messages.rowsAfter(Math.max(0, c.messages - BACK_WINDOW), PAGE);
     const items: MonitorItem[] = [];
     for (const r of rows) {
       c.messages = Math.max(c.messages, Number(r.id));
       if (Number(r.id) <= this.#floor.messages) continue;
-      const from = r.from_jid.split('/')[0]!;
-      const to = r.to_jid.split('/')[0]!;
+      const from = r.fromJid.split('/')[0]!;
+      const to = r.toJid.split('/')[0]!;
       const room = r.kind === 'groupchat' ? r.peer : null;
       const key = room
-        ? `g|${room}|${r.stanza_id ?? `${r.nick ?? ''}/${r.message_id ?? `row${r.id}`}`}`
-        : `c|${from}|${to}|${r.message_id ?? `row${r.id}`}`;
+        ? `g|${room}|${r.stanzaId ?? `${r.nick ?? ''}/${r.messageId ?? `row${r.id}`}`}`
+        : `c|${from}|${to}|${r.messageId ?? `row${r.id}`}`;
       if (!this.#fresh(key)) continue;
       // In a room the sender's real JID is hidden; the Parley user whose copy says `out` is the sender.
       const users = room ? (r.direction === 'out' ? [`${r.owner}@${this.deps.domain}`] : []) : [from, to];
@@ -155,18 +144,18 @@ export class MessageMonitor {
           source: room ? 'room' : 'chat',
           id: String(r.id),
           type: r.kind,
-          from: r.from_jid,
+          from: r.fromJid,
           to: room ?? to,
           room,
           nick: r.nick,
           body: r.body,
           data: r.data ?? null,
-          stanzaId: r.message_id,
-          archiveId: r.stanza_id,
-          hasAttachments: r.attachments,
-          timestamp: r.sent_at.toISOString(),
+          stanzaId: r.messageId,
+          archiveId: r.stanzaId,
+          hasAttachments: r.hasAttachments,
+          timestamp: r.sentAt.toISOString(),
         },
-        match: { users, room, hasAttachments: r.attachments },
+        match: { users, room, hasAttachments: r.hasAttachments },
       });
     }
     return items;

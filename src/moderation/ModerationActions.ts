@@ -1,14 +1,14 @@
 import xml from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
-import { withTransaction, type Pool } from '../store/db.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import { NS } from '../xmpp/ns.js';
 import type { AccountBlocks, BlockKind } from './AccountBlocks.js';
-import { copiesOf, type AdminMessage } from './AdminMessages.js';
+import type { AdminMessageLog } from '../messages/MessageLog.js';
+import type { AdminMessage } from '../messages/types.js';
 import { AuditLog, type AuditEntry } from './AuditLog.js';
 
 export interface ModerationActionsDeps {
-  db: Pool;
+  messages: Pick<AdminMessageLog, 'deleteMessage'>;
   blocks: AccountBlocks;
   audit: AuditLog;
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
@@ -32,22 +32,12 @@ export class ModerationActions {
    * The audit record names sender, recipient and time, not the text (deleting it is the point).
    */
   async deleteMessage(actor: string, id: string): Promise<{ deleted: number; audit: AuditEntry }> {
-    return withTransaction(this.deps.db, async (tx) => {
-      const { rowIds, eventIds, message } = await copiesOf(tx, id);
-      if (!message) throw new BridgeError('NOT_FOUND', `no message ${id}`);
-      await tx.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [rowIds]);
-      await tx.query(
-        `UPDATE events SET payload = payload - 'data' || '{"body": null, "deleted": true}'::jsonb WHERE id = ANY($1::bigint[])`,
-        [eventIds],
-      );
-      const audit = await new AuditLog(tx).record(
-        actor,
-        'message.delete',
-        id,
-        summary(message, rowIds.length),
-      );
-      return { deleted: rowIds.length, audit };
-    });
+    const done = await this.deps.messages.deleteMessage(id, async ({ message, copies }, tx) => ({
+      deleted: copies,
+      audit: await new AuditLog(tx).record(actor, 'message.delete', id, summary(message, copies)),
+    }));
+    if (!done) throw new BridgeError('NOT_FOUND', `no message ${id}`);
+    return done;
   }
 
   /** Ends the user's session on this instance (404 when it holds none), as DELETE /admin/sessions/{id} does. */

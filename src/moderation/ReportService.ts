@@ -1,7 +1,7 @@
 import xml from '@xmpp/xml';
 import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
-import type { Queryable } from '../store/db.js';
+import type { AdminMessageLog } from '../messages/MessageLog.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { advertisesReporting, blockWithReport, type ReportReason } from './reportStanzas.js';
@@ -17,7 +17,7 @@ export interface ReportInput {
 
 /** New complaints reach the live admin monitor through the table (MessageMonitor polls it), on every instance. */
 export interface ReportServiceDeps {
-  db: Queryable;
+  messages: Pick<AdminMessageLog, 'ownedByEventIds'>;
   store: ReportStore;
   log: Log;
 }
@@ -72,43 +72,18 @@ export class ReportService {
   /** The reporter's stored messages with these event ids; each must be from or to the reported JID. */
   async #messages(owner: string, jid: string, ids: string[]): Promise<ReportedMessage[]> {
     if (!ids.length) return [];
-    const { rows } = await this.deps.db.query<{
-      event_id: string;
-      kind: string;
-      from_jid: string;
-      to_jid: string;
-      peer: string;
-      body: string | null;
-      data: unknown;
-      message_id: string | null;
-      stanza_id: string | null;
-      sent_at: Date;
-    }>(
-      `SELECT event_id, kind, from_jid, to_jid, peer, body, data, message_id, stanza_id, sent_at FROM messages
-         WHERE owner = $1 AND event_id = ANY($2::bigint[]) ORDER BY event_id`,
-      [owner, ids],
-    );
-    const found = new Set(rows.map((r) => String(r.event_id)));
+    const rows = await this.deps.messages.ownedByEventIds(owner, ids);
+    const found = new Set(rows.map((r) => r.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length)
       throw new BridgeError('NOT_FOUND', `no message ${missing.join(', ')} in your history`);
-    const unrelated = rows.filter((r) => r.kind !== 'groupchat' && r.peer !== jid);
+    const unrelated = rows.filter((r) => r.type !== 'groupchat' && r.peer !== jid);
     if (unrelated.length)
       throw new BridgeError(
         'BAD_REQUEST',
-        `message ${unrelated.map((r) => r.event_id).join(', ')} is not from or to ${jid}`,
+        `message ${unrelated.map((r) => r.id).join(', ')} is not from or to ${jid}`,
       );
-    return rows.map((r) => ({
-      id: String(r.event_id),
-      type: r.kind,
-      from: r.from_jid,
-      to: r.to_jid,
-      body: r.body,
-      data: r.data ?? null,
-      stanzaId: r.message_id,
-      archiveId: r.stanza_id,
-      timestamp: r.sent_at.toISOString(),
-    }));
+    return rows.map(({ peer: _peer, ...m }) => m);
   }
 
   async #serverSupportsReporting(session: UserSession): Promise<boolean> {

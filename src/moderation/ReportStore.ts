@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
 import type { ReportReason } from './reportStanzas.js';
 
 /** What the reporter complained about: a copy of each message as they saw it (kept even if history is deleted). */
@@ -96,25 +97,19 @@ export class ReportStore {
   async list(
     f: ReportFilter,
   ): Promise<{ reports: Report[]; page: { limit: number; hasMore: boolean; before: string | null } }> {
+    const args = new SqlArgs();
     const where: string[] = [];
-    const args: unknown[] = [];
-    const arg = (v: unknown) => {
-      args.push(v);
-      return `$${args.length}`;
-    };
-    if (f.status) where.push(`status = ${arg(f.status)}`);
-    if (f.reporter) where.push(`reporter = ${arg(f.reporter)}`);
-    if (f.reported) where.push(`reported_jid = ${arg(f.reported)}`);
-    if (f.before) where.push(`id < ${arg(f.before)}`);
+    if (f.status) where.push(`status = ${args.add(f.status)}`);
+    if (f.reporter) where.push(`reporter = ${args.add(f.reporter)}`);
+    if (f.reported) where.push(`reported_jid = ${args.add(f.reported)}`);
+    const page = keysetSql('id', { before: f.before, limit: f.limit }, args);
+    where.push(...page.where);
     const { rows } = await this.db.query<Row>(
-      `SELECT * FROM moderation_reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(f.limit + 1)}`,
-      args,
+      `SELECT * FROM moderation_reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${page.orderLimit}`,
+      args.values,
     );
-    const reports = rows.slice(0, f.limit).map(toReport);
-    return {
-      reports,
-      page: { limit: f.limit, hasMore: rows.length > f.limit, before: reports.at(-1)?.id ?? null },
-    };
+    const p = keysetPage(rows, f, page.forward, toReport, (r) => r.id, 'newest-first');
+    return { reports: p.items, page: { limit: f.limit, hasMore: p.hasMore, before: p.before } };
   }
 
   /** undefined when there is no such report. Resolving again overwrites the verdict (an admin may change their mind). */

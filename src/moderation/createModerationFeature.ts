@@ -19,7 +19,7 @@ import { ReportStore } from './ReportStore.js';
  * (mute, disable) goes through its ports (ports.ts, AccountPolicy), which the composition root hands to
  * the features that send and to the session manager. Nothing connects before a request needs the database.
  */
-export type ModerationFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub'> & {
+export type ModerationFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'messages'> & {
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
 };
 
@@ -31,19 +31,20 @@ export function createModerationFeature(ctx: ModerationFeatureDeps): Feature {
   const blocks = new AccountBlocks(ctx.db);
   const monitor = new MessageMonitor({
     db: ctx.db,
+    messages: ctx.messages,
     log,
     pollMs: moderation.monitorPollSeconds * 1000,
     domain: xmpp.domain,
   });
-  const reports = new ReportService({ db: ctx.db, store, log });
-  const actions = new ModerationActions({ db: ctx.db, blocks, audit, sessions: ctx.sessions });
+  const reports = new ReportService({ messages: ctx.messages, store, log });
+  const actions = new ModerationActions({ messages: ctx.messages, blocks, audit, sessions: ctx.sessions });
 
   return {
     name: 'moderation',
     routes: (router, access) => {
       const admin: AdminAccess = { access, adminJids: moderation.adminJids, domain: xmpp.domain };
       reportRoutes(router, access, { admin, reports, store, audit });
-      historyRoutes(router, { admin, db: ctx.db, mucService: xmpp.mucService, actions });
+      historyRoutes(router, { admin, messages: ctx.messages, mucService: xmpp.mucService, actions });
       monitorRoute(router, {
         admin,
         monitor,

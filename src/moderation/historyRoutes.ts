@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import { BridgeError } from '../errors/BridgeError.js';
-import type { Pool } from '../store/db.js';
 import { validate } from '../http/body.js';
 import { requireAdmin, type AdminAccess } from './adminAccess.js';
-import { queryAdminMessages, type AdminQuery } from './AdminMessages.js';
+import type { AdminMessageLog } from '../messages/MessageLog.js';
+import type { AdminQuery } from '../messages/types.js';
 import type { ModerationActions } from './ModerationActions.js';
 import { toCsv } from './csv.js';
 import { ExportParams, MessageParams, toAdminQuery, userJid } from './params.js';
@@ -24,13 +24,18 @@ const CSV_COLUMNS = [
 ] as const;
 
 /**
- * Admin history views over every stored message, each once (see AdminMessages.ts for how the copies
+ * Admin history views over every stored message, each once (see messages/adminReads.ts for how the copies
  * kept per owner are folded): search with filters, the dialogue of two users, one user's messages,
  * export as JSON or CSV, and deleting a message.
  */
 export function historyRoutes(
   router: Router,
-  deps: { admin: AdminAccess; db: Pool; mucService: string; actions: ModerationActions },
+  deps: {
+    admin: AdminAccess;
+    messages: Pick<AdminMessageLog, 'adminPage'>;
+    mucService: string;
+    actions: ModerationActions;
+  },
 ): void {
   const { domain } = deps.admin;
   const query = (raw: unknown, fixed: Partial<AdminQuery> = {}): AdminQuery => {
@@ -44,7 +49,7 @@ export function historyRoutes(
 
   router.get('/restapi/v1/admin/messages', async (ctx) => {
     await requireAdmin(ctx, deps.admin);
-    ctx.body = await queryAdminMessages(deps.db, query(ctx.query));
+    ctx.body = await deps.messages.adminPage(query(ctx.query));
   });
 
   // Before /admin/messages/:messageId would match it (that one is DELETE only, but keep the order obvious).
@@ -53,7 +58,7 @@ export function historyRoutes(
     const p = validate(ExportParams, ctx.query, 'query');
     const { format, limit, ...filters } = p;
     const q = { ...toAdminQuery({ ...filters, limit: 1 }, domain, deps.mucService), limit };
-    const { messages, page } = await queryAdminMessages(deps.db, q);
+    const { messages, page } = await deps.messages.adminPage(q);
     await deps.actions.audit.record(actor, 'messages.export', q.user ?? q.room ?? '*', {
       format,
       count: messages.length,
@@ -73,13 +78,12 @@ export function historyRoutes(
   router.get('/restapi/v1/admin/dialogues/:user1/:user2', async (ctx) => {
     await requireAdmin(ctx, deps.admin);
     const [a, b] = [userJid(ctx.params.user1!, domain), userJid(ctx.params.user2!, domain)];
-    ctx.body = await queryAdminMessages(deps.db, query(ctx.query, { user: a, peer: b, room: undefined }));
+    ctx.body = await deps.messages.adminPage(query(ctx.query, { user: a, peer: b, room: undefined }));
   });
 
   router.get('/restapi/v1/admin/users/:username/messages', async (ctx) => {
     await requireAdmin(ctx, deps.admin);
-    ctx.body = await queryAdminMessages(
-      deps.db,
+    ctx.body = await deps.messages.adminPage(
       query(ctx.query, { user: userJid(ctx.params.username!, domain) }),
     );
   });

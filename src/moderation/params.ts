@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseHistoryDate } from '../chat/index.js';
 import { parseEventId, parseUsername } from '../http/params.js';
 import { parseJid } from '../xmpp/jid.js';
-import type { AdminQuery } from './AdminMessages.js';
+import type { AdminQuery } from '../messages/types.js';
 
 /** Query parameters of the admin message views (and the monitor's filters), checked at the edge. */
 export const MessageParams = z

@@ -16,7 +16,7 @@ import {
 } from './inbound.js';
 import { nickOf } from './names.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry, type SessionRooms } from './RoomState.js';
-import type { RoomStore } from './RoomStore.js';
+import type { MessageWriter } from '../messages/MessageLog.js';
 import {
   groupchatPayload,
   invitationPayload,
@@ -28,7 +28,7 @@ import { readAttachments } from '../attachments/index.js';
 
 export interface RoomInboundDeps {
   registry: RoomRegistry;
-  store: RoomStore;
+  messages: Pick<MessageWriter, 'append'>;
   hub: EventHub;
   log: Log;
   /** the room dropped us without a verdict (our session ending, or the service shutting down): enter it again */
@@ -207,12 +207,12 @@ export class RoomInbound {
     const direction = nick !== undefined && nick === room.nick ? 'out' : 'in';
     const to = String(m.attrs.to ?? session.fullJid);
     const subject = m.getChildText('subject') ?? undefined;
-    const event = await this.deps.store.insert(
+    const event = await this.deps.messages.append(
       {
         owner: session.username,
         kind: 'groupchat',
         direction,
-        room: room.jid,
+        peer: room.jid,
         nick,
         fromJid: from,
         toJid: to,
@@ -223,23 +223,24 @@ export class RoomInbound {
         stanzaId: at.stanzaId,
         sentAt: at.sentAt,
       },
-      EVENT_NAMES.muc,
-      groupchatPayload({
-        room: room.jid,
-        nick,
-        from,
-        to,
-        body,
-        subject,
-        data,
-        messageId,
-        stanzaId: at.stanzaId,
-        direction,
-        delayed: at.sentAt,
-        attachments: readAttachments(m, data),
-      }),
+      {
+        name: EVENT_NAMES.muc,
+        payload: groupchatPayload({
+          room: room.jid,
+          nick,
+          from,
+          to,
+          body,
+          subject,
+          data,
+          messageId,
+          stanzaId: at.stanzaId,
+          direction,
+          delayed: at.sentAt,
+          attachments: readAttachments(m, data),
+        }),
+      },
     );
-    if (event) this.deps.hub.deliver(session.username, event);
     rooms.signal({
       kind: 'stored',
       room: room.jid,
@@ -270,12 +271,12 @@ export class RoomInbound {
     const to = String(m.attrs.to ?? session.fullJid);
     const nick = nickOf(from)!;
     const messageId = m.attrs.id as string | undefined;
-    const event = await this.deps.store.insert(
+    await this.deps.messages.append(
       {
         owner: session.username,
         kind: 'chat',
         direction: 'in',
-        room: room.jid,
+        peer: room.jid,
         nick,
         fromJid: from,
         toJid: to,
@@ -284,9 +285,10 @@ export class RoomInbound {
         messageId,
         sentAt: readDelay(m),
       },
-      EVENT_NAMES.muc,
-      privatePayload({ room: room.jid, nick, from, to, body, data, messageId, direction: 'in' }),
+      {
+        name: EVENT_NAMES.muc,
+        payload: privatePayload({ room: room.jid, nick, from, to, body, data, messageId, direction: 'in' }),
+      },
     );
-    if (event) this.deps.hub.deliver(session.username, event);
   }
 }

@@ -18,7 +18,7 @@ import {
 import { privatePayload } from './events.js';
 import type { RoomAddress } from './names.js';
 import { JoinedRoom, type RoomRegistry } from './RoomState.js';
-import type { RoomStore } from './RoomStore.js';
+import type { MessageWriter } from '../messages/MessageLog.js';
 import type { SendPolicy } from '../moderation/ports.js';
 import {
   configSubmit,
@@ -65,7 +65,7 @@ export interface Posted {
 
 export interface RoomServiceDeps {
   registry: RoomRegistry;
-  store: RoomStore;
+  messages: Pick<MessageWriter, 'append'>;
   hub: EventHub;
   domain: string;
   /** moderation's: a muted or disabled user posts, invites and changes subjects nowhere */
@@ -279,12 +279,12 @@ export class RoomService {
     msg.append(xml('x', { xmlns: NS.mucUser })); // marks it as a MUC private message for the recipient's client
     await this.#sendChecked(session, room.jid, msg, `private message to ${nick} in ${room.jid}`);
     const from = `${room.jid}/${room.nick}`;
-    const event = await this.deps.store.insert(
+    const event = await this.deps.messages.append(
       {
         owner: session.username,
         kind: 'chat',
         direction: 'out',
-        room: room.jid,
+        peer: room.jid,
         nick,
         fromJid: from,
         toJid: to,
@@ -292,19 +292,20 @@ export class RoomService {
         data: input.data,
         messageId,
       },
-      EVENT_NAMES.muc,
-      privatePayload({
-        room: room.jid,
-        nick,
-        from,
-        to,
-        body: input.body,
-        data: input.data,
-        messageId,
-        direction: 'out',
-      }),
+      {
+        name: EVENT_NAMES.muc,
+        payload: privatePayload({
+          room: room.jid,
+          nick,
+          from,
+          to,
+          body: input.body,
+          data: input.data,
+          messageId,
+          direction: 'out',
+        }),
+      },
     );
-    if (event) this.deps.hub.deliver(session.username, event);
     return {
       room: room.jid,
       nick,

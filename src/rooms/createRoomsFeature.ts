@@ -10,7 +10,6 @@ import { RoomInbound } from './RoomInbound.js';
 import { roomRoutes } from './roomRoutes.js';
 import { RoomService } from './RoomService.js';
 import { RoomRegistry } from './RoomState.js';
-import { RoomStore } from './RoomStore.js';
 import { RoomMemory } from './RoomMemory.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { Element } from '@xmpp/xml';
@@ -26,7 +25,7 @@ const LOST_REJOIN_DELAY_MS = 2000;
  */
 export type RoomsFeatureDeps = Pick<
   GatewayContext,
-  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin' | 'box'
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin' | 'box' | 'messages'
 > & {
   sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionRestored' | 'onSessionReady'>;
   sendPolicy: SendPolicy;
@@ -36,7 +35,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'rooms' });
   const naming = { domain: ctx.config.xmpp.domain, mucService: ctx.config.xmpp.mucService };
   const registry = new RoomRegistry();
-  const store = new RoomStore({ db: ctx.db, hub: ctx.hub });
+  const { messages } = ctx;
   // Which rooms each session is in, durable so a session restored after a restart enters them again.
   const memory = new RoomMemory({ db: ctx.db, box: ctx.box });
   const forget = (session: UserSession, jid: string): void => {
@@ -46,7 +45,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   };
   const inbound = new RoomInbound({
     registry,
-    store,
+    messages,
     hub: ctx.hub,
     log,
     // Usually the first sign of a lost connection, whose reconnect re-joins first (this then finds the
@@ -65,7 +64,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   });
   const service = new RoomService({
     registry,
-    store,
+    messages,
     hub: ctx.hub,
     domain: naming.domain,
     db: ctx.db,
@@ -79,7 +78,15 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
         );
     },
   });
-  const rejoiner = new Rejoiner({ registry, service, inbound, store, hub: ctx.hub, log, onDropped: forget });
+  const rejoiner = new Rejoiner({
+    registry,
+    service,
+    inbound,
+    messages,
+    hub: ctx.hub,
+    log,
+    onDropped: forget,
+  });
 
   const inRoom = (from: string, session: UserSession): boolean =>
     registry.of(session).rooms.has(bareOf(from));
@@ -120,7 +127,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   return {
     name: 'rooms',
     routes(router, access) {
-      discoveryRoutes(router, access, { registry, store, naming, admin: ctx.admin });
+      discoveryRoutes(router, access, { registry, messages, naming, admin: ctx.admin });
       roomRoutes(router, access, { service, registry, naming });
     },
   };

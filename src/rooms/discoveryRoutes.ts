@@ -7,12 +7,12 @@ import type { AdminConnection } from '../xmpp/admin/AdminConnection.js';
 import { parseRoom, parseService, type RoomNaming } from './names.js';
 import { askerFor, listRooms, occupants, participants, roomInfo, type RoomCaller } from './RoomDirectory.js';
 import type { RoomRegistry } from './RoomState.js';
-import type { RoomStore } from './RoomStore.js';
+import type { RoomReader } from '../messages/MessageLog.js';
 import { cursor, integer, query } from './requests.js';
 
 export interface DiscoveryRoutesDeps {
   registry: RoomRegistry;
-  store: RoomStore;
+  messages: Pick<RoomReader, 'roomHistory'>;
   naming: RoomNaming;
   admin?: AdminConnection;
 }
@@ -92,7 +92,7 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
       throw new BridgeError('BAD_REQUEST', 'send ?before= or ?after=, not both');
     ctx.body = {
       room: addr.jid,
-      ...(await deps.store.history({
+      ...(await deps.messages.roomHistory({
         room: addr.jid,
         owner,
         before,

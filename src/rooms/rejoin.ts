@@ -10,7 +10,7 @@ import { leftPayload } from './events.js';
 import type { RoomInbound } from './RoomInbound.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry } from './RoomState.js';
 import type { RoomService } from './RoomService.js';
-import type { RoomStore } from './RoomStore.js';
+import type { RoomReader } from '../messages/MessageLog.js';
 import { mamQuery } from './stanzas.js';
 
 /** Archive catch-up: pages of this size, at most this many (older gaps are left to the history endpoint). */
@@ -23,7 +23,7 @@ export interface RejoinDeps {
   registry: RoomRegistry;
   service: RoomService;
   inbound: RoomInbound;
-  store: RoomStore;
+  messages: Pick<RoomReader, 'lastRoomStanzaId'>;
   hub: EventHub;
   log: Log;
   /** a room dropped because it refuses us now */
@@ -104,7 +104,7 @@ export class Rejoiner {
 
   /** Fills the gap since the newest room message this user holds from the room's archive, if it has one. */
   async catchUp(session: UserSession, room: JoinedRoom): Promise<number> {
-    let after = await this.deps.store.lastStanzaId(session.username, room.jid);
+    let after = await this.deps.messages.lastRoomStanzaId(session.username, room.jid);
     if (!after) return 0; // nothing stored yet: the join's history is all there is to have
     let stored = 0;
     for (let page = 0; page < MAM_MAX_PAGES; page++) {

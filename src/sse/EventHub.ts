@@ -1,6 +1,6 @@
 import type { Log } from '../log.js';
 import { DeliveryOrder } from './DeliveryOrder.js';
-import type { EventStore, StoredEvent } from './EventStore.js';
+import type { EventStore, StoredEvent } from '../messages/EventStore.js';
 import type { DeliveredEvent, EventName, Payload } from './events.js';
 
 export type Listener = (event: DeliveredEvent) => void;

@@ -110,6 +110,15 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
         `store ${op} observed`,
       );
     }
+    // The message log's round trips for one 1:1 message between two users of this gateway: the send is
+    // BEGIN + one insert (row + event) + COMMIT, the recipient's copy one insert. A new statement on this
+    // path shows up here.
+    for (const [statement, n] of [
+      ['begin', 1],
+      ['message_insert', 2],
+      ['commit', 1],
+    ] as const)
+      assert.equal(moved(`parley_store_round_trips_total{statement="${statement}"}`), n, statement);
     const route = (method: string, template: string, status: string) =>
       `parley_http_request_duration_seconds_count{method="${method}",route="${template}",status_class="${status}"}`;
     assert.ok(value(after, route('POST', '/restapi/v1/chat/:streamid/messages/:to', '2xx')) >= 1);

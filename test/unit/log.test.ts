@@ -7,7 +7,8 @@ import { createApp } from '../../src/app.js';
 import { createLogger, outsideLogContext, prettyLine, withLogContext } from '../../src/log.js';
 import { SecretBox } from '../../src/crypto/SecretBox.js';
 import { EventHub } from '../../src/sse/EventHub.js';
-import { createPgEventStore } from '../../src/sse/EventStore.js';
+import { createPgEventStore } from '../../src/messages/EventStore.js';
+import { TimedDb } from '../../src/store/TimedDb.js';
 import { AccountService } from '../../src/sessions/AccountService.js';
 import { CredentialVerifier } from '../../src/sessions/CredentialVerifier.js';
 import { SessionManager } from '../../src/sessions/SessionManager.js';
@@ -116,7 +117,7 @@ describe('createApp request logging', () => {
     const { log, json } = capture();
     const pool = new pg.Pool({ host: '127.0.0.1', port: 1 }); // never queried
     const store = createPgSessionStore(pool);
-    const hub = new EventHub({ store: createPgEventStore(pool), log });
+    const hub = new EventHub({ store: createPgEventStore(new TimedDb(pool)), log });
     const verifier = new CredentialVerifier({ service: 'xmpp://127.0.0.1:1', domain: 'example.org' });
     const sessions = new SessionManager({
       store,

@@ -13,7 +13,9 @@ import { ERROR_CODES } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/crypto/SecretBox.js';
 import { EventHub } from '../../src/sse/EventHub.js';
-import { createPgEventStore } from '../../src/sse/EventStore.js';
+import { createPgEventStore } from '../../src/messages/EventStore.js';
+import { createPgMessageLog } from '../../src/messages/createPgMessageLog.js';
+import { TimedDb } from '../../src/store/TimedDb.js';
 import { AccountService } from '../../src/sessions/AccountService.js';
 import { CredentialVerifier } from '../../src/sessions/CredentialVerifier.js';
 import { SessionManager } from '../../src/sessions/SessionManager.js';
@@ -44,7 +46,7 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
   const log = createLogger('silent');
   const pool = new pg.Pool({ host: '127.0.0.1', port: 1 }); // never queried by the requests below
   const store = createPgSessionStore(pool);
-  const hub = new EventHub({ store: createPgEventStore(pool), log });
+  const hub = new EventHub({ store: createPgEventStore(new TimedDb(pool)), log });
   const x = config.xmpp;
   const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
   const box = new SecretBox(SECRET);
@@ -59,7 +61,11 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: 1 },
   });
   const stanzas = new StanzaRouter(log);
-  const features = createFeatures({ config, log, db: pool, hub, sessions, stanzas, box }, ALLOW_ALL);
+  const messages = createPgMessageLog({ db: new TimedDb(pool), events: hub.store, sink: hub });
+  const features = createFeatures(
+    { config, log, db: pool, hub, messages, sessions, stanzas, box },
+    ALLOW_ALL,
+  );
   return createApp({
     log,
     secret: SECRET,

@@ -86,8 +86,16 @@ describe('createMetrics', () => {
     assert.equal(await sample(m, 'parley_xmpp_reconnects_total{resumed="false"}'), 0);
     assert.equal(await sample(m, 'parley_store_query_duration_seconds_count{operation="event_replay"}'), 0);
     m.xmpp.reconnected(false);
-    m.store.query('event_replay', 0.002);
+    m.store.statement('event_replay', 0.002);
     assert.equal(await sample(m, 'parley_xmpp_reconnects_total{resumed="false"}'), 1);
     assert.equal(await sample(m, 'parley_store_query_duration_seconds_count{operation="event_replay"}'), 1);
+    m.store.statement('admin_history', 0.3);
+    assert.equal(await sample(m, 'parley_store_round_trips_total{statement="event_replay"}'), 1);
+    assert.equal(await sample(m, 'parley_store_round_trips_total{statement="admin_history"}'), 1);
+    assert.equal(
+      await sample(m, 'parley_store_query_duration_seconds_count{operation="admin_history"}'),
+      undefined,
+      'only the hot statements are timed',
+    );
   });
 });

@@ -1,0 +1,150 @@
+import type { TimedDb, Statement } from '../store/TimedDb.js';
+import type { Queryable } from '../store/db.js';
+import { withEnvelope } from '../sse/EventHub.js';
+import { toEvent, type EventRow, type StoredEvent } from './EventStore.js';
+import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
+import type { EventSink, MessageWriter } from './MessageLog.js';
+import type { EventToStore, MessageEntry, Receipt } from './types.js';
+
+// The event id is drawn from the events sequence first, so the message row carries it and row + event are
+// written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
+// atomic (messages.event_id's foreign key is checked at the end of the statement, when both rows exist).
+// A duplicate (ON CONFLICT) inserts neither and returns no row; it only burns a sequence value.
+const insertSql = (onlyIfNew: string): string => `
+  WITH ev AS (SELECT nextval('events_id_seq') AS id),
+  msg AS (
+    INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at, event_id)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, coalesce($13::timestamptz, now()), ev.id FROM ev ${onlyIfNew}
+    ON CONFLICT DO NOTHING RETURNING event_id),
+  evt AS (INSERT INTO events (id, username, name, payload) SELECT event_id, $1, $14, $15::jsonb FROM msg RETURNING id, name, payload, created_at)
+  SELECT id, name, payload, created_at FROM evt`;
+
+const INSERT: Statement = { name: 'message_insert', prepared: true, text: insertSql('') };
+// Room messages without a room stanza-id (rooms that keep no archive): the unique indexes cannot tell the
+// history copy from the live one, so the same sender + message id counts as the same message.
+const INSERT_UNLESS_SAME_SENDER_ID: Statement = {
+  name: 'message_insert_by_sender',
+  prepared: true,
+  text: insertSql(`WHERE NOT EXISTS (SELECT 1 FROM messages WHERE owner = $1 AND peer = $4 AND kind = 'groupchat'
+    AND nick IS NOT DISTINCT FROM $5 AND message_id = $11)`),
+};
+
+// Marks the message and stores the receipt event in one statement.
+const receiptSql = (status: Receipt['status']): Statement => ({
+  name: `receipt_${status}`,
+  prepared: true,
+  text: `WITH o AS (UPDATE messages SET ${status === 'delivered' ? 'delivered_at = now()' : 'displayed_at = now(), delivered_at = coalesce(delivered_at, now())'}
+                    WHERE owner = $1 AND peer = $2 AND direction = 'out' AND message_id = $3 AND kind <> 'groupchat'
+                      AND ${status === 'delivered' ? 'delivered_at' : 'displayed_at'} IS NULL
+                    RETURNING event_id)
+         INSERT INTO events (username, name, payload)
+         SELECT $1, $6, jsonb_build_object('type', 'receipt', 'status', $4::text, 'from', $5::text, 'messageId', o.event_id::text, 'stanzaId', $3::text)
+         FROM o RETURNING id, name, payload, created_at`,
+});
+const RECEIPT = { delivered: receiptSql('delivered'), displayed: receiptSql('displayed') };
+
+const MARK_READ: Statement = {
+  name: 'mark_read',
+  text: `UPDATE messages SET displayed_at = now() WHERE owner = $1 AND peer = $2 AND direction = 'in' AND kind <> 'groupchat'
+           AND displayed_at IS NULL AND id <= $3`,
+};
+
+/** Stores a message row and its event in one (prepared) statement; undefined when it was already stored. */
+async function insertWithEvent(
+  db: TimedDb,
+  m: MessageEntry,
+  event: EventToStore,
+  via?: Queryable,
+): Promise<StoredEvent | undefined> {
+  const bySender = m.kind === 'groupchat' && !m.stanzaId && !!m.messageId;
+  const { rows } = await db.run<EventRow>(
+    bySender ? INSERT_UNLESS_SAME_SENDER_ID : INSERT,
+    [
+      m.owner,
+      m.kind,
+      m.direction,
+      m.peer,
+      m.nick ?? null,
+      m.fromJid,
+      m.toJid,
+      m.body ?? null,
+      m.subject ?? null,
+      m.data === undefined || m.data === null ? null : JSON.stringify(m.data),
+      m.messageId ?? null,
+      m.stanzaId ?? null,
+      m.sentAt ?? null,
+      event.name,
+      event.payload,
+    ],
+    via,
+  );
+  return rows[0] && toEvent(rows[0]);
+}
+
+/** Outgoing 1:1 messages with an id are what receipts and read markers acknowledge. */
+const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: string } =>
+  m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
+
+/**
+ * The write side on Postgres: one statement per message (+ BEGIN/COMMIT when it has a beforeCommit),
+ * one per receipt. Receipts that arrive before their message is committed are held (EarlyReceipts)
+ * and applied when it is.
+ */
+export function createPgWriter(
+  db: TimedDb,
+  sink: EventSink,
+  early: EarlyReceipts<Receipt> = new EarlyReceipts(),
+): MessageWriter {
+  const stored = (owner: string, e: StoredEvent | undefined) => {
+    if (!e) return undefined;
+    const event = withEnvelope(e);
+    sink.deliver(owner, event);
+    return event;
+  };
+  const applyReceipt = async (r: Receipt) => {
+    const e = await sink.ordered(r.owner, async () => {
+      const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
+        r.owner,
+        r.peer,
+        r.messageId,
+        r.status,
+        r.from,
+        r.name,
+      ]);
+      return rows[0] && toEvent(rows[0]);
+    });
+    return stored(r.owner, e);
+  };
+  return {
+    async append(m, event, opts) {
+      const before = opts?.beforeCommit;
+      const e = await sink.ordered(m.owner, () =>
+        before
+          ? db.transaction(async (tx) => {
+              const written = await insertWithEvent(db, m, event, tx);
+              if (written) await before();
+              return written;
+            })
+          : insertWithEvent(db, m, event),
+      );
+      const result = stored(m.owner, e);
+      if (result && acknowledgeable(m)) {
+        // The message is visible now: receipts that came too early take effect (in arrival order).
+        // Their failure must not fail a send that is stored; they simply stay unapplied, as before.
+        for (const r of early.take(receiptKey(m.owner, m.peer, m.messageId)))
+          await applyReceipt(r).catch(() => undefined);
+      }
+      return result;
+    },
+    async receipt(r) {
+      const release = early.hold(receiptKey(r.owner, r.peer, r.messageId), r);
+      const e = await applyReceipt(r);
+      if (e) release();
+      return e;
+    },
+    async markRead(owner, peer, uptoRowId) {
+      const res = await db.run(MARK_READ, [owner, peer, uptoRowId]);
+      return res.rowCount ?? 0;
+    },
+  };
+}

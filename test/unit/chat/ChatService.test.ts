@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import xml, { type Element } from '@xmpp/xml';
+import { ChatService, type ChatSession } from '../../../src/chat/ChatService.js';
+import { createLogger, type Log } from '../../../src/log.js';
+import { EVENT_NAMES } from '../../../src/sse/events.js';
+import { NS } from '../../../src/xmpp/ns.js';
+import { FakeMessageLog, RecordingSink } from '../../helpers/FakeMessageLog.js';
+import { ALLOW_ALL } from '../../../src/moderation/index.js';
+
+const silent: Log = createLogger('silent');
+
+/** Alice's session: records what it sends; `failSend` makes the XMPP write fail. */
+class FakeSession implements ChatSession {
+  readonly username = 'alice';
+  readonly bareJid = 'alice@example.test';
+  readonly fullJid = 'alice@example.test/parley-1';
+  isOnline = true;
+  failSend = false;
+  readonly sent: Element[] = [];
+  async send(stanza: Element): Promise<void> {
+    if (this.failSend) throw new Error('socket closed');
+    this.sent.push(stanza);
+  }
+  async iq(): Promise<Element> {
+    return xml('iq', { type: 'result' });
+  }
+}
+
+describe('ChatService (with the in-memory message log)', () => {
+  let log: FakeMessageLog;
+  let sink: RecordingSink;
+  let published: { name: string; payload: Record<string, unknown> }[];
+  let chat: ChatService;
+  let session: FakeSession;
+  beforeEach(() => {
+    sink = new RecordingSink();
+    log = new FakeMessageLog(sink);
+    published = [];
+    const hub = {
+      publish: async (
+        _u: string,
+        name: (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES],
+        payload: Record<string, unknown>,
+      ) => {
+        published.push({ name, payload });
+        return { name, payload };
+      },
+    };
+    chat = new ChatService({ messages: log, hub, log: silent, domain: 'example.test', policy: ALLOW_ALL });
+    session = new FakeSession();
+  });
+
+  it('stores a sent message with its event before answering, and the stanza asks for a receipt', async () => {
+    const sent = await chat.send(session, 'bob', { body: 'hi' });
+    assert.equal(log.rows.length, 1);
+    assert.equal(sent.id, String(log.rows[0]!.eventId));
+    assert.equal(sent.to, 'bob@example.test');
+    const stanza = session.sent[0]!;
+    assert.equal(stanza.attrs.id, sent.stanzaId);
+    assert.ok(stanza.getChild('request', NS.receipts));
+    assert.deepEqual(
+      sink.delivered.map((d) => [d.username, d.event.id]),
+      [['alice', sent.id]],
+    );
+  });
+
+  it('leaves nothing stored when the stanza cannot be sent', async () => {
+    session.failSend = true;
+    await assert.rejects(chat.send(session, 'bob', { body: 'lost' }), /socket closed/);
+    assert.deepEqual(log.rows, []);
+    assert.deepEqual(sink.delivered, []);
+  });
+
+  it('marks a sent message delivered when the XEP-0184 receipt comes in, once', async () => {
+    const sent = await chat.send(session, 'bob', { body: 'tick' });
+    const receipt = xml(
+      'message',
+      { from: 'bob@example.test/phone', to: session.fullJid },
+      xml('received', { xmlns: NS.receipts, id: sent.stanzaId }),
+    );
+    assert.equal(await chat.onMessage(session, receipt), true);
+    assert.equal(await chat.onMessage(session, receipt), true);
+    assert.ok(log.rows[0]!.deliveredAt);
+    const receipts = sink.delivered.filter((d) => d.event.name === EVENT_NAMES.receipt);
+    assert.equal(receipts.length, 1);
+    assert.equal(receipts[0]!.event.payload.messageId, sent.id);
+  });
+
+  it('stores an incoming message once (live and as a carbon copy), acknowledges it, and marks it read', async () => {
+    const incoming = xml(
+      'message',
+      { from: 'bob@example.test/phone', to: session.fullJid, type: 'chat', id: 'b1' },
+      xml('body', {}, 'hello'),
+      xml('request', { xmlns: NS.receipts }),
+    );
+    await chat.onMessage(session, incoming);
+    await chat.onMessage(session, incoming);
+    assert.equal(log.rows.length, 1);
+    const acks = session.sent.filter((s) => s.getChild('received', NS.receipts));
+    assert.equal(acks.length, 2, 'a receipt answers each copy the server sent');
+    assert.deepEqual(await chat.unread(session), {
+      total: 1,
+      contacts: [{ jid: 'bob@example.test', count: 1 }],
+    });
+    assert.deepEqual(await chat.markDisplayed(session, 'bob', 'b1'), { marked: 1 });
+    assert.deepEqual(await chat.unread(session), { total: 0, contacts: [] });
+    assert.equal(published.at(-1)?.payload.type, 'read');
+  });
+});
