@@ -86,15 +86,26 @@ export class AttachmentStore {
   }
 
   /**
-   * May `username` (bare JID `bare`) read file `id`? The uploader, a recipient it was sent to, or a member
-   * of a room it was posted in: someone who holds that room's messages in their Parley history.
+   * May `username` (bare JID `bare`) read file `id`? The uploader; a recipient it was sent to; or someone
+   * who was in the room it was posted in when it was posted (their Parley history holds that very message)
+   * and has not been banned from the room since (the room told their session so, status 301, after the
+   * last message they got from it). Joining a room later gives no access to files posted before.
    */
   async mayRead(id: string, username: string, bare: string): Promise<boolean> {
     const { rows } = await this.db.query(
       `SELECT 1 FROM attachments a WHERE a.id = $1 AND (a.owner = $2 OR EXISTS (
          SELECT 1 FROM attachment_grants g WHERE g.attachment_id = a.id AND (
            (g.kind = 'user' AND g.grantee = $3) OR
-           (g.kind = 'room' AND EXISTS (SELECT 1 FROM messages m WHERE m.owner = $2 AND m.peer = g.grantee AND m.kind = 'groupchat')))))`,
+           (g.kind = 'room' AND EXISTS (
+              SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
+              WHERE m.owner = $2 AND m.peer = g.grantee AND m.kind = 'groupchat'
+                AND e.payload->'attachments' @> jsonb_build_array(jsonb_build_object('url', a.url)))
+            AND NOT EXISTS (
+              SELECT 1 FROM events b
+              WHERE b.username = $2 AND b.name = 'chatapi.muc' AND b.payload->>'type' = 'left'
+                AND b.payload->>'cause' = 'banned' AND lower(b.payload->>'room') = g.grantee
+                AND b.id > (SELECT max(l.event_id) FROM messages l
+                            WHERE l.owner = $2 AND l.peer = g.grantee AND l.kind = 'groupchat'))))))`,
       [id, username, bare.toLowerCase()],
     );
     return rows.length > 0;
