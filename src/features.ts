@@ -9,6 +9,7 @@ import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
 import type { SecretBox } from './crypto/SecretBox.js';
+import type { ClusterPeers } from './cluster/Cluster.js';
 import { createChatFeature } from './chat/index.js';
 import { createCallsFeature } from './calls/index.js';
 import { createRoomsFeature } from './rooms/createRoomsFeature.js';
@@ -34,6 +35,8 @@ export interface FeatureContext {
   admin?: AdminConnection;
   /** seals what must be stored but stay secret (keyed from PARLEY_SECRET) */
   box: SecretBox;
+  /** the other gateway instances (a no-op without Redis) */
+  peers?: ClusterPeers;
 }
 
 export interface Feature {

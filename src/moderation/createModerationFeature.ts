@@ -31,7 +31,13 @@ export function createModerationFeature(ctx: FeatureContext): Feature {
     domain: xmpp.domain,
   });
   const reports = new ReportService({ db: ctx.db, store, log });
-  const actions = new ModerationActions({ db: ctx.db, blocks, audit, sessions: ctx.sessions });
+  const actions = new ModerationActions({
+    db: ctx.db,
+    blocks,
+    audit,
+    sessions: ctx.sessions,
+    peers: ctx.peers,
+  });
 
   // A session of a disabled account that started anyway (login on an instance that answered before the
   // block, or a session that was reconnecting) ends as soon as it is ready.
