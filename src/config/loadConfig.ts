@@ -103,7 +103,6 @@ const EnvSchema = z.object({
     )
     .default(''),
   PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
-  NODE_ENV: z.string().optional(),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -180,9 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   // Absolute URLs (file links in messages, Location headers) are never built from the request's Host or
   // X-Forwarded-* headers: PARLEY_PUBLIC_URL, else the address this instance listens on, which is right
   // only when the clients are on this machine.
-  if (!e.PARLEY_PUBLIC_URL && (e.NODE_ENV === 'production' || !isLoopbackHost(e.PARLEY_HOST)))
+  // NODE_ENV is the platform's convention (the ansible role sets it), not a Parley setting: read as is.
+  const production = cleaned.NODE_ENV === 'production';
+  if (!e.PARLEY_PUBLIC_URL && (production || !isLoopbackHost(e.PARLEY_HOST)))
     problems.push(
-      `PARLEY_PUBLIC_URL: required when ${e.NODE_ENV === 'production' ? 'NODE_ENV=production' : `PARLEY_HOST (${e.PARLEY_HOST}) is not a loopback address`}: the public base URL clients reach Parley at (behind a proxy, the proxy's https:// address)`,
+      `PARLEY_PUBLIC_URL: required when ${production ? 'NODE_ENV=production' : `PARLEY_HOST (${e.PARLEY_HOST}) is not a loopback address`}: the public base URL clients reach Parley at (behind a proxy, the proxy's https:// address)`,
     );
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
