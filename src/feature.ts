@@ -9,6 +9,7 @@ import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
 import type { SecretBox } from './crypto/SecretBox.js';
 import type { MessageLog } from './messages/MessageLog.js';
+import type { ClusterPeers } from './cluster/Cluster.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -39,4 +40,6 @@ export interface GatewayContext {
   admin?: AdminConnection;
   /** seals what must be stored but stay secret (keyed from PARLEY_SECRET) */
   box: SecretBox;
+  /** the other gateway instances (a no-op without Redis) */
+  peers?: ClusterPeers;
 }

@@ -96,13 +96,6 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
-  const features = createFeatures(
-    { config, log, db: pool, hub, messages, sessions, stanzas, admin, box },
-    policy,
-  );
-  for (const f of features) await f.start?.();
-  await sessions.start();
-
   // The instance's own URL is known once it listens (the port may be 0); the registry reads it at each beat.
   const self = { id: sessions.instanceId, url: config.internalUrl ?? '' };
   const cluster = new Cluster({
@@ -113,6 +106,13 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     log,
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
   });
+  const features = createFeatures(
+    { config, log, db: pool, hub, messages, sessions, stanzas, admin, box, peers: cluster },
+    policy,
+  );
+  for (const f of features) await f.start?.();
+  await sessions.start();
+
   let baseUrl = config.http.publicUrl ?? '';
   let stopping = false;
   const app = createApp({
@@ -146,7 +146,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (!config.http.publicUrl) baseUrl = url;
   if (!config.internalUrl) self.url = url;
-  await cluster.start(hub);
+  await cluster.start(hub, sessions);
   log.info({ url }, 'Parley listening');
 
   return {

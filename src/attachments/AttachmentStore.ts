@@ -47,7 +47,7 @@ export class AttachmentStore {
   constructor(
     private readonly db: Queryable,
     /** room membership for mayRead, from the message log (who holds the room's messages) */
-    private readonly messages?: Pick<RoomReader, 'holdsAnyRoom'>,
+    private readonly messages?: Pick<RoomReader, 'holdsRoomFile'>,
   ) {}
 
   async insert(f: Omit<FileRow, 'createdAt' | 'removedAt'>): Promise<FileRow> {
@@ -91,13 +91,21 @@ export class AttachmentStore {
   }
 
   /**
-   * May `username` (bare JID `bare`) read file `id`? The uploader, a recipient it was sent to, or a member
-   * of a room it was posted in: someone who holds that room's messages in their Parley history.
+   * May `username` (bare JID `bare`) read file `id`? The uploader; a recipient it was sent to; or someone
+   * who was in the room it was posted in when it was posted (their Parley history holds that very message)
+   * and has not been banned from the room since (the room told their session so, status 301, after the
+   * last message they got from it). Joining a room later gives no access to files posted before.
    */
   async mayRead(id: string, username: string, bare: string): Promise<boolean> {
-    const { rows } = await this.db.query<{ mine: boolean; granted: boolean; rooms: string[] | null }>(
+    const { rows } = await this.db.query<{
+      mine: boolean;
+      granted: boolean;
+      rooms: string[] | null;
+      url: string;
+    }>(
       `SELECT a.owner = $2 AS mine,
               EXISTS (SELECT 1 FROM attachment_grants g WHERE g.attachment_id = a.id AND g.kind = 'user' AND g.grantee = $3) AS granted,
+              a.url,
               (SELECT array_agg(g.grantee) FROM attachment_grants g WHERE g.attachment_id = a.id AND g.kind = 'room') AS rooms
          FROM attachments a WHERE a.id = $1`,
       [id, username, bare.toLowerCase()],
@@ -107,6 +115,6 @@ export class AttachmentStore {
     if (r.mine || r.granted || !r.rooms?.length) return r.mine || r.granted;
     // Only a room grant left: ask the message log (a second round trip, on this path only).
     if (!this.messages) throw new Error('AttachmentStore.mayRead needs the message log for room grants');
-    return this.messages.holdsAnyRoom(username, r.rooms);
+    return this.messages.holdsRoomFile(username, r.rooms, r.url);
   }
 }

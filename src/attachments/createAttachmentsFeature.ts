@@ -1,3 +1,4 @@
+import { publicBase } from '../http/publicBase.js';
 import type { Context } from 'koa';
 import type { Feature, GatewayContext } from '../feature.js';
 import { AttachmentService } from './AttachmentService.js';
@@ -29,10 +30,8 @@ export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
   });
   const housekeeping = new Housekeeping({ db: ctx.db, files, store, messages: ctx.messages });
   const compressor = new Compressor({ db: ctx.db, store, files, messages: ctx.messages });
-  // File URLs go into messages that outlive this request: PARLEY_PUBLIC_URL when set, else how the
-  // uploader reached us (koa trusts X-Forwarded-* here: the app runs with proxy: true).
-  const baseUrl = (c: Context): string =>
-    (ctx.config.http.publicUrl ?? `${c.protocol}://${c.host}`).replace(/\/+$/, '');
+  // File URLs go into messages that outlive this request: never from the request's Host (publicBase).
+  const baseUrl = (c: Context): string => publicBase(c, ctx.config.http.publicUrl);
   return {
     name: 'attachments',
     routes: (router, access) => {

@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import type { Queryable } from '../store/db.js';
 import type { EventHub } from '../sse/EventHub.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
-import { createRedisEventBus, type EventBus } from './EventBus.js';
+import { createRedisEventBus, type ClusterCommand, type EventBus } from './EventBus.js';
 import { forwardTo, wasForwarded } from './forward.js';
 import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
 
@@ -23,7 +23,13 @@ const STREAM_PATH = /^\/restapi\/v1\/(?:chat|admin\/sessions)\/(ps_[A-Za-z0-9_-]
 const LOGIN_PATH = /^\/restapi\/v1\/chat\/([^/]+)\/login$/;
 const EVENTS_PATH = /^\/restapi\/v1\/chat\/[^/]+\/events$/;
 
-export class Cluster {
+/** What features may ask of the other instances (absent, or a no-op, with a single instance). */
+export interface ClusterPeers {
+  /** Ends `username`'s session on whichever other instance holds it (this instance ends its own). */
+  logoffElsewhere(username: string, reason: string): void;
+}
+
+export class Cluster implements ClusterPeers {
   readonly registry: InstanceRegistry;
   readonly #bus: EventBus | undefined;
 
@@ -45,12 +51,31 @@ export class Cluster {
       : undefined;
   }
 
-  async start(hub: EventHub): Promise<void> {
+  async start(hub: EventHub, sessions?: Pick<SessionManager, 'byUser' | 'logoff'>): Promise<void> {
     await this.registry.start();
     if (!this.#bus) return;
     const bus = this.#bus;
     hub.onPublished((username, event) => bus.publish(username, event));
-    await bus.start((username, event) => hub.deliverLocal(username, event));
+    await bus.start(
+      (username, event) => hub.deliverLocal(username, event),
+      (command) => sessions && this.#onCommand(command, sessions),
+    );
+  }
+
+  logoffElsewhere(username: string, reason: string): void {
+    this.#bus?.command({ kind: 'logoff', username, reason });
+  }
+
+  #onCommand(c: ClusterCommand, sessions: Pick<SessionManager, 'byUser' | 'logoff'>): void {
+    const session = sessions.byUser(c.username);
+    if (!session) return;
+    this.deps.log.info(
+      { username: c.username, reason: c.reason },
+      'ending a session at another instance’s request',
+    );
+    sessions
+      .logoff(session.streamId, c.reason)
+      .catch((err: unknown) => this.deps.log.warn({ err, username: c.username }, 'cluster logoff failed'));
   }
 
   /** Koa middleware: passes calls for sessions held elsewhere to their instance. */

@@ -10,15 +10,26 @@ import { closeQuietly, connectSoon, createRedisClient, type RedisClient } from '
  */
 export interface EventBus {
   publish(username: string, event: DeliveredEvent): void;
-  start(onRemote: (username: string, event: DeliveredEvent) => void): Promise<void>;
+  /** To every other instance, on the same channel and as best effort as events. */
+  command(command: ClusterCommand): void;
+  start(
+    onRemote: (username: string, event: DeliveredEvent) => void,
+    onCommand?: (command: ClusterCommand) => void,
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
-interface Envelope {
-  from: string;
-  user: string;
-  event: DeliveredEvent;
-}
+/** Something each instance must do for the cluster, not an event of a user's: end a user's session there. */
+export type ClusterCommand = { kind: 'logoff'; username: string; reason: string };
+
+type Envelope = { from: string } & (
+  { user: string; event: DeliveredEvent; command?: undefined } | { command: ClusterCommand; user?: undefined }
+);
+
+const isCommand = (c: unknown): c is ClusterCommand => {
+  const x = c as Partial<ClusterCommand> | null;
+  return x?.kind === 'logoff' && typeof x.username === 'string' && typeof x.reason === 'string';
+};
 
 export function createRedisEventBus(opts: {
   url: string;
@@ -34,15 +45,20 @@ export function createRedisEventBus(opts: {
   });
   const sub: RedisClient = pub.duplicate();
   sub.on('error', (err: unknown) => log.debug({ err }, 'event bus subscriber error'));
+  const send = (msg: Envelope): void => {
+    if (!pub.isReady) return; // live fan-out is best effort; durable events replay from Postgres
+    pub
+      .publish(opts.channel, JSON.stringify(msg))
+      .catch((err: unknown) => log.debug({ err }, 'event bus publish failed'));
+  };
   return {
     publish(username, event) {
-      if (!pub.isReady) return; // live fan-out is best effort; durable events replay from Postgres
-      const msg: Envelope = { from: opts.instanceId, user: username, event };
-      pub
-        .publish(opts.channel, JSON.stringify(msg))
-        .catch((err: unknown) => log.debug({ err }, 'event bus publish failed'));
+      send({ from: opts.instanceId, user: username, event });
     },
-    async start(onRemote) {
+    command(command) {
+      send({ from: opts.instanceId, command });
+    },
+    async start(onRemote, onCommand) {
       await Promise.all([connectSoon(pub, 3000, log), connectSoon(sub, 3000, log)]);
       await sub.subscribe(opts.channel, (raw: string) => {
         let msg: Envelope;
@@ -51,7 +67,12 @@ export function createRedisEventBus(opts: {
         } catch {
           return;
         }
-        if (msg.from === opts.instanceId || typeof msg.user !== 'string' || !msg.event?.name) return;
+        if (msg.from === opts.instanceId) return;
+        if (msg.command !== undefined) {
+          if (isCommand(msg.command)) onCommand?.(msg.command);
+          return;
+        }
+        if (typeof msg.user !== 'string' || !msg.event?.name) return;
         onRemote(msg.user, msg.event);
       });
     },

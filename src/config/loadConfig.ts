@@ -19,6 +19,12 @@ const url = (schemes: string[]) =>
     { message: `must be a URL (${schemes.join(' or ')})` },
   );
 
+/** Shortest BBB_SECRET accepted: 32 characters is `openssl rand -hex 16`, 128 bits. */
+export const BBB_SECRET_MIN = 32;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const isLoopbackHost = (h: string): boolean => LOOPBACK_HOSTS.has(h) || /^127\./.test(h);
+
 const EnvSchema = z.object({
   PARLEY_PORT: port.default(8080),
   PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -57,7 +63,11 @@ const EnvSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  BBB_SECRET: optionalString,
+  // A checksum (sha512 over known text + secret + time) lets anyone who sees one guess a short secret offline.
+  BBB_SECRET: z
+    .string()
+    .min(BBB_SECRET_MIN, `must be at least ${BBB_SECRET_MIN} characters (e.g. openssl rand -hex 32)`)
+    .optional(),
   BBB_VERSION: z.enum(['2', '3']).default('2'),
   BBB_CHECKSUM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
   BBB_ROOM_NAME: z
@@ -166,6 +176,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push('XMPP_ADMIN_PASSWORD: required when XMPP_ADMIN_JID is set');
   if (e.BBB_SECRET && !e.REDIS_URL)
     problems.push('REDIS_URL: required when BBB_SECRET is set (the BigBlueButton link is Redis)');
+  // Absolute URLs (file links in messages, Location headers) are never built from the request's Host or
+  // X-Forwarded-* headers: PARLEY_PUBLIC_URL, else the address this instance listens on, which is right
+  // only when the clients are on this machine.
+  // NODE_ENV is the platform's convention (the ansible role sets it), not a Parley setting: read as is.
+  const production = cleaned.NODE_ENV === 'production';
+  if (!e.PARLEY_PUBLIC_URL && (production || !isLoopbackHost(e.PARLEY_HOST)))
+    problems.push(
+      `PARLEY_PUBLIC_URL: required when ${production ? 'NODE_ENV=production' : `PARLEY_HOST (${e.PARLEY_HOST}) is not a loopback address`}: the public base URL clients reach Parley at (behind a proxy, the proxy's https:// address)`,
+    );
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
     http: {

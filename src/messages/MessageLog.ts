@@ -55,8 +55,12 @@ export interface RoomReader {
   /** The room's newest stanza-id this owner holds: where an archive catch-up starts. */
   lastRoomStanzaId(owner: string, room: string): Promise<string | undefined>;
   roomHistory(q: T.RoomHistoryQuery): Promise<T.RoomHistoryPage>;
-  /** Does the owner hold messages of any of these rooms (i.e. was a member while they were posted)? */
-  holdsAnyRoom(owner: string, rooms: readonly string[]): Promise<boolean>;
+  /**
+   * Does the owner hold the message of one of these rooms that carried the file at `url` (so was in the
+   * room when it was posted), without a ban from that room told to their session after the last message
+   * they got from it?
+   */
+  holdsRoomFile(owner: string, rooms: readonly string[], url: string): Promise<boolean>;
 }
 
 /** What moderation reads and changes. */

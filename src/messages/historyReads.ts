@@ -157,14 +157,25 @@ export function createPgRoomReader(db: TimedDb): RoomReader {
       };
     },
 
-    async holdsAnyRoom(owner, rooms) {
+    async holdsRoomFile(owner, rooms, url) {
       if (!rooms.length) return false;
       const { rows } = await db.run(
         {
-          name: 'holds_room',
-          text: `SELECT 1 FROM messages WHERE owner = $1 AND peer = ANY($2::text[]) AND kind = 'groupchat' LIMIT 1`,
+          name: 'holds_room_file',
+          text: `SELECT 1 FROM unnest($2::text[]) AS r(room)
+                  WHERE EXISTS (
+                          SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
+                           WHERE m.owner = $1 AND m.peer = r.room AND m.kind = 'groupchat'
+                             AND e.payload->'attachments' @> jsonb_build_array(jsonb_build_object('url', $3::text)))
+                    AND NOT EXISTS (
+                          SELECT 1 FROM events b
+                           WHERE b.username = $1 AND b.name = 'chatapi.muc' AND b.payload->>'type' = 'left'
+                             AND b.payload->>'cause' = 'banned' AND lower(b.payload->>'room') = r.room
+                             AND b.id > (SELECT max(l.event_id) FROM messages l
+                                          WHERE l.owner = $1 AND l.peer = r.room AND l.kind = 'groupchat'))
+                  LIMIT 1`,
         },
-        [owner, rooms],
+        [owner, rooms, url],
       );
       return rows.length > 0;
     },

@@ -1,6 +1,7 @@
 import xml from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
+import type { ClusterPeers } from '../cluster/Cluster.js';
 import { NS } from '../xmpp/ns.js';
 import type { AccountBlocks, BlockKind } from './AccountBlocks.js';
 import type { AdminMessageLog } from '../messages/MessageLog.js';
@@ -12,12 +13,15 @@ export interface ModerationActionsDeps {
   blocks: AccountBlocks;
   audit: AuditLog;
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
+  /** the other gateway instances: a disabled user's session may live on any of them */
+  peers?: ClusterPeers;
 }
 
 /**
  * What admins do to users and history. Each action is recorded in the audit log after it took effect
  * (for deletion, in the same transaction). Sessions are per instance: kicking reaches the sessions
- * this instance holds; a disabled account is refused at login and at session start on every instance.
+ * this instance holds; disabling ends the user's session on every instance (the others through the
+ * cluster bus), and a disabled account is refused at login and at session start on every instance.
  */
 export class ModerationActions {
   constructor(private readonly deps: ModerationActionsDeps) {}
@@ -49,9 +53,10 @@ export class ModerationActions {
     return this.deps.audit.record(actor, 'user.kick', username, { streamId: session.streamId });
   }
 
-  /** Sets a Parley-side block; disabling also ends the user's live session here. Idempotent. */
+  /** Sets a Parley-side block; disabling also ends the user's live session, wherever it is. Idempotent. */
   async block(actor: string, username: string, kind: BlockKind, reason?: string): Promise<AuditEntry> {
     const added = await this.deps.blocks.add(username, kind, actor, reason);
+    if (kind === 'disabled') this.deps.peers?.logoffElsewhere(username, 'disabled');
     const session = kind === 'disabled' ? this.deps.sessions.byUser(username) : undefined;
     if (session) await this.deps.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
     return this.deps.audit.record(actor, kind === 'disabled' ? 'user.disable' : 'user.mute', username, {

@@ -19,7 +19,10 @@ import { ReportStore } from './ReportStore.js';
  * (mute, disable) goes through its ports (ports.ts, AccountPolicy), which the composition root hands to
  * the features that send and to the session manager. Nothing connects before a request needs the database.
  */
-export type ModerationFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'messages'> & {
+export type ModerationFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'messages' | 'peers'
+> & {
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
 };
 
@@ -37,7 +40,13 @@ export function createModerationFeature(ctx: ModerationFeatureDeps): Feature {
     domain: xmpp.domain,
   });
   const reports = new ReportService({ messages: ctx.messages, store, log });
-  const actions = new ModerationActions({ messages: ctx.messages, blocks, audit, sessions: ctx.sessions });
+  const actions = new ModerationActions({
+    messages: ctx.messages,
+    blocks,
+    audit,
+    sessions: ctx.sessions,
+    peers: ctx.peers,
+  });
 
   return {
     name: 'moderation',

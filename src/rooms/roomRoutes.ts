@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { BridgeError } from '../errors/BridgeError.js';
 import { requireStream, type AccessDeps } from '../http/access.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import * as moderation from './moderation.js';
@@ -57,7 +58,14 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
   router.put(`${BASE}/:room`, async (ctx) => {
     const { session, addr } = await target(ctx);
     const body = readJoinBody(ctx);
-    const password = body.password ?? query(ctx, 'password');
+    // Query strings end up in access logs and browser history: the room password travels in the body only.
+    if (ctx.query.password !== undefined) {
+      const message = 'send the room password in the JSON body ({"password": "..."}), not in the URL';
+      throw new BridgeError('VALIDATION_FAILED', `query.password: ${message}`, {
+        errors: [{ path: 'query.password', message }],
+      });
+    }
+    const password = body.password;
     const options: RoomOptions = {
       persistent: body.persistent,
       public: body.public,

@@ -25,7 +25,7 @@ export interface UserRoutesDeps {
 export function userRoutes(router: Router, access: AccessDeps, deps: UserRoutesDeps): void {
   router.get('/restapi/v1/chat/users', async (ctx) => {
     const session = await directoryCaller(ctx, access);
-    const term = typeof ctx.query.search === 'string' ? ctx.query.search.trim() : '';
+    const term = parseSearchTerm(ctx.query.search);
     const limit = parseLimit(ctx.query.limit);
     // Ask the server as the caller, else as Parley's admin; with neither, Parley's own accounts answer.
     const via: IqEntity | undefined = session?.isOnline
@@ -84,6 +84,20 @@ async function directoryCaller(ctx: Context, access: AccessDeps): Promise<UserSe
       return access.sessions.get(owner.streamId);
     }
   }
+}
+
+/** Shortest search term: an empty or one-letter search would page through every account. */
+export const MIN_SEARCH_CHARS = 2;
+
+function parseSearchTerm(raw: unknown): string {
+  const term = typeof raw === 'string' ? raw.trim() : '';
+  if ([...term].length < MIN_SEARCH_CHARS) {
+    const message = `give at least ${MIN_SEARCH_CHARS} characters to search for`;
+    throw new BridgeError('VALIDATION_FAILED', `query.search: ${message}`, {
+      errors: [{ path: 'query.search', message }],
+    });
+  }
+  return term;
 }
 
 function parseLimit(raw: unknown): number {

@@ -10,22 +10,16 @@ import {
   REVOKE,
   type DispatchPorts,
   type OfferRef,
+  type RoutingRequests,
+  type RoutingWorkgroups,
 } from './routing.js';
 import type { Workgroup } from './settings.js';
-import type { WorkgroupStore } from './WorkgroupStore.js';
-import {
-  IN_CHAT,
-  WAITING,
-  type NewRequest,
-  type OfferRow,
-  type RequestRow,
-  type RequestStore,
-} from './RequestStore.js';
+import { IN_CHAT, WAITING, type NewRequest, type OfferRow, type RequestRow } from './RequestStore.js';
 import type { ReadAgentPresence } from './xep0142.js';
 
 export interface DispatcherDeps {
-  workgroups: WorkgroupStore;
-  requests: RequestStore;
+  workgroups: RoutingWorkgroups;
+  requests: RoutingRequests;
   timers: TimerSet;
   clock: Clock;
   ports: DispatchPorts;

@@ -20,6 +20,31 @@ export interface DispatchPorts {
   closeRoom(room: string): Promise<void>;
 }
 
+/**
+ * The slices of the two stores routing uses (narrow, so unit tests drive the dispatcher with in-memory
+ * fakes; the Postgres stores satisfy them as they are).
+ */
+export type RoutingRequests = Pick<
+  RequestStore,
+  | 'insert'
+  | 'get'
+  | 'transition'
+  | 'waiting'
+  | 'withStatus'
+  | 'chatsByAgent'
+  | 'insertOffer'
+  | 'offer'
+  | 'offerFor'
+  | 'pendingOffers'
+  | 'closeOffer'
+  | 'rejections'
+  | 'acceptedOffer'
+>;
+export type RoutingWorkgroups = Pick<
+  WorkgroupStore,
+  'get' | 'require' | 'list' | 'isMember' | 'agents' | 'upsertAgent' | 'removeAgent' | 'removeResource'
+>;
+
 /** Revocation reasons: the first two are Openfire Fastpath's own words. */
 export const REVOKE = {
   timeout: 'The offer has timed out',
@@ -49,7 +74,7 @@ export interface RoutingState {
 
 /** Everything routing looks at for one workgroup, read from the database in one go. */
 export async function loadRouting(
-  d: { workgroups: WorkgroupStore; requests: RequestStore },
+  d: { workgroups: Pick<RoutingWorkgroups, 'agents'>; requests: RoutingRequests },
   w: Workgroup,
   now: number,
 ): Promise<RoutingState> {

@@ -225,8 +225,26 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
     return { messages: items, page };
   }
 
-  async holdsAnyRoom(owner: string, rooms: readonly string[]): Promise<boolean> {
-    return this.rows.some((r) => r.owner === owner && r.kind === 'groupchat' && rooms.includes(r.peer));
+  async holdsRoomFile(owner: string, rooms: readonly string[], url: string): Promise<boolean> {
+    const payloadOf = (r: FakeRow) => this.events.rows.find((e) => Number(e.id) === r.eventId)?.payload;
+    return rooms.some((room) => {
+      const held = this.rows.filter((r) => r.owner === owner && r.kind === 'groupchat' && r.peer === room);
+      const carries = held.some((r) => {
+        const files = payloadOf(r)?.attachments;
+        return Array.isArray(files) && files.some((f) => (f as { url?: unknown })?.url === url);
+      });
+      if (!carries) return false;
+      const last = Math.max(...held.map((r) => r.eventId));
+      return !this.events.rows.some(
+        (e) =>
+          e.username === owner &&
+          e.name === 'chatapi.muc' &&
+          e.payload.type === 'left' &&
+          e.payload.cause === 'banned' &&
+          String(e.payload.room).toLowerCase() === room &&
+          Number(e.id) > last,
+      );
+    });
   }
 
   #incoming(owner: string, peer: string): FakeRow[] {

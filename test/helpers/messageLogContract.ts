@@ -204,8 +204,31 @@ export function messageLogContract(make: () => Promise<{ log: ContractLog; sink:
       ],
     );
     assert.equal(await log.lastRoomStanzaId(alice, room), 'S1');
-    assert.equal(await log.holdsAnyRoom(bob, ['other@conference.example.test', room]), true);
-    assert.equal(await log.holdsAnyRoom(bob, ['other@conference.example.test']), false);
+  });
+
+  it('knows who holds a room file, until a ban told to their session', async () => {
+    const room = `files${n}${Date.now()}@conference.example.test`;
+    const url = `https://files.example.test/${room}/a.png`;
+    const entry = (owner: string): MessageEntry => ({
+      owner,
+      kind: 'groupchat',
+      direction: 'in',
+      peer: room,
+      nick: 'al',
+      fromJid: `${room}/al`,
+      toJid: `${owner}@example.test`,
+      body: 'a file',
+      messageId: `f${n}`,
+    });
+    const ev = { name: EVENT_NAMES.muc, payload: { type: 'groupchat', attachments: [{ url }] } };
+    assert.ok(await log.append(entry(bob), ev));
+    const other = 'other@conference.example.test';
+    assert.equal(await log.holdsRoomFile(bob, [other, room], url), true);
+    assert.equal(await log.holdsRoomFile(bob, [other], url), false);
+    assert.equal(await log.holdsRoomFile(bob, [room], `${url}x`), false);
+    assert.equal(await log.holdsRoomFile(alice, [room], url), false);
+    await log.events.insert(bob, EVENT_NAMES.muc, { type: 'left', cause: 'banned', room });
+    assert.equal(await log.holdsRoomFile(bob, [room], url), false);
   });
 
   it('stores and replays other features’ events in id order', async () => {

@@ -13,7 +13,8 @@ import { rig } from '../rig/rig.js';
  * formats on BBB's channels), a real HTTP callback receiver on 127.0.0.1, and BBB-Chat clients.
  */
 
-export const SECRET = 'change_me';
+// BBB-Chat's default 'change_me' is below the minimum Parley accepts (BBB_SECRET_MIN).
+export const SECRET = 'change_me_0123456789abcdef0123456789';
 
 export async function waitFor<T>(
   what: string,

@@ -122,7 +122,7 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     const port = new URL(gw.url).port;
     await writeFile(
       file,
-      `PARLEY_HOST=0.0.0.0\nPARLEY_PORT=${port}\nPARLEY_SECRET=${gw.secret}\nDATABASE_URL=${gw.dbUrl}\n`,
+      `PARLEY_HOST=0.0.0.0\nPARLEY_PORT=${port}\nPARLEY_PUBLIC_URL=https://chat.example.org\nPARLEY_SECRET=${gw.secret}\nDATABASE_URL=${gw.dbUrl}\n`,
     );
     const r = await cli(['--env-file', file, 'sessions', '--json']);
     assert.equal(r.code, 0, r.err);

@@ -1,3 +1,4 @@
+import { publicBase } from '../../http/publicBase.js';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -83,7 +84,7 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
       question: input.question,
       ...extra,
     });
-    const self = `${deps.publicUrl ?? `${ctx.protocol}://${ctx.host}`}${BASE}/${encodeURIComponent(request.userId)}`;
+    const self = `${publicBase(ctx, deps.publicUrl)}${BASE}/${encodeURIComponent(request.userId)}`;
     ctx.status = 202;
     ctx.set('Location', self);
     // `lastEventId=0`: a stream opened from it replays what happened since the request was made.

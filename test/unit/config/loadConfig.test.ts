@@ -41,6 +41,34 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a BBB_SECRET shorter than 32 characters, naming the variable and the rule', () => {
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    assert.throws(
+      () => loadConfig({ ...redis, BBB_SECRET: 'change_me' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems, [
+          'BBB_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)',
+        ]);
+        return true;
+      },
+    );
+    assert.equal(loadConfig({ ...redis, BBB_SECRET: 'x'.repeat(32) }).bbb.secret, 'x'.repeat(32));
+  });
+
+  it('needs PARLEY_PUBLIC_URL when listening beyond loopback or in production', () => {
+    for (const env of [{ PARLEY_HOST: '0.0.0.0' }, { PARLEY_HOST: '10.1.2.3' }, { NODE_ENV: 'production' }])
+      assert.throws(() => loadConfig(env), /^[\s\S]*PARLEY_PUBLIC_URL: required when/, JSON.stringify(env));
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.1.1'])
+      assert.equal(loadConfig({ PARLEY_HOST: host }).http.publicUrl, undefined, host);
+    const c = loadConfig({
+      PARLEY_HOST: '0.0.0.0',
+      NODE_ENV: 'production',
+      PARLEY_PUBLIC_URL: 'https://chat.example.org',
+    });
+    assert.equal(c.http.publicUrl, 'https://chat.example.org');
+  });
+
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
