@@ -19,6 +19,8 @@ import { tcpReachable } from './xmpp/reachable.js';
 import { StanzaRouter } from './xmpp/StanzaRouter.js';
 import { FEATURES, type Feature } from './features.js';
 import { Cluster } from './cluster/Cluster.js';
+import { deriveClusterKey } from './cluster/forward.js';
+import { AddressSet } from './http/clientAddress.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { instrumentPool } from './metrics/instrumentPool.js';
@@ -95,6 +97,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     redisUrl: config.redis.url,
     channel: REDIS_KEYS.events,
     log,
+    clusterKey: config.network.clusterKey ?? deriveClusterKey(secret),
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
   });
   let baseUrl = config.http.publicUrl ?? '';
@@ -111,6 +114,10 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     features,
     isStopping: () => stopping,
     forwarding: cluster.forwarding(sessions),
+    network: {
+      opsAllow: new AddressSet(config.network.opsAllow),
+      trustedProxies: new AddressSet(config.network.trustedProxies),
+    },
     remote: cluster.registry,
     metrics,
     metricsPublic: config.metrics.public,
