@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Context } from 'koa';
 import { BridgeError } from '../errors/BridgeError.js';
 import { safeEqual } from '../crypto/tokens.js';
@@ -7,7 +7,10 @@ import type { InstanceInfo } from './InstanceRegistry.js';
 
 /** Marks a request one instance passed to another, so it is never passed on again (no loops). */
 export const FORWARDED_HEADER = 'x-parley-forwarded-by';
-/** `<unix seconds>.<hex HMAC>` over the forwarding instance, time, method, path, query and client address. */
+/**
+ * `<unix seconds>.<hex HMAC>` over the time, the forwarding instance, method, path and query, client address,
+ * Authorization and body: a captured call cannot be replayed with other credentials or another body.
+ */
 export const CLUSTER_AUTH_HEADER = 'x-parley-cluster-auth';
 /** The client address the forwarding instance saw (covered by the HMAC), for the ops-network check. */
 export const CLIENT_ADDRESS_HEADER = 'x-parley-client-address';
@@ -31,6 +34,21 @@ export const wasForwarded = (ctx: Context): boolean =>
 export const deriveClusterKey = (secret: string): string =>
   createHmac('sha256', secret).update('parley cluster key v1').digest('base64url');
 
+const digest = (v: string): string => createHash('sha256').update(v).digest('hex');
+
+/** What a forwarded call's signature covers, read the same way on both ends. */
+function signed(ctx: Context, ts: string, from: string, client: string): string[] {
+  return [
+    ts,
+    from,
+    ctx.method,
+    ctx.url,
+    client,
+    digest(ctx.get('authorization')),
+    digest(rawBodyOf(ctx) ?? ''),
+  ];
+}
+
 function sign(key: string, parts: string[]): string {
   return createHmac('sha256', key).update(parts.join('\n')).digest('hex');
 }
@@ -43,7 +61,7 @@ export function verifyForwarded(ctx: Context, key: string): string {
   const [ts = '', mac = ''] = ctx.get(CLUSTER_AUTH_HEADER).split('.');
   const age = Math.abs(Date.now() / 1000 - Number(ts));
   const client = ctx.get(CLIENT_ADDRESS_HEADER);
-  const expected = sign(key, [ts, ctx.get(FORWARDED_HEADER), ctx.method, ctx.url, client]);
+  const expected = sign(key, signed(ctx, ts, ctx.get(FORWARDED_HEADER), client));
   if (!/^\d+$/.test(ts) || !(age <= SKEW_SECONDS) || !safeEqual(mac, expected))
     throw new BridgeError(
       'FORBIDDEN',
@@ -74,7 +92,7 @@ export async function forwardTo(
   const headers: Record<string, string> = {
     [FORWARDED_HEADER]: self.id,
     [CLIENT_ADDRESS_HEADER]: client,
-    [CLUSTER_AUTH_HEADER]: `${ts}.${sign(self.clusterKey, [ts, self.id, ctx.method, ctx.url, client])}`,
+    [CLUSTER_AUTH_HEADER]: `${ts}.${sign(self.clusterKey, signed(ctx, ts, self.id, client))}`,
   };
   for (const h of PASS_REQUEST) {
     const v = ctx.get(h);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import pg from 'pg';
@@ -46,6 +46,7 @@ describe('cluster forwarding: peers only, signed, no redirects', function () {
   let a: TestGateway;
   let b: TestGateway;
   let db: pg.Client;
+  let clusterKey: string;
   const closers: (() => Promise<unknown>)[] = [];
   before(async () => {
     dbUrl = await freshDatabase();
@@ -54,6 +55,7 @@ describe('cluster forwarding: peers only, signed, no redirects', function () {
       PARLEY_SECRET: randomBytes(18).toString('base64url'),
       PARLEY_CLUSTER_KEY: randomBytes(24).toString('base64url'),
     };
+    clusterKey = shared.PARLEY_CLUSTER_KEY;
     a = await startGateway(shared);
     b = await startGateway(shared);
     db = new pg.Client({ connectionString: dbUrl });
@@ -156,6 +158,36 @@ describe('cluster forwarding: peers only, signed, no redirects', function () {
       });
       assert.equal(r.status, 403, await r.text());
     }
+  });
+
+  it('binds a signature to its time, credentials and body', async () => {
+    const alice = await login(a, 'alice');
+    const bob = await login(a, 'bob');
+    const path = `/restapi/v1/chat/${alice.streamId}/messages/${bob.username}`;
+    const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+    // As an instance signs (src/cluster/forward.ts): time, instance, method, path+query, client, auth, body.
+    const signedCall = (ts: number, auth: string, body: string, sentAuth = auth, sentBody = body) => {
+      const mac = createHmac('sha256', clusterKey)
+        .update([ts, 'peer', 'POST', path, '127.0.0.1', sha(auth), sha(body)].join('\n'))
+        .digest('hex');
+      return fetch(`${a.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'X-Parley-Forwarded-By': 'peer',
+          'X-Parley-Client-Address': '127.0.0.1',
+          'X-Parley-Cluster-Auth': `${ts}.${mac}`,
+          Authorization: sentAuth,
+          'Content-Type': 'text/plain',
+        },
+        body: sentBody,
+      });
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const auth = `Bearer ${alice.token}`;
+    assert.equal((await signedCall(now, auth, 'signed')).status, 201);
+    assert.equal((await signedCall(now - 120, auth, 'too old')).status, 403);
+    assert.equal((await signedCall(now, auth, 'signed', auth, 'another body')).status, 403);
+    assert.equal((await signedCall(now, 'Bearer other', 'x', auth)).status, 403);
   });
 
   it('an instance with another cluster key is refused by its peers', async () => {
