@@ -5,10 +5,13 @@
 #   3. a check-mode run of site.yml against this machine (`-i localhost, -c local --check`), with dummy
 #      secrets (ansible/ci/localhost-check.yml). Without systemd as PID 1 (containers) service tasks skip;
 #   4. the rendered systemd unit through `systemd-analyze verify` and `security` (exposure ≤ 2.5), the
-#      rendered Prosody config through `prosodyctl check config`, the nginx site and snippet through `nginx -t`.
+#      rendered Prosody config through `prosodyctl check config`, the nginx site and snippet through `nginx -t`;
+#   5. the rendered snippet run by nginx on loopback: every spelling of /metrics and the admin API refused from
+#      outside (scripts/nginx-ops-check.sh).
 # Each step prints one line; a failing step prints its output.
 set -euo pipefail
-cd "$(dirname "$0")/../ansible"
+scripts=$(cd "$(dirname "$0")" && pwd)
+cd "$scripts/../ansible"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_DEPRECATION_WARNINGS=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -51,4 +54,5 @@ if command -v nginx >/dev/null 2>&1; then
   printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n  access_log off;\n  include %s/nginx-site.conf;\n}\n' \
     "$render" "$render" "$render" >"$render/nginx.conf"
   step "nginx -t (site + snippet)" nginx -t -p "$render" -c "$render/nginx.conf"
+  step "nginx operations rule through a running nginx" "$scripts/nginx-ops-check.sh" "$render"
 fi

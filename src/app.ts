@@ -5,6 +5,7 @@ import { errorHandler } from './http/middleware/errorHandler.js';
 import { BridgeError } from './errors/BridgeError.js';
 import { requestId } from './http/middleware/requestId.js';
 import { authenticate } from './http/middleware/auth.js';
+import { AddressSet, clientAddress, type ClientNetwork } from './http/clientAddress.js';
 import { bodyParser } from './http/body.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { eventRoutes, type EventRoutesDeps } from './http/routes/events.js';
@@ -38,11 +39,15 @@ export interface AppDeps {
   metricsPublic?: boolean;
   /** true once shutdown began: new requests get 503 + Connection: close, so clients move to another instance */
   isStopping?: () => boolean;
+  /** PARLEY_OPS_ALLOW / PARLEY_TRUSTED_PROXIES; default loopback for both */
+  network?: ClientNetwork;
   /** cluster: passes calls for sessions held by another instance there (runs before the routes) */
   forwarding?: Koa.Middleware;
   /** cluster: sessions held by other instances, for event streams served here */
   remote?: EventRoutesDeps['remote'];
 }
+
+const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1']);
 
 /** Builds the Koa app (middleware order, routers); never listens — main.ts and tests do. */
 export function createApp(deps: AppDeps): Koa {
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   app.use(requestId);
+  app.use(clientAddress(deps.network ?? { trustedProxies: LOOPBACK, opsAllow: LOOPBACK }));
   // Every line logged while this request runs carries its requestId (log.ts mixin).
   app.use((ctx, next) => withLogContext({ requestId: ctx.state.requestId as string }, next));
   app.use(httpMetrics(metrics.http)); // outside errorHandler: observes the status the client got

@@ -29,6 +29,8 @@ import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
 import { createAttachmentsFeature } from './attachments/index.js';
 import { Cluster } from './cluster/Cluster.js';
+import { deriveClusterKey } from './cluster/forward.js';
+import { AddressSet } from './http/clientAddress.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { createOutboxProbe } from './metrics/callbackOutbox.js';
@@ -104,6 +106,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     redisUrl: config.redis.url,
     channel: REDIS_KEYS.events,
     log,
+    clusterKey: config.network.clusterKey ?? deriveClusterKey(secret),
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
   });
   const features = createFeatures(
@@ -127,6 +130,10 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     features,
     isStopping: () => stopping,
     forwarding: cluster.forwarding(sessions),
+    network: {
+      opsAllow: new AddressSet(config.network.opsAllow),
+      trustedProxies: new AddressSet(config.network.trustedProxies),
+    },
     remote: cluster.registry,
     metrics,
     metricsPublic: config.metrics.public,

@@ -4,7 +4,7 @@ import type { Queryable } from '../store/db.js';
 import type { EventHub } from '../sse/EventHub.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import { createRedisEventBus, type ClusterCommand, type EventBus } from './EventBus.js';
-import { forwardTo, wasForwarded } from './forward.js';
+import { forwardTo, verifyForwarded, wasForwarded } from './forward.js';
 import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
 
 /**
@@ -40,6 +40,8 @@ export class Cluster implements ClusterPeers {
       redisUrl?: string;
       channel: string;
       log: Log;
+      /** shared by all instances: signs the calls one forwards to another (PARLEY_CLUSTER_KEY) */
+      clusterKey: string;
       /** adopts the sessions of instances that went away (SessionManager.adoptOrphans); without it they end */
       adopt?: (staleSeconds: number) => Promise<unknown>;
     },
@@ -78,10 +80,17 @@ export class Cluster implements ClusterPeers {
       .catch((err: unknown) => this.deps.log.warn({ err, username: c.username }, 'cluster logoff failed'));
   }
 
-  /** Koa middleware: passes calls for sessions held elsewhere to their instance. */
+  /**
+   * Koa middleware: passes calls for sessions held elsewhere to their instance, and admits calls passed
+   * here only with a valid cluster signature (they are served as from the client the peer saw).
+   */
   forwarding(sessions: SessionManager) {
     return async (ctx: Context, next: Next): Promise<void> => {
-      if (wasForwarded(ctx) || EVENTS_PATH.test(ctx.path)) return next();
+      if (wasForwarded(ctx)) {
+        ctx.state.clientAddress = verifyForwarded(ctx, this.deps.clusterKey);
+        return next();
+      }
+      if (EVENTS_PATH.test(ctx.path)) return next();
       const stream = STREAM_PATH.exec(ctx.path)?.[1];
       if (stream && !sessions.get(stream)) {
         const owner = await this.registry.ownerOfStream(stream);
@@ -98,7 +107,7 @@ export class Cluster implements ClusterPeers {
 
   async #forward(ctx: Context, owner: InstanceInfo): Promise<void> {
     (ctx as Context & { _matchedRoute?: string })._matchedRoute = '(forwarded)'; // the HTTP metrics' route label
-    await forwardTo(ctx, owner, this.deps.self.id);
+    await forwardTo(ctx, owner, { id: this.deps.self.id, clusterKey: this.deps.clusterKey });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAddressOrCidr, parseAddressList } from '../http/clientAddress.js';
 
 /**
  * Environment → one typed, frozen Config. Every variable is documented in .env.example.
@@ -25,6 +26,13 @@ export const BBB_SECRET_MIN = 32;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const isLoopbackHost = (h: string): boolean => LOOPBACK_HOSTS.has(h) || /^127\./.test(h);
 
+/** Comma-separated IP addresses and CIDR ranges (IPv4 or IPv6); `none` for an empty list. */
+const addressList = z
+  .string()
+  .refine((v) => v.trim() === 'none' || v.split(',').every((a) => isAddressOrCidr(a.trim())), {
+    message: 'must be a comma-separated list of IP addresses or CIDR ranges, or none',
+  });
+
 const EnvSchema = z.object({
   PARLEY_PORT: port.default(8080),
   PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -46,6 +54,9 @@ const EnvSchema = z.object({
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
+  PARLEY_OPS_ALLOW: addressList.default('127.0.0.0/8,::1'),
+  PARLEY_TRUSTED_PROXIES: addressList.default('127.0.0.0/8,::1'),
+  PARLEY_CLUSTER_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   XMPP_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain')
@@ -121,6 +132,12 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** public: GET /metrics needs no credentials (else the master secret) */
   metrics: { public: boolean };
+  /**
+   * opsAllow: client addresses (CIDRs) that may use the admin API and /metrics without the master secret;
+   * trustedProxies: peers whose X-Forwarded-For names the client; clusterKey: authenticates calls one
+   * instance forwards to another (default derived from the master secret)
+   */
+  network: { opsAllow: string[]; trustedProxies: string[]; clusterKey?: string };
   /** catchUpDays: how far back a user's first login reads their server archive */
   chat: { catchUpDays: number };
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
@@ -205,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: e.PARLEY_LOG_LEVEL,
     logFormat: e.PARLEY_LOG_FORMAT,
     metrics: { public: e.PARLEY_METRICS_PUBLIC === 'true' },
+    network: {
+      opsAllow: parseAddressList(e.PARLEY_OPS_ALLOW),
+      trustedProxies: parseAddressList(e.PARLEY_TRUSTED_PROXIES),
+      clusterKey: e.PARLEY_CLUSTER_KEY,
+    },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
     xmpp: {

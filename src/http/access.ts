@@ -5,6 +5,7 @@ import type { SessionManager } from '../sessions/SessionManager.js';
 import type { CredentialVerifier } from '../sessions/CredentialVerifier.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseStreamId, parseUsername } from './params.js';
+import { fromOpsNetwork } from './clientAddress.js';
 
 export interface AccessDeps {
   sessions: SessionManager;
@@ -72,4 +73,17 @@ export function requireMaster(ctx: Context): void {
   if (caller.kind === 'anonymous')
     throw new BridgeError('UNAUTHENTICATED', 'this call needs the master secret');
   if (caller.kind !== 'master') throw new BridgeError('FORBIDDEN', 'this call needs the master secret');
+}
+
+/**
+ * The admin API and /metrics without the master secret: only for clients on the operations network
+ * (PARLEY_OPS_ALLOW, by the socket's address or a trusted proxy's X-Forwarded-For), so a proxy rule that
+ * lets a variant of the path through (case, slashes, encoding) exposes nothing.
+ */
+export function requireOpsNetwork(ctx: Context): void {
+  if (!fromOpsNetwork(ctx))
+    throw new BridgeError(
+      'FORBIDDEN',
+      'this call is served only to the operations network (PARLEY_OPS_ALLOW) or with the master secret',
+    );
 }

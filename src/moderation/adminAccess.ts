@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { BridgeError } from '../errors/BridgeError.js';
-import { callerOf, type AccessDeps } from '../http/access.js';
+import { callerOf, requireOpsNetwork, type AccessDeps } from '../http/access.js';
 import { parseUsername } from '../http/params.js';
 
 /** Who performed an admin call, as the audit log records it: `master` or the admin's bare JID. */
@@ -15,13 +15,14 @@ export interface AdminAccess {
 /**
  * Admin calls: the master secret, or Basic credentials / a session token of a user whose bare JID is
  * listed in PARLEY_ADMIN_JIDS. 401 without or with wrong credentials, 403 for anyone else — a
- * non-admin learns nothing more than that the route exists.
+ * non-admin learns nothing more than that the route exists. Admins other than the master secret are
+ * served only on the operations network (PARLEY_OPS_ALLOW), whatever the proxy in front lets through.
  */
 export async function requireAdmin(ctx: Context, deps: AdminAccess): Promise<Actor> {
   const caller = callerOf(ctx);
+  if (caller.kind === 'master') return 'master';
+  requireOpsNetwork(ctx);
   switch (caller.kind) {
-    case 'master':
-      return 'master';
     case 'anonymous':
       throw new BridgeError('UNAUTHENTICATED', "this call needs the master secret or an admin's credentials");
     case 'basic': {

@@ -20,26 +20,30 @@ export interface RoomCaller {
 }
 
 /**
- * Room discovery answers what the server tells whoever asks: the caller's own session where there is
- * one (their view: hidden or members-only rooms they may see), else Parley's admin connection (which
- * Prosody treats as owner of every room, so it may list occupants and affiliations). `prefer: 'admin'`
- * flips the order for the lists that need those rights.
+ * Room discovery asks the XMPP server as the caller, so the MUC service applies its own rules: a user's
+ * questions go over their own live session (their view: the rooms, occupants' real JIDs and affiliation
+ * lists their affiliation and role allow; a refusal comes back as 403 through the error table). Only the
+ * master secret asks over Parley's admin connection, which Prosody treats as owner of every room.
  */
-export function askerFor(
-  caller: RoomCaller,
-  admin: AdminConnection | undefined,
-  prefer: 'caller' | 'admin',
-): Asker {
-  const session = caller.session?.isOnline ? caller.session : undefined;
-  const adminOnline = admin?.isOnline ? admin : undefined;
-  const asker = prefer === 'admin' ? (adminOnline ?? session) : (session ?? adminOnline);
-  if (asker) return asker;
+export function askerFor(caller: RoomCaller, admin: AdminConnection | undefined): Asker {
+  if (caller.master) {
+    if (admin?.isOnline) return admin;
+    throw new BridgeError(
+      'XMPP_UNAVAILABLE',
+      admin
+        ? "Parley's admin XMPP connection is not online; try again shortly"
+        : "room discovery with the master secret needs Parley's admin connection (XMPP_ADMIN_JID)",
+      { retryAfter: 5 },
+    );
+  }
+  if (caller.session?.isOnline) return caller.session;
+  if (caller.session)
+    throw new BridgeError('XMPP_UNAVAILABLE', 'your XMPP session is reconnecting; try again shortly', {
+      retryAfter: 5,
+    });
   throw new BridgeError(
-    'XMPP_UNAVAILABLE',
-    admin
-      ? "Parley's admin XMPP connection is not online and the caller has no live session; try again shortly"
-      : "room discovery needs the caller's live session (log in first) or Parley's admin connection (XMPP_ADMIN_JID)",
-    { retryAfter: 5 },
+    'STREAM_NOT_FOUND',
+    `room discovery asks over your own XMPP session, and ${caller.username ?? 'this user'} has none on this instance; log in first`,
   );
 }
 
@@ -67,7 +71,8 @@ export async function roomInfo(asker: Asker, addr: RoomAddress): Promise<RoomInf
 
 /**
  * Occupants by role (§9.x muc#admin role lists, which need a moderator). A caller who is in the room
- * answers from what their session saw, which needs no rights.
+ * answers from what their session saw, which needs no rights (and shows real JIDs only where the room
+ * shows them to this occupant).
  */
 export async function occupants(
   asker: Asker,

@@ -38,14 +38,14 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const type = query(ctx, 'type') ?? 'public';
     if (type !== 'public' && type !== 'all')
       throw new BridgeError('BAD_REQUEST', '?type= must be public or all');
-    const rooms = await listRooms(askerFor(caller, deps.admin, 'caller'), service, query(ctx, 'search'));
+    const rooms = await listRooms(askerFor(caller, deps.admin), service, query(ctx, 'search'));
     ctx.body = { service, rooms };
   });
 
   router.get(`${BASE}/:room`, async (ctx) => {
     const caller = await identify(ctx, access);
     const addr = room(ctx);
-    const info = await roomInfo(askerFor(caller, deps.admin, 'caller'), addr);
+    const info = await roomInfo(askerFor(caller, deps.admin), addr);
     const mine = caller.session ? deps.registry.of(caller.session).rooms.get(addr.jid) : undefined;
     ctx.body = {
       ...info,
@@ -60,7 +60,7 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const addr = room(ctx);
     ctx.body = {
       room: addr.jid,
-      occupants: await occupants(askerFor(caller, deps.admin, 'admin'), addr, caller, deps.registry),
+      occupants: await occupants(askerFor(caller, deps.admin), addr, caller, deps.registry),
     };
   });
 
@@ -69,7 +69,7 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const addr = room(ctx);
     ctx.body = {
       room: addr.jid,
-      participants: await participants(askerFor(caller, deps.admin, 'admin'), addr),
+      participants: await participants(askerFor(caller, deps.admin), addr),
     };
   });
 

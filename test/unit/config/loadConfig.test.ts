@@ -69,6 +69,20 @@ describe('loadConfig', () => {
     assert.equal(c.http.publicUrl, 'https://chat.example.org');
   });
 
+  it('validates the network settings: cluster key length, address lists', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.network, {
+      opsAllow: ['127.0.0.0/8', '::1'],
+      trustedProxies: ['127.0.0.0/8', '::1'],
+      clusterKey: undefined,
+    });
+    assert.deepEqual(loadConfig({ PARLEY_TRUSTED_PROXIES: 'none' }).network.trustedProxies, []);
+    assert.throws(() => loadConfig({ PARLEY_CLUSTER_KEY: 'too short' }), /PARLEY_CLUSTER_KEY/);
+    assert.throws(() => loadConfig({ PARLEY_OPS_ALLOW: '10.0.0.0/8, intranet' }), /PARLEY_OPS_ALLOW/);
+    assert.throws(() => loadConfig({ PARLEY_TRUSTED_PROXIES: '10.0.0.0/40' }), /PARLEY_TRUSTED_PROXIES/);
+    assert.equal(loadConfig({ PARLEY_CLUSTER_KEY: 'k'.repeat(32) }).network.clusterKey, 'k'.repeat(32));
+  });
+
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
