@@ -73,6 +73,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     log: log.child({ c: 'sessions' }),
     xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
     idleSeconds: config.sessions.idleSeconds,
+    tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
     restore: config.sessions.restore ? { box } : undefined,

@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   PARLEY_INSTANCE_ID: optionalString,
   PARLEY_INTERNAL_URL: url(['http:', 'https:']).optional(),
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
+  PARLEY_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
   PARLEY_SESSION_RESTORE: z.enum(['true', 'false']).default('true'),
   PARLEY_MAX_BODY_BYTES: z.coerce
@@ -105,7 +106,8 @@ export interface Config {
   instanceId?: string;
   /** how the other gateway instances reach this one (cluster forwarding); default the listen address */
   internalUrl?: string;
-  sessions: { idleSeconds: number; heartbeatSeconds: number; restore: boolean };
+  /** tokenTtlSeconds: a session token's absolute lifetime, counted from the login that issued it */
+  sessions: { idleSeconds: number; tokenTtlSeconds: number; heartbeatSeconds: number; restore: boolean };
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
   /** json (default) for log collectors, pretty for people (the demo) */
   logFormat: 'json' | 'pretty';
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     internalUrl: e.PARLEY_INTERNAL_URL,
     sessions: {
       idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS,
+      tokenTtlSeconds: e.PARLEY_TOKEN_TTL_SECONDS,
       heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS,
       restore: e.PARLEY_SESSION_RESTORE === 'true',
     },
