@@ -55,6 +55,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       ? new AdminConnection(x.adminJid, x.adminPassword, {
           service: x.service,
           reconnectMaxSeconds: x.reconnectMaxSeconds,
+          allowPlainUnencrypted: x.allowPlainUnencrypted,
           log,
         })
       : undefined;
@@ -62,7 +63,11 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
 
   const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
   const sessionStore = createPgSessionStore(pool);
-  const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
+  const verifier = new CredentialVerifier({
+    service: x.service,
+    domain: x.domain,
+    allowPlainUnencrypted: x.allowPlainUnencrypted,
+  });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   const sessions = new SessionManager({
@@ -71,7 +76,12 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     accounts,
     verifier,
     log: log.child({ c: 'sessions' }),
-    xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
+    xmpp: {
+      service: x.service,
+      domain: x.domain,
+      reconnectMaxSeconds: x.reconnectMaxSeconds,
+      allowPlainUnencrypted: x.allowPlainUnencrypted,
+    },
     idleSeconds: config.sessions.idleSeconds,
     tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,

@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   XMPP_COMPONENT_SECRET: optionalString,
   XMPP_MUC_SERVICE: optionalString,
   XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
+  XMPP_ALLOW_PLAIN_UNENCRYPTED: z.enum(['true', 'false']).default('false'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
@@ -126,6 +127,8 @@ export interface Config {
     adminPassword?: string;
     componentSecret?: string;
     reconnectMaxSeconds: number;
+    /** SASL PLAIN without TLS to a server that is not on loopback (a trusted private network only) */
+    allowPlainUnencrypted: boolean;
   };
   database: { url?: string; poolMax: number };
   redis: { url?: string };
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       adminPassword: e.XMPP_ADMIN_PASSWORD,
       componentSecret: e.XMPP_COMPONENT_SECRET,
       reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
+      allowPlainUnencrypted: e.XMPP_ALLOW_PLAIN_UNENCRYPTED === 'true',
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL },

@@ -26,7 +26,7 @@ export interface SessionManagerDeps {
   accounts: AccountService;
   verifier: CredentialVerifier;
   log: Log;
-  xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
+  xmpp: { service: string; domain: string; reconnectMaxSeconds: number; allowPlainUnencrypted?: boolean };
   idleSeconds: number;
   /**
    * absolute token lifetime (PARLEY_TOKEN_TTL_SECONDS, default one day): a leaked token stops working even
@@ -239,6 +239,7 @@ export class SessionManager {
       service: this.deps.xmpp.service,
       domain: this.deps.xmpp.domain,
       reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds,
+      allowPlainUnencrypted: this.deps.xmpp.allowPlainUnencrypted,
       log: this.deps.log,
       metrics: this.deps.metrics,
     });
