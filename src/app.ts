@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Log } from './log.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
@@ -21,6 +22,7 @@ import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
 import type { Feature } from './feature.js';
+import { StreamTickets } from './sessions/StreamTickets.js';
 
 export interface AppDeps {
   log: Log;
@@ -75,6 +77,8 @@ export function createApp(deps: AppDeps): Koa {
     hub: deps.hub,
     log: deps.log.child({ c: 'sse' }),
     heartbeatMs: deps.heartbeatMs,
+    // Keyed by the master secret so every instance of a cluster accepts the others' tickets.
+    tickets: new StreamTickets(deps.secret ?? randomBytes(32).toString('base64url')),
     remote: deps.remote,
   });
 

@@ -65,6 +65,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       ? new AdminConnection(x.adminJid, x.adminPassword, {
           service: x.service,
           reconnectMaxSeconds: x.reconnectMaxSeconds,
+          allowPlainUnencrypted: x.allowPlainUnencrypted,
           log,
         })
       : undefined;
@@ -76,7 +77,11 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const hub = new EventHub({ store: events, log: log.child({ c: 'events' }) });
   const messages = createPgMessageLog({ db: timed, events, sink: hub });
   const sessionStore = createPgSessionStore(pool);
-  const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
+  const verifier = new CredentialVerifier({
+    service: x.service,
+    domain: x.domain,
+    allowPlainUnencrypted: x.allowPlainUnencrypted,
+  });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance.
@@ -87,8 +92,14 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     accounts,
     verifier,
     log: log.child({ c: 'sessions' }),
-    xmpp: { service: x.service, domain: x.domain, reconnectMaxSeconds: x.reconnectMaxSeconds },
+    xmpp: {
+      service: x.service,
+      domain: x.domain,
+      reconnectMaxSeconds: x.reconnectMaxSeconds,
+      allowPlainUnencrypted: x.allowPlainUnencrypted,
+    },
     idleSeconds: config.sessions.idleSeconds,
+    tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
     restore: config.sessions.restore ? { box } : undefined,

@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   PARLEY_INSTANCE_ID: optionalString,
   PARLEY_INTERNAL_URL: url(['http:', 'https:']).optional(),
   PARLEY_SESSION_IDLE_SECONDS: positiveSeconds.default(900),
+  PARLEY_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
   PARLEY_SSE_HEARTBEAT_SECONDS: positiveSeconds.default(15),
   PARLEY_SESSION_RESTORE: z.enum(['true', 'false']).default('true'),
   PARLEY_MAX_BODY_BYTES: z.coerce
@@ -71,6 +72,7 @@ const EnvSchema = z.object({
   XMPP_COMPONENT_SECRET: optionalString,
   XMPP_MUC_SERVICE: optionalString,
   XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
+  XMPP_ALLOW_PLAIN_UNENCRYPTED: z.enum(['true', 'false']).default('false'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
@@ -126,7 +128,8 @@ export interface Config {
   instanceId?: string;
   /** how the other gateway instances reach this one (cluster forwarding); default the listen address */
   internalUrl?: string;
-  sessions: { idleSeconds: number; heartbeatSeconds: number; restore: boolean };
+  /** tokenTtlSeconds: a session token's absolute lifetime, counted from the login that issued it */
+  sessions: { idleSeconds: number; tokenTtlSeconds: number; heartbeatSeconds: number; restore: boolean };
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
   /** json (default) for log collectors, pretty for people (the demo) */
   logFormat: 'json' | 'pretty';
@@ -151,6 +154,8 @@ export interface Config {
     adminPassword?: string;
     componentSecret?: string;
     reconnectMaxSeconds: number;
+    /** SASL PLAIN without TLS to a server that is not on loopback (a trusted private network only) */
+    allowPlainUnencrypted: boolean;
   };
   database: { url?: string; poolMax: number };
   redis: { url?: string };
@@ -216,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     internalUrl: e.PARLEY_INTERNAL_URL,
     sessions: {
       idleSeconds: e.PARLEY_SESSION_IDLE_SECONDS,
+      tokenTtlSeconds: e.PARLEY_TOKEN_TTL_SECONDS,
       heartbeatSeconds: e.PARLEY_SSE_HEARTBEAT_SECONDS,
       restore: e.PARLEY_SESSION_RESTORE === 'true',
     },
@@ -238,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       adminPassword: e.XMPP_ADMIN_PASSWORD,
       componentSecret: e.XMPP_COMPONENT_SECRET,
       reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
+      allowPlainUnencrypted: e.XMPP_ALLOW_PLAIN_UNENCRYPTED === 'true',
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL },

@@ -8,6 +8,8 @@ export interface ErrorSpec {
   status: number;
   title: string;
   xmpp?: { type: XmppErrorType; condition: string };
+  /** seconds for the Retry-After header when the thrower gives none: every 503 says when to come back */
+  retryAfter?: number;
 }
 
 export const ERROR_CODES = {
@@ -106,16 +108,19 @@ export const ERROR_CODES = {
     status: 503,
     title: 'XMPP server unavailable',
     xmpp: { type: 'wait', condition: 'service-unavailable' },
+    retryAfter: 5,
   },
   SHUTTING_DOWN: {
     status: 503,
     title: 'This gateway instance is shutting down',
     xmpp: { type: 'wait', condition: 'service-unavailable' },
+    retryAfter: 1,
   },
   DATABASE_UNAVAILABLE: {
     status: 503,
     title: 'Database unavailable',
     xmpp: { type: 'wait', condition: 'service-unavailable' },
+    retryAfter: 5,
   },
   XMPP_TIMEOUT: {
     status: 504,

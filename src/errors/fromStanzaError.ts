@@ -1,6 +1,7 @@
 import type { Element } from '@xmpp/xml';
 import { BridgeError } from './BridgeError.js';
 import type { ErrorCode } from './codes.js';
+import { fromDatabaseError } from './fromDatabaseError.js';
 
 /** The inbound direction of the error table: an XMPP error condition → the code we answer with. */
 const CONDITION_TO_CODE: Record<string, ErrorCode> = {
@@ -30,6 +31,8 @@ export interface StanzaErrorLike {
 /** Turns an @xmpp StanzaError (or a `<error/>` element) into a BridgeError carrying the XMPP condition. */
 export function fromStanzaError(err: unknown, what = 'request'): BridgeError {
   if (err instanceof BridgeError) return err;
+  const db = fromDatabaseError(err);
+  if (db) return db;
   const e = err as { name?: string; condition?: string; text?: string };
   if (e?.name === 'TimeoutError')
     return new BridgeError('XMPP_TIMEOUT', `the XMPP server did not answer the ${what}`, { cause: err });

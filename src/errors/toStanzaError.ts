@@ -1,16 +1,20 @@
 import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from './BridgeError.js';
 import { ERROR_CODES } from './codes.js';
+import { fromDatabaseError } from './fromDatabaseError.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /**
  * The outbound direction of the error table: a failure inside a component's stanza handler becomes the
  * `<error/>` child of the reply, with the XMPP condition the table gives its code (RFC 6120 §8.3).
- * Unknown errors are `internal-server-error` and never leak their message.
+ * A database outage is `wait`/`service-unavailable` (retry later); unknown errors are
+ * `internal-server-error` and never leak their message.
  */
 export function toStanzaError(err: unknown): Element {
-  const e = err instanceof BridgeError ? err : new BridgeError('INTERNAL', undefined, { cause: err });
+  const e =
+    fromDatabaseError(err) ??
+    (err instanceof BridgeError ? err : new BridgeError('INTERNAL', undefined, { cause: err }));
   const spec = ERROR_CODES[e.code];
   const { type, condition } =
     'xmpp' in spec && spec.xmpp

@@ -11,7 +11,14 @@ export class CredentialVerifier {
   readonly #key = randomBytes(32);
   readonly #ok = new Map<string, { digest: string; until: number }>();
 
-  constructor(private readonly opts: { service: string; domain: string; ttlMs?: number }) {}
+  constructor(
+    private readonly opts: {
+      service: string;
+      domain: string;
+      ttlMs?: number;
+      allowPlainUnencrypted?: boolean;
+    },
+  ) {}
 
   digest(username: string, password: string): string {
     return createHmac('sha256', this.#key).update(`${username}\0${password}`).digest('base64url');
@@ -39,6 +46,7 @@ export class CredentialVerifier {
       username,
       password,
       resource: `parley-check-${randomBytes(4).toString('hex')}`,
+      allowPlainUnencrypted: this.opts.allowPlainUnencrypted,
     });
     x.on('error', () => undefined);
     try {

@@ -26,8 +26,13 @@ export interface SessionManagerDeps {
   accounts: Pick<AccountService, 'passwordFor' | 'resetPassword' | 'isManaged'>;
   verifier: Pick<CredentialVerifier, 'verify' | 'remember' | 'forget'>;
   log: Log;
-  xmpp: { service: string; domain: string; reconnectMaxSeconds: number };
+  xmpp: { service: string; domain: string; reconnectMaxSeconds: number; allowPlainUnencrypted?: boolean };
   idleSeconds: number;
+  /**
+   * absolute token lifetime (PARLEY_TOKEN_TTL_SECONDS, default one day): a leaked token stops working even
+   * while its session lives
+   */
+  tokenTtlSeconds?: number;
   instanceId?: string;
   /**
    * Sessions survive a gateway restart (PARLEY_SESSION_RESTORE): the password of a password login is kept
@@ -256,6 +261,7 @@ export class SessionManager {
       service: this.deps.xmpp.service,
       domain: this.deps.xmpp.domain,
       reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds,
+      allowPlainUnencrypted: this.deps.xmpp.allowPlainUnencrypted,
       log: this.deps.log,
       metrics: this.deps.metrics,
     });
@@ -265,20 +271,37 @@ export class SessionManager {
     const token = newToken();
     const hash = hashToken(token);
     await this.deps.store.addToken(session.streamId, hash);
-    this.#tokens.set(hash, { streamId: session.streamId, username: session.username, ended: false });
+    this.#tokens.set(hash, {
+      streamId: session.streamId,
+      username: session.username,
+      ended: false,
+      issuedAt: new Date(),
+    });
     session.touch();
     return token;
   }
 
-  /** Which stream a bearer token belongs to; undefined for unknown tokens. Live local sessions answer from memory. */
+  /**
+   * Which stream a bearer token belongs to; undefined for unknown and expired tokens (every route answers
+   * both with 401, and the client logs in again for a fresh token). Live local sessions answer from memory.
+   */
   async tokenOwner(token: string): Promise<TokenOwner | undefined> {
     const hash = hashToken(token);
     const hit = this.#tokens.get(hash);
+    if (hit && this.#expired(hit)) {
+      this.#tokens.delete(hash);
+      return undefined;
+    }
     if (hit) return hit;
     const owner = await this.deps.store.tokenOwner(hash);
+    if (owner && this.#expired(owner)) return undefined;
     // Tokens issued before a restart, or by another instance for a session this one now holds.
     if (owner && !owner.ended && this.#byStream.has(owner.streamId)) this.#tokens.set(hash, owner);
     return owner;
+  }
+
+  #expired(owner: TokenOwner): boolean {
+    return Date.now() - owner.issuedAt.getTime() >= (this.deps.tokenTtlSeconds ?? 86_400) * 1000;
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {

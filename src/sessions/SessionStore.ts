@@ -5,6 +5,8 @@ export interface TokenOwner {
   streamId: string;
   username: string;
   ended: boolean;
+  /** when the token was issued: it stops working PARLEY_TOKEN_TTL_SECONDS later, live session or not */
+  issuedAt: Date;
 }
 export interface Account {
   username: string;
@@ -93,13 +95,18 @@ export function createPgSessionStore(db: Queryable): SessionStore {
       ]);
     },
     async tokenOwner(tokenHash) {
-      const { rows } = await db.query<{ stream_id: string; username: string; ended: boolean }>(
-        `SELECT t.stream_id, s.username, s.ended_at IS NOT NULL AS ended
+      const { rows } = await db.query<{
+        stream_id: string;
+        username: string;
+        ended: boolean;
+        created_at: Date;
+      }>(
+        `SELECT t.stream_id, s.username, s.ended_at IS NOT NULL AS ended, t.created_at
            FROM session_tokens t JOIN sessions s USING (stream_id) WHERE t.token_hash = $1`,
         [tokenHash],
       );
       const r = rows[0];
-      return r && { streamId: r.stream_id, username: r.username, ended: r.ended };
+      return r && { streamId: r.stream_id, username: r.username, ended: r.ended, issuedAt: r.created_at };
     },
     async endOrphans(instanceId) {
       const res = await db.query(

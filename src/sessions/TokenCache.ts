@@ -11,6 +11,9 @@ export class TokenCache {
   get(hash: Buffer): TokenOwner | undefined {
     return this.#byHash.get(hash.toString('base64'));
   }
+  delete(hash: Buffer): void {
+    this.#byHash.delete(hash.toString('base64'));
+  }
   set(hash: Buffer, owner: TokenOwner): void {
     this.#byHash.set(hash.toString('base64'), owner);
   }

@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Log } from '../log.js';
-import { BridgeError } from '../errors/BridgeError.js';
 
 export type Pool = pg.Pool;
 export type Queryable = Pick<pg.Pool, 'query'>;
@@ -48,21 +47,6 @@ export function databaseFrom(pool: pg.Pool, onClose: () => Promise<void> = async
   };
 }
 
-/** Connection-level failures become 503 DATABASE_UNAVAILABLE; everything else is rethrown as is. */
-export function asDatabaseError(err: unknown): unknown {
-  const code = (err as { code?: string })?.code ?? '';
-  if (
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\w{3})$/.test(code) ||
-    /timeout exceeded when trying to connect/.test(String(err))
-  ) {
-    return new BridgeError('DATABASE_UNAVAILABLE', 'the database is not reachable', {
-      cause: err,
-      retryAfter: 5,
-    });
-  }
-  return err;
-}
-
 /**
  * Runs `fn` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws.
  * `fn` must use `tx` only — awaiting another pool query inside deadlocks the embedded database and
@@ -70,15 +54,25 @@ export function asDatabaseError(err: unknown): unknown {
  */
 export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // pg-pool removes its own 'error' listener while a client is checked out. A connection that dies between
+  // two statements of this transaction (a restart, a failover: 57P01 arrives with no query running) would
+  // emit 'error' with no listener — an uncaught exception that ends the process. Record it instead; the
+  // transaction's next statement fails with it, and the broken client is discarded, not pooled.
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken ??= err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

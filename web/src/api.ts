@@ -342,9 +342,16 @@ export class ParleyApi {
     return this.call('GET', `/restapi/v1/chat/rooms/${encodeURIComponent(room)}/chathistory?${q}`);
   }
 
-  /** The event stream URL: `?token=` because EventSource cannot set headers; `lastEventId` resumes. */
-  eventsUrl(lastEventId?: string): string {
-    const q = new URLSearchParams({ token: this.creds.token });
+  /**
+   * The event stream URL with a fresh one-time ticket: EventSource cannot set headers, and the session token
+   * must not travel in a URL (access logs, history). `lastEventId` resumes.
+   */
+  async eventsUrl(lastEventId?: string): Promise<string> {
+    const { ticket } = await this.call<{ ticket: string }>(
+      'POST',
+      `/restapi/v1/chat/${this.sid}/events/ticket`,
+    );
+    const q = new URLSearchParams({ ticket });
     if (lastEventId) q.set('lastEventId', lastEventId);
     return this.url(`/restapi/v1/chat/${this.sid}/events?${q}`);
   }
@@ -379,6 +386,8 @@ export class EventStream {
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** bumped by every open/suspend/close: a ticket that arrives for an older one is not used */
+  private generation = 0;
 
   constructor(
     private readonly api: ParleyApi,
@@ -397,7 +406,23 @@ export class EventStream {
   open(): void {
     if (this.closed) return;
     this.onStatus(this.retry === 0 ? 'connecting' : 'reconnecting');
-    const es = new EventSource(this.api.eventsUrl(this.lastId));
+    const generation = ++this.generation;
+    this.api.eventsUrl(this.lastId).then(
+      (url) => {
+        if (generation === this.generation && !this.closed) this.connect(url);
+      },
+      (err: unknown) => {
+        if (generation === this.generation) this.refused(err);
+      },
+    );
+  }
+
+  /**
+   * The browser's own reconnect reuses the URL, whose ticket is spent: it fails, and schedule() opens a new
+   * stream with a new ticket from the last durable event seen.
+   */
+  private connect(url: string): void {
+    const es = new EventSource(url);
     this.es = es;
     es.onopen = () => {
       this.retry = 0;
@@ -433,20 +458,23 @@ export class EventStream {
       // cannot resume: ask once, and hand over to onEnded instead of retrying forever.
       this.api.session().then(
         () => this.open(),
-        (err: unknown) => {
-          if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) {
-            this.closed = true;
-            this.onEnded();
-          } else this.schedule();
-        },
+        (err: unknown) => this.refused(err),
       );
     }, delay);
+  }
+
+  private refused(err: unknown): void {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) {
+      this.closed = true;
+      this.onEnded();
+    } else this.schedule();
   }
 
   /** The network is gone: close now (the browser would wait for a timeout) and show it. */
   suspend(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
+    this.generation++;
     this.es?.close();
     this.es = undefined;
     this.onStatus('reconnecting');
@@ -463,6 +491,7 @@ export class EventStream {
 
   close(): void {
     this.closed = true;
+    this.generation++;
     clearTimeout(this.timer);
     this.es?.close();
     this.onStatus('offline');

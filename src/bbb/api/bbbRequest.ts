@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { Log } from '../../log.js';
-import { BridgeError } from '../../errors/BridgeError.js';
-import { asDatabaseError } from '../../store/db.js';
+import { fromDatabaseError } from '../../errors/fromDatabaseError.js';
 import { CallbackUrlError } from '../../callbacks/ssrf.js';
 import { BbbLinkDown } from '../BbbLink.js';
 import { epochNow, verifyChecksum, type Params } from '../checksum.js';
@@ -148,8 +147,7 @@ function toReply(err: unknown, log: Log): { status: number; message: string } {
   if (err instanceof CallbackUrlError) return { status: 400, message: err.message };
   if (err instanceof BbbLinkDown)
     return { status: 503, message: 'BigBlueButton (Redis) is not reachable right now; retry shortly.' };
-  const db = asDatabaseError(err);
-  if (db instanceof BridgeError)
+  if (fromDatabaseError(err))
     return { status: 503, message: 'The database is not reachable right now; retry shortly.' };
   log.error({ err }, 'BBB API call failed');
   return { status: 500, message: 'Internal error.' };

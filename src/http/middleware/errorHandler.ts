@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { BridgeError } from '../../errors/BridgeError.js';
-import { ERROR_CODES, type ErrorCode } from '../../errors/codes.js';
+import { ERROR_CODES, specFor, type ErrorCode } from '../../errors/codes.js';
+import { fromDatabaseError } from '../../errors/fromDatabaseError.js';
 import type { Log } from '../../log.js';
 
 /** RFC 9457 problem details, the only error body Parley sends. */
@@ -43,6 +44,16 @@ function fromHttpError(err: { status?: number; type?: string; message?: string }
   }
 }
 
+/** Any thrown value as a row of the error table: ours as is, the database's outages as 503, the rest 500. */
+export function toBridgeError(raw: unknown): BridgeError {
+  return (
+    fromDatabaseError(raw) ??
+    (raw instanceof BridgeError
+      ? raw
+      : (fromHttpError(raw as { status?: number }) ?? new BridgeError('INTERNAL', undefined, { cause: raw })))
+  );
+}
+
 export function toProblem(err: BridgeError, requestId?: string): Problem {
   const spec = ERROR_CODES[err.code];
   return {
@@ -75,19 +86,18 @@ export function errorHandler(log: Log) {
           throw new BridgeError('METHOD_NOT_IMPLEMENTED', `Parley does not implement ${ctx.method}`);
       }
     } catch (raw) {
-      const err =
-        raw instanceof BridgeError
-          ? raw
-          : (fromHttpError(raw as { status?: number }) ??
-            new BridgeError('INTERNAL', undefined, { cause: raw }));
+      const err = toBridgeError(raw);
       const requestId = ctx.state.requestId as string | undefined;
-      if (err.status >= 500)
+      // A 503 is an outage the operator sees on /readyz and in one line each, not a stack per request.
+      if (err.status === 503) log.warn({ code: err.code, requestId, path: ctx.path }, err.message);
+      else if (err.status >= 500)
         log.error({ err: err.extra.cause ?? err, requestId, path: ctx.path }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return; // an SSE stream already started; nothing to answer
       ctx.status = err.status;
       ctx.type = 'application/problem+json';
       ctx.body = toProblem(err, requestId);
-      if (err.extra.retryAfter) ctx.set('Retry-After', String(err.extra.retryAfter));
+      const retryAfter = err.extra.retryAfter ?? specFor(err.code).retryAfter;
+      if (retryAfter) ctx.set('Retry-After', String(retryAfter));
       if (err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="parley", Bearer');
     }
   };

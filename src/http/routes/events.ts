@@ -10,12 +10,15 @@ import type { UserSession } from '../../xmpp/client/UserSession.js';
 import type { AccessDeps } from '../access.js';
 import { callerOf, requireStream, requireUser } from '../access.js';
 import type { RemoteSession } from '../../cluster/InstanceRegistry.js';
-import { parseEventId, parseUsername } from '../params.js';
+import { parseEventId, parseStreamId, parseUsername } from '../params.js';
+import type { StreamTickets } from '../../sessions/StreamTickets.js';
 
 export interface EventRoutesDeps extends AccessDeps {
   hub: EventHub;
   log: Log;
   heartbeatMs: number;
+  /** `?ticket=` for EventSource, instead of a session token in the URL */
+  tickets: StreamTickets;
   /** sessions held by other gateway instances (cluster): their events arrive over the Redis bus */
   remote?: {
     remoteStream(streamId: string): Promise<RemoteSession | undefined>;
@@ -29,7 +32,16 @@ export interface EventRoutesDeps extends AccessDeps {
  * Every open stream of a user gets every event; Last-Event-ID (or ?lastEventId=) replays what was missed.
  */
 export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
+  router.post('/restapi/v1/chat/:streamid/events/ticket', async (ctx) => {
+    const session = await requireStream(ctx, deps, ctx.params.streamid!);
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = deps.tickets.issue(session.streamId);
+  });
+
   router.get('/restapi/v1/chat/:streamid/events', async (ctx) => {
+    const ticket = ctx.query.ticket;
+    if (typeof ticket === 'string' && ticket) return streamByTicket(ctx, ticket);
     let session: UserSession;
     try {
       session = await requireStream(ctx, deps, ctx.params.streamid!);
@@ -54,6 +66,21 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     if (!remote) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session; log in first`);
     await remoteStream(ctx, remote);
   });
+
+  /** A ticket stands in for the credentials: it was issued, moments ago, to a caller allowed on this stream. */
+  async function streamByTicket(ctx: RouterContext, ticket: string): Promise<void> {
+    const streamId = parseStreamId(ctx.params.streamid!);
+    if (!deps.tickets.redeem(ticket, streamId))
+      throw new BridgeError('BAD_CREDENTIALS', 'unknown, used or expired stream ticket; ask for a new one');
+    const session = deps.sessions.get(streamId);
+    if (session) {
+      session.touch();
+      return stream(ctx, session);
+    }
+    const remote = await deps.remote?.remoteStream(streamId);
+    if (!remote) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
+    return remoteStream(ctx, remote);
+  }
 
   /** The same checks as requireStream, against the database: the session lives on another instance. */
   async function authorizeRemote(ctx: RouterContext, remote: RemoteSession): Promise<void> {

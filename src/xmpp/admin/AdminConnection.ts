@@ -18,7 +18,7 @@ export class AdminConnection {
   constructor(
     readonly jid: string,
     password: string,
-    opts: { service: string; reconnectMaxSeconds: number; log: Log },
+    opts: { service: string; reconnectMaxSeconds: number; allowPlainUnencrypted?: boolean; log: Log },
   ) {
     const [local, domain] = jid.split('@') as [string, string];
     const log = opts.log.child({ c: 'xmpp-admin' });
@@ -28,6 +28,7 @@ export class AdminConnection {
       username: local,
       password,
       resource: 'parley-admin',
+      allowPlainUnencrypted: opts.allowPlainUnencrypted,
     });
     this.#reconnector = new Reconnector(this.#x, {
       service: opts.service,

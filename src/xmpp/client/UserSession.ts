@@ -29,6 +29,8 @@ export interface UserSessionOptions {
   service: string;
   domain: string;
   reconnectMaxSeconds: number;
+  /** XMPP_ALLOW_PLAIN_UNENCRYPTED (see saslPolicy.ts) */
+  allowPlainUnencrypted?: boolean;
   log: Log;
   /** counts messages in/out and reconnects; optional so tests can leave it out */
   metrics?: XmppMetrics;
@@ -63,6 +65,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       username: opts.username,
       password: opts.password,
       resource: this.resource,
+      allowPlainUnencrypted: opts.allowPlainUnencrypted,
     });
     this.#reconnector = new Reconnector(this.#x, {
       service: opts.service,

@@ -15,6 +15,7 @@ import tls from '@xmpp/tls';
 import type { Element } from '@xmpp/xml';
 import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
+import { pickMechanism } from './saslPolicy.js';
 
 const SM_NS = 'urn:xmpp:sm:3';
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
@@ -23,8 +24,8 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  * One place that knows how to open a c2s connection the way Parley needs it
  * (each workaround below was verified against Prosody 0.12 + @xmpp/client 0.14, DESIGN.md §5):
  * - `domain` is always passed, else the client derives it from the service address and login fails;
- * - PLAIN is chosen when the server offers it: the JS SCRAM costs ~1 s of event-loop CPU per login,
- *   PLAIN ~2 ms. The gateway holds the password anyway; use TLS (xmpps:// or STARTTLS) off loopback;
+ * - PLAIN is chosen when the server offers it and the link is TLS or loopback (or explicitly trusted): the
+ *   JS SCRAM costs ~1 s of event-loop CPU per login, PLAIN ~2 ms; elsewhere SCRAM or a refusal (saslPolicy);
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
  * - reconnecting is the caller's (see Reconnector), with backoff instead of the library's fixed 1 s loop.
  * The client is @xmpp/client's, composed with only what Parley uses (TCP/TLS, STARTTLS, SASL PLAIN and
@@ -37,6 +38,8 @@ export interface XmppClientOptions {
   username: string;
   password: string;
   resource?: string;
+  /** XMPP_ALLOW_PLAIN_UNENCRYPTED: SASL PLAIN without TLS to a server off this host (trusted network only) */
+  allowPlainUnencrypted?: boolean;
 }
 
 export function createXmppClient(opts: XmppClientOptions): Client {
@@ -58,7 +61,14 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   ) =>
     done(
       { username: opts.username, password: opts.password },
-      mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!,
+      pickMechanism(
+        mechanisms,
+        {
+          secure: entity.isSecure(),
+          remoteAddress: (entity as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress,
+        },
+        opts.allowPlainUnencrypted,
+      ),
     )) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);

@@ -64,7 +64,9 @@ class MemorySessionStore implements SessionStore {
   async tokenOwner(hash: Buffer): Promise<TokenOwner | undefined> {
     const streamId = this.tokens.get(hash.toString('hex'));
     const s = streamId ? this.sessions.get(streamId) : undefined;
-    return s && streamId ? { streamId, username: s.username, ended: s.state === 'offline' } : undefined;
+    return s && streamId
+      ? { streamId, username: s.username, ended: s.state === 'offline', issuedAt: new Date() }
+      : undefined;
   }
   async endOrphans() {
     return 0;

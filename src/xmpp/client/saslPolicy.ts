@@ -1,0 +1,33 @@
+import { isIP } from 'node:net';
+
+/** The link a SASL exchange runs over, as the connection knows it once the stream features arrive. */
+export interface SaslLink {
+  /** TLS (xmpps://) or upgraded by STARTTLS */
+  secure: boolean;
+  /** the address the socket is connected to (not the configured name: DNS could point anywhere) */
+  remoteAddress?: string;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.toLowerCase().replace(/^::ffff:/, '');
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1';
+}
+
+/**
+ * Which SASL mechanism to use. PLAIN sends the password itself, so only where nobody can read it on the way:
+ * over TLS, to a server on this host (loopback), or where the operator said the network is trusted
+ * (XMPP_ALLOW_PLAIN_UNENCRYPTED). PLAIN is preferred there because the JS SCRAM costs ~1 s of event-loop CPU
+ * per login (DESIGN.md §5). Elsewhere another offered mechanism (SCRAM-SHA-1), or a refusal.
+ */
+export function pickMechanism(offered: string[], link: SaslLink, allowPlainUnencrypted = false): string {
+  const plainOk = link.secure || isLoopback(link.remoteAddress) || allowPlainUnencrypted;
+  if (plainOk && offered.includes('PLAIN')) return 'PLAIN';
+  const other = offered.find((m) => m !== 'PLAIN');
+  if (other) return other;
+  throw new Error(
+    `refusing SASL PLAIN over an unencrypted connection to ${link.remoteAddress ?? 'the XMPP server'}: ` +
+      'use TLS (xmpps:// or a server offering STARTTLS), or set XMPP_ALLOW_PLAIN_UNENCRYPTED=true on a trusted private network',
+  );
+}
