@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from './db.js';
+import { withClient, type Queryable } from './db.js';
 
 /** Where statement timings go (the metrics module's StoreMetrics fits); absent in tools and unit tests. */
 export interface StatementObserver {
@@ -52,18 +52,17 @@ export class TimedDb {
    * exhaust a real pool under load (DESIGN.md §5).
    */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await this.run(BEGIN, [], client);
-      const out = await fn(client);
-      await this.run(COMMIT, [], client);
-      return out;
-    } catch (err) {
-      await this.run(ROLLBACK, [], client).catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return withClient(this.pool, async (client, broken) => {
+      try {
+        await this.run(BEGIN, [], client);
+        const out = await fn(client);
+        await this.run(COMMIT, [], client);
+        return out;
+      } catch (err) {
+        if (!broken()) await this.run(ROLLBACK, [], client).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 }
 

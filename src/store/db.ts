@@ -52,27 +52,41 @@ export function databaseFrom(pool: pg.Pool, onClose: () => Promise<void> = async
  * `fn` must use `tx` only — awaiting another pool query inside deadlocks the embedded database and
  * can exhaust a real pool under load (DESIGN.md §5).
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on one checked-out connection and gives it back. pg-pool removes its own 'error' listener
+ * while a client is checked out, so a connection that dies between two statements (a restart, a
+ * failover: 57P01 arrives with no query running) would emit 'error' with no listener — an uncaught
+ * exception that ends the process. Record it instead: the next statement fails with it, and the broken
+ * client is discarded, not pooled. `broken()` tells `fn` whether the connection is still usable.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, broken: () => boolean) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
-  // pg-pool removes its own 'error' listener while a client is checked out. A connection that dies between
-  // two statements of this transaction (a restart, a failover: 57P01 arrives with no query running) would
-  // emit 'error' with no listener — an uncaught exception that ends the process. Record it instead; the
-  // transaction's next statement fails with it, and the broken client is discarded, not pooled.
   let broken: Error | undefined;
   const onError = (err: Error): void => {
     broken ??= err;
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    return await fn(client, () => broken !== undefined);
   } finally {
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client, broken) => {
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      if (!broken()) await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }
