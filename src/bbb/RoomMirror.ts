@@ -1,4 +1,5 @@
 import type { Element } from '@xmpp/xml';
+import { bareJid } from '../xmpp/jid.js';
 import type { Log } from '../log.js';
 import type { ComponentConnection } from '../xmpp/component/createComponent.js';
 import { BRIDGE_LOCALPART, puppetLocalpart } from './meetingIds.js';
@@ -215,12 +216,12 @@ export class RoomMirror {
 
   #onStanza(el: Element): void {
     if (el.is('presence')) this.#onPresence(readRoomPresence(el));
-    else if (el.is('message') && bareOf(String(el.attrs.to ?? '')) === this.#listenerBare)
+    else if (el.is('message') && bareJid(String(el.attrs.to ?? '')) === this.#listenerBare)
       this.#onMessage(el);
   }
 
   #onPresence(p: RoomPresence): void {
-    const bare = bareOf(p.to);
+    const bare = bareJid(p.to);
     if (p.kind === 'joined' || p.kind === 'error') this.#pending.get(`${bare}|${p.room}`)?.(p);
     const state = this.#rooms.get(p.room);
     if (p.kind !== 'left' || !state) return;
@@ -241,5 +242,3 @@ export class RoomMirror {
     this.#queue(m, 'forward a room message', () => this.deps.onMessage(m, msg));
   }
 }
-
-const bareOf = (jid: string): string => jid.split('/')[0]!.toLowerCase();

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import { bareJid } from '../xmpp/jid.js';
 
 /**
  * The admin's view of stored chat history, across 1:1 and rooms, each message once.
@@ -146,7 +147,7 @@ export function toAdminMessage(r: Row): AdminMessage {
     id: String(r.id),
     type: r.kind,
     from: r.from_jid,
-    to: r.kind === 'groupchat' ? r.peer : r.to_jid.split('/')[0]!,
+    to: r.kind === 'groupchat' ? r.peer : bareJid(r.to_jid),
     room,
     nick: r.nick,
     body: r.body,

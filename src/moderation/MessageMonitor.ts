@@ -1,6 +1,7 @@
 import type { Log } from '../log.js';
 import type { Queryable } from '../store/db.js';
 import { ATTACHMENT_SQL } from './AdminMessages.js';
+import { bareJid } from '../xmpp/jid.js';
 
 /** One item of the live admin monitor: a message (1:1, room, BBB) or a new complaint. */
 export interface MonitorItem {
@@ -140,8 +141,8 @@ export class MessageMonitor {
     for (const r of rows) {
       c.messages = Math.max(c.messages, Number(r.id));
       if (Number(r.id) <= this.#floor.messages) continue;
-      const from = r.from_jid.split('/')[0]!;
-      const to = r.to_jid.split('/')[0]!;
+      const from = bareJid(r.from_jid);
+      const to = bareJid(r.to_jid);
       const room = r.kind === 'groupchat' ? r.peer : null;
       const key = room
         ? `g|${room}|${r.stanza_id ?? `${r.nick ?? ''}/${r.message_id ?? `row${r.id}`}`}`

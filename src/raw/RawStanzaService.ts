@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
-import { parseJid } from '../xmpp/jid.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
+import { parseJid, bareJid } from '../xmpp/jid.js';
 
 /**
  * ofchat's `POST /chat/{streamid}/xmpp`, made safe: the stanza may only speak as the session itself
@@ -49,7 +48,7 @@ export class RawStanzaService {
     const to = el.attrs.to ? String(el.attrs.to).toLowerCase() : undefined;
     const fromOk = (from: string | undefined): boolean =>
       to === undefined
-        ? !from || bareOf(from) === session.bareJid || from === this.deps.domain
+        ? !from || bareJid(from) === session.bareJid || from === this.deps.domain
         : (from ?? '').toLowerCase() === to || (!from && to === session.bareJid);
     return new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {

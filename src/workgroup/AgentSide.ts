@@ -23,6 +23,7 @@ import {
   readWorkgroups,
   type AgentShow,
 } from './xep0142.js';
+import { bareJid } from '../xmpp/jid.js';
 
 const DUTY_TIMEOUT_MS = 10_000;
 type Pushed = { stanza: Element; element: Element };
@@ -56,10 +57,7 @@ export class AgentSide {
   ) {}
 
   #fromService(jid: unknown): boolean {
-    return String(jid ?? '')
-      .split('/')[0]!
-      .toLowerCase()
-      .endsWith(`@${this.deps.serviceDomain}`);
+    return bareJid(String(jid ?? '')).endsWith(`@${this.deps.serviceDomain}`);
   }
 
   /** Registers the offer IQs on a new session (its iqCallee otherwise answers service-unavailable). */
@@ -80,7 +78,7 @@ export class AgentSide {
       session.username,
       EVENT_NAMES.assist,
       offerReceivedPayload({
-        workgroup: String(stanza.attrs.from).split('/')[0]!,
+        workgroup: bareJid(String(stanza.attrs.from)),
         offerId: o.offerId,
         requestId: o.requestId,
         from: o.userJid,
@@ -99,7 +97,7 @@ export class AgentSide {
       session.username,
       EVENT_NAMES.assist,
       offerRevokedPayload({
-        workgroup: String(stanza.attrs.from).split('/')[0]!,
+        workgroup: bareJid(String(stanza.attrs.from)),
         offerId: o.offerId,
         from: o.userJid,
         reason: o.reason,

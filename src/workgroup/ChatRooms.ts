@@ -1,4 +1,5 @@
 import type { Element } from '@xmpp/xml';
+import { bareJid } from '../xmpp/jid.js';
 import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import { fromStanzaError } from '../errors/fromStanzaError.js';
@@ -242,7 +243,7 @@ export class ChatRooms {
     const r = await this.deps.requests.inRoom(o.room);
     if (!r) return;
     const real = (o.realJid ?? '').toLowerCase();
-    const bare = real.split('/')[0]!;
+    const bare = bareJid(real);
     const reason = o.self
       ? 'room-closed'
       : bare === r.agentJid

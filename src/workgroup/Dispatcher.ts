@@ -3,7 +3,6 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Clock, TimerSet } from './timers.js';
 import { planOffers } from './queue.js';
 import {
-  bare,
   loadRouting,
   newOfferId,
   newRequestId,
@@ -22,6 +21,7 @@ import {
   type RequestStore,
 } from './RequestStore.js';
 import type { ReadAgentPresence } from './xep0142.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export interface DispatcherDeps {
   workgroups: WorkgroupStore;
@@ -127,7 +127,7 @@ export class Dispatcher {
   }
 
   async #ownOffer(workgroup: string, agentFull: string, ref: OfferRef): Promise<OfferRow> {
-    const agent = bare(agentFull);
+    const agent = bareJid(agentFull);
     const offer = ref.offerId
       ? await this.deps.requests.offer(ref.offerId)
       : ref.userJid
@@ -162,7 +162,7 @@ export class Dispatcher {
   ): Promise<{ maxChats: number; currentChats: number }> {
     return this.serial(async () => {
       const w = await this.deps.workgroups.require(workgroup);
-      const agent = bare(agentFull);
+      const agent = bareJid(agentFull);
       if (!(await this.deps.workgroups.isMember(workgroup, agent)))
         throw new BridgeError('FORBIDDEN', `${agent} is not an agent of ${workgroup}`);
       await this.deps.workgroups.upsertAgent(
@@ -245,7 +245,7 @@ export class Dispatcher {
       id: newOfferId(),
       requestId: request.id,
       workgroup: w.name,
-      agentJid: bare(agentFull),
+      agentJid: bareJid(agentFull),
       agentFull,
       status: 'pending',
       offeredAt: new Date(now),

@@ -17,6 +17,7 @@ import {
   readMetadata,
   workgroupsResult,
 } from './xep0142.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export interface WorkgroupComponentDeps {
   component: ComponentConnection;
@@ -27,8 +28,6 @@ export interface WorkgroupComponentDeps {
   requests: RequestStore;
   log: Log;
 }
-
-const bare = (jid: string): string => jid.split('/')[0]!.toLowerCase();
 
 /**
  * The XEP-0142 side of `workgroup.<domain>`: what users and agents say to `<wg>@workgroup.<domain>`.
@@ -54,9 +53,9 @@ export class WorkgroupComponent {
 
   /** `<wg>@workgroup.<domain>` → the workgroup name (404 when the address is not one). */
   async #workgroupOf(to: string): Promise<string> {
-    const [local, domain] = bare(to).split('@');
+    const [local, domain] = bareJid(to).split('@');
     if (!local || domain !== this.domain || !(await this.deps.workgroups.get(local))) {
-      throw new BridgeError('NOT_FOUND', `${bare(to)} is not a workgroup`);
+      throw new BridgeError('NOT_FOUND', `${bareJid(to)} is not a workgroup`);
     }
     return local;
   }
@@ -70,7 +69,7 @@ export class WorkgroupComponent {
       workgroup,
       kind: 'xmpp',
       userJid: from,
-      userId: (metadata.username || bare(from).split('@')[0]!).slice(0, 64),
+      userId: (metadata.username || bareJid(from).split('@')[0]!).slice(0, 64),
       email: metadata.email || undefined,
       question: metadata.question || undefined,
       metadata,
@@ -106,8 +105,8 @@ export class WorkgroupComponent {
 
   /** The workgroups an agent belongs to (asked of the service itself, as Smack's Agent does). */
   async #workgroups(from: string, to: string): Promise<Element> {
-    if (bare(to) !== this.domain) throw new BridgeError('NOT_FOUND', 'ask the workgroup service itself');
-    const agent = bare(from);
+    if (bareJid(to) !== this.domain) throw new BridgeError('NOT_FOUND', 'ask the workgroup service itself');
+    const agent = bareJid(from);
     const list = await this.deps.workgroups.workgroupsOf(agent);
     return workgroupsResult(
       agent,
@@ -116,7 +115,7 @@ export class WorkgroupComponent {
   }
 
   async #discoInfo(to: string): Promise<Element> {
-    const isService = bare(to) === this.domain;
+    const isService = bareJid(to) === this.domain;
     const name = isService ? 'Workgroups' : await this.#workgroupOf(to);
     return xml(
       'query',
@@ -128,7 +127,7 @@ export class WorkgroupComponent {
   }
 
   async #discoItems(to: string): Promise<Element> {
-    if (bare(to) !== this.domain) return xml('query', { xmlns: NS.discoItems });
+    if (bareJid(to) !== this.domain) return xml('query', { xmlns: NS.discoItems });
     const list = await this.deps.workgroups.list();
     return xml(
       'query',
@@ -147,7 +146,7 @@ export class WorkgroupComponent {
   /** §5.1 agent presence: on duty (available, with its show and max-chats) or off duty (unavailable). */
   async #agentPresence(p: Element): Promise<void> {
     const from = String(p.attrs.from ?? '');
-    const to = bare(String(p.attrs.to));
+    const to = bareJid(String(p.attrs.to));
     const type = p.attrs.type as string | undefined;
     if (type && type !== 'unavailable') return; // probes, subscriptions and errors are not agent state
     try {

@@ -7,6 +7,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export const NS_WORKGROUP = 'http://jabber.org/protocol/workgroup';
 export const NS_JIVE_WORKGROUP = 'http://jivesoftware.com/protocol/workgroup';
@@ -150,7 +151,7 @@ export function agentStatusReply(
     { from, to },
     xml(
       'agent-status',
-      { xmlns: NS_WORKGROUP, jid: to.split('/')[0]! },
+      { xmlns: NS_WORKGROUP, jid: bareJid(to) },
       xml('max-chats', {}, String(s.maxChats)),
       xml('current-chats', {}, String(s.currentChats)),
     ),
