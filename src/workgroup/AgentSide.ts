@@ -6,7 +6,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { SessionMemory } from '../sessions/SessionMemory.js';
-import { readStanzaError } from './Waiters.js';
+import { readStanzaError } from '../xmpp/Waiters.js';
 import {
   notifyQueueDetailsPayload,
   notifyQueuePayload,
