@@ -16,7 +16,6 @@ import {
 import {
   agentPresence,
   answerIq,
-  NS_WORKGROUP,
   readNotifyQueue,
   readNotifyQueueDetails,
   readOffer,
@@ -24,6 +23,7 @@ import {
   type AgentShow,
 } from './xep0142.js';
 import { bareJid } from '../xmpp/jid.js';
+import { NS } from '../xmpp/ns.js';
 
 const DUTY_TIMEOUT_MS = 10_000;
 type Pushed = { stanza: Element; element: Element };
@@ -63,8 +63,8 @@ export class AgentSide {
   /** Registers the offer IQs on a new session (its iqCallee otherwise answers service-unavailable). */
   attach(session: UserSession): void {
     const iq = session.client.iqCallee;
-    iq.set(NS_WORKGROUP, 'offer', (c: Pushed) => this.#offer(session, c.stanza, c.element));
-    iq.set(NS_WORKGROUP, 'offer-revoke', (c: Pushed) => this.#revoke(session, c.stanza, c.element));
+    iq.set(NS.workgroup, 'offer', (c: Pushed) => this.#offer(session, c.stanza, c.element));
+    iq.set(NS.workgroup, 'offer-revoke', (c: Pushed) => this.#revoke(session, c.stanza, c.element));
     session.on('state', (state) => {
       if (state === 'offline') this.#duty.delete(session.streamId);
     });
@@ -112,7 +112,7 @@ export class AgentSide {
     if (!this.#fromService(p.attrs.from)) return false;
     const from = String(p.attrs.from);
     const to = String(p.attrs.to ?? session.fullJid);
-    const queue = p.getChild('notify-queue', NS_WORKGROUP);
+    const queue = p.getChild('notify-queue', NS.workgroup);
     if (queue)
       await this.deps.hub.publish(
         session.username,
@@ -120,7 +120,7 @@ export class AgentSide {
         notifyQueuePayload(from, to, from, readNotifyQueue(queue)),
         { durable: false },
       );
-    const details = p.getChild('notify-queue-details', NS_WORKGROUP);
+    const details = p.getChild('notify-queue-details', NS.workgroup);
     for (const u of details ? readNotifyQueueDetails(details) : []) {
       await this.deps.hub.publish(
         session.username,
@@ -140,7 +140,7 @@ export class AgentSide {
       workgroupJid,
       (p) =>
         p.attrs.type === 'error' ||
-        (p.attrs.type === undefined && p.getChild('agent-status', NS_WORKGROUP) !== undefined),
+        (p.attrs.type === undefined && p.getChild('agent-status', NS.workgroup) !== undefined),
     );
     await session.send(agentPresence(workgroupJid, duty)).catch((err: unknown) => {
       answer.catch(() => undefined);
@@ -148,7 +148,7 @@ export class AgentSide {
     });
     const p = await answer;
     if (p.attrs.type === 'error') throw fromStanzaError(readStanzaError(p), 'going on duty');
-    const status = p.getChild('agent-status', NS_WORKGROUP);
+    const status = p.getChild('agent-status', NS.workgroup);
     let duties = this.#duty.get(session.streamId);
     if (!duties) this.#duty.set(session.streamId, (duties = new Map()));
     duties.set(workgroupJid, duty);
@@ -208,12 +208,12 @@ export class AgentSide {
       xml(
         'iq',
         { type: 'get', to: this.deps.serviceDomain },
-        xml('workgroups', { xmlns: NS_WORKGROUP, jid: session.bareJid }),
+        xml('workgroups', { xmlns: NS.workgroup, jid: session.bareJid }),
       ),
       10_000,
       'workgroups',
     );
-    const el = res.getChild('workgroups', NS_WORKGROUP);
+    const el = res.getChild('workgroups', NS.workgroup);
     return el ? readWorkgroups(el) : [];
   }
 

@@ -11,7 +11,7 @@ import { visitorGroupchatPayload, visitorKey, visitorOfferPayload, type VisitorA
 import { MucPuppets } from '../xmpp/muc/MucPuppets.js';
 import { readGroupchat, readInvite, readOccupant } from '../xmpp/muc/read.js';
 import { configSubmit, mediatedInvite } from '../xmpp/muc/stanzas.js';
-import { NS_WORKGROUP } from './xep0142.js';
+import { NS } from '../xmpp/ns.js';
 
 /** A REST visitor's first join shows them the room so far (the question, the welcome text, …). */
 const VISITOR_HISTORY = 50;
@@ -99,7 +99,7 @@ export class ChatRooms {
       `${r.userId} asks: ${r.question ?? ''}`.slice(0, 500),
       bot,
     );
-    toAgent.append(xml('offer', { xmlns: NS_WORKGROUP, jid: r.userJid, id: offer.id }));
+    toAgent.append(xml('offer', { xmlns: NS.workgroup, jid: r.userJid, id: offer.id }));
     await this.deps.component.send(toAgent);
     const visitor = r.kind === 'rest' ? this.puppetBare(r.id) : r.userJid;
     const welcome = w.welcomeText || `An expert of ${r.workgroup} is here to help`;

@@ -11,7 +11,6 @@ import type { RequestStore } from './RequestStore.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
 import {
   agentStatusReply,
-  NS_WORKGROUP,
   queueStatus,
   readAgentPresence,
   readMetadata,
@@ -40,12 +39,12 @@ export class WorkgroupComponent {
   constructor(private readonly deps: WorkgroupComponentDeps) {
     this.domain = deps.component.domain;
     const c = deps.component;
-    c.onIq('set', NS_WORKGROUP, 'join-queue', (iq) => this.#joinQueue(iq.from, iq.to, iq.element));
-    c.onIq('set', NS_WORKGROUP, 'depart-queue', (iq) => this.#departQueue(iq.from, iq.to));
-    c.onIq('get', NS_WORKGROUP, 'queue-status', (iq) => this.#queueStatus(iq.from, iq.to));
-    c.onIq('set', NS_WORKGROUP, 'offer-accept', (iq) => this.#answer('accept', iq.from, iq.to, iq.element));
-    c.onIq('set', NS_WORKGROUP, 'offer-reject', (iq) => this.#answer('reject', iq.from, iq.to, iq.element));
-    c.onIq('get', NS_WORKGROUP, 'workgroups', (iq) => this.#workgroups(iq.from, iq.to));
+    c.onIq('set', NS.workgroup, 'join-queue', (iq) => this.#joinQueue(iq.from, iq.to, iq.element));
+    c.onIq('set', NS.workgroup, 'depart-queue', (iq) => this.#departQueue(iq.from, iq.to));
+    c.onIq('get', NS.workgroup, 'queue-status', (iq) => this.#queueStatus(iq.from, iq.to));
+    c.onIq('set', NS.workgroup, 'offer-accept', (iq) => this.#answer('accept', iq.from, iq.to, iq.element));
+    c.onIq('set', NS.workgroup, 'offer-reject', (iq) => this.#answer('reject', iq.from, iq.to, iq.element));
+    c.onIq('get', NS.workgroup, 'workgroups', (iq) => this.#workgroups(iq.from, iq.to));
     c.onIq('get', NS.discoInfo, 'query', (iq) => this.#discoInfo(iq.to));
     c.onIq('get', NS.discoItems, 'query', (iq) => this.#discoItems(iq.to));
     c.onStanza((el) => this.#onStanza(el));
@@ -121,7 +120,7 @@ export class WorkgroupComponent {
       'query',
       { xmlns: NS.discoInfo },
       xml('identity', { category: 'collaboration', type: 'workgroup', name }),
-      xml('feature', { var: NS_WORKGROUP }),
+      xml('feature', { var: NS.workgroup }),
       xml('feature', { var: NS.discoInfo }),
     );
   }

@@ -5,6 +5,7 @@ import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { toStanzaError } from '../../errors/toStanzaError.js';
 import { Reconnector } from '../client/createXmppClient.js';
+import { NS } from '../ns.js';
 
 /**
  * Shared bootstrap for Parley's external components (XEP-0114: workgroup.<domain>, bbb.<domain>):
@@ -171,7 +172,7 @@ export function createComponent(opts: {
     },
   };
   // XEP-0199: answer pings, so monitoring (and a standby's takeover check) can see the component is there.
-  conn.onIq('get', 'urn:xmpp:ping', 'ping', () => undefined);
+  conn.onIq('get', NS.ping, 'ping', () => undefined);
   return conn;
 }
 

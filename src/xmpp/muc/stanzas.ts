@@ -10,8 +10,6 @@ import xml, { type Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import { NS } from '../ns.js';
 
-export const ROOM_CONFIG_FORM = 'http://jabber.org/protocol/muc#roomconfig';
-
 /** `{ from }` when a component speaks for one of its occupants, nothing for a user's own session. */
 const sender = (from: string | undefined): { from?: string } => (from ? { from } : {});
 
@@ -72,7 +70,7 @@ export function configSubmit(room: string, options: RoomOptions, from?: string):
     string | boolean,
   ][];
   if (set.length) {
-    form.append(field('FORM_TYPE', ROOM_CONFIG_FORM));
+    form.append(field('FORM_TYPE', NS.mucRoomConfig));
     for (const [key, value] of set) {
       form.append(field(FIELDS[key], typeof value === 'boolean' ? (value ? '1' : '0') : value));
       // XEP-0045 servers other than Prosody want the flag alongside the secret.
