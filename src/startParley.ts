@@ -22,7 +22,7 @@ import { Cluster } from './cluster/Cluster.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { instrumentPool } from './metrics/instrumentPool.js';
-import { createOutboxProbe } from './metrics/callbackOutbox.js';
+import { outboxStats } from './callbacks/CallbackOutbox.js';
 
 export interface RunningParley {
   url: string;
@@ -78,7 +78,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     restore: config.sessions.restore ? { box } : undefined,
   });
   metrics.watchSessions(sessions);
-  metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
+  metrics.watchOutbox(() => outboxStats(pool));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
   const features: Feature[] = FEATURES.map((make) =>
