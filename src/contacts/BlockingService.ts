@@ -9,10 +9,10 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareJid } from '../xmpp/jid.js';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
 
 const items = (el: Element | undefined): string[] =>
-  (el?.getChildren('item') ?? []).flatMap((i) => (i.attrs.jid ? [String(i.attrs.jid).toLowerCase()] : []));
+  (el?.getChildren('item') ?? []).flatMap((i) => (i.attrs.jid ? [normalizeJid(String(i.attrs.jid))] : []));
 
 export class BlockingService {
   constructor(private readonly deps: { hub: EventHub }) {}

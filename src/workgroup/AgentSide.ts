@@ -22,7 +22,7 @@ import {
   readWorkgroups,
   type AgentShow,
 } from './xep0142.js';
-import { bareJid } from '../xmpp/jid.js';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
 import { NS } from '../xmpp/ns.js';
 
 const DUTY_TIMEOUT_MS = 10_000;
@@ -227,7 +227,7 @@ export class AgentSide {
       const onStanza = (el: Element): void => {
         if (
           el.name !== 'presence' ||
-          String(el.attrs.from ?? '').toLowerCase() !== workgroupJid ||
+          normalizeJid(String(el.attrs.from ?? '')) !== workgroupJid ||
           !match(el)
         )
           return;

@@ -1,5 +1,5 @@
 import xml, { type Element } from '@xmpp/xml';
-import { bareJid } from '../xmpp/jid.js';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
 import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { EventHub } from '../sse/EventHub.js';
@@ -204,13 +204,13 @@ export class ChatRooms {
     occupants.delete(o.nick);
     const r = await this.deps.requests.inRoom(o.room);
     if (!r) return;
-    const real = (o.realJid ?? '').toLowerCase();
+    const real = normalizeJid(o.realJid ?? '');
     const bare = bareJid(real);
     const reason = o.self
       ? 'room-closed'
       : bare === r.agentJid
         ? 'agent-left'
-        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === r.userJid.toLowerCase())
+        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === normalizeJid(r.userJid))
           ? 'visitor-left'
           : undefined;
     if (reason) await this.#chatOver(r, reason);
@@ -232,7 +232,8 @@ export class ChatRooms {
   #others(r: RequestRow): string[] {
     return [...(this.#occupants.get(r.room ?? '') ?? new Map<string, string>()).values()].filter(
       (real) =>
-        !real.startsWith(this.botJid(r.workgroup)) && !real.toLowerCase().startsWith(this.puppetBare(r.id)),
+        normalizeJid(real) !== normalizeJid(this.botJid(r.workgroup)) &&
+        bareJid(real) !== this.puppetBare(r.id),
     );
   }
 
