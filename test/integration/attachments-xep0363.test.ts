@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { component, type Component } from '@xmpp/component';
 import xml, { type Element } from '@xmpp/xml';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { bearer, call, withToken } from '../helpers/http.js';
@@ -10,6 +9,7 @@ import { SseClient } from '../helpers/sse.js';
 import { rig } from '../rig/rig.js';
 import { registerUser, type TestUser } from '../rig/users.js';
 import { NS } from '../../src/xmpp/ns.js';
+import { component, type Component } from '../../src/xmpp/component/ComponentEntity.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
 
@@ -46,21 +46,21 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
       password: rig.prosody.componentSecret,
     });
     svc.on('error', () => undefined);
-    svc.iqCallee.get('http://jabber.org/protocol/disco#info', 'query', () =>
+    svc.iqCallee.get(NS.discoInfo, 'query', () =>
       xml(
         'query',
-        { xmlns: 'http://jabber.org/protocol/disco#info' },
+        { xmlns: NS.discoInfo },
         xml('identity', { category: 'store', type: 'file', name: 'HTTP File Upload' }),
         xml('feature', { var: NS.upload }),
         xml(
           'x',
-          { xmlns: 'jabber:x:data', type: 'result' },
+          { xmlns: NS.dataForms, type: 'result' },
           xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.upload)),
           xml('field', { var: 'max-file-size' }, xml('value', {}, '1048576')),
         ),
       ),
     );
-    svc.iqCallee.get(NS.upload, 'request', (ctx: { stanza: Element }) => {
+    svc.iqCallee.get(NS.upload, 'request', (ctx) => {
       requests.push(ctx.stanza);
       const path = `/slot/${requests.length}/${encodeURIComponent(String(ctx.stanza.getChild('request')!.attrs.filename))}`;
       return xml(
