@@ -16,7 +16,11 @@ export async function resolveSecret(
     /* first start */
   }
   await mkdir(dataDir, { recursive: true });
-  const secret = randomBytes(24).toString('base64url');
+  let secret: string;
+  // Never a leading '-': `parley --secret <it>` would read it as an option (1 in 64 secrets did).
+  do {
+    secret = randomBytes(24).toString('base64url');
+  } while (secret.startsWith('-'));
   await writeFile(file, secret + '\n', { mode: 0o600 });
   return { secret, generated: true };
 }

@@ -33,7 +33,7 @@ import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
-import { createOutboxProbe } from './metrics/callbackOutbox.js';
+import { outboxStats } from './callbacks/CallbackOutbox.js';
 
 export interface RunningParley {
   url: string;
@@ -106,7 +106,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     loginPolicy: policy,
   });
   metrics.watchSessions(sessions);
-  metrics.watchOutbox(createOutboxProbe(pool, log.child({ c: 'metrics' })));
+  metrics.watchOutbox(() => outboxStats(pool));
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
   // The instance's own URL is known once it listens (the port may be 0); the registry reads it at each beat.

@@ -96,8 +96,9 @@ async function send(
   const size = await files.size(f.sha256);
   if (size === undefined) throw new BridgeError('NOT_FOUND', 'the file is no longer stored');
   const etag = `"${f.sha256}"`;
+  const lastModified = f.modified.toUTCString();
   ctx.set('ETag', etag);
-  ctx.set('Last-Modified', f.modified.toUTCString());
+  ctx.set('Last-Modified', lastModified);
   // Private: access-controlled; immutable: an id's bytes never change, so clients need not revalidate.
   ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
   ctx.set('Accept-Ranges', 'bytes');
@@ -105,7 +106,7 @@ async function send(
   // Uploaded content must never run as a page of this origin (the API and its tokens live here).
   ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
   ctx.set('Content-Disposition', contentDisposition(INLINE.test(f.type) ? 'inline' : 'attachment', f.name));
-  if (notModified(ctx.get('If-None-Match') || undefined, etag)) {
+  if (notModified(ctx.headers, { etag, lastModified })) {
     ctx.status = 304;
     return;
   }

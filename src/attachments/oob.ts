@@ -6,9 +6,9 @@
  * References: https://xmpp.org/extensions/xep-0066.html (jabber:x:oob)
  */
 import xml, { type Element } from '@xmpp/xml';
+import { NS } from '../xmpp/ns.js';
 
 /** XEP-0066 namespace (declared here because only attachments speak it). */
-export const NS_OOB = 'jabber:x:oob';
 
 /** One attachment as events, history and the stanza's data element carry it. */
 export interface Attachment {
@@ -21,7 +21,7 @@ export interface Attachment {
 }
 
 export function oobElements(attachments: readonly Attachment[]): Element[] {
-  return attachments.map((a) => xml('x', { xmlns: NS_OOB }, xml('url', {}, a.url), xml('desc', {}, a.name)));
+  return attachments.map((a) => xml('x', { xmlns: NS.oob }, xml('url', {}, a.url), xml('desc', {}, a.name)));
 }
 
 /**
@@ -30,7 +30,7 @@ export function oobElements(attachments: readonly Attachment[]): Element[] {
  */
 export function readAttachments(msg: Element, data: unknown): Attachment[] {
   const urls = msg
-    .getChildren('x', NS_OOB)
+    .getChildren('x', NS.oob)
     .map((x) => ({ url: x.getChildText('url')?.trim() ?? '', desc: x.getChildText('desc')?.trim() }))
     .filter((o) => /^https?:\/\//i.test(o.url));
   const described = fromData(data).filter((a) => urls.some((u) => u.url === a.url));

@@ -8,10 +8,8 @@ import xml, { type Element } from '@xmpp/xml';
 import { createReadStream } from 'node:fs';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
+import { NS } from '../xmpp/ns.js';
 
-export const NS_UPLOAD = 'urn:xmpp:http:upload:0';
-const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 /** Only these PUT headers may be passed on (§5: anything else is dropped). */
 const PUT_HEADERS = new Set(['authorization', 'cookie', 'expires']);
 
@@ -29,7 +27,7 @@ export const slotRequest = (
     'iq',
     { type: 'get', to: service },
     xml('request', {
-      xmlns: NS_UPLOAD,
+      xmlns: NS.upload,
       filename: f.filename,
       size: String(f.size),
       'content-type': f.contentType,
@@ -38,7 +36,7 @@ export const slotRequest = (
 
 /** The slot from an IQ result; https (or http on loopback, for tests) only. */
 export function readSlot(result: Element): Slot {
-  const slot = result.getChild('slot', NS_UPLOAD);
+  const slot = result.getChild('slot', NS.upload);
   const put = slot?.getChild('put');
   const get = slot?.getChild('get');
   const putUrl = String(put?.attrs.url ?? '');
@@ -71,29 +69,29 @@ export async function findUploadService(
   domain: string,
 ): Promise<{ jid: string; maxSize?: number } | undefined> {
   const items = await session.iq(
-    xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_DISCO_ITEMS })),
+    xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS.discoItems })),
     10_000,
     'service discovery',
   );
   const jids = [
     domain,
     ...(items
-      .getChild('query', NS_DISCO_ITEMS)
+      .getChild('query', NS.discoItems)
       ?.getChildren('item')
       .map((i) => String(i.attrs.jid)) ?? []),
   ];
   for (const jid of jids) {
     const info = await session
       .iq(
-        xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS_DISCO_INFO })),
+        xml('iq', { type: 'get', to: jid }, xml('query', { xmlns: NS.discoInfo })),
         5_000,
         'service discovery',
       )
       .catch(() => undefined);
-    const query = info?.getChild('query', NS_DISCO_INFO);
-    if (!query?.getChildren('feature').some((f) => f.attrs.var === NS_UPLOAD)) continue;
+    const query = info?.getChild('query', NS.discoInfo);
+    if (!query?.getChildren('feature').some((f) => f.attrs.var === NS.upload)) continue;
     const field = query
-      .getChildren('x', 'jabber:x:data')
+      .getChildren('x', NS.dataForms)
       .flatMap((x) => x.getChildren('field'))
       .find((f) => f.attrs.var === 'max-file-size');
     const max = Number(field?.getChildText('value'));

@@ -1,28 +1,18 @@
 import type { Element } from '@xmpp/xml';
+import { bareJid } from '../xmpp/jid.js';
 import type { Log } from '../log.js';
 import type { ComponentConnection } from '../xmpp/component/createComponent.js';
 import { BRIDGE_LOCALPART, puppetLocalpart } from './meetingIds.js';
 import type { Meeting, Participant } from './MeetingStore.js';
-import {
-  configureRoom,
-  destroyRoom,
-  groupchat,
-  joinPresence,
-  leavePresence,
-  readRoomMessage,
-  readRoomPresence,
-  type RoomPresence,
-} from './mucStanzas.js';
+import { MucPuppets, type Puppet } from '../xmpp/muc/MucPuppets.js';
+import { readOccupant } from '../xmpp/muc/read.js';
+import { configSubmit, destroyRoom } from '../xmpp/muc/stanzas.js';
+import { readRoomMessage, type RoomMessage } from './roomMessage.js';
 
-interface Occupant {
-  nick: string;
-  jid: string;
-}
 interface RoomState {
-  listener?: Occupant;
-  puppets: Map<string, Occupant>;
+  listener?: Puppet;
+  puppets: Map<string, Puppet>;
 }
-type RoomMessage = NonNullable<ReturnType<typeof readRoomMessage>>;
 
 export interface RoomMirrorDeps {
   comp: ComponentConnection;
@@ -35,8 +25,6 @@ export interface RoomMirrorDeps {
   onMessage: (m: Meeting, msg: RoomMessage) => Promise<void>;
 }
 
-const JOIN_TIMEOUT_MS = 10_000;
-
 /**
  * Each bridged meeting's XMPP room, seen from the bbb.<domain> component: a bridge occupant (the
  * meeting's chat_user) creates, configures and listens to the room; every BBB participant is an occupant
@@ -46,11 +34,12 @@ const JOIN_TIMEOUT_MS = 10_000;
 export class RoomMirror {
   readonly #rooms = new Map<string, RoomState>();
   readonly #chains = new Map<string, Promise<unknown>>();
-  readonly #pending = new Map<string, (p: RoomPresence) => void>();
+  readonly #puppets: MucPuppets;
   readonly #listenerBare: string;
 
   constructor(private readonly deps: RoomMirrorDeps) {
     this.#listenerBare = `${BRIDGE_LOCALPART}@${deps.domain}`;
+    this.#puppets = new MucPuppets(deps.comp);
     deps.comp.onStanza((el) => this.#onStanza(el));
   }
 
@@ -70,7 +59,7 @@ export class RoomMirror {
     this.#queue(m, 'post', async () => {
       await this.#open(m);
       const occ = await this.#puppet(m, p);
-      await this.deps.comp.send(groupchat(occ.jid, m.roomJid, body));
+      await this.#puppets.say(occ.jid, m.roomJid, body);
     });
   }
 
@@ -79,7 +68,7 @@ export class RoomMirror {
     this.#queue(m, 'say', async () => {
       await this.#open(m);
       const l = this.#state(m).listener;
-      if (l) await this.deps.comp.send(groupchat(l.jid, m.roomJid, body));
+      if (l) await this.#puppets.say(l.jid, m.roomJid, body);
     });
   }
 
@@ -88,7 +77,7 @@ export class RoomMirror {
       const occ = this.#state(m).puppets.get(userId);
       if (!occ) return;
       this.#state(m).puppets.delete(userId);
-      await this.deps.comp.send(leavePresence(occ.jid, `${m.roomJid}/${occ.nick}`));
+      await this.#puppets.leave(occ, m.roomJid);
     });
   }
 
@@ -100,7 +89,7 @@ export class RoomMirror {
       if (this.deps.closeRooms && state.listener) {
         try {
           await this.deps.comp.iq(
-            destroyRoom(state.listener.jid, m.roomJid, reason),
+            destroyRoom(m.roomJid, reason, state.listener.jid),
             10_000,
             'room destruction',
           );
@@ -110,7 +99,7 @@ export class RoomMirror {
         }
       }
       for (const occ of [...state.puppets.values(), ...(state.listener ? [state.listener] : [])]) {
-        await this.deps.comp.send(leavePresence(occ.jid, `${m.roomJid}/${occ.nick}`)).catch(() => undefined);
+        await this.#puppets.leave(occ, m.roomJid).catch(() => undefined);
       }
     }).catch(this.#warn('close', m));
   }
@@ -155,75 +144,52 @@ export class RoomMirror {
     const state = this.#state(m);
     if (state.listener) return;
     const nicks = [m.chatUser, `${m.chatUser} (bridge)`, 'BigBlueButton bridge'];
-    const { occupant, created } = await this.#enter(m.roomJid, this.#listenerBare, nicks, () => 'parley');
-    state.listener = occupant;
+    // No history for any of our occupants: the room's backlog is not BBB's to repeat.
+    const { created, ...listener } = await this.#puppets.enter(
+      m.roomJid,
+      nicks,
+      () => `${this.#listenerBare}/parley`,
+      0,
+    );
+    state.listener = listener;
     if (!created) return;
-    const config = configureRoom(occupant.jid, m.roomJid, {
+    // Named after its meeting; not persistent, so it goes away once the bridge and everyone left.
+    const options = {
       name: `BigBlueButton: ${m.registeredId}`,
       description: `Public chat of BigBlueButton meeting ${m.registeredId}`,
-    });
+      persistent: false,
+    };
+    const config = configSubmit(m.roomJid, options, listener.jid);
     await this.deps.comp.iq(config, 10_000, 'room configuration').catch(this.#warn('configure', m));
   }
 
-  async #puppet(m: Meeting, p: Participant): Promise<Occupant> {
+  async #puppet(m: Meeting, p: Participant): Promise<Puppet> {
     const state = this.#state(m);
     const known = state.puppets.get(p.userId);
     if (known) return known;
     const bare = `${puppetLocalpart(p.userId)}@${this.deps.domain}`;
-    const { occupant } = await this.#enter(
+    const { jid, nick } = await this.#puppets.enter(
       m.roomJid,
-      bare,
       [p.name, `${p.name} (BBB)`, `${p.name} (${p.userId})`],
-      (nick) => nick,
+      (n) => `${bare}/${n}`,
+      0,
     );
-    state.puppets.set(p.userId, occupant);
-    return occupant;
-  }
-
-  /** Joins under the first nick the room accepts (a nick taken by someone else answers conflict). */
-  async #enter(
-    room: string,
-    bare: string,
-    nicks: string[],
-    resourceFor: (nick: string) => string,
-  ): Promise<{ occupant: Occupant; created: boolean }> {
-    for (const nick of nicks) {
-      const jid = `${bare}/${resourceFor(nick)}`;
-      const answer = this.#awaitPresence(`${bare}|${room}`);
-      await this.deps.comp.send(joinPresence(jid, `${room}/${nick}`));
-      const p = await answer;
-      if (p.kind === 'joined') return { occupant: { nick: p.nick || nick, jid }, created: p.created };
-      if (p.condition !== 'conflict')
-        throw new Error(`the room refused ${bare} as "${nick}": ${p.condition}`);
-    }
-    throw new Error(`every nick for ${bare} is taken in ${room}`);
-  }
-
-  #awaitPresence(key: string): Promise<RoomPresence> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(key);
-        reject(new Error(`no answer from the room to ${key}`));
-      }, JOIN_TIMEOUT_MS);
-      this.#pending.set(key, (p) => {
-        clearTimeout(timer);
-        this.#pending.delete(key);
-        resolve(p);
-      });
-    });
+    state.puppets.set(p.userId, { jid, nick });
+    return { jid, nick };
   }
 
   #onStanza(el: Element): void {
-    if (el.is('presence')) this.#onPresence(readRoomPresence(el));
-    else if (el.is('message') && bareOf(String(el.attrs.to ?? '')) === this.#listenerBare)
+    if (el.is('presence')) this.#onPresence(el);
+    else if (el.is('message') && bareJid(String(el.attrs.to ?? '')) === this.#listenerBare)
       this.#onMessage(el);
   }
 
-  #onPresence(p: RoomPresence): void {
-    const bare = bareOf(p.to);
-    if (p.kind === 'joined' || p.kind === 'error') this.#pending.get(`${bare}|${p.room}`)?.(p);
-    const state = this.#rooms.get(p.room);
-    if (p.kind !== 'left' || !state) return;
+  #onPresence(el: Element): void {
+    this.#puppets.feed(el);
+    const p = readOccupant(el);
+    const state = p && this.#rooms.get(p.room);
+    if (!p?.self || p.available || p.error || !state) return;
+    const bare = bareJid(p.to);
     // Kicked, or the room was destroyed by someone else: the next operation joins again.
     if (bare === this.#listenerBare) state.listener = undefined;
     for (const [userId, occ] of state.puppets) if (occ.jid === p.to) state.puppets.delete(userId);
@@ -241,5 +207,3 @@ export class RoomMirror {
     this.#queue(m, 'forward a room message', () => this.deps.onMessage(m, msg));
   }
 }
-
-const bareOf = (jid: string): string => jid.split('/')[0]!.toLowerCase();

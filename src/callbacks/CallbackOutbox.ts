@@ -142,48 +142,88 @@ export class CallbackOutbox {
     );
   }
 
-  async listDead(o: { orderingKey?: string; limit: number; afterId?: string }): Promise<DeadLetter[]> {
-    const { rows } = await this.deps.db.query<{
-      id: string;
-      ordering_key: string;
-      url: string;
-      idempotency_key: string;
-      attempts: number;
-      last_status: number | null;
-      last_error: string | null;
-      created_at: Date;
-      dead_at: Date;
-      params: string;
-    }>(
-      `SELECT id, ordering_key, url, idempotency_key, attempts, last_status, last_error, created_at, dead_at, params::text AS params
-       FROM callback_outbox WHERE status = 'dead' AND ($1::text IS NULL OR ordering_key = $1) AND id > coalesce($2::bigint, 0)
-       ORDER BY id LIMIT $3`,
-      [o.orderingKey ?? null, o.afterId ?? null, o.limit],
-    );
-    return rows.map((r) => ({
-      id: String(r.id),
-      orderingKey: r.ordering_key,
-      url: r.url,
-      idempotencyKey: r.idempotency_key,
-      attempts: r.attempts,
-      lastStatus: r.last_status,
-      lastError: r.last_error,
-      createdAt: r.created_at.toISOString(),
-      deadAt: r.dead_at.toISOString(),
-      params: JSON.parse(r.params) as Record<string, string>,
-    }));
+  listDead(o: DeadLetterQuery): Promise<DeadLetter[]> {
+    return listDeadCallbacks(this.deps.db, o);
   }
 
-  /**
-   * Back to pending, due now, with a fresh horizon from its next attempt. Older ids go first again per
-   * ordering key, so a replay restores the order it can.
-   */
-  async replay(o: { id?: string; orderingKey?: string }): Promise<number> {
-    const res = await this.deps.db.query(
-      `UPDATE callback_outbox SET status = 'pending', dead_at = NULL, attempts = 0, next_attempt_at = now(), give_up_at = NULL
-       WHERE status = 'dead' AND ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR ordering_key = $2)`,
-      [o.id ?? null, o.orderingKey ?? null],
-    );
-    return res.rowCount ?? 0;
+  replay(o: { id?: string; orderingKey?: string }): Promise<number> {
+    return replayDeadCallbacks(this.deps.db, o);
   }
+}
+
+/*
+ * The read and admin queries below need no instance identity or retry horizon, so they also serve the
+ * metrics probe and `parley callbacks --db` (which has no gateway) straight from a pool.
+ */
+
+export interface DeadLetterQuery {
+  orderingKey?: string;
+  limit: number;
+  afterId?: string;
+}
+
+export interface OutboxStats {
+  /** rows still to be delivered */
+  depth: number;
+  /** seconds since the oldest of them was queued (0 when none) */
+  oldestAgeSeconds: number;
+  dead: number;
+}
+
+export async function outboxStats(db: Queryable): Promise<OutboxStats> {
+  const { rows } = await db.query<{ depth: string; dead: string; age: string }>(
+    `SELECT count(*) FILTER (WHERE status = 'pending') AS depth, count(*) FILTER (WHERE status = 'dead') AS dead,
+            coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0) AS age
+       FROM callback_outbox`,
+  );
+  const r = rows[0];
+  return { depth: Number(r?.depth ?? 0), dead: Number(r?.dead ?? 0), oldestAgeSeconds: Number(r?.age ?? 0) };
+}
+
+export async function listDeadCallbacks(db: Queryable, o: DeadLetterQuery): Promise<DeadLetter[]> {
+  const { rows } = await db.query<{
+    id: string;
+    ordering_key: string;
+    url: string;
+    idempotency_key: string;
+    attempts: number;
+    last_status: number | null;
+    last_error: string | null;
+    created_at: Date;
+    dead_at: Date;
+    params: string;
+  }>(
+    `SELECT id, ordering_key, url, idempotency_key, attempts, last_status, last_error, created_at, dead_at, params::text AS params
+     FROM callback_outbox WHERE status = 'dead' AND ($1::text IS NULL OR ordering_key = $1) AND id > coalesce($2::bigint, 0)
+     ORDER BY id LIMIT $3`,
+    [o.orderingKey ?? null, o.afterId ?? null, o.limit],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    orderingKey: r.ordering_key,
+    url: r.url,
+    idempotencyKey: r.idempotency_key,
+    attempts: r.attempts,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: r.created_at.toISOString(),
+    deadAt: r.dead_at.toISOString(),
+    params: JSON.parse(r.params) as Record<string, string>,
+  }));
+}
+
+/**
+ * Back to pending, due now, with a fresh horizon from its next attempt. Older ids go first again per
+ * ordering key, so a replay restores the order it can.
+ */
+export async function replayDeadCallbacks(
+  db: Queryable,
+  o: { id?: string; orderingKey?: string },
+): Promise<number> {
+  const res = await db.query(
+    `UPDATE callback_outbox SET status = 'pending', dead_at = NULL, attempts = 0, next_attempt_at = now(), give_up_at = NULL
+     WHERE status = 'dead' AND ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR ordering_key = $2)`,
+    [o.id ?? null, o.orderingKey ?? null],
+  );
+  return res.rowCount ?? 0;
 }

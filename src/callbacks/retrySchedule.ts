@@ -1,4 +1,4 @@
-import { backoffDelay } from '../xmpp/client/createXmppClient.js';
+import { backoffDelay } from '../util/backoff.js';
 
 /**
  * What happens to a callback after a failed attempt: another attempt after an exponentially growing,

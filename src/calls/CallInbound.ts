@@ -2,10 +2,10 @@ import type { Element } from '@xmpp/xml';
 import { unwrap } from '../chat/index.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
 import { CALLEE_GRACE_MS, type CallEngine, type Send } from './CallEngine.js';
 import { sideOf } from './callState.js';
 import { buildJmi, parseBounce, parseJmi, type JmiMessage } from './jmi.js';
+import { bareJid } from '../xmpp/jid.js';
 
 interface Parties {
   from: string;
@@ -40,8 +40,8 @@ export class CallInbound {
     if (!u || !m) return false;
     const from = String(u.msg.attrs.from ?? session.bareJid);
     const to = String(u.msg.attrs.to ?? session.bareJid);
-    const actor = bareOf(from) === session.bareJid ? 'self' : 'peer';
-    const peer = actor === 'self' ? bareOf(to) : bareOf(from);
+    const actor = bareJid(from) === session.bareJid ? 'self' : 'peer';
+    const peer = actor === 'self' ? bareJid(to) : bareJid(from);
     // Between the user's own devices (pre-0.4 drafts' <accept/> to the own bare JID): nothing to record.
     if (peer === session.bareJid) return true;
     const p: Parties = { from, to, actor, peer, carbon: u.carbon, sentAt: u.sentAt };
@@ -111,7 +111,7 @@ export class CallInbound {
   async #bounce(session: UserSession, stanza: Element): Promise<boolean> {
     const b = parseBounce(stanza);
     if (!b) return false;
-    const peer = bareOf(String(stanza.attrs.from ?? ''));
+    const peer = bareJid(String(stanza.attrs.from ?? ''));
     const res = await this.deps.engine.advance(session.username, b.messageId, (call) =>
       call.peer === peer && call.direction === 'out'
         ? { action: 'error', side: 'callee', reason: { condition: 'general-error', text: b.condition } }

@@ -2,7 +2,6 @@ import xml, { type Element } from '@xmpp/xml';
 import type { Log } from '../log.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
 import {
   callCapabilities,
   capsVer,
@@ -12,6 +11,7 @@ import {
   type CallCapabilities,
   type CapsRef,
 } from './capabilities.js';
+import { bareJid, domainOf } from '../xmpp/jid.js';
 
 export interface ResourceCapabilities extends CallCapabilities {
   jid: string;
@@ -73,7 +73,7 @@ export class CapabilityService {
       !from ||
       !from.includes('/') ||
       el.getChild('x', NS.mucUser) ||
-      from.split('/')[0]!.split('@').pop() === this.deps.mucService
+      domainOf(from) === this.deps.mucService
     )
       return false;
     const type = el.attrs.type as string | undefined;
@@ -90,7 +90,7 @@ export class CapabilityService {
 
   async of(session: UserSession, bare: string): Promise<ContactCapabilities> {
     const online = [...(this.#online.get(session.streamId)?.entries() ?? [])].filter(
-      ([jid]) => bareOf(jid) === bare,
+      ([jid]) => bareJid(jid) === bare,
     );
     const resources = await Promise.all(
       online.map(async ([jid, r]) => ({

@@ -6,8 +6,8 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { parseJid } from '../xmpp/jid.js';
-import { bareOf, buildMessage } from '../xmpp/stanzas/message.js';
+import { parseJid, bareJid } from '../xmpp/jid.js';
+import { buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
 import type { MessageLog } from '../messages/MessageLog.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
@@ -180,7 +180,7 @@ export class ChatService {
         }
         return;
       case 'receipt':
-        if (u.direction === 'in') await this.#receipt(session, bareOf(from), from, c.ref, c.status);
+        if (u.direction === 'in') await this.#receipt(session, bareJid(from), from, c.ref, c.status);
         return;
       case 'notify':
         await this.deps.hub.publish(
@@ -195,7 +195,7 @@ export class ChatService {
           type,
           from,
           to,
-          peer: bareOf(peerJid),
+          peer: bareJid(peerJid),
           body: c.body,
           data: c.data,
           state: c.state,
@@ -256,7 +256,7 @@ export class ChatService {
       !u.carbon &&
       stanzaId &&
       u.msg.getChild('request', NS.receipts) &&
-      bareOf(m.from) !== session.bareJid
+      bareJid(m.from) !== session.bareJid
     ) {
       await session
         .send(

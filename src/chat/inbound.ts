@@ -5,7 +5,8 @@
  */
 import type { Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
-import { bareOf, readData, readDelay, readStanzaId } from '../xmpp/stanzas/message.js';
+import { readData, readDelay, readStanzaId } from '../xmpp/stanzas/message.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export const CHAT_STATES = ['active', 'composing', 'paused', 'inactive', 'gone'] as const;
 export type ChatState = (typeof CHAT_STATES)[number];
@@ -26,7 +27,7 @@ export interface Unwrapped {
  */
 export function unwrap(stanza: Element, ownBare: string): Unwrapped | undefined {
   const from = stanza.attrs.from as string | undefined;
-  const fromSelf = !from || bareOf(from) === ownBare;
+  const fromSelf = !from || bareJid(from) === ownBare;
   for (const [name, direction] of [
     ['received', 'in'],
     ['sent', 'out'],
@@ -43,7 +44,7 @@ export function unwrap(stanza: Element, ownBare: string): Unwrapped | undefined 
     const forwarded = result.getChild('forwarded', NS.forward);
     const msg = forwarded?.getChild('message');
     if (!msg) return undefined;
-    const direction = bareOf(String(msg.attrs.from ?? ownBare)) === ownBare ? 'out' : 'in';
+    const direction = bareJid(String(msg.attrs.from ?? ownBare)) === ownBare ? 'out' : 'in';
     return {
       msg,
       direction,

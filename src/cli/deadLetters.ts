@@ -1,48 +1,34 @@
 import type { Queryable } from '../store/db.js';
-import { OUTBOX_TABLE, outboxColumns, outboxShape, type OutboxShape } from '../metrics/callbackOutbox.js';
+import { listDeadCallbacks, replayDeadCallbacks, type DeadLetter } from '../callbacks/CallbackOutbox.js';
 import { CliError } from './GatewayClient.js';
 
 /**
- * Dead-lettered callbacks, straight from the `callback_outbox` table (the callbacks feature has no admin
- * API yet; when it has one, these two functions should call it instead). Replaying puts a row back in the
- * queue — pending, attempts reset, due now — and the dispatcher's next poll delivers it.
+ * `parley callbacks --db`: dead-lettered callbacks straight from the database, for when the gateway is
+ * down, through the callbacks feature's own queries (the same ones its admin API runs).
  */
 
-async function shapeOf(db: Queryable): Promise<OutboxShape | undefined> {
-  const columns = await outboxColumns(db);
-  if (!columns) return undefined;
-  const shape = outboxShape(columns);
-  if (!shape)
-    throw new CliError(
-      `${OUTBOX_TABLE} has columns this CLI does not understand: ${[...columns].join(', ')}`,
-    );
-  return shape;
+const UNDEFINED_TABLE = '42P01';
+
+async function outbox<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if ((err as { code?: string }).code === UNDEFINED_TABLE)
+      throw new CliError('this database has no callback outbox: start the gateway on it once to migrate it');
+    throw err;
+  }
 }
 
-/** undefined when the table does not exist (the callbacks migration has not run on this database). */
-export async function listDeadLetters(
-  db: Queryable,
-  limit: number,
-): Promise<Record<string, unknown>[] | undefined> {
-  const shape = await shapeOf(db);
-  if (!shape) return undefined;
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${shape.listColumns.map((c) => `"${c}"`).join(', ')} FROM ${OUTBOX_TABLE} WHERE ${shape.dead} ORDER BY id LIMIT $1`,
-    [limit],
-  );
-  return rows;
+export function listDeadLetters(db: Queryable, limit: number): Promise<DeadLetter[]> {
+  return outbox(() => listDeadCallbacks(db, { limit }));
 }
 
-/** Requeues the given dead rows (all of them when `ids` is 'all'); returns the ids requeued. */
-export async function replayDeadLetters(db: Queryable, ids: string[] | 'all'): Promise<string[]> {
-  const shape = await shapeOf(db);
-  if (!shape) throw new CliError(`this database has no ${OUTBOX_TABLE} table: nothing to replay`);
-  if (shape.requeue.length === 0)
-    throw new CliError(`${OUTBOX_TABLE} has no column this CLI knows how to reset`);
-  const which = ids === 'all' ? '' : 'AND id::text = ANY ($1::text[])';
-  const { rows } = await db.query<{ id: unknown }>(
-    `UPDATE ${OUTBOX_TABLE} SET ${shape.requeue.join(', ')} WHERE ${shape.dead} ${which} RETURNING id`,
-    ids === 'all' ? [] : [ids],
-  );
-  return rows.map((r) => String(r.id));
+/** Requeues the given dead rows, or all of them: the ids requeued, or the count for `all`. */
+export async function replayDeadLetters(db: Queryable, ids: string[] | 'all'): Promise<string[] | number> {
+  if (ids === 'all') return outbox(() => replayDeadCallbacks(db, {}));
+  const replayed: string[] = [];
+  for (const id of ids) {
+    if (/^[0-9]{1,18}$/.test(id) && (await outbox(() => replayDeadCallbacks(db, { id })))) replayed.push(id);
+  }
+  return replayed;
 }

@@ -177,24 +177,19 @@ async function callbacks(
 ): Promise<number> {
   if (sub === 'list') {
     const limit = v.limit ? integer(v.limit, '--limit', 1) : 100;
-    const rows: Record<string, unknown>[] | undefined = v.db
+    const dead = v.db
       ? await withPool(v, env, (pool) => listDeadLetters(pool, limit))
-      : (await (await gateway(v, env)).deadLetters(limit)).map((d) => ({
-          id: d.id,
-          url: d.url,
-          attempts: d.attempts,
-          last_status: d.lastStatus,
-          last_error: d.lastError,
-          dead_at: d.deadAt,
-        }));
+      : await (await gateway(v, env)).deadLetters(limit);
+    const rows: Record<string, unknown>[] = dead.map((d) => ({
+      id: d.id,
+      url: d.url,
+      attempts: d.attempts,
+      last_status: d.lastStatus,
+      last_error: d.lastError,
+      dead_at: d.deadAt,
+    }));
     if (v.json) {
-      io.out(JSON.stringify(rows ?? []));
-      return 0;
-    }
-    if (!rows) {
-      io.out(
-        'no callback outbox in this database (the callbacks migration has not run): nothing dead-lettered',
-      );
+      io.out(JSON.stringify(rows));
       return 0;
     }
     const columns = rows[0] ? Object.keys(rows[0]) : ['id'];

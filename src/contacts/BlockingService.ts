@@ -9,10 +9,10 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
 
 const items = (el: Element | undefined): string[] =>
-  (el?.getChildren('item') ?? []).flatMap((i) => (i.attrs.jid ? [String(i.attrs.jid).toLowerCase()] : []));
+  (el?.getChildren('item') ?? []).flatMap((i) => (i.attrs.jid ? [normalizeJid(String(i.attrs.jid))] : []));
 
 export class BlockingService {
   constructor(private readonly deps: { hub: EventHub }) {}
@@ -52,7 +52,7 @@ export class BlockingService {
    */
   async onPush(session: UserSession, stanza: Element): Promise<Element | true> {
     const from = stanza.attrs.from as string | undefined;
-    if (from && bareOf(from) !== session.bareJid)
+    if (from && bareJid(from) !== session.bareJid)
       return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
     const child = stanza.getChild('block', NS.blocking) ?? stanza.getChild('unblock', NS.blocking);
     if (!child) return true;

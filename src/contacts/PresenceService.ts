@@ -4,7 +4,6 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES, type DeliveredEvent } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
 import type { ContactsState } from './ContactsState.js';
 import type { SendPolicy } from '../moderation/ports.js';
 import type { RosterItem } from './roster.js';
@@ -17,6 +16,7 @@ import {
   type PresenceEvent,
   type Show,
 } from './presence.js';
+import { bareJid, domainOf } from '../xmpp/jid.js';
 
 export type SubscriptionListener = (session: UserSession, event: PresenceEvent) => Promise<void>;
 export interface PresenceDeps {
@@ -44,7 +44,7 @@ export class PresenceService {
     if (!event) return true; // a probe: the server answers those, not clients
     if (event.from === session.fullJid) return true; // our own broadcast, reflected (RFC 6121 §4.2.2)
     if (SUBSCRIPTION_TYPES.includes(event.type)) {
-      await this.deps.onSubscription(session, { ...event, from: bareOf(event.from) });
+      await this.deps.onSubscription(session, { ...event, from: bareJid(event.from) });
       return true;
     }
     if (event.type === 'available' || event.type === 'unavailable') this.#remember(session, event);
@@ -55,10 +55,7 @@ export class PresenceService {
   /** muc#user marks occupant presence from any service; a join error carries no muc#user, so the domain decides. */
   #fromRoom(el: Element): boolean {
     if (el.getChild('x', NS.mucUser)) return true;
-    const domain = bareOf(String(el.attrs.from ?? ''))
-      .split('@')
-      .pop();
-    return domain === this.deps.mucService;
+    return domainOf(String(el.attrs.from ?? '')) === this.deps.mucService;
   }
 
   #remember(session: UserSession, event: PresenceEvent): void {
@@ -70,7 +67,7 @@ export class PresenceService {
     cache.delete(event.from);
     // An unavailable from a bare JID (servers send it when a subscription is cancelled) covers every resource.
     if (!event.from.includes('/'))
-      for (const key of [...cache.keys()]) if (bareOf(key) === event.from) cache.delete(key);
+      for (const key of [...cache.keys()]) if (bareJid(key) === event.from) cache.delete(key);
   }
 
   /** Sends and remembers the user's presence, so it survives a reconnect. */
@@ -122,7 +119,7 @@ export class PresenceService {
   live(session: UserSession, bare: string): { show: Show; status: string | null } {
     let best: PresenceEvent | undefined;
     for (const { event } of this.deps.state.of(session).presence.values()) {
-      if (bareOf(event.from) !== bare) continue;
+      if (bareJid(event.from) !== bare) continue;
       if (!best || (event.priority ?? 0) >= (best.priority ?? 0)) best = event;
     }
     return best ? { show: best.show, status: best.status } : { show: 'offline', status: null };
@@ -138,7 +135,7 @@ export class PresenceService {
     const seen = new Set<string>();
     for (const { event } of s.presence.values()) {
       out.push({ ...event, snapshot: true });
-      seen.add(bareOf(event.from));
+      seen.add(bareJid(event.from));
     }
     for (const jid of s.roster?.keys() ?? []) {
       if (seen.has(jid)) continue;

@@ -7,7 +7,6 @@ import { withEnvelope } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
 import type { ContactsState } from './ContactsState.js';
 import type { PresenceEvent, Show } from './presence.js';
 import {
@@ -20,6 +19,7 @@ import {
   type RosterItem,
 } from './roster.js';
 import type { SubscriptionRequestStore } from './SubscriptionRequestStore.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export interface RosterDeps {
   hub: EventHub;
@@ -171,7 +171,7 @@ export class RosterService {
    */
   async onPush(session: UserSession, stanza: Element): Promise<Element | true> {
     const from = stanza.attrs.from as string | undefined;
-    if (from && bareOf(from) !== session.bareJid)
+    if (from && bareJid(from) !== session.bareJid)
       return xml('error', { type: 'cancel' }, xml('service-unavailable', NS.stanzas));
     const roster = this.deps.state.of(session).roster;
     for (const item of parseRosterQuery(stanza.getChild('query', NS.roster))) {

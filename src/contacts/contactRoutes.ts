@@ -39,7 +39,7 @@ const ContactUpdate = z.object({ jid: z.string().max(3071).optional(), ...Contac
 
 export function contactRoutes(router: Router, access: AccessDeps, deps: ContactRoutesDeps): void {
   const stream = (ctx: Context) => requireStream(ctx, access, ctx.params.streamid!);
-  const contactJid = (raw: string) => bareJid(raw, deps.domain);
+  const contactJid = (raw: string) => parseContactJid(raw, deps.domain);
 
   router.post('/restapi/v1/chat/:streamid/presence', async (ctx) => {
     const session = await stream(ctx);
@@ -118,7 +118,7 @@ export function contactRoutes(router: Router, access: AccessDeps, deps: ContactR
 }
 
 /** Contacts are accounts, so bare JIDs: a resource is a mistake worth a 400, not silently dropped. */
-function bareJid(raw: string, domain: string): string {
+function parseContactJid(raw: string, domain: string): string {
   const jid = parseJid(raw, domain, 'contact JID');
   if (jid.resource !== undefined)
     throw new BridgeError(

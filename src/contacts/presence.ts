@@ -7,9 +7,9 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
+import { NS } from '../xmpp/ns.js';
 
 /** XEP-0172 user nickname; not in xmpp/ns.ts because only subscription requests use it. */
-const NS_NICK = 'http://jabber.org/protocol/nick';
 
 export const SHOW_VALUES = ['available', 'away', 'chat', 'dnd', 'xa', 'offline'] as const;
 export type Show = (typeof SHOW_VALUES)[number];
@@ -116,7 +116,7 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
   const priority = Number(el.getChildText('priority'));
   if (type === 'available' && el.getChild('priority') && Number.isInteger(priority))
     event.priority = priority;
-  const nick = el.getChildText('nick', NS_NICK);
+  const nick = el.getChildText('nick', NS.nick);
   if (nick) event.nick = nick;
   if (type === 'error')
     event.error =

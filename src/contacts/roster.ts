@@ -5,6 +5,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
 import type { Show } from './presence.js';
+import { normalizeJid } from '../xmpp/jid.js';
 
 export type Subscription = 'none' | 'to' | 'from' | 'both' | 'remove';
 
@@ -53,7 +54,7 @@ export function parseRosterItem(el: Element): RosterItem | undefined {
     .map((g) => g.text())
     .filter((g) => g !== '');
   return {
-    jid: jid.toLowerCase(),
+    jid: normalizeJid(jid),
     ...(el.attrs.name ? { name: String(el.attrs.name) } : {}),
     subscription: (SUBSCRIPTIONS.includes(sub) ? sub : 'none') as Subscription,
     pending: el.attrs.ask === 'subscribe',

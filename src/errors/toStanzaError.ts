@@ -2,8 +2,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from './BridgeError.js';
 import { ERROR_CODES } from './codes.js';
 import { fromDatabaseError } from './fromDatabaseError.js';
-
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+import { NS } from '../xmpp/ns.js';
 
 /**
  * The outbound direction of the error table: a failure inside a component's stanza handler becomes the
@@ -20,7 +19,7 @@ export function toStanzaError(err: unknown): Element {
     'xmpp' in spec && spec.xmpp
       ? spec.xmpp
       : { type: 'cancel' as const, condition: e.extra.xmppCondition ?? 'undefined-condition' };
-  const el = xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }));
-  if (e.expose && e.detail) el.append(xml('text', { xmlns: NS_STANZAS }, e.detail));
+  const el = xml('error', { type }, xml(condition, { xmlns: NS.stanzas }));
+  if (e.expose && e.detail) el.append(xml('text', { xmlns: NS.stanzas }, e.detail));
   return el;
 }

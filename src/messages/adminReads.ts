@@ -1,3 +1,4 @@
+import { bareJid } from '../xmpp/jid.js';
 import type { TimedDb } from '../store/TimedDb.js';
 import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
 import type { AdminMessageLog } from './MessageLog.js';
@@ -66,7 +67,7 @@ export function toAdminMessage(r: Row): AdminMessage {
     id: String(r.id),
     type: r.kind,
     from: r.from_jid,
-    to: r.kind === 'groupchat' ? r.peer : r.to_jid.split('/')[0]!,
+    to: r.kind === 'groupchat' ? r.peer : bareJid(r.to_jid),
     room,
     nick: r.nick,
     body: r.body,

@@ -1,6 +1,7 @@
 import type { Log } from '../log.js';
 import type { Queryable } from '../store/db.js';
 import type { AdminMessageLog } from '../messages/MessageLog.js';
+import { bareJid } from '../xmpp/jid.js';
 
 /** One item of the live admin monitor: a message (1:1, room, BBB) or a new complaint. */
 export interface MonitorItem {
@@ -129,8 +130,8 @@ export class MessageMonitor {
     for (const r of rows) {
       c.messages = Math.max(c.messages, Number(r.id));
       if (Number(r.id) <= this.#floor.messages) continue;
-      const from = r.fromJid.split('/')[0]!;
-      const to = r.toJid.split('/')[0]!;
+      const from = bareJid(r.fromJid);
+      const to = bareJid(r.toJid);
       const room = r.kind === 'groupchat' ? r.peer : null;
       const key = room
         ? `g|${room}|${r.stanzaId ?? `${r.nick ?? ''}/${r.messageId ?? `row${r.id}`}`}`

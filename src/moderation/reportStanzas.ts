@@ -11,7 +11,6 @@
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
 
-export const NS_REPORTING = 'urn:xmpp:reporting:1';
 export type ReportReason = 'spam' | 'abuse' | 'other';
 
 /** XEP-0377 knows spam and abuse; "other" is reported as abuse with the reporter's text. */
@@ -34,7 +33,7 @@ export function blockWithReport(
 ): Element {
   const report = xml(
     'report',
-    { xmlns: NS_REPORTING, reason: REASON_URI[reason] },
+    { xmlns: NS.reporting, reason: REASON_URI[reason] },
     ...stanzas.map((s) => xml('stanza-id', { xmlns: NS.sid, by: s.by, id: s.archiveId })),
     ...(text ? [xml('text', {}, text)] : []),
   );
@@ -43,5 +42,5 @@ export function blockWithReport(
 
 /** True when a disco#info result lists the XEP-0377 feature. */
 export function advertisesReporting(info: Element | undefined): boolean {
-  return (info?.getChildren('feature') ?? []).some((f) => f.attrs.var === NS_REPORTING);
+  return (info?.getChildren('feature') ?? []).some((f) => f.attrs.var === NS.reporting);
 }

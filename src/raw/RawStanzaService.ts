@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
-import { parseJid } from '../xmpp/jid.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
+import { parseJid, bareJid, normalizeJid } from '../xmpp/jid.js';
 import type { SendPolicy } from '../moderation/ports.js';
 
 /**
@@ -49,11 +48,11 @@ export class RawStanzaService {
   /** Matches the reply by id and by sender (the addressee, or our own account/server when none). */
   #request(session: UserSession, el: Element): Promise<Element> {
     const id = String(el.attrs.id);
-    const to = el.attrs.to ? String(el.attrs.to).toLowerCase() : undefined;
+    const to = el.attrs.to ? normalizeJid(String(el.attrs.to)) : undefined;
     const fromOk = (from: string | undefined): boolean =>
       to === undefined
-        ? !from || bareOf(from) === session.bareJid || from === this.deps.domain
-        : (from ?? '').toLowerCase() === to || (!from && to === session.bareJid);
+        ? !from || bareJid(from) === session.bareJid || from === this.deps.domain
+        : normalizeJid(from ?? '') === to || (!from && to === session.bareJid);
     return new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {
         done();

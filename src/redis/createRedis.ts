@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Log } from '../log.js';
-import { backoffDelay } from '../xmpp/client/createXmppClient.js';
+import { backoffDelay } from '../util/backoff.js';
 
 export type RedisClient = RedisClientType;
 

@@ -5,7 +5,7 @@ import type { AdminConnection } from '../xmpp/admin/AdminConnection.js';
 import { readAdminItems, readItems, readRoomInfo, type RoomInfo } from './inbound.js';
 import type { RoomAddress } from './names.js';
 import type { Occupant, RoomRegistry } from './RoomState.js';
-import { adminGet, discoInfo, discoItems } from './stanzas.js';
+import { adminGet, discoInfo, discoItems } from '../xmpp/muc/stanzas.js';
 
 /** Anything that can ask the XMPP server a question: a user's session or Parley's admin connection. */
 export interface Asker {

@@ -4,7 +4,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { bareOf, readData, readDelay, readStanzaId } from '../xmpp/stanzas/message.js';
+import { readData, readDelay, readStanzaId } from '../xmpp/stanzas/message.js';
 import {
   leaveCause,
   readError,
@@ -14,7 +14,6 @@ import {
   type ArchivedMessage,
   type OccupantPresence,
 } from './inbound.js';
-import { nickOf } from './names.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry, type SessionRooms } from './RoomState.js';
 import type { MessageWriter } from '../messages/MessageLog.js';
 import {
@@ -25,6 +24,7 @@ import {
   privatePayload,
 } from './events.js';
 import { readAttachments } from '../attachments/index.js';
+import { bareJid, resourceOf } from '../xmpp/jid.js';
 
 export interface RoomInboundDeps {
   registry: RoomRegistry;
@@ -57,7 +57,7 @@ export class RoomInbound {
       // Waiters match room and message id; an error nobody waits for is dropped here and left to the router.
       rooms.signal({
         kind: 'messageError',
-        room: bareOf(String(el.attrs.from ?? '')),
+        room: bareJid(String(el.attrs.from ?? '')),
         messageId: el.attrs.id as string | undefined,
         error: readError(el),
       });
@@ -69,7 +69,7 @@ export class RoomInbound {
 
   onPresence(session: UserSession, p: Element): boolean | Promise<boolean> {
     const rooms = this.deps.registry.of(session);
-    const room = rooms.rooms.get(bareOf(String(p.attrs.from ?? '')));
+    const room = rooms.rooms.get(bareJid(String(p.attrs.from ?? '')));
     if (!room) return p.getChild('x', NS.mucUser) !== undefined; // a room we left: nobody else's business
     return rooms.enqueue(() => this.#presence(session, rooms, room, p)).then(() => true);
   }
@@ -77,7 +77,7 @@ export class RoomInbound {
   onMessage(session: UserSession, m: Element): boolean | Promise<boolean> {
     const rooms = this.deps.registry.of(session);
     const from = String(m.attrs.from ?? '');
-    const room = rooms.rooms.get(bareOf(from));
+    const room = rooms.rooms.get(bareJid(from));
     const type = m.attrs.type ?? 'normal';
     if (type === 'error') return room !== undefined; // answered in onRaw
     const mam = m.getChild('result', NS.mam);
@@ -100,7 +100,7 @@ export class RoomInbound {
       if (!room) return true; // from a room this session is not in (any more)
       return rooms.enqueue(() => this.#groupchat(session, rooms, room, m)).then(() => true);
     }
-    if (room && nickOf(from) && (type === 'chat' || m.getChild('x', NS.mucUser))) {
+    if (room && resourceOf(from) && (type === 'chat' || m.getChild('x', NS.mucUser))) {
       return rooms.enqueue(() => this.#private(session, room, m)).then(() => true);
     }
     return false;
@@ -178,7 +178,7 @@ export class RoomInbound {
         {
           type: 'subject',
           room: room.jid,
-          nick: nickOf(from) ?? null,
+          nick: resourceOf(from) ?? null,
           from,
           to: String(m.attrs.to ?? session.fullJid),
           subject: room.subject ?? '',
@@ -202,7 +202,7 @@ export class RoomInbound {
     const data = readData(m);
     if (body === undefined && data === null) return; // status notices (config changed, …) carry nothing to keep
     const from = String(m.attrs.from ?? room.jid);
-    const nick = nickOf(from);
+    const nick = resourceOf(from);
     const messageId = m.attrs.id as string | undefined;
     const direction = nick !== undefined && nick === room.nick ? 'out' : 'in';
     const to = String(m.attrs.to ?? session.fullJid);
@@ -269,7 +269,7 @@ export class RoomInbound {
     if (body === undefined && data === null) return;
     const from = String(m.attrs.from);
     const to = String(m.attrs.to ?? session.fullJid);
-    const nick = nickOf(from)!;
+    const nick = resourceOf(from)!;
     const messageId = m.attrs.id as string | undefined;
     await this.deps.messages.append(
       {

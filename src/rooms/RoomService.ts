@@ -30,7 +30,7 @@ import {
   mediatedInvite,
   subjectMessage,
   type RoomOptions,
-} from './stanzas.js';
+} from '../xmpp/muc/stanzas.js';
 
 /** How long the room may take to answer a join, and to send history + subject after it. */
 const JOIN_TIMEOUT_MS = 15_000;

@@ -1,7 +1,7 @@
 import type { StanzaErrorLike } from '../errors/fromStanzaError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { Affiliation, ArchivedMessage, Role } from './inbound.js';
-import type { RoomOptions } from './stanzas.js';
+import type { RoomOptions } from '../xmpp/muc/stanzas.js';
 
 /**
  * What a session knows about the rooms it is in: kept per XMPP session (in memory), because room

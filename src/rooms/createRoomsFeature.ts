@@ -2,7 +2,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Feature, GatewayContext } from '../feature.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import type { SendPolicy } from '../moderation/ports.js';
-import { bareOf } from '../xmpp/stanzas/message.js';
+import { bareJid } from '../xmpp/jid.js';
 import { NS } from '../xmpp/ns.js';
 import { discoveryRoutes } from './discoveryRoutes.js';
 import { Rejoiner } from './rejoin.js';
@@ -89,7 +89,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   });
 
   const inRoom = (from: string, session: UserSession): boolean =>
-    registry.of(session).rooms.has(bareOf(from));
+    registry.of(session).rooms.has(bareJid(from));
   const onPresence = (session: UserSession, el: Element) => inbound.onPresence(session, el);
   const onMessage = (session: UserSession, el: Element) => inbound.onMessage(session, el);
   ctx.stanzas.on({ feature: 'rooms', kind: 'presence', from: inRoom }, onPresence);

@@ -6,8 +6,8 @@
 import type { Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
 import type { StanzaErrorLike } from '../errors/fromStanzaError.js';
-import { bareOf, readDelay } from '../xmpp/stanzas/message.js';
-import { nickOf } from './names.js';
+import { readDelay } from '../xmpp/stanzas/message.js';
+import { bareJid, resourceOf } from '../xmpp/jid.js';
 
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
 export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
@@ -32,7 +32,7 @@ export interface OccupantPresence {
 /** An occupant's presence (join, change, leave) as XEP-0045 §7.2 describes it; undefined for others. */
 export function readOccupant(p: Element): OccupantPresence | undefined {
   const from = String(p.attrs.from ?? '');
-  const nick = nickOf(from);
+  const nick = resourceOf(from);
   const x = p.getChild('x', NS.mucUser);
   if (!nick || !x) return undefined;
   const item = x.getChild('item');
@@ -42,7 +42,7 @@ export function readOccupant(p: Element): OccupantPresence | undefined {
     .filter(Boolean);
   const destroy = x.getChild('destroy');
   return {
-    room: bareOf(from),
+    room: bareJid(from),
     nick,
     available: p.attrs.type !== 'unavailable',
     self: codes.includes('110'),
@@ -110,7 +110,7 @@ export function readInvitation(msg: Element): Invitation | undefined {
   if (invite) {
     const x = msg.getChild('x', NS.mucUser)!;
     return {
-      room: bareOf(from),
+      room: bareJid(from),
       from,
       to,
       inviter: String(invite.attrs.from ?? from),
@@ -122,7 +122,7 @@ export function readInvitation(msg: Element): Invitation | undefined {
   const direct = msg.getChild('x', NS.conference);
   if (direct?.attrs.jid) {
     return {
-      room: bareOf(String(direct.attrs.jid)),
+      room: bareJid(String(direct.attrs.jid)),
       from,
       to,
       inviter: from,

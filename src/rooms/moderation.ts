@@ -6,7 +6,7 @@
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseJid } from '../xmpp/jid.js';
 import type { RoomAddress } from './names.js';
-import { adminSet, destroyRoom } from './stanzas.js';
+import { adminSet, destroyRoom } from '../xmpp/muc/stanzas.js';
 
 export const AFFILIATIONS = ['owner', 'admin', 'member', 'none', 'outcast'] as const;
 export const ROLES = ['moderator', 'participant', 'visitor', 'none'] as const;

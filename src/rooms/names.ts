@@ -50,9 +50,3 @@ export function parseNick(raw: string, what = 'nickname'): string {
   }
   return nick;
 }
-
-/** `room@service/nick` → the nick, or undefined for the room's own JID. */
-export function nickOf(fullJid: string): string | undefined {
-  const i = fullJid.indexOf('/');
-  return i >= 0 ? fullJid.slice(i + 1) : undefined;
-}

@@ -11,7 +11,7 @@ import type { RoomInbound } from './RoomInbound.js';
 import { MAM_QUERY_PREFIX, type JoinedRoom, type RoomRegistry } from './RoomState.js';
 import type { RoomService } from './RoomService.js';
 import type { RoomReader } from '../messages/MessageLog.js';
-import { mamQuery } from './stanzas.js';
+import { mamQuery } from '../xmpp/muc/stanzas.js';
 
 /** Archive catch-up: pages of this size, at most this many (older gaps are left to the history endpoint). */
 const MAM_PAGE = 50;

@@ -7,7 +7,7 @@ import * as moderation from './moderation.js';
 import { parseNick, parseRoom, type RoomAddress, type RoomNaming } from './names.js';
 import { roomView, type RoomRegistry } from './RoomState.js';
 import type { RoomService } from './RoomService.js';
-import type { RoomOptions } from './stanzas.js';
+import type { RoomOptions } from '../xmpp/muc/stanzas.js';
 import {
   AffiliationBody,
   RoleBody,

@@ -4,7 +4,7 @@ import type { Log } from '../log.js';
 import type { EventHub } from './EventHub.js';
 import type { DeliveredEvent } from './events.js';
 import { BridgeError } from '../errors/BridgeError.js';
-import { toProblem } from '../http/middleware/errorHandler.js';
+import { toProblem } from '../errors/problem.js';
 
 export interface OpenStreamOptions {
   username: string;

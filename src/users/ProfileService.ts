@@ -11,8 +11,6 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 
-export const NS_PROFILE = 'urn:parley:profile:0';
-const PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
 /** Property names are item ids and JSON keys: a conservative alphabet avoids surprises in both. */
 const PROPERTY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const MAX_VALUE_CHARS = 8192;
@@ -36,7 +34,7 @@ const field = (name: string, value: string): Element => xml('field', { var: name
 
 export class ProfileService {
   async set(session: UserSession, name: string, value: string): Promise<void> {
-    const item = xml('item', { id: name }, xml('property', { xmlns: NS_PROFILE, name }, value));
+    const item = xml('item', { id: name }, xml('property', { xmlns: NS.parleyProfile, name }, value));
     // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
     const options = xml(
       'publish-options',
@@ -44,13 +42,18 @@ export class ProfileService {
       xml(
         'x',
         { xmlns: NS.dataForms, type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, PUBLISH_OPTIONS)),
+        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubPublishOptions)),
         field('pubsub#access_model', 'open'),
         field('pubsub#persist_items', 'true'),
         field('pubsub#max_items', 'max'),
       ),
     );
-    const pubsub = xml('pubsub', { xmlns: NS.pubsub }, xml('publish', { node: NS_PROFILE }, item), options);
+    const pubsub = xml(
+      'pubsub',
+      { xmlns: NS.pubsub },
+      xml('publish', { node: NS.parleyProfile }, item),
+      options,
+    );
     await session.iq(xml('iq', { type: 'set' }, pubsub), 10_000, 'profile publish');
   }
 
@@ -58,7 +61,7 @@ export class ProfileService {
   async remove(session: UserSession, name: string): Promise<void> {
     const have = await this.read(session, session.bareJid);
     if (!(name in have.properties)) throw new BridgeError('NOT_FOUND', `no profile property "${name}"`);
-    const retract = xml('retract', { node: NS_PROFILE, notify: 'true' }, xml('item', { id: name }));
+    const retract = xml('retract', { node: NS.parleyProfile, notify: 'true' }, xml('item', { id: name }));
     await session.iq(
       xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsub }, retract)),
       10_000,
@@ -71,7 +74,7 @@ export class ProfileService {
     const get = xml(
       'iq',
       { type: 'get', to: jid },
-      xml('pubsub', { xmlns: NS.pubsub }, xml('items', { node: NS_PROFILE })),
+      xml('pubsub', { xmlns: NS.pubsub }, xml('items', { node: NS.parleyProfile })),
     );
     let result: Element;
     try {
@@ -84,7 +87,7 @@ export class ProfileService {
     const items = result.getChild('pubsub', NS.pubsub)?.getChild('items')?.getChildren('item') ?? [];
     const properties: Record<string, string> = {};
     for (const item of items) {
-      const p = item.getChild('property', NS_PROFILE);
+      const p = item.getChild('property', NS.parleyProfile);
       const name = String(p?.attrs.name ?? item.attrs.id ?? '');
       if (p && PROPERTY_NAME.test(name)) properties[name] = p.text();
     }

@@ -5,6 +5,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
+import { normalizeJid } from '../xmpp/jid.js';
 
 export interface DirectoryUser {
   username: string;
@@ -78,7 +79,7 @@ export function parseSearchResult(query: Element | undefined, domain: string): D
 }
 
 function toUser(r: Record<string, string>, domain: string): DirectoryUser[] {
-  const jid = (r.jid || (r.username ? `${r.username}@${domain}` : '')).toLowerCase();
+  const jid = normalizeJid(r.jid || (r.username ? `${r.username}@${domain}` : ''));
   if (!jid.includes('@')) return [];
   const name = r.fn || r.name || [r.first, r.last].filter(Boolean).join(' ') || r.nick || null;
   return [{ username: jid.split('@')[0]!, jid, name, email: r.email || null }];

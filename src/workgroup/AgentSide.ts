@@ -6,7 +6,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { SessionMemory } from '../sessions/SessionMemory.js';
-import { readStanzaError } from './Waiters.js';
+import { readStanzaError } from '../xmpp/Waiters.js';
 import {
   notifyQueueDetailsPayload,
   notifyQueuePayload,
@@ -16,13 +16,14 @@ import {
 import {
   agentPresence,
   answerIq,
-  NS_WORKGROUP,
   readNotifyQueue,
   readNotifyQueueDetails,
   readOffer,
   readWorkgroups,
   type AgentShow,
 } from './xep0142.js';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
+import { NS } from '../xmpp/ns.js';
 
 const DUTY_TIMEOUT_MS = 10_000;
 type Pushed = { stanza: Element; element: Element };
@@ -61,17 +62,14 @@ export class AgentSide {
   }
 
   #fromService(jid: unknown): boolean {
-    return String(jid ?? '')
-      .split('/')[0]!
-      .toLowerCase()
-      .endsWith(`@${this.deps.serviceDomain}`);
+    return bareJid(String(jid ?? '')).endsWith(`@${this.deps.serviceDomain}`);
   }
 
   /** Registers the offer IQs on a new session (its iqCallee otherwise answers service-unavailable). */
   attach(session: UserSession): void {
     const iq = session.client.iqCallee;
-    iq.set(NS_WORKGROUP, 'offer', (c: Pushed) => this.#offer(session, c.stanza, c.element));
-    iq.set(NS_WORKGROUP, 'offer-revoke', (c: Pushed) => this.#revoke(session, c.stanza, c.element));
+    iq.set(NS.workgroup, 'offer', (c: Pushed) => this.#offer(session, c.stanza, c.element));
+    iq.set(NS.workgroup, 'offer-revoke', (c: Pushed) => this.#revoke(session, c.stanza, c.element));
     session.on('state', (state) => {
       if (state === 'offline') this.#duty.delete(session.streamId);
     });
@@ -85,7 +83,7 @@ export class AgentSide {
       session.username,
       EVENT_NAMES.assist,
       offerReceivedPayload({
-        workgroup: String(stanza.attrs.from).split('/')[0]!,
+        workgroup: bareJid(String(stanza.attrs.from)),
         offerId: o.offerId,
         requestId: o.requestId,
         from: o.userJid,
@@ -104,7 +102,7 @@ export class AgentSide {
       session.username,
       EVENT_NAMES.assist,
       offerRevokedPayload({
-        workgroup: String(stanza.attrs.from).split('/')[0]!,
+        workgroup: bareJid(String(stanza.attrs.from)),
         offerId: o.offerId,
         from: o.userJid,
         reason: o.reason,
@@ -119,7 +117,7 @@ export class AgentSide {
     if (!this.#fromService(p.attrs.from)) return false;
     const from = String(p.attrs.from);
     const to = String(p.attrs.to ?? session.fullJid);
-    const queue = p.getChild('notify-queue', NS_WORKGROUP);
+    const queue = p.getChild('notify-queue', NS.workgroup);
     if (queue)
       await this.deps.hub.publish(
         session.username,
@@ -127,7 +125,7 @@ export class AgentSide {
         notifyQueuePayload(from, to, from, readNotifyQueue(queue)),
         { durable: false },
       );
-    const details = p.getChild('notify-queue-details', NS_WORKGROUP);
+    const details = p.getChild('notify-queue-details', NS.workgroup);
     for (const u of details ? readNotifyQueueDetails(details) : []) {
       await this.deps.hub.publish(
         session.username,
@@ -147,7 +145,7 @@ export class AgentSide {
       workgroupJid,
       (p) =>
         p.attrs.type === 'error' ||
-        (p.attrs.type === undefined && p.getChild('agent-status', NS_WORKGROUP) !== undefined),
+        (p.attrs.type === undefined && p.getChild('agent-status', NS.workgroup) !== undefined),
     );
     await session.send(agentPresence(workgroupJid, duty)).catch((err: unknown) => {
       answer.catch(() => undefined);
@@ -155,7 +153,7 @@ export class AgentSide {
     });
     const p = await answer;
     if (p.attrs.type === 'error') throw fromStanzaError(readStanzaError(p), 'going on duty');
-    const status = p.getChild('agent-status', NS_WORKGROUP);
+    const status = p.getChild('agent-status', NS.workgroup);
     let duties = this.#duty.get(session.streamId);
     if (!duties) this.#duty.set(session.streamId, (duties = new Map()));
     duties.set(workgroupJid, duty);
@@ -215,12 +213,12 @@ export class AgentSide {
       xml(
         'iq',
         { type: 'get', to: this.deps.serviceDomain },
-        xml('workgroups', { xmlns: NS_WORKGROUP, jid: session.bareJid }),
+        xml('workgroups', { xmlns: NS.workgroup, jid: session.bareJid }),
       ),
       10_000,
       'workgroups',
     );
-    const el = res.getChild('workgroups', NS_WORKGROUP);
+    const el = res.getChild('workgroups', NS.workgroup);
     return el ? readWorkgroups(el) : [];
   }
 
@@ -234,7 +232,7 @@ export class AgentSide {
       const onStanza = (el: Element): void => {
         if (
           el.name !== 'presence' ||
-          String(el.attrs.from ?? '').toLowerCase() !== workgroupJid ||
+          normalizeJid(String(el.attrs.from ?? '')) !== workgroupJid ||
           !match(el)
         )
           return;

@@ -1,27 +1,18 @@
-import type { Element } from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
+import { bareJid, normalizeJid } from '../xmpp/jid.js';
 import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
-import { fromStanzaError } from '../errors/fromStanzaError.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { ComponentConnection } from '../xmpp/component/createComponent.js';
 import type { Workgroup } from './settings.js';
 import type { OfferRow, RequestRow, RequestStore } from './RequestStore.js';
-import { readStanzaError, Waiters } from './Waiters.js';
 import { visitorGroupchatPayload, visitorKey, visitorOfferPayload, type VisitorAddress } from './events.js';
-import {
-  configureRoom,
-  groupchat,
-  invite,
-  joinRoom,
-  leaveRoom,
-  readGroupchat,
-  readInvite,
-  readOccupant,
-  type Occupant,
-} from './roomStanzas.js';
+import { MucPuppets } from '../xmpp/muc/MucPuppets.js';
+import { readGroupchat, readInvite, readOccupant } from '../xmpp/muc/read.js';
+import { configSubmit, mediatedInvite } from '../xmpp/muc/stanzas.js';
+import { NS } from '../xmpp/ns.js';
 
-const JOIN_TIMEOUT_MS = 10_000;
 /** A REST visitor's first join shows them the room so far (the question, the welcome text, …). */
 const VISITOR_HISTORY = 50;
 const BOT_RESOURCE = 'workgroup';
@@ -47,11 +38,13 @@ export interface ChatRoomsDeps {
  * `visitor-<request>@workgroup.<domain>/parley` whose room traffic becomes their `chatapi.ask` events.
  */
 export class ChatRooms {
-  readonly #waiters = new Waiters();
+  readonly #puppets: MucPuppets;
   /** room → nick → real JID, as the room's owner sees its occupants */
   readonly #occupants = new Map<string, Map<string, string>>();
   #inbound: Promise<void> = Promise.resolve();
-  constructor(private readonly deps: ChatRoomsDeps) {}
+  constructor(private readonly deps: ChatRoomsDeps) {
+    this.#puppets = new MucPuppets(deps.component);
+  }
 
   botJid(workgroup: string): string {
     return `${workgroup}@${this.deps.serviceDomain}/${BOT_RESOURCE}`;
@@ -73,28 +66,25 @@ export class ChatRooms {
   async open(r: RequestRow, w: Workgroup): Promise<string> {
     const room = this.roomOf(r);
     const bot = this.botJid(r.workgroup);
-    await this.#enter(bot, room, this.botNick(r.workgroup), 0);
+    await this.#puppets.enter(room, [this.botNick(r.workgroup)], () => bot, 0);
+    // A hidden, temporary room named after the request: it goes away when the last occupant leaves.
+    const config = { name: `${r.workgroup}: ${r.userId}`, description: (r.question ?? '').slice(0, 200) };
     await this.deps.component
       .iq(
-        configureRoom(bot, room, {
-          name: `${r.workgroup}: ${r.userId}`,
-          description: (r.question ?? '').slice(0, 200),
-        }),
+        configSubmit(room, { ...config, persistent: false, public: false }, bot),
         10_000,
         'room configuration',
       )
       .catch((err) => this.deps.log.debug({ err, room }, 'room configuration refused; the defaults stay'));
     const question = r.question ?? '';
-    await this.deps.component.send(
-      groupchat(bot, room, question || '(no question)', {
-        workgroup: r.workgroup,
-        requestId: r.id,
-        userID: r.userId,
-        email: r.email ?? null,
-        question,
-      }),
-    );
-    if (w.welcomeText) await this.deps.component.send(groupchat(bot, room, w.welcomeText));
+    await this.#puppets.say(bot, room, question || '(no question)', {
+      workgroup: r.workgroup,
+      requestId: r.id,
+      userID: r.userId,
+      email: r.email ?? null,
+      question,
+    });
+    if (w.welcomeText) await this.#puppets.say(bot, room, w.welcomeText);
     return room;
   }
 
@@ -102,57 +92,31 @@ export class ChatRooms {
   async inviteBoth(r: RequestRow, offer: OfferRow, w: Workgroup): Promise<void> {
     const room = r.room ?? this.roomOf(r);
     const bot = this.botJid(r.workgroup);
-    await this.deps.component.send(
-      invite(bot, room, offer.agentFull, `${r.userId} asks: ${r.question ?? ''}`.slice(0, 500), {
-        userJid: r.userJid,
-        offerId: offer.id,
-      }),
+    // Prosody copies non-MUC children into the invitation it forwards: the agent can match the offer.
+    const toAgent = mediatedInvite(
+      room,
+      offer.agentFull,
+      `${r.userId} asks: ${r.question ?? ''}`.slice(0, 500),
+      bot,
     );
+    toAgent.append(xml('offer', { xmlns: NS.workgroup, jid: r.userJid, id: offer.id }));
+    await this.deps.component.send(toAgent);
     const visitor = r.kind === 'rest' ? this.puppetBare(r.id) : r.userJid;
-    await this.deps.component.send(
-      invite(bot, room, visitor, w.welcomeText || `An expert of ${r.workgroup} is here to help`),
-    );
-  }
-
-  /** Joins `room` as `from` and waits for the room's self-presence (or its refusal). */
-  async #enter(from: string, room: string, nick: string, history: number): Promise<Occupant> {
-    const self = this.#waiters.wait<Occupant | Error>(
-      (s) => {
-        if (
-          s.name !== 'presence' ||
-          String(s.attrs.to) !== from ||
-          !String(s.attrs.from).toLowerCase().startsWith(`${room}/`)
-        )
-          return undefined;
-        if (s.attrs.type === 'error') return fromStanzaError(readStanzaError(s), `joining ${room}`);
-        const o = readOccupant(s);
-        return o?.self && o.available ? o : undefined;
-      },
-      JOIN_TIMEOUT_MS,
-      `join of ${room}`,
-    );
-    await this.deps.component.send(joinRoom(from, room, nick, history)).catch((err: unknown) => {
-      self.catch(() => undefined);
-      throw err;
-    });
-    const answer = await self;
-    if (answer instanceof Error) throw answer;
-    return answer;
+    const welcome = w.welcomeText || `An expert of ${r.workgroup} is here to help`;
+    await this.deps.component.send(mediatedInvite(room, visitor, welcome, bot));
   }
 
   /** The REST visitor enters the room (ofchat `POST /ask/{userId}`); a taken nick gets " (visitor)". */
   async joinVisitor(r: RequestRow, rejoin = false): Promise<{ room: string; nick: string }> {
     if (!r.room) throw new BridgeError('CONFLICT', 'no agent has taken this request yet');
-    for (const nick of [r.userId, `${r.userId} (visitor)`]) {
-      try {
-        const o = await this.#enter(this.#puppetFull(r.id), r.room, nick, rejoin ? 0 : VISITOR_HISTORY);
-        await this.deps.requests.setVisitorJoined(r.id, true);
-        return { room: r.room, nick: o.nick };
-      } catch (err) {
-        if (!(err instanceof BridgeError && err.code === 'CONFLICT') || nick !== r.userId) throw err;
-      }
-    }
-    throw new BridgeError('CONFLICT', 'the room refused the visitor');
+    const o = await this.#puppets.enter(
+      r.room,
+      [r.userId, `${r.userId} (visitor)`],
+      () => this.#puppetFull(r.id),
+      rejoin ? 0 : VISITOR_HISTORY,
+    );
+    await this.deps.requests.setVisitorJoined(r.id, true);
+    return { room: r.room, nick: o.nick };
   }
 
   async postAsVisitor(
@@ -162,9 +126,8 @@ export class ChatRooms {
   ): Promise<{ room: string; messageId: string }> {
     if (!r.room || !r.visitorJoined)
       throw new BridgeError('CONFLICT', 'join the room first (POST /restapi/v1/ask/{userId})');
-    const msg = groupchat(this.#puppetFull(r.id), r.room, body, data);
-    await this.deps.component.send(msg);
-    return { room: r.room, messageId: String(msg.attrs.id) };
+    const messageId = await this.#puppets.say(this.#puppetFull(r.id), r.room, body, data);
+    return { room: r.room, messageId };
   }
 
   async leaveVisitor(r: RequestRow): Promise<void> {
@@ -173,15 +136,15 @@ export class ChatRooms {
       [...(this.#occupants.get(r.room) ?? new Map<string, string>())].find(
         ([, real]) => real === this.#puppetFull(r.id),
       )?.[0] ?? r.userId;
-    await this.deps.component.send(leaveRoom(this.#puppetFull(r.id), r.room, nick)).catch(() => undefined);
+    await this.#puppets.leave({ jid: this.#puppetFull(r.id), nick }, r.room).catch(() => undefined);
     await this.deps.requests.setVisitorJoined(r.id, false);
   }
 
   /** The component leaves the room (it closes once nobody is left: rooms are not persistent). */
   async close(room: string): Promise<void> {
     const workgroup = room.split('@')[0]!.replace(/-rq[0-9a-f]+$/, '');
-    await this.deps.component
-      .send(leaveRoom(this.botJid(workgroup), room, this.botNick(workgroup)))
+    await this.#puppets
+      .leave({ jid: this.botJid(workgroup), nick: this.botNick(workgroup) }, room)
       .catch(() => undefined);
     this.#occupants.delete(room);
   }
@@ -191,7 +154,7 @@ export class ChatRooms {
     for (const r of chats) {
       if (!r.room) continue;
       try {
-        await this.#enter(this.botJid(r.workgroup), r.room, this.botNick(r.workgroup), 0);
+        await this.#puppets.enter(r.room, [this.botNick(r.workgroup)], () => this.botJid(r.workgroup), 0);
         if (r.kind === 'rest' && r.visitorJoined) await this.joinVisitor(r, true);
         // The room lists its occupants before our self-presence; once they are counted, an empty room is a chat over.
         await this.drain();
@@ -216,7 +179,7 @@ export class ChatRooms {
     const local = to.split('@')[0]!;
     const isPuppet = /^visitor-rq[0-9a-f]{16}$/.test(local);
     if (!isPuppet && !to.endsWith(`/${BOT_RESOURCE}`)) return false;
-    if (this.#waiters.feed(el)) return true;
+    if (this.#puppets.feed(el)) return true;
     this.#inbound = this.#inbound
       .then(() =>
         el.name === 'presence'
@@ -231,7 +194,7 @@ export class ChatRooms {
 
   async #presence(p: Element): Promise<void> {
     const o = readOccupant(p);
-    if (!o || !String(p.attrs.to).endsWith(`/${BOT_RESOURCE}`)) return; // puppets' views of the room are not tracked
+    if (!o || o.error || !String(p.attrs.to).endsWith(`/${BOT_RESOURCE}`)) return; // puppets' views of the room are not tracked
     const occupants = this.#occupants.get(o.room) ?? new Map<string, string>();
     this.#occupants.set(o.room, occupants);
     if (o.available) {
@@ -241,13 +204,13 @@ export class ChatRooms {
     occupants.delete(o.nick);
     const r = await this.deps.requests.inRoom(o.room);
     if (!r) return;
-    const real = (o.realJid ?? '').toLowerCase();
-    const bare = real.split('/')[0]!;
+    const real = normalizeJid(o.realJid ?? '');
+    const bare = bareJid(real);
     const reason = o.self
       ? 'room-closed'
       : bare === r.agentJid
         ? 'agent-left'
-        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === r.userJid.toLowerCase())
+        : (r.kind === 'rest' ? bare === this.puppetBare(r.id) : real === normalizeJid(r.userJid))
           ? 'visitor-left'
           : undefined;
     if (reason) await this.#chatOver(r, reason);
@@ -257,10 +220,7 @@ export class ChatRooms {
     const ended = await this.deps.ended(r.id, reason);
     if (ended && reason === 'agent-left' && r.room) {
       const closing = await this.deps.closingText(r.workgroup);
-      if (closing)
-        await this.deps.component
-          .send(groupchat(this.botJid(r.workgroup), r.room, closing))
-          .catch(() => undefined);
+      if (closing) await this.#puppets.say(this.botJid(r.workgroup), r.room, closing).catch(() => undefined);
     }
     if (r.room && this.#others(r).length === 0) {
       await this.leaveVisitor({ ...r, visitorJoined: true });
@@ -272,7 +232,8 @@ export class ChatRooms {
   #others(r: RequestRow): string[] {
     return [...(this.#occupants.get(r.room ?? '') ?? new Map<string, string>()).values()].filter(
       (real) =>
-        !real.startsWith(this.botJid(r.workgroup)) && !real.toLowerCase().startsWith(this.puppetBare(r.id)),
+        normalizeJid(real) !== normalizeJid(this.botJid(r.workgroup)) &&
+        bareJid(real) !== this.puppetBare(r.id),
     );
   }
 

@@ -3,7 +3,6 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Clock, TimerSet } from './timers.js';
 import { planOffers } from './queue.js';
 import {
-  bare,
   loadRouting,
   newOfferId,
   newRequestId,
@@ -16,6 +15,7 @@ import {
 import type { Workgroup } from './settings.js';
 import { IN_CHAT, WAITING, type NewRequest, type OfferRow, type RequestRow } from './RequestStore.js';
 import type { ReadAgentPresence } from './xep0142.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export interface DispatcherDeps {
   workgroups: RoutingWorkgroups;
@@ -121,7 +121,7 @@ export class Dispatcher {
   }
 
   async #ownOffer(workgroup: string, agentFull: string, ref: OfferRef): Promise<OfferRow> {
-    const agent = bare(agentFull);
+    const agent = bareJid(agentFull);
     const offer = ref.offerId
       ? await this.deps.requests.offer(ref.offerId)
       : ref.userJid
@@ -156,7 +156,7 @@ export class Dispatcher {
   ): Promise<{ maxChats: number; currentChats: number }> {
     return this.serial(async () => {
       const w = await this.deps.workgroups.require(workgroup);
-      const agent = bare(agentFull);
+      const agent = bareJid(agentFull);
       if (!(await this.deps.workgroups.isMember(workgroup, agent)))
         throw new BridgeError('FORBIDDEN', `${agent} is not an agent of ${workgroup}`);
       await this.deps.workgroups.upsertAgent(
@@ -239,7 +239,7 @@ export class Dispatcher {
       id: newOfferId(),
       requestId: request.id,
       workgroup: w.name,
-      agentJid: bare(agentFull),
+      agentJid: bareJid(agentFull),
       agentFull,
       status: 'pending',
       offeredAt: new Date(now),

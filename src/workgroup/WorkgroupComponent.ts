@@ -11,12 +11,12 @@ import type { RequestStore } from './RequestStore.js';
 import type { WorkgroupStore } from './WorkgroupStore.js';
 import {
   agentStatusReply,
-  NS_WORKGROUP,
   queueStatus,
   readAgentPresence,
   readMetadata,
   workgroupsResult,
 } from './xep0142.js';
+import { bareJid } from '../xmpp/jid.js';
 
 export interface WorkgroupComponentDeps {
   component: ComponentConnection;
@@ -27,8 +27,6 @@ export interface WorkgroupComponentDeps {
   requests: RequestStore;
   log: Log;
 }
-
-const bare = (jid: string): string => jid.split('/')[0]!.toLowerCase();
 
 /**
  * The XEP-0142 side of `workgroup.<domain>`: what users and agents say to `<wg>@workgroup.<domain>`.
@@ -41,12 +39,12 @@ export class WorkgroupComponent {
   constructor(private readonly deps: WorkgroupComponentDeps) {
     this.domain = deps.component.domain;
     const c = deps.component;
-    c.onIq('set', NS_WORKGROUP, 'join-queue', (iq) => this.#joinQueue(iq.from, iq.to, iq.element));
-    c.onIq('set', NS_WORKGROUP, 'depart-queue', (iq) => this.#departQueue(iq.from, iq.to));
-    c.onIq('get', NS_WORKGROUP, 'queue-status', (iq) => this.#queueStatus(iq.from, iq.to));
-    c.onIq('set', NS_WORKGROUP, 'offer-accept', (iq) => this.#answer('accept', iq.from, iq.to, iq.element));
-    c.onIq('set', NS_WORKGROUP, 'offer-reject', (iq) => this.#answer('reject', iq.from, iq.to, iq.element));
-    c.onIq('get', NS_WORKGROUP, 'workgroups', (iq) => this.#workgroups(iq.from, iq.to));
+    c.onIq('set', NS.workgroup, 'join-queue', (iq) => this.#joinQueue(iq.from, iq.to, iq.element));
+    c.onIq('set', NS.workgroup, 'depart-queue', (iq) => this.#departQueue(iq.from, iq.to));
+    c.onIq('get', NS.workgroup, 'queue-status', (iq) => this.#queueStatus(iq.from, iq.to));
+    c.onIq('set', NS.workgroup, 'offer-accept', (iq) => this.#answer('accept', iq.from, iq.to, iq.element));
+    c.onIq('set', NS.workgroup, 'offer-reject', (iq) => this.#answer('reject', iq.from, iq.to, iq.element));
+    c.onIq('get', NS.workgroup, 'workgroups', (iq) => this.#workgroups(iq.from, iq.to));
     c.onIq('get', NS.discoInfo, 'query', (iq) => this.#discoInfo(iq.to));
     c.onIq('get', NS.discoItems, 'query', (iq) => this.#discoItems(iq.to));
     c.onStanza((el) => this.#onStanza(el));
@@ -54,9 +52,9 @@ export class WorkgroupComponent {
 
   /** `<wg>@workgroup.<domain>` → the workgroup name (404 when the address is not one). */
   async #workgroupOf(to: string): Promise<string> {
-    const [local, domain] = bare(to).split('@');
+    const [local, domain] = bareJid(to).split('@');
     if (!local || domain !== this.domain || !(await this.deps.workgroups.get(local))) {
-      throw new BridgeError('NOT_FOUND', `${bare(to)} is not a workgroup`);
+      throw new BridgeError('NOT_FOUND', `${bareJid(to)} is not a workgroup`);
     }
     return local;
   }
@@ -70,7 +68,7 @@ export class WorkgroupComponent {
       workgroup,
       kind: 'xmpp',
       userJid: from,
-      userId: (metadata.username || bare(from).split('@')[0]!).slice(0, 64),
+      userId: (metadata.username || bareJid(from).split('@')[0]!).slice(0, 64),
       email: metadata.email || undefined,
       question: metadata.question || undefined,
       metadata,
@@ -106,8 +104,8 @@ export class WorkgroupComponent {
 
   /** The workgroups an agent belongs to (asked of the service itself, as Smack's Agent does). */
   async #workgroups(from: string, to: string): Promise<Element> {
-    if (bare(to) !== this.domain) throw new BridgeError('NOT_FOUND', 'ask the workgroup service itself');
-    const agent = bare(from);
+    if (bareJid(to) !== this.domain) throw new BridgeError('NOT_FOUND', 'ask the workgroup service itself');
+    const agent = bareJid(from);
     const list = await this.deps.workgroups.workgroupsOf(agent);
     return workgroupsResult(
       agent,
@@ -116,19 +114,19 @@ export class WorkgroupComponent {
   }
 
   async #discoInfo(to: string): Promise<Element> {
-    const isService = bare(to) === this.domain;
+    const isService = bareJid(to) === this.domain;
     const name = isService ? 'Workgroups' : await this.#workgroupOf(to);
     return xml(
       'query',
       { xmlns: NS.discoInfo },
       xml('identity', { category: 'collaboration', type: 'workgroup', name }),
-      xml('feature', { var: NS_WORKGROUP }),
+      xml('feature', { var: NS.workgroup }),
       xml('feature', { var: NS.discoInfo }),
     );
   }
 
   async #discoItems(to: string): Promise<Element> {
-    if (bare(to) !== this.domain) return xml('query', { xmlns: NS.discoItems });
+    if (bareJid(to) !== this.domain) return xml('query', { xmlns: NS.discoItems });
     const list = await this.deps.workgroups.list();
     return xml(
       'query',
@@ -147,7 +145,7 @@ export class WorkgroupComponent {
   /** §5.1 agent presence: on duty (available, with its show and max-chats) or off duty (unavailable). */
   async #agentPresence(p: Element): Promise<void> {
     const from = String(p.attrs.from ?? '');
-    const to = bare(String(p.attrs.to));
+    const to = bareJid(String(p.attrs.to));
     const type = p.attrs.type as string | undefined;
     if (type && type !== 'unavailable') return; // probes, subscriptions and errors are not agent state
     try {

@@ -59,7 +59,6 @@ export const REVOKE = {
 /** An answer names the offer by its id (Fastpath), or by the user it is about (XEP-0142). */
 export type OfferRef = { offerId?: string; userJid?: string };
 
-export const bare = (jid: string): string => jid.split('/')[0]!.toLowerCase();
 /** Hex only: request ids become JID localparts (`visitor-<id>`), which are case-folded. */
 export const newRequestId = (): string => `rq${randomBytes(8).toString('hex')}`;
 export const newOfferId = (): string => `of${randomBytes(8).toString('hex')}`;

@@ -7,9 +7,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../xmpp/ns.js';
-
-export const NS_WORKGROUP = 'http://jabber.org/protocol/workgroup';
-export const NS_JIVE_WORKGROUP = 'http://jivesoftware.com/protocol/workgroup';
+import { bareJid } from '../xmpp/jid.js';
 
 /** XEP-0142 §5.1: what an agent's `show` means to routing. */
 export type AgentShow = 'chat' | 'available' | 'away' | 'xa' | 'dnd';
@@ -23,7 +21,7 @@ export type DepartReason = 'agent-not-found' | 'departure-requested';
 /** `<metadata><value name=…>` (Fastpath) and a submitted data form (XEP-0142 §6.1.2), first value each. */
 export function readMetadata(parent: Element): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const v of parent.getChild('metadata', NS_JIVE_WORKGROUP)?.getChildren('value') ?? []) {
+  for (const v of parent.getChild('metadata', NS.jiveWorkgroup)?.getChildren('value') ?? []) {
     const name = String(v.attrs.name ?? '');
     if (name && !(name in out)) out[name] = v.text();
   }
@@ -37,7 +35,7 @@ export function readMetadata(parent: Element): Record<string, string> {
 export function metadataElement(values: Record<string, string>): Element {
   return xml(
     'metadata',
-    { xmlns: NS_JIVE_WORKGROUP },
+    { xmlns: NS.jiveWorkgroup },
     ...Object.entries(values).map(([name, value]) => xml('value', { name }, value)),
   );
 }
@@ -59,10 +57,10 @@ export function offerIq(from: string, to: string, o: OfferFields): Element {
     { type: 'set', from, to },
     xml(
       'offer',
-      { xmlns: NS_WORKGROUP, jid: o.userJid, id: o.offerId },
+      { xmlns: NS.workgroup, jid: o.userJid, id: o.offerId },
       xml('timeout', {}, String(Math.max(1, Math.round(o.timeoutSeconds)))),
       metadataElement(o.metadata),
-      xml('session', { xmlns: NS_JIVE_WORKGROUP, id: o.requestId }),
+      xml('session', { xmlns: NS.jiveWorkgroup, id: o.requestId }),
     ),
   );
 }
@@ -75,7 +73,7 @@ export function revokeIq(
   return xml(
     'iq',
     { type: 'set', from, to },
-    xml('offer-revoke', { xmlns: NS_WORKGROUP, jid: r.userJid, id: r.offerId }, xml('reason', {}, r.reason)),
+    xml('offer-revoke', { xmlns: NS.workgroup, jid: r.userJid, id: r.offerId }, xml('reason', {}, r.reason)),
   );
 }
 
@@ -85,7 +83,7 @@ export function answerIq(
   kind: 'offer-accept' | 'offer-reject',
   a: { offerId: string; userJid?: string },
 ): Element {
-  const attrs: Record<string, string> = { xmlns: NS_WORKGROUP, id: a.offerId };
+  const attrs: Record<string, string> = { xmlns: NS.workgroup, id: a.offerId };
   if (a.userJid) attrs.jid = a.userJid;
   return xml('iq', { type: 'set', to }, xml(kind, attrs));
 }
@@ -105,7 +103,7 @@ export function readOffer(el: Element): ReadOffer {
   return {
     offerId: optional(el.attrs.id),
     userJid: String(el.attrs.jid ?? ''),
-    requestId: optional(el.getChild('session', NS_JIVE_WORKGROUP)?.attrs.id),
+    requestId: optional(el.getChild('session', NS.jiveWorkgroup)?.attrs.id),
     timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
     metadata: readMetadata(el),
     reason: optional(el.getChildText('reason')),
@@ -117,7 +115,7 @@ export function agentPresence(
   to: string,
   a: { show: AgentShow; maxChats?: number; status?: string },
 ): Element {
-  const status = xml('agent-status', { xmlns: NS_WORKGROUP });
+  const status = xml('agent-status', { xmlns: NS.workgroup });
   if (a.maxChats !== undefined) status.append(xml('max-chats', {}, String(a.maxChats)));
   const p = xml('presence', { to }, status);
   if (a.show !== 'available') p.append(xml('show', {}, a.show));
@@ -132,7 +130,7 @@ export interface ReadAgentPresence {
 
 export function readAgentPresence(p: Element): ReadAgentPresence {
   const show = p.getChildText('show');
-  const max = Number(p.getChild('agent-status', NS_WORKGROUP)?.getChildText('max-chats'));
+  const max = Number(p.getChild('agent-status', NS.workgroup)?.getChildText('max-chats'));
   return {
     show: (AGENT_SHOWS as readonly string[]).includes(show ?? '') ? (show as AgentShow) : 'available',
     maxChats: Number.isInteger(max) && max > 0 ? max : undefined,
@@ -150,7 +148,7 @@ export function agentStatusReply(
     { from, to },
     xml(
       'agent-status',
-      { xmlns: NS_WORKGROUP, jid: to.split('/')[0]! },
+      { xmlns: NS.workgroup, jid: bareJid(to) },
       xml('max-chats', {}, String(s.maxChats)),
       xml('current-chats', {}, String(s.currentChats)),
     ),
@@ -168,7 +166,7 @@ export interface QueueSummary {
 export function notifyQueuePresence(from: string, to: string, q: QueueSummary): Element {
   const el = xml(
     'notify-queue',
-    { xmlns: NS_WORKGROUP },
+    { xmlns: NS.workgroup },
     xml('count', {}, String(q.count)),
     xml('time', {}, String(q.averageWaitSeconds)),
     xml('status', {}, q.status),
@@ -191,7 +189,7 @@ export function notifyQueueDetailsPresence(from: string, to: string, users: Queu
     { from, to },
     xml(
       'notify-queue-details',
-      { xmlns: NS_WORKGROUP },
+      { xmlns: NS.workgroup },
       ...users.map((u) =>
         xml(
           'user',
@@ -199,7 +197,7 @@ export function notifyQueueDetailsPresence(from: string, to: string, users: Queu
           xml('position', {}, String(u.position)),
           xml('time', {}, String(u.waitSeconds)),
           xml('join-time', {}, fastpathDate(u.joined)),
-          xml('user-id', { xmlns: NS_JIVE_WORKGROUP, id: u.userId }),
+          xml('user-id', { xmlns: NS.jiveWorkgroup, id: u.userId }),
         ),
       ),
     ),
@@ -225,7 +223,7 @@ export function readNotifyQueueDetails(
 ): { jid: string; userId?: string; position: number; time: number; joinTime?: string }[] {
   return el.getChildren('user').map((u) => ({
     jid: String(u.attrs.jid ?? ''),
-    userId: optional(u.getChild('user-id', NS_JIVE_WORKGROUP)?.attrs.id),
+    userId: optional(u.getChild('user-id', NS.jiveWorkgroup)?.attrs.id),
     position: Number(u.getChildText('position') ?? 0),
     time: Number(u.getChildText('time') ?? 0),
     joinTime: optional(u.getChildText('join-time')),
@@ -238,7 +236,7 @@ export function readNotifyQueueDetails(
 export function queueStatus(position: number, waitSeconds: number): Element {
   return xml(
     'queue-status',
-    { xmlns: NS_WORKGROUP },
+    { xmlns: NS.workgroup },
     xml('position', {}, String(position)),
     xml('time', {}, String(Math.max(0, Math.round(waitSeconds)))),
   );
@@ -249,14 +247,14 @@ export function queueStatusMessage(from: string, to: string, position: number, w
 }
 
 export function departMessage(from: string, to: string, reason: DepartReason): Element {
-  return xml('message', { from, to }, xml('depart-queue', { xmlns: NS_WORKGROUP }, xml(reason, {})));
+  return xml('message', { from, to }, xml('depart-queue', { xmlns: NS.workgroup }, xml(reason, {})));
 }
 
 export function joinQueueIq(to: string, metadata: Record<string, string>): Element {
   return xml(
     'iq',
     { type: 'set', to },
-    xml('join-queue', { xmlns: NS_WORKGROUP }, xml('queue-notifications', {}), metadataElement(metadata)),
+    xml('join-queue', { xmlns: NS.workgroup }, xml('queue-notifications', {}), metadataElement(metadata)),
   );
 }
 
@@ -267,7 +265,7 @@ export function workgroupsResult(
 ): Element {
   return xml(
     'workgroups',
-    { xmlns: NS_WORKGROUP, jid: agentBare },
+    { xmlns: NS.workgroup, jid: agentBare },
     ...workgroups.map((w) =>
       xml('workgroup', {
         jid: w.jid,

@@ -45,3 +45,39 @@ export function parseJid(raw: string, defaultDomain: string, what = 'JID'): Jid 
   const bare = local ? `${local}@${domain}` : domain;
   return { local, domain, resource, bare, full: resource ? `${bare}/${resource}` : bare };
 }
+
+/**
+ * The one way to compare JIDs that come off the wire (stanza `from`/`to`, stored peers). The resource
+ * starts at the first `/` (RFC 7622 §3.1: neither localpart nor domainpart may hold one). Localpart
+ * and domainpart are lower-cased, as nodeprep/nameprep (and PRECIS) fold ASCII, and a trailing dot of
+ * the domain is dropped; the resource keeps its case, since it is compared exactly.
+ */
+export function bareJid(jid: string): string {
+  const slash = jid.indexOf('/');
+  return (slash < 0 ? jid : jid.slice(0, slash)).toLowerCase().replace(/\.$/, '');
+}
+
+/** The resource of a full JID (a MUC occupant's nick), or undefined for a bare JID. */
+export function resourceOf(jid: string): string | undefined {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? undefined : jid.slice(slash + 1);
+}
+
+/** The domainpart, normalised as bareJid does. */
+export function domainOf(jid: string): string {
+  const bare = bareJid(jid);
+  return bare.slice(bare.lastIndexOf('@') + 1);
+}
+
+/** The localpart, normalised as bareJid does; undefined for a service JID. */
+export function localOf(jid: string): string | undefined {
+  const bare = bareJid(jid);
+  const at = bare.lastIndexOf('@');
+  return at < 0 ? undefined : bare.slice(0, at);
+}
+
+/** A full or bare JID with its bare part normalised and its resource as it came. */
+export function normalizeJid(jid: string): string {
+  const resource = resourceOf(jid);
+  return resource === undefined ? bareJid(jid) : `${bareJid(jid)}/${resource}`;
+}

@@ -1,6 +1,6 @@
 /**
  * Every XML namespace Parley speaks, declared once.
- * References: RFC 6120/6121, XEP-0030, XEP-0050, XEP-0133, XEP-0198, XEP-0004.
+ * References: RFC 6120/6121, XEP-0030, XEP-0050, XEP-0133, XEP-0198, XEP-0004 and the XEPs named below.
  */
 export const NS = {
   client: 'jabber:client',
@@ -44,4 +44,22 @@ export const NS = {
   pubsub: 'http://jabber.org/protocol/pubsub',
   vcard4: 'urn:ietf:params:xml:ns:vcard-4.0',
   search: 'jabber:iq:search',
+  bind: 'urn:ietf:params:xml:ns:xmpp-bind',
+  /** XEP-0045 §10.1 room configuration form (its FORM_TYPE) */
+  mucRoomConfig: 'http://jabber.org/protocol/muc#roomconfig',
+  /** XEP-0223 persistent PEP items: the publish-options form's FORM_TYPE */
+  pubsubPublishOptions: 'http://jabber.org/protocol/pubsub#publish-options',
+  /** Parley's own: a user's profile properties, one PEP item each */
+  parleyProfile: 'urn:parley:profile:0',
+  /** XEP-0172 user nickname */
+  nick: 'http://jabber.org/protocol/nick',
+  /** XEP-0066 out-of-band data (attachment URLs) */
+  oob: 'jabber:x:oob',
+  /** XEP-0363 HTTP file upload */
+  upload: 'urn:xmpp:http:upload:0',
+  /** XEP-0377 spam reporting */
+  reporting: 'urn:xmpp:reporting:1',
+  /** XEP-0142 workgroups, and the Fastpath (Openfire) extensions beside it */
+  workgroup: 'http://jabber.org/protocol/workgroup',
+  jiveWorkgroup: 'http://jivesoftware.com/protocol/workgroup',
 } as const;

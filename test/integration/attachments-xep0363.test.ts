@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { component, type Component } from '@xmpp/component';
 import xml, { type Element } from '@xmpp/xml';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { bearer, call, withToken } from '../helpers/http.js';
@@ -9,9 +8,10 @@ import { expectResponseMatchesSpec } from '../helpers/openapi.js';
 import { SseClient } from '../helpers/sse.js';
 import { rig } from '../rig/rig.js';
 import { registerUser, type TestUser } from '../rig/users.js';
+import { NS } from '../../src/xmpp/ns.js';
+import { component, type Component } from '../../src/xmpp/component/ComponentEntity.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
-const NS_UPLOAD = 'urn:xmpp:http:upload:0';
 
 /**
  * A stand-in for the server's XEP-0363 service (Prosody's mod_http_file_share is not in the rig): an
@@ -46,26 +46,26 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
       password: rig.prosody.componentSecret,
     });
     svc.on('error', () => undefined);
-    svc.iqCallee.get('http://jabber.org/protocol/disco#info', 'query', () =>
+    svc.iqCallee.get(NS.discoInfo, 'query', () =>
       xml(
         'query',
-        { xmlns: 'http://jabber.org/protocol/disco#info' },
+        { xmlns: NS.discoInfo },
         xml('identity', { category: 'store', type: 'file', name: 'HTTP File Upload' }),
-        xml('feature', { var: NS_UPLOAD }),
+        xml('feature', { var: NS.upload }),
         xml(
           'x',
-          { xmlns: 'jabber:x:data', type: 'result' },
-          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_UPLOAD)),
+          { xmlns: NS.dataForms, type: 'result' },
+          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.upload)),
           xml('field', { var: 'max-file-size' }, xml('value', {}, '1048576')),
         ),
       ),
     );
-    svc.iqCallee.get(NS_UPLOAD, 'request', (ctx: { stanza: Element }) => {
+    svc.iqCallee.get(NS.upload, 'request', (ctx) => {
       requests.push(ctx.stanza);
       const path = `/slot/${requests.length}/${encodeURIComponent(String(ctx.stanza.getChild('request')!.attrs.filename))}`;
       return xml(
         'slot',
-        { xmlns: NS_UPLOAD },
+        { xmlns: NS.upload },
         xml(
           'put',
           { url: `${base}${path}` },
@@ -117,7 +117,7 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
     assert.ok(put?.bytes.equals(bytes), 'the file went to the upload service byte-exact');
     assert.equal(put?.type, 'application/pdf');
     assert.deepEqual(requests[0]!.getChild('request')!.attrs, {
-      xmlns: NS_UPLOAD,
+      xmlns: NS.upload,
       filename: 'doc.pdf',
       size: String(bytes.length),
       'content-type': 'application/pdf',

@@ -35,7 +35,8 @@ describe('parley admin CLI against a real gateway + PostgreSQL', function () {
     gw = await startGateway();
     db = new pg.Client({ connectionString: gw.dbUrl });
     await db.connect();
-    api = ['--url', gw.url, '--secret', gw.secret];
+    // `--secret=`: a base64url secret may start with '-', which parseArgs would read as an option
+    api = ['--url', gw.url, `--secret=${gw.secret}`];
   });
   after(async () => {
     for (const s of streams) s.close();

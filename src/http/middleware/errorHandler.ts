@@ -1,22 +1,9 @@
 import type { Context, Next } from 'koa';
 import { BridgeError } from '../../errors/BridgeError.js';
-import { ERROR_CODES, specFor, type ErrorCode } from '../../errors/codes.js';
+import { specFor } from '../../errors/codes.js';
 import { fromDatabaseError } from '../../errors/fromDatabaseError.js';
+import { toProblem } from '../../errors/problem.js';
 import type { Log } from '../../log.js';
-
-/** RFC 9457 problem details, the only error body Parley sends. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code: ErrorCode;
-  requestId?: string;
-  errors?: { path: string; message: string }[];
-  xmppCondition?: string;
-}
-
-const TYPE_BASE = 'https://parley.dev/problems/';
 
 /** Errors thrown by Koa's own layers (body parser, ctx.throw) arrive as http-errors with a status. */
 function fromHttpError(err: { status?: number; type?: string; message?: string }): BridgeError | undefined {
@@ -52,22 +39,6 @@ export function toBridgeError(raw: unknown): BridgeError {
       ? raw
       : (fromHttpError(raw as { status?: number }) ?? new BridgeError('INTERNAL', undefined, { cause: raw })))
   );
-}
-
-export function toProblem(err: BridgeError, requestId?: string): Problem {
-  const spec = ERROR_CODES[err.code];
-  return {
-    type: TYPE_BASE + err.code.toLowerCase().replace(/_/g, '-'),
-    title: spec.title,
-    status: spec.status,
-    detail: err.expose
-      ? (err.detail ?? spec.title)
-      : 'An unexpected error occurred; quote the requestId when reporting it.',
-    code: err.code,
-    ...(requestId ? { requestId } : {}),
-    ...(err.extra.errors?.length ? { errors: err.extra.errors } : {}),
-    ...(err.extra.xmppCondition ? { xmppCondition: err.extra.xmppCondition } : {}),
-  };
 }
 
 export function errorHandler(log: Log) {

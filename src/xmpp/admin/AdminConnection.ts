@@ -5,6 +5,7 @@ import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { createXmppClient, Reconnector, smSettled } from '../client/createXmppClient.js';
 import { connectError } from '../client/UserSession.js';
+import { NS } from '../ns.js';
 
 /**
  * Parley's own long-lived session as the server admin (XMPP_ADMIN_JID): account provisioning
@@ -81,7 +82,7 @@ export class AdminConnection {
     if (!this.#online) return false;
     try {
       await this.#x.iqCaller.request(
-        xml('iq', { type: 'get', to: this.jid.split('@')[1] }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+        xml('iq', { type: 'get', to: this.jid.split('@')[1] }, xml('ping', { xmlns: NS.ping })),
         timeoutMs,
       );
       return true;

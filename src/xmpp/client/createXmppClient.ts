@@ -16,8 +16,9 @@ import type { Element } from '@xmpp/xml';
 import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
 import { pickMechanism } from './saslPolicy.js';
+import { backoffDelay } from '../../util/backoff.js';
+import { NS } from '../ns.js';
 
-const SM_NS = 'urn:xmpp:sm:3';
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
 /**
@@ -72,7 +73,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     )) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
-  callee.get('urn:xmpp:ping', 'ping', () => ({}));
+  callee.get(NS.ping, 'ping', () => ({}));
   const x = Object.assign(entity, {
     entity,
     middleware: mw,
@@ -85,19 +86,16 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
   // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
   x.on('element', (el: Element) => {
-    if (
-      el.is('features', 'http://etherx.jabber.org/streams') &&
-      el.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind')
-    ) {
-      smOffers.set(x, { offered: !!el.getChild('sm', SM_NS), enableSent: false, failed: false });
-    } else if (el.is('failed', SM_NS)) {
+    if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', NS.bind)) {
+      smOffers.set(x, { offered: !!el.getChild('sm', NS.sm), enableSent: false, failed: false });
+    } else if (el.is('failed', NS.sm)) {
       const st = smOffers.get(x);
       if (st?.enableSent) st.failed = true;
     }
   });
   x.on('send', (el: Element) => {
     const st = smOffers.get(x);
-    if (st && el.is('enable', SM_NS)) st.enableSent = true;
+    if (st && el.is('enable', NS.sm)) st.enableSent = true;
   });
   x.on('connect', () => {
     (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true);
@@ -121,12 +119,6 @@ export async function smSettled(x: Client, timeoutMs = 5000): Promise<void> {
   while (pending() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-/** Exponential backoff with full jitter, capped: 1 s, 2 s, 4 s … max. */
-export function backoffDelay(attempt: number, maxSeconds: number, random = Math.random): number {
-  const ceiling = Math.min(maxSeconds * 1000, 1000 * 2 ** Math.max(0, attempt));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**

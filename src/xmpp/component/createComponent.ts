@@ -1,10 +1,11 @@
-import { component, xml as componentXml, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import type { Log } from '../../log.js';
 import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { toStanzaError } from '../../errors/toStanzaError.js';
 import { Reconnector } from '../client/createXmppClient.js';
+import { NS } from '../ns.js';
+import { component, type Component } from './ComponentEntity.js';
 
 /**
  * Shared bootstrap for Parley's external components (XEP-0114: workgroup.<domain>, bbb.<domain>):
@@ -48,7 +49,6 @@ export function createComponent(opts: {
 }): ComponentConnection {
   const log = opts.log.child({ component: opts.domain });
   const x: Component = component({ service: opts.service, domain: opts.domain, password: opts.secret });
-  x.reconnect.stop();
   // Prosody accepts one connection per component domain, which makes it the cluster's lock: the other
   // instances keep retrying as standbys, and their retry period is the takeover time when the holder dies.
   const maxSeconds = Math.min(opts.reconnectMaxSeconds, STANDBY_RETRY_MAX_SECONDS);
@@ -62,7 +62,7 @@ export function createComponent(opts: {
   let online = false;
   let stopping = false;
 
-  x.on('connect', () => x.socket?.setNoDelay?.(true));
+  x.on('connect', () => (x.socket as { setNoDelay?(v: boolean): void } | null)?.setNoDelay?.(true));
   x.on('error', (err: unknown) => log.debug({ err }, 'component error'));
   x.on('disconnect', () => {
     if (online && !stopping) log.warn('component connection lost; reconnecting');
@@ -146,16 +146,16 @@ export function createComponent(opts: {
             to: String(ctx.stanza.attrs.to),
             id: String(ctx.stanza.attrs.id),
             stanza: ctx.stanza,
-            element: ctx.element,
+            // set by @xmpp/iq's callee (the IQ's payload), which its published types leave out
+            element: (ctx as typeof ctx & { element: Element }).element,
           });
         } catch (err) {
           if (!(err instanceof BridgeError) || err.status >= 500)
             log.warn({ err, ns, name }, 'component IQ handler failed');
           reply = toStanzaError(err);
         }
-        // The callee answers service-unavailable for a falsy reply, and tells results from errors with
-        // `instanceof` against its own (0.13) Element class: hand it `true` or an element of that class.
-        return reply ? toComponentElement(reply) : (true as never);
+        // The callee answers service-unavailable for a falsy reply: `true` is an empty result.
+        return reply ? reply : (true as never);
       });
     },
     onStanza(handler) {
@@ -171,12 +171,6 @@ export function createComponent(opts: {
     },
   };
   // XEP-0199: answer pings, so monitoring (and a standby's takeover check) can see the component is there.
-  conn.onIq('get', 'urn:xmpp:ping', 'ping', () => undefined);
+  conn.onIq('get', NS.ping, 'ping', () => undefined);
   return conn;
-}
-
-/** @xmpp/component 0.13 bundles its own @xmpp/xml; rebuild our (0.14) elements with its builder. */
-function toComponentElement(el: Element): Element {
-  const children = el.children.map((c) => (typeof c === 'string' ? c : toComponentElement(c as Element)));
-  return componentXml(el.name, { ...el.attrs }, ...children) as unknown as Element;
 }

@@ -60,9 +60,3 @@ export function readDelay(msg: Element): Date | undefined {
   const d = stamp ? new Date(stamp) : undefined;
   return d && !Number.isNaN(d.getTime()) ? d : undefined;
 }
-
-export const bareOf = (jid: string): string => jid.split('/')[0]!.toLowerCase();
-export const resourceOf = (jid: string): string | undefined => {
-  const i = jid.indexOf('/');
-  return i >= 0 ? jid.slice(i + 1) : undefined;
-};

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
 import {
-  NS_OOB,
   attachmentsField,
   oobElements,
   readAttachments,
   typeFromName,
 } from '../../../src/attachments/oob.js';
 import { safeName, thumbnailUrl } from '../../../src/attachments/AttachmentService.js';
+import { NS } from '../../../src/xmpp/ns.js';
 
 const cat = {
   url: 'https://p.example/files/AAAAAAAAAAAAAAAAAAAAAA/cat.png',
@@ -20,7 +20,7 @@ const cat = {
 describe('attachments/oob', () => {
   it('builds one XEP-0066 element per attachment', () => {
     const [el] = oobElements([cat]);
-    assert.equal(el!.toString(), `<x xmlns="${NS_OOB}"><url>${cat.url}</url><desc>cat.png</desc></x>`);
+    assert.equal(el!.toString(), `<x xmlns="${NS.oob}"><url>${cat.url}</url><desc>cat.png</desc></x>`);
   });
 
   it("reads a Parley sender's metadata back, and only for URLs the stanza carries", () => {
@@ -35,12 +35,12 @@ describe('attachments/oob', () => {
     const msg = xml(
       'message',
       {},
-      xml('x', { xmlns: NS_OOB }, xml('url', {}, 'https://up.example/a/b/My%20Song.mp3')),
+      xml('x', { xmlns: NS.oob }, xml('url', {}, 'https://up.example/a/b/My%20Song.mp3')),
     );
     assert.deepEqual(readAttachments(msg, null), [
       { url: 'https://up.example/a/b/My%20Song.mp3', name: 'My Song.mp3', size: null, type: 'audio/mpeg' },
     ]);
-    const bad = xml('message', {}, xml('x', { xmlns: NS_OOB }, xml('url', {}, 'javascript:alert(1)')));
+    const bad = xml('message', {}, xml('x', { xmlns: NS.oob }, xml('url', {}, 'javascript:alert(1)')));
     assert.deepEqual(readAttachments(bad, null), [], 'only http(s) URLs');
     assert.deepEqual(attachmentsField([]), {});
     assert.equal(typeFromName('x.unknown'), 'application/octet-stream');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
-import { NS_UPLOAD, readSlot, slotRequest } from '../../../src/attachments/xep0363.js';
+import { readSlot, slotRequest } from '../../../src/attachments/xep0363.js';
+import { NS } from '../../../src/xmpp/ns.js';
 
 const slot = (put: string, get: string, ...headers: [string, string][]) =>
   xml(
@@ -8,7 +9,7 @@ const slot = (put: string, get: string, ...headers: [string, string][]) =>
     { type: 'result' },
     xml(
       'slot',
-      { xmlns: NS_UPLOAD },
+      { xmlns: NS.upload },
       xml('put', { url: put }, ...headers.map(([n, v]) => xml('header', { name: n }, v))),
       xml('get', { url: get }),
     ),
@@ -22,7 +23,7 @@ describe('attachments/xep0363', () => {
         size: 12,
         contentType: 'image/png',
       }).toString(),
-      `<iq type="get" to="upload.example.org"><request xmlns="${NS_UPLOAD}" filename="a b.png" size="12" content-type="image/png"/></iq>`,
+      `<iq type="get" to="upload.example.org"><request xmlns="${NS.upload}" filename="a b.png" size="12" content-type="image/png"/></iq>`,
     );
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { BridgeError } from '../../../src/errors/BridgeError.js';
-import { nickOf, parseNick, parseRoom, parseService } from '../../../src/rooms/names.js';
+import { parseNick, parseRoom, parseService } from '../../../src/rooms/names.js';
 
 const naming = { domain: 'example.org', mucService: 'conference.example.org' };
 const code = (c: string) => (e: unknown) => e instanceof BridgeError && e.code === c;
@@ -42,11 +42,4 @@ describe('parseNick', () => {
     it(`answers 400 for ${JSON.stringify(bad.slice(0, 20))}`, () =>
       assert.throws(() => parseNick(bad), code('BAD_REQUEST')));
   }
-});
-
-describe('nickOf', () => {
-  it('is the resource of an occupant JID, undefined for the room itself', () => {
-    assert.equal(nickOf('team@conference.example.org/Bob/with/slashes'), 'Bob/with/slashes');
-    assert.equal(nickOf('team@conference.example.org'), undefined);
-  });
 });

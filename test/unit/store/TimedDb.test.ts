@@ -13,7 +13,7 @@ function fakePool() {
     if (q.text === 'fail') throw new Error('boom');
     return { rows: [{ ok: 1 }], rowCount: 1 };
   };
-  const pool = { query, connect: async () => ({ query, release: () => void released++ }) };
+  const pool = { query, connect: async () => ({ query, on() {}, off() {}, release: () => void released++ }) };
   // The two methods TimedDb calls, nothing else of pg.Pool.
   return { pool: pool as unknown as pg.Pool, sent, released: () => released };
 }

@@ -4,8 +4,6 @@ import {
   agentPresence,
   fastpathDate,
   joinQueueIq,
-  NS_JIVE_WORKGROUP,
-  NS_WORKGROUP,
   notifyQueueDetailsPresence,
   notifyQueuePresence,
   offerIq,
@@ -22,6 +20,7 @@ import {
   settingsFrom,
   workgroupFromJidOrName,
 } from '../../../src/workgroup/settings.js';
+import { NS } from '../../../src/xmpp/ns.js';
 
 describe('workgroup XEP-0142 stanzas', () => {
   it('builds an offer that reads back with its id, session, timeout and metadata', () => {
@@ -33,7 +32,7 @@ describe('workgroup XEP-0142 stanzas', () => {
       metadata: { question: 'Why?', email: 'u@e' },
     });
     assert.equal(iq.attrs.type, 'set');
-    const o = readOffer(iq.getChild('offer', NS_WORKGROUP)!);
+    const o = readOffer(iq.getChild('offer', NS.workgroup)!);
     assert.deepEqual(o, {
       offerId: 'of1',
       userJid: 'u@x/y',
@@ -50,16 +49,16 @@ describe('workgroup XEP-0142 stanzas', () => {
       userJid: 'u@x',
       reason: 'User canceled',
     });
-    assert.equal(readOffer(iq.getChild('offer-revoke', NS_WORKGROUP)!).reason, 'User canceled');
+    assert.equal(readOffer(iq.getChild('offer-revoke', NS.workgroup)!).reason, 'User canceled');
   });
 
   it('reads metadata from Fastpath values and from a submitted data form, first value winning', () => {
     const el = xml(
       'join-queue',
-      { xmlns: NS_WORKGROUP },
+      { xmlns: NS.workgroup },
       xml(
         'metadata',
-        { xmlns: NS_JIVE_WORKGROUP },
+        { xmlns: NS.jiveWorkgroup },
         xml('value', { name: 'username' }, 'jane'),
         xml('value', { name: 'username' }, 'other'),
       ),
@@ -73,7 +72,7 @@ describe('workgroup XEP-0142 stanzas', () => {
     );
     assert.deepEqual(readMetadata(el), { username: 'jane', question: 'Dose?' });
     assert.deepEqual(
-      readMetadata(joinQueueIq('help@workgroup.x', { email: 'a@b' }).getChild('join-queue', NS_WORKGROUP)!),
+      readMetadata(joinQueueIq('help@workgroup.x', { email: 'a@b' }).getChild('join-queue', NS.workgroup)!),
       { email: 'a@b' },
     );
   });
@@ -98,7 +97,7 @@ describe('workgroup XEP-0142 stanzas', () => {
       averageWaitSeconds: 30,
       status: 'active',
     });
-    assert.deepEqual(readNotifyQueue(q.getChild('notify-queue', NS_WORKGROUP)!), {
+    assert.deepEqual(readNotifyQueue(q.getChild('notify-queue', NS.workgroup)!), {
       count: 2,
       time: 30,
       status: 'active',
@@ -107,7 +106,7 @@ describe('workgroup XEP-0142 stanzas', () => {
     const d = notifyQueueDetailsPresence('help@workgroup.x', 'a@x/r', [
       { jid: 'u@x', userId: 'jane', position: 1, waitSeconds: 60, joined: oldest },
     ]);
-    assert.deepEqual(readNotifyQueueDetails(d.getChild('notify-queue-details', NS_WORKGROUP)!), [
+    assert.deepEqual(readNotifyQueueDetails(d.getChild('notify-queue-details', NS.workgroup)!), [
       { jid: 'u@x', userId: 'jane', position: 1, time: 60, joinTime: '20250501T09:00:00' },
     ]);
     assert.equal(fastpathDate(oldest), '20250501T09:00:00');

@@ -7,7 +7,8 @@ import Router from '@koa/router';
 import { pino } from 'pino';
 import { BridgeError } from '../../../../src/errors/BridgeError.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src/errors/codes.js';
-import { errorHandler, type Problem } from '../../../../src/http/middleware/errorHandler.js';
+import { errorHandler } from '../../../../src/http/middleware/errorHandler.js';
+import type { Problem } from '../../../../src/errors/problem.js';
 import { requestId } from '../../../../src/http/middleware/requestId.js';
 
 const GENERIC = 'An unexpected error occurred; quote the requestId when reporting it.';

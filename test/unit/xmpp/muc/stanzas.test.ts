@@ -1,17 +1,31 @@
 import assert from 'node:assert/strict';
+import { NS } from '../../../../src/xmpp/ns.js';
 import {
   adminSet,
   configSubmit,
+  destroyRoom,
   directInvite,
+  groupchat,
   joinPresence,
   mamQuery,
   mediatedInvite,
-} from '../../../src/rooms/stanzas.js';
+} from '../../../../src/xmpp/muc/stanzas.js';
 
 const ROOM = 'team@conference.example.org';
 const strip = (s: string) => s.replace(/ id="[^"]+"/, '');
 
-describe('room stanzas', () => {
+describe('MUC stanzas', () => {
+  it("stamp a component occupant's from only when one is given", () => {
+    const from = 'bridge@bbb.example.org/parley';
+    assert.equal(joinPresence(ROOM, 'A', { maxStanzas: 0, from }).attrs.from, from);
+    assert.equal(joinPresence(ROOM, 'A', { maxStanzas: 0 }).attrs.from, undefined);
+    assert.equal(configSubmit(ROOM, { name: 'n' }, from).attrs.from, from);
+    assert.equal(destroyRoom(ROOM, 'ended', from).attrs.from, from);
+    assert.equal(mediatedInvite(ROOM, 'bob@example.org', 'r', from).attrs.from, from);
+    assert.equal(groupchat(ROOM, 'hi', { from }).attrs.from, from);
+    assert.ok(destroyRoom(ROOM, 'ended').getChild('query', NS.mucOwner)?.getChild('destroy'));
+  });
+
   it('joins with a history request and the password', () => {
     assert.equal(
       strip(joinPresence(ROOM, 'Alice', { password: 'p&w', maxStanzas: 20 }).toString()),
