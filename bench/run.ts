@@ -11,7 +11,9 @@ import { startPostgres, type RunningPostgres } from '../tools/servers/postgres.j
 import { startProsody, type RunningProsody } from '../tools/servers/prosody.js';
 import { ensureEjabberd, startEjabberd, type RunningEjabberd } from '../tools/servers/ejabberd.js';
 import { userNames, writeProsodyAccounts } from './lib/accounts.js';
-import { prosodyPid, type Ctx } from './lib/context.js';
+import { prosodyPid, reviveGen, type Ctx } from './lib/context.js';
+import { loadAvg, waitForQuietMachine } from './lib/load.js';
+import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
 import { parseOptions } from './lib/options.js';
 import { startParleyProcess, type ParleyProcess } from './lib/parley.js';
@@ -19,7 +21,7 @@ import { fdLimit, machineInfo } from './lib/proc.js';
 import { elapsed, progress, setScenario } from './lib/progress.js';
 import { startWorker } from './lib/worker.js';
 import { latencyScenario } from './scenarios/latency.js';
-import { prosodyThroughput } from './scenarios/throughput.js';
+import { prosodyThroughput, type Curve } from './scenarios/throughput.js';
 import { ejabberdPart } from './scenarios/ejabberd.js';
 import { historyScenario } from './scenarios/history.js';
 import { roomsScenario } from './scenarios/rooms.js';
@@ -107,8 +109,10 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const machineBefore = machineInfo();
   progress(
-    `${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`,
+    `${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}${opts.modrest ? ' (+ mod_rest)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`,
   );
+  const load = await waitForQuietMachine(opts.maxLoad, opts.loadWaitS);
+  const modRest = modRestPath(opts.modrest);
   ensureSystem();
   if (opts.ejabberd)
     await ensureEjabberd(progress).catch((err: Error) => progress(`ejabberd unavailable: ${err.message}`));
@@ -129,6 +133,27 @@ async function main(): Promise<void> {
   const profileWindows: Record<string, Window[]> = {};
   const profileDir = join(tmp, 'profiles');
   let gen: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let ctxRef: Ctx | undefined;
+  const scenarios: Record<string, ScenarioStatus> = {};
+  let versionInfo: Record<string, string> = {};
+  const finalize = async (
+    status: 'complete' | 'partial',
+    profiles?: Record<string, unknown>,
+  ): Promise<string[]> => {
+    const meta = buildMeta({
+      status,
+      startedAt,
+      opts,
+      machineBefore,
+      load,
+      scenarios,
+      versions: versionInfo,
+      ejabberd: !!ejabberd,
+      ejabberdError,
+      modRest,
+    });
+    return writeReport(opts.outDir, startedAt, { meta, results, findings, profiles });
+  };
 
   // Throw-away servers holding thousands of sessions: nothing of theirs is kept, so no graceful shutdown.
   const stopAll = async (): Promise<void> => {
@@ -147,7 +172,7 @@ async function main(): Promise<void> {
         /* gone */
       }
     await Promise.allSettled([
-      gen?.stop(),
+      (ctxRef?.gen ?? gen)?.stop(),
       ...parleys.map((p) => p.stop()),
       prosody?.stop(),
       ejabberd?.stop(0),
@@ -156,14 +181,29 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => {
     progress('interrupted: stopping servers');
-    void stopAll().finally(() => process.exit(130));
+    findings.push('the run was interrupted (SIGINT)');
+    void finalize('partial')
+      .catch(() => [])
+      .then(() => stopAll())
+      .finally(() => process.exit(130));
+  });
+  // Whatever throws outside a scenario's own handling still leaves what was measured on disk.
+  process.on('uncaughtException', (err) => {
+    progress(`runner: uncaught ${err.stack ?? String(err)}`);
+    findings.push(`the runner hit an uncaught exception: ${err.message}`);
   });
 
   try {
     setScenario('setup');
     const t0 = performance.now();
     const [p, g, e] = await Promise.allSettled([
-      startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
+      startProsody({
+        dir: join(tmp, 'prosody'),
+        componentSecret,
+        adminPassword,
+        hibernationSeconds: 5,
+        ...(modRest.dir ? { pluginPaths: [modRest.dir], extraModules: ['rest'] } : {}),
+      }),
       startPostgres({ dir: join(tmp, 'pg') }),
       opts.ejabberd && existsSync('/usr/sbin/ejabberdctl')
         ? startEjabberd({ dir: join(tmp, 'ejabberd'), componentSecret, adminPassword })
@@ -183,7 +223,20 @@ async function main(): Promise<void> {
     );
 
     // Accounts: every scenario has users of its own (Parley holds one session per user).
-    const pairs = ['lrawa', 'lrawb', 'lpara', 'lparb', 'trawa', 'trawb', 'tpara', 'tparb', 'tpxa', 'tpxb'];
+    const pairs = [
+      'lrawa',
+      'lrawb',
+      'lpara',
+      'lparb',
+      'trawa',
+      'trawb',
+      'tpara',
+      'tparb',
+      'tpxa',
+      'tpxb',
+      'tmra',
+      'tmrb',
+    ];
     const roomUsers = userNames('room', opts.roomOccupants);
     await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, [...pairs, ...roomUsers], password);
 
@@ -246,6 +299,7 @@ async function main(): Promise<void> {
     progress(
       `Parley (on Prosody) at ${parley.url}, pid ${parley.pid}${parleyEj ? `; Parley (on ejabberd) at ${parleyEj.url}` : ''}; load generator pid ${gen.pid}`,
     );
+    versionInfo = await versions();
     const ctx: Ctx = {
       opts,
       tmp,
@@ -260,21 +314,50 @@ async function main(): Promise<void> {
       gen,
       results,
       findings,
-      budgetS: opts.budgetS,
+      budgetS: opts.budgetS + load.waitedS,
     };
+    ctxRef = ctx;
 
-    const run = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    // Each scenario: its load average before and after, its outcome; a failure is recorded (with what
+    // the scenario had measured by then, via `partial`), a dead load generator is replaced, and the
+    // report so far is written, so a run that dies later still leaves its results.
+    const run = async (
+      name: string,
+      fn: () => Promise<unknown>,
+      partial?: () => Record<string, unknown>,
+    ): Promise<void> => {
       setScenario(name);
       const t = performance.now();
+      const st: ScenarioStatus = {
+        status: 'ok',
+        loadavgBefore: loadAvg(),
+        startedAtS: Math.round(elapsed()),
+      };
+      scenarios[name] = st;
+      const restartsBefore = ctx.genRestarts ?? 0;
       try {
         results[name] = await fn();
+        const skipped = (results[name] as { skipped?: string } | undefined)?.skipped;
+        if (skipped) Object.assign(st, { status: 'skipped', why: skipped });
       } catch (err) {
         const msg = (err as Error)?.stack ?? String(err);
         progress(`FAILED: ${msg.split('\n').slice(0, 3).join(' | ')}`);
-        results[name] = { error: msg.slice(0, 4000) };
+        results[name] = { ...partial?.(), error: msg.slice(0, 4000) };
         findings.push(`${name}: failed (${msg.split('\n')[0]})`);
+        Object.assign(st, { status: 'failed', why: msg.split('\n')[0]!.slice(0, 500) });
       }
-      progress(`done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      await reviveGen(ctx, name).catch((err: Error) =>
+        progress(`could not restart the load generator: ${err.message}`),
+      );
+      if ((ctx.genRestarts ?? 0) > restartsBefore) st.generatorRestarted = true;
+      st.seconds = Math.round((performance.now() - t) / 10) / 100;
+      st.loadavgAfter = loadAvg();
+      progress(
+        `done in ${st.seconds.toFixed(1)} s (${st.status}); load average ${st.loadavgAfter.join(' ')}`,
+      );
+      await finalize('partial').catch((err: Error) =>
+        progress(`could not write the partial report: ${err.message}`),
+      );
     };
 
     if (opts.scenarios.includes('latency')) {
@@ -289,32 +372,39 @@ async function main(): Promise<void> {
     }
     if (opts.scenarios.includes('throughput')) {
       profileWindows.throughput = [];
-      await run('throughput', async () => {
-        const prosodyCurves = await prosodyThroughput(
-          ctx,
-          {
-            raw: ['trawa', 'trawb'],
-            parley: ['tpara', 'tparb'],
-            ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }),
-          },
-          profileWindows.throughput!,
-        );
-        let ej: Record<string, unknown> | { skipped: string };
-        if (!ctx.ejabberd || !ctx.parleyEj)
-          ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
-        else {
-          setScenario('ejabberd');
-          ej = await ejabberdPart(ctx);
-          await ctx.parleyEj.stop();
-        }
-        return {
-          prosody: {
-            server: 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)',
-            curves: prosodyCurves,
-          },
-          ejabberd: ej,
-        };
-      });
+      const prosodyCurves: Curve[] = [];
+      const ejCurves: Curve[] = [];
+      const server = 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)';
+      await run(
+        'throughput',
+        async () => {
+          await prosodyThroughput(
+            ctx,
+            {
+              raw: ['trawa', 'trawb'],
+              parley: ['tpara', 'tparb'],
+              ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }),
+              ...(modRest.dir ? { modRest: ['tmra', 'tmrb'] as [string, string] } : {}),
+            },
+            profileWindows.throughput!,
+            prosodyCurves,
+          );
+          let ej: Record<string, unknown> | { skipped: string };
+          if (!ctx.ejabberd || !ctx.parleyEj)
+            ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
+          else {
+            setScenario('ejabberd');
+            ej = await ejabberdPart(ctx, ejCurves);
+            await ctx.parleyEj.stop();
+          }
+          return { prosody: { server, curves: prosodyCurves }, ejabberd: ej, modRest: modRest.status };
+        },
+        () => ({
+          prosody: { server, curves: prosodyCurves },
+          ejabberd: { curves: ejCurves },
+          modRest: modRest.status,
+        }),
+      );
     }
     if (opts.scenarios.includes('rooms')) {
       profileWindows['rooms (fan-out)'] = [];
@@ -350,7 +440,6 @@ async function main(): Promise<void> {
     }
 
     setScenario('report');
-    const finishedAt = new Date();
     // With --profile, stop Parley gracefully so --cpu-prof writes its profile; otherwise the gateways'
     // shutdown (logging off every session) is not measured: kill them.
     if (!opts.profile) for (const p of parleys) if (p.exitCode() === null) process.kill(p.pid, 'SIGKILL');
@@ -377,33 +466,15 @@ async function main(): Promise<void> {
         profiles.file = keep;
       }
     }
-    const meta = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationS: Math.round(elapsed()),
-      mode: opts.quick ? 'quick' : 'full',
-      options: opts,
-      machine: {
-        ...machineBefore,
-        loadavgBefore: machineBefore.loadavg,
-        loadavgAfter: machineInfo().loadavg,
-      },
-      coreLayout: `unpinned: Parley (1 process), Prosody (1 Lua thread), PostgreSQL (postmaster + backends), ejabberd (beam.smp), the load generator (1 process) and the runner share all ${String(machineBefore.cpus)} cores`,
-      versions: await versions(),
-      fdLimit: fdLimit(),
-      servers: {
-        prosody:
-          'tools/servers/prosody.ts: MAM on (memory archive store), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)',
-        ejabberd: ejabberd
-          ? 'tools/servers/ejabberd.ts: MAM off (mnesia MAM is pathological, recipe §6), XEP-0198 on, carbons, shaper none, mod_http_api on loopback'
-          : `not available: ${ejabberdError}`,
-        postgres:
-          'tools/servers/postgres.ts: fsync off, synchronous_commit off (throw-away data); Parley pool 10',
-        parley: `src/main.ts${opts.parleyRoot ? ` from ${opts.parleyRoot} (--parley-root)` : ''} per server, PARLEY_LOG_LEVEL=warn, DATABASE_URL to the bench PostgreSQL`,
-      },
-    };
-    const paths = await writeReport(opts.outDir, startedAt, { meta, results, findings, profiles });
+    const paths = await finalize('complete', profiles);
     progress(`wrote ${paths.join(', ')}`);
+  } catch (err) {
+    // setup (or the report) failed: still write what there is, then fail the run
+    findings.push(`the run failed: ${(err as Error)?.message ?? String(err)}`);
+    await finalize('partial')
+      .then((p) => progress(`wrote partial results: ${p.join(', ')}`))
+      .catch(() => undefined);
+    throw err;
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

@@ -26,12 +26,25 @@ export interface Options {
   parleyRoot?: string;
   /** the run skips optional work past this many seconds */
   budgetS: number;
+  /** a prosody-modules checkout: mod_rest is loaded into the bench Prosody and measured as a peer */
+  modrest?: string;
+  /** a run starting above this 1-minute load average waits for it to drop (and is marked not comparable) */
+  maxLoad: number;
+  /** at most this many seconds of waiting for the load to drop before the run */
+  loadWaitS: number;
+  /** measure the lean raw driver too even where @xmpp/client stayed under 50 % of a core */
+  leanRaw: boolean;
 }
 
 const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,scale] [--no-ejabberd]
                       [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
-                      [--parley-root DIR] [--budget SECONDS]
-  --quick        a run under 3 minutes (shorter steps, 1k sessions, 50k history rows)
+                      [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
+                      [--max-load L] [--load-wait SECONDS] [--lean-raw]
+  --quick        a run under 5 minutes (shorter steps, 1k sessions, 50k history rows)
+  --modrest      a prosody-modules checkout (with mod_rest/): mod_rest is measured as a peer row
+  --max-load     1-minute load average above which the run first waits and is marked not comparable (1)
+  --load-wait    the longest wait for the load to drop before starting (60 s; 0: do not wait)
+  --lean-raw     always measure the lean raw-XMPP driver too (default: only where @xmpp/client used > 50 % of a core)
   --profile      run Parley with --cpu-prof and report its hottest functions per scenario
   --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
   --budget       seconds after which optional work is skipped (quick: 150)
@@ -57,6 +70,10 @@ export function parseOptions(argv: string[]): Options {
     '--out',
     '--budget',
     '--parley-root',
+    '--modrest',
+    '--max-load',
+    '--load-wait',
+    '--lean-raw',
   ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -90,5 +107,9 @@ export function parseOptions(argv: string[]): Options {
     roomMessages: quick ? 10 : 50,
     budgetS: Number(val('--budget') ?? (quick ? 150 : 3600)),
     parleyRoot: val('--parley-root'),
+    modrest: val('--modrest'),
+    maxLoad: Number(val('--max-load') ?? 1),
+    loadWaitS: Number(val('--load-wait') ?? 60),
+    leanRaw: has('--lean-raw'),
   };
 }
