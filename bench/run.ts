@@ -26,6 +26,7 @@ import { ejabberdPart } from './scenarios/ejabberd.js';
 import { historyScenario } from './scenarios/history.js';
 import { roomsScenario } from './scenarios/rooms.js';
 import { scaleScenario } from './scenarios/scale.js';
+import { crowdScenario } from './scenarios/crowd.js';
 import { writeReport } from './report/write.js';
 
 /**
@@ -411,30 +412,40 @@ async function main(): Promise<void> {
       await run('rooms', () => roomsScenario(ctx, roomUsers, profileWindows['rooms (fan-out)']!));
     }
     if (opts.scenarios.includes('history')) await run('history', () => historyScenario(ctx));
+    let batch = 0;
+    const usersFor = async (n: number): Promise<string[]> => {
+      const users = userNames(`s${batch++}x`, n);
+      await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
+      return users;
+    };
+    // A fresh gateway and XMPP server, so memory and idle-CPU baselines are clean. SIGKILL for the gateway
+    // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
+    // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
+    const restartServers = async (): Promise<void> => {
+      progress('restarting Prosody and Parley for a clean baseline');
+      process.kill(ctx.parley.pid, 'SIGKILL');
+      await ctx.parley.stop();
+      await prosody!.stop();
+      await prosody!.start();
+      ctx.parley = await startP();
+      parleys.push(ctx.parley);
+    };
+    let crowdRan = false;
+    if (opts.scenarios.includes('crowd')) {
+      await run('crowd', () => {
+        crowdRan = true;
+        return crowdScenario(ctx, usersFor, restartServers, Object.keys(scenarios).length > 1);
+      });
+    }
     if (opts.scenarios.includes('scale')) {
       profileWindows['scale (delivery among the connected users)'] = [];
-      let batch = 0;
       await run('scale', () =>
         scaleScenario(
           ctx,
-          async (n) => {
-            const users = userNames(`s${batch++}x`, n);
-            await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
-            return users;
-          },
-          async () => {
-            // A fresh gateway and XMPP server per size, so memory baselines are clean. SIGKILL for the gateway
-            // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
-            // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
-            progress('restarting Prosody and Parley for a clean baseline');
-            process.kill(ctx.parley.pid, 'SIGKILL');
-            await ctx.parley.stop();
-            await prosody!.stop();
-            await prosody!.start();
-            ctx.parley = await startP();
-            parleys.push(ctx.parley);
-          },
+          usersFor,
+          restartServers,
           profileWindows['scale (delivery among the connected users)'],
+          crowdRan,
         ),
       );
     }

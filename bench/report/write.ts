@@ -7,6 +7,7 @@ import type { LoadCheck } from '../lib/load.js';
 import type { ScenarioStatus } from '../lib/meta.js';
 import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
+import type { CrowdResult } from '../scenarios/crowd.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
 /** bench/results/<date>.json (everything), <date>.md (the summary) and the charts beside them. */
@@ -185,6 +186,29 @@ export function targets(r: Report): Target[] {
         measured: tp.ejabberd?.skipped ?? '–',
         status: 'not measured',
       });
+  }
+  const crowd = r.results.crowd as CrowdResult | undefined;
+  if (ok(crowd)) {
+    const full = crowd.users >= 5000 && (crowd.chat?.chatters ?? 0) >= 500;
+    const at = `${n(crowd.streams.open, 0)} users online, ${n(crowd.chat?.chatters ?? 0, 0)} chatting`;
+    const grade = (good: boolean): Target['status'] => (good ? (full ? 'met' : 'indicative') : 'not met');
+    if (crowd.chat)
+      out.push({
+        target:
+          '5,000 users online, 500 chatting in pairs at 1 msg/s: p99 send → deliver < 150 ms, nothing lost',
+        measured: `p99 ${n(crowd.chat.latency.p99, 1)} ms, ${n(crowd.chat.lost + crowd.chat.errors, 0)} of ${n(crowd.chat.sent, 0)} lost or refused (${at})`,
+        status: grade(crowd.chat.latency.p99 < 150 && crowd.chat.lost + crowd.chat.errors === 0),
+      });
+    out.push({
+      target: 'the same users idle: Prosody < 5 % and the gateway < 5 % of a core',
+      measured: `Prosody ${n(crowd.idle.corePct.xmppServer, 1)} %, gateway ${n(crowd.idle.corePct.parley, 1)} % (${n(crowd.streams.open, 0)} idle users, ${crowd.idle.seconds} s)`,
+      status: grade((crowd.idle.corePct.xmppServer ?? 100) < 5 && (crowd.idle.corePct.parley ?? 100) < 5),
+    });
+    out.push({
+      target: 'logins ≥ 300/s',
+      measured: `${n(crowd.login.perSecond, 0)}/s (${n(crowd.login.ok, 0)} logins, 32 concurrent)`,
+      status: crowd.login.perSecond >= 300 ? 'met' : 'not met',
+    });
   }
   const scale = r.results.scale as ScalePoint[] | undefined;
   if (Array.isArray(scale)) {
@@ -471,6 +495,34 @@ export function markdown(r: Report, charts: string[]): string {
     }
     L.push('</details>', '');
   } else L.push(`_${JSON.stringify(hist ?? 'not run').slice(0, 400)}_`, '');
+
+  const crowd = r.results.crowd as CrowdResult | undefined;
+  L.push('## Crowd: thousands of users online, some chatting', '');
+  if (ok(crowd)) {
+    const c = crowd.chat;
+    L.push(
+      `${n(crowd.login.ok, 0)} of ${n(crowd.users, 0)} users logged in at ${n(crowd.login.perSecond, 0)}/s (p50 ${n(crowd.login.latency.p50, 0)} ms, p99 ${n(crowd.login.latency.p99, 0)} ms${crowd.login.failed ? `; ${crowd.login.failed} failed: ${crowd.login.firstError ?? ''}` : ''}${crowd.login.timedOut ? '; stopped by the time budget' : ''}), ${n(crowd.streams.open, 0)} SSE streams open${crowd.note ? ` (${crowd.note})` : ''}.`,
+      '',
+      '| phase | gateway % of a core | Prosody % | PostgreSQL % | load generator % | other processes (% of machine) |',
+      '|---|---|---|---|---|---|',
+      `| all idle (${crowd.idle.seconds} s) | ${n(crowd.idle.corePct.parley, 1)} | ${n(crowd.idle.corePct.xmppServer, 1)} | ${n(crowd.idle.corePct.postgres, 1)} | ${n(crowd.idle.corePct.loadgen, 1)} | ${n(crowd.idle.othersPct, 0)} |`,
+      ...(c
+        ? [
+            `| ${c.chatters} chatting at 1 msg/s (${c.seconds} s) | ${n(c.corePct.parley, 1)} | ${n(c.corePct.xmppServer, 1)} | ${n(c.corePct.postgres, 1)} | ${n(c.corePct.loadgen, 1)} | ${n(c.othersPct, 0)} |`,
+          ]
+        : []),
+      '',
+    );
+    if (c)
+      L.push(
+        `Chat: ${n(c.sent, 0)} sent, ${n(c.delivered, 0)} delivered, **${n(c.lost, 0)} lost**, ${n(c.errors, 0)} refused${c.firstError ? ` (${c.firstError})` : ''}; send → partner's SSE event p50 ${n(c.latency.p50, 1)} ms, p99 **${n(c.latency.p99, 1)} ms**, max ${n(c.latency.max, 0)} ms; POST answered p50 ${n(c.ack.p50, 1)} ms; the generator's own lag p99 ${n(c.sendLag.p99, 1)} ms${c.incidents ? `; the load generator survived ${c.incidents.count} errors` : ''}.`,
+        '',
+      );
+  } else
+    L.push(
+      `_${(crowd as { skipped?: string } | undefined)?.skipped ?? JSON.stringify(crowd ?? 'not run').slice(0, 400)}_`,
+      '',
+    );
 
   const scale = r.results.scale as ScalePoint[] | undefined;
   L.push('## Scale: concurrent sessions (XMPP session + open SSE stream each)', '');
