@@ -54,7 +54,7 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
   --lean-raw     always measure the lean raw-XMPP driver too (default: only where @xmpp/client used > 50 % of a core)
   --profile      run Parley with --cpu-prof and report its hottest functions per scenario
   --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
-  --budget       seconds after which optional work is skipped (quick: 150)
+  --budget       seconds after which optional work is skipped (quick: 180, load wait included)
 `;
 
 export function parseOptions(argv: string[]): Options {
@@ -117,7 +117,7 @@ export function parseOptions(argv: string[]): Options {
     historyQueries: quick ? 100 : 400,
     roomOccupants: 100,
     roomMessages: quick ? 10 : 50,
-    budgetS: Number(val('--budget') ?? (quick ? 150 : 3600)),
+    budgetS: Number(val('--budget') ?? (quick ? 180 : 3600)),
     parleyRoot: val('--parley-root'),
     modrest: val('--modrest'),
     maxLoad: Number(val('--max-load') ?? 1),
