@@ -233,9 +233,17 @@ export async function measure(
   return c;
 }
 
-/** Where the @xmpp/client raw driver was the limit (> 50 % of a core), the lean one measures the server. */
+/**
+ * Where the @xmpp/client raw driver may have been the limit (> 50 % of a core at its ceiling, or a step
+ * where it fell behind or hit errors), the lean driver measures the server.
+ */
 export function needsLeanRaw(ctx: Ctx, raw: Curve): boolean {
-  return ctx.opts.leanRaw || !!raw.failed || (raw.loadgenCorePctAtCeiling ?? 0) > LOADGEN_LIMIT_PCT;
+  return (
+    ctx.opts.leanRaw ||
+    !!raw.failed ||
+    (raw.loadgenCorePctAtCeiling ?? 0) > LOADGEN_LIMIT_PCT ||
+    raw.steps.some((s) => s.why?.startsWith('load generator'))
+  );
 }
 
 /** The raw baseline of a server: the best raw curve (the lean driver's when it ran). */
