@@ -11,7 +11,9 @@ import { startPostgres, type RunningPostgres } from '../tools/servers/postgres.j
 import { startProsody, type RunningProsody } from '../tools/servers/prosody.js';
 import { ensureEjabberd, startEjabberd, type RunningEjabberd } from '../tools/servers/ejabberd.js';
 import { userNames, writeProsodyAccounts } from './lib/accounts.js';
-import { prosodyPid, type Ctx } from './lib/context.js';
+import { prosodyPid, reviveGen, type Ctx } from './lib/context.js';
+import { loadAvg, waitForQuietMachine } from './lib/load.js';
+import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
 import { parseOptions } from './lib/options.js';
 import { startParleyProcess, type ParleyProcess } from './lib/parley.js';
@@ -19,11 +21,12 @@ import { fdLimit, machineInfo } from './lib/proc.js';
 import { elapsed, progress, setScenario } from './lib/progress.js';
 import { startWorker } from './lib/worker.js';
 import { latencyScenario } from './scenarios/latency.js';
-import { prosodyThroughput } from './scenarios/throughput.js';
+import { prosodyThroughput, type Curve } from './scenarios/throughput.js';
 import { ejabberdPart } from './scenarios/ejabberd.js';
 import { historyScenario } from './scenarios/history.js';
 import { roomsScenario } from './scenarios/rooms.js';
 import { scaleScenario } from './scenarios/scale.js';
+import { crowdScenario } from './scenarios/crowd.js';
 import { writeReport } from './report/write.js';
 
 /**
@@ -107,8 +110,10 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const machineBefore = machineInfo();
   progress(
-    `${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`,
+    `${opts.quick ? 'quick run' : 'full run'}: ${opts.scenarios.join(', ')}${opts.ejabberd ? ' (+ ejabberd)' : ''}${opts.modrest ? ' (+ mod_rest)' : ''}; load average ${(machineBefore.loadavg as number[]).join(' ')} on ${String(machineBefore.cpus)} cores`,
   );
+  const load = await waitForQuietMachine(opts.maxLoad, opts.loadWaitS);
+  const modRest = modRestPath(opts.modrest);
   ensureSystem();
   if (opts.ejabberd)
     await ensureEjabberd(progress).catch((err: Error) => progress(`ejabberd unavailable: ${err.message}`));
@@ -129,6 +134,27 @@ async function main(): Promise<void> {
   const profileWindows: Record<string, Window[]> = {};
   const profileDir = join(tmp, 'profiles');
   let gen: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let ctxRef: Ctx | undefined;
+  const scenarios: Record<string, ScenarioStatus> = {};
+  let versionInfo: Record<string, string> = {};
+  const finalize = async (
+    status: 'complete' | 'partial',
+    profiles?: Record<string, unknown>,
+  ): Promise<string[]> => {
+    const meta = buildMeta({
+      status,
+      startedAt,
+      opts,
+      machineBefore,
+      load,
+      scenarios,
+      versions: versionInfo,
+      ejabberd: !!ejabberd,
+      ejabberdError,
+      modRest,
+    });
+    return writeReport(opts.outDir, startedAt, { meta, results, findings, profiles });
+  };
 
   // Throw-away servers holding thousands of sessions: nothing of theirs is kept, so no graceful shutdown.
   const stopAll = async (): Promise<void> => {
@@ -147,7 +173,7 @@ async function main(): Promise<void> {
         /* gone */
       }
     await Promise.allSettled([
-      gen?.stop(),
+      (ctxRef?.gen ?? gen)?.stop(),
       ...parleys.map((p) => p.stop()),
       prosody?.stop(),
       ejabberd?.stop(0),
@@ -156,14 +182,29 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => {
     progress('interrupted: stopping servers');
-    void stopAll().finally(() => process.exit(130));
+    findings.push('the run was interrupted (SIGINT)');
+    void finalize('partial')
+      .catch(() => [])
+      .then(() => stopAll())
+      .finally(() => process.exit(130));
+  });
+  // Whatever throws outside a scenario's own handling still leaves what was measured on disk.
+  process.on('uncaughtException', (err) => {
+    progress(`runner: uncaught ${err.stack ?? String(err)}`);
+    findings.push(`the runner hit an uncaught exception: ${err.message}`);
   });
 
   try {
     setScenario('setup');
     const t0 = performance.now();
     const [p, g, e] = await Promise.allSettled([
-      startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
+      startProsody({
+        dir: join(tmp, 'prosody'),
+        componentSecret,
+        adminPassword,
+        hibernationSeconds: 5,
+        ...(modRest.dir ? { pluginPaths: [modRest.dir], extraModules: ['rest'] } : {}),
+      }),
       startPostgres({ dir: join(tmp, 'pg') }),
       opts.ejabberd && existsSync('/usr/sbin/ejabberdctl')
         ? startEjabberd({ dir: join(tmp, 'ejabberd'), componentSecret, adminPassword })
@@ -183,7 +224,20 @@ async function main(): Promise<void> {
     );
 
     // Accounts: every scenario has users of its own (Parley holds one session per user).
-    const pairs = ['lrawa', 'lrawb', 'lpara', 'lparb', 'trawa', 'trawb', 'tpara', 'tparb', 'tpxa', 'tpxb'];
+    const pairs = [
+      'lrawa',
+      'lrawb',
+      'lpara',
+      'lparb',
+      'trawa',
+      'trawb',
+      'tpara',
+      'tparb',
+      'tpxa',
+      'tpxb',
+      'tmra',
+      'tmrb',
+    ];
     const roomUsers = userNames('room', opts.roomOccupants);
     await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, [...pairs, ...roomUsers], password);
 
@@ -246,6 +300,7 @@ async function main(): Promise<void> {
     progress(
       `Parley (on Prosody) at ${parley.url}, pid ${parley.pid}${parleyEj ? `; Parley (on ejabberd) at ${parleyEj.url}` : ''}; load generator pid ${gen.pid}`,
     );
+    versionInfo = await versions();
     const ctx: Ctx = {
       opts,
       tmp,
@@ -260,21 +315,57 @@ async function main(): Promise<void> {
       gen,
       results,
       findings,
-      budgetS: opts.budgetS,
+      // a quick run stays under 5 minutes however long it waited for the load (a loaded run is not
+      // comparable anyway); a full run keeps its whole budget for measuring
+      budgetS: opts.budgetS + (opts.quick ? 0 : load.waitedS),
     };
+    ctxRef = ctx;
 
-    const run = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    // Each scenario: its load average before and after, its outcome; a failure is recorded (with what
+    // the scenario had measured by then, via `partial`), a dead load generator is replaced, and the
+    // report so far is written, so a run that dies later still leaves its results.
+    const run = async (
+      name: string,
+      fn: () => Promise<unknown>,
+      partial?: () => Record<string, unknown>,
+    ): Promise<void> => {
       setScenario(name);
       const t = performance.now();
+      const st: ScenarioStatus = {
+        status: 'ok',
+        loadavgBefore: loadAvg(),
+        startedAtS: Math.round(elapsed()),
+      };
+      scenarios[name] = st;
+      const restartsBefore = ctx.genRestarts ?? 0;
       try {
         results[name] = await fn();
+        const res = results[name] as { skipped?: string } | { skipped?: string }[] | undefined;
+        const skipped = Array.isArray(res)
+          ? res.length && res.every((p) => p.skipped)
+            ? res.map((p) => p.skipped).join('; ')
+            : undefined
+          : res?.skipped;
+        if (skipped) Object.assign(st, { status: 'skipped', why: skipped });
       } catch (err) {
         const msg = (err as Error)?.stack ?? String(err);
         progress(`FAILED: ${msg.split('\n').slice(0, 3).join(' | ')}`);
-        results[name] = { error: msg.slice(0, 4000) };
+        results[name] = { ...partial?.(), error: msg.slice(0, 4000) };
         findings.push(`${name}: failed (${msg.split('\n')[0]})`);
+        Object.assign(st, { status: 'failed', why: msg.split('\n')[0]!.slice(0, 500) });
       }
-      progress(`done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      await reviveGen(ctx, name).catch((err: Error) =>
+        progress(`could not restart the load generator: ${err.message}`),
+      );
+      if ((ctx.genRestarts ?? 0) > restartsBefore) st.generatorRestarted = true;
+      st.seconds = Math.round((performance.now() - t) / 10) / 100;
+      st.loadavgAfter = loadAvg();
+      progress(
+        `done in ${st.seconds.toFixed(1)} s (${st.status}); load average ${st.loadavgAfter.join(' ')}`,
+      );
+      await finalize('partial').catch((err: Error) =>
+        progress(`could not write the partial report: ${err.message}`),
+      );
     };
 
     if (opts.scenarios.includes('latency')) {
@@ -289,68 +380,84 @@ async function main(): Promise<void> {
     }
     if (opts.scenarios.includes('throughput')) {
       profileWindows.throughput = [];
-      await run('throughput', async () => {
-        const prosodyCurves = await prosodyThroughput(
-          ctx,
-          {
-            raw: ['trawa', 'trawb'],
-            parley: ['tpara', 'tparb'],
-            ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }),
-          },
-          profileWindows.throughput!,
-        );
-        let ej: Record<string, unknown> | { skipped: string };
-        if (!ctx.ejabberd || !ctx.parleyEj)
-          ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
-        else {
-          setScenario('ejabberd');
-          ej = await ejabberdPart(ctx);
-          await ctx.parleyEj.stop();
-        }
-        return {
-          prosody: {
-            server: 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)',
-            curves: prosodyCurves,
-          },
-          ejabberd: ej,
-        };
-      });
+      const prosodyCurves: Curve[] = [];
+      const ejCurves: Curve[] = [];
+      const server = 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)';
+      await run(
+        'throughput',
+        async () => {
+          await prosodyThroughput(
+            ctx,
+            {
+              raw: ['trawa', 'trawb'],
+              parley: ['tpara', 'tparb'],
+              ...(opts.quick ? {} : { parleyXmpp: ['tpxa', 'tpxb'] as [string, string] }),
+              ...(modRest.dir ? { modRest: ['tmra', 'tmrb'] as [string, string] } : {}),
+            },
+            profileWindows.throughput!,
+            prosodyCurves,
+          );
+          let ej: Record<string, unknown> | { skipped: string };
+          if (!ctx.ejabberd || !ctx.parleyEj)
+            ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
+          else {
+            setScenario('ejabberd');
+            ej = await ejabberdPart(ctx, ejCurves);
+            await ctx.parleyEj.stop();
+          }
+          return { prosody: { server, curves: prosodyCurves }, ejabberd: ej, modRest: modRest.status };
+        },
+        () => ({
+          prosody: { server, curves: prosodyCurves },
+          ejabberd: { curves: ejCurves },
+          modRest: modRest.status,
+        }),
+      );
     }
     if (opts.scenarios.includes('rooms')) {
       profileWindows['rooms (fan-out)'] = [];
       await run('rooms', () => roomsScenario(ctx, roomUsers, profileWindows['rooms (fan-out)']!));
     }
     if (opts.scenarios.includes('history')) await run('history', () => historyScenario(ctx));
+    let batch = 0;
+    const usersFor = async (n: number): Promise<string[]> => {
+      const users = userNames(`s${batch++}x`, n);
+      await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
+      return users;
+    };
+    // A fresh gateway and XMPP server, so memory and idle-CPU baselines are clean. SIGKILL for the gateway
+    // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
+    // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
+    const restartServers = async (): Promise<void> => {
+      progress('restarting Prosody and Parley for a clean baseline');
+      process.kill(ctx.parley.pid, 'SIGKILL');
+      await ctx.parley.stop();
+      await prosody!.stop();
+      await prosody!.start();
+      ctx.parley = await startP();
+      parleys.push(ctx.parley);
+    };
+    let crowdRan = false;
+    if (opts.scenarios.includes('crowd')) {
+      await run('crowd', () => {
+        crowdRan = true;
+        return crowdScenario(ctx, usersFor, restartServers, Object.keys(scenarios).length > 1);
+      });
+    }
     if (opts.scenarios.includes('scale')) {
       profileWindows['scale (delivery among the connected users)'] = [];
-      let batch = 0;
       await run('scale', () =>
         scaleScenario(
           ctx,
-          async (n) => {
-            const users = userNames(`s${batch++}x`, n);
-            await writeProsodyAccounts(join(prosody!.dir, 'data'), prosody!.domain, users, password);
-            return users;
-          },
-          async () => {
-            // A fresh gateway and XMPP server per size, so memory baselines are clean. SIGKILL for the gateway
-            // (a graceful logoff of thousands of sessions is not what is measured); Prosody restarts with
-            // the same accounts, instead of spending minutes ending thousands of hibernating sessions.
-            progress('restarting Prosody and Parley for a clean baseline');
-            process.kill(ctx.parley.pid, 'SIGKILL');
-            await ctx.parley.stop();
-            await prosody!.stop();
-            await prosody!.start();
-            ctx.parley = await startP();
-            parleys.push(ctx.parley);
-          },
+          usersFor,
+          restartServers,
           profileWindows['scale (delivery among the connected users)'],
+          crowdRan,
         ),
       );
     }
 
     setScenario('report');
-    const finishedAt = new Date();
     // With --profile, stop Parley gracefully so --cpu-prof writes its profile; otherwise the gateways'
     // shutdown (logging off every session) is not measured: kill them.
     if (!opts.profile) for (const p of parleys) if (p.exitCode() === null) process.kill(p.pid, 'SIGKILL');
@@ -377,33 +484,15 @@ async function main(): Promise<void> {
         profiles.file = keep;
       }
     }
-    const meta = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationS: Math.round(elapsed()),
-      mode: opts.quick ? 'quick' : 'full',
-      options: opts,
-      machine: {
-        ...machineBefore,
-        loadavgBefore: machineBefore.loadavg,
-        loadavgAfter: machineInfo().loadavg,
-      },
-      coreLayout: `unpinned: Parley (1 process), Prosody (1 Lua thread), PostgreSQL (postmaster + backends), ejabberd (beam.smp), the load generator (1 process) and the runner share all ${String(machineBefore.cpus)} cores`,
-      versions: await versions(),
-      fdLimit: fdLimit(),
-      servers: {
-        prosody:
-          'tools/servers/prosody.ts: MAM on (memory archive store), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)',
-        ejabberd: ejabberd
-          ? 'tools/servers/ejabberd.ts: MAM off (mnesia MAM is pathological, recipe §6), XEP-0198 on, carbons, shaper none, mod_http_api on loopback'
-          : `not available: ${ejabberdError}`,
-        postgres:
-          'tools/servers/postgres.ts: fsync off, synchronous_commit off (throw-away data); Parley pool 10',
-        parley: `src/main.ts${opts.parleyRoot ? ` from ${opts.parleyRoot} (--parley-root)` : ''} per server, PARLEY_LOG_LEVEL=warn, DATABASE_URL to the bench PostgreSQL`,
-      },
-    };
-    const paths = await writeReport(opts.outDir, startedAt, { meta, results, findings, profiles });
+    const paths = await finalize('complete', profiles);
     progress(`wrote ${paths.join(', ')}`);
+  } catch (err) {
+    // setup (or the report) failed: still write what there is, then fail the run
+    findings.push(`the run failed: ${(err as Error)?.message ?? String(err)}`);
+    await finalize('partial')
+      .then((p) => progress(`wrote partial results: ${p.join(', ')}`))
+      .catch(() => undefined);
+    throw err;
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

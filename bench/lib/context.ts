@@ -4,7 +4,7 @@ import type { RunningPostgres } from '../../tools/servers/postgres.js';
 import type { RunningProsody } from '../../tools/servers/prosody.js';
 import type { RunningEjabberd } from '../../tools/servers/ejabberd.js';
 import type { ParleyProcess } from './parley.js';
-import type { Worker } from './worker.js';
+import { startWorker, type Worker } from './worker.js';
 import { cpuMs, CpuMeter, treeCpuMs } from './proc.js';
 import { elapsed, progress } from './progress.js';
 import type { Options } from './options.js';
@@ -29,6 +29,23 @@ export interface Ctx {
   findings: string[];
   /** seconds since start after which optional work is skipped (quick runs stay under 3 minutes) */
   budgetS: number;
+  /** how often a dead load generator was replaced during the run */
+  genRestarts?: number;
+}
+
+/**
+ * A load generator that died (overload, a crash in a client library) is replaced, so the scenarios
+ * after it still run; the death is a finding of the run. Returns true when it had to be replaced.
+ */
+export async function reviveGen(ctx: Ctx, where: string): Promise<boolean> {
+  if (ctx.gen.alive()) return false;
+  const why = ctx.gen.death() ?? 'gone';
+  progress(`load generator died (${why.slice(0, 200)}): starting a new one`);
+  ctx.findings.push(`${where}: the load generator died (${why.slice(0, 600)}); a new one was started`);
+  await ctx.gen.stop().catch(() => undefined);
+  ctx.gen = await startWorker('gen', { heapMb: 2048 });
+  ctx.genRestarts = (ctx.genRestarts ?? 0) + 1;
+  return true;
 }
 
 export function prosodyPid(p: RunningProsody): number | undefined {

@@ -1,6 +1,6 @@
 /** Command line of `npm run bench -- [options]`. */
 
-export const SCENARIOS = ['latency', 'throughput', 'history', 'rooms', 'scale'] as const;
+export const SCENARIOS = ['latency', 'throughput', 'history', 'rooms', 'crowd', 'scale'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -18,6 +18,10 @@ export interface Options {
   /** throughput steps, as fractions of the closed-loop probe's rate */
   fractions: number[];
   sessions: number[];
+  /** crowd scenario: users logged in with an open stream, of which `crowdChatters` chat in pairs at 1 msg/s */
+  crowd: number;
+  crowdChatters: number;
+  crowdSeconds: number;
   historyRows: number;
   historyQueries: number;
   roomOccupants: number;
@@ -26,15 +30,31 @@ export interface Options {
   parleyRoot?: string;
   /** the run skips optional work past this many seconds */
   budgetS: number;
+  /** a prosody-modules checkout: mod_rest is loaded into the bench Prosody and measured as a peer */
+  modrest?: string;
+  /** a run starting above this 1-minute load average waits for it to drop (and is marked not comparable) */
+  maxLoad: number;
+  /** at most this many seconds of waiting for the load to drop before the run */
+  loadWaitS: number;
+  /** measure the lean raw driver too even where @xmpp/client stayed under 50 % of a core */
+  leanRaw: boolean;
 }
 
-const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,scale] [--no-ejabberd]
+const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,crowd,scale] [--no-ejabberd]
                       [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
-                      [--parley-root DIR] [--budget SECONDS]
-  --quick        a run under 3 minutes (shorter steps, 1k sessions, 50k history rows)
+                      [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
+                      [--max-load L] [--load-wait SECONDS] [--lean-raw]
+                      [--crowd USERS] [--crowd-chatters N]
+  --quick        a run under 5 minutes (shorter steps, 1k sessions, 50k history rows)
+  --modrest      a prosody-modules checkout (with mod_rest/): mod_rest is measured as a peer row
+  --max-load     1-minute load average above which the run first waits and is marked not comparable (1)
+  --load-wait    the longest wait for the load to drop before starting (60 s; 0: do not wait)
+  --crowd        users online in the crowd scenario (5000; quick: 400), --crowd-chatters of them (500;
+                 quick: 40) chat in pairs at 1 msg/s each
+  --lean-raw     always measure the lean raw-XMPP driver too (default: only where @xmpp/client used > 50 % of a core)
   --profile      run Parley with --cpu-prof and report its hottest functions per scenario
   --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
-  --budget       seconds after which optional work is skipped (quick: 150)
+  --budget       seconds after which optional work is skipped (quick: 180, load wait included)
 `;
 
 export function parseOptions(argv: string[]): Options {
@@ -57,6 +77,12 @@ export function parseOptions(argv: string[]): Options {
     '--out',
     '--budget',
     '--parley-root',
+    '--modrest',
+    '--max-load',
+    '--load-wait',
+    '--lean-raw',
+    '--crowd',
+    '--crowd-chatters',
   ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -84,11 +110,18 @@ export function parseOptions(argv: string[]): Options {
     drainMs: quick ? 1000 : 3000,
     fractions: quick ? [0.3, 0.6, 0.9, 1.2, 1.5] : [0.25, 0.5, 0.75, 0.9, 1.05, 1.25, 1.5],
     sessions,
+    crowd: Number(val('--crowd') ?? (quick ? 400 : 5000)),
+    crowdChatters: Number(val('--crowd-chatters') ?? (quick ? 40 : 500)),
+    crowdSeconds: quick ? 8 : 30,
     historyRows: Number(val('--history-rows') ?? (quick ? 50_000 : 1_000_000)),
     historyQueries: quick ? 100 : 400,
     roomOccupants: 100,
     roomMessages: quick ? 10 : 50,
-    budgetS: Number(val('--budget') ?? (quick ? 150 : 3600)),
+    budgetS: Number(val('--budget') ?? (quick ? 180 : 3600)),
     parleyRoot: val('--parley-root'),
+    modrest: val('--modrest'),
+    maxLoad: Number(val('--max-load') ?? 1),
+    loadWaitS: Number(val('--load-wait') ?? 60),
+    leanRaw: has('--lean-raw'),
   };
 }

@@ -12,6 +12,8 @@ import { json, makeAgent, openSse, request, type SseStream } from '../lib/http.j
  * Every message body carries `<tag>:<seq>:` so the receiving end can match it to its send time.
  */
 
+const noop = (): void => undefined;
+
 export interface Driver {
   readonly kind: string;
   /** resolves when the sending side accepted the message (HTTP 2xx, or the stanza was written) */
@@ -54,10 +56,33 @@ export async function connectXmpp(a: XmppAccount): Promise<Client> {
     resource: a.resource,
   });
   x.on('error', () => undefined);
+  guardLateData(x);
   await x.start();
   await smSettled(x);
   await x.send(xml('presence'));
   return x;
+}
+
+/**
+ * @xmpp/connection detaches its parser when the stream closes but keeps reading the socket, so data
+ * still arriving (a server working off a backlog while the client stops) hits `this.parser.write` on
+ * null, thrown from a socket callback: it crashed the load generator mid-run. The socket listener is
+ * `this._onData` bound at the first connect, so an own property set before start() is what it calls.
+ */
+function guardLateData(x: Client): void {
+  const c = x as unknown as { _onData(d: Buffer): void; parser: unknown };
+  const onData = c._onData.bind(x);
+  c._onData = (d: Buffer): void => {
+    if (c.parser) onData(d);
+  };
+}
+
+/** stop() waits for the server's stream close, which an overloaded server may send late or never. */
+export async function stopXmpp(x: Client, ms = 3000): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([x.stop().catch(noop), new Promise((r) => (t = setTimeout(r, ms)))]);
+  clearTimeout(t);
+  (x as unknown as { socket?: { destroy(): void } | null }).socket?.destroy();
 }
 
 function listenXmpp(x: Client, tag: string, deliver: (seq: number) => void): void {
@@ -67,8 +92,6 @@ function listenXmpp(x: Client, tag: string, deliver: (seq: number) => void): voi
     if (seq !== undefined) deliver(seq);
   });
 }
-
-const noop = (): void => undefined;
 
 export async function rawXmppDriver(cfg: { tag: string; tx: XmppAccount; rx: XmppAccount }): Promise<Driver> {
   const [tx, rx] = await Promise.all([
@@ -82,7 +105,7 @@ export async function rawXmppDriver(cfg: { tag: string; tx: XmppAccount; rx: Xmp
     send: (seq) =>
       tx.send(xml('message', { type: 'chat', to, id: `m${seq}` }, xml('body', {}, bodyFor(cfg.tag, seq)))),
     async close() {
-      await Promise.all([tx.stop().catch(noop), rx.stop().catch(noop)]);
+      await Promise.all([stopXmpp(tx), stopXmpp(rx)]);
     },
   };
   listenXmpp(rx, cfg.tag, (seq) => d.onDelivered(seq, performance.now()));
@@ -150,7 +173,7 @@ export async function parleyDriver(cfg: {
     },
     async close() {
       stream?.close();
-      await rxClient?.stop().catch(noop);
+      if (rxClient) await stopXmpp(rxClient);
       agent.destroy();
     },
   };
@@ -196,7 +219,44 @@ export async function sendMessageDriver(cfg: {
       if (r.status !== 200) throw new Error(`send_message → ${r.status} ${r.body.slice(0, 200)}`);
     },
     async close() {
-      await rx.stop().catch(noop);
+      await stopXmpp(rx);
+      agent.destroy();
+    },
+  };
+  listenXmpp(rx, cfg.tag, (seq) => d.onDelivered(seq, performance.now()));
+  return d;
+}
+
+/**
+ * Prosody's mod_rest (prosody-modules): `POST /rest/message/chat/{to}` with a text/plain body and
+ * HTTP Basic auth as the sending user (local part only), received by a plain XMPP client. The peer a
+ * Prosody operator would try before Parley.
+ */
+export async function modRestDriver(cfg: {
+  tag: string;
+  restUrl: string;
+  from: { username: string; password: string };
+  rx: XmppAccount;
+  maxSockets?: number;
+}): Promise<Driver> {
+  const agent = makeAgent(cfg.maxSockets ?? 64);
+  const rx = await connectXmpp({ ...cfg.rx, resource: 'rx' });
+  const to = `${cfg.rx.username}@${cfg.rx.domain}/rx`;
+  const auth = `Basic ${Buffer.from(`${cfg.from.username}:${cfg.from.password}`).toString('base64')}`;
+  const url = `${cfg.restUrl}/message/chat/${encodeURIComponent(to)}`;
+  const d: Driver = {
+    kind: 'mod_rest',
+    onDelivered: noop,
+    async send(seq) {
+      const r = await request(agent, 'POST', url, {
+        headers: { Authorization: auth, 'Content-Type': 'text/plain; charset=utf-8' },
+        body: bodyFor(cfg.tag, seq),
+      });
+      if (r.status < 200 || r.status >= 300)
+        throw new Error(`mod_rest → ${r.status} ${r.body.slice(0, 200)}`);
+    },
+    async close() {
+      await stopXmpp(rx);
       agent.destroy();
     },
   };

@@ -39,6 +39,8 @@ export interface StepResult {
   firstError?: string;
   /** set when sending stopped early because the backlog passed maxInFlight (the rest count as lost) */
   aborted?: string;
+  /** errors the load generator survived during the step (filled in by the worker) */
+  incidents?: { count: number; last?: string };
 }
 
 let nextSeq = 1;
@@ -79,7 +81,13 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
         const i = sent++;
         const t = start + (i * 1000) / spec.rate;
         due[i] = t;
-        driver.send(base + i).then(
+        let sending: Promise<void>;
+        try {
+          sending = driver.send(base + i);
+        } catch (err) {
+          sending = Promise.reject(err as Error);
+        }
+        sending.then(
           () => {
             accepted++;
             ack.push(performance.now() - t);
@@ -143,7 +151,13 @@ export async function probe(
     const pump = (): void => {
       while (!stop && inFlight < window) {
         inFlight++;
-        driver.send(seq++).catch(() => {
+        let sending: Promise<void>;
+        try {
+          sending = driver.send(seq++);
+        } catch (err) {
+          sending = Promise.reject(err as Error);
+        }
+        sending.catch(() => {
           errors++;
           inFlight--;
           if (errors > 50) {

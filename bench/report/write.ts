@@ -2,9 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lineChart, type Series } from './svg.js';
 import type { Summary } from '../lib/stats.js';
-import type { Curve } from '../scenarios/throughput.js';
+import { LOADGEN_LIMIT_PCT, rawBaseline, type Curve } from '../scenarios/throughput.js';
+import type { LoadCheck } from '../lib/load.js';
+import type { ScenarioStatus } from '../lib/meta.js';
 import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
+import type { CrowdResult } from '../scenarios/crowd.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
 /** bench/results/<date>.json (everything), <date>.md (the summary) and the charts beside them. */
@@ -25,6 +28,8 @@ interface Target {
 
 type Throughput = {
   prosody: { server: string; curves: Curve[] };
+  modRest?: string;
+  error?: string;
   ejabberd: {
     curves?: Curve[];
     interop?: { check: string; ok: boolean; ms: number; detail?: string }[];
@@ -87,6 +92,9 @@ const n = (x: number | undefined, d = 1): string =>
   x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en', { maximumFractionDigits: d });
 const curveBy = (curves: Curve[] | undefined, system: string): Curve | undefined =>
   curves?.find((c) => c.system === system);
+/** throughput results are worth showing even from a scenario that failed part-way */
+const hasCurves = (v: unknown): v is Throughput =>
+  !!v && typeof v === 'object' && Array.isArray((v as Throughput).prosody?.curves);
 
 export function targets(r: Report): Target[] {
   const out: Target[] = [];
@@ -119,8 +127,8 @@ export function targets(r: Report): Target[] {
     }
   } else out.push({ target: 'send→deliver latency vs raw XMPP', measured: '–', status: 'not measured' });
   const tp = r.results.throughput as Throughput | undefined;
-  if (ok(tp)) {
-    const raw = curveBy(tp.prosody.curves, 'raw XMPP');
+  if (hasCurves(tp)) {
+    const raw = rawBaseline(tp.prosody.curves, 'prosody');
     const par = curveBy(tp.prosody.curves, 'Parley');
     if (raw && par) {
       const ratio = raw.sustained ? par.sustained / raw.sustained : NaN;
@@ -128,10 +136,43 @@ export function targets(r: Report): Target[] {
         target: 'sustained throughput ≥ 0.8× raw XMPP (Prosody, p99 < 100 ms)',
         measured: `${n(par.sustained, 0)} vs ${n(raw.sustained, 0)} msg/s = ${n(ratio, 2)}×`,
         status: ratio >= 0.8 ? 'met' : 'not met',
+        ...(raw.driver ? { note: `raw: ${raw.system}` } : {}),
       });
     }
-    const sm = curveBy(tp.ejabberd.curves, 'ejabberd send_message');
-    const pe = curveBy(tp.ejabberd.curves, 'Parley → XMPP client');
+    for (const server of ['prosody', 'ejabberd'] as const) {
+      const base = rawBaseline([...tp.prosody.curves, ...(tp.ejabberd?.curves ?? [])], server);
+      if (!base) continue;
+      const pct = base.loadgenCorePctAtCeiling;
+      out.push({
+        target: `raw baseline on ${server} is the server's limit: load generator < ${LOADGEN_LIMIT_PCT} % of a core at the raw ceiling`,
+        measured: `${pct === undefined ? '–' : `${n(pct, 0)} %`} of a core (${base.system}, ${base.driver ?? ''})`,
+        status: pct === undefined ? 'not measured' : pct < LOADGEN_LIMIT_PCT ? 'met' : 'not met',
+        ...(pct !== undefined && pct >= LOADGEN_LIMIT_PCT
+          ? { note: 'the raw figure is a lower bound: the load generator, not the server, may be the limit' }
+          : {}),
+      });
+    }
+    const mr = curveBy(tp.prosody.curves, 'mod_rest');
+    if (mr && par) {
+      const ratio = mr.sustained ? par.sustained / mr.sustained : NaN;
+      out.push({
+        target: 'Parley ≥ 5× mod_rest (same Prosody, sustained rate)',
+        measured: `${n(par.sustained, 0)} vs ${n(mr.sustained, 0)} msg/s = ${mr.sustained ? `${n(ratio, 2)}×` : mr.failed ? `mod_rest failed: ${mr.failed}` : 'mod_rest sustained none of the rates'}`,
+        status:
+          (mr.failed && !mr.steps.length) || (par.failed && !par.steps.length)
+            ? 'not measured'
+            : ratio >= 5 || (!mr.sustained && par.sustained > 0)
+              ? 'met'
+              : 'not met',
+      });
+    } else
+      out.push({
+        target: 'Parley ≥ 5× mod_rest (same Prosody, sustained rate)',
+        measured: tp.modRest ?? 'not run',
+        status: 'not measured',
+      });
+    const sm = curveBy(tp.ejabberd?.curves, 'ejabberd send_message');
+    const pe = curveBy(tp.ejabberd?.curves, 'Parley → XMPP client');
     if (sm && pe) {
       const ratio = sm.sustained ? pe.sustained / sm.sustained : NaN;
       out.push({
@@ -142,9 +183,32 @@ export function targets(r: Report): Target[] {
     } else
       out.push({
         target: 'REST send rate ≥ 1.0× ejabberd send_message',
-        measured: tp.ejabberd.skipped ?? '–',
+        measured: tp.ejabberd?.skipped ?? '–',
         status: 'not measured',
       });
+  }
+  const crowd = r.results.crowd as CrowdResult | undefined;
+  if (ok(crowd)) {
+    const full = crowd.users >= 5000 && (crowd.chat?.chatters ?? 0) >= 500;
+    const at = `${n(crowd.streams.open, 0)} users online, ${n(crowd.chat?.chatters ?? 0, 0)} chatting`;
+    const grade = (good: boolean): Target['status'] => (good ? (full ? 'met' : 'indicative') : 'not met');
+    if (crowd.chat)
+      out.push({
+        target:
+          '5,000 users online, 500 chatting in pairs at 1 msg/s: p99 send → deliver < 150 ms, nothing lost',
+        measured: `p99 ${n(crowd.chat.latency.p99, 1)} ms, ${n(crowd.chat.lost + crowd.chat.errors, 0)} of ${n(crowd.chat.sent, 0)} lost or refused (${at})`,
+        status: grade(crowd.chat.latency.p99 < 150 && crowd.chat.lost + crowd.chat.errors === 0),
+      });
+    out.push({
+      target: 'the same users idle: Prosody < 5 % and the gateway < 5 % of a core',
+      measured: `Prosody ${n(crowd.idle.corePct.xmppServer, 1)} %, gateway ${n(crowd.idle.corePct.parley, 1)} % (${n(crowd.streams.open, 0)} idle users, ${crowd.idle.seconds} s)`,
+      status: grade((crowd.idle.corePct.xmppServer ?? 100) < 5 && (crowd.idle.corePct.parley ?? 100) < 5),
+    });
+    out.push({
+      target: 'logins ≥ 300/s',
+      measured: `${n(crowd.login.perSecond, 0)}/s (${n(crowd.login.ok, 0)} logins, 32 concurrent)`,
+      status: crowd.login.perSecond >= 300 ? 'met' : 'not met',
+    });
   }
   const scale = r.results.scale as ScalePoint[] | undefined;
   if (Array.isArray(scale)) {
@@ -204,13 +268,13 @@ export function targets(r: Report): Target[] {
 
 function latencyTable(lat: Latency): string[] {
   const rows = [
-    "| system | rate msg/s | delivered | p50 ms | p90 ms | p95 ms | p99 ms | max ms | REST/stanza ack p50 ms | CPU µs/msg: gateway · XMPP server · postgres · load gen | other processes' CPU (% of machine) |",
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    "| system | rate msg/s | delivered | p50 ms | p90 ms | p95 ms | p99 ms | max ms | REST/stanza ack p50 ms | CPU µs/msg: gateway · XMPP server · postgres · load gen | load generator % of a core | other processes' CPU (% of machine) |",
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of lat.points) {
     const c = p.cpuUsPerMsg;
     rows.push(
-      `| ${p.system} | ${p.rate} | ${p.delivered}/${Math.round((p.rate * p.durationMs) / 1000)}${p.aborted ? ' (overloaded: sending stopped)' : ''} | ${n(p.latency.p50, 2)} | ${n(p.latency.p90, 2)} | ${n(p.latency.p95, 2)} | ${n(p.latency.p99, 2)} | ${n(p.latency.max, 1)} | ${n(p.ack.p50, 2)} | ${p.system === 'parley' ? n(c.parley, 0) : '–'} · ${n(c.xmppServer, 0)} · ${n(c.postgres, 0)} · ${n(c.loadgen, 0)} | ${n(p.othersPct, 0)} |`,
+      `| ${p.system} | ${p.rate} | ${p.delivered}/${Math.round((p.rate * p.durationMs) / 1000)}${p.aborted ? ' (overloaded: sending stopped)' : ''} | ${n(p.latency.p50, 2)} | ${n(p.latency.p90, 2)} | ${n(p.latency.p95, 2)} | ${n(p.latency.p99, 2)} | ${n(p.latency.max, 1)} | ${n(p.ack.p50, 2)} | ${p.system === 'parley' ? n(c.parley, 0) : '–'} · ${n(c.xmppServer, 0)} · ${n(c.postgres, 0)} · ${n(c.loadgen, 0)} | ${n(p.loadgenCorePct, 0)} | ${n(p.othersPct, 0)} |`,
     );
   }
   return rows;
@@ -218,13 +282,14 @@ function latencyTable(lat: Latency): string[] {
 
 function curveTable(curves: Curve[]): string[] {
   const rows = [
-    '| system | path | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres |',
-    '|---|---|---|---|---|---|---|',
+    '| system | path | load driver | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres | load generator at the ceiling (% of a core) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves) {
     const at = c.steps.filter((s) => s.sustained).at(-1);
+    const lg = c.loadgenCorePctAtCeiling;
     rows.push(
-      `| ${c.system} | ${c.path} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}** | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} |`,
+      `| ${c.system} | ${c.path} | ${c.driver ?? '–'} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}**${c.failed ? ` (failed: ${c.failed.replace(/\|/g, '\\|').slice(0, 200)})` : ''} | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} | ${lg === undefined ? '–' : `${n(lg, 0)} %${lg >= LOADGEN_LIMIT_PCT ? ' ⚠' : ''}`} |`,
     );
   }
   return rows;
@@ -232,15 +297,47 @@ function curveTable(curves: Curve[]): string[] {
 
 function stepsTable(curves: Curve[]): string[] {
   const rows = [
-    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | verdict | CPU µs/msg gateway · XMPP server · postgres | other processes' CPU % |",
-    '|---|---|---|---|---|---|---|---|---|',
+    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | verdict | CPU µs/msg gateway · XMPP server · postgres | load generator % of a core | other processes' CPU % |",
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves)
     for (const s of c.steps)
       rows.push(
-        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.othersPct, 0)} |`,
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
       );
   return rows;
+}
+
+/** Complete or partial, comparable or not, and each scenario's outcome with the load around it. */
+function runStatus(r: Report): string[] {
+  const L: string[] = [];
+  const load = r.meta.load as LoadCheck | undefined;
+  const scenarios = (r.meta.scenarios ?? {}) as Record<string, ScenarioStatus>;
+  if (r.meta.status === 'partial')
+    L.push(
+      '',
+      '**Partial results**: the run did not finish (or this was written after a scenario); what completed is below, what failed says why.',
+      '',
+    );
+  if (load && !load.comparable)
+    L.push('', `**NOT comparable: ${load.note ?? 'the machine was loaded'}.**`, '');
+  else if (load?.note) L.push('', `Load: ${load.note}.`, '');
+  const names = Object.keys(scenarios);
+  if (names.length) {
+    L.push(
+      '',
+      '| scenario | outcome | seconds | load average before → after (1/5/15 min) | why |',
+      '|---|---|---|---|---|',
+    );
+    for (const k of names) {
+      const st = scenarios[k]!;
+      L.push(
+        `| ${k} | ${st.status === 'ok' ? '✅ ok' : st.status === 'failed' ? '❌ failed' : '– skipped'}${st.generatorRestarted ? ' (load generator died, restarted)' : ''} | ${n(st.seconds, 1)} | ${st.loadavgBefore.join(' ')} → ${st.loadavgAfter?.join(' ') ?? '–'} | ${(st.why ?? '').replace(/\|/g, '\\|').slice(0, 300)} |`,
+      );
+    }
+    L.push('');
+  }
+  return L;
 }
 
 export function markdown(r: Report, charts: string[]): string {
@@ -248,12 +345,13 @@ export function markdown(r: Report, charts: string[]): string {
   const mach = m.machine;
   const L: string[] = [];
   L.push(
-    `# Parley benchmark — ${String(m.startedAt).slice(0, 16).replace('T', ' ')} UTC (${m.mode} run, ${String(m.durationS)} s)`,
+    `# Parley benchmark — ${String(m.startedAt).slice(0, 16).replace('T', ' ')} UTC (${m.mode} run, ${String(m.durationS)} s${m.status === 'partial' ? ', PARTIAL' : ''}${(m.load as LoadCheck | undefined)?.comparable === false ? ', loaded machine: not comparable' : ''})`,
     '',
   );
   L.push(
     `Machine: ${String(mach.cpus)} × ${String(mach.cpuModel)}, ${n(Number(mach.memoryMb) / 1024, 1)} GB, ${String(mach.os)}, Node ${String(mach.node)}.`,
   );
+  L.push(...runStatus(r));
   L.push(
     `Load average before / after: ${(mach.loadavgBefore as number[]).join(' ')} / ${(mach.loadavgAfter as number[]).join(' ')} — **absolute figures are noisy when the machine is shared; read the ratios and the CPU-per-message columns.**`,
   );
@@ -278,6 +376,8 @@ export function markdown(r: Report, charts: string[]): string {
   const lat = r.results.latency as Latency | undefined;
   L.push('## Latency: REST send → SSE delivery vs raw XMPP (Prosody)', '');
   if (ok(lat)) {
+    const failed = (lat as { failed?: string }).failed;
+    if (failed) L.push(`**Stopped part-way**: ${failed}.`, '');
     L.push(...latencyTable(lat), '');
     L.push(
       "Latency counts from the moment each message was due (open loop), to its arrival: on the recipient's SSE stream (Parley) or at the recipient XMPP client (raw).",
@@ -287,9 +387,16 @@ export function markdown(r: Report, charts: string[]): string {
 
   const tp = r.results.throughput as Throughput | undefined;
   L.push('## Throughput', '');
-  if (ok(tp)) {
+  if (hasCurves(tp)) {
+    if (tp.error)
+      L.push(`**The scenario failed part-way** (${tp.error.split('\n')[0]}); what it measured before:`, '');
     L.push(`### Prosody — ${tp.prosody.server}`, '', ...curveTable(tp.prosody.curves), '');
-    if (tp.ejabberd.curves) {
+    L.push(
+      `The raw baseline is the server's limit only while the load generator stays below ${LOADGEN_LIMIT_PCT} % of a core at the ceiling; where the @xmpp/client driver did not, the lean driver (pre-serialized stanzas on a plain socket, arrivals counted without a DOM) ran too and the better raw row is the baseline. mod_rest: ${tp.modRest ?? 'not run'}.`,
+      '',
+    );
+    tp.ejabberd ??= {};
+    if (tp.ejabberd.curves?.length) {
       L.push(
         '### ejabberd 23.01 — same comparison, plus its HTTP API',
         '',
@@ -389,6 +496,34 @@ export function markdown(r: Report, charts: string[]): string {
     L.push('</details>', '');
   } else L.push(`_${JSON.stringify(hist ?? 'not run').slice(0, 400)}_`, '');
 
+  const crowd = r.results.crowd as CrowdResult | undefined;
+  L.push('## Crowd: thousands of users online, some chatting', '');
+  if (ok(crowd)) {
+    const c = crowd.chat;
+    L.push(
+      `${n(crowd.login.ok, 0)} of ${n(crowd.users, 0)} users logged in at ${n(crowd.login.perSecond, 0)}/s (p50 ${n(crowd.login.latency.p50, 0)} ms, p99 ${n(crowd.login.latency.p99, 0)} ms${crowd.login.failed ? `; ${crowd.login.failed} failed: ${crowd.login.firstError ?? ''}` : ''}${crowd.login.timedOut ? '; stopped by the time budget' : ''}), ${n(crowd.streams.open, 0)} SSE streams open${crowd.note ? ` (${crowd.note})` : ''}.`,
+      '',
+      '| phase | gateway % of a core | Prosody % | PostgreSQL % | load generator % | other processes (% of machine) |',
+      '|---|---|---|---|---|---|',
+      `| all idle (${crowd.idle.seconds} s) | ${n(crowd.idle.corePct.parley, 1)} | ${n(crowd.idle.corePct.xmppServer, 1)} | ${n(crowd.idle.corePct.postgres, 1)} | ${n(crowd.idle.corePct.loadgen, 1)} | ${n(crowd.idle.othersPct, 0)} |`,
+      ...(c
+        ? [
+            `| ${c.chatters} chatting at 1 msg/s (${c.seconds} s) | ${n(c.corePct.parley, 1)} | ${n(c.corePct.xmppServer, 1)} | ${n(c.corePct.postgres, 1)} | ${n(c.corePct.loadgen, 1)} | ${n(c.othersPct, 0)} |`,
+          ]
+        : []),
+      '',
+    );
+    if (c)
+      L.push(
+        `Chat: ${n(c.sent, 0)} sent, ${n(c.delivered, 0)} delivered, **${n(c.lost, 0)} lost**, ${n(c.errors, 0)} refused${c.firstError ? ` (${c.firstError})` : ''}; send → partner's SSE event p50 ${n(c.latency.p50, 1)} ms, p99 **${n(c.latency.p99, 1)} ms**, max ${n(c.latency.max, 0)} ms; POST answered p50 ${n(c.ack.p50, 1)} ms; the generator's own lag p99 ${n(c.sendLag.p99, 1)} ms${c.incidents ? `; the load generator survived ${c.incidents.count} errors` : ''}.`,
+        '',
+      );
+  } else
+    L.push(
+      `_${(crowd as { skipped?: string } | undefined)?.skipped ?? JSON.stringify(crowd ?? 'not run').slice(0, 400)}_`,
+      '',
+    );
+
   const scale = r.results.scale as ScalePoint[] | undefined;
   L.push('## Scale: concurrent sessions (XMPP session + open SSE stream each)', '');
   if (Array.isArray(scale)) {
@@ -481,8 +616,8 @@ function charts(r: Report, stamp: string): Record<string, string> {
     });
   }
   const tp = r.results.throughput as Throughput | undefined;
-  if (ok(tp)) {
-    const all = [...tp.prosody.curves, ...(tp.ejabberd.curves ?? [])];
+  if (hasCurves(tp)) {
+    const all = [...tp.prosody.curves, ...(tp.ejabberd?.curves ?? [])];
     const label = (c: Curve): string => `${c.system} on ${c.server} (sustained ${n(c.sustained, 0)}/s)`;
     out[`${stamp}-throughput.svg`] = lineChart({
       title: 'Throughput: delivered vs offered rate',

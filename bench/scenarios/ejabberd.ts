@@ -1,8 +1,8 @@
 import { overBudget, postgresPid, type Ctx } from '../lib/context.js';
 import { json, makeAgent, openSse, request, type SseEvent } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import { curve, type Curve } from './throughput.js';
-import { eventsUrl, parleyLogin, connectXmpp, type ParleyLogin } from '../load/drivers.js';
+import { measure, needsLeanRaw, type Curve } from './throughput.js';
+import { eventsUrl, parleyLogin, connectXmpp, stopXmpp, type ParleyLogin } from '../load/drivers.js';
 import xml from '@xmpp/xml';
 
 /**
@@ -69,7 +69,7 @@ class Inbox {
   }
 }
 
-export async function ejabberdPart(ctx: Ctx): Promise<Record<string, unknown>> {
+export async function ejabberdPart(ctx: Ctx, curves: Curve[] = []): Promise<Record<string, unknown>> {
   const ej = ctx.ejabberd!;
   const parley = ctx.parleyEj!;
   const names = ['ejrawa', 'ejrawb', 'ejsmrx', 'ejpxa', 'ejpxb', 'ejia', 'ejib', 'ejnative'];
@@ -81,61 +81,76 @@ export async function ejabberdPart(ctx: Ctx): Promise<Record<string, unknown>> {
     password: ctx.password,
   });
   const pids = [parley.pid, ej.serverPid(), postgresPid(ctx.postgres)];
-  const curves: Curve[] = [];
-
-  await ctx.gen.call('driver', {
-    id: 'ej-raw',
-    kind: 'raw-xmpp',
-    config: { tag: 'er', tx: acct('ejrawa'), rx: acct('ejrawb') },
-  });
-  curves.push(
-    await curve(ctx, {
+  const raw = await measure(
+    ctx,
+    { id: 'ej-raw', kind: 'raw-xmpp', config: { tag: 'er', tx: acct('ejrawa'), rx: acct('ejrawb') } },
+    {
       name: 'raw XMPP',
       server: 'ejabberd',
       path: 'client → ejabberd → client',
-      driverId: 'ej-raw',
+      driver: '@xmpp/client',
       pids,
-    }),
-  );
-  await ctx.gen.call('closeDriver', { id: 'ej-raw' });
-
-  await ctx.gen.call('driver', {
-    id: 'ej-sm',
-    kind: 'send_message',
-    config: { tag: 'es', apiUrl: ej.apiUrl, from: `ejrawa@${ej.domain}`, rx: acct('ejsmrx') },
-  });
-  curves.push(
-    await curve(ctx, {
-      name: 'ejabberd send_message',
-      server: 'ejabberd',
-      path: 'HTTP API → ejabberd → client',
-      driverId: 'ej-sm',
-      pids,
-    }),
-  );
-  await ctx.gen.call('closeDriver', { id: 'ej-sm' });
-
-  await ctx.gen.call('driver', {
-    id: 'ej-px',
-    kind: 'parley',
-    config: {
-      tag: 'ep',
-      url: parley.url,
-      domain: ej.domain,
-      tx: { username: 'ejpxa', password: ctx.password },
-      rx: { via: 'xmpp', account: acct('ejpxb') },
     },
-  });
-  curves.push(
-    await curve(ctx, {
-      name: 'Parley → XMPP client',
-      server: 'ejabberd',
-      path: 'REST → store → ejabberd → client',
-      driverId: 'ej-px',
-      pids,
-    }),
   );
-  await ctx.gen.call('closeDriver', { id: 'ej-px' });
+  curves.push(raw);
+  if (needsLeanRaw(ctx, raw)) {
+    progress(
+      `the @xmpp/client driver used ${raw.loadgenCorePctAtCeiling ?? '?'} % of a core at its ceiling: measuring with the lean driver`,
+    );
+    curves.push(
+      await measure(
+        ctx,
+        { id: 'ej-lean', kind: 'lean-xmpp', config: { tag: 'el', tx: acct('ejrawa'), rx: acct('ejrawb') } },
+        {
+          name: 'raw XMPP (lean driver)',
+          server: 'ejabberd',
+          path: 'client → ejabberd → client',
+          driver: 'lean socket (pre-serialized, no DOM)',
+          pids,
+        },
+      ),
+    );
+  }
+  curves.push(
+    await measure(
+      ctx,
+      {
+        id: 'ej-sm',
+        kind: 'send_message',
+        config: { tag: 'es', apiUrl: ej.apiUrl, from: `ejrawa@${ej.domain}`, rx: acct('ejsmrx') },
+      },
+      {
+        name: 'ejabberd send_message',
+        server: 'ejabberd',
+        path: 'HTTP API → ejabberd → client',
+        driver: 'HTTP + @xmpp/client',
+        pids,
+      },
+    ),
+  );
+  curves.push(
+    await measure(
+      ctx,
+      {
+        id: 'ej-px',
+        kind: 'parley',
+        config: {
+          tag: 'ep',
+          url: parley.url,
+          domain: ej.domain,
+          tx: { username: 'ejpxa', password: ctx.password },
+          rx: { via: 'xmpp', account: acct('ejpxb') },
+        },
+      },
+      {
+        name: 'Parley → XMPP client',
+        server: 'ejabberd',
+        path: 'REST → store → ejabberd → client',
+        driver: 'HTTP + @xmpp/client',
+        pids,
+      },
+    ),
+  );
 
   const interop = overBudget(ctx, 15) ? [] : await interopChecks(ctx);
   return {
@@ -222,7 +237,7 @@ async function interopChecks(ctx: Ctx): Promise<InteropCheck[]> {
       );
       await IB.next((e) => e.name === 'chatapi.chat' && e.payload.body === 'from a native client');
     } finally {
-      await x.stop().catch(() => undefined);
+      await stopXmpp(x);
     }
   });
   const room = `ejroom${Date.now() % 100000}`;

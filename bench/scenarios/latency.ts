@@ -1,4 +1,4 @@
-import { meter, perMessage, waitIdle, prosodyPid, postgresPid, type Ctx } from '../lib/context.js';
+import { meter, perMessage, reviveGen, waitIdle, prosodyPid, postgresPid, type Ctx } from '../lib/context.js';
 import { progress } from '../lib/progress.js';
 import { round } from '../lib/stats.js';
 import type { StepResult } from '../load/rate.js';
@@ -13,6 +13,8 @@ export interface LatencyPoint extends StepResult {
   system: string;
   cpuMs: Record<string, number>;
   cpuUsPerMsg: Record<string, number>;
+  /** CPU of the load-generator process during the step, % of one core */
+  loadgenCorePct: number;
   machineBusyPct: number;
   othersPct: number;
 }
@@ -55,7 +57,8 @@ export async function latencyScenario(
     await ctx.gen.call('step', { id, spec: { rate: 100, durationMs: 1000, drainMs: 1000 } });
   const m = meter(ctx, 'prosody');
   const points: LatencyPoint[] = [];
-  for (const rate of ctx.opts.latencyRates) {
+  let failed: string | undefined;
+  rates: for (const rate of ctx.opts.latencyRates) {
     for (const [system, id] of systems) {
       await waitIdle([ctx.parley.pid, prosodyPid(prosody), postgresPid(ctx.postgres)], 5000);
       // enough samples for a p99 at low rates: at least 150 (quick) / 2,000 (full) messages
@@ -63,17 +66,29 @@ export async function latencyScenario(
       progress(`${system} at ${rate} msg/s for ${durationMs / 1000} s`);
       m.begin();
       const w = windowStart();
-      const r = await ctx.gen.call<StepResult>('step', {
-        id,
-        spec: { rate, durationMs, drainMs: ctx.opts.drainMs * 2, keepCdf: true },
-      });
+      let r: StepResult;
+      try {
+        r = await ctx.gen.call<StepResult>(
+          'step',
+          { id, spec: { rate, durationMs, drainMs: ctx.opts.drainMs * 2, keepCdf: true } },
+          durationMs + ctx.opts.drainMs * 2 + 60_000,
+        );
+      } catch (err) {
+        // keep what was measured; the drivers lived in the generator, so the scenario ends here
+        failed = `${system} at ${rate} msg/s: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+        progress(`FAILED: ${failed}`);
+        ctx.findings.push(`latency: ${failed}`);
+        m.end();
+        break rates;
+      }
       if (system === 'parley') windows.push(windowEnd(w));
-      const { cpuMs, machineBusyPct, othersPct } = m.end();
+      const { cpuMs, wallMs, machineBusyPct, othersPct } = m.end();
       points.push({
         system,
         ...r,
         cpuMs,
         cpuUsPerMsg: perMessage(cpuMs, r.delivered),
+        loadgenCorePct: Math.round(((cpuMs.loadgen ?? 0) / Math.max(1, wallMs)) * 100),
         machineBusyPct,
         othersPct,
       });
@@ -82,10 +97,12 @@ export async function latencyScenario(
       );
     }
   }
-  for (const [, id] of systems) await ctx.gen.call('closeDriver', { id });
-  const comparisons = ctx.opts.latencyRates.map((rate) => {
-    const raw = points.find((p) => p.system === 'raw-xmpp' && p.rate === rate)!;
-    const par = points.find((p) => p.system === 'parley' && p.rate === rate)!;
+  for (const [, id] of systems) await ctx.gen.call('closeDriver', { id }, 15_000).catch(() => undefined);
+  await reviveGen(ctx, 'latency');
+  const comparisons = ctx.opts.latencyRates.flatMap((rate) => {
+    const raw = points.find((p) => p.system === 'raw-xmpp' && p.rate === rate);
+    const par = points.find((p) => p.system === 'parley' && p.rate === rate);
+    if (!raw || !par) return [];
     return {
       rate,
       rawP50: raw.latency.p50,
@@ -97,10 +114,10 @@ export async function latencyScenario(
       lost: { raw: raw.lost, parley: par.lost },
       // a system that could not keep up: its latency figures describe only what got through
       overloaded: {
-        raw: !!raw.aborted || raw.lost > raw.sent * 0.01,
-        parley: !!par.aborted || par.lost > par.sent * 0.01,
+        raw: !!raw.aborted || !!raw.incidents || raw.lost > raw.sent * 0.01,
+        parley: !!par.aborted || !!par.incidents || par.lost > par.sent * 0.01,
       },
     };
   });
-  return { server: 'prosody', points, comparisons };
+  return { server: 'prosody', points, comparisons, ...(failed ? { failed } : {}) };
 }

@@ -45,6 +45,8 @@ export async function scaleScenario(
   usersFor: (n: number) => Promise<string[]>,
   restart: () => Promise<void>,
   windows: Window[] = [],
+  /** the crowd scenario left thousands of sessions on the gateway: start from fresh servers */
+  restartFirst = false,
 ): Promise<ScalePoint[]> {
   const points: ScalePoint[] = [];
   for (const [i, requested] of ctx.opts.sessions.entries()) {
@@ -56,8 +58,8 @@ export async function scaleScenario(
       continue;
     }
     try {
-      if (i > 0) await restart();
-      points.push(await onePoint(ctx, requested, usersFor, i === 0 ? windows : []));
+      if (i > 0 || restartFirst) await restart();
+      points.push(await onePoint(ctx, requested, usersFor, i === 0 && !restartFirst ? windows : []));
     } catch (err) {
       const msg = (err as Error).message.split('\n').slice(0, 3).join(' | ');
       progress(`${requested} sessions failed: ${msg}`);

@@ -23,6 +23,10 @@ export interface ProsodyOptions {
   hibernationSeconds?: number;
   archiveStorage?: 'memory' | 'internal' | 'sql';
   logLevel?: 'debug' | 'info' | 'warn';
+  /** directories of community modules (prosody-modules checkouts) */
+  pluginPaths?: string[];
+  /** modules enabled on top of the standard set (e.g. "rest" from pluginPaths) */
+  extraModules?: string[];
 }
 
 export interface RunningProsody {
@@ -64,6 +68,8 @@ interface Resolved {
   hibernationSeconds: number;
   archiveStorage: string;
   logLevel: string;
+  pluginPaths: string[];
+  extraModules: string[];
 }
 
 function renderConfig(o: Resolved): string {
@@ -73,7 +79,7 @@ run_as_root = true  -- as root, 0.12.3 otherwise hangs instead of refusing to st
 data_path = ${lua(join(d, 'data'))}
 pidfile = ${lua(join(d, 'prosody.pid'))}
 certificates = ${lua(join(d, 'certs'))}
-log = { { levels = { min = ${lua(o.logLevel)} }, to = "file", filename = ${lua(join(d, 'prosody.log'))} } }
+${o.pluginPaths.length ? `plugin_paths = { ${o.pluginPaths.map(lua).join(', ')} }\n` : ''}log = { { levels = { min = ${lua(o.logLevel)} }, to = "file", filename = ${lua(join(d, 'prosody.log'))} } }
 
 admins = { ${lua(`${o.adminUser}@${o.domain}`)} }
 
@@ -105,7 +111,7 @@ allow_registration = true
 modules_enabled = {
   "roster"; "saslauth"; "disco"; "carbons"; "adhoc"; "admin_adhoc"; "blocklist";
   "vcard_legacy"; "vcard4"; "pep"; "private"; "ping"; "register"; "version"; "uptime";
-  "time"; "http"; "csi_simple"; "mam"; "smacks";
+  "time"; "http"; "csi_simple"; "mam"; "smacks";${o.extraModules.map((m) => ` ${lua(m)};`).join('')}
 }  -- no "limits": Debian's default throttles c2s
 modules_disabled = { "s2s"; "dialback" }
 archive_expires_after = "1d"
@@ -147,6 +153,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     hibernationSeconds: opts.hibernationSeconds ?? 10,
     archiveStorage: opts.archiveStorage ?? 'memory',
     logLevel: opts.logLevel ?? 'info',
+    pluginPaths: (opts.pluginPaths ?? []).map((p) => resolve(p)),
+    extraModules: opts.extraModules ?? [],
   };
   const configFile = join(dir, 'prosody.cfg.lua');
   const logFile = join(dir, 'prosody.log');

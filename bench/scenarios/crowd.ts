@@ -1,0 +1,150 @@
+import { meter, overBudget, postgresPid, prosodyPid, skip, waitIdle, type Ctx } from '../lib/context.js';
+import { fdLimit } from '../lib/proc.js';
+import { elapsed, progress } from '../lib/progress.js';
+import { round, type Summary } from '../lib/stats.js';
+
+/**
+ * Thousands of users (issue 17 item 6): N users logged in through Parley, each with an open SSE
+ * stream; first the CPU all of them cost while idle (gateway, Prosody, PostgreSQL, % of a core), then
+ * M of them chat in fixed pairs, each sending 1 msg/s to its partner (M msg/s in all): send → the
+ * partner's SSE event, p50/p99, and every message not delivered within the drain counted as lost.
+ * Runs on a freshly started gateway and Prosody (restarted when an earlier scenario left sessions),
+ * so the idle figure is these users' alone.
+ */
+
+export interface CrowdResult {
+  users: number;
+  requested: number;
+  note?: string;
+  login: {
+    ok: number;
+    failed: number;
+    perSecond: number;
+    latency: Summary;
+    firstError?: string;
+    timedOut: boolean;
+  };
+  streams: { open: number; failed: number; wallMs: number; firstError?: string };
+  idle: { seconds: number; corePct: Record<string, number>; othersPct: number };
+  chat?: {
+    chatters: number;
+    perChatterPerS: number;
+    seconds: number;
+    sent: number;
+    delivered: number;
+    lost: number;
+    errors: number;
+    firstError?: string;
+    latency: Summary;
+    ack: Summary;
+    sendLag: Summary;
+    corePct: Record<string, number>;
+    othersPct: number;
+    incidents?: { count: number; last?: string };
+  };
+}
+
+const pct = (cpuMs: Record<string, number>, wallMs: number): Record<string, number> =>
+  Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round((v / Math.max(1, wallMs)) * 100, 1)]));
+
+export async function crowdScenario(
+  ctx: Ctx,
+  usersFor: (n: number) => Promise<string[]>,
+  restart: () => Promise<void>,
+  /** earlier scenarios left sessions on the gateway: restart it and Prosody first */
+  needRestart: boolean,
+): Promise<CrowdResult | { skipped: string }> {
+  const { crowd, crowdChatters, crowdSeconds } = ctx.opts;
+  if (overBudget(ctx, ctx.opts.quick ? 20 : 120)) return skip(ctx, 'crowd', 'time budget');
+  if (needRestart) await restart();
+  const limit = fdLimit(ctx.parley.pid).soft;
+  const n = Math.min(crowd, Math.floor((limit - 200) / 2));
+  const note =
+    n < crowd
+      ? `${crowd} requested; the gateway's open-files limit is ${limit}, so ${n} were run`
+      : undefined;
+  if (note) ctx.findings.push(`crowd: ${note}`);
+  const users = await usersFor(n);
+  progress(`${n} users: logging in (concurrency 32)`);
+  const deadlineMs = ctx.opts.quick
+    ? Math.max(15_000, Math.min(45_000, (ctx.budgetS + 40 - elapsed()) * 1000))
+    : 900_000;
+  const login = await ctx.gen.call<CrowdResult['login']>(
+    'fleetLogin',
+    { url: ctx.parley.url, users, password: ctx.password, concurrency: 32, deadlineMs },
+    deadlineMs + 120_000,
+  );
+  progress(
+    `${login.ok} logged in at ${login.perSecond}/s${login.failed ? `; ${login.failed} failed: ${login.firstError}` : ''}${login.timedOut ? ' (stopped: time budget)' : ''}`,
+  );
+  const streams = await ctx.gen.call<CrowdResult['streams']>(
+    'fleetStreams',
+    { concurrency: 64, deadlineMs: 120_000 },
+    300_000,
+  );
+  progress(`${streams.open} SSE streams open in ${streams.wallMs} ms`);
+  const pids = [ctx.parley.pid, prosodyPid(ctx.prosody), postgresPid(ctx.postgres)];
+  await waitIdle(pids, ctx.opts.quick ? 5000 : 60_000, 0.25);
+  // Idle: long enough to include XEP-0198's periodic <r/> on every session (30 s) in a full run.
+  const idleMs = (ctx.opts.quick ? 8 : 35) * 1000;
+  const m = meter(ctx, 'prosody');
+  m.begin();
+  await new Promise((r) => setTimeout(r, idleMs));
+  const idleCpu = m.end();
+  const idle = {
+    seconds: idleMs / 1000,
+    corePct: pct(idleCpu.cpuMs, idleCpu.wallMs),
+    othersPct: idleCpu.othersPct,
+  };
+  progress(
+    `idle with ${streams.open} users: gateway ${idle.corePct.parley} %, Prosody ${idle.corePct.xmppServer} %, PostgreSQL ${idle.corePct.postgres} % of a core`,
+  );
+  const result: CrowdResult = { users: n, requested: crowd, ...(note ? { note } : {}), login, streams, idle };
+  const chatters = Math.min(crowdChatters, streams.open) & ~1;
+  if (chatters < 2) {
+    await ctx.gen.call('fleetClose');
+    return result;
+  }
+  // fixed pairs (0,1), (2,3), …, each direction once per round: every chatter sends 1 msg/s
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < chatters; k += 2) pairs.push([k, k + 1], [k + 1, k]);
+  const count = chatters * crowdSeconds;
+  progress(`${chatters} of them chatting in pairs at 1 msg/s each (${chatters} msg/s) for ${crowdSeconds} s`);
+  m.begin();
+  const d = await ctx.gen.call<{
+    sent: number;
+    delivered: number;
+    errors: number;
+    firstError?: string;
+    latency: Summary;
+    ack: Summary;
+    sendLag: Summary;
+    incidents?: { count: number; last?: string };
+  }>(
+    'fleetProbe',
+    { url: ctx.parley.url, tag: 'cw', count, rate: chatters, drainMs: 5000, pairs },
+    crowdSeconds * 1000 + 120_000,
+  );
+  const chatCpu = m.end();
+  result.chat = {
+    chatters,
+    perChatterPerS: 1,
+    seconds: crowdSeconds,
+    sent: d.sent,
+    delivered: d.delivered,
+    lost: d.sent - d.delivered - d.errors,
+    errors: d.errors,
+    ...(d.firstError ? { firstError: d.firstError } : {}),
+    latency: d.latency,
+    ack: d.ack,
+    sendLag: d.sendLag,
+    corePct: pct(chatCpu.cpuMs, chatCpu.wallMs),
+    othersPct: chatCpu.othersPct,
+    ...(d.incidents ? { incidents: d.incidents } : {}),
+  };
+  progress(
+    `  p50 ${d.latency.p50} ms p99 ${d.latency.p99} ms; delivered ${d.delivered}/${d.sent}${d.errors ? `, ${d.errors} errors (${d.firstError})` : ''}; generator lag p99 ${d.sendLag.p99} ms; CPU gateway ${result.chat.corePct.parley} %, Prosody ${result.chat.corePct.xmppServer} %`,
+  );
+  await ctx.gen.call('fleetClose');
+  return result;
+}
