@@ -13,7 +13,7 @@ import { Compressor } from './Compressor.js';
 /**
  * Attachments: uploads (sniffed type, size and type limits), the file server with access control,
  * thumbnails, clean-up of old files and the operators' attachments-only view. Chat and rooms carry them in messages through ./forMessage.ts and ./oob.ts.
- * See the README, "Attachments".
+ * See docs/attachments.md.
  */
 export type AttachmentsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'messages'>;
 

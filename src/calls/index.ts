@@ -16,7 +16,7 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
  * through REST, `chatapi.call` events on every stream of both parties, carbons from the user's other
  * clients, missed calls after PARLEY_CALL_RING_SECONDS, history in Postgres, and which contacts can
  * take calls (disco caps). Parley signals only: the media happen in the room the call's options name.
- * See the README.
+ * See docs/api/calls.md.
  */
 export type CallsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
   sessions: Pick<SessionManager, 'onSessionCreated' | 'byUser'>;

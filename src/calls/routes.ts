@@ -11,7 +11,7 @@ import type { CapabilityService } from './CapabilityService.js';
 import { JINGLE_CONDITIONS, type CallOptions } from './types.js';
 
 /**
- * Call signalling routes (the README). Bodies are the care-messenger seed's CallOptions; the seed
+ * Call signalling routes (docs/api/calls.md). Bodies are the care-messenger seed's CallOptions; the seed
  * sends the whole object with every event, so its `initiator` and `target` are accepted and ignored
  * (the parties are the session's user and the path's JID).
  */

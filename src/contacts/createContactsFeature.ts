@@ -21,7 +21,7 @@ type Pushed = { stanza: Element };
 /**
  * Contacts and presence of the chat core: own presence and contacts' presence (with a snapshot on
  * every stream connect), the roster and subscription answers, blocking (XEP-0191), the user
- * directory and profile properties, and ofchat's raw stanza endpoint. See the README.
+ * directory and profile properties, and ofchat's raw stanza endpoint. See docs/api/contacts.md.
  */
 export type ContactsFeatureDeps = Pick<
   GatewayContext,

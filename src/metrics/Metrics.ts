@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * narrow port (XmppMetrics, HttpMetrics, StoreMetrics); gauges of live state are read at scrape time
  * from their source (watchSessions, watchOutbox), so they cannot drift from the truth.
  *
- * Names (see the README for what each one means and which alerts it suits):
+ * Names (docs/operations.md#metrics says what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
  *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,

@@ -13,7 +13,7 @@ import { ReportService } from './ReportService.js';
 import { ReportStore } from './ReportStore.js';
 
 /**
- * Moderation and admin monitoring (README, "Moderation"): complaints, admin history views and export,
+ * Moderation and admin monitoring (docs/moderation.md): complaints, admin history views and export,
  * the live monitor, actions on users and messages, and the audit log. Admin routes take the master
  * secret or a caller listed in PARLEY_ADMIN_JIDS. It handles no stanzas. What it enforces elsewhere
  * (mute, disable) goes through its ports (ports.ts, AccountPolicy), which the composition root hands to

@@ -23,7 +23,7 @@ import { wirePorts } from './ports.js';
 /**
  * Expert queues (XEP-0142 workgroups with Openfire Fastpath's routing): the `workgroup.<domain>`
  * component, its Postgres state, the visitor (`/ask`) and agent (`/chat/{streamid}/assists`, `/offer`)
- * routes, and the agent side of every Parley session. See the README.
+ * routes, and the agent side of every Parley session. See docs/api/workgroups.md.
  * Presence from the workgroups (queue summaries for agents) is this feature's, never a contact's.
  */
 export type WorkgroupFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
