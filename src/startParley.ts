@@ -27,7 +27,7 @@ import { createCallsFeature } from './calls/index.js';
 import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
-import { createAttachmentsFeature } from './attachments/index.js';
+import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -210,10 +210,12 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
  * each feature; nothing else depends on it (see feature.ts). Also used by the OpenAPI test.
  */
 export function createFeatures(ctx: GatewayContext, sendPolicy: SendPolicy): Feature[] {
+  // Chat and rooms carry files through the attachments feature's port, not its tables.
+  const files = createMessageFiles(ctx.db);
   return [
     createModerationFeature(ctx),
-    createRoomsFeature({ ...ctx, sendPolicy }),
-    createChatFeature({ ...ctx, sendPolicy }),
+    createRoomsFeature({ ...ctx, sendPolicy, files }),
+    createChatFeature({ ...ctx, sendPolicy, files }),
     createCallsFeature({ ...ctx, sendPolicy }),
     createWorkgroupFeature(ctx),
     createContactsFeature({ ...ctx, sendPolicy }),

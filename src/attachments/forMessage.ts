@@ -35,6 +35,16 @@ export function attachmentIdsOf(json: unknown): string[] | undefined {
   return r.data;
 }
 
+/** The port chat and rooms carry files through: the attachments feature alone owns the file tables. */
+export interface MessageFiles {
+  /** Resolves `ids` (the owner's own uploads) and lets `to` download them; 400 for an unknown id. */
+  attach(owner: string, ids: readonly string[], to: Grant): Promise<Attachment[]>;
+}
+
+export const createMessageFiles = (db: Queryable): MessageFiles => ({
+  attach: (owner, ids, to) => attachmentsForMessage(db, owner, ids, to),
+});
+
 /**
  * Resolves `ids` (which `owner` must have uploaded) and grants `to` read access. The grant is written
  * before the message leaves, so a recipient who follows the link at once is not refused.
@@ -79,14 +89,14 @@ export const bodyForFiles = (attachments: readonly Attachment[]): string =>
  * the data with the files' metadata, and the attachments for the OOB elements and events.
  */
 export async function chatMessageWithFiles(
-  db: Queryable,
+  files: MessageFiles,
   owner: string,
   json: unknown,
   fileIds: readonly string[],
   recipientBare: string,
   text: string | undefined,
 ): Promise<{ body: string; data: unknown; attachments: Attachment[] }> {
-  const attachments = await attachmentsForMessage(db, owner, fileIds, { kind: 'user', jid: recipientBare });
+  const attachments = await files.attach(owner, fileIds, { kind: 'user', jid: recipientBare });
   return {
     body: text ?? bodyForFiles(attachments),
     data: withAttachmentData(json, attachments),

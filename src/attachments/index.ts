@@ -3,8 +3,9 @@ export { createAttachmentsFeature, type AttachmentsFeatureDeps } from './createA
 export { oobElements, readAttachments, attachmentsField, type Attachment } from './oob.js';
 export {
   attachmentIdsOf,
-  attachmentsForMessage,
+  createMessageFiles,
   withAttachmentData,
   bodyForFiles,
   chatMessageWithFiles,
+  type MessageFiles,
 } from './forMessage.js';

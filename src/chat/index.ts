@@ -1,6 +1,7 @@
 import type { Feature, GatewayContext } from '../feature.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import type { SendPolicy } from '../moderation/ports.js';
+import type { MessageFiles } from '../attachments/index.js';
 import { ChatService } from './ChatService.js';
 import { catchUp } from './catchUp.js';
 import { chatRoutes } from './routes.js';
@@ -9,12 +10,10 @@ import { chatRoutes } from './routes.js';
 export { unwrap } from './inbound.js';
 export { parseHistoryDate } from './history.js';
 
-export type ChatFeatureDeps = Pick<
-  GatewayContext,
-  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'messages'
-> & {
+export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'hub' | 'stanzas' | 'messages'> & {
   sessions: Pick<SessionManager, 'onSessionReady'>;
   sendPolicy: SendPolicy;
+  files: MessageFiles;
 };
 
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
@@ -46,7 +45,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
     routes: (router, access) =>
       chatRoutes(router, access, {
         chat,
-        db: ctx.db,
+        files: ctx.files,
         messages,
         domain: ctx.config.xmpp.domain,
         mucService: ctx.config.xmpp.mucService,

@@ -1,7 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { BridgeError } from '../errors/BridgeError.js';
-import type { Pool } from '../store/db.js';
 import { requireStream, requireUser, type AccessDeps } from '../http/access.js';
 import { readBody, validate } from '../http/body.js';
 import { parseEventId, parseUsername } from '../http/params.js';
@@ -10,7 +9,7 @@ import { CHAT_STATES, type ChatState } from './inbound.js';
 import type { ChatService, SendInput } from './ChatService.js';
 import { parseHistoryDate } from './history.js';
 import type { ChatReader } from '../messages/MessageLog.js';
-import { attachmentIdsOf, chatMessageWithFiles } from '../attachments/index.js';
+import { attachmentIdsOf, chatMessageWithFiles, type MessageFiles } from '../attachments/index.js';
 
 const MAX_BODY_CHARS = 64 * 1024;
 /** ofchat: text, or JSON with a `body`; the whole JSON travels along as `data`. */
@@ -39,7 +38,8 @@ export function chatRoutes(
   access: AccessDeps,
   deps: {
     chat: ChatService;
-    db: Pool;
+    /** resolves the files a message names */
+    files: MessageFiles;
     messages: Pick<ChatReader, 'chatHistory'>;
     domain: string;
     mucService: string;
@@ -76,7 +76,7 @@ export function chatRoutes(
     if (body.kind === 'json' && fileIds) {
       const recipient = parseJid(ctx.params.to!, deps.domain, 'recipient JID').bare;
       input = await chatMessageWithFiles(
-        deps.db,
+        deps.files,
         session.username,
         body.value,
         fileIds,

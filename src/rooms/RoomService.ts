@@ -8,13 +8,7 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import { parseJid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
-import type { Queryable } from '../store/db.js';
-import {
-  attachmentsForMessage,
-  bodyForFiles,
-  oobElements,
-  withAttachmentData,
-} from '../attachments/index.js';
+import { bodyForFiles, oobElements, withAttachmentData, type MessageFiles } from '../attachments/index.js';
 import { privatePayload } from './events.js';
 import type { RoomAddress } from './names.js';
 import { JoinedRoom, type RoomRegistry } from './RoomState.js';
@@ -70,7 +64,8 @@ export interface RoomServiceDeps {
   domain: string;
   /** moderation's: a muted or disabled user posts, invites and changes subjects nowhere */
   policy: SendPolicy;
-  /** resolves attachments */ db?: Queryable;
+  /** resolves the files a post names (the attachments feature's port) */
+  files?: MessageFiles;
   /** the session is now in the room / no longer (kept durable for a restore after a restart) */
   onEntered?: (session: UserSession, room: JoinedRoom) => void;
   onLeft?: (session: UserSession, jid: string) => void;
@@ -226,8 +221,8 @@ export class RoomService {
       () => ({ room: room.jid, stanzaId: messageId, stored: false }),
     );
     const files =
-      input.fileIds && this.deps.db
-        ? await attachmentsForMessage(this.deps.db, session.username, input.fileIds, {
+      input.fileIds && this.deps.files
+        ? await this.deps.files.attach(session.username, input.fileIds, {
             kind: 'room',
             jid: room.jid,
           })

@@ -2,6 +2,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Feature, GatewayContext } from '../feature.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import type { SendPolicy } from '../moderation/ports.js';
+import type { MessageFiles } from '../attachments/index.js';
 import { bareJid } from '../xmpp/jid.js';
 import { NS } from '../xmpp/ns.js';
 import { discoveryRoutes } from './discoveryRoutes.js';
@@ -29,6 +30,7 @@ export type RoomsFeatureDeps = Pick<
 > & {
   sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionRestored' | 'onSessionReady'>;
   sendPolicy: SendPolicy;
+  files: MessageFiles;
 };
 
 export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
@@ -67,7 +69,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
     messages,
     hub: ctx.hub,
     domain: naming.domain,
-    db: ctx.db,
+    files: ctx.files,
     policy: ctx.sendPolicy,
     onLeft: forget,
     onEntered: (session, room) => {
