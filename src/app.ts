@@ -20,6 +20,7 @@ import type { SessionManager } from './sessions/SessionManager.js';
 import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
 import type { Feature } from './features.js';
+import { clientAddress, trustedProxies } from './limits/clientIp.js';
 
 export interface AppDeps {
   log: Log;
@@ -42,6 +43,8 @@ export interface AppDeps {
   forwarding?: Koa.Middleware;
   /** cluster: sessions held by other instances, for event streams served here */
   remote?: EventRoutesDeps['remote'];
+  /** PARLEY_TRUSTED_PROXIES: whose X-Forwarded-For names the client (per-IP limits); default loopback */
+  trustedProxies?: readonly string[];
 }
 
 /** Builds the Koa app (middleware order, routers); never listens — main.ts and tests do. */
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps): Koa {
     }
     await next();
   });
+  app.use(clientAddress(trustedProxies(deps.trustedProxies ?? ['127.0.0.1', '::1'])));
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
   if (deps.forwarding) app.use(deps.forwarding);

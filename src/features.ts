@@ -9,6 +9,7 @@ import type { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import type { AccessDeps } from './http/access.js';
 import type { SecretBox } from './crypto/SecretBox.js';
+import type { LimiterFactory } from './limits/limiter.js';
 import { createChatFeature } from './chat/index.js';
 import { createCallsFeature } from './calls/index.js';
 import { createRoomsFeature } from './rooms/createRoomsFeature.js';
@@ -34,6 +35,8 @@ export interface FeatureContext {
   admin?: AdminConnection;
   /** seals what must be stored but stay secret (keyed from PARLEY_SECRET) */
   box: SecretBox;
+  /** rate-limit counters (Redis across the cluster when configured, else this instance's memory) */
+  limiter: LimiterFactory;
 }
 
 export interface Feature {

@@ -23,6 +23,9 @@ import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { instrumentPool } from './metrics/instrumentPool.js';
 import { createOutboxProbe } from './metrics/callbackOutbox.js';
+import { LoginThrottle } from './sessions/LoginThrottle.js';
+import { limiterFactory } from './limits/limiter.js';
+import { closeQuietly, connectSoon, createRedisClient } from './redis/createRedis.js';
 
 export interface RunningParley {
   url: string;
@@ -60,9 +63,25 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       : undefined;
   await admin?.start();
 
-  const hub = new EventHub({ store: createPgEventStore(pool), log: log.child({ c: 'events' }) });
+  const limits = config.limits;
+  // Rate-limit counters live in Redis when there is one (shared by the cluster; failFast: a Redis outage
+  // falls back to per-instance counting at once instead of stalling requests).
+  const limitRedis = config.redis.url
+    ? createRedisClient(config.redis.url, { log, name: 'parley-limits', failFast: true })
+    : undefined;
+  if (limitRedis) await connectSoon(limitRedis, 2000, log);
+  const limiter = limiterFactory(limitRedis, deploymentOf(config));
+  const hub = new EventHub({
+    store: createPgEventStore(pool),
+    log: log.child({ c: 'events' }),
+    limits: limits.sse,
+  });
   const sessionStore = createPgSessionStore(pool);
-  const verifier = new CredentialVerifier({ service: x.service, domain: x.domain });
+  const verifier = new CredentialVerifier({
+    service: x.service,
+    domain: x.domain,
+    throttle: new LoginThrottle(limits.login, limiter),
+  });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   const sessions = new SessionManager({
@@ -82,7 +101,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const stanzas = new StanzaRouter(log.child({ c: 'stanzas' }));
   sessions.onSessionCreated((session) => stanzas.attach(session));
   const features: Feature[] = FEATURES.map((make) =>
-    make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box }),
+    make({ config, log, db: pool, hub, sessions, verifier, stanzas, admin, box, limiter }),
   );
   for (const f of features) await f.start?.();
   await sessions.start();
@@ -114,6 +133,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     remote: cluster.registry,
     metrics,
     metricsPublic: config.metrics.public,
+    trustedProxies: limits.trustedProxies,
     health: {
       dbPing: () => db.ping(),
       xmppPing: () => (admin ? admin.ping() : tcpReachable(x.service)),
@@ -165,7 +185,15 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       for (const f of [...features].reverse())
         await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
+      if (limitRedis) closeQuietly(limitRedis);
       await db.close();
     },
   };
+}
+
+/** What the instances of one deployment share (their database), naming their rate-limit counters in Redis. */
+function deploymentOf(config: Readonly<Config>): string {
+  if (!config.database.url) return `embedded:${config.dataDir}`;
+  const u = new URL(config.database.url);
+  return `${u.hostname}:${u.port}${u.pathname}`;
 }

@@ -5,7 +5,7 @@ import type { AttachmentStore, FileRow } from './AttachmentStore.js';
 import type { FileStore, Received } from './FileStore.js';
 import type { Attachment } from './oob.js';
 import { isAllowed, sniff, SNIFF_BYTES } from './sniff.js';
-import { canThumbnail, makeThumbnail } from './thumbnails.js';
+import { canThumbnail, pixelsOf, type Thumbnailer } from './thumbnails.js';
 import { uploadViaXmpp } from './xep0363.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 
@@ -19,6 +19,10 @@ export interface UploadedFile extends Attachment {
 export interface UploadLimits {
   maxUploadBytes: number;
   allowedTypes: readonly string[];
+  /** bytes of live uploads one user may hold (PARLEY_UPLOAD_QUOTA_BYTES) */
+  quotaBytes?: number;
+  /** width × height beyond which an image is refused (PARLEY_MAX_IMAGE_PIXELS) */
+  maxImagePixels?: number;
 }
 
 /**
@@ -33,8 +37,12 @@ export class AttachmentService {
       limits: UploadLimits;
       log: Log;
       domain: string;
+      thumbnails: Thumbnailer;
     },
   ) {}
+
+  /** Bytes of uploads being accepted right now, per owner: two concurrent uploads cannot both squeeze under the quota. */
+  readonly #reserved = new Map<string, number>();
 
   get limits(): UploadLimits {
     return this.deps.limits;
@@ -48,7 +56,7 @@ export class AttachmentService {
     baseUrl: string,
     viaXmpp?: UserSession,
   ): Promise<UploadedFile> {
-    const { files, store } = this.deps;
+    const { files } = this.deps;
     if (received.size === 0) {
       await files.discard(received.tmp);
       throw new BridgeError('VALIDATION_FAILED', 'the file is empty', {
@@ -63,6 +71,68 @@ export class AttachmentService {
         `files of type ${sniffed.type} (detected from the content) are not accepted here`,
       );
     }
+    try {
+      await this.#checkPixels(received.tmp, sniffed.type);
+    } catch (err) {
+      await files.discard(received.tmp);
+      throw err;
+    }
+    const release = await this.#reserve(owner, received.size).catch(async (err: unknown) => {
+      await files.discard(received.tmp);
+      throw err;
+    });
+    try {
+      return await this.#store(owner, received, sniffed, clientName, baseUrl, viaXmpp);
+    } finally {
+      release();
+    }
+  }
+
+  async #checkPixels(path: string, type: string): Promise<void> {
+    const max = this.deps.limits.maxImagePixels;
+    if (max === undefined || !canThumbnail(type)) return;
+    const size = await pixelsOf(path);
+    if (size && size.width * size.height > max)
+      throw new BridgeError(
+        'IMAGE_TOO_LARGE',
+        `the image is ${size.width}×${size.height} (${size.width * size.height} pixels); at most ${max} pixels are accepted`,
+      );
+  }
+
+  /** Counts `size` against the owner's quota until the upload is recorded (or fails); 413 past it. */
+  async #reserve(owner: string, size: number): Promise<() => void> {
+    const quota = this.deps.limits.quotaBytes;
+    if (quota === undefined) return () => undefined;
+    const pending = this.#reserved.get(owner) ?? 0;
+    this.#reserved.set(owner, pending + size);
+    const release = (): void => {
+      const left = (this.#reserved.get(owner) ?? size) - size;
+      if (left > 0) this.#reserved.set(owner, left);
+      else this.#reserved.delete(owner);
+    };
+    const used = await this.deps.store.bytesOf(owner).catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    if (used + pending + size > quota) {
+      release();
+      throw new BridgeError(
+        'UPLOAD_QUOTA_EXCEEDED',
+        `this upload (${size} bytes) would take your files past the ${quota}-byte quota (${used} bytes in use); remove some first`,
+      );
+    }
+    return release;
+  }
+
+  async #store(
+    owner: string,
+    received: Received,
+    sniffed: { type: string; ext: string },
+    clientName: string | undefined,
+    baseUrl: string,
+    viaXmpp: UserSession | undefined,
+  ): Promise<UploadedFile> {
+    const { files, store } = this.deps;
     const id = randomBytes(16).toString('base64url');
     const name = safeName(clientName, sniffed.ext);
     if (viaXmpp) {
@@ -89,7 +159,7 @@ export class AttachmentService {
       }
     }
     const path = await files.commit(received.tmp, received.sha256);
-    const thumbBytes = canThumbnail(sniffed.type) ? await makeThumbnail(path) : undefined;
+    const thumbBytes = canThumbnail(sniffed.type) ? await this.deps.thumbnails.make(path) : undefined;
     const thumbnail = thumbBytes ? await files.put(thumbBytes) : null;
     const row = await store.insert({
       id,

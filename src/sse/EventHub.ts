@@ -7,6 +7,13 @@ export type Listener = (event: DeliveredEvent) => void;
 /** A feature's current-state events for a user (e.g. contacts' presence), sent first on every stream connect. */
 export type SnapshotProvider = (username: string) => DeliveredEvent[];
 
+/** PARLEY_SSE_*: streams per user (or visitor) on this instance, and unread bytes before a stream is dropped. */
+export interface StreamLimits {
+  maxStreamsPerUser: number;
+  maxBufferBytes: number;
+}
+const UNLIMITED: StreamLimits = { maxStreamsPerUser: Infinity, maxBufferBytes: Infinity };
+
 /**
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
  * Durable events are written to the store first; the row id becomes the SSE id, so a stream that
@@ -19,7 +26,31 @@ export class EventHub {
   readonly #streams = new Set<() => void>();
   readonly #published: ((username: string, event: DeliveredEvent) => void)[] = [];
   readonly #order = new DeliveryOrder((username, event) => this.#fanOut(username, event));
-  constructor(private readonly deps: { store: EventStore; log: Log }) {}
+  readonly #streamsOf = new Map<string, number>();
+  constructor(private readonly deps: { store: EventStore; log: Log; limits?: StreamLimits }) {}
+
+  get limits(): StreamLimits {
+    return this.deps.limits ?? UNLIMITED;
+  }
+
+  /**
+   * Counts an open stream of `key` (a user, or a visitor request); undefined when it already has the
+   * most it may. The newest is the one refused: cutting the oldest instead would have two tabs take turns
+   * throwing each other out, each reconnect ending another stream.
+   */
+  claimStream(key: string): (() => void) | undefined {
+    const n = this.#streamsOf.get(key) ?? 0;
+    if (n >= this.limits.maxStreamsPerUser) return undefined;
+    this.#streamsOf.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#streamsOf.get(key) ?? 1) - 1;
+      if (left > 0) this.#streamsOf.set(key, left);
+      else this.#streamsOf.delete(key);
+    };
+  }
 
   /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
   addSnapshot(provider: SnapshotProvider): void {

@@ -162,6 +162,14 @@ export class RequestStore {
     return rows[0] && toRequest(rows[0]);
   }
 
+  async countWaiting(workgroup: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workgroup_requests WHERE workgroup = $1 AND status IN ('queued', 'offered')`,
+      [workgroup],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Requests waiting in a workgroup, in queue order. */
   async waiting(workgroup: string): Promise<RequestRow[]> {
     const { rows } = await this.db.query(

@@ -37,6 +37,7 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
     log,
   });
   const workgroups = new WorkgroupStore(ctx.db);
+  const askLimits = ctx.config.limits.ask;
   const requests = new RequestStore(ctx.db);
   const timers = new TimerSet(systemClock);
   const notifier = new QueueNotifier({
@@ -71,6 +72,7 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
     timers,
     clock: systemClock,
     log,
+    queueMax: askLimits.queueMax,
     ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }),
   });
   new WorkgroupComponent({ component, dispatcher, rooms, notifier, workgroups, requests, log });
@@ -102,6 +104,11 @@ export function createWorkgroupFeature(ctx: FeatureContext): Feature {
         log: log.child({ c: 'sse' }),
         heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000,
         publicUrl: ctx.config.http.publicUrl,
+        rate: {
+          perIp: ctx.limiter('ask-ip', { points: askLimits.perIpPerMinute, duration: 60 }),
+          perWorkgroup: ctx.limiter('ask-wg', { points: askLimits.perWorkgroupPerMinute, duration: 60 }),
+        },
+        requireWorkgroup: (name) => workgroups.require(name),
       });
       agentRoutes(router, access, {
         desk: new AgentDesk({ side, workgroups, requests, hub: ctx.hub, serviceDomain }),

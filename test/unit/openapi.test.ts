@@ -8,6 +8,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { FEATURES } from '../../src/features.js';
 import { StanzaRouter } from '../../src/xmpp/StanzaRouter.js';
+import { memoryLimiters } from '../../src/limits/limiter.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/crypto/SecretBox.js';
@@ -59,7 +60,7 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
   });
   const stanzas = new StanzaRouter(log);
   const features = FEATURES.map((make) =>
-    make({ config, log, db: pool, hub, sessions, verifier, stanzas, box }),
+    make({ config, log, db: pool, hub, sessions, verifier, stanzas, box, limiter: memoryLimiters }),
   );
   return createApp({
     log,

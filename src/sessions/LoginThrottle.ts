@@ -1,0 +1,105 @@
+import { BridgeError } from '../errors/BridgeError.js';
+import type { Limiter, LimiterFactory } from '../limits/limiter.js';
+import { retryAfterSeconds } from '../limits/limiter.js';
+
+export interface LoginThrottleOptions {
+  /** failures per user and client address before backing off */
+  maxFailures: number;
+  maxFailuresPerIp: number;
+  maxFailuresPerUser: number;
+  backoffMaxSeconds: number;
+  /** password checks in flight at once from one address */
+  concurrentPerIp: number;
+}
+
+/** Failures are counted over this window from the first one. */
+const WINDOW_SECONDS = 3600;
+const NO_LIMIT = 1_000_000_000;
+
+/**
+ * Every password check is an XMPP connection and a SASL exchange, so guessing must cost the guesser:
+ * after N failures (per user+address, per address, per user) further checks are refused with 429 and a
+ * Retry-After that doubles with each further failure (1 s, 2 s, 4 s … up to the maximum). Checks in
+ * flight from one address are capped too, or a burst would all pass before the first failure counted.
+ * A success clears the user's own counters; never the address's (a guesser with one valid account
+ * must not reset their address's count between guesses).
+ */
+export class LoginThrottle {
+  readonly #failures: Limiter;
+  readonly #blocked: Limiter;
+  readonly #inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly opts: LoginThrottleOptions,
+    limiter: LimiterFactory,
+  ) {
+    this.#failures = limiter('login-failures', { points: NO_LIMIT, duration: WINDOW_SECONDS });
+    this.#blocked = limiter('login-blocked', { points: 1, duration: 1 });
+  }
+
+  #dimensions(username: string, ip: string | undefined): { key: string; max: number }[] {
+    const user = { key: `u:${username}`, max: this.opts.maxFailuresPerUser };
+    if (ip === undefined) return [user];
+    return [
+      { key: `ui:${username}|${ip}`, max: this.opts.maxFailures },
+      { key: `i:${ip}`, max: this.opts.maxFailuresPerIp },
+      user,
+    ];
+  }
+
+  /**
+   * Runs one password check (`check` throws BridgeError BAD_CREDENTIALS for a wrong password), or
+   * refuses it with 429 LOGIN_THROTTLED while the user or the address is backing off.
+   */
+  async run<T>(username: string, ip: string | undefined, check: () => Promise<T>): Promise<T> {
+    const dims = this.#dimensions(username, ip);
+    await this.#refuseIfBlocked(dims);
+    const release = this.#enter(ip);
+    try {
+      const result = await check();
+      await Promise.all(dims.filter((d) => !d.key.startsWith('i:')).map((d) => this.#failures.delete(d.key)));
+      return result;
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') await this.#failed(dims);
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
+  async #refuseIfBlocked(dims: { key: string }[]): Promise<void> {
+    const states = await Promise.all(dims.map((d) => this.#blocked.get(d.key)));
+    const waits = states.flatMap((s) => (s && s.consumedPoints > 1 ? [retryAfterSeconds(s)] : []));
+    if (!waits.length) return;
+    const retryAfter = Math.max(...waits);
+    throw new BridgeError(
+      'LOGIN_THROTTLED',
+      `too many failed password checks for this account or address; retry in ${retryAfter} s`,
+      { retryAfter },
+    );
+  }
+
+  #enter(ip: string | undefined): () => void {
+    if (ip === undefined) return () => undefined;
+    const n = this.#inFlight.get(ip) ?? 0;
+    if (n >= this.opts.concurrentPerIp)
+      throw new BridgeError('RATE_LIMITED', 'too many password checks in flight from this address', {
+        retryAfter: 1,
+      });
+    this.#inFlight.set(ip, n + 1);
+    return () => {
+      const left = (this.#inFlight.get(ip) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(ip, left);
+      else this.#inFlight.delete(ip);
+    };
+  }
+
+  async #failed(dims: { key: string; max: number }[]): Promise<void> {
+    for (const d of dims) {
+      const { consumedPoints: count } = await this.#failures.consume(d.key);
+      if (count < d.max) continue;
+      const seconds = Math.min(this.opts.backoffMaxSeconds, 2 ** Math.min(30, count - d.max));
+      await this.#blocked.block(d.key, seconds);
+    }
+  }
+}
