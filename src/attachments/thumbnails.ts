@@ -35,13 +35,20 @@ export async function pixelsOf(path: string): Promise<{ width: number; height: n
 export class Thumbnailer {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
-  constructor(private readonly opts: { concurrency: number; maxPixels: number }) {}
+  constructor(
+    private readonly opts: {
+      concurrency: number;
+      maxPixels: number;
+      /** how one thumbnail is made (tests count them) */
+      make?: (path: string, maxPixels: number) => Promise<Buffer | undefined>;
+    },
+  ) {}
 
   async make(path: string): Promise<Buffer | undefined> {
     if (this.#running >= this.opts.concurrency) await new Promise<void>((r) => this.#waiting.push(r));
     else this.#running++;
     try {
-      return await makeThumbnail(path, this.opts.maxPixels);
+      return await (this.opts.make ?? makeThumbnail)(path, this.opts.maxPixels);
     } finally {
       const next = this.#waiting.shift();
       if (next) next();
