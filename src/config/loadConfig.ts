@@ -112,7 +112,7 @@ const EnvSchema = z.object({
   PARLEY_LOGIN_MAX_FAILURES_PER_IP: count.default(30),
   PARLEY_LOGIN_MAX_FAILURES_PER_USER: count.default(100),
   PARLEY_LOGIN_BACKOFF_MAX_SECONDS: positiveSeconds.default(900),
-  PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(8),
+  PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(32),
   PARLEY_UPLOAD_QUOTA_BYTES: z.coerce
     .number()
     .int()

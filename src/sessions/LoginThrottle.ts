@@ -28,6 +28,8 @@ export class LoginThrottle {
   readonly #failures: Limiter;
   readonly #blocked: Limiter;
   readonly #inFlight = new Map<string, number>();
+  /** checks in flight per dimension key: each may still fail, so each counts against the budget */
+  readonly #pending = new Map<string, number>();
 
   constructor(
     private readonly opts: LoginThrottleOptions,
@@ -55,6 +57,7 @@ export class LoginThrottle {
     const dims = this.#dimensions(username, ip);
     await this.#refuseIfBlocked(dims);
     const release = this.#enter(ip);
+    for (const d of dims) this.#pending.set(d.key, (this.#pending.get(d.key) ?? 0) + 1);
     try {
       const result = await check();
       await Promise.all(dims.filter((d) => !d.key.startsWith('i:')).map((d) => this.#failures.delete(d.key)));
@@ -63,13 +66,30 @@ export class LoginThrottle {
       if (err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') await this.#failed(dims);
       throw err;
     } finally {
+      for (const d of dims) {
+        const left = (this.#pending.get(d.key) ?? 1) - 1;
+        if (left > 0) this.#pending.set(d.key, left);
+        else this.#pending.delete(d.key);
+      }
       release();
     }
   }
 
-  async #refuseIfBlocked(dims: { key: string }[]): Promise<void> {
-    const states = await Promise.all(dims.map((d) => this.#blocked.get(d.key)));
-    const waits = states.flatMap((s) => (s && s.consumedPoints > 1 ? [retryAfterSeconds(s)] : []));
+  /**
+   * Blocked, or as many checks in flight as failures are left before the block (a burst of guesses
+   * sent at once would otherwise all reach the XMPP server before the first failure counted).
+   */
+  async #refuseIfBlocked(dims: { key: string; max: number }[]): Promise<void> {
+    const [blocked, failed] = await Promise.all([
+      Promise.all(dims.map((d) => this.#blocked.get(d.key))),
+      Promise.all(dims.map((d) => this.#failures.get(d.key))),
+    ]);
+    const waits = blocked.flatMap((s) => (s && s.consumedPoints > 1 ? [retryAfterSeconds(s)] : []));
+    dims.forEach((d, i) => {
+      // Past the threshold (a block just ended) one check at a time may try again.
+      const left = Math.max(1, d.max - (failed[i]?.consumedPoints ?? 0));
+      if ((this.#pending.get(d.key) ?? 0) >= left) waits.push(1);
+    });
     if (!waits.length) return;
     const retryAfter = Math.max(...waits);
     throw new BridgeError(

@@ -13,6 +13,11 @@ export interface StreamLimits {
   maxBufferBytes: number;
 }
 const UNLIMITED: StreamLimits = { maxStreamsPerUser: Infinity, maxBufferBytes: Infinity };
+/**
+ * Replay pages read at once across all streams: a crowd of streams replaying long histories must not take
+ * every pooled database connection (and the event loop) from live traffic; they take turns instead.
+ */
+const REPLAY_READS = 2;
 
 /**
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
@@ -27,6 +32,8 @@ export class EventHub {
   readonly #published: ((username: string, event: DeliveredEvent) => void)[] = [];
   readonly #order = new DeliveryOrder((username, event) => this.#fanOut(username, event));
   readonly #streamsOf = new Map<string, number>();
+  #replayReads = 0;
+  readonly #replayQueue: (() => void)[] = [];
   constructor(private readonly deps: { store: EventStore; log: Log; limits?: StreamLimits }) {}
 
   get limits(): StreamLimits {
@@ -176,6 +183,18 @@ export class EventHub {
     return this.#listeners.get(username)?.size ?? 0;
   }
 
+  async #replayRead<T>(read: () => Promise<T>): Promise<T> {
+    if (this.#replayReads >= REPLAY_READS) await new Promise<void>((r) => this.#replayQueue.push(r));
+    else this.#replayReads++;
+    try {
+      return await read();
+    } finally {
+      const next = this.#replayQueue.shift();
+      if (next) next();
+      else this.#replayReads--;
+    }
+  }
+
   /**
    * Durable events after `afterId`, oldest first, in pages. A page may hold an event whose lower-id
    * neighbour was not committed yet when it was read; each page is yielded only once every write begun
@@ -185,7 +204,7 @@ export class EventHub {
   async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent[]> {
     let cursor = afterId;
     for (;;) {
-      const page = await this.deps.store.after(username, cursor, pageSize);
+      const page = await this.#replayRead(() => this.deps.store.after(username, cursor, pageSize));
       await this.#order.settled(username, this.#order.mark());
       if (page.length) yield page.map(withEnvelope);
       if (page.length < pageSize) return;

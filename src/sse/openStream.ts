@@ -92,12 +92,25 @@ class Outlet {
   }
 
   send(e: DeliveredEvent): void {
-    if (!this.connected) return;
+    const f = this.#frame(e);
+    if (f) this.write(f);
+  }
+
+  /** The frame to write for `e`, or undefined when it was sent already (ids only move forward). */
+  #frame(e: DeliveredEvent): string | undefined {
+    if (!this.connected) return undefined;
     if (e.id !== undefined) {
-      if (BigInt(e.id) <= this.lastSent) return;
+      if (BigInt(e.id) <= this.lastSent) return undefined;
       this.lastSent = BigInt(e.id);
     }
-    this.write(frame(e));
+    return frame(e);
+  }
+
+  /** Several events as one write: a replayed page is one chunk for the socket, not a hundred. */
+  sendAll(events: DeliveredEvent[]): void {
+    let chunk = '';
+    for (const e of events) chunk += this.#frame(e) ?? '';
+    if (chunk) this.write(chunk);
   }
 
   write(chunk: string): void {
@@ -144,12 +157,12 @@ class Outlet {
       const id = this.buffered[i]!.id;
       if (id !== undefined && BigInt(id) <= upTo) early.push(...this.buffered.splice(i, 1));
     }
-    for (const e of early.length ? [...page, ...early].sort(byId) : page) this.send(e);
+    this.sendAll(early.length ? [...page, ...early].sort(byId) : page);
   }
 
   goLive(): void {
     this.live = true;
-    for (const e of this.buffered.splice(0)) this.send(e);
+    this.sendAll(this.buffered.splice(0));
   }
 }
 
