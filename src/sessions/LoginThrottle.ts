@@ -55,10 +55,12 @@ export class LoginThrottle {
    */
   async run<T>(username: string, ip: string | undefined, check: () => Promise<T>): Promise<T> {
     const dims = this.#dimensions(username, ip);
-    await this.#refuseIfBlocked(dims);
-    const release = this.#enter(ip);
+    // Counted in before the (asynchronous) look at the counters, so a burst sees itself.
     for (const d of dims) this.#pending.set(d.key, (this.#pending.get(d.key) ?? 0) + 1);
+    let release = (): void => undefined;
     try {
+      await this.#refuseIfBlocked(dims);
+      release = this.#enter(ip);
       const result = await check();
       await Promise.all(dims.filter((d) => !d.key.startsWith('i:')).map((d) => this.#failures.delete(d.key)));
       return result;
@@ -88,7 +90,7 @@ export class LoginThrottle {
     dims.forEach((d, i) => {
       // Past the threshold (a block just ended) one check at a time may try again.
       const left = Math.max(1, d.max - (failed[i]?.consumedPoints ?? 0));
-      if ((this.#pending.get(d.key) ?? 0) >= left) waits.push(1);
+      if ((this.#pending.get(d.key) ?? 0) > left) waits.push(1);
     });
     if (!waits.length) return;
     const retryAfter = Math.max(...waits);
