@@ -200,6 +200,7 @@ describe('limits under load: the gateway stays responsive and bounded', function
       max: Math.round(Math.max(...latencies)),
       openStreams,
       loopDelayP99: Math.round(loop.percentile(99) / 1e6),
+      loopDelayMax: Math.round(loop.max / 1e6),
       ...counts,
       heapGrowthMiB: Math.round((peak.heap - base.heapUsed) / MiB),
       externalGrowthMiB: Math.round((peak.external - base.external) / MiB),
