@@ -41,8 +41,8 @@ export class AttachmentService {
     },
   ) {}
 
-  /** Bytes of uploads being accepted right now, per owner: two concurrent uploads cannot both squeeze under the quota. */
-  readonly #reserved = new Map<string, number>();
+  /** Per owner, the upload being recorded: one at a time, so the quota check sees every earlier upload. */
+  readonly #owners = new Map<string, Promise<unknown>>();
 
   get limits(): UploadLimits {
     return this.deps.limits;
@@ -77,15 +77,26 @@ export class AttachmentService {
       await files.discard(received.tmp);
       throw err;
     }
-    const release = await this.#reserve(owner, received.size).catch(async (err: unknown) => {
-      await files.discard(received.tmp);
-      throw err;
+    return this.#oneAtATime(owner, async () => {
+      try {
+        await this.#checkQuota(owner, received.size);
+      } catch (err) {
+        await files.discard(received.tmp);
+        throw err;
+      }
+      return this.#store(owner, received, sniffed, clientName, baseUrl, viaXmpp);
     });
-    try {
-      return await this.#store(owner, received, sniffed, clientName, baseUrl, viaXmpp);
-    } finally {
-      release();
-    }
+  }
+
+  /** Runs `fn` after the owner's previous upload was recorded (or failed). */
+  #oneAtATime<T>(owner: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#owners.get(owner) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#owners.set(owner, tail);
+    void tail.then(() => {
+      if (this.#owners.get(owner) === tail) this.#owners.delete(owner);
+    });
+    return run;
   }
 
   async #checkPixels(path: string, type: string): Promise<void> {
@@ -99,29 +110,16 @@ export class AttachmentService {
       );
   }
 
-  /** Counts `size` against the owner's quota until the upload is recorded (or fails); 413 past it. */
-  async #reserve(owner: string, size: number): Promise<() => void> {
+  /** 413 when `size` more bytes would take the owner past the quota. */
+  async #checkQuota(owner: string, size: number): Promise<void> {
     const quota = this.deps.limits.quotaBytes;
-    if (quota === undefined) return () => undefined;
-    const pending = this.#reserved.get(owner) ?? 0;
-    this.#reserved.set(owner, pending + size);
-    const release = (): void => {
-      const left = (this.#reserved.get(owner) ?? size) - size;
-      if (left > 0) this.#reserved.set(owner, left);
-      else this.#reserved.delete(owner);
-    };
-    const used = await this.deps.store.bytesOf(owner).catch((err: unknown) => {
-      release();
-      throw err;
-    });
-    if (used + pending + size > quota) {
-      release();
+    if (quota === undefined) return;
+    const used = await this.deps.store.bytesOf(owner);
+    if (used + size > quota)
       throw new BridgeError(
         'UPLOAD_QUOTA_EXCEEDED',
         `this upload (${size} bytes) would take your files past the ${quota}-byte quota (${used} bytes in use); remove some first`,
       );
-    }
-    return release;
   }
 
   async #store(
