@@ -10,6 +10,7 @@ import type { AccessDeps } from './http/access.js';
 import type { SecretBox } from './crypto/SecretBox.js';
 import type { MessageLog } from './messages/MessageLog.js';
 import type { ClusterPeers } from './cluster/Cluster.js';
+import type { LimiterFactory } from './limits/limiter.js';
 
 /**
  * A capability of the gateway (chat, contacts, rooms, …): it owns its routes, its SQL and its stanza
@@ -42,4 +43,6 @@ export interface GatewayContext {
   box: SecretBox;
   /** the other gateway instances (a no-op without Redis) */
   peers?: ClusterPeers;
+  /** rate-limit counters (Redis across the cluster when configured, else this instance's memory) */
+  limiter: LimiterFactory;
 }

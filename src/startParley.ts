@@ -34,6 +34,9 @@ import { AddressSet } from './http/clientAddress.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { outboxStats } from './callbacks/CallbackOutbox.js';
+import { LoginThrottle } from './sessions/LoginThrottle.js';
+import { limiterFactory } from './limits/limiter.js';
+import { closeQuietly, connectSoon, createRedisClient } from './redis/createRedis.js';
 
 export interface RunningParley {
   url: string;
@@ -71,16 +74,25 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       : undefined;
   await admin?.start();
 
+  const limits = config.limits;
+  // Rate-limit counters live in Redis when there is one (shared by the cluster; failFast: a Redis outage
+  // falls back to per-instance counting at once instead of stalling requests).
+  const limitRedis = config.redis.url
+    ? createRedisClient(config.redis.url, { log, name: 'parley-limits', failFast: true })
+    : undefined;
+  if (limitRedis) await connectSoon(limitRedis, 2000, log);
+  const limiter = limiterFactory(limitRedis, deploymentOf(config));
   // The message log's statements are timed by name (parley_store_query_duration_seconds{operation}).
   const timed = new TimedDb(pool, metrics.store);
   const events = createPgEventStore(timed);
-  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }) });
+  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }), limits: limits.sse });
   const messages = createPgMessageLog({ db: timed, events, sink: hub });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({
     service: x.service,
     domain: x.domain,
     allowPlainUnencrypted: x.allowPlainUnencrypted,
+    throttle: new LoginThrottle(limits.login, limiter),
   });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
@@ -121,7 +133,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
   });
   const features = createFeatures(
-    { config, log, db: pool, hub, messages, sessions, stanzas, admin, box, peers: cluster },
+    { config, log, db: pool, hub, messages, sessions, stanzas, admin, box, peers: cluster, limiter },
     policy,
   );
   for (const f of features) await f.start?.();
@@ -199,6 +211,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       for (const f of [...features].reverse())
         await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
+      if (limitRedis) closeQuietly(limitRedis);
       await db.close();
     },
   };
@@ -222,4 +235,11 @@ export function createFeatures(ctx: GatewayContext, sendPolicy: SendPolicy): Fea
     createBbbFeature(ctx),
     createAttachmentsFeature(ctx),
   ];
+}
+
+/** What the instances of one deployment share (their database), naming their rate-limit counters in Redis. */
+function deploymentOf(config: Readonly<Config>): string {
+  if (!config.database.url) return `embedded:${config.dataDir}`;
+  const u = new URL(config.database.url);
+  return `${u.hostname}:${u.port}${u.pathname}`;
 }

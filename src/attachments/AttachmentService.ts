@@ -5,7 +5,7 @@ import type { AttachmentStore, FileRow } from './AttachmentStore.js';
 import type { FileStore, Received } from './FileStore.js';
 import type { Attachment } from './oob.js';
 import { isAllowed, sniff, SNIFF_BYTES } from './sniff.js';
-import { canThumbnail, makeThumbnail } from './thumbnails.js';
+import { canThumbnail, pixelsOf, type Thumbnailer } from './thumbnails.js';
 import { uploadViaXmpp } from './xep0363.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 
@@ -19,6 +19,10 @@ export interface UploadedFile extends Attachment {
 export interface UploadLimits {
   maxUploadBytes: number;
   allowedTypes: readonly string[];
+  /** bytes of live uploads one user may hold (PARLEY_UPLOAD_QUOTA_BYTES) */
+  quotaBytes?: number;
+  /** width × height beyond which an image is refused (PARLEY_MAX_IMAGE_PIXELS) */
+  maxImagePixels?: number;
 }
 
 /**
@@ -33,8 +37,12 @@ export class AttachmentService {
       limits: UploadLimits;
       log: Log;
       domain: string;
+      thumbnails: Thumbnailer;
     },
   ) {}
+
+  /** Per owner, the upload being recorded: one at a time, so the quota check sees every earlier upload. */
+  readonly #owners = new Map<string, Promise<unknown>>();
 
   get limits(): UploadLimits {
     return this.deps.limits;
@@ -48,7 +56,7 @@ export class AttachmentService {
     baseUrl: string,
     viaXmpp?: UserSession,
   ): Promise<UploadedFile> {
-    const { files, store } = this.deps;
+    const { files } = this.deps;
     if (received.size === 0) {
       await files.discard(received.tmp);
       throw new BridgeError('VALIDATION_FAILED', 'the file is empty', {
@@ -63,6 +71,66 @@ export class AttachmentService {
         `files of type ${sniffed.type} (detected from the content) are not accepted here`,
       );
     }
+    try {
+      await this.#checkPixels(received.tmp, sniffed.type);
+    } catch (err) {
+      await files.discard(received.tmp);
+      throw err;
+    }
+    return this.#oneAtATime(owner, async () => {
+      try {
+        await this.#checkQuota(owner, received.size);
+      } catch (err) {
+        await files.discard(received.tmp);
+        throw err;
+      }
+      return this.#store(owner, received, sniffed, clientName, baseUrl, viaXmpp);
+    });
+  }
+
+  /** Runs `fn` after the owner's previous upload was recorded (or failed). */
+  #oneAtATime<T>(owner: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#owners.get(owner) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#owners.set(owner, tail);
+    void tail.then(() => {
+      if (this.#owners.get(owner) === tail) this.#owners.delete(owner);
+    });
+    return run;
+  }
+
+  async #checkPixels(path: string, type: string): Promise<void> {
+    const max = this.deps.limits.maxImagePixels;
+    if (max === undefined || !canThumbnail(type)) return;
+    const size = await pixelsOf(path);
+    if (size && size.width * size.height > max)
+      throw new BridgeError(
+        'IMAGE_TOO_LARGE',
+        `the image is ${size.width}×${size.height} (${size.width * size.height} pixels); at most ${max} pixels are accepted`,
+      );
+  }
+
+  /** 413 when `size` more bytes would take the owner past the quota. */
+  async #checkQuota(owner: string, size: number): Promise<void> {
+    const quota = this.deps.limits.quotaBytes;
+    if (quota === undefined) return;
+    const used = await this.deps.store.bytesOf(owner);
+    if (used + size > quota)
+      throw new BridgeError(
+        'UPLOAD_QUOTA_EXCEEDED',
+        `this upload (${size} bytes) would take your files past the ${quota}-byte quota (${used} bytes in use); remove some first`,
+      );
+  }
+
+  async #store(
+    owner: string,
+    received: Received,
+    sniffed: { type: string; ext: string },
+    clientName: string | undefined,
+    baseUrl: string,
+    viaXmpp: UserSession | undefined,
+  ): Promise<UploadedFile> {
+    const { files, store } = this.deps;
     const id = randomBytes(16).toString('base64url');
     const name = safeName(clientName, sniffed.ext);
     if (viaXmpp) {
@@ -89,7 +157,7 @@ export class AttachmentService {
       }
     }
     const path = await files.commit(received.tmp, received.sha256);
-    const thumbBytes = canThumbnail(sniffed.type) ? await makeThumbnail(path) : undefined;
+    const thumbBytes = canThumbnail(sniffed.type) ? await this.deps.thumbnails.make(path) : undefined;
     const thumbnail = thumbBytes ? await files.put(thumbBytes) : null;
     const row = await store.insert({
       id,

@@ -73,6 +73,15 @@ export class AttachmentStore {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
+  /** Bytes of the owner's live uploads (the upload quota). */
+  async bytesOf(owner: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string | null }>(
+      'SELECT sum(size) AS n FROM attachments WHERE owner = $1 AND removed_at IS NULL',
+      [owner],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Does a live upload still use these bytes (as its file or its thumbnail)? Then they stay on disk. */
   async inUse(sha256: string): Promise<boolean> {
     const { rows } = await this.db.query(

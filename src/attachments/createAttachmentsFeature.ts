@@ -9,6 +9,7 @@ import { uploadRoutes } from './uploadRoutes.js';
 import { Housekeeping } from './Housekeeping.js';
 import { attachmentAdminRoutes } from './adminRoutes.js';
 import { Compressor } from './Compressor.js';
+import { Thumbnailer } from './thumbnails.js';
 
 /**
  * Attachments: uploads (sniffed type, size and type limits), the file server with access control,
@@ -25,8 +26,16 @@ export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
     store,
     files,
     log,
-    limits: ctx.config.files,
+    limits: {
+      ...ctx.config.files,
+      quotaBytes: ctx.config.limits.uploads.quotaBytes,
+      maxImagePixels: ctx.config.limits.uploads.maxImagePixels,
+    },
     domain: ctx.config.xmpp.domain,
+    thumbnails: new Thumbnailer({
+      concurrency: ctx.config.limits.uploads.thumbnailConcurrency,
+      maxPixels: ctx.config.limits.uploads.maxImagePixels,
+    }),
   });
   const housekeeping = new Housekeeping({ db: ctx.db, files, store, messages: ctx.messages });
   const compressor = new Compressor({ db: ctx.db, store, files, messages: ctx.messages });

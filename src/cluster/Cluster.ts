@@ -6,6 +6,7 @@ import type { SessionManager } from '../sessions/SessionManager.js';
 import { createRedisEventBus, type ClusterCommand, type EventBus } from './EventBus.js';
 import { forwardTo, verifyForwarded, wasForwarded } from './forward.js';
 import { InstanceRegistry, type InstanceInfo } from './InstanceRegistry.js';
+import { withClientIp } from '../limits/clientIp.js';
 
 /**
  * Several gateways behind one load balancer, sharing PostgreSQL and Redis:
@@ -88,7 +89,7 @@ export class Cluster implements ClusterPeers {
     return async (ctx: Context, next: Next): Promise<void> => {
       if (wasForwarded(ctx)) {
         ctx.state.clientAddress = verifyForwarded(ctx, this.deps.clusterKey);
-        return next();
+        return withClientIp(ctx.state.clientAddress as string, next);
       }
       if (EVENTS_PATH.test(ctx.path)) return next();
       const stream = STREAM_PATH.exec(ctx.path)?.[1];

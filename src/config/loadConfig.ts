@@ -8,6 +8,7 @@ import { isAddressOrCidr, parseAddressList } from '../http/clientAddress.js';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveSeconds = z.coerce.number().positive();
 const optionalString = z.string().min(1).optional();
+const count = z.coerce.number().int().min(1);
 const url = (schemes: string[]) =>
   z.string().refine(
     (v) => {
@@ -116,6 +117,28 @@ const EnvSchema = z.object({
     )
     .default(''),
   PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
+  // Limits (docs/security.md, "Limits"): what a stranger or one account can make the gateway do.
+  PARLEY_ASK_PER_IP_PER_MINUTE: count.default(30),
+  PARLEY_ASK_PER_WORKGROUP_PER_MINUTE: count.default(300),
+  PARLEY_ASK_QUEUE_MAX: count.default(500),
+  PARLEY_SSE_MAX_STREAMS_PER_USER: count.default(10),
+  PARLEY_SSE_MAX_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .default(1024 * 1024),
+  PARLEY_LOGIN_MAX_FAILURES: count.default(5),
+  PARLEY_LOGIN_MAX_FAILURES_PER_IP: count.default(30),
+  PARLEY_LOGIN_MAX_FAILURES_PER_USER: count.default(100),
+  PARLEY_LOGIN_BACKOFF_MAX_SECONDS: positiveSeconds.default(900),
+  PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(32),
+  PARLEY_UPLOAD_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024 * 1024),
+  PARLEY_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
+  PARLEY_THUMBNAIL_CONCURRENCY: count.default(2),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -176,6 +199,26 @@ export interface Config {
   files: { dir: string; maxUploadBytes: number; allowedTypes: string[]; capabilityUrls: boolean };
   /** adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live monitor's database poll */
   moderation: { adminJids: string[]; monitorPollSeconds: number };
+  /** what one client, account or visitor can make the gateway do (docs/security.md, "Limits") */
+  limits: LimitsConfig;
+}
+
+export interface LimitsConfig {
+  ask: { perIpPerMinute: number; perWorkgroupPerMinute: number; queueMax: number };
+  /** maxStreamsPerUser: per user and per visitor request, this instance; maxBufferBytes: unread bytes before a stream is dropped */
+  sse: { maxStreamsPerUser: number; maxBufferBytes: number };
+  /**
+   * Failed password checks before backing off (per user+IP, per IP, per user); the wait doubles with each
+   * further failure up to backoffMaxSeconds. concurrentPerIp: password checks in flight from one address.
+   */
+  login: {
+    maxFailures: number;
+    maxFailuresPerIp: number;
+    maxFailuresPerUser: number;
+    backoffMaxSeconds: number;
+    concurrentPerIp: number;
+  };
+  uploads: { quotaBytes: number; maxImagePixels: number; thumbnailConcurrency: number };
 }
 
 export class ConfigError extends Error {
@@ -275,6 +318,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         .map((j) => j.trim().toLowerCase())
         .filter(Boolean),
       monitorPollSeconds: e.PARLEY_MONITOR_POLL_SECONDS,
+    },
+    limits: {
+      ask: {
+        perIpPerMinute: e.PARLEY_ASK_PER_IP_PER_MINUTE,
+        perWorkgroupPerMinute: e.PARLEY_ASK_PER_WORKGROUP_PER_MINUTE,
+        queueMax: e.PARLEY_ASK_QUEUE_MAX,
+      },
+      sse: {
+        maxStreamsPerUser: e.PARLEY_SSE_MAX_STREAMS_PER_USER,
+        maxBufferBytes: e.PARLEY_SSE_MAX_BUFFER_BYTES,
+      },
+      login: {
+        maxFailures: e.PARLEY_LOGIN_MAX_FAILURES,
+        maxFailuresPerIp: e.PARLEY_LOGIN_MAX_FAILURES_PER_IP,
+        maxFailuresPerUser: e.PARLEY_LOGIN_MAX_FAILURES_PER_USER,
+        backoffMaxSeconds: e.PARLEY_LOGIN_BACKOFF_MAX_SECONDS,
+        concurrentPerIp: e.PARLEY_LOGIN_CONCURRENT_PER_IP,
+      },
+      uploads: {
+        quotaBytes: e.PARLEY_UPLOAD_QUOTA_BYTES,
+        maxImagePixels: e.PARLEY_MAX_IMAGE_PIXELS,
+        thumbnailConcurrency: e.PARLEY_THUMBNAIL_CONCURRENCY,
+      },
     },
   });
 }

@@ -88,7 +88,37 @@ export const ERROR_CODES = {
     title: 'Unsupported content type',
     xmpp: { type: 'modify', condition: 'bad-request' },
   },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    title: 'Image too large',
+    xmpp: { type: 'modify', condition: 'policy-violation' },
+  },
+  UPLOAD_QUOTA_EXCEEDED: {
+    status: 413,
+    title: 'Upload quota exceeded',
+    xmpp: { type: 'modify', condition: 'resource-constraint' },
+  },
   XMPP_REFUSED: { status: 422, title: 'The XMPP server refused the request' },
+  RATE_LIMITED: {
+    status: 429,
+    title: 'Too many requests',
+    xmpp: { type: 'wait', condition: 'policy-violation' },
+  },
+  LOGIN_THROTTLED: {
+    status: 429,
+    title: 'Too many failed password checks',
+    xmpp: { type: 'wait', condition: 'policy-violation' },
+  },
+  QUEUE_FULL: {
+    status: 429,
+    title: 'The workgroup queue is full',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
+  },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    title: 'Too many open event streams',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
+  },
   INTERNAL: {
     status: 500,
     title: 'Internal server error',

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { Context, Next } from 'koa';
+import { withClientIp } from '../limits/clientIp.js';
 
 /**
  * Who is on the other end of a request, as far as Parley can trust it: the socket's remote address,
@@ -80,7 +81,7 @@ export function clientAddress(net: ClientNetwork) {
       net.trustedProxies,
     );
     ctx.state.opsAllow = net.opsAllow;
-    await next();
+    await withClientIp(ctx.state.clientAddress as string, next);
   };
 }
 

@@ -17,4 +17,6 @@ export const REDIS_KEYS = {
   events: `${PREFIX}events`,
   /** One BBB API checksum, remembered for as long as it could still verify (so it is accepted once). */
   bbbChecksumUsed: (digest: string): string => `${PREFIX}bbb:checksum:${digest}`,
+  /** Prefix of one rate limiter's counters (src/limits/limiter.ts); `scope` is the deployment (its database). */
+  limit: (scope: string, name: string): string => `${PREFIX}limit:${scope}:${name}`,
 } as const;

@@ -1,6 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createXmppClient } from '../xmpp/client/createXmppClient.js';
 import { connectError } from '../xmpp/client/UserSession.js';
+import { BridgeError } from '../errors/BridgeError.js';
+import { currentClientIp } from '../limits/clientIp.js';
+import type { LoginThrottle } from './LoginThrottle.js';
 
 /**
  * Checks a user's password against the XMPP server (a short SASL-only connection) for Basic auth and
@@ -17,8 +20,17 @@ export class CredentialVerifier {
       domain: string;
       ttlMs?: number;
       allowPlainUnencrypted?: boolean;
+      throttle?: LoginThrottle;
     },
   ) {}
+
+  /**
+   * Runs a password check that costs an XMPP connection under the throttle (429 while the user or the
+   * address backs off). `ip` defaults to the current request's client address.
+   */
+  throttled<T>(username: string, check: () => Promise<T>, ip = currentClientIp()): Promise<T> {
+    return this.opts.throttle ? this.opts.throttle.run(username, ip, check) : check();
+  }
 
   digest(username: string, password: string): string {
     return createHmac('sha256', this.#key).update(`${username}\0${password}`).digest('base64url');
@@ -36,10 +48,25 @@ export class CredentialVerifier {
     this.#ok.delete(username);
   }
 
-  /** true / false for the credentials; throws 503 when the server cannot be asked. */
-  async verify(username: string, password: string): Promise<boolean> {
+  /**
+   * true / false for the credentials; throws 503 when the server cannot be asked, 429 while backing off.
+   * A password proven recently (the cache) is never held back: a user's own sessions keep working while
+   * someone else guesses at the account.
+   */
+  async verify(username: string, password: string, ip = currentClientIp()): Promise<boolean> {
     const hit = this.#ok.get(username);
     if (hit && hit.until > Date.now() && hit.digest === this.digest(username, password)) return true;
+    try {
+      await this.throttled(username, () => this.#sasl(username, password), ip);
+      return true;
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'BAD_CREDENTIALS') return false;
+      throw err;
+    }
+  }
+
+  /** A SASL-only connection; throws BAD_CREDENTIALS for a wrong password. */
+  async #sasl(username: string, password: string): Promise<void> {
     const x = createXmppClient({
       service: this.opts.service,
       domain: this.opts.domain,
@@ -53,12 +80,9 @@ export class CredentialVerifier {
       await x.start();
     } catch (err) {
       await x.stop().catch(() => undefined);
-      const e = connectError(err);
-      if (e.code === 'BAD_CREDENTIALS') return false;
-      throw e;
+      throw connectError(err);
     }
     await x.stop().catch(() => undefined);
     this.remember(username, password);
-    return true;
   }
 }

@@ -24,7 +24,7 @@ export interface SessionManagerDeps {
   store: SessionStore;
   hub: Pick<EventHub, 'latestId' | 'publish'>;
   accounts: Pick<AccountService, 'passwordFor' | 'resetPassword' | 'isManaged'>;
-  verifier: Pick<CredentialVerifier, 'verify' | 'remember' | 'forget'>;
+  verifier: Pick<CredentialVerifier, 'verify' | 'remember' | 'forget' | 'throttled'>;
   log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number; allowPlainUnencrypted?: boolean };
   idleSeconds: number;
@@ -172,28 +172,29 @@ export class SessionManager {
     return [...this.#byUser.values()];
   }
 
-  /** `password` undefined means the caller holds the master secret: Parley supplies the account. */
+  /**
+   * `password` undefined means the caller holds the master secret: Parley supplies the account.
+   * Concurrent logins of one user share one connection attempt; a caller never inherits another caller's
+   * failure (a wrong password in flight must not fail the real user's login): it then tries its own.
+   */
   async login(username: string, password: string | undefined): Promise<LoginResult> {
     await this.deps.loginPolicy?.assertMayLogin(username);
     const cursor = await this.deps.hub.latestId(username);
-    const live = this.#byUser.get(username);
-    if (live) {
-      if (password !== undefined && !(await this.deps.verifier.verify(username, password))) {
-        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+    for (;;) {
+      const live = this.#byUser.get(username);
+      const pending = this.#pending.get(username);
+      if (live || pending) {
+        const session = live ?? (await pending!.catch(() => undefined));
+        if (!session) continue; // that attempt failed; the loop starts (or joins) the next one
+        if (password !== undefined && !(await this.deps.verifier.verify(username, password)))
+          throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+        return { session, token: await this.#issueToken(session), reused: true, cursor };
       }
-      return { session: live, token: await this.#issueToken(live), reused: true, cursor };
+      const mine = this.#open(username, password).finally(() => this.#pending.delete(username));
+      this.#pending.set(username, mine);
+      const session = await mine;
+      return { session, token: await this.#issueToken(session), reused: false, cursor };
     }
-    let pending = this.#pending.get(username);
-    const mine = !pending;
-    if (!pending) {
-      pending = this.#open(username, password).finally(() => this.#pending.delete(username));
-      this.#pending.set(username, pending);
-    }
-    const session = await pending;
-    if (!mine && password !== undefined && !(await this.deps.verifier.verify(username, password))) {
-      throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
-    }
-    return { session, token: await this.#issueToken(session), reused: !mine, cursor };
   }
 
   async #open(username: string, password: string | undefined): Promise<UserSession> {
@@ -201,7 +202,9 @@ export class SessionManager {
     let pw = password ?? (await this.deps.accounts.passwordFor(username));
     let session = this.#newSession(username, pw);
     try {
-      await this.#start(session);
+      // A password login is a password check: it backs off like Basic auth does (LoginThrottle).
+      if (viaMaster) await this.#start(session);
+      else await this.deps.verifier.throttled(username, () => this.#start(session));
     } catch (err) {
       // A managed account whose password was changed behind Parley's back: reset it once and retry.
       if (!(viaMaster && err instanceof BridgeError && err.code === 'BAD_CREDENTIALS')) throw err;

@@ -7,6 +7,18 @@ export type Listener = (event: DeliveredEvent) => void;
 /** A feature's current-state events for a user (e.g. contacts' presence), sent first on every stream connect. */
 export type SnapshotProvider = (username: string) => DeliveredEvent[];
 
+/** PARLEY_SSE_*: streams per user (or visitor) on this instance, and unread bytes before a stream is dropped. */
+export interface StreamLimits {
+  maxStreamsPerUser: number;
+  maxBufferBytes: number;
+}
+const UNLIMITED: StreamLimits = { maxStreamsPerUser: Infinity, maxBufferBytes: Infinity };
+/**
+ * Replay pages read at once across all streams: a crowd of streams replaying long histories must not take
+ * every pooled database connection (and the event loop) from live traffic; they take turns instead.
+ */
+const REPLAY_READS = 2;
+
 /**
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
  * Durable events are written to the store first; the row id becomes the SSE id, so a stream that
@@ -19,7 +31,33 @@ export class EventHub {
   readonly #streams = new Set<() => void>();
   readonly #published: ((username: string, event: DeliveredEvent) => void)[] = [];
   readonly #order = new DeliveryOrder((username, event) => this.#fanOut(username, event));
-  constructor(private readonly deps: { store: EventStore; log: Log }) {}
+  readonly #streamsOf = new Map<string, number>();
+  #replayReads = 0;
+  readonly #replayQueue: (() => void)[] = [];
+  constructor(private readonly deps: { store: EventStore; log: Log; limits?: StreamLimits }) {}
+
+  get limits(): StreamLimits {
+    return this.deps.limits ?? UNLIMITED;
+  }
+
+  /**
+   * Counts an open stream of `key` (a user, or a visitor request); undefined when it already has the
+   * most it may. The newest is the one refused: cutting the oldest instead would have two tabs take turns
+   * throwing each other out, each reconnect ending another stream.
+   */
+  claimStream(key: string): (() => void) | undefined {
+    const n = this.#streamsOf.get(key) ?? 0;
+    if (n >= this.limits.maxStreamsPerUser) return undefined;
+    this.#streamsOf.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#streamsOf.get(key) ?? 1) - 1;
+      if (left > 0) this.#streamsOf.set(key, left);
+      else this.#streamsOf.delete(key);
+    };
+  }
 
   /** Ephemeral events replace replay for current state: features register what a (re)connecting stream needs. */
   addSnapshot(provider: SnapshotProvider): void {
@@ -145,6 +183,18 @@ export class EventHub {
     return this.#listeners.get(username)?.size ?? 0;
   }
 
+  async #replayRead<T>(read: () => Promise<T>): Promise<T> {
+    if (this.#replayReads >= REPLAY_READS) await new Promise<void>((r) => this.#replayQueue.push(r));
+    else this.#replayReads++;
+    try {
+      return await read();
+    } finally {
+      const next = this.#replayQueue.shift();
+      if (next) next();
+      else this.#replayReads--;
+    }
+  }
+
   /**
    * Durable events after `afterId`, oldest first, in pages. A page may hold an event whose lower-id
    * neighbour was not committed yet when it was read; each page is yielded only once every write begun
@@ -154,7 +204,7 @@ export class EventHub {
   async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent[]> {
     let cursor = afterId;
     for (;;) {
-      const page = await this.deps.store.after(username, cursor, pageSize);
+      const page = await this.#replayRead(() => this.deps.store.after(username, cursor, pageSize));
       await this.#order.settled(username, this.#order.mark());
       if (page.length) yield page.map(withEnvelope);
       if (page.length < pageSize) return;

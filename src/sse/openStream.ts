@@ -35,22 +35,27 @@ const frame = (e: DeliveredEvent): string =>
     ? `event:${e.name}\nid:${e.id}\ndata:${JSON.stringify(e.payload)}\n\n`
     : `event:${e.name}\ndata:${JSON.stringify(e.payload)}\n\n`;
 
+/** Replayed history goes out this many events at a time, the next page only once the client has read the last. */
+const REPLAY_PAGE = 100;
+/** Live events held for a stream still replaying; a client that stops reading mid-replay is dropped past it. */
+const MAX_HELD = 1000;
+
 /** One timer per heartbeat interval for every open stream, instead of one per stream. */
-const heartbeats = new Map<number, { streams: Set<ServerResponse>; timer: NodeJS.Timeout }>();
-function beatEvery(ms: number, res: ServerResponse): () => void {
+const heartbeats = new Map<number, { streams: Set<Outlet>; timer: NodeJS.Timeout }>();
+function beatEvery(ms: number, out: Outlet): () => void {
   let hb = heartbeats.get(ms);
   if (!hb) {
-    const streams = new Set<ServerResponse>();
+    const streams = new Set<Outlet>();
     const timer = setInterval(() => {
-      for (const r of streams) r.write(':\n\n');
+      for (const o of streams) o.write(':\n\n');
     }, ms);
     timer.unref();
     heartbeats.set(ms, (hb = { streams, timer }));
   }
   const { streams, timer } = hb;
-  streams.add(res);
+  streams.add(out);
   return () => {
-    streams.delete(res);
+    streams.delete(out);
     if (!streams.size) {
       clearInterval(timer);
       heartbeats.delete(ms);
@@ -75,30 +80,71 @@ class Outlet {
   constructor(
     readonly res: ServerResponse,
     lastEventId: string | undefined,
+    private readonly maxBufferBytes: number,
+    private readonly log: Log,
   ) {
     this.lastSent = BigInt(lastEventId ?? '0');
   }
 
   take(e: DeliveredEvent): void {
     if (this.live) this.send(e);
-    else this.buffered.push(e);
+    else if (this.buffered.push(e) > MAX_HELD) this.drop('live events held past the limit during replay');
   }
 
   send(e: DeliveredEvent): void {
-    if (!this.connected) return;
+    const f = this.#frame(e);
+    if (f) this.write(f);
+  }
+
+  /** The frame to write for `e`, or undefined when it was sent already (ids only move forward). */
+  #frame(e: DeliveredEvent): string | undefined {
+    if (!this.connected) return undefined;
     if (e.id !== undefined) {
-      if (BigInt(e.id) <= this.lastSent) return;
+      if (BigInt(e.id) <= this.lastSent) return undefined;
       this.lastSent = BigInt(e.id);
     }
-    this.write(frame(e));
+    return frame(e);
+  }
+
+  /** Several events as one write: a replayed page is one chunk for the socket, not a hundred. */
+  sendAll(events: DeliveredEvent[]): void {
+    let chunk = '';
+    for (const e of events) chunk += this.#frame(e) ?? '';
+    if (chunk) this.write(chunk);
   }
 
   write(chunk: string): void {
+    if (!this.connected) return;
     if (!this.res.writableCorked) {
       this.res.cork();
       process.nextTick(uncork, this.res);
     }
     this.res.write(chunk);
+    // A client that does not read would have the server buffer without bound. Once live, past the limit
+    // the stream is dropped: the client reconnects with Last-Event-ID and the database has what it missed.
+    // (A replay waits for the socket to drain instead, page by page.)
+    if (this.live && this.res.writableLength > this.maxBufferBytes)
+      this.drop(`more than ${this.maxBufferBytes} bytes unread`);
+  }
+
+  drop(why: string): void {
+    if (!this.connected) return;
+    this.log.info({ why, buffered: this.res.writableLength }, 'dropping an event stream that does not read');
+    this.res.destroy();
+  }
+
+  /** Resolves once the socket took what was written (or the stream closed). */
+  drained(): Promise<void> {
+    if (!this.connected || !this.res.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
   }
 
   /** Sends a replayed page merged with the buffered live events up to its last id, in id order. */
@@ -111,12 +157,12 @@ class Outlet {
       const id = this.buffered[i]!.id;
       if (id !== undefined && BigInt(id) <= upTo) early.push(...this.buffered.splice(i, 1));
     }
-    for (const e of early.length ? [...page, ...early].sort(byId) : page) this.send(e);
+    this.sendAll(early.length ? [...page, ...early].sort(byId) : page);
   }
 
   goLive(): void {
     this.live = true;
-    for (const e of this.buffered.splice(0)) this.send(e);
+    this.sendAll(this.buffered.splice(0));
   }
 }
 
@@ -133,11 +179,19 @@ export async function openStream(
   log: Log,
   opts: OpenStreamOptions,
 ): Promise<void> {
+  const release = hub.claimStream(opts.username);
+  if (!release)
+    throw new BridgeError(
+      'TOO_MANY_STREAMS',
+      `at most ${hub.limits.maxStreamsPerUser} event streams may be open at once here; close one first`,
+      { retryAfter: 5 },
+    );
   ctx.respond = false;
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
   const res = ctx.res;
-  const out = new Outlet(res, opts.lastEventId);
+  res.once('close', release);
+  const out = new Outlet(res, opts.lastEventId, hub.limits.maxBufferBytes, log);
   const unsubscribe = hub.subscribe(opts.username, (e) => out.take(e));
   const untap = opts.tap?.((e) => out.take(e));
   try {
@@ -150,7 +204,7 @@ export async function openStream(
     });
     out.connected = true;
     out.write('retry:2000\n\n');
-    const unbeat = beatEvery(opts.heartbeatMs, res);
+    const unbeat = beatEvery(opts.heartbeatMs, out);
     // On shutdown: ask the browser to come back in a second (to another instance), then end.
     const untrack = hub.trackStream(() => {
       if (out.connected) res.end('retry:1000\n:parley is restarting; reconnect\n\n');
@@ -169,9 +223,10 @@ export async function openStream(
     if (res.destroyed) closed(); // the client left while the request was authorized: 'close' has been and gone
     for (const e of opts.snapshot?.() ?? []) out.send(e);
     if (opts.lastEventId !== undefined) {
-      for await (const page of hub.replay(opts.username, opts.lastEventId)) {
+      for await (const page of hub.replay(opts.username, opts.lastEventId, REPLAY_PAGE)) {
         if (!out.connected) break;
         out.sendPage(page);
+        await out.drained();
       }
     }
     out.goLive();
@@ -181,6 +236,7 @@ export async function openStream(
       if (out.connected) res.end();
     });
   } catch (err) {
+    release();
     unsubscribe();
     untap?.();
     log.warn({ err }, 'event stream failed');

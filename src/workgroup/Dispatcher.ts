@@ -24,7 +24,12 @@ export interface DispatcherDeps {
   clock: Clock;
   ports: DispatchPorts;
   log: Log;
+  /** most requests waiting in one workgroup (PARLEY_ASK_QUEUE_MAX); more get 429 QUEUE_FULL */
+  queueMax?: number;
 }
+
+/** How soon a visitor turned away by a full queue is told to come back. */
+const QUEUE_FULL_RETRY_SECONDS = 30;
 
 /**
  * The routing engine: the queue's state machine (queued → offered → accepted → routed → ended, or
@@ -35,6 +40,8 @@ export interface DispatcherDeps {
 export class Dispatcher {
   #lane: Promise<unknown> = Promise.resolve();
   readonly #cursor = new Map<string, string>();
+  /** workgroups whose queue notices are already scheduled on the lane */
+  readonly #noticeDue = new Set<string>();
   constructor(private readonly deps: DispatcherDeps) {}
 
   serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -64,6 +71,11 @@ export class Dispatcher {
   join(n: Omit<NewRequest, 'id' | 'joinedAt'> & { id?: string }): Promise<RequestRow> {
     return this.serial(async () => {
       const w = await this.deps.workgroups.require(n.workgroup);
+      const max = this.deps.queueMax;
+      if (max !== undefined && (await this.deps.requests.countWaiting(w.name)) >= max)
+        throw new BridgeError('QUEUE_FULL', `${w.name} has ${max} requests waiting; try again later`, {
+          retryAfter: QUEUE_FULL_RETRY_SECONDS,
+        });
       const request = await this.deps.requests.insert({
         ...n,
         id: n.id ?? newRequestId(),
@@ -71,7 +83,7 @@ export class Dispatcher {
       });
       this.#armRequestTimer(request, w);
       await this.#dispatch(w);
-      await this.deps.ports.queueChanged(w.name);
+      this.#queueChanged(w.name);
       return (await this.deps.requests.get(request.id))!;
     });
   }
@@ -105,7 +117,7 @@ export class Dispatcher {
       });
       if (!r) throw new BridgeError('CONFLICT', 'the request is no longer waiting');
       this.deps.timers.clear(`request:${r.id}`);
-      await this.deps.ports.queueChanged(workgroup);
+      this.#queueChanged(workgroup);
       this.#background(this.#startChat(r, offer), 'room set-up');
       return r;
     });
@@ -206,7 +218,25 @@ export class Dispatcher {
   async #afterChange(workgroup: string): Promise<void> {
     const w = await this.deps.workgroups.get(workgroup);
     if (w) await this.#dispatch(w);
-    await this.deps.ports.queueChanged(workgroup);
+    this.#queueChanged(workgroup);
+  }
+
+  /**
+   * Queue notices (every waiting visitor's place, every agent's queue presence) cost O(queue) per run.
+   * They are coalesced: one run per workgroup is scheduled at the end of the lane, and every change made
+   * before it runs is covered by it, so a burst of joins costs one run, not one per join. Being on the
+   * lane, it still comes after a departure's own notice, never before.
+   */
+  #queueChanged(workgroup: string): void {
+    if (this.#noticeDue.has(workgroup)) return;
+    this.#noticeDue.add(workgroup);
+    this.#background(
+      this.serial(async () => {
+        this.#noticeDue.delete(workgroup);
+        await this.deps.ports.queueChanged(workgroup);
+      }),
+      'queue notices',
+    );
   }
 
   /** Plans and sends offers (pure planning in queue.ts; the rows are written before the IQ goes out). */

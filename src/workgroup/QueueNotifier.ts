@@ -67,8 +67,8 @@ export class QueueNotifier {
 
   /** Where a waiting request stands now (position 0 and time 0 once it has left the queue). */
   async estimate(r: RequestRow): Promise<QueueEstimate> {
-    const queue = await this.deps.requests.waiting(r.workgroup);
-    const position = positions(queue).get(r.id);
+    // One count rather than the whole queue: every visitor's status and stream open asks for it.
+    const position = await this.deps.requests.positionOf(r.id);
     if (position === undefined) return { position: 0, remainingTime: 0 };
     const perPosition = msPerPosition(await this.#history(r.workgroup), FALLBACK_MS_PER_POSITION);
     return { position, remainingTime: estimateSeconds(position, perPosition, r.status === 'offered') };

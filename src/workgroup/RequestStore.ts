@@ -162,6 +162,26 @@ export class RequestStore {
     return rows[0] && toRequest(rows[0]);
   }
 
+  /** A waiting request's place in its queue (1 = next), or undefined once it left the queue; one count, not the queue. */
+  async positionOf(id: string): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workgroup_requests w, workgroup_requests r
+       WHERE r.id = $1 AND r.status IN ('queued', 'offered') AND w.workgroup = r.workgroup
+         AND w.status IN ('queued', 'offered') AND w.seq <= r.seq`,
+      [id],
+    );
+    const n = rows[0]?.n ?? 0;
+    return n > 0 ? n : undefined;
+  }
+
+  async countWaiting(workgroup: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workgroup_requests WHERE workgroup = $1 AND status IN ('queued', 'offered')`,
+      [workgroup],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Requests waiting in a workgroup, in queue order. */
   async waiting(workgroup: string): Promise<RequestRow[]> {
     const { rows } = await this.db.query(

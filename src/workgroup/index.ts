@@ -26,7 +26,10 @@ import { wirePorts } from './ports.js';
  * routes, and the agent side of every Parley session. See docs/api/workgroups.md.
  * Presence from the workgroups (queue summaries for agents) is this feature's, never a contact's.
  */
-export type WorkgroupFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas'> & {
+export type WorkgroupFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'limiter'
+> & {
   sessions: Pick<SessionManager, 'onSessionCreated' | 'onSessionRestored' | 'onSessionReady'>;
 };
 
@@ -42,6 +45,7 @@ export function createWorkgroupFeature(ctx: WorkgroupFeatureDeps): Feature {
     log,
   });
   const workgroups = new WorkgroupStore(ctx.db);
+  const askLimits = ctx.config.limits.ask;
   const requests = new RequestStore(ctx.db);
   const timers = new TimerSet(systemClock);
   const notifier = new QueueNotifier({
@@ -76,6 +80,7 @@ export function createWorkgroupFeature(ctx: WorkgroupFeatureDeps): Feature {
     timers,
     clock: systemClock,
     log,
+    queueMax: askLimits.queueMax,
     ports: wirePorts({ component, notifier, rooms, serviceDomain, log, ready: () => recovered }),
   });
   new WorkgroupComponent({ component, dispatcher, rooms, notifier, workgroups, requests, log });
@@ -110,6 +115,11 @@ export function createWorkgroupFeature(ctx: WorkgroupFeatureDeps): Feature {
         log: log.child({ c: 'sse' }),
         heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000,
         publicUrl: ctx.config.http.publicUrl,
+        rate: {
+          perIp: ctx.limiter('ask-ip', { points: askLimits.perIpPerMinute, duration: 60 }),
+          perWorkgroup: ctx.limiter('ask-wg', { points: askLimits.perWorkgroupPerMinute, duration: 60 }),
+        },
+        requireWorkgroup: (name) => workgroups.require(name),
       });
       agentRoutes(router, access, {
         desk: new AgentDesk({ side, workgroups, requests, hub: ctx.hub, serviceDomain }),

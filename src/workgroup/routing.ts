@@ -39,6 +39,7 @@ export type RoutingRequests = Pick<
   | 'closeOffer'
   | 'rejections'
   | 'acceptedOffer'
+  | 'countWaiting'
 >;
 export type RoutingWorkgroups = Pick<
   WorkgroupStore,

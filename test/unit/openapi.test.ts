@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/loadConfig.js';
 import { createFeatures } from '../../src/startParley.js';
 import { ALLOW_ALL } from '../../src/moderation/index.js';
 import { StanzaRouter } from '../../src/xmpp/StanzaRouter.js';
+import { memoryLimiters } from '../../src/limits/limiter.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/crypto/SecretBox.js';
@@ -63,7 +64,7 @@ function inertApp(health = { db: true, xmpp: true }): Koa {
   const stanzas = new StanzaRouter(log);
   const messages = createPgMessageLog({ db: new TimedDb(pool), events: hub.store, sink: hub });
   const features = createFeatures(
-    { config, log, db: pool, hub, messages, sessions, stanzas, box },
+    { config, log, db: pool, hub, messages, sessions, stanzas, box, limiter: memoryLimiters },
     ALLOW_ALL,
   );
   return createApp({

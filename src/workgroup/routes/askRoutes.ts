@@ -14,6 +14,7 @@ import type { AskService } from '../AskService.js';
 import type { RequestRow } from '../RequestStore.js';
 import { visitorKey } from '../events.js';
 import { parseWorkgroupName } from '../settings.js';
+import { take, type Limiter } from '../../limits/limiter.js';
 
 export interface AskRoutesDeps {
   ask: AskService;
@@ -21,6 +22,10 @@ export interface AskRoutesDeps {
   log: Log;
   heartbeatMs: number;
   publicUrl?: string;
+  /** new requests per client address and per workgroup (PARLEY_ASK_PER_*_PER_MINUTE) */
+  rate: { perIp: Limiter; perWorkgroup: Limiter };
+  /** does the workgroup exist (checked before its counter, so made-up names make no counters) */
+  requireWorkgroup: (name: string) => Promise<unknown>;
 }
 
 const BASE = '/restapi/v1/ask';
@@ -66,6 +71,13 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
   const { ask } = deps;
 
   router.post(BASE, async (ctx) => {
+    // No account is needed here, so what one address and one workgroup may ask is counted (429 beyond).
+    await take(
+      deps.rate.perIp,
+      String(ctx.state.clientAddress),
+      'RATE_LIMITED',
+      'too many requests from this address',
+    );
     const body = readBody(ctx);
     if (body.kind !== 'json')
       throw new BridgeError('VALIDATION_FAILED', 'send the request as JSON', {
@@ -77,8 +89,11 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
         input[k as keyof typeof input] ? [[k, String(input[k as keyof typeof input])]] : [],
       ),
     );
+    const workgroup = parseWorkgroupName(input.workgroup);
+    await deps.requireWorkgroup(workgroup);
+    await take(deps.rate.perWorkgroup, workgroup, 'RATE_LIMITED', `too many new requests for ${workgroup}`);
     const { request, token } = await ask.ask({
-      workgroup: parseWorkgroupName(input.workgroup),
+      workgroup,
       userId: input.userID,
       email: input.emailAddress,
       question: input.question,

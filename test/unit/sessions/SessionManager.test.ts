@@ -118,6 +118,7 @@ function setup(over: Partial<SessionManagerDeps> = {}) {
       verify: async (u, pw) => xmpp.passwords.get(u) === pw,
       remember: () => undefined,
       forget: () => undefined,
+      throttled: (_u, check) => check(),
     },
     log,
     xmpp: { service: 'xmpp://127.0.0.1:1', domain: 'example.org', reconnectMaxSeconds: 1 },

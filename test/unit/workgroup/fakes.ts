@@ -102,6 +102,10 @@ export class FakeRequestStore implements RoutingRequests {
     return this.#sorted().filter((r) => r.workgroup === workgroup && WAITING.includes(r.status));
   }
 
+  async countWaiting(workgroup: string): Promise<number> {
+    return (await this.waiting(workgroup)).length;
+  }
+
   async withStatus(statuses: RequestStatus[]): Promise<RequestRow[]> {
     return this.#sorted().filter((r) => statuses.includes(r.status));
   }

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { BridgeError } from '../../../src/errors/BridgeError.js';
+import { memoryLimiters } from '../../../src/limits/limiter.js';
+import { LoginThrottle } from '../../../src/sessions/LoginThrottle.js';
+
+const wrong = async (): Promise<never> => {
+  throw new BridgeError('BAD_CREDENTIALS', 'wrong');
+};
+const right = async (): Promise<string> => 'ok';
+const code = (expected: string, retryAfter?: number) => (e: unknown) => {
+  assert.ok(e instanceof BridgeError);
+  assert.equal(e.code, expected);
+  if (retryAfter !== undefined) assert.equal(e.extra.retryAfter, retryAfter);
+  return true;
+};
+
+describe('LoginThrottle', () => {
+  const make = (over: Partial<ConstructorParameters<typeof LoginThrottle>[0]> = {}) =>
+    new LoginThrottle(
+      {
+        maxFailures: 3,
+        maxFailuresPerIp: 100,
+        maxFailuresPerUser: 100,
+        backoffMaxSeconds: 4,
+        concurrentPerIp: 100,
+        ...over,
+      },
+      memoryLimiters,
+    );
+
+  it('refuses checks of a user from an address after N failures, with a wait that doubles up to the maximum', async () => {
+    const t = make();
+    for (let i = 0; i < 3; i++) await assert.rejects(t.run('u', '10.0.0.1', wrong), code('BAD_CREDENTIALS'));
+    await assert.rejects(t.run('u', '10.0.0.1', right), code('LOGIN_THROTTLED', 1));
+    assert.equal(await t.run('u', '10.0.0.2', right), 'ok'); // another address
+    assert.equal(await t.run('v', '10.0.0.1', right), 'ok'); // another user
+  });
+
+  it('grows the wait with each failure after the block and caps it', async function () {
+    this.timeout(10_000);
+    const t = make({ maxFailures: 1, backoffMaxSeconds: 2 });
+    await assert.rejects(t.run('u', 'a', wrong), code('BAD_CREDENTIALS'));
+    await assert.rejects(t.run('u', 'a', right), code('LOGIN_THROTTLED', 1));
+    await new Promise((r) => setTimeout(r, 1050));
+    await assert.rejects(t.run('u', 'a', wrong), code('BAD_CREDENTIALS'));
+    await assert.rejects(t.run('u', 'a', right), code('LOGIN_THROTTLED', 2));
+    await new Promise((r) => setTimeout(r, 2050));
+    await assert.rejects(t.run('u', 'a', wrong), code('BAD_CREDENTIALS'));
+    await assert.rejects(t.run('u', 'a', right), code('LOGIN_THROTTLED', 2)); // capped at the maximum
+  });
+
+  it("clears the user's counters on success but never the address's", async () => {
+    const t = make({ maxFailures: 2, maxFailuresPerIp: 3 });
+    await assert.rejects(t.run('u', 'a', wrong));
+    assert.equal(await t.run('u', 'a', right), 'ok');
+    await assert.rejects(t.run('u', 'a', wrong));
+    assert.equal(await t.run('u', 'a', right), 'ok'); // one failure since the success: not blocked
+    await assert.rejects(t.run('v', 'a', wrong)); // the third failure from the address
+    await assert.rejects(t.run('w', 'a', right), code('LOGIN_THROTTLED'));
+  });
+
+  it('caps the checks in flight from one address', async () => {
+    const t = make({ concurrentPerIp: 2 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const slow = () => gate.then(() => 'ok');
+    const a = t.run('u', 'a', slow);
+    const b = t.run('v', 'a', slow);
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(t.run('w', 'a', right), code('RATE_LIMITED', 1));
+    open();
+    assert.deepEqual(await Promise.all([a, b]), ['ok', 'ok']);
+    assert.equal(await t.run('w', 'a', right), 'ok');
+  });
+
+  it('does not count errors that are not a wrong password (the XMPP server was away)', async () => {
+    const t = make({ maxFailures: 1 });
+    const down = async () => {
+      throw new BridgeError('XMPP_UNAVAILABLE', 'away');
+    };
+    await assert.rejects(t.run('u', 'a', down), code('XMPP_UNAVAILABLE'));
+    await assert.rejects(t.run('u', 'a', down), code('XMPP_UNAVAILABLE'));
+    assert.equal(await t.run('u', 'a', right), 'ok');
+  });
+});
