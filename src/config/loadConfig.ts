@@ -116,6 +116,7 @@ const EnvSchema = z.object({
     )
     .default(''),
   PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
+  PARLEY_ACL_REFRESH_SECONDS: z.coerce.number().min(0.05).max(3600).default(5),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -174,8 +175,12 @@ export interface Config {
    * media types (`image/*` wildcards); capabilityUrls: anyone holding a file URL may download it.
    */
   files: { dir: string; maxUploadBytes: number; allowedTypes: string[]; capabilityUrls: boolean };
-  /** adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live monitor's database poll */
-  moderation: { adminJids: string[]; monitorPollSeconds: number };
+  /**
+   * adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live
+   * monitor's database poll; aclRefreshSeconds: how often the in-memory mute/disable list is read again
+   * whatever the cluster bus said (the safety net for a lost invalidation)
+   */
+  moderation: { adminJids: string[]; monitorPollSeconds: number; aclRefreshSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -275,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         .map((j) => j.trim().toLowerCase())
         .filter(Boolean),
       monitorPollSeconds: e.PARLEY_MONITOR_POLL_SECONDS,
+      aclRefreshSeconds: e.PARLEY_ACL_REFRESH_SECONDS,
     },
   });
 }
