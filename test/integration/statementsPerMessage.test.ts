@@ -64,7 +64,7 @@ describe('PostgreSQL statements per delivered 1:1 message (real Prosody + Postgr
     return r.body;
   };
 
-  it('costs BEGIN, the sender’s insert, COMMIT, the recipient’s insert and the receipt: five, no policy query', async () => {
+  it('costs BEGIN, the sender’s insert, COMMIT, the recipient’s insert and the receipt: five (six when the receipt overtakes the commit), no policy query', async () => {
     const [a, b] = [await registerUser('sp-alice'), await registerUser('sp-bob')];
     const [la, lb] = [await login(a), await login(b)];
     const [aliceTab, bobTab] = [
