@@ -20,7 +20,12 @@ import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
 import { StanzaRouter } from './xmpp/StanzaRouter.js';
 import type { Feature, GatewayContext } from './feature.js';
-import { createAccountPolicy, createModerationFeature, type SendPolicy } from './moderation/index.js';
+import {
+  createAccountPolicy,
+  createModerationFeature,
+  type AccountPolicy,
+  type SendPolicy,
+} from './moderation/index.js';
 import { createRoomsFeature } from './rooms/index.js';
 import { createChatFeature } from './chat/index.js';
 import { createCallsFeature } from './calls/index.js';
@@ -46,6 +51,8 @@ export interface RunningParley {
   sessions: SessionManager;
   hub: EventHub;
   db: Database;
+  /** moderation's in-memory ACL behind the send and login policies (tests watch its reloads) */
+  policy: AccountPolicy;
   stop(): Promise<void>;
 }
 
@@ -96,8 +103,13 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   });
   const box = new SecretBox(secret);
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
-  // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance.
-  const policy = createAccountPolicy(pool);
+  // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance. Answered
+  // from memory; a block changed here or on a peer (cluster bus) is reloaded at once, and all every few seconds.
+  const policy = createAccountPolicy(pool, {
+    refreshMs: config.moderation.aclRefreshSeconds * 1000,
+    log: log.child({ c: 'acl' }),
+  });
+  await policy.start();
   const sessions = new SessionManager({
     store: sessionStore,
     hub,
@@ -131,10 +143,12 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     log,
     clusterKey: config.network.clusterKey ?? deriveClusterKey(secret),
     adopt: config.sessions.restore ? (staleSeconds) => sessions.adoptOrphans(staleSeconds) : undefined,
+    onBlocksChanged: (username) => policy.invalidate(username),
   });
   const features = createFeatures(
     { config, log, db: pool, hub, messages, sessions, stanzas, admin, box, peers: cluster, limiter },
     policy,
+    (username) => policy.invalidate(username),
   );
   for (const f of features) await f.start?.();
   await sessions.start();
@@ -187,6 +201,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     sessions,
     hub,
     db,
+    policy,
     /**
      * Graceful: stop accepting, send event streams elsewhere with a retry hint, let in-flight requests
      * finish (up to 5 s: what they acknowledged is stored), then close XMPP sessions with unavailable
@@ -212,6 +227,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
         await f.stop?.().catch((err) => log.warn({ err, feature: f.name }, 'feature stop failed'));
       await admin?.stop();
       if (limitRedis) closeQuietly(limitRedis);
+      policy.stop();
       await db.close();
     },
   };
@@ -222,11 +238,15 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
  * of stop) and of route registration, where fixed paths come before `/chat/:streamid`-style ones within
  * each feature; nothing else depends on it (see feature.ts). Also used by the OpenAPI test.
  */
-export function createFeatures(ctx: GatewayContext, sendPolicy: SendPolicy): Feature[] {
+export function createFeatures(
+  ctx: GatewayContext,
+  sendPolicy: SendPolicy,
+  blocksChanged?: (username: string) => void,
+): Feature[] {
   // Chat and rooms carry files through the attachments feature's port, not its tables.
   const files = createMessageFiles(ctx.db);
   return [
-    createModerationFeature(ctx),
+    createModerationFeature({ ...ctx, blocksChanged }),
     createRoomsFeature({ ...ctx, sendPolicy, files }),
     createChatFeature({ ...ctx, sendPolicy, files }),
     createCallsFeature({ ...ctx, sendPolicy }),

@@ -28,6 +28,8 @@ const EVENTS_PATH = /^\/restapi\/v1\/chat\/[^/]+\/events$/;
 export interface ClusterPeers {
   /** Ends `username`'s session on whichever other instance holds it (this instance ends its own). */
   logoffElsewhere(username: string, reason: string): void;
+  /** Tells the other instances that `username`'s moderation blocks changed (their in-memory ACL reloads). */
+  blocksChangedElsewhere(username: string): void;
 }
 
 export class Cluster implements ClusterPeers {
@@ -45,6 +47,8 @@ export class Cluster implements ClusterPeers {
       clusterKey: string;
       /** adopts the sessions of instances that went away (SessionManager.adoptOrphans); without it they end */
       adopt?: (staleSeconds: number) => Promise<unknown>;
+      /** another instance changed a user's blocks (AccountPolicy.invalidate) */
+      onBlocksChanged?: (username: string) => void;
     },
   ) {
     const log = deps.log.child({ c: 'cluster' });
@@ -61,7 +65,7 @@ export class Cluster implements ClusterPeers {
     hub.onPublished((username, event) => bus.publish(username, event));
     await bus.start(
       (username, event) => hub.deliverLocal(username, event),
-      (command) => sessions && this.#onCommand(command, sessions),
+      (command) => this.#onCommand(command, sessions),
     );
   }
 
@@ -69,7 +73,13 @@ export class Cluster implements ClusterPeers {
     this.#bus?.command({ kind: 'logoff', username, reason });
   }
 
-  #onCommand(c: ClusterCommand, sessions: Pick<SessionManager, 'byUser' | 'logoff'>): void {
+  blocksChangedElsewhere(username: string): void {
+    this.#bus?.command({ kind: 'blocks-changed', username });
+  }
+
+  #onCommand(c: ClusterCommand, sessions?: Pick<SessionManager, 'byUser' | 'logoff'>): void {
+    if (c.kind === 'blocks-changed') return this.deps.onBlocksChanged?.(c.username);
+    if (!sessions) return;
     const session = sessions.byUser(c.username);
     if (!session) return;
     this.deps.log.info(

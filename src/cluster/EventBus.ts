@@ -19,16 +19,21 @@ export interface EventBus {
   stop(): Promise<void>;
 }
 
-/** Something each instance must do for the cluster, not an event of a user's: end a user's session there. */
-export type ClusterCommand = { kind: 'logoff'; username: string; reason: string };
+/**
+ * Something each instance must do for the cluster, not an event of a user's: end a user's session there,
+ * or forget what it holds in memory of a user's moderation blocks (mute, disable) and read them again.
+ */
+export type ClusterCommand =
+  { kind: 'logoff'; username: string; reason: string } | { kind: 'blocks-changed'; username: string };
 
 type Envelope = { from: string } & (
   { user: string; event: DeliveredEvent; command?: undefined } | { command: ClusterCommand; user?: undefined }
 );
 
 const isCommand = (c: unknown): c is ClusterCommand => {
-  const x = c as Partial<ClusterCommand> | null;
-  return x?.kind === 'logoff' && typeof x.username === 'string' && typeof x.reason === 'string';
+  const x = c as { kind?: unknown; username?: unknown; reason?: unknown } | null;
+  if (typeof x?.username !== 'string') return false;
+  return (x.kind === 'logoff' && typeof x.reason === 'string') || x.kind === 'blocks-changed';
 };
 
 export function createRedisEventBus(opts: {

@@ -117,6 +117,7 @@ const EnvSchema = z.object({
     )
     .default(''),
   PARLEY_MONITOR_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
+  PARLEY_ACL_REFRESH_SECONDS: z.coerce.number().min(0.05).max(3600).default(5),
   // Limits (docs/security.md, "Limits"): what a stranger or one account can make the gateway do.
   PARLEY_ASK_PER_IP_PER_MINUTE: count.default(30),
   PARLEY_ASK_PER_WORKGROUP_PER_MINUTE: count.default(300),
@@ -197,8 +198,12 @@ export interface Config {
    * media types (`image/*` wildcards); capabilityUrls: anyone holding a file URL may download it.
    */
   files: { dir: string; maxUploadBytes: number; allowedTypes: string[]; capabilityUrls: boolean };
-  /** adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live monitor's database poll */
-  moderation: { adminJids: string[]; monitorPollSeconds: number };
+  /**
+   * adminJids: bare JIDs whose Basic/session callers may use the admin API; monitorPollSeconds: live
+   * monitor's database poll; aclRefreshSeconds: how often the in-memory mute/disable list is read again
+   * whatever the cluster bus said (the safety net for a lost invalidation)
+   */
+  moderation: { adminJids: string[]; monitorPollSeconds: number; aclRefreshSeconds: number };
   /** what one client, account or visitor can make the gateway do (docs/security.md, "Limits") */
   limits: LimitsConfig;
 }
@@ -318,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         .map((j) => j.trim().toLowerCase())
         .filter(Boolean),
       monitorPollSeconds: e.PARLEY_MONITOR_POLL_SECONDS,
+      aclRefreshSeconds: e.PARLEY_ACL_REFRESH_SECONDS,
     },
     limits: {
       ask: {

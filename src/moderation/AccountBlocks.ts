@@ -13,7 +13,7 @@ export interface AccountBlock {
 export class AccountBlocks {
   constructor(private readonly db: Queryable) {}
 
-  /** Whether the account has any of these blocks: one query on every REST send, so named (prepared once). */
+  /** Whether the account has any of these blocks (AccountPolicy asks while its memory is not to be trusted). */
   async has(username: string, ...kinds: BlockKind[]): Promise<boolean> {
     const { rowCount } = await this.db.query({
       name: 'acl-has',
@@ -21,6 +21,15 @@ export class AccountBlocks {
       values: [username, kinds],
     });
     return (rowCount ?? 0) > 0;
+  }
+
+  /** Every block, for the in-memory ACL (AccountPolicy): a small table, read whole. */
+  async all(): Promise<Array<{ username: string; kind: BlockKind }>> {
+    const { rows } = await this.db.query<{ username: string; kind: BlockKind }>({
+      name: 'acl-all',
+      text: 'SELECT username, kind FROM moderation_account_blocks',
+    });
+    return rows;
   }
 
   async of(username: string): Promise<AccountBlock[]> {

@@ -15,6 +15,8 @@ export interface ModerationActionsDeps {
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
   /** the other gateway instances: a disabled user's session may live on any of them */
   peers?: ClusterPeers;
+  /** a user's blocks changed: the in-memory ACL (AccountPolicy) here forgets them at once */
+  blocksChanged?: (username: string) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class ModerationActions {
   /** Sets a Parley-side block; disabling also ends the user's live session, wherever it is. Idempotent. */
   async block(actor: string, username: string, kind: BlockKind, reason?: string): Promise<AuditEntry> {
     const added = await this.deps.blocks.add(username, kind, actor, reason);
+    this.#changed(username);
     if (kind === 'disabled') this.deps.peers?.logoffElsewhere(username, 'disabled');
     const session = kind === 'disabled' ? this.deps.sessions.byUser(username) : undefined;
     if (session) await this.deps.sessions.logoff(session.streamId, 'disabled').catch(() => undefined);
@@ -69,7 +72,14 @@ export class ModerationActions {
   async unblock(actor: string, username: string, kind: BlockKind): Promise<AuditEntry> {
     if (!(await this.deps.blocks.remove(username, kind)))
       throw new BridgeError('NOT_FOUND', `${username} is not ${kind}`);
+    this.#changed(username);
     return this.deps.audit.record(actor, kind === 'disabled' ? 'user.enable' : 'user.unmute', username);
+  }
+
+  /** After the change is committed, so whoever reloads (here or on a peer) reads it. */
+  #changed(username: string): void {
+    this.deps.blocksChanged?.(username);
+    this.deps.peers?.blocksChangedElsewhere(username);
   }
 
   /**

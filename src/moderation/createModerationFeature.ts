@@ -24,6 +24,8 @@ export type ModerationFeatureDeps = Pick<
   'config' | 'log' | 'db' | 'hub' | 'messages' | 'peers'
 > & {
   sessions: Pick<SessionManager, 'byUser' | 'logoff'>;
+  /** the in-memory ACL behind the ports (AccountPolicy.invalidate), told when an action changes a block */
+  blocksChanged?: (username: string) => void;
 };
 
 export function createModerationFeature(ctx: ModerationFeatureDeps): Feature {
@@ -46,6 +48,7 @@ export function createModerationFeature(ctx: ModerationFeatureDeps): Feature {
     audit,
     sessions: ctx.sessions,
     peers: ctx.peers,
+    blocksChanged: ctx.blocksChanged,
   });
 
   return {

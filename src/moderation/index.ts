@@ -1,3 +1,4 @@
+import type { Log } from '../log.js';
 import type { Queryable } from '../store/db.js';
 import { AccountBlocks } from './AccountBlocks.js';
 import { AccountPolicy } from './AccountPolicy.js';
@@ -6,8 +7,12 @@ import { AccountPolicy } from './AccountPolicy.js';
 export { createModerationFeature, type ModerationFeatureDeps } from './createModerationFeature.js';
 export type { SendPolicy, LoginPolicy } from './ports.js';
 export { ALLOW_ALL } from './ports.js';
+export type { AccountPolicy } from './AccountPolicy.js';
 
-/** Mute and disable as the SendPolicy and LoginPolicy ports, answered from moderation_account_blocks. */
-export function createAccountPolicy(db: Queryable): AccountPolicy {
-  return new AccountPolicy(new AccountBlocks(db));
+/**
+ * Mute and disable as the SendPolicy and LoginPolicy ports, answered from an in-memory copy of
+ * moderation_account_blocks (start() reads it; invalidate(username) when a block changes anywhere).
+ */
+export function createAccountPolicy(db: Queryable, opts: { refreshMs: number; log?: Log }): AccountPolicy {
+  return new AccountPolicy(new AccountBlocks(db), opts);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { call, withToken } from '../helpers/http.js';
+import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { dropDatabase, freshDatabase } from '../rig/db.js';
 import { registerUser } from '../rig/users.js';
@@ -17,7 +17,12 @@ describe('disabling a user across two gateways', function () {
   const streams: SseClient[] = [];
   before(async () => {
     dbUrl = await freshDatabase();
-    const shared = { DATABASE_URL: dbUrl, PARLEY_SECRET: randomBytes(18).toString('base64url') };
+    // The safety net's reload is an hour away: what reaches the other instance here is the bus message.
+    const shared = {
+      DATABASE_URL: dbUrl,
+      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      PARLEY_ACL_REFRESH_SECONDS: '3600',
+    };
     a = await startGateway(shared);
     b = await startGateway(shared);
   });
@@ -52,5 +57,44 @@ describe('disabling a user across two gateways', function () {
     );
     assert.equal(ended.data.streamId, login.body.streamId);
     assert.equal(a.parley.sessions.byUser(alice.username), undefined, 'A ended it');
+  });
+
+  it('a mute set on one instance stops sends on the other as soon as its bus message arrives, and an unmute lets them through', async () => {
+    const [carol, dave] = [await registerUser('carol'), await registerUser('dave')];
+    const login = async (u: typeof carol) => {
+      const r = await call<Login>(`${a.url}/restapi/v1/chat/${u.username}/login`, {
+        json: { password: u.password },
+      });
+      assert.equal(r.status, 201, r.text);
+      return r.body;
+    };
+    const [lc] = [await login(carol), await login(dave)];
+    assert.ok(a.parley.sessions.byUser(carol.username), 'carol sends through A');
+    const send = (body: string) =>
+      call(`${a.url}/restapi/v1/chat/${lc.streamId}/messages/${dave.username}`, {
+        method: 'POST',
+        auth: bearer(lc.token),
+        json: { body },
+      });
+    assert.equal((await send('before')).status, 201, 'allowed, from A’s memory');
+
+    const restrict = (method: 'PUT' | 'DELETE') =>
+      call(`${b.url}/restapi/v1/admin/users/${carol.username}/muted`, {
+        method,
+        auth: b.secret,
+        ...(method === 'PUT' ? { json: { reason: 'spam' } } : {}),
+      });
+    let heard = a.parley.policy.invalidated(carol.username);
+    const muted = await restrict('PUT');
+    assert.ok(muted.status >= 200 && muted.status < 300, muted.text);
+    await heard; // B's bus message reached A: no reload or timer needed for what follows
+    const refused = await send('while muted');
+    assert.equal(refused.status, 403, refused.text);
+
+    heard = a.parley.policy.invalidated(carol.username);
+    const unmuted = await restrict('DELETE');
+    assert.equal(unmuted.status, 204, unmuted.text);
+    await heard;
+    assert.equal((await send('after')).status, 201);
   });
 });

@@ -55,6 +55,7 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
       startGateway({
         PARLEY_ADMIN_JIDS: `someone@elsewhere.example, ${admin.jid}`,
         PARLEY_MONITOR_POLL_SECONDS: '0.1',
+        PARLEY_ACL_REFRESH_SECONDS: '0.2',
         BBB_SECRET: SECRET,
       }),
       bbb.start(),
@@ -440,17 +441,21 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
       ];
       const room = `policy-${carol.username}`;
       assert.equal((await as(carol, `/rooms/${room}`, { method: 'PUT' })).status, 201);
-      // Another instance's disable reaches this one's database, not its sessions (see issue 21 item 11).
+      // Another instance's disable reaches this one's database, not its sessions (see issue 21 item 11),
+      // and here its bus message is lost: the periodic reload of the in-memory ACL must pick it up.
       const db = new pg.Client({ connectionString: gw.dbUrl });
       await db.connect();
+      let reloaded: Promise<void>;
       try {
         await db.query(
           `INSERT INTO moderation_account_blocks (username, kind, created_by) VALUES ($1, 'disabled', 'elsewhere')`,
           [carol.username],
         );
+        reloaded = gw.parley.policy.refreshed(); // a read that begins after the insert committed
       } finally {
         await db.end();
       }
+      await reloaded;
       assert.ok(gw.parley.sessions.byUser(carol.username), 'the session is still live here');
       assert.deepEqual(await notRefused(sends(carol, dave, room)), []);
       const again = await call(`${gw.url}/restapi/v1/chat/${carol.username}/login/`, {

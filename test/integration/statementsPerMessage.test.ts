@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { bearer, call, withToken } from '../helpers/http.js';
+import { SseClient } from '../helpers/sse.js';
+import { registerUser, type TestUser } from '../rig/users.js';
+
+type Login = { streamId: string; token: string; events: string };
+
+/**
+ * What the gateway's pool sends, whoever asks (the message log and every other query alike): the gateway
+ * runs in-process, so the driver itself is watched, counting only the clients this pool hands out (other
+ * gateways of the same test process have pools of their own).
+ */
+function recordStatements(pool: pg.Pool): { statements: string[]; stop(): void } {
+  const statements: string[] = [];
+  const ours = new WeakSet<object>();
+  const mark = (client: pg.PoolClient) => ours.add(client);
+  pool.on('acquire', mark);
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: object, ...args: unknown[]) {
+    const q = args[0] as string | { name?: string; text?: string };
+    if (ours.has(this)) statements.push(typeof q === 'string' ? q : (q.name ?? q.text ?? ''));
+    return original.apply(this, args);
+  };
+  return {
+    statements,
+    stop: () => {
+      proto.query = original;
+      pool.off('acquire', mark);
+    },
+  };
+}
+
+/**
+ * Statements that run on a timer whatever users do (the cluster heartbeat and its orphan check, the
+ * callback outbox's poll): not part of a message's cost, and they may fall inside the window by chance.
+ */
+const BACKGROUND = /\binstances\b|callback_outbox/;
+
+/**
+ * Issue 17 target 3: every PostgreSQL statement a delivered 1:1 message costs, counted at the driver (the
+ * message log's statements and any other pool query alike), from the REST send to the sender seeing the
+ * delivery receipt: REST in → stored → XMPP → the recipient's copy stored → SSE → receipt stored.
+ * Moderation's send policy, the token check and the session lookup are answered from memory.
+ */
+describe('PostgreSQL statements per delivered 1:1 message (real Prosody + PostgreSQL)', function () {
+  this.timeout(30_000);
+  let gw: TestGateway;
+  const tabs: SseClient[] = [];
+  before(async () => {
+    gw = await startGateway({ PARLEY_ACL_REFRESH_SECONDS: '3600' }); // no ACL reload inside the window
+  });
+  after(async () => {
+    for (const t of tabs) t.close();
+    await gw?.stop();
+  });
+  const login = async (u: TestUser): Promise<Login> => {
+    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
+    assert.equal(r.status, 201, r.text);
+    return r.body;
+  };
+
+  it('costs BEGIN, the sender’s insert, COMMIT, the recipient’s insert and the receipt: five (six when the receipt overtakes the commit), no policy query', async () => {
+    const [a, b] = [await registerUser('sp-alice'), await registerUser('sp-bob')];
+    const [la, lb] = [await login(a), await login(b)];
+    const [aliceTab, bobTab] = [
+      new SseClient(withToken(la.events, la.token)),
+      new SseClient(withToken(lb.events, lb.token)),
+    ];
+    tabs.push(aliceTab, bobTab);
+    await Promise.all([aliceTab.opened, bobTab.opened]);
+
+    const messages = 3;
+    const recorder = recordStatements(gw.parley.db.pool);
+    try {
+      for (let i = 0; i < messages; i++) {
+        const body = `counted ${i}`;
+        const sent = await call<{ id: string }>(
+          `${gw.url}/restapi/v1/chat/${la.streamId}/messages/${b.username}`,
+          { method: 'POST', auth: bearer(la.token), json: { body } },
+        );
+        assert.equal(sent.status, 201, sent.text);
+        await bobTab.next((e) => e.name === 'chatapi.chat' && e.data.body === body);
+        await aliceTab.next(
+          (e) =>
+            e.name === 'chatapi.receipt' &&
+            e.data.status === 'delivered' &&
+            e.data.messageId === sent.body.id,
+        );
+      }
+    } finally {
+      recorder.stop();
+    }
+    const own = recorder.statements.filter((s) => !BACKGROUND.test(s));
+    assert.deepEqual(
+      own.filter((s) => /moderation_account_blocks|^acl-/.test(s)),
+      [],
+      'the send policy asked no query',
+    );
+    const count = (statement: string) => own.filter((s) => s === statement).length;
+    // The send: one transaction around the sender's row (BEGIN, insert, COMMIT); the recipient's copy: one
+    // insert. The receipt is one UPDATE, or two when it overtook the sender's COMMIT (the first matches no
+    // row yet; the message log holds it and applies it once the row exists): which one is a race, so both.
+    for (const [statement, n] of [
+      ['BEGIN', messages],
+      ['parley-message_insert', 2 * messages],
+      ['COMMIT', messages],
+    ] as const)
+      assert.equal(count(statement), n, `${statement} in ${JSON.stringify(own)}`);
+    const receipts = count('parley-receipt_delivered');
+    assert.ok(receipts >= messages && receipts <= 2 * messages, `receipt statements: ${receipts}`);
+    assert.equal(own.length, 4 * messages + receipts, `nothing else: ${JSON.stringify(own)}`);
+  });
+});
