@@ -5,6 +5,8 @@ import { toEvent, type EventRow, type StoredEvent } from './EventStore.js';
 import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
+import { GroupCommit } from './GroupCommit.js';
+import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -86,15 +88,22 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
 /**
- * The write side on Postgres: one statement per message (+ BEGIN/COMMIT when it has a beforeCommit),
- * one per receipt. Receipts that arrive before their message is committed are held (EarlyReceipts)
- * and applied when it is.
+ * The write side on Postgres. A message without a beforeCommit (the copies a user receives) joins the
+ * group commit: appends that arrive together share one multi-row statement (GroupCommit.ts). A send
+ * (beforeCommit) is BEGIN + one insert + COMMIT around its stanza, a receipt one statement. Receipts
+ * that arrive before their message is committed are held (EarlyReceipts) and applied when it is.
  */
 export function createPgWriter(
   db: TimedDb,
   sink: EventSink,
   early: EarlyReceipts<Receipt> = new EarlyReceipts(),
+  group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
+  const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
+    ...group,
+    writeBatch: (items) => insertBatch(db, items),
+    writeOne: ({ m, event }) => insertWithEvent(db, m, event),
+  });
   const stored = (owner: string, e: StoredEvent | undefined) => {
     if (!e) return undefined;
     const event = withEnvelope(e);
@@ -125,7 +134,9 @@ export function createPgWriter(
               if (written) await before();
               return written;
             })
-          : insertWithEvent(db, m, event),
+          : batchable(m)
+            ? grouped.add({ m, event })
+            : insertWithEvent(db, m, event),
       );
       const result = stored(m.owner, e);
       if (result && acknowledgeable(m)) {

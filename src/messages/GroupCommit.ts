@@ -1,0 +1,90 @@
+/**
+ * Group commit: writes that arrive while the database is busy go out together, as one statement.
+ *
+ * The first write waits only for the end of the current event-loop turn (setImmediate, not a timer), so a
+ * lone write goes out at once and everything the same turn brought (many sessions' stanzas are read in
+ * one poll phase) joins it. While `maxInFlight` batches are out, new writes queue; each batch that comes
+ * back sends what queued meanwhile. At low load that is one write per statement as before; under load the
+ * statements per write fall as the queue fills.
+ *
+ * A batch that fails is retried write by write (`writeOne`), so one bad row fails only its own caller.
+ * Results are handed back in the order the writes were added.
+ */
+export interface GroupCommitOptions<I, O> {
+  /** writes every item in one statement; one result per item, in the same order */
+  writeBatch(items: readonly I[]): Promise<O[]>;
+  /** writes one item alone: batches of one, and each item of a batch that failed */
+  writeOne(item: I): Promise<O>;
+  /** the most items per statement (bounds statement size and parameter arrays) */
+  maxBatch?: number;
+  /** batches out at once: the rest wait, and grow, meanwhile */
+  maxInFlight?: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve(out: O): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit<I, O> {
+  readonly #queue: Pending<I, O>[] = [];
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(private readonly opts: GroupCommitOptions<I, O>) {
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? 100);
+    this.#maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+  }
+
+  /** Writes `item` with whatever else is waiting; resolves with its own result. */
+  add(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#pump();
+        });
+      }
+    });
+  }
+
+  #pump(): void {
+    while (this.#queue.length && this.#inFlight < this.#maxInFlight) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      this.#inFlight++;
+      void this.#send(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #send(batch: Pending<I, O>[]): Promise<void> {
+    if (batch.length > 1) {
+      let results: O[] | undefined;
+      try {
+        results = await this.opts.writeBatch(batch.map((p) => p.item));
+        if (results.length !== batch.length) throw new Error('group commit: one result per item expected');
+      } catch {
+        results = undefined; // fall through: each alone, so only the bad one fails
+      }
+      if (results) {
+        batch.forEach((p, i) => p.resolve(results[i]!));
+        return;
+      }
+    }
+    await Promise.all(
+      batch.map((p) =>
+        this.opts.writeOne(p.item).then(
+          (out) => p.resolve(out),
+          (err: unknown) => p.reject(err),
+        ),
+      ),
+    );
+  }
+}
