@@ -19,6 +19,11 @@ export interface GroupCommitOptions<I, O> {
   maxBatch?: number;
   /** batches out at once: the rest wait, and grow, meanwhile */
   maxInFlight?: number;
+  /**
+   * Items with the same key never share a batch (one statement cannot apply two changes to one row),
+   * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
+   */
+  key?(item: I): string;
 }
 
 interface Pending<I, O> {
@@ -32,6 +37,8 @@ export class GroupCommit<I, O> {
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
   #inFlight = 0;
+  /** keys of the items in flight (only with `key`) */
+  readonly #busy = new Set<string>();
   #scheduled = false;
 
   constructor(private readonly opts: GroupCommitOptions<I, O>) {
@@ -55,13 +62,31 @@ export class GroupCommit<I, O> {
 
   #pump(): void {
     while (this.#queue.length && this.#inFlight < this.#maxInFlight) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
+      const batch = this.#take();
+      if (!batch.length) return; // all that waits has its key in flight
       this.#inFlight++;
       void this.#send(batch).finally(() => {
         this.#inFlight--;
+        if (this.opts.key) for (const p of batch) this.#busy.delete(this.opts.key(p.item));
         this.#pump();
       });
     }
+  }
+
+  #take(): Pending<I, O>[] {
+    const key = this.opts.key;
+    if (!key) return this.#queue.splice(0, this.#maxBatch);
+    const batch: Pending<I, O>[] = [];
+    const rest: Pending<I, O>[] = [];
+    for (const p of this.#queue) {
+      const k = key(p.item);
+      if (batch.length < this.#maxBatch && !this.#busy.has(k)) {
+        this.#busy.add(k);
+        batch.push(p);
+      } else rest.push(p);
+    }
+    this.#queue.splice(0, this.#queue.length, ...rest);
+    return batch;
   }
 
   async #send(batch: Pending<I, O>[]): Promise<void> {

@@ -7,6 +7,7 @@ import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 import { GroupCommit } from './GroupCommit.js';
 import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
+import { receiptBatch, receiptBatchKey } from './groupReceipts.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -88,9 +89,9 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
 /**
- * The write side on Postgres. A message without a beforeCommit (the copies a user receives) joins the
- * group commit: appends that arrive together share one multi-row statement (GroupCommit.ts). A send
- * (beforeCommit) is BEGIN + one insert + COMMIT around its stanza, a receipt one statement. Receipts
+ * The write side on Postgres. A message without a beforeCommit (the copies a user receives) and every
+ * receipt join a group commit: those that arrive together share one multi-row statement
+ * (GroupCommit.ts). A send (beforeCommit) is BEGIN + one insert + COMMIT around its stanza. Receipts
  * that arrive before their message is committed are held (EarlyReceipts) and applied when it is.
  */
 export function createPgWriter(
@@ -110,8 +111,11 @@ export function createPgWriter(
     sink.deliver(owner, event);
     return event;
   };
-  const applyReceipt = async (r: Receipt) => {
-    const e = await sink.ordered(r.owner, async () => {
+  const receipts = new GroupCommit<Receipt, StoredEvent | undefined>({
+    ...group,
+    key: receiptBatchKey,
+    writeBatch: (rs) => receiptBatch(db, rs),
+    writeOne: async (r) => {
       const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
         r.owner,
         r.peer,
@@ -121,9 +125,10 @@ export function createPgWriter(
         r.name,
       ]);
       return rows[0] && toEvent(rows[0]);
-    });
-    return stored(r.owner, e);
-  };
+    },
+  });
+  const applyReceipt = async (r: Receipt) =>
+    stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
   return {
     async append(m, event, opts) {
       const before = opts?.beforeCommit;

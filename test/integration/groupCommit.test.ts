@@ -127,6 +127,68 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('applies K concurrent receipts in fewer than K statements, two for one message one after the other', async () => {
+    const owner = `gc${run}rc`;
+    const peer = `peer${run}@example.test`;
+    const K = 12;
+    const sent = [];
+    for (let i = 0; i < K; i++)
+      sent.push(
+        await log.append(
+          {
+            ...incoming(owner, `s${i}`, `out${i}`),
+            direction: 'out',
+            fromJid: `${owner}@example.test/r`,
+            toJid: peer,
+          },
+          event(`out${i}`),
+        ),
+      );
+    counts.clear();
+    streams.clear();
+    const receipt = (i: number, status: 'delivered' | 'displayed') => ({
+      owner,
+      peer,
+      messageId: `s${i}`,
+      status,
+      from: `${peer}/r`,
+      name: EVENT_NAMES.receipt,
+    });
+    const asked = [
+      ...Array.from({ length: K }, (_, i) => receipt(i, 'delivered')),
+      receipt(0, 'displayed'), // same message as the first: waits for the next statement
+      receipt(1, 'delivered'), // again: changes nothing
+    ];
+    const results = await Promise.all(asked.map((r) => log.receipt(r)));
+
+    const statements = ['receipt_batch', 'receipt_delivered', 'receipt_displayed'].reduce(
+      (n, s) => n + (counts.get(s) ?? 0),
+      0,
+    );
+    assert.ok(statements < asked.length, `statements: ${JSON.stringify([...counts])}`);
+    for (const [i, r] of asked.entries()) {
+      if (i === K + 1) continue;
+      const e = results[i];
+      assert.ok(e?.id, `receipt ${i} stored`);
+      assert.equal(e.payload.stanzaId, r.messageId, `receipt ${i} got its own event`);
+      assert.equal(e.payload.status, r.status);
+      assert.equal(e.payload.messageId, sent[Number(r.messageId.slice(1))]!.id);
+    }
+    assert.equal(results[K + 1], undefined, 'a repeated receipt changes nothing');
+    const ids = results.flatMap((e) => (e ? [e.id!] : []));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => Number(BigInt(a) - BigInt(b))),
+      'ids in arrival order',
+    );
+    assert.deepEqual(streams.get(owner), ids, 'streams got each receipt once, in id order');
+    const page = await log.chatHistory({ owner, peer, limit: 50 });
+    assert.deepEqual(
+      page.messages.map((m) => [m.body, m.delivered, m.displayed]),
+      Array.from({ length: K }, (_, i) => [`out${i}`, true, i === 0]),
+    );
+  });
+
   it('writes a lone append with the single-row statement, at once', async () => {
     const e = await log.append(incoming(`gc${run}lone`, 'l1', 'alone'), event('alone'));
     assert.equal(e?.payload.body, 'alone');

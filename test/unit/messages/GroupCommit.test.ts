@@ -96,6 +96,26 @@ describe('GroupCommit', () => {
     );
   });
 
+  it('never puts two items of one key in a batch, nor sends one while its key is in flight', async () => {
+    const s = new FakeStatements();
+    s.held = true;
+    const g = new GroupCommit({
+      writeBatch: s.writeBatch,
+      writeOne: s.writeOne,
+      maxInFlight: 4,
+      key: (i: number) => String(i % 10), // 1 and 11 share a key
+    });
+    const all = [1, 2, 11, 3].map((i) => g.add(i));
+    await tick();
+    assert.deepEqual(s.batches, [[1, 2, 3]], '11 waits although statements are free');
+    assert.deepEqual(s.singles, []);
+    s.release();
+    await tick();
+    assert.deepEqual(s.singles, [11], 'sent once its key came back');
+    s.release();
+    assert.deepEqual(await Promise.all(all), ['r1', 'r2', 'r11', 'r3']);
+  });
+
   it('treats a batch answering the wrong number of results as failed', async () => {
     const s = new FakeStatements();
     const g = new GroupCommit({ writeBatch: async () => ['only one'], writeOne: s.writeOne });
