@@ -7,7 +7,8 @@
  * back sends what queued meanwhile. At low load that is one write per statement as before; under load the
  * statements per write fall as the queue fills.
  *
- * A batch that fails is retried write by write (`writeOne`), so one bad row fails only its own caller.
+ * A batch that fails is retried write by write (`writeOne`, in order), so one bad row fails only its
+ * own caller.
  * Results are handed back in the order the writes were added.
  */
 export interface GroupCommitOptions<I, O> {
@@ -103,13 +104,13 @@ export class GroupCommit<I, O> {
         return;
       }
     }
-    await Promise.all(
-      batch.map((p) =>
-        this.opts.writeOne(p.item).then(
-          (out) => p.resolve(out),
-          (err: unknown) => p.reject(err),
-        ),
-      ),
-    );
+    // One after the other: ids are drawn in arrival order here too (a user's events keep their order).
+    for (const p of batch) {
+      try {
+        p.resolve(await this.opts.writeOne(p.item));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
   }
 }

@@ -96,6 +96,27 @@ describe('GroupCommit', () => {
     );
   });
 
+  it('retries one row at a time, in arrival order (ids are drawn in that order)', async () => {
+    const s = new FakeStatements();
+    s.held = true;
+    s.bad.add(2);
+    const g = new GroupCommit(s);
+    const all = Promise.allSettled([1, 2, 3].map((i) => g.add(i)));
+    await tick();
+    s.release(); // the batch fails
+    await tick();
+    assert.deepEqual(s.singles, [1], 'the second waits for the first');
+    for (let i = 0; i < 3; i++) {
+      s.release();
+      await tick();
+    }
+    assert.deepEqual(s.singles, [1, 2, 3]);
+    assert.deepEqual(
+      (await all).map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+  });
+
   it('never puts two items of one key in a batch, nor sends one while its key is in flight', async () => {
     const s = new FakeStatements();
     s.held = true;
