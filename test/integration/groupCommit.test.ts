@@ -189,6 +189,25 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('carries any text and data through the array parameters of a batch', async () => {
+    const owner = `gc${run}text`;
+    const bodies = ['{"a",\\b}', 'NULL', 'tab\t, comma; ünï €', ''];
+    const data = { attachments: [{ url: 'https://x.test/a?b=1&c="2"', size: 3 }], n: null };
+    const out = await Promise.all(
+      bodies.map((b, i) => log.append({ ...incoming(owner, `t${i}`, b), data }, event(b))),
+    );
+    assert.equal(counts.get('message_insert_batch'), 1);
+    assert.deepEqual(
+      out.map((e) => e?.payload.body),
+      bodies,
+    );
+    const page = await log.chatHistory({ owner, peer: `peer${run}@example.test`, limit: 10 });
+    assert.deepEqual(
+      page.messages.map((m) => [m.body, m.data]),
+      bodies.map((b) => [b, data]),
+    );
+  });
+
   it('writes a lone append with the single-row statement, at once', async () => {
     const e = await log.append(incoming(`gc${run}lone`, 'l1', 'alone'), event('alone'));
     assert.equal(e?.payload.body, 'alone');
