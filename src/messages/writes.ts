@@ -5,6 +5,9 @@ import { toEvent, type EventRow, type StoredEvent } from './EventStore.js';
 import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
+import { GroupCommit } from './GroupCommit.js';
+import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
+import { receiptBatch, receiptBatchKey } from './groupReceipts.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -86,23 +89,33 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
 /**
- * The write side on Postgres: one statement per message (+ BEGIN/COMMIT when it has a beforeCommit),
- * one per receipt. Receipts that arrive before their message is committed are held (EarlyReceipts)
- * and applied when it is.
+ * The write side on Postgres. A message without a beforeCommit (the copies a user receives) and every
+ * receipt join a group commit: those that arrive together share one multi-row statement
+ * (GroupCommit.ts). A send (beforeCommit) is BEGIN + one insert + COMMIT around its stanza. Receipts
+ * that arrive before their message is committed are held (EarlyReceipts) and applied when it is.
  */
 export function createPgWriter(
   db: TimedDb,
   sink: EventSink,
   early: EarlyReceipts<Receipt> = new EarlyReceipts(),
+  group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
+  const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
+    ...group,
+    writeBatch: (items) => insertBatch(db, items),
+    writeOne: ({ m, event }) => insertWithEvent(db, m, event),
+  });
   const stored = (owner: string, e: StoredEvent | undefined) => {
     if (!e) return undefined;
     const event = withEnvelope(e);
     sink.deliver(owner, event);
     return event;
   };
-  const applyReceipt = async (r: Receipt) => {
-    const e = await sink.ordered(r.owner, async () => {
+  const receipts = new GroupCommit<Receipt, StoredEvent | undefined>({
+    ...group,
+    key: receiptBatchKey,
+    writeBatch: (rs) => receiptBatch(db, rs),
+    writeOne: async (r) => {
       const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
         r.owner,
         r.peer,
@@ -112,9 +125,10 @@ export function createPgWriter(
         r.name,
       ]);
       return rows[0] && toEvent(rows[0]);
-    });
-    return stored(r.owner, e);
-  };
+    },
+  });
+  const applyReceipt = async (r: Receipt) =>
+    stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
   return {
     async append(m, event, opts) {
       const before = opts?.beforeCommit;
@@ -125,7 +139,9 @@ export function createPgWriter(
               if (written) await before();
               return written;
             })
-          : insertWithEvent(db, m, event),
+          : batchable(m)
+            ? grouped.add({ m, event })
+            : insertWithEvent(db, m, event),
       );
       const result = stored(m.owner, e);
       if (result && acknowledgeable(m)) {

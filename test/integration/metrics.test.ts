@@ -112,7 +112,9 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     }
     // The message log's round trips for one 1:1 message between two users of this gateway: the send is
     // BEGIN + one insert (row + event) + COMMIT, the recipient's copy one insert. A new statement on this
-    // path shows up here.
+    // path shows up here. The copy goes through the group commit, but alone (nothing else arrived with it)
+    // it is written at once with the single-row statement; grouping concurrent copies into fewer
+    // statements is counted in groupCommit.test.ts.
     for (const [statement, n] of [
       ['begin', 1],
       ['message_insert', 2],

@@ -1,0 +1,116 @@
+/**
+ * Group commit: writes that arrive while the database is busy go out together, as one statement.
+ *
+ * The first write waits only for the end of the current event-loop turn (setImmediate, not a timer), so a
+ * lone write goes out at once and everything the same turn brought (many sessions' stanzas are read in
+ * one poll phase) joins it. While `maxInFlight` batches are out, new writes queue; each batch that comes
+ * back sends what queued meanwhile. At low load that is one write per statement as before; under load the
+ * statements per write fall as the queue fills.
+ *
+ * A batch that fails is retried write by write (`writeOne`, in order), so one bad row fails only its
+ * own caller.
+ * Results are handed back in the order the writes were added.
+ */
+export interface GroupCommitOptions<I, O> {
+  /** writes every item in one statement; one result per item, in the same order */
+  writeBatch(items: readonly I[]): Promise<O[]>;
+  /** writes one item alone: batches of one, and each item of a batch that failed */
+  writeOne(item: I): Promise<O>;
+  /** the most items per statement (bounds statement size and parameter arrays) */
+  maxBatch?: number;
+  /** batches out at once: the rest wait, and grow, meanwhile */
+  maxInFlight?: number;
+  /**
+   * Items with the same key never share a batch (one statement cannot apply two changes to one row),
+   * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
+   */
+  key?(item: I): string;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve(out: O): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit<I, O> {
+  readonly #queue: Pending<I, O>[] = [];
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  /** keys of the items in flight (only with `key`) */
+  readonly #busy = new Set<string>();
+  #scheduled = false;
+
+  constructor(private readonly opts: GroupCommitOptions<I, O>) {
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? 100);
+    this.#maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+  }
+
+  /** Writes `item` with whatever else is waiting; resolves with its own result. */
+  add(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#pump();
+        });
+      }
+    });
+  }
+
+  #pump(): void {
+    while (this.#queue.length && this.#inFlight < this.#maxInFlight) {
+      const batch = this.#take();
+      if (!batch.length) return; // all that waits has its key in flight
+      this.#inFlight++;
+      void this.#send(batch).finally(() => {
+        this.#inFlight--;
+        if (this.opts.key) for (const p of batch) this.#busy.delete(this.opts.key(p.item));
+        this.#pump();
+      });
+    }
+  }
+
+  #take(): Pending<I, O>[] {
+    const key = this.opts.key;
+    if (!key) return this.#queue.splice(0, this.#maxBatch);
+    const batch: Pending<I, O>[] = [];
+    const rest: Pending<I, O>[] = [];
+    for (const p of this.#queue) {
+      const k = key(p.item);
+      if (batch.length < this.#maxBatch && !this.#busy.has(k)) {
+        this.#busy.add(k);
+        batch.push(p);
+      } else rest.push(p);
+    }
+    this.#queue.splice(0, this.#queue.length, ...rest);
+    return batch;
+  }
+
+  async #send(batch: Pending<I, O>[]): Promise<void> {
+    if (batch.length > 1) {
+      let results: O[] | undefined;
+      try {
+        results = await this.opts.writeBatch(batch.map((p) => p.item));
+        if (results.length !== batch.length) throw new Error('group commit: one result per item expected');
+      } catch {
+        results = undefined; // fall through: each alone, so only the bad one fails
+      }
+      if (results) {
+        batch.forEach((p, i) => p.resolve(results[i]!));
+        return;
+      }
+    }
+    // One after the other: ids are drawn in arrival order here too (a user's events keep their order).
+    for (const p of batch) {
+      try {
+        p.resolve(await this.opts.writeOne(p.item));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+  }
+}
