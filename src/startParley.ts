@@ -34,6 +34,7 @@ import { AddressSet } from './http/clientAddress.js';
 import { REDIS_KEYS } from './redis/keys.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { outboxStats } from './callbacks/CallbackOutbox.js';
+import { OutboundBudget } from './xmpp/client/OutboundBudget.js';
 
 export interface RunningParley {
   url: string;
@@ -102,6 +103,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
+    outbound: new OutboundBudget(x.outbound),
     restore: config.sessions.restore ? { box } : undefined,
     loginPolicy: policy,
   });

@@ -14,7 +14,10 @@ import { attachmentsField, oobElements, readAttachments, type Attachment } from 
 import type { SendPolicy } from '../moderation/ports.js';
 
 /** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
-export type ChatSession = Pick<UserSession, 'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq'>;
+export type ChatSession = Pick<
+  UserSession,
+  'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq' | 'assertCanSend'
+>;
 
 export interface SendInput {
   body: string;
@@ -46,10 +49,8 @@ export class ChatService {
   async send(session: ChatSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     await this.deps.policy.assertMaySend(session.username);
-    if (!session.isOnline)
-      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
-        retryAfter: 2,
-      });
+    // Backpressure before anything is stored: a refused message leaves no row and no event.
+    session.assertCanSend();
     const stanzaId = randomUUID();
     const stanza = buildMessage({
       to: to.full,

@@ -89,6 +89,12 @@ export const ERROR_CODES = {
     xmpp: { type: 'modify', condition: 'bad-request' },
   },
   XMPP_REFUSED: { status: 422, title: 'The XMPP server refused the request' },
+  SEND_QUEUE_FULL: {
+    status: 429,
+    title: 'Too many messages of this session are still on their way',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
+    retryAfter: 1,
+  },
   INTERNAL: {
     status: 500,
     title: 'Internal server error',
@@ -114,6 +120,12 @@ export const ERROR_CODES = {
     status: 503,
     title: 'This gateway instance is shutting down',
     xmpp: { type: 'wait', condition: 'service-unavailable' },
+    retryAfter: 1,
+  },
+  XMPP_BACKLOG: {
+    status: 503,
+    title: 'The XMPP server is not keeping up; sends are paused',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
     retryAfter: 1,
   },
   DATABASE_UNAVAILABLE: {

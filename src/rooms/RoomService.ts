@@ -201,6 +201,7 @@ export class RoomService {
   async post(session: UserSession, addr: RoomAddress, input: MessageInput): Promise<Posted> {
     await this.deps.policy.assertMaySend(session.username);
     const room = await this.joined(session, addr);
+    session.assertCanSend(); // before the echo is awaited: a refused post is neither sent nor stored
     const messageId = randomUUID();
     const echo = this.deps.registry.of(session).waitFor<Posted>(
       (s) => {
@@ -275,6 +276,7 @@ export class RoomService {
     const room = await this.joined(session, addr);
     const messageId = randomUUID();
     const to = `${room.jid}/${nick}`;
+    session.assertCanSend();
     const msg = buildMessage({ to, type: 'chat', body: input.body, data: input.data, id: messageId });
     msg.append(xml('x', { xmlns: NS.mucUser })); // marks it as a MUC private message for the recipient's client
     await this.#sendChecked(session, room.jid, msg, `private message to ${nick} in ${room.jid}`);
