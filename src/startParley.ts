@@ -87,6 +87,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
   // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance.
   const policy = createAccountPolicy(pool);
+  const outbound = new OutboundBudget(x.outbound, (code) => metrics.xmpp.sendRefused(code));
+  metrics.watchOutbound(outbound);
   const sessions = new SessionManager({
     store: sessionStore,
     hub,
@@ -103,7 +105,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
-    outbound: new OutboundBudget(x.outbound),
+    outbound,
     restore: config.sessions.restore ? { box } : undefined,
     loginPolicy: policy,
   });

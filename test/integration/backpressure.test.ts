@@ -76,6 +76,13 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     assert.match(reply.contentType, /^application\/problem\+json/);
     assert.ok(Number(reply.headers.get('retry-after')) >= 1, 'a refusal says when to come back');
   };
+  /** One series of this gateway's /metrics (exact name with labels). */
+  const metric = async (series: string): Promise<number> => {
+    const r = await call(`${gw.url}/metrics`, { auth: bearer(gw.secret) });
+    const line = r.text.split('\n').find((l) => l.startsWith(series + ' '));
+    assert.ok(line, `no series ${series}`);
+    return Number(line.slice(series.length + 1));
+  };
   const bodiesAt = (peer: XmppPeer) =>
     peer.stanzas
       .filter((s: Element) => s.is('message') && s.getChildText('body'))
@@ -103,6 +110,9 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     assert.deepEqual(await history(a, la), ['warm-up', ...alice.accepted]);
     assert.deepEqual(await history(c, lc), carol.accepted);
     assert.deepEqual(bodiesAt(bob), ['warm-up'], 'nothing passed the stalled link');
+    assert.ok((await metric('parley_xmpp_unacked_stanzas')) >= 30);
+    assert.equal(await metric('parley_send_refused_total{code="SEND_QUEUE_FULL"}'), 1);
+    assert.equal(await metric('parley_send_refused_total{code="XMPP_BACKLOG"}'), 1);
 
     proxy.resume();
     // Once the server acknowledges what waited, sends are accepted again (Retry-After is 1 s; poll faster).
@@ -121,5 +131,12 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     assert.deepEqual([...seen].sort(), [...expected].sort(), 'every accepted message, exactly once');
     assert.ok(!seen.includes(alice.refused.body) && !seen.includes(carol.refused.body));
     assert.deepEqual(await history(a, la), ['warm-up', ...alice.accepted, 'after']);
+    // The ledger does not drift: once the server has acknowledged everything, nothing is counted.
+    let unacked = -1;
+    for (let i = 0; i < 40 && unacked !== 0; i++) {
+      unacked = await metric('parley_xmpp_unacked_stanzas');
+      if (unacked !== 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(unacked, 0);
   });
 });

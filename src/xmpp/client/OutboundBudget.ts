@@ -20,7 +20,11 @@ export const OUTBOUND_RETRY_AFTER = 1;
  */
 export class OutboundBudget {
   #total = 0;
-  constructor(readonly limits: OutboundLimits) {}
+  constructor(
+    readonly limits: OutboundLimits,
+    /** told of every refusal (metrics: parley_send_refused_total) */
+    private readonly onRefused: (code: 'SEND_QUEUE_FULL' | 'XMPP_BACKLOG') => void = () => undefined,
+  ) {}
 
   get total(): number {
     return this.#total;
@@ -33,24 +37,21 @@ export class OutboundBudget {
   /** Throws when one more stanza from a session with `pending` unacked stanzas and `bytes` buffered must wait. */
   check(pending: number, bytes: number): void {
     const l = this.limits;
-    if (pending >= l.maxPerSession || bytes >= l.maxSessionBytes)
+    if (pending >= l.maxPerSession || bytes >= l.maxSessionBytes) {
+      this.onRefused('SEND_QUEUE_FULL');
       throw new BridgeError(
         'SEND_QUEUE_FULL',
         `this session already has ${pending} messages on their way to the XMPP server; retry after the Retry-After seconds`,
         { retryAfter: OUTBOUND_RETRY_AFTER },
       );
-    if (this.#total >= l.maxPerInstance)
+    }
+    if (this.#total >= l.maxPerInstance) {
+      this.onRefused('XMPP_BACKLOG');
       throw new BridgeError(
         'XMPP_BACKLOG',
         'the XMPP server is not keeping up with this gateway; retry after the Retry-After seconds',
         { retryAfter: OUTBOUND_RETRY_AFTER },
       );
+    }
   }
 }
-
-/** Bounds no normal load reaches (DESIGN: a healthy server acknowledges within ~250 ms of a burst). */
-export const DEFAULT_OUTBOUND_LIMITS: OutboundLimits = {
-  maxPerSession: 500,
-  maxPerInstance: 5000,
-  maxSessionBytes: 1024 * 1024,
-};

@@ -24,6 +24,17 @@ describe('OutboundBudget (backpressure bounds)', () => {
     assert.doesNotThrow(() => b.check(0, 0));
   });
 
+  it('reports each refusal with its code', () => {
+    const seen: string[] = [];
+    const b = new OutboundBudget({ maxPerSession: 1, maxPerInstance: 1, maxSessionBytes: 100 }, (c) =>
+      seen.push(c),
+    );
+    assert.throws(() => b.check(1, 0));
+    b.adjust(1);
+    assert.throws(() => b.check(0, 0));
+    assert.deepEqual(seen, ['SEND_QUEUE_FULL', 'XMPP_BACKLOG']);
+  });
+
   it('never lets the total go negative (a session reporting its last share twice)', () => {
     const b = budget();
     b.adjust(2);
