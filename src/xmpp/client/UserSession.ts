@@ -64,6 +64,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   #stopping = false;
   /** this session's share of the instance's unacknowledged count, as last reported to the budget */
   #counted = 0;
+  /** sends admitted (admitSend) whose stanza has not been handed to the connection yet */
+  #admitted = 0;
 
   constructor(readonly opts: UserSessionOptions) {
     super();
@@ -130,15 +132,28 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   }
 
   /**
-   * Call before storing anything a send will carry: 503 while reconnecting, 429/503 (SEND_QUEUE_FULL,
-   * XMPP_BACKLOG) while this session or the instance has more in flight than its bound.
+   * Admits one message before anything it carries is stored: 503 while reconnecting, 429/503
+   * (SEND_QUEUE_FULL, XMPP_BACKLOG) while this session or the instance has as much in flight as its bound.
+   * An admitted send holds its place in both bounds until `release()` (call it once the stanza was handed
+   * over, or the send failed), so concurrent requests cannot all slip past the same free place.
    */
-  assertCanSend(): void {
+  admitSend(): () => void {
     if (!this.isOnline)
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,
       });
-    this.opts.outbound?.check(this.unacked, this.bufferedBytes);
+    const budget = this.opts.outbound;
+    if (!budget) return () => undefined;
+    budget.check(this.unacked + this.#admitted, this.bufferedBytes);
+    this.#admitted++;
+    budget.adjust(1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#admitted--;
+      budget.adjust(-1);
+    };
   }
 
   readonly #beforePresence: (() => Promise<unknown>)[] = [];

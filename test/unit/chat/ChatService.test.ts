@@ -23,8 +23,15 @@ class FakeSession implements ChatSession {
   unacked = 0;
   budget = new OutboundBudget({ maxPerSession: 2, maxPerInstance: 3, maxSessionBytes: 1024 * 1024 });
   readonly sent: Element[] = [];
-  assertCanSend(): void {
-    this.budget.check(this.unacked, 0);
+  admitted = 0;
+  admitSend(): () => void {
+    this.budget.check(this.unacked + this.admitted, 0);
+    this.admitted++;
+    let released = false; // as UserSession's: giving it back twice counts once
+    return () => {
+      if (!released) this.admitted--;
+      released = true;
+    };
   }
   async send(stanza: Element): Promise<void> {
     if (this.failSend) throw new Error('socket closed');
@@ -98,6 +105,13 @@ describe('ChatService (with the in-memory message log)', () => {
     session.budget.adjust(-1);
     await chat.send(session, 'bob', { body: 'room again' });
     assert.equal(log.rows.length, 1);
+    assert.equal(session.admitted, 0, 'an admission is given back once the stanza is sent');
+  });
+
+  it('gives the admission back when the send fails', async () => {
+    session.failSend = true;
+    await assert.rejects(chat.send(session, 'bob', { body: 'lost' }));
+    assert.equal(session.admitted, 0);
   });
 
   it('marks a sent message delivered when the XEP-0184 receipt comes in, once', async () => {
