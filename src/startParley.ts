@@ -42,6 +42,7 @@ import { outboxStats } from './callbacks/CallbackOutbox.js';
 import { LoginThrottle } from './sessions/LoginThrottle.js';
 import { limiterFactory } from './limits/limiter.js';
 import { closeQuietly, connectSoon, createRedisClient } from './redis/createRedis.js';
+import { OutboundBudget } from './xmpp/client/OutboundBudget.js';
 
 export interface RunningParley {
   url: string;
@@ -110,6 +111,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     log: log.child({ c: 'acl' }),
   });
   await policy.start();
+  const outbound = new OutboundBudget(x.outbound, (code) => metrics.xmpp.sendRefused(code));
+  metrics.watchOutbound(outbound);
   const sessions = new SessionManager({
     store: sessionStore,
     hub,
@@ -126,6 +129,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     tokenTtlSeconds: config.sessions.tokenTtlSeconds,
     instanceId: config.instanceId,
     metrics: metrics.xmpp,
+    outbound,
     restore: config.sessions.restore ? { box } : undefined,
     loginPolicy: policy,
   });

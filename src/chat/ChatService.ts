@@ -6,7 +6,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { parseJid, bareJid } from '../xmpp/jid.js';
+import { parseJid, bareJid, type Jid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
 import type { MessageLog } from '../messages/MessageLog.js';
@@ -14,7 +14,10 @@ import { attachmentsField, oobElements, readAttachments, type Attachment } from 
 import type { SendPolicy } from '../moderation/ports.js';
 
 /** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
-export type ChatSession = Pick<UserSession, 'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq'>;
+export type ChatSession = Pick<
+  UserSession,
+  'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq' | 'admitSend'
+>;
 
 export interface SendInput {
   body: string;
@@ -46,10 +49,17 @@ export class ChatService {
   async send(session: ChatSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
     await this.deps.policy.assertMaySend(session.username);
-    if (!session.isOnline)
-      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
-        retryAfter: 2,
-      });
+    // Backpressure before anything is stored: a refused message leaves no row and no event.
+    const release = session.admitSend();
+    try {
+      return await this.#send(session, to, input, release);
+    } finally {
+      release();
+    }
+  }
+
+  /** `sent` gives the admission back once the stanza is counted by the connection itself. */
+  async #send(session: ChatSession, to: Jid, input: SendInput, sent: () => void): Promise<SentMessage> {
     const stanzaId = randomUUID();
     const stanza = buildMessage({
       to: to.full,
@@ -86,7 +96,7 @@ export class ChatService {
         },
       },
       // inside the transaction: a stanza that cannot be sent leaves no row behind
-      { beforeCommit: () => session.send(stanza) },
+      { beforeCommit: () => session.send(stanza).finally(sent) },
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
     return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddressOrCidr, parseAddressList } from '../http/clientAddress.js';
+import type { OutboundLimits } from '../xmpp/client/OutboundBudget.js';
 
 /**
  * Environment → one typed, frozen Config. Every variable is documented in .env.example.
@@ -74,6 +75,13 @@ const EnvSchema = z.object({
   XMPP_MUC_SERVICE: optionalString,
   XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
   XMPP_ALLOW_PLAIN_UNENCRYPTED: z.enum(['true', 'false']).default('false'),
+  PARLEY_SEND_QUEUE_SESSION: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  PARLEY_SEND_QUEUE_INSTANCE: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  PARLEY_SEND_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(1024 * 1024),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
@@ -180,6 +188,8 @@ export interface Config {
     reconnectMaxSeconds: number;
     /** SASL PLAIN without TLS to a server that is not on loopback (a trusted private network only) */
     allowPlainUnencrypted: boolean;
+    /** backpressure: sends are refused (429/503) past these bounds of what the server has not acknowledged */
+    outbound: OutboundLimits;
   };
   database: { url?: string; poolMax: number };
   redis: { url?: string };
@@ -293,6 +303,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       componentSecret: e.XMPP_COMPONENT_SECRET,
       reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
       allowPlainUnencrypted: e.XMPP_ALLOW_PLAIN_UNENCRYPTED === 'true',
+      outbound: {
+        maxPerSession: e.PARLEY_SEND_QUEUE_SESSION,
+        maxPerInstance: e.PARLEY_SEND_QUEUE_INSTANCE,
+        maxSessionBytes: e.PARLEY_SEND_BUFFER_BYTES,
+      },
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL },

@@ -119,6 +119,12 @@ export const ERROR_CODES = {
     title: 'Too many open event streams',
     xmpp: { type: 'wait', condition: 'resource-constraint' },
   },
+  SEND_QUEUE_FULL: {
+    status: 429,
+    title: 'Too many messages of this session are still on their way',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
+    retryAfter: 1,
+  },
   INTERNAL: {
     status: 500,
     title: 'Internal server error',
@@ -144,6 +150,12 @@ export const ERROR_CODES = {
     status: 503,
     title: 'This gateway instance is shutting down',
     xmpp: { type: 'wait', condition: 'service-unavailable' },
+    retryAfter: 1,
+  },
+  XMPP_BACKLOG: {
+    status: 503,
+    title: 'The XMPP server is not keeping up; sends are paused',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
     retryAfter: 1,
   },
   DATABASE_UNAVAILABLE: {

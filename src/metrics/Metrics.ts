@@ -8,7 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *
  * Names (docs/operations.md#metrics says what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
- *   parley_xmpp_reconnects_total{resumed}, parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
+ *   parley_xmpp_reconnects_total{resumed}, parley_xmpp_unacked_stanzas, parley_send_refused_total{code},
+ *   parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
  */
@@ -38,6 +39,16 @@ export interface XmppMetrics {
   message(direction: Direction, type: string | undefined): void;
   /** the session came back after its connection dropped; `resumed`: XEP-0198 resumption, nothing lost */
   reconnected(resumed: boolean): void;
+  /** a send refused by backpressure (xmpp/client/OutboundBudget.ts) */
+  sendRefused(code: SendRefusal): void;
+}
+
+export const SEND_REFUSALS = ['SEND_QUEUE_FULL', 'XMPP_BACKLOG'] as const;
+export type SendRefusal = (typeof SEND_REFUSALS)[number];
+
+/** The instance's stanzas not yet acknowledged by the XMPP server, read at scrape time (OutboundBudget fits). */
+export interface OutboundSource {
+  readonly total: number;
 }
 
 export interface HttpMetrics {
@@ -70,6 +81,7 @@ export interface Metrics {
   readonly store: StoreMetrics;
   watchSessions(source: SessionSource): void;
   watchOutbox(probe: () => Promise<OutboxStats | undefined>): void;
+  watchOutbound(source: OutboundSource): void;
   /** the exposition text and its content type, for GET /metrics */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -87,6 +99,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   let sessions: SessionSource | undefined;
   let outbox: (() => Promise<OutboxStats | undefined>) | undefined;
+  let outbound: OutboundSource | undefined;
 
   new Gauge({
     name: 'parley_sessions',
@@ -122,6 +135,21 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   reconnects.labels('true').inc(0);
   reconnects.labels('false').inc(0);
+  new Gauge({
+    name: 'parley_xmpp_unacked_stanzas',
+    help: 'Stanzas this instance handed to the XMPP server that it has not acknowledged yet (XEP-0198).',
+    registers: [registry],
+    collect() {
+      this.set(outbound?.total ?? 0);
+    },
+  });
+  const refused = new Counter({
+    name: 'parley_send_refused_total',
+    help: 'Sends refused by backpressure: SEND_QUEUE_FULL (429, one session), XMPP_BACKLOG (503, the instance).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  for (const code of SEND_REFUSALS) refused.labels(code).inc(0);
 
   const store = new Histogram({
     name: 'parley_store_query_duration_seconds',
@@ -193,6 +221,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       reconnected(resumed) {
         reconnects.labels(String(resumed)).inc();
       },
+      sendRefused(code) {
+        refused.labels(code).inc();
+      },
     },
     http: {
       request(method, route, status, seconds) {
@@ -210,6 +241,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     watchOutbox(probe) {
       outbox = probe;
+    },
+    watchOutbound(source) {
+      outbound = source;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -196,6 +196,21 @@ export class RoomService {
   async post(session: UserSession, addr: RoomAddress, input: MessageInput): Promise<Posted> {
     await this.deps.policy.assertMaySend(session.username);
     const room = await this.joined(session, addr);
+    // Backpressure: a refused post is neither sent nor awaited; an admitted one holds its place until sent.
+    const release = session.admitSend();
+    try {
+      return await this.#post(session, room, input, release);
+    } finally {
+      release();
+    }
+  }
+
+  async #post(
+    session: UserSession,
+    room: JoinedRoom,
+    input: MessageInput,
+    sent: () => void,
+  ): Promise<Posted> {
     const messageId = randomUUID();
     const echo = this.deps.registry.of(session).waitFor<Posted>(
       (s) => {
@@ -237,7 +252,7 @@ export class RoomService {
         : { body: input.body, data: input.data }),
     });
     for (const oob of oobElements(files)) stanza.append(oob);
-    await session.send(stanza);
+    await session.send(stanza).finally(sent);
     return echo;
   }
 
@@ -272,7 +287,12 @@ export class RoomService {
     const to = `${room.jid}/${nick}`;
     const msg = buildMessage({ to, type: 'chat', body: input.body, data: input.data, id: messageId });
     msg.append(xml('x', { xmlns: NS.mucUser })); // marks it as a MUC private message for the recipient's client
-    await this.#sendChecked(session, room.jid, msg, `private message to ${nick} in ${room.jid}`);
+    const release = session.admitSend(); // backpressure, before anything is sent or stored
+    try {
+      await this.#sendChecked(session, room.jid, msg, `private message to ${nick} in ${room.jid}`, release);
+    } finally {
+      release();
+    }
     const from = `${room.jid}/${room.nick}`;
     const event = await this.deps.messages.append(
       {
@@ -338,7 +358,13 @@ export class RoomService {
    * Sends a stanza the room answers only when it refuses it. The room handles a sender's stanzas in
    * order, so once a disco#info round trip is back, a refusal would already have arrived.
    */
-  async #sendChecked(session: UserSession, roomJid: string, stanza: Element, what: string): Promise<void> {
+  async #sendChecked(
+    session: UserSession,
+    roomJid: string,
+    stanza: Element,
+    what: string,
+    sent: () => void = () => undefined,
+  ): Promise<void> {
     const id = stanza.attrs.id as string;
     const refusal = this.deps.registry
       .of(session)
@@ -348,7 +374,7 @@ export class RoomService {
           : undefined,
       );
     try {
-      await session.send(stanza);
+      await session.send(stanza).finally(sent);
       await session.iq(discoInfo(roomJid), 10_000, `${what} (round trip)`).catch(() => undefined);
       if (refusal.value) throw fromStanzaError(refusal.value, what);
     } finally {

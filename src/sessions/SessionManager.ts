@@ -12,6 +12,7 @@ import { TokenCache } from './TokenCache.js';
 import { SessionRestorer, type LoginCheck, type RestoreHost } from './SessionRestorer.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
+import type { OutboundBudget } from '../xmpp/client/OutboundBudget.js';
 
 /** `cursor`: the user's last event id before this login; replaying after it shows what the login brought in. */
 export interface LoginResult {
@@ -41,6 +42,8 @@ export interface SessionManagerDeps {
   restore?: { box: SecretBox; concurrency?: number };
   /** given to every UserSession (messages in/out, reconnects) */
   metrics?: XmppMetrics;
+  /** the instance's backpressure ledger, shared by every UserSession */
+  outbound?: OutboundBudget;
   /**
    * Asked before a login or restore opens an XMPP session (moderation's LoginPolicy: a disabled account
    * gets 403 and no session). Absent: everyone may log in.
@@ -267,6 +270,7 @@ export class SessionManager {
       allowPlainUnencrypted: this.deps.xmpp.allowPlainUnencrypted,
       log: this.deps.log,
       metrics: this.deps.metrics,
+      outbound: this.deps.outbound,
     });
   }
 

@@ -7,6 +7,7 @@ import type { XmppMetrics } from '../../metrics/Metrics.js';
 import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { connectOnce, createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
+import type { OutboundBudget } from './OutboundBudget.js';
 
 /** A login's connect, stream, SASL and bind: a server busy with hundreds of logins takes seconds. */
 const START_TIMEOUT_MS = 10_000;
@@ -34,6 +35,15 @@ export interface UserSessionOptions {
   log: Log;
   /** counts messages in/out and reconnects; optional so tests can leave it out */
   metrics?: XmppMetrics;
+  /** the instance's backpressure ledger (shared by its sessions); none: sends are never refused for load */
+  outbound?: OutboundBudget;
+}
+
+/** The parts of @xmpp/stream-management's state that tell what the server has not acknowledged yet. */
+interface SmState extends EventEmitter {
+  enabled: boolean;
+  enableSent: boolean;
+  outbound_q: unknown[];
 }
 
 /**
@@ -52,6 +62,10 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   readonly #reconnector: Reconnector;
   readonly #log: Log;
   #stopping = false;
+  /** this session's share of the instance's unacknowledged count, as last reported to the budget */
+  #counted = 0;
+  /** sends admitted (admitSend) whose stanza has not been handed to the connection yet */
+  #admitted = 0;
 
   constructor(readonly opts: UserSessionOptions) {
     super();
@@ -84,9 +98,62 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.#x.on('online', () => {
       void this.#becameOnline(false);
     });
-    (this.#x as unknown as { streamManagement?: EventEmitter }).streamManagement?.on('resumed', () => {
+    const sm = this.#sm;
+    sm?.on('resumed', () => {
+      this.#recount();
       void this.#becameOnline(true);
     });
+    // Acks (and a failed stream's dropped queue) shrink what is in flight: one event per stanza.
+    sm?.on('ack', () => this.#recount());
+    sm?.on('fail', () => this.#recount());
+  }
+
+  get #sm(): SmState | undefined {
+    return (this.#x as unknown as { streamManagement?: SmState }).streamManagement;
+  }
+
+  /** Stanzas handed to the server and not acknowledged yet (0 where XEP-0198 is not in use). */
+  get unacked(): number {
+    const sm = this.#sm;
+    return sm && (sm.enabled || sm.enableSent) ? sm.outbound_q.length : 0;
+  }
+
+  /** Bytes handed to the socket that the kernel has not taken yet. */
+  get bufferedBytes(): number {
+    return (this.#x as unknown as { socket?: { writableLength?: number } }).socket?.writableLength ?? 0;
+  }
+
+  #recount(): void {
+    const budget = this.opts.outbound;
+    if (!budget) return;
+    const now = this.#stopping && this.state === 'offline' ? 0 : this.unacked;
+    budget.adjust(now - this.#counted);
+    this.#counted = now;
+  }
+
+  /**
+   * Admits one message before anything it carries is stored: 503 while reconnecting, 429/503
+   * (SEND_QUEUE_FULL, XMPP_BACKLOG) while this session or the instance has as much in flight as its bound.
+   * An admitted send holds its place in both bounds until `release()` (call it once the stanza was handed
+   * over, or the send failed), so concurrent requests cannot all slip past the same free place.
+   */
+  admitSend(): () => void {
+    if (!this.isOnline)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
+        retryAfter: 2,
+      });
+    const budget = this.opts.outbound;
+    if (!budget) return () => undefined;
+    budget.check(this.unacked + this.#admitted, this.bufferedBytes);
+    this.#admitted++;
+    budget.adjust(1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#admitted--;
+      budget.adjust(-1);
+    };
   }
 
   readonly #beforePresence: (() => Promise<unknown>)[] = [];
@@ -161,7 +228,11 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,
       });
-    await this.#x.send(stanza);
+    try {
+      await this.#x.send(stanza);
+    } finally {
+      this.#recount();
+    }
     if (stanza.is('message')) this.opts.metrics?.message('out', stanza.attrs.type as string | undefined);
   }
 
@@ -192,6 +263,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       await this.#x.disconnect().catch(() => undefined);
     }
     this.#setState('offline');
+    this.#recount(); // an ended session holds nothing of the instance's budget
   }
 }
 

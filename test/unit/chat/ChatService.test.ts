@@ -6,17 +6,33 @@ import { EVENT_NAMES } from '../../../src/sse/events.js';
 import { NS } from '../../../src/xmpp/ns.js';
 import { FakeMessageLog, RecordingSink } from '../../helpers/FakeMessageLog.js';
 import { ALLOW_ALL } from '../../../src/moderation/index.js';
+import { OutboundBudget } from '../../../src/xmpp/client/OutboundBudget.js';
 
 const silent: Log = createLogger('silent');
 
-/** Alice's session: records what it sends; `failSend` makes the XMPP write fail. */
+/**
+ * Alice's session: records what it sends; `failSend` makes the XMPP write fail; `budget` stands in for
+ * the instance's backpressure ledger, with `unacked` stanzas of hers still in flight.
+ */
 class FakeSession implements ChatSession {
   readonly username = 'alice';
   readonly bareJid = 'alice@example.test';
   readonly fullJid = 'alice@example.test/parley-1';
   isOnline = true;
   failSend = false;
+  unacked = 0;
+  budget = new OutboundBudget({ maxPerSession: 2, maxPerInstance: 3, maxSessionBytes: 1024 * 1024 });
   readonly sent: Element[] = [];
+  admitted = 0;
+  admitSend(): () => void {
+    this.budget.check(this.unacked + this.admitted, 0);
+    this.admitted++;
+    let released = false; // as UserSession's: giving it back twice counts once
+    return () => {
+      if (!released) this.admitted--;
+      released = true;
+    };
+  }
   async send(stanza: Element): Promise<void> {
     if (this.failSend) throw new Error('socket closed');
     this.sent.push(stanza);
@@ -69,6 +85,33 @@ describe('ChatService (with the in-memory message log)', () => {
     await assert.rejects(chat.send(session, 'bob', { body: 'lost' }), /socket closed/);
     assert.deepEqual(log.rows, []);
     assert.deepEqual(sink.delivered, []);
+  });
+
+  it('refuses a send past the backpressure bounds before storing or sending anything (429, then 503)', async () => {
+    session.unacked = 2;
+    await assert.rejects(chat.send(session, 'bob', { body: 'too many' }), {
+      code: 'SEND_QUEUE_FULL',
+      status: 429,
+    });
+    session.unacked = 1;
+    session.budget.adjust(3);
+    await assert.rejects(chat.send(session, 'bob', { body: 'backlog' }), {
+      code: 'XMPP_BACKLOG',
+      status: 503,
+    });
+    assert.deepEqual(log.rows, []);
+    assert.deepEqual(sink.delivered, []);
+    assert.deepEqual(session.sent, []);
+    session.budget.adjust(-1);
+    await chat.send(session, 'bob', { body: 'room again' });
+    assert.equal(log.rows.length, 1);
+    assert.equal(session.admitted, 0, 'an admission is given back once the stanza is sent');
+  });
+
+  it('gives the admission back when the send fails', async () => {
+    session.failSend = true;
+    await assert.rejects(chat.send(session, 'bob', { body: 'lost' }));
+    assert.equal(session.admitted, 0);
   });
 
   it('marks a sent message delivered when the XEP-0184 receipt comes in, once', async () => {

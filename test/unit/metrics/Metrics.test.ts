@@ -42,6 +42,18 @@ describe('createMetrics', () => {
     assert.equal(await sample(m, 'parley_sse_streams'), 3);
   });
 
+  it('reads the unacknowledged-stanza gauge from its source and counts backpressure refusals by code', async () => {
+    const m = createMetrics({ processMetrics: false });
+    assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 0);
+    assert.equal(await sample(m, 'parley_send_refused_total{code="XMPP_BACKLOG"}'), 0);
+    const source = { total: 7 };
+    m.watchOutbound(source);
+    assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 7);
+    m.xmpp.sendRefused('SEND_QUEUE_FULL');
+    m.xmpp.sendRefused('SEND_QUEUE_FULL');
+    assert.equal(await sample(m, 'parley_send_refused_total{code="SEND_QUEUE_FULL"}'), 2);
+  });
+
   it('labels HTTP latency with the route template and the status class', async () => {
     const m = createMetrics({ processMetrics: false });
     m.http.request('GET', '/restapi/v1/chat/:streamid', 404, 0.003);
