@@ -3,9 +3,13 @@ import xml, { type Element } from '@xmpp/xml';
 import { NS } from '../ns.js';
 
 /** Ask for an XEP-0198 ack once this many stanzas went out since the last request. */
-export const ACK_EVERY_STANZAS = 10;
-/** ... or once the session has sent nothing for this long after sending something. */
-export const ACK_QUIET_MS = 1000;
+export const ACK_EVERY_STANZAS = 20;
+/**
+ * ... or once the session has sent nothing for this long after sending something. Longer than the gap
+ * between a conversation's messages, so those share one request; what it delays is only the trimming of
+ * the resend queue (and, on a link that died silently, the <r/> whose 60 s timeout notices it).
+ */
+export const ACK_QUIET_MS = 5000;
 /** Idle time before the kernel starts probing a silent connection (TCP keepalive). */
 export const TCP_KEEPALIVE_MS = 60_000;
 
@@ -27,7 +31,7 @@ interface Sender extends EventEmitter {
  *   periodic request is switched off (`requestAckInterval = 0` makes its scheduler a no-op), since an
  *   idle session with nothing unacked has nothing to learn from an ack;
  * - it requests an ack 250 ms after the last outbound stanza, which at a user's pace (a message every
- *   second or so) is one `<r/>` per stanza: the quiet period is longer, and a steady stream, which never
+ *   second or so) is one `<r/>` per stanza: the quiet period is 5 s, and a steady stream, which never
  *   goes quiet, asks once every ACK_EVERY_STANZAS stanzas instead (the library would never ask then).
  * Resumption is untouched: unacked stanzas stay in the library's queue and are resent on `<resumed/>`;
  * the queue is only trimmed later. Liveness of an idle link is left to TCP keepalive (kernel probes,

@@ -32,7 +32,7 @@ const unacked = (s: UserSession) =>
 
 /** Until the server acked everything this session sent (its queue is what resumption would resend). */
 async function allAcked(s: UserSession): Promise<void> {
-  for (let i = 0; i < 500 && unacked(s) > 0; i++) await sleep(20);
+  for (let i = 0; i < 1000 && unacked(s) > 0; i++) await sleep(20);
   assert.equal(unacked(s), 0, 'the server acked every stanza the session sent');
 }
 
@@ -69,7 +69,7 @@ describe('XEP-0198 acks: no stanza on the wire that a user did not cause', funct
     const { session } = await login('ack-idle');
     await allAcked(session);
     const c = countSent(session);
-    await sleep(4 * ACK_QUIET_MS);
+    await sleep(ACK_QUIET_MS + 1000);
     c.stop();
     assert.deepEqual(
       c.sent.map((el) => el.toString()),
@@ -107,7 +107,7 @@ describe('XEP-0198 acks: no stanza on the wire that a user did not cause', funct
     }
     await allAcked(session);
     c.stop();
-    assert.ok(c.requests() >= 1 && c.requests() <= 3, `${c.requests()} <r/> for ${n} paced messages`);
+    assert.ok(c.requests() >= 1 && c.requests() <= 2, `${c.requests()} <r/> for ${n} paced messages`);
   });
 
   it('resumes after a dropped connection and delivers every unacked message exactly once', async () => {
