@@ -12,8 +12,6 @@ export interface SessionContacts {
   own: OwnPresence;
   /** when the XMPP connection last dropped: presence received before it is stale after a fresh login */
   droppedAt?: number;
-  /** contacts were probed once after login (see PresenceService.probe) */
-  probed?: boolean;
 }
 
 /**

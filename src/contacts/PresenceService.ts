@@ -1,4 +1,4 @@
-import xml, { type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import type { Log } from '../log.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES, type DeliveredEvent } from '../sse/events.js';
@@ -6,7 +6,6 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import type { ContactsState } from './ContactsState.js';
 import type { SendPolicy } from '../moderation/ports.js';
-import type { RosterItem } from './roster.js';
 import {
   buildOwnPresence,
   DEFAULT_PRESENCE,
@@ -97,22 +96,6 @@ export class PresenceService {
     const droppedAt = s.droppedAt;
     if (droppedAt !== undefined) for (const [k, v] of s.presence) if (v.at <= droppedAt) s.presence.delete(k);
     if (s.own !== DEFAULT_PRESENCE) await session.send(buildOwnPresence(s.own));
-  }
-
-  /**
-   * Asks each contact whose presence the user may see for it again, once per session. Presence sent in
-   * answer to the login's initial presence can arrive before the session's stanza handlers are attached
-   * (SessionManager attaches them after storing the session) and is then lost; a probe from the client
-   * is routed like the server's own (RFC 6121 §4.3) and answered with the contact's current presence.
-   */
-  async probe(session: UserSession, contacts: Iterable<RosterItem>): Promise<void> {
-    const s = this.deps.state.of(session);
-    if (s.probed) return;
-    s.probed = true;
-    for (const c of contacts) {
-      if (c.subscription === 'to' || c.subscription === 'both')
-        await session.send(xml('presence', { to: c.jid, type: 'probe' }));
-    }
   }
 
   /** The best current presence of a bare JID (highest priority), or offline. */

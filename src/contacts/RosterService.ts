@@ -156,7 +156,12 @@ export class RosterService {
   async onSubscription(session: UserSession, event: PresenceEvent): Promise<void> {
     const payload = { ...event, to: session.bareJid };
     if (event.type === 'subscribe') {
-      const stored = await this.deps.requests.add(session.username, payload);
+      // Through ordered(): its event id is drawn inside the transaction, and a roster push handled
+      // meanwhile (IQs are not serialised with presence) could otherwise reach the streams first with a
+      // higher id, after which a stream drops this one as old (DeliveryOrder).
+      const stored = await this.deps.hub.ordered(session.username, () =>
+        this.deps.requests.add(session.username, payload),
+      );
       if (stored) this.deps.hub.deliver(session.username, withEnvelope(stored));
       return;
     }

@@ -74,17 +74,9 @@ export function createContactsFeature(ctx: ContactsFeatureDeps): Feature {
     iq.set(NS.blocking, 'unblock', (c: Pushed) => blocking.onPush(session, c.stanza));
     // Before every initial presence (login and each reconnect that could not resume): Prosody sends
     // subscription requests and roster pushes only to sessions that fetched the roster, and answers the
-    // initial presence with the contacts' presence. The probe covers contacts whose answer raced us.
-    session.beforePresence(async () => {
-      const items = await roster.load(session);
-      session.once(
-        'ready',
-        () =>
-          void presence
-            .probe(session, items.values())
-            .catch((err: unknown) => log.debug({ err }, 'presence probe failed')),
-      );
-    });
+    // initial presence with the contacts' presence (RFC 6121 §4.2.2). No probes of our own: the stanza
+    // handlers are attached before the connection opens (SessionManager#start), so no answer is missed.
+    session.beforePresence(() => roster.load(session));
     session.on('state', (next) => {
       if (next === 'reconnecting') presence.dropped(session);
       if (next === 'offline') state.forget(session.streamId);

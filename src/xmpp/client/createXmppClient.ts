@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Client as ClientCore } from '@xmpp/client-core';
 import type { Client } from '@xmpp/client';
 import iqCallee from '@xmpp/iq/callee.js';
@@ -18,6 +19,7 @@ import type { Log } from '../../log.js';
 import { pickMechanism } from './saslPolicy.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { NS } from '../ns.js';
+import { batchAcks, TCP_KEEPALIVE_MS, type SmKnobs } from './ackPolicy.js';
 
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
@@ -28,6 +30,7 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  * - PLAIN is chosen when the server offers it and the link is TLS or loopback (or explicitly trusted): the
  *   JS SCRAM costs ~1 s of event-loop CPU per login, PLAIN ~2 ms; elsewhere SCRAM or a refusal (saslPolicy);
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
+ * - XEP-0198 acks batched and no periodic `<r/>`, TCP keepalive for idle links instead (ackPolicy.ts);
  * - reconnecting is the caller's (see Reconnector), with backoff instead of the library's fixed 1 s loop.
  * The client is @xmpp/client's, composed with only what Parley uses (TCP/TLS, STARTTLS, SASL PLAIN and
  * SCRAM-SHA-1, bind, XEP-0198, IQ): without SASL2, FAST, bind2, WebSocket, SRV resolution and the
@@ -72,6 +75,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
       ),
     )) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
+  batchAcks(entity as never, sm as unknown as SmKnobs);
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
   callee.get(NS.ping, 'ping', () => ({}));
   const x = Object.assign(entity, {
@@ -98,7 +102,12 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     if (st && el.is('enable', NS.sm)) st.enableSent = true;
   });
   x.on('connect', () => {
-    (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true);
+    // xmpp:// gives a net.Socket; xmpps:// (@xmpp/tls) a wrapper holding the TLSSocket as `.socket`.
+    type Tunable = Partial<Pick<Socket, 'setNoDelay' | 'setKeepAlive'>> & { socket?: Tunable };
+    const outer = (x as unknown as { socket?: Tunable }).socket;
+    const socket = outer?.setKeepAlive ? outer : outer?.socket;
+    socket?.setNoDelay?.(true);
+    socket?.setKeepAlive?.(true, TCP_KEEPALIVE_MS);
   });
   return x;
 }
