@@ -88,8 +88,12 @@ export class LoginThrottle {
     ]);
     const waits = blocked.flatMap((s) => (s && s.consumedPoints > 1 ? [retryAfterSeconds(s)] : []));
     dims.forEach((d, i) => {
+      const failures = failed[i]?.consumedPoints ?? 0;
+      // An address with no failure yet may send a burst (many users behind one NAT or one server-side
+      // app logging them in at once): concurrentPerIp bounds it. Once it has failed, its checks count.
+      if (d.key.startsWith('i:') && failures === 0) return;
       // Past the threshold (a block just ended) one check at a time may try again.
-      const left = Math.max(1, d.max - (failed[i]?.consumedPoints ?? 0));
+      const left = Math.max(1, d.max - failures);
       if ((this.#pending.get(d.key) ?? 0) > left) waits.push(1);
     });
     if (!waits.length) return;

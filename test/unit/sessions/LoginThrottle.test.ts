@@ -59,6 +59,16 @@ describe('LoginThrottle', () => {
     await assert.rejects(t.run('w', 'a', right), code('LOGIN_THROTTLED'));
   });
 
+  it('lets a burst of right passwords of many users through from one address with no failure', async () => {
+    const t = make({ maxFailuresPerIp: 5 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const runs = Array.from({ length: 20 }, (_, i) => t.run(`user${i}`, 'nat', () => gate.then(() => 'ok')));
+    await new Promise((r) => setImmediate(r));
+    open();
+    assert.deepEqual(await Promise.all(runs), Array(20).fill('ok'));
+  });
+
   it('caps the checks in flight from one address', async () => {
     const t = make({ concurrentPerIp: 2 });
     let open!: () => void;
