@@ -180,22 +180,7 @@ export function createPgAdminLog(db: TimedDb): AdminMessageLog {
     },
 
     async rowsAfter(afterId, limit) {
-      const { rows } = await db.run<{
-        id: string;
-        owner: string;
-        kind: string;
-        direction: string;
-        from_jid: string;
-        to_jid: string;
-        peer: string;
-        nick: string | null;
-        body: string | null;
-        data: unknown;
-        message_id: string | null;
-        stanza_id: string | null;
-        sent_at: Date;
-        attachments: boolean;
-      }>(
+      const { rows } = await db.run<Row & { owner: string; direction: string }>(
         {
           name: 'message_rows_after',
           text: `SELECT id, owner, kind, direction, from_jid, to_jid, peer, nick, body, data, message_id, stanza_id, sent_at, ${ATTACHMENT_SQL} AS attachments

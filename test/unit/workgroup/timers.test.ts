@@ -1,34 +1,6 @@
 import assert from 'node:assert/strict';
-import { TimerSet, type Clock } from '../../../src/workgroup/timers.js';
-
-/** A clock that only moves when told to, running due callbacks in deadline order. */
-class FakeClock implements Clock {
-  t = 1_000;
-  #next = 0;
-  readonly pending = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const h = ++this.#next;
-    this.pending.set(h, { at: this.t + ms, fn });
-    return h;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      const due = [...this.pending].filter(([, p]) => p.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.pending.delete(due[0]);
-      this.t = due[1].at;
-      due[1].fn();
-    }
-    this.t = until;
-  }
-}
+import { TimerSet } from '../../../src/workgroup/timers.js';
+import { FakeClock } from './fakes.js';
 
 describe('workgroup TimerSet', () => {
   it('fires a timer at its deadline, not before', () => {
