@@ -1,19 +1,13 @@
 import type { Queryable } from '../store/db.js';
 import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
 import type { ReportReason } from './reportStanzas.js';
+import type { ChatHistoryItem } from '../messages/types.js';
 
 /** What the reporter complained about: a copy of each message as they saw it (kept even if history is deleted). */
-export interface ReportedMessage {
-  id: string;
-  type: string;
-  from: string;
-  to: string;
-  body: string | null;
-  data: unknown;
-  stanzaId: string | null;
-  archiveId: string | null;
-  timestamp: string;
-}
+export type ReportedMessage = Pick<
+  ChatHistoryItem,
+  'id' | 'type' | 'from' | 'to' | 'body' | 'data' | 'stanzaId' | 'archiveId' | 'timestamp'
+>;
 
 export type ReportStatus = 'open' | 'resolved' | 'dismissed';
 
