@@ -141,6 +141,8 @@ const EnvSchema = z.object({
   PARLEY_LOGIN_MAX_FAILURES_PER_USER: count.default(100),
   PARLEY_LOGIN_BACKOFF_MAX_SECONDS: positiveSeconds.default(900),
   PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(32),
+  PARLEY_LOGIN_FAILURE_BUDGET: count.default(20),
+  PARLEY_LOGIN_FAILURE_BUDGET_SECONDS: count.default(10),
   PARLEY_UPLOAD_QUOTA_BYTES: z.coerce
     .number()
     .int()
@@ -225,6 +227,7 @@ export interface LimitsConfig {
   /**
    * Failed password checks before backing off (per user+IP, per IP, per user); the wait doubles with each
    * further failure up to backoffMaxSeconds. concurrentPerIp: password checks in flight from one address.
+   * failureBudget per failureBudgetSeconds: failures the instance absorbs before failed addresses wait.
    */
   login: {
     maxFailures: number;
@@ -232,6 +235,8 @@ export interface LimitsConfig {
     maxFailuresPerUser: number;
     backoffMaxSeconds: number;
     concurrentPerIp: number;
+    failureBudget: number;
+    failureBudgetSeconds: number;
   };
   uploads: { quotaBytes: number; maxImagePixels: number; thumbnailConcurrency: number };
 }
@@ -356,6 +361,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxFailuresPerUser: e.PARLEY_LOGIN_MAX_FAILURES_PER_USER,
         backoffMaxSeconds: e.PARLEY_LOGIN_BACKOFF_MAX_SECONDS,
         concurrentPerIp: e.PARLEY_LOGIN_CONCURRENT_PER_IP,
+        failureBudget: e.PARLEY_LOGIN_FAILURE_BUDGET,
+        failureBudgetSeconds: e.PARLEY_LOGIN_FAILURE_BUDGET_SECONDS,
       },
       uploads: {
         quotaBytes: e.PARLEY_UPLOAD_QUOTA_BYTES,
