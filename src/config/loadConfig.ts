@@ -54,6 +54,12 @@ const EnvSchema = z.object({
     .default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
+  PARLEY_BOOKMARKS_STORAGE: z.enum(['auto', 'pep', 'private']).default('auto'),
+  PARLEY_MEETING_URL_TEMPLATE: z
+    .string()
+    .url()
+    .refine((u) => u.startsWith('https://') && u.includes('{room}'), 'an https URL with a {room} placeholder')
+    .optional(),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
@@ -179,6 +185,10 @@ export interface Config {
   chat: { catchUpDays: number };
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
   calls: { ringSeconds: number };
+  /** storage: where room bookmarks live (auto: XEP-0402 PEP when the server offers it, else XEP-0048) */
+  bookmarks: { storage: 'auto' | 'pep' | 'private' };
+  /** meetingUrlTemplate: the https meeting link of a room in invitations, `{room}` its name (ofchat's ofmeet URL) */
+  rooms: { meetingUrlTemplate?: string };
   xmpp: {
     domain: string;
     service: string;
@@ -298,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
+    bookmarks: { storage: e.PARLEY_BOOKMARKS_STORAGE },
+    rooms: { meetingUrlTemplate: e.PARLEY_MEETING_URL_TEMPLATE },
     xmpp: {
       domain: e.XMPP_DOMAIN.toLowerCase(),
       service: e.XMPP_SERVICE,
