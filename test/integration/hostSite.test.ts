@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { signHostLogin } from '../../src/hostsite/hostToken.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { gatewayFixture } from '../helpers/fixture.js';
+import { startGateway } from '../helpers/gateway.js';
 import { bearer, call } from '../helpers/http.js';
 import { rig } from '../rig/rig.js';
 import { uniqueUser } from '../rig/users.js';
@@ -65,6 +66,24 @@ class HostSite {
         this.asked.push(`${req.method} ${req.headers['content-type']} ${users}`);
         if (this.failing) {
           res.writeHead(500).end('down');
+          return;
+        }
+        if (users === 'notjson') {
+          res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>oops</html>');
+          return;
+        }
+        if (users === 'odd') {
+          // What PHP sites send: numbers as strings, empty strings, a non-http avatar.
+          const item = {
+            user_id: 'odd',
+            name: 'Odd',
+            age: '27',
+            city: '',
+            avatar_url: 'javascript:alert(1)',
+          };
+          res
+            .writeHead(200, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify([item, 'junk', null]));
           return;
         }
         const list = users.split(',').flatMap((id) => {
@@ -215,5 +234,59 @@ describe('host site: signed logins and user info (real Prosody, a real host site
 
     const bad = await call<Problem>(`${base}?ids=`, { auth });
     assert.equal(bad.status, 400);
+  });
+});
+
+describe('host site: answers of a host site that is odd, and a gateway without one', function () {
+  this.timeout(60_000);
+  const site = new HostSite();
+  const env: Record<string, string> = { PARLEY_HOST_LOGIN_KEY: KEY };
+  before(async () => {
+    env.PARLEY_HOST_USERS_URL = await site.start();
+  });
+  after(() => site.server?.close());
+  const fx = gatewayFixture({ env });
+
+  it('reads numbers sent as strings, drops non-http avatars and junk items, and refuses a non-JSON answer', async () => {
+    const me = await call<Login>(`${fx.gw.url}/restapi/v1/host/login`, {
+      json: { token: signHostLogin(KEY, uniqueUser('hostodd'), Math.floor(Date.now() / 1000) + 60) },
+    });
+    assert.equal(me.status, 201, me.text);
+    const base = `${fx.gw.url}/restapi/v1/chat/${me.body.streamId}/host/users`;
+    const odd = await call<{ users: Record<string, unknown>[] }>(`${base}?ids=odd`, {
+      auth: bearer(me.body.token),
+    });
+    assert.equal(odd.status, 200, odd.text);
+    assert.deepEqual(
+      odd.body.users.map(({ fetchedAt, ...u }) => (assert.ok(fetchedAt), u)),
+      [{ id: 'odd', name: 'Odd', avatarUrl: null, city: null, age: 27, status: null, login: null }],
+    );
+    const notJson = await call<Problem>(`${base}?ids=notjson`, { auth: bearer(me.body.token) });
+    assert.equal(notJson.status, 502, notJson.text);
+    assert.equal(notJson.body.code, 'HOST_SITE_UNAVAILABLE');
+  });
+
+  it('answers 501 HOST_SITE_DISABLED where nothing is configured', async () => {
+    const plain = await startGateway();
+    try {
+      const login = await call<Problem>(`${plain.url}/restapi/v1/host/login`, { json: { token: 'x' } });
+      assert.equal(login.status, 501, login.text);
+      assert.equal(login.body.code, 'HOST_SITE_DISABLED');
+      const l = await call<Login>(`${plain.url}/restapi/v1/chat/${uniqueUser('plain')}/login`, {
+        method: 'POST',
+        auth: plain.secret,
+      });
+      const users = await call<Problem>(`${plain.url}/restapi/v1/chat/${l.body.streamId}/host/users?ids=1`, {
+        auth: bearer(l.body.token),
+      });
+      assert.equal(users.status, 501, users.text);
+      const bySite = await call<Problem>(`${plain.url}/restapi/v1/host/users/refresh`, {
+        auth: plain.secret,
+        json: { ids: ['1'] },
+      });
+      assert.equal(bySite.status, 501, bySite.text);
+    } finally {
+      await plain.stop();
+    }
   });
 });
