@@ -276,6 +276,7 @@ describe('host site: answers of a host site that is odd, and a gateway without o
         method: 'POST',
         auth: plain.secret,
       });
+      assert.equal(l.status, 201, l.text);
       const users = await call<Problem>(`${plain.url}/restapi/v1/chat/${l.body.streamId}/host/users?ids=1`, {
         auth: bearer(l.body.token),
       });
