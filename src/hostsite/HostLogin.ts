@@ -3,7 +3,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import type { Limiter, LimiterFactory } from '../limits/limiter.js';
 import type { CredentialVerifier } from '../sessions/CredentialVerifier.js';
 import type { LoginResult, SessionManager } from '../sessions/SessionManager.js';
-import { CLOCK_SKEW_SECONDS, verifyHostLogin } from './hostToken.js';
+import { claimedUser, CLOCK_SKEW_SECONDS, verifyHostLogin } from './hostToken.js';
 
 /** The throttle's account name for tokens too malformed to name one (they still count against the address). */
 const UNNAMED = '(malformed host token)';
@@ -34,7 +34,7 @@ export class HostLogin {
   }
 
   async login(token: string, verifier: Pick<CredentialVerifier, 'throttled'>): Promise<LoginResult> {
-    const username = /^(.{1,64})\.\d{1,12}\.[0-9a-f]{64}$/i.exec(token.trim())?.[1]?.toLowerCase() ?? UNNAMED;
+    const username = claimedUser(token) ?? UNNAMED;
     const claim = await verifier.throttled(username, async () => {
       const nowSeconds = Math.floor((this.deps.now?.() ?? Date.now()) / 1000);
       const c = verifyHostLogin(this.deps.key, token, nowSeconds, this.deps.maxLifetimeSeconds);

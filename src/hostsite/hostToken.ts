@@ -13,6 +13,11 @@ const TOKEN = /^(.{1,64})\.(\d{1,12})\.([0-9a-f]{64})$/i;
 /** Clocks of the host site and Parley may disagree by this much either way. */
 export const CLOCK_SKEW_SECONDS = 30;
 
+/** The user a token names, read before any check (the login throttle counts failures per user). */
+export function claimedUser(token: string): string | undefined {
+  return TOKEN.exec(token.trim())?.[1]?.toLowerCase();
+}
+
 export function signHostLogin(key: string, userId: string, expires: number): string {
   const message = `${userId}.${expires}`;
   return `${message}.${createHmac('sha256', key).update(message).digest('hex')}`;
