@@ -266,6 +266,22 @@ describe('host site: answers of a host site that is odd, and a gateway without o
     assert.equal(notJson.body.code, 'HOST_SITE_UNAVAILABLE');
   });
 
+  it('lets a user refresh 10 times a minute, then answers 429', async () => {
+    const me = await call<Login>(`${fx.gw.url}/restapi/v1/host/login`, {
+      json: { token: signHostLogin(KEY, uniqueUser('hostrefresh'), Math.floor(Date.now() / 1000) + 60) },
+    });
+    assert.equal(me.status, 201, me.text);
+    const refresh = () =>
+      call<Problem>(`${fx.gw.url}/restapi/v1/chat/${me.body.streamId}/host/users/refresh`, {
+        auth: bearer(me.body.token),
+        json: { ids: ['odd'] },
+      });
+    for (let i = 0; i < 10; i++) assert.equal((await refresh()).status, 200);
+    const over = await refresh();
+    assert.equal(over.status, 429, over.text);
+    assert.equal(over.body.code, 'RATE_LIMITED');
+  });
+
   it('answers 501 HOST_SITE_DISABLED where nothing is configured', async () => {
     const plain = await startGateway();
     try {
