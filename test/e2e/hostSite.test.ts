@@ -246,6 +246,17 @@ describe('web client for a host site (Star.Comet) in headless Chromium', functio
     await form2.getByRole('button', { name: 'Send report' }).click();
     await page.getByRole('status').filter({ hasText: 'Report sent' }).waitFor();
 
+    // At phone width the header keeps its buttons on screen.
+    await page.setViewportSize({ width: 360, height: 700 });
+    const report = page.getByRole('button', { name: 'Report', exact: true });
+    const box = await report.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 360, `Report button at ${JSON.stringify(box)}`);
+    assert.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 360),
+      true,
+      'no sideways scroll',
+    );
+
     const list = await call<{
       reports: { reason: string; text: string | null; messages: { body: string }[] }[];
     }>(`${gw.url}/restapi/v1/admin/reports?reported=${spammerName}`, { auth: gw.secret });
