@@ -34,6 +34,7 @@ import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
 import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
 import { createBookmarksFeature } from './bookmarks/index.js';
+import { createHostSiteFeature } from './hostsite/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -260,6 +261,7 @@ export function createFeatures(
     createBbbFeature(ctx),
     createAttachmentsFeature(ctx),
     createBookmarksFeature(ctx),
+    createHostSiteFeature(ctx),
   ];
 }
 

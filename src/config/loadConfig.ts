@@ -156,6 +156,14 @@ const EnvSchema = z.object({
     .default(1024 * 1024 * 1024),
   PARLEY_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
   PARLEY_THUMBNAIL_CONCURRENCY: count.default(2),
+  // Host-site integration (docs/host-site.md): the key signs login tokens, so it is as strong as a secret.
+  PARLEY_HOST_LOGIN_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
+  PARLEY_HOST_LOGIN_MAX_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  PARLEY_HOST_USERS_URL: url(['http:', 'https:']).optional(),
+  PARLEY_HOST_USERS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(600),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -228,6 +236,11 @@ export interface Config {
   moderation: { adminJids: string[]; monitorPollSeconds: number; aclRefreshSeconds: number };
   /** what one client, account or visitor can make the gateway do (docs/security.md, "Limits") */
   limits: LimitsConfig;
+  /**
+   * the embedding site (docs/host-site.md): loginKey signs its users' login tokens, which may live at most
+   * loginMaxSeconds; usersUrl answers profiles (Star.Comet's URL_getUsersInfo), cached usersTtlSeconds
+   */
+  hostSite: { loginKey?: string; loginMaxSeconds: number; usersUrl?: string; usersTtlSeconds: number };
 }
 
 export interface LimitsConfig {
@@ -381,6 +394,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxImagePixels: e.PARLEY_MAX_IMAGE_PIXELS,
         thumbnailConcurrency: e.PARLEY_THUMBNAIL_CONCURRENCY,
       },
+    },
+    hostSite: {
+      loginKey: e.PARLEY_HOST_LOGIN_KEY,
+      loginMaxSeconds: e.PARLEY_HOST_LOGIN_MAX_SECONDS,
+      usersUrl: e.PARLEY_HOST_USERS_URL,
+      usersTtlSeconds: e.PARLEY_HOST_USERS_TTL_SECONDS,
     },
   });
 }
