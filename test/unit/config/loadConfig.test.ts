@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PARLEY_CLUSTER_KEY: 'k'.repeat(32) }).network.clusterKey, 'k'.repeat(32));
   });
 
+  it('takes an https meeting link template with a {room} placeholder, and nothing else', () => {
+    const t = 'https://meet.example.org/{room}';
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: t }).rooms.meetingUrlTemplate, t);
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: '' }).rooms.meetingUrlTemplate, undefined);
+    assert.throws(
+      () => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'http://meet.example.org/{room}' }),
+      /MEETING/,
+    );
+    assert.throws(() => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'https://meet.example.org/' }), /MEETING/);
+    assert.equal(loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'private' }).bookmarks.storage, 'private');
+    assert.throws(() => loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'disk' }), /PARLEY_BOOKMARKS_STORAGE/);
+  });
+
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
