@@ -140,6 +140,11 @@ export const ERROR_CODES = {
     title: 'Account provisioning is not configured',
     xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
   },
+  SYNC_DISABLED: {
+    status: 501,
+    title: 'Site sync is not configured for this call',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
   XMPP_UNAVAILABLE: {
     status: 503,
     title: 'XMPP server unavailable',
