@@ -125,6 +125,11 @@ function fileRef(ctx: Context): string {
 function signedSite(ctx: Context, deps: PeerRouteDeps, digest: string): string {
   if (!deps.host)
     throw new BridgeError('SYNC_DISABLED', 'this deployment is not a sync host (PARLEY_SYNC_ROLE=host)');
+  if (!ctx.get(SYNC_AUTH_HEADER))
+    throw new BridgeError(
+      'UNAUTHENTICATED',
+      `site sync calls are signed (${SYNC_AUTH_HEADER}, PARLEY_SYNC_KEY)`,
+    );
   const site = ctx.get(SYNC_SITE_HEADER).toLowerCase();
   verifySigned(
     deps.host.key,

@@ -257,7 +257,7 @@ describe('site sync: two deployments over an intermittent link (real Prosody ×2
 
   it('refuses unsigned and wrongly signed calls to the host', async () => {
     const unsigned = await call(`${host.url}/restapi/v1/sync/peer/settings`);
-    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.status, 401);
     const forged = await call(`${host.url}/restapi/v1/sync/peer/messages?after=0`, {
       headers: {
         'x-parley-sync-site': SITE_DOMAIN,
