@@ -32,7 +32,17 @@ export class Capture {
     },
   ) {}
 
-  async take(stanza: Element): Promise<void> {
+  /** The stanza before this one, still being queued: messages enter the outbox in the order they came. */
+  #tail: Promise<void> = Promise.resolve();
+
+  /** Queues `stanza` after every stanza taken before it (a file lookup must not let a later message overtake). */
+  take(stanza: Element): Promise<void> {
+    const run = this.#tail.then(() => this.#take(stanza));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #take(stanza: Element): Promise<void> {
     if (!isChatMessage(stanza)) return;
     const { domain, componentDomain } = this.deps;
     const from = bareJid(String(stanza.attrs.from ?? ''));

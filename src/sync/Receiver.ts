@@ -5,7 +5,12 @@ import type { ComponentConnection } from '../xmpp/component/createComponent.js';
 import { domainOf, proxyJid } from './addresses.js';
 import { deliveryStanza } from './stanzas.js';
 import type { ReceivedFile, SyncStore } from './SyncStore.js';
-import type { SyncMessage } from './wire.js';
+import type { SyncFile, SyncMessage } from './wire.js';
+import { BridgeError } from '../errors/BridgeError.js';
+import type { ErrorCode } from '../errors/codes.js';
+
+/** What the receiving side's upload limits say about a file (not the link failing). */
+const REFUSED_FILES = new Set<ErrorCode>(['BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 export type Accepted = { result: 'accepted' } | { result: 'retry' } | { result: 'refused'; reason: string };
 
@@ -44,15 +49,24 @@ export class Receiver {
     if (toDomain !== domain && !relay)
       return { result: 'refused', reason: `no users of ${toDomain} are reachable from here` };
     const files: ReceivedFile[] = [];
+    const refused: SyncFile[] = [];
     for (const f of m.files) {
-      const have =
-        (await store.file(origin, f.ref)) ?? (fetch && (await this.#fetch(origin, m, f.ref, f.name, fetch)));
-      if (!have) return { result: 'retry' };
-      files.push(have);
+      const have = (await store.file(origin, f.ref)) ?? (fetch && (await this.#fetch(origin, m, f, fetch)));
+      if (have === 'refused') refused.push(f);
+      else if (!have) return { result: 'retry' };
+      else files.push(have);
     }
+    // A file this side does not take (type or size) stays a link: it must not hold up the messages behind it.
+    if (refused.length)
+      m = {
+        ...m,
+        files: m.files.filter((f) => !refused.includes(f)),
+        links: [...m.links, ...refused.map((f) => f.url)],
+      };
     if (relay) {
       // The relayed copy names the files by their id here: the destination site downloads them from us.
       const copy = { ...m, files: m.files.map((f, i) => ({ ...f, ref: files[i]!.localId })) };
+      // (files[] and m.files line up: refused files were taken out of both)
       await store.enqueue(toDomain, copy);
       return { result: 'accepted' };
     }
@@ -60,9 +74,29 @@ export class Receiver {
     return { result: 'accepted' };
   }
 
-  async #fetch(origin: string, m: SyncMessage, ref: string, name: string, fetch: FetchFile) {
-    const stored = await this.deps.files.receive(await fetch(ref), { owner: `sync:${m.from}`, name });
-    return this.deps.store.rememberFile(origin, ref, { localId: stored.id, attachment: stored.attachment });
+  async #fetch(
+    origin: string,
+    m: SyncMessage,
+    f: SyncFile,
+    fetch: FetchFile,
+  ): Promise<ReceivedFile | 'refused'> {
+    try {
+      const stored = await this.deps.files.receive(await fetch(f.ref), {
+        owner: `sync:${m.from}`,
+        name: f.name,
+      });
+      return await this.deps.store.rememberFile(origin, f.ref, {
+        localId: stored.id,
+        attachment: stored.attachment,
+      });
+    } catch (err) {
+      if (!(err instanceof BridgeError) || !REFUSED_FILES.has(err.code)) throw err;
+      this.deps.log.warn(
+        { id: m.id, ref: f.ref, err: err.message },
+        'site sync: a file was refused here; it stays a link',
+      );
+      return 'refused';
+    }
   }
 
   /** Delivers what was received and not yet delivered, oldest first; one run at a time. */

@@ -6,6 +6,16 @@ import { sha256Hex, signHeaders } from './signing.js';
 import type { SyncStore } from './SyncStore.js';
 import type { PullAnswer, PushAnswer, SyncMessage, VersionedSettings } from './wire.js';
 
+/** The host answered, but not with 2xx. */
+class HostAnswer extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A site's outbox and cursor name the host by this key. */
 export const HOST = 'host';
 const BATCH = 50;
@@ -111,7 +121,10 @@ export class SiteLink {
     }
   }
 
-  /** Uploads the message's files the host may lack; a file removed here since (housekeeping) stays a link. */
+  /**
+   * Uploads the message's files the host may lack; a file removed here since (housekeeping) or one the host
+   * refuses stays a link.
+   */
   async #uploadFiles(m: SyncMessage): Promise<SyncMessage> {
     const gone = new Set<string>();
     for (const f of m.files) {
@@ -199,7 +212,10 @@ export class SiteLink {
     } as RequestInit);
     if (res.status < 200 || res.status >= 300) {
       const text = await res.text().catch(() => '');
-      throw new Error(`${method} ${path.split('?')[0]}: host answered ${res.status} ${text.slice(0, 300)}`);
+      throw new HostAnswer(
+        res.status,
+        `${method} ${path.split('?')[0]}: host answered ${res.status} ${text.slice(0, 300)}`,
+      );
     }
     return res;
   }

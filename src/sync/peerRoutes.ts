@@ -43,11 +43,11 @@ export function peerRoutes(router: Router, deps: PeerRouteDeps): void {
     const { messages } = validate(PushBody, ctx.request.body);
     const answer: PushAnswer = { accepted: [], retry: [], refused: [] };
     for (const m of messages) {
-      // A site speaks for its own users only.
+      // A site speaks for its own users only, and its ids are its own (no suppressing another's by id).
       const r =
-        domainOf(m.from) === site
+        domainOf(m.from) === site && m.id.startsWith(`${site}:`)
           ? await deps.receiver.accept(site, m)
-          : { result: 'refused' as const, reason: `${m.from} is not a user of ${site}` };
+          : { result: 'refused' as const, reason: `${m.from} (${m.id}) is not from ${site}` };
       if (r.result === 'refused') answer.refused.push({ id: m.id, reason: r.reason });
       else answer[r.result].push(m.id);
     }

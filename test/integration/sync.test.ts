@@ -248,6 +248,19 @@ describe('site sync: two deployments over an intermittent link (real Prosody ×2
       text: 'x'.repeat(5000),
     });
     assert.equal(tooBig.status, 413, 'the site enforces the host’s upload limit');
+    // A file above the site's new limit does not hold up the chat: it arrives as a link to the host.
+    const big = await upload(host, lb, 'big.txt', 'y'.repeat(5000));
+    await send(host, lb, aliceHere, { body: 'host big file', attachments: [big.id] });
+    await send(host, lb, aliceHere, { body: 'host after big' });
+    await aliceTab.next((e) => e.data.body === 'host after big', 20_000);
+    const asLink = incoming(aliceTab).find((e) => e.data.body === 'host big file')!.data
+      .attachments as Attachment[];
+    assert.deepEqual(
+      asLink.map((a) => a.url),
+      [big.url],
+      'the site refused to store it; the message still came, with the host’s link',
+    );
+
     // The host forgets what the site confirmed it holds (the next call home confirms the last one).
     await until('both sides have nothing left to send or deliver', async () => {
       const [s, h] = [await status(site), await status(host)];
