@@ -19,7 +19,7 @@ import type { SyncFile, SyncMessage } from './wire.js';
 export class Capture {
   constructor(
     private readonly deps: {
-      store: SyncStore;
+      store: Pick<SyncStore, 'enqueue'>;
       files: Pick<FileTransfer, 'find'>;
       component: Pick<ComponentConnection, 'send'>;
       domain: string;
