@@ -34,6 +34,8 @@ export class SiteLink {
   #stopped = false;
   /** files the host confirmed this process lifetime (the host also answers a repeat upload without storing twice) */
   readonly #uploaded = new Set<string>();
+  /** aborts the call in flight when the feature stops (a dead link would otherwise hold shutdown for its timeout) */
+  #abort = new AbortController();
   lastError: string | undefined;
 
   constructor(
@@ -52,12 +54,14 @@ export class SiteLink {
 
   start(): void {
     this.#stopped = false;
+    this.#abort = new AbortController();
     this.kick();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#abort.abort();
     await this.#running;
   }
 
@@ -207,7 +211,7 @@ export class SiteLink {
       headers: { ...headers, ...signHeaders(key, { method, url: path, site, digest }) },
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
     if (res.status < 200 || res.status >= 300) {
