@@ -148,7 +148,7 @@ const EnvSchema = z.object({
     .default(1024 * 1024 * 1024),
   PARLEY_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
   PARLEY_THUMBNAIL_CONCURRENCY: count.default(2),
-  // Site sync (docs/site-sync.md): a site phones home to a host; both sides sign with PARLEY_SYNC_KEY.
+  // Site sync (docs/site-sync.md): a site phones home to a host; a site's key is derived from the host's.
   PARLEY_SYNC_ROLE: z.enum(['off', 'host', 'site']).default('off'),
   PARLEY_SYNC_KEY: z
     .string()
@@ -237,7 +237,8 @@ export interface Config {
 }
 
 /**
- * role: host (the central deployment sites phone home to) or site; key signs every call between them;
+ * role: host (the central deployment sites phone home to) or site; key: on a host the key each site's
+ * own is derived from, on a site its own (signing.ts siteKey);
  * hostUrl: where a site reaches its host; sites: the site domains a host accepts; intervalSeconds: how
  * often a site calls home (also at once after a local message); component: the XEP-0114 domain remote
  * users appear under (`alice\40site.example@sync.host.example`).

@@ -10,6 +10,7 @@ import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
 import { rig } from '../rig/rig.js';
 import { registerUser, uniqueUser, type TestUser } from '../rig/users.js';
+import { siteKey } from '../../src/sync/signing.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
 type Attachment = { url: string; name: string; size: number | null; type: string };
@@ -69,7 +70,7 @@ describe('site sync: two deployments over an intermittent link (real Prosody ×2
       XMPP_COMPONENT_SECRET: siteProsody.componentSecret,
       REDIS_URL: '', // a deployment of its own: not on the host's event bus
       PARLEY_SYNC_ROLE: 'site',
-      PARLEY_SYNC_KEY: key,
+      PARLEY_SYNC_KEY: siteKey(key, SITE_DOMAIN), // its own key, derived from the host's
       PARLEY_SYNC_HOST_URL: `http://127.0.0.1:${linkPort}`,
       PARLEY_SYNC_INTERVAL_SECONDS: '0.2',
     });

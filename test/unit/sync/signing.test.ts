@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { BridgeError } from '../../../src/errors/BridgeError.js';
-import { SYNC_AUTH_HEADER, sha256Hex, signHeaders, verifySigned } from '../../../src/sync/signing.js';
+import {
+  SYNC_AUTH_HEADER,
+  sha256Hex,
+  signHeaders,
+  siteKey,
+  verifySigned,
+} from '../../../src/sync/signing.js';
 
 describe('sync signing', () => {
   const key = 'k'.repeat(32);
@@ -11,8 +17,24 @@ describe('sync signing', () => {
     digest: sha256Hex('{}'),
   };
   const now = 1_800_000_000_000;
-  const auth = signHeaders(key, call, now)[SYNC_AUTH_HEADER]!;
+  // The site signs with its own key; the host derives it from its key and the site's domain.
+  const auth = signHeaders(siteKey(key, 'school.example'), call, now)[SYNC_AUTH_HEADER]!;
   const forbidden = (e: unknown) => e instanceof BridgeError && e.code === 'FORBIDDEN';
+
+  it('derives a site key as the documented openssl command does', () => {
+    // printf '%s' "parley sync site school.example" | openssl dgst -sha256 -hmac "$(printf 'k%.0s' $(seq 32))"
+    assert.equal(
+      siteKey(key, 'school.example'),
+      '944f479caed1609a0c4377b02d1cf51f5b5141d81b60e708f68654e2581e16e5',
+    );
+  });
+
+  it('refuses a site signing with the host key or another site’s key', () => {
+    const withHostKey = signHeaders(key, call, now)[SYNC_AUTH_HEADER]!;
+    assert.throws(() => verifySigned(key, withHostKey, call, ['school.example'], now), forbidden);
+    const other = signHeaders(siteKey(key, 'other.example'), call, now)[SYNC_AUTH_HEADER]!;
+    assert.throws(() => verifySigned(key, other, call, ['school.example', 'other.example'], now), forbidden);
+  });
 
   it('accepts its own signature within the minute, from a known site', () => {
     verifySigned(key, auth, call, ['school.example'], now + 59_000);
