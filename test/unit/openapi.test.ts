@@ -207,6 +207,7 @@ describe('openapi.yaml', () => {
       const routes = routerOperations(inertApp()).sort();
       const documented = specOperations()
         .map(([op]) => op)
+        .filter((op) => !op.includes(' /rest/api/'))
         .sort();
       assert.deepEqual(
         {
@@ -216,6 +217,19 @@ describe('openapi.yaml', () => {
         { undocumented: [], unrouted: [] },
       );
       assert.equal(new Set(routes).size, routes.length, 'a route is registered twice');
+    });
+
+    it('documents the ofchat face (/rest/api) only over routes of Parley’s own face, which serve it', () => {
+      const routes = routerOperations(inertApp());
+      const face = specOperations().filter(([op]) => op.includes(' /rest/api/'));
+      assert.ok(face.length >= 10, 'the ofchat face is documented');
+      for (const [op, o] of face) {
+        assert.deepEqual(o.tags, ['Ofchat'], op);
+        assert.ok(
+          routes.includes(op.replace(' /rest/api/', ' /')),
+          `${op}: no route of Parley's own face serves it`,
+        );
+      }
     });
   });
 
