@@ -15,7 +15,7 @@ describe('ofchat face: /rest/api/restapi/v1 answers as ofchat does', function ()
   this.timeout(60_000);
   const fx = gatewayFixture({
     perTest: true,
-    env: { PARLEY_CORS_ORIGINS: `${ORIGIN},https://help.example.com` },
+    env: { PARLEY_CORS_ORIGINS: `${ORIGIN},https://help.example.com`, PARLEY_OFCHAT_ASK_WAIT_SECONDS: '2' },
   });
   const api = (path: string) => `${fx.gw.url}/rest/api/restapi/v1${path}`;
   const own = (path: string) => `${fx.gw.url}/restapi/v1${path}`;
@@ -116,6 +116,63 @@ describe('ofchat face: /rest/api/restapi/v1 answers as ofchat does', function ()
     const noBody = await call(own(to), { auth: fx.gw.secret, json: { nobody: true } });
     assert.equal(noBody.status, 400);
     assert.equal((noBody.body as { code: string }).code, 'VALIDATION_FAILED');
+  });
+
+  it('ask: when no expert takes it within the wait, 400 "Timeout error, no agent available" and the request is withdrawn', async () => {
+    const agent = await registerUser('agent');
+    const wg = `wg-${agent.username.slice(-6)}`;
+    assert.equal(
+      (await call(own('/ask/admin'), { auth: fx.gw.secret, json: { name: wg, members: agent.username } }))
+        .status,
+      201,
+    );
+    const userID = `v${agent.username.slice(-6)}`;
+    const ask = {
+      workgroup: wg,
+      userID,
+      emailAddress: 'v@example.org',
+      question: 'anyone?',
+      extra: 'ignored',
+    };
+    const r = await call(api('/ask/'), { json: ask });
+    assert.equal(r.status, 400);
+    assert.equal((r.body as { ressource: string }).ressource, 'Timeout error, no agent available');
+    const after = await call<{ status: string }>(own(`/ask/${userID}`), { auth: fx.gw.secret });
+    assert.equal(after.body.status, 'canceled');
+    // Parley's own face waits only when asked to (Prefer: wait), and then still answers 202 if nobody came.
+    const mine = await call(own('/ask'), {
+      json: { ...ask, userID: `${userID}b` },
+      headers: { Prefer: 'wait=1' },
+    });
+    assert.equal(mine.status, 202);
+    assert.equal(mine.headers.get('preference-applied'), 'wait=1');
+  });
+
+  it('room participants and occupants: Jersey 1 shapes, one occupant collapsed to an object', async () => {
+    const alice = await registerUser('alice');
+    const sid = await login(alice);
+    const room = `solo-${alice.username.slice(-6)}`;
+    assert.equal(
+      (
+        await call(api(`/chat/${sid}/rooms/${room}?service=conference`), {
+          method: 'PUT',
+          auth: fx.gw.secret,
+        })
+      ).status,
+      200,
+    );
+    const p = await call<{ participant: { jid: string; role: string; affiliation: string } }>(
+      api(`/chat/rooms/${room}/participants`),
+      {
+        auth: basic(alice.username, alice.password),
+      },
+    );
+    assert.equal(p.status, 200);
+    assert.equal(p.body.participant.jid.split('/')[1], alice.username);
+    assert.equal(p.body.participant.role, 'moderator');
+    assert.equal(p.body.participant.affiliation, 'owner');
+    const none = await call(api(`/chat/bob/messages?keywords=nothing-${room}`), { auth: fx.gw.secret });
+    assert.deepEqual(none.body, {});
   });
 
   describe('CORS (PARLEY_CORS_ORIGINS)', () => {

@@ -113,7 +113,7 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     const wait = preferredWait(ctx.get('Prefer'), deps.maxWaitSeconds ?? 600);
     let current = request;
     if (wait > 0) {
-      current = await ask.waitForRoom(request, wait * 1000, () => ctx.req.destroyed);
+      current = await ask.waitForRoom(request, wait * 1000, () => ctx.req.socket.destroyed);
       ctx.set('Preference-Applied', `wait=${wait}`);
     }
     const settled =
