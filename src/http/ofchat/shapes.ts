@@ -7,7 +7,6 @@
  *  - a null property is left out.
  */
 
-export type Jersey = string | { [key: string]: Jersey | Jersey[] };
 
 /** Jersey 1's list: absent when empty, the item itself when there is one, else an array. */
 export function jerseyList<T>(items: T[]): T | T[] | undefined {
