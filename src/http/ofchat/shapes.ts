@@ -7,7 +7,6 @@
  *  - a null property is left out.
  */
 
-
 /** Jersey 1's list: absent when empty, the item itself when there is one, else an array. */
 export function jerseyList<T>(items: T[]): T | T[] | undefined {
   if (items.length === 0) return undefined;
