@@ -118,12 +118,14 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     }
     const settled =
       current.status !== 'queued' && current.status !== 'offered' && current.status !== 'accepted';
-    ctx.status = settled ? 200 : 202;
+    ctx.status = wait > 0 && settled ? 200 : 202;
     ctx.set('Location', self);
     // `lastEventId=0`: a stream opened from it replays what happened since the request was made.
     ctx.body = { ...(await ask.view(current)), token, events: `${self}/events?lastEventId=0` };
-    // ofchat's long poll gives up without leaving the visitor queued for an expert nobody waits for.
-    if (wait > 0 && !settled && ctx.state.face === 'ofchat') await ask.end(current);
+    // The ofchat face (ctx.state.face, set by http/ofchat) answers a wait that ran out with ofchat's timeout
+    // error: the request is withdrawn, so no expert is offered a visitor who was told nobody came.
+    const waiting = current.status === 'queued' || current.status === 'offered';
+    if (wait > 0 && waiting && ctx.state.face === 'ofchat') await ask.end(current);
   });
 
   router.get(`${BASE}/:userId`, async (ctx) => {
