@@ -264,6 +264,25 @@ describe('openapi.yaml', () => {
       return { status: res.status, headers: res.headers, body };
     }
 
+    it('answers on the ofchat face as ofchat does: 401 and unknown paths without a body', async () => {
+      await open(inertApp());
+      const refused = await call(
+        'POST',
+        '/rest/api/restapi/v1/chat/ps_x/logoff',
+        '/rest/api/restapi/v1/chat/{streamid}/logoff',
+      );
+      assert.equal(refused.status, 401);
+      const unknown = await fetch(`${base}/rest/api/restapi/v1/no/such/path`);
+      assert.equal(unknown.status, 404);
+      assert.equal(await unknown.text(), '');
+      // Without PARLEY_CORS_ORIGINS no CORS headers at all.
+      const preflight = await fetch(`${base}/rest/api/restapi/v1/chat/alice/login`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'POST' },
+      });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    });
+
     it('answers the probes as documented', async () => {
       await open(inertApp());
       assert.equal((await call('GET', '/healthz', '/healthz')).status, 200);
