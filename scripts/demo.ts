@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     config = loadConfig({
       PARLEY_LOG_LEVEL: 'info',
       PARLEY_LOG_FORMAT: 'pretty', // people read the demo's logs; PARLEY_LOG_FORMAT=json for the real thing
+      // The demo listens on loopback: a chat page served from another port (an ofchat visitor page) may call it.
+      PARLEY_CORS_ORIGINS: '*',
       ...process.env,
       PARLEY_DATA_DIR: dataDir,
       XMPP_DOMAIN: domain,

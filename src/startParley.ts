@@ -179,6 +179,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       trustedProxies: new AddressSet(config.network.trustedProxies),
     },
     remote: cluster.registry,
+    corsOrigins: config.http.corsOrigins,
+    ofchat: { domain: x.domain, askWaitSeconds: config.ofchat.askWaitSeconds },
     metrics,
     metricsPublic: config.metrics.public,
     health: {

@@ -180,13 +180,52 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain')
     .optional(),
+  PARLEY_CORS_ORIGINS: z
+    .string()
+    .refine((v) => corsOrigins(v) !== undefined, {
+      message: 'must be none, * or a comma-separated list of origins such as https://shop.example.com',
+    })
+    .default('none'),
+  PARLEY_OFCHAT_ASK_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(180),
 });
+
+/**
+ * PARLEY_CORS_ORIGINS → the allowed origins: `none` (no CORS headers, the default), `*` (any origin), or
+ * scheme://host[:port] origins; undefined when a value is not an origin (so the schema can refuse it).
+ */
+export function corsOrigins(raw: string): string[] | '*' | undefined {
+  const v = raw.trim();
+  if (v === 'none' || v === '') return [];
+  if (v === '*') return '*';
+  const out: string[] = [];
+  for (const part of v.split(',').map((s) => s.trim())) {
+    let u: URL;
+    try {
+      u = new URL(part);
+    } catch {
+      return undefined;
+    }
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== part.replace(/\/$/, ''))
+      return undefined;
+    out.push(u.origin);
+  }
+  return out;
+}
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
 export const ENV_VARS = Object.keys(EnvSchema.shape);
 
 export interface Config {
-  http: { port: number; host: string; publicUrl?: string; maxBodyBytes: number };
+  /** corsOrigins: browsers on these origins may call the API (`*`: any; [] none) */
+  http: {
+    port: number;
+    host: string;
+    publicUrl?: string;
+    maxBodyBytes: number;
+    corsOrigins: string[] | '*';
+  };
+  /** the Openfire-compatible face (`/rest/api/restapi/v1`): how long `POST /ask` holds the request open */
+  ofchat: { askWaitSeconds: number };
   secret?: string;
   dataDir: string;
   instanceId?: string;
@@ -335,7 +374,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       host: e.PARLEY_HOST,
       publicUrl: e.PARLEY_PUBLIC_URL,
       maxBodyBytes: e.PARLEY_MAX_BODY_BYTES,
+      corsOrigins: corsOrigins(e.PARLEY_CORS_ORIGINS)!,
     },
+    ofchat: { askWaitSeconds: e.PARLEY_OFCHAT_ASK_WAIT_SECONDS },
     secret: e.PARLEY_SECRET,
     dataDir: e.PARLEY_DATA_DIR,
     instanceId: e.PARLEY_INSTANCE_ID,

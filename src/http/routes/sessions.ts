@@ -26,7 +26,9 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
     const caller = callerOf(ctx);
     const body = readBody(ctx);
     let password: string | undefined;
-    if (body.kind === 'text') password = body.text === '' ? undefined : body.text;
+    // ofchat: an empty body, or the `{}` Swagger UI sends, is no password (admin or master-secret login).
+    if (body.kind === 'text')
+      password = body.text === '' || body.text.trim() === '{}' ? undefined : body.text;
     else if (body.kind === 'json') password = validate(LoginJson, body.value).password;
     if (caller.kind === 'basic') {
       if (parseUsername(caller.username) !== username)

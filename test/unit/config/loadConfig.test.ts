@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ConfigError, ENV_VARS, loadConfig } from '../../../src/config/loadConfig.js';
+import { ConfigError, ENV_VARS, corsOrigins, loadConfig } from '../../../src/config/loadConfig.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -186,5 +186,19 @@ describe('loadConfig: site sync', () => {
       () => loadConfig({ ...base, PARLEY_SYNC_ROLE: 'host', PARLEY_SYNC_KEY: 'short' }),
       /PARLEY_SYNC_KEY/,
     );
+  });
+});
+
+describe('corsOrigins (PARLEY_CORS_ORIGINS)', () => {
+  it('takes none, *, or a list of origins, and refuses anything else', () => {
+    assert.deepEqual(corsOrigins('none'), []);
+    assert.equal(corsOrigins('*'), '*');
+    assert.deepEqual(corsOrigins('https://a.example.com, http://localhost:3000'), [
+      'https://a.example.com',
+      'http://localhost:3000',
+    ]);
+    assert.equal(corsOrigins('https://a.example.com/path'), undefined);
+    assert.equal(corsOrigins('ftp://a.example.com'), undefined);
+    assert.equal(corsOrigins('shop.example.com'), undefined);
   });
 });
