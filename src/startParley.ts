@@ -102,6 +102,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     domain: x.domain,
     allowPlainUnencrypted: x.allowPlainUnencrypted,
     throttle: new LoginThrottle(limits.login, limiter),
+    adminBasic: x.adminBasic,
   });
   const box = new SecretBox(secret);
   const accounts = new AccountService({
