@@ -18,12 +18,20 @@ interface DemoState {
   c2sPort: number;
   componentPort: number;
   httpPort: number;
+  /** shared with Prosody's mod_auth_parley: the master secret opens any account (docs/accounts.md) */
+  loginTokenSecret?: string;
 }
 
 async function loadState(dir: string): Promise<DemoState> {
   const file = join(dir, 'demo-xmpp.json');
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as DemoState;
+    const kept = JSON.parse(await readFile(file, 'utf8')) as DemoState;
+    // A data dir from before login tokens: add the secret once and keep it.
+    if (!kept.loginTokenSecret) {
+      kept.loginTokenSecret = randomBytes(32).toString('hex');
+      await writeFile(file, JSON.stringify(kept, null, 2), { mode: 0o600 });
+    }
+    return kept;
   } catch {
     const state: DemoState = {
       adminPassword: randomBytes(18).toString('base64url'),
@@ -31,6 +39,7 @@ async function loadState(dir: string): Promise<DemoState> {
       c2sPort: await freePort(),
       componentPort: await freePort(),
       httpPort: await freePort(),
+      loginTokenSecret: randomBytes(32).toString('hex'),
     };
     await writeFile(file, JSON.stringify(state, null, 2), { mode: 0o600 });
     return state;
@@ -95,6 +104,7 @@ async function main(): Promise<void> {
     componentPort: state.componentPort,
     httpPort: state.httpPort,
     archiveStorage: 'internal',
+    loginTokenSecret: state.loginTokenSecret,
   });
   let config;
   try {
@@ -109,6 +119,7 @@ async function main(): Promise<void> {
       XMPP_ADMIN_JID: prosody.adminJid,
       XMPP_ADMIN_PASSWORD: prosody.adminPassword,
       XMPP_COMPONENT_SECRET: prosody.componentSecret,
+      XMPP_LOGIN_TOKEN_SECRET: state.loginTokenSecret!,
     });
   } catch (err) {
     await prosody.stop();
