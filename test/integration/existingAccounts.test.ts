@@ -9,6 +9,8 @@ import { SseClient } from '../helpers/sse.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { registerUser, uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
+import { dropDatabase, freshDatabase } from '../rig/db.js';
+import { freePort } from '../../tools/servers/freePort.js';
 import { createXmppClient } from '../../src/xmpp/client/createXmppClient.js';
 import { LoginTokens, type XmppSecret } from '../../src/xmpp/client/LoginTokens.js';
 
@@ -145,6 +147,40 @@ describe('existing accounts: master-secret logins with login tokens (mod_auth_pa
       'not-authorized',
       'a token never opens an account that does not exist',
     );
+  });
+
+  it('a master-secret session of an existing account comes back after a gateway restart (with a new token)', async () => {
+    const native = await registerUser('restored');
+    // One instance as an operator runs it (same port, id, secret and database); no admin JID of its own, as
+    // below, and none needed: the account exists.
+    const env = {
+      PARLEY_PORT: String(await freePort()),
+      PARLEY_INSTANCE_ID: `tokens-${randomBytes(3).toString('hex')}`,
+      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      DATABASE_URL: await freshDatabase(),
+      XMPP_LOGIN_TOKEN_SECRET: rig.prosody.loginTokenSecret!,
+      XMPP_ADMIN_JID: '',
+      XMPP_ADMIN_PASSWORD: '',
+    };
+    let gw = await startGateway(env);
+    try {
+      const r = await masterLogin(native.username, gw.secret, gw.url);
+      assert.equal(r.status, 201, r.text);
+      await gw.parley.stop();
+      gw = await startGateway(env);
+      let state = '';
+      for (let i = 0; i < 150 && state !== 'online'; i++) {
+        const info = await call<{ state: string }>(`${gw.url}/restapi/v1/chat/${r.body.streamId}`, {
+          auth: bearer(r.body.token),
+        });
+        state = info.status === 200 ? info.body.state : String(info.status);
+        if (state !== 'online') await new Promise((done) => setTimeout(done, 200));
+      }
+      assert.equal(state, 'online', 'restored with a token minted by the new run');
+    } finally {
+      await gw.parley.stop();
+      await dropDatabase(env.DATABASE_URL);
+    }
   });
 
   it('a gateway whose secret the server does not share answers 502 LOGIN_TOKEN_REFUSED', async () => {
