@@ -83,6 +83,20 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PARLEY_CLUSTER_KEY: 'k'.repeat(32) }).network.clusterKey, 'k'.repeat(32));
   });
 
+  it('takes a login-token secret of 32+ characters, and admin Basic on by default', () => {
+    const c = loadConfig({ XMPP_LOGIN_TOKEN_SECRET: 'k'.repeat(32), PARLEY_ADMIN_BASIC: 'false' });
+    assert.equal(c.xmpp.loginTokenSecret, 'k'.repeat(32));
+    assert.equal(c.xmpp.adminBasic, false);
+    assert.equal(loadConfig({}).xmpp.loginTokenSecret, undefined);
+    assert.equal(loadConfig({}).xmpp.adminBasic, true);
+    assert.throws(
+      () => loadConfig({ XMPP_LOGIN_TOKEN_SECRET: 'too-short' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^XMPP_LOGIN_TOKEN_SECRET: must be at least 32 characters/.test(e.problems[0]!),
+    );
+  });
+
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
