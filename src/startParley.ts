@@ -34,6 +34,8 @@ import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
 import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
+import { createBookmarksFeature } from './bookmarks/index.js';
+import { createHostSiteFeature } from './hostsite/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -266,6 +268,8 @@ export function createFeatures(
     createContactsFeature({ ...ctx, sendPolicy }),
     createBbbFeature(ctx),
     createAttachmentsFeature(ctx),
+    createBookmarksFeature(ctx),
+    createHostSiteFeature(ctx),
   ];
 }
 

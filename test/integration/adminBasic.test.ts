@@ -80,7 +80,7 @@ describe("admin Basic credentials (an XMPP server admin, as ofchat's AuthFilter)
   });
 
   it('PARLEY_ADMIN_BASIC=false: an admin acts only for themself', async () => {
-    // No admin JID of its own: two gateways as the same admin resource would keep replacing each other.
+    // No admin JID: nothing but the caller's credentials and the token are tried.
     const off = await startGateway({
       PARLEY_ADMIN_BASIC: 'false',
       XMPP_LOGIN_TOKEN_SECRET: rig.prosody.loginTokenSecret!,

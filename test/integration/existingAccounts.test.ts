@@ -151,8 +151,8 @@ describe('existing accounts: master-secret logins with login tokens (mod_auth_pa
 
   it('a master-secret session of an existing account comes back after a gateway restart (with a new token)', async () => {
     const native = await registerUser('restored');
-    // One instance as an operator runs it (same port, id, secret and database); no admin JID of its own, as
-    // below, and none needed: the account exists.
+    // One instance as an operator runs it (same port, id, secret and database); no admin JID needed: the
+    // account exists.
     const env = {
       PARLEY_PORT: String(await freePort()),
       PARLEY_INSTANCE_ID: `tokens-${randomBytes(3).toString('hex')}`,
@@ -184,7 +184,7 @@ describe('existing accounts: master-secret logins with login tokens (mod_auth_pa
   });
 
   it('a gateway whose secret the server does not share answers 502 LOGIN_TOKEN_REFUSED', async () => {
-    // No admin JID: two gateways as the same admin resource would keep replacing each other's session.
+    // No admin JID: nothing but the token is tried.
     const other = await startGateway({
       XMPP_LOGIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
       XMPP_ADMIN_JID: '',

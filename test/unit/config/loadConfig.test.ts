@@ -56,6 +56,33 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ ...redis, BBB_SECRET: 'x'.repeat(32) }).bbb.secret, 'x'.repeat(32));
   });
 
+  it('takes the host-site settings, refusing a short login key and a long token lifetime', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PARLEY_HOST_LOGIN_KEY: 'short',
+          PARLEY_HOST_LOGIN_MAX_SECONDS: '86400',
+          PARLEY_HOST_USERS_URL: 'ftp://site',
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => p.split(':')[0]),
+          ['PARLEY_HOST_LOGIN_KEY', 'PARLEY_HOST_LOGIN_MAX_SECONDS', 'PARLEY_HOST_USERS_URL'],
+        );
+        return true;
+      },
+    );
+    const c = loadConfig({ PARLEY_HOST_LOGIN_KEY: 'k'.repeat(32), PARLEY_HOST_USERS_URL: 'https://site/u' });
+    assert.deepEqual(c.hostSite, {
+      loginKey: 'k'.repeat(32),
+      loginMaxSeconds: 300,
+      usersUrl: 'https://site/u',
+      usersTtlSeconds: 600,
+    });
+    assert.equal(loadConfig({}).hostSite.loginKey, undefined);
+  });
+
   it('needs PARLEY_PUBLIC_URL when listening beyond loopback or in production', () => {
     for (const env of [{ PARLEY_HOST: '0.0.0.0' }, { PARLEY_HOST: '10.1.2.3' }, { NODE_ENV: 'production' }])
       assert.throws(() => loadConfig(env), /^[\s\S]*PARLEY_PUBLIC_URL: required when/, JSON.stringify(env));
@@ -95,6 +122,19 @@ describe('loadConfig', () => {
         e instanceof ConfigError &&
         /^XMPP_LOGIN_TOKEN_SECRET: must be at least 32 characters/.test(e.problems[0]!),
     );
+  });
+
+  it('takes an https meeting link template with a {room} placeholder, and nothing else', () => {
+    const t = 'https://meet.example.org/{room}';
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: t }).rooms.meetingUrlTemplate, t);
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: '' }).rooms.meetingUrlTemplate, undefined);
+    assert.throws(
+      () => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'http://meet.example.org/{room}' }),
+      /MEETING/,
+    );
+    assert.throws(() => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'https://meet.example.org/' }), /MEETING/);
+    assert.equal(loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'private' }).bookmarks.storage, 'private');
+    assert.throws(() => loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'disk' }), /PARLEY_BOOKMARKS_STORAGE/);
   });
 
   it('has every variable documented in .env.example', () => {
