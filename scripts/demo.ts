@@ -20,6 +20,9 @@ interface DemoState {
   c2sPort: number;
   componentPort: number;
   httpPort: number;
+  /** shared with Prosody's mod_auth_parley: the master secret opens any account (docs/accounts.md); added to
+   * older state files on start */
+  loginTokenSecret?: string;
   /** the BigBlueButton bridge's secret (BBB-Chat's checksums); added to older state files on start */
   bbbSecret?: string;
 }
@@ -89,8 +92,9 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.PARLEY_DATA_DIR ?? '.parley');
   await mkdir(dataDir, { recursive: true });
   const state = await loadState(dataDir);
-  if (!state.bbbSecret) {
-    state.bbbSecret = randomBytes(32).toString('hex');
+  if (!state.bbbSecret || !state.loginTokenSecret) {
+    state.bbbSecret ??= randomBytes(32).toString('hex');
+    state.loginTokenSecret ??= randomBytes(32).toString('hex');
     await writeFile(join(dataDir, 'demo-xmpp.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
   }
   const domain = process.env.XMPP_DOMAIN ?? 'localhost';
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
     componentPort: state.componentPort,
     httpPort: state.httpPort,
     archiveStorage: 'internal',
+    loginTokenSecret: state.loginTokenSecret,
   });
   let config;
   try {
@@ -123,6 +128,7 @@ async function main(): Promise<void> {
       XMPP_ADMIN_JID: prosody.adminJid,
       XMPP_ADMIN_PASSWORD: prosody.adminPassword,
       XMPP_COMPONENT_SECRET: prosody.componentSecret,
+      XMPP_LOGIN_TOKEN_SECRET: state.loginTokenSecret!,
       REDIS_URL: process.env.REDIS_URL || redis!.url,
       BBB_SECRET: process.env.BBB_SECRET || state.bbbSecret,
     });

@@ -15,6 +15,7 @@ import { EventHub } from './sse/EventHub.js';
 import { createPgSessionStore } from './sessions/SessionStore.js';
 import { AccountService } from './sessions/AccountService.js';
 import { CredentialVerifier } from './sessions/CredentialVerifier.js';
+import { LoginTokens } from './xmpp/client/LoginTokens.js';
 import { SessionManager } from './sessions/SessionManager.js';
 import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
@@ -104,9 +105,16 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     domain: x.domain,
     allowPlainUnencrypted: x.allowPlainUnencrypted,
     throttle: new LoginThrottle(limits.login, limiter),
+    adminBasic: x.adminBasic,
   });
   const box = new SecretBox(secret);
-  const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
+  const accounts = new AccountService({
+    store: sessionStore,
+    box,
+    admin,
+    domain: x.domain,
+    tokens: x.loginTokenSecret ? new LoginTokens(x.loginTokenSecret) : undefined,
+  });
   // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance. Answered
   // from memory; a block changed here or on a peer (cluster bus) is reloaded at once, and all every few seconds.
   const policy = createAccountPolicy(pool, {

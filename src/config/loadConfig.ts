@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isAddressOrCidr, parseAddressList } from '../http/clientAddress.js';
 import type { OutboundLimits } from '../xmpp/client/OutboundBudget.js';
+import { LOGIN_TOKEN_SECRET_MIN } from '../xmpp/client/LoginTokens.js';
 
 /**
  * Environment → one typed, frozen Config. Every variable is documented in .env.example.
@@ -81,6 +82,15 @@ const EnvSchema = z.object({
   XMPP_MUC_SERVICE: optionalString,
   XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
   XMPP_ALLOW_PLAIN_UNENCRYPTED: z.enum(['true', 'false']).default('false'),
+  // Shared with the XMPP server (Prosody's mod_auth_parley, ejabberd's jwt_key): whoever holds it logs in as anyone.
+  XMPP_LOGIN_TOKEN_SECRET: z
+    .string()
+    .min(
+      LOGIN_TOKEN_SECRET_MIN,
+      `must be at least ${LOGIN_TOKEN_SECRET_MIN} characters (e.g. openssl rand -hex 32)`,
+    )
+    .optional(),
+  PARLEY_ADMIN_BASIC: z.enum(['true', 'false']).default('true'),
   PARLEY_SEND_QUEUE_SESSION: z.coerce.number().int().min(1).max(1_000_000).default(500),
   PARLEY_SEND_QUEUE_INSTANCE: z.coerce.number().int().min(1).max(10_000_000).default(5000),
   PARLEY_SEND_BUFFER_BYTES: z.coerce
@@ -263,6 +273,13 @@ export interface Config {
     reconnectMaxSeconds: number;
     /** SASL PLAIN without TLS to a server that is not on loopback (a trusted private network only) */
     allowPlainUnencrypted: boolean;
+    /**
+     * the trust path (docs/accounts.md): master-secret logins present tokens signed with this secret, which
+     * the XMPP server shares, so any existing account can be opened without its password
+     */
+    loginTokenSecret?: string;
+    /** Basic credentials of an XMPP server admin act for any user, as ofchat's AuthFilter lets them */
+    adminBasic: boolean;
     /** backpressure: sends are refused (429/503) past these bounds of what the server has not acknowledged */
     outbound: OutboundLimits;
   };
@@ -409,6 +426,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       componentSecret: e.XMPP_COMPONENT_SECRET,
       reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
       allowPlainUnencrypted: e.XMPP_ALLOW_PLAIN_UNENCRYPTED === 'true',
+      loginTokenSecret: e.XMPP_LOGIN_TOKEN_SECRET,
+      adminBasic: e.PARLEY_ADMIN_BASIC === 'true',
       outbound: {
         maxPerSession: e.PARLEY_SEND_QUEUE_SESSION,
         maxPerInstance: e.PARLEY_SEND_QUEUE_INSTANCE,

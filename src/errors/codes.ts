@@ -140,6 +140,11 @@ export const ERROR_CODES = {
     title: 'Account provisioning is not configured',
     xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
   },
+  LOGIN_TOKEN_REFUSED: {
+    status: 502,
+    title: "The XMPP server refused Parley's login token",
+    xmpp: { type: 'cancel', condition: 'not-authorized' },
+  },
   HOST_SITE_DISABLED: {
     status: 501,
     title: 'Host-site integration is not configured',

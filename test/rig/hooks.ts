@@ -48,6 +48,9 @@ export async function mochaGlobalSetup(): Promise<void> {
       adminPassword: secret(),
       scramIterations: 4096,
       hibernationSeconds: 5,
+      // mod_auth_parley: Parley's login tokens (gateways given XMPP_LOGIN_TOKEN_SECRET use them); every
+      // other login goes to internal_hashed exactly as before.
+      loginTokenSecret: randomBytes(32).toString('hex'),
     }),
     startPostgres({ dir: join(tmp, 'pg') }),
     startRedis({ dir: join(tmp, 'redis') }),

@@ -36,6 +36,11 @@ export interface EjabberdOptions {
   /** XEP-0198; on by default, as on the test rig's Prosody */
   streamManagement?: boolean;
   logLevel?: 'debug' | 'info' | 'warning' | 'error';
+  /**
+   * Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET): ejabberd's own JWT authentication checks the tokens
+   * (`auth_method: [mnesia, jwt]`, the secret as an `oct` JWK). ejabberd then offers only SASL PLAIN.
+   */
+  loginTokenSecret?: string;
 }
 
 export interface RunningEjabberd {
@@ -51,6 +56,8 @@ export interface RunningEjabberd {
   adminPassword: string;
   componentSecret: string;
   dir: string;
+  /** set when started with loginTokenSecret (JWT authentication on) */
+  loginTokenSecret?: string;
   /** the beam.smp process (for CPU/memory readings), once known */
   serverPid(): number | undefined;
   /** SIGTERM to the server's process group (init:stop, ~1 s), SIGKILL after `graceMs` (0: at once) */
@@ -112,6 +119,8 @@ interface Resolved {
   mam: boolean;
   sm: boolean;
   logLevel: string;
+  /** the JWK file holding the login-token secret, when JWT authentication is on */
+  jwkFile?: string;
 }
 
 function renderConfig(o: Resolved): string {
@@ -147,7 +156,15 @@ listen:
 s2s_access: none
 # PLAIN without TLS on loopback (@xmpp/client picks PLAIN when asked); SCRAM hashes are stored.
 auth_password_format: scram
-disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
+${
+  o.jwkFile
+    ? `# The store first, then Parley's login tokens (docs/accounts.md); with jwt, only PLAIN is offered.
+auth_method: [mnesia, jwt]
+jwt_key: ${y(o.jwkFile)}
+jwt_jid_field: jid
+`
+    : ''
+}disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
 acl:
   admin:
     user:
@@ -271,12 +288,18 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     mam: opts.mam ?? false,
     sm: opts.streamManagement ?? true,
     logLevel: opts.logLevel ?? 'warning',
+    jwkFile: opts.loginTokenSecret ? join(dir, 'parley-token.jwk') : undefined,
   };
   const acct = await ejabberdAccount();
   for (const sub of ['', 'spool', 'logs']) await mkdir(join(dir, sub), { recursive: true });
   const configFile = join(dir, 'ejabberd.yml');
   const ctlFile = join(dir, 'ejabberdctl.cfg');
   await writeFile(configFile, renderConfig(o));
+  if (o.jwkFile) {
+    // The secret's bytes as an HS256 key: the same bytes Parley signs with (LoginTokens.ts).
+    const k = Buffer.from(opts.loginTokenSecret!, 'utf8').toString('base64url');
+    await writeFile(o.jwkFile, JSON.stringify({ kty: 'oct', k }), { mode: 0o600 });
+  }
   // Sourced by ejabberdctl (shell syntax). A node name of its own, so a system ejabberd is never touched.
   await writeFile(
     ctlFile,
@@ -292,7 +315,14 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   );
   if (acct) {
     // ejabberd runs as its own user: it must own its dir and reach it through every parent.
-    for (const f of [dir, join(dir, 'spool'), join(dir, 'logs'), configFile, ctlFile])
+    for (const f of [
+      dir,
+      join(dir, 'spool'),
+      join(dir, 'logs'),
+      configFile,
+      ctlFile,
+      ...(o.jwkFile ? [o.jwkFile] : []),
+    ])
       await chown(f, acct.uid, acct.gid);
     for (let p = dirname(dir); p !== dirname(p); p = dirname(p)) {
       const s = await stat(p);
@@ -419,6 +449,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     adminJid: `${o.adminUser}@${o.domain}`,
     adminPassword: opts.adminPassword,
     componentSecret: o.componentSecret,
+    loginTokenSecret: opts.loginTokenSecret,
     dir,
     serverPid: () => beam,
     start,

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { streamAnswers } from './probe.js';
 import { fillPorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
@@ -27,7 +28,15 @@ export interface ProsodyOptions {
   pluginPaths?: string[];
   /** modules enabled on top of the standard set (e.g. "rest" from pluginPaths) */
   extraModules?: string[];
+  /**
+   * Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET): authenticates through the project's
+   * mod_auth_parley (prosody/modules), which accepts Parley's signed tokens and otherwise is internal_hashed.
+   */
+  loginTokenSecret?: string;
 }
+
+/** The project's own Prosody modules (mod_auth_parley), for plugin_paths. */
+export const PARLEY_PROSODY_MODULES = fileURLToPath(new URL('../../prosody/modules', import.meta.url));
 
 export interface RunningProsody {
   domain: string;
@@ -38,6 +47,8 @@ export interface RunningProsody {
   adminJid: string;
   adminPassword: string;
   componentSecret: string;
+  /** set when started with loginTokenSecret (mod_auth_parley on) */
+  loginTokenSecret?: string;
   dir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -70,6 +81,8 @@ interface Resolved {
   logLevel: string;
   pluginPaths: string[];
   extraModules: string[];
+  /** the file holding the login-token secret, when mod_auth_parley is on */
+  tokenSecretFile?: string;
 }
 
 function renderConfig(o: Resolved): string {
@@ -99,7 +112,12 @@ network_settings = { nagle = false }  -- else ~45 ms per round trip with XEP-019
 c2s_require_encryption = false
 s2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-authentication = "internal_hashed"
+${
+  o.tokenSecretFile
+    ? `authentication = "parley"  -- internal_hashed + Parley's login tokens (prosody/modules/mod_auth_parley.lua)
+parley_token_secret_file = ${lua(o.tokenSecretFile)}`
+    : 'authentication = "internal_hashed"'
+}
 default_iteration_count = ${o.scramIterations}
 
 -- Accounts stay on disk: prosodyctl register writes them from another process.
@@ -156,13 +174,18 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     hibernationSeconds: opts.hibernationSeconds ?? 10,
     archiveStorage: opts.archiveStorage ?? 'memory',
     logLevel: opts.logLevel ?? 'info',
-    pluginPaths: (opts.pluginPaths ?? []).map((p) => resolve(p)),
+    pluginPaths: [
+      ...(opts.pluginPaths ?? []).map((p) => resolve(p)),
+      ...(opts.loginTokenSecret ? [PARLEY_PROSODY_MODULES] : []),
+    ],
     extraModules: opts.extraModules ?? [],
+    tokenSecretFile: opts.loginTokenSecret ? join(dir, 'parley-token.secret') : undefined,
   };
   const configFile = join(dir, 'prosody.cfg.lua');
   const logFile = join(dir, 'prosody.log');
   await mkdir(join(dir, 'data'), { recursive: true });
   await mkdir(join(dir, 'certs'), { recursive: true });
+  if (o.tokenSecretFile) await writeFile(o.tokenSecretFile, opts.loginTokenSecret + '\n', { mode: 0o600 });
   await writeFile(configFile, renderConfig(o));
 
   let child: ManagedChild | undefined;
@@ -216,6 +239,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     adminJid: `${o.adminUser}@${o.domain}`,
     adminPassword: opts.adminPassword,
     componentSecret: o.componentSecret,
+    loginTokenSecret: opts.loginTokenSecret,
     dir,
     start,
     register,

@@ -17,6 +17,7 @@ import type { Element } from '@xmpp/xml';
 import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
 import { pickMechanism } from './saslPolicy.js';
+import { isToken, type XmppSecret } from './LoginTokens.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { NS } from '../ns.js';
 import { batchAcks, TCP_KEEPALIVE_MS, type SmKnobs } from './ackPolicy.js';
@@ -40,7 +41,8 @@ export interface XmppClientOptions {
   service: string;
   domain: string;
   username: string;
-  password: string;
+  /** the account's password, or Parley's login token (minted afresh for each connection; PLAIN only) */
+  password: XmppSecret;
   resource?: string;
   /** XMPP_ALLOW_PLAIN_UNENCRYPTED: SASL PLAIN without TLS to a server off this host (trusted network only) */
   allowPlainUnencrypted?: boolean;
@@ -59,21 +61,23 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   saslPlain(factory);
   starttls({ streamFeatures: features });
   // The library calls back with (credentials, mechanism); its type declarations know only the first.
-  sasl({ streamFeatures: features, saslFactory: factory }, ((
+  sasl({ streamFeatures: features, saslFactory: factory }, (async (
     done: (creds: object, mechanism: string) => Promise<void>,
     mechanisms: string[],
-  ) =>
-    done(
-      { username: opts.username, password: opts.password },
-      pickMechanism(
-        mechanisms,
-        {
-          secure: entity.isSecure(),
-          remoteAddress: (entity as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress,
-        },
-        opts.allowPlainUnencrypted,
-      ),
-    )) as never);
+  ) => {
+    const secret = opts.password;
+    const mechanism = pickMechanism(
+      mechanisms,
+      {
+        secure: entity.isSecure(),
+        remoteAddress: (entity as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress,
+      },
+      opts.allowPlainUnencrypted,
+      isToken(secret),
+    );
+    const password = isToken(secret) ? await secret.token() : secret;
+    return done({ username: opts.username, password }, mechanism);
+  }) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   batchAcks(entity as never, sm as unknown as SmKnobs);
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);

@@ -110,6 +110,20 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PARLEY_CLUSTER_KEY: 'k'.repeat(32) }).network.clusterKey, 'k'.repeat(32));
   });
 
+  it('takes a login-token secret of 32+ characters, and admin Basic on by default', () => {
+    const c = loadConfig({ XMPP_LOGIN_TOKEN_SECRET: 'k'.repeat(32), PARLEY_ADMIN_BASIC: 'false' });
+    assert.equal(c.xmpp.loginTokenSecret, 'k'.repeat(32));
+    assert.equal(c.xmpp.adminBasic, false);
+    assert.equal(loadConfig({}).xmpp.loginTokenSecret, undefined);
+    assert.equal(loadConfig({}).xmpp.adminBasic, true);
+    assert.throws(
+      () => loadConfig({ XMPP_LOGIN_TOKEN_SECRET: 'too-short' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^XMPP_LOGIN_TOKEN_SECRET: must be at least 32 characters/.test(e.problems[0]!),
+    );
+  });
+
   it('takes an https meeting link template with a {room} placeholder, and nothing else', () => {
     const t = 'https://meet.example.org/{room}';
     assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: t }).rooms.meetingUrlTemplate, t);
