@@ -35,7 +35,10 @@ export async function startParleyProcess(opts: {
   root?: string;
   /** extra node flags, e.g. --heapsnapshot-signal=SIGUSR2 */
   nodeArgs?: string[];
+  /** compiled JavaScript to run instead of src/main.ts under tsx (e.g. dist/main.js after npm run build) */
+  entry?: string;
 }): Promise<ParleyProcess> {
+  // A preload written in TypeScript (nodeArgs) still needs tsx's loader when the gateway itself is compiled.
   const args = ['--import', 'tsx', ...(opts.nodeArgs ?? [])];
   if (opts.heapMb) args.push(`--max-old-space-size=${opts.heapMb}`);
   if (opts.cpuProfDir) {
@@ -45,7 +48,7 @@ export async function startParleyProcess(opts: {
     await mkdir(dir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
-  args.push('src/main.ts');
+  args.push(opts.entry ?? 'src/main.ts');
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.root ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
