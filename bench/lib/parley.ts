@@ -38,8 +38,8 @@ export async function startParleyProcess(opts: {
   /** compiled JavaScript to run instead of src/main.ts under tsx (e.g. dist/main.js after npm run build) */
   entry?: string;
 }): Promise<ParleyProcess> {
-  // A preload written in TypeScript (nodeArgs) still needs tsx's loader when the gateway itself is compiled.
-  const args = ['--import', 'tsx', ...(opts.nodeArgs ?? [])];
+  // Compiled JavaScript runs without tsx's loader (its preloads in nodeArgs must be JavaScript too).
+  const args = [...(opts.entry ? [] : ['--import', 'tsx']), ...(opts.nodeArgs ?? [])];
   if (opts.heapMb) args.push(`--max-old-space-size=${opts.heapMb}`);
   if (opts.cpuProfDir) {
     // One directory per gateway process: tsx's loader thread writes a profile of its own next to the

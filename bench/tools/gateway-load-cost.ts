@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import ts from 'typescript';
 import { freePort } from '../../tools/servers/freePort.js';
 import { startPostgres } from '../../tools/servers/postgres.js';
 import { startProsody } from '../../tools/servers/prosody.js';
@@ -232,6 +233,19 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   };
 }
 
+/** bench/tools/pg-count.ts transpiled next to the checkout's node_modules (so `pg` resolves to its copy). */
+async function pgCountPreload(root: string): Promise<string> {
+  const source = readFileSync(join(ROOT, 'bench/tools/pg-count.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const dir = join(root, 'node_modules/.cache');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'parley-pg-count.mjs');
+  await writeFile(file, outputText);
+  return file;
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
@@ -268,11 +282,9 @@ async function main(): Promise<void> {
         root,
         entry: compiled ? 'dist/main.js' : undefined,
         cpuProfDir: CPU_PROF || undefined,
-        // the checkout's own preload: it must patch the `pg` that checkout's gateway loads
-        nodeArgs: [
-          '--import',
-          join(existsSync(join(root, 'bench/tools/pg-count.ts')) ? root : ROOT, 'bench/tools/pg-count.ts'),
-        ],
+        // pg-count as JavaScript inside the checkout: it must patch the `pg` that checkout's gateway loads, and a
+        // compiled gateway runs without tsx
+        nodeArgs: ['--import', await pgCountPreload(root)],
         env: {
           PARLEY_SECRET: secret,
           PARLEY_BENCH_PGCOUNT: countFile,
@@ -322,12 +334,13 @@ async function main(): Promise<void> {
         cpuUsPerMsgMedian: median(g.segments.map((s) => s.cpuUsPerMsg)),
         cpuUsPerMsg: g.segments.map((s) => s.cpuUsPerMsg),
         roundTripsPerMsg: median(g.segments.map((s) => s.roundTripsPerMsg)),
+        rssMb: Math.round(g.parley.rssKb() / 102.4) / 10,
         byStatement: g.segments.at(-1)?.byStatement,
         ...(strace ? { syscallsPerMsg: strace.syscallsPerMsg } : {}),
       };
       (out.gateways as unknown[]).push(summary);
       log(
-        `${g.name}: median ${summary.cpuUsPerMsgMedian} µs/msg ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
+        `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
       );
     }
     const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
