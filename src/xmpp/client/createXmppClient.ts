@@ -21,6 +21,7 @@ import { isToken, type XmppSecret } from './LoginTokens.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { NS } from '../ns.js';
 import { batchAcks, TCP_KEEPALIVE_MS, type SmKnobs } from './ackPolicy.js';
+import { coalesceWrites } from './coalesceWrites.js';
 
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
@@ -32,6 +33,8 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  *   JS SCRAM costs ~1 s of event-loop CPU per login, PLAIN ~2 ms; elsewhere SCRAM or a refusal (saslPolicy);
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
  * - XEP-0198 acks batched and no periodic `<r/>`, TCP keepalive for idle links instead (ackPolicy.ts);
+ * - the writes of one event-loop turn leave as one, and `<a/>` answers travel with our next stanza
+ *   (coalesceWrites.ts);
  * - reconnecting is the caller's (see Reconnector), with backoff instead of the library's fixed 1 s loop.
  * The client is @xmpp/client's, composed with only what Parley uses (TCP/TLS, STARTTLS, SASL PLAIN and
  * SCRAM-SHA-1, bind, XEP-0198, IQ): without SASL2, FAST, bind2, WebSocket, SRV resolution and the
@@ -80,6 +83,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   }) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   batchAcks(entity as never, sm as unknown as SmKnobs);
+  coalesceWrites(entity as never, sm as unknown as { inbound: number });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
   callee.get(NS.ping, 'ping', () => ({}));
   const x = Object.assign(entity, {
