@@ -9,7 +9,7 @@ import xml, { Parser, type Element } from '@xmpp/xml';
 import { freePort } from '../../tools/servers/freePort.js';
 import { startPostgres, type RunningPostgres } from '../../tools/servers/postgres.js';
 import { startProsody, SMACKS_MAX_UNACKED } from '../../tools/servers/prosody.js';
-import { writeProsodyAccounts } from '../lib/accounts.js';
+import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { prosodyPid } from '../lib/context.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess } from '../lib/parley.js';
@@ -45,6 +45,7 @@ const VARIANTS = arg('variants', `0,${SMACKS_MAX_UNACKED}`).split(',');
 const NO_ARCHIVE_RECEIPTS =
   'dont_archive_namespaces = { "http://jabber.org/protocol/chatstates"; "urn:xmpp:receipts" }';
 const PARLEY_ROOT = arg('parley-root', ROOT);
+const LOGINS = Number(arg('logins', '40')); // per kind: raw c2s logins, then Parley REST logins
 const LABEL = arg('label', 'current');
 const QUIET_MS = 7000; // > Parley's 5 s ack quiet period (ackPolicy.ts)
 const log = (msg: string): void => {
@@ -201,7 +202,7 @@ async function variant(spec: string, postgres: RunningPostgres, tmp: string) {
   await writeProsodyAccounts(
     join(prosody.dir, 'data'),
     prosody.domain,
-    ['rawa', 'rawb', 'pa', 'pb'],
+    ['rawa', 'rawb', 'pa', 'pb', ...userNames('lr', LOGINS), ...userNames('lp', LOGINS)],
     password,
   );
   const proxy = await countingProxy(prosody.c2sPort);
@@ -321,6 +322,7 @@ async function variant(spec: string, postgres: RunningPostgres, tmp: string) {
       () => seen,
     );
     agent.destroy();
+    const logins = await loginCost(proxy.tally, pid, parley, account, password);
     const out = {
       smacksMaxUnacked: maxUnacked,
       receiptsArchived: !noArchive,
@@ -328,6 +330,7 @@ async function variant(spec: string, postgres: RunningPostgres, tmp: string) {
       rawWithReceipts: likeParley,
       parley: { ...viaParley, receiptsSeenBySender: receipts },
       parleyLogin: { stanzasPerLogin: login, totalPerLogin: total(login), prosodyCpuUsPerLogin: loginCpu },
+      logins,
       ratio:
         Math.round((viaParley.prosodyCpuUsPerMessage / Math.max(1, raw.prosodyCpuUsPerMessage)) * 100) / 100,
     };
@@ -339,6 +342,59 @@ async function variant(spec: string, postgres: RunningPostgres, tmp: string) {
     proxy.close();
     await prosody.stop();
   }
+}
+
+/**
+ * What a login costs Prosody: LOGINS plain c2s logins (SASL PLAIN, bind, XEP-0198, presence: the bench's
+ * raw client), then LOGINS Parley logins (REST → the same, plus roster, carbons, archive catch-up), 8 at
+ * a time. CPU over the logins and the quiet tail after them (what a login triggers trails its answer).
+ */
+async function loginCost(
+  tally: Tally,
+  prosody: number,
+  parley: { url: string; pid: number },
+  account: (u: string) => { service: string; domain: string; username: string; password: string },
+  password: string,
+) {
+  const run = async (users: string[], one: (u: string) => Promise<() => Promise<void>>) => {
+    await sleep(2000);
+    const before = new Map(tally);
+    const p0 = cpuMs(prosody);
+    const g0 = cpuMs(parley.pid);
+    const t0 = performance.now();
+    const closers: (() => Promise<void>)[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < users.length) closers.push(await one(users[next++]!));
+      }),
+    );
+    const wallMs = performance.now() - t0;
+    await sleep(3000);
+    const out = {
+      logins: users.length,
+      perSecond: Math.round((users.length * 1000) / wallMs),
+      prosodyCpuMsPerLogin: Math.round(((cpuMs(prosody) - p0) / users.length) * 100) / 100,
+      gatewayCpuMsPerLogin: Math.round(((cpuMs(parley.pid) - g0) / users.length) * 100) / 100,
+      stanzasPerLogin: diff(tally, before, users.length),
+    };
+    await Promise.all(closers.map((c) => c()));
+    return out;
+  };
+  const raw = await run(userNames('lr', LOGINS), async (u) => {
+    const x = await connectXmpp({ ...account(u), resource: 'r' });
+    return () => stopXmpp(x);
+  });
+  const agent = makeAgent(8);
+  const viaParley = await run(userNames('lp', LOGINS), async (u) => {
+    await parleyLogin(parley.url, u, password, agent);
+    return async () => undefined;
+  });
+  agent.destroy();
+  log(
+    `logins: raw c2s ${raw.prosodyCpuMsPerLogin} ms Prosody each (${raw.perSecond}/s, 8 at a time); Parley ${viaParley.prosodyCpuMsPerLogin} ms Prosody + ${viaParley.gatewayCpuMsPerLogin} ms gateway each (${viaParley.perSecond}/s)`,
+  );
+  return { raw, parley: viaParley };
 }
 
 function report(v: {
