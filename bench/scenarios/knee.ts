@@ -24,6 +24,8 @@ export async function kneeSweep(ctx: Ctx, users: [string, string], parley: Curve
   const base = Math.max(20, parley?.sustained || parley?.probe.rate || 100);
   const multiples = ctx.opts.quick ? [1, 2, 4] : [0.5, 1, 1.5, 2, 3, 4];
   const rates = multiples.map((m) => Math.round(base * m));
+  // long enough for the excess to fill a session's queue (500 stanzas) at 4× a ~200 msg/s ceiling
+  const stepMs = Math.max(ctx.opts.stepMs, 3000);
   progress(`knee: Parley at ${rates.join(', ')} msg/s (× its sustained ${base} msg/s)`);
   const curve = await measure(
     ctx,
@@ -46,7 +48,8 @@ export async function kneeSweep(ctx: Ctx, users: [string, string], parley: Curve
       pids: [ctx.parley.pid, prosodyPid(ctx.prosody), postgresPid(ctx.postgres)],
       rates,
       // every message of the step is offered: only Parley's own bounds may hold the backlog
-      maxInFlight: (rate) => Math.ceil((rate * ctx.opts.stepMs) / 1000) + 1,
+      maxInFlight: (rate) => Math.ceil((rate * stepMs) / 1000) + 1,
+      stepMs,
       // what was accepted behind a full queue (PARLEY_SEND_QUEUE_SESSION stanzas) still arrives, late
       drainMs: Math.max(ctx.opts.drainMs, 5000),
     },

@@ -105,11 +105,13 @@ export async function curve(
     maxInFlight?: (rate: number) => number;
     /** how long a step waits for late deliveries (default: the run's drain time) */
     drainMs?: number;
+    /** how long each step offers load (default: the run's step length) */
+    stepMs?: number;
   },
   windows?: Window[],
 ): Promise<Curve> {
   const m = meter(ctx, system.server);
-  const { stepMs } = ctx.opts;
+  const stepMs = system.stepMs ?? ctx.opts.stepMs;
   const drainMs = system.drainMs ?? ctx.opts.drainMs;
   const out: Curve = {
     system: system.name,
