@@ -33,6 +33,13 @@ export interface ProsodyOptions {
    * mod_auth_parley (prosody/modules), which accepts Parley's signed tokens and otherwise is internal_hashed.
    */
   loginTokenSecret?: string;
+  /**
+   * XEP-0198: stanzas Prosody sends a session before it asks for an ack (`smacks_max_unacked_stanzas`).
+   * Prosody's default, 0, asks after every stanza it delivers: an `<r/>` and the client's `<a/>` per message.
+   */
+  smacksMaxUnacked?: number;
+  /** global Lua lines appended before the VirtualHost (bench experiments: e.g. dont_archive_namespaces) */
+  extraConfig?: string[];
 }
 
 /** The project's own Prosody modules (mod_auth_parley), for plugin_paths. */
@@ -55,6 +62,9 @@ export interface RunningProsody {
   register(username: string, password: string): Promise<void>;
   isRunning(): boolean;
 }
+
+/** The rig's, the bench's and the deployments' `smacks_max_unacked_stanzas` (bench/README.md: why this value). */
+export const SMACKS_MAX_UNACKED = 10;
 
 // Lua string literal; bytes outside printable ASCII become \ddd so no value can break the syntax.
 function lua(s: string): string {
@@ -83,6 +93,8 @@ interface Resolved {
   extraModules: string[];
   /** the file holding the login-token secret, when mod_auth_parley is on */
   tokenSecretFile?: string;
+  smacksMaxUnacked: number;
+  extraConfig: string[];
 }
 
 function renderConfig(o: Resolved): string {
@@ -135,7 +147,9 @@ modules_disabled = { "s2s"; "dialback" }
 archive_expires_after = "1d"
 default_archive_policy = true
 smacks_hibernation_time = ${o.hibernationSeconds}
-
+-- Ask for an XEP-0198 ack after this many unacked stanzas, not after each one (Prosody's default 0).
+smacks_max_unacked_stanzas = ${o.smacksMaxUnacked}
+${o.extraConfig.map((l) => `${l}\n`).join('')}
 VirtualHost ${lua(o.domain)}
 
 Component ${lua(`conference.${o.domain}`)} "muc"
@@ -180,6 +194,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     ],
     extraModules: opts.extraModules ?? [],
     tokenSecretFile: opts.loginTokenSecret ? join(dir, 'parley-token.secret') : undefined,
+    smacksMaxUnacked: opts.smacksMaxUnacked ?? SMACKS_MAX_UNACKED,
+    extraConfig: opts.extraConfig ?? [],
   };
   const configFile = join(dir, 'prosody.cfg.lua');
   const logFile = join(dir, 'prosody.log');
