@@ -32,6 +32,7 @@ import { createCallsFeature } from './calls/index.js';
 import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
+import { createGroupsFeature } from './groups/index.js';
 import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
@@ -257,6 +258,7 @@ export function createFeatures(
     createWorkgroupFeature(ctx),
     createContactsFeature({ ...ctx, sendPolicy }),
     createBbbFeature(ctx),
+    createGroupsFeature(ctx),
     createAttachmentsFeature(ctx),
   ];
 }

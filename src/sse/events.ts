@@ -13,6 +13,7 @@ export const EVENT_NAMES = {
   receipt: 'chatapi.receipt',
   call: 'chatapi.call',
   session: 'chatapi.session',
+  group: 'chatapi.group',
 } as const;
 
 export type EventName = (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES];
