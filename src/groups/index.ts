@@ -3,11 +3,14 @@ import type { Feature, GatewayContext } from '../feature.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { bareJid } from '../xmpp/jid.js';
 import { GroupIndex } from './GroupIndex.js';
-import { GroupPresence } from './GroupPresence.js';
+import { GroupPresence, WATCH_GROUP } from './GroupPresence.js';
+import { NS } from '../xmpp/ns.js';
 import { GroupService } from './GroupService.js';
 import { GroupStore } from './GroupStore.js';
 import { groupRoutes } from './routes.js';
 
+/** How Parley's admin JID appears in a member's roster (roster group WATCH_GROUP). */
+const WATCHER_NAME = 'Organisation presence';
 /** Writes through another gateway instance reach this one's membership index within this time. */
 const REFRESH_MS = 30_000;
 
@@ -42,6 +45,15 @@ export function createGroupsFeature(ctx: GroupsFeatureDeps): Feature {
       { feature: 'groups', kind: 'presence', from: (from) => bareJid(from) === presence.adminJid },
       async (session: UserSession, el: Element) => {
         if (el.attrs.type !== 'subscribe' || !index.groupsOf(session.username).length) return false;
+        // Named and grouped in the member's roster, so clients can tell it from a person (the web client hides it).
+        const item = xml(
+          'item',
+          { jid: presence.adminJid, name: WATCHER_NAME },
+          xml('group', {}, WATCH_GROUP),
+        );
+        void session
+          .iq(xml('iq', { type: 'set' }, xml('query', { xmlns: NS.roster }, item)), 10_000, 'roster set')
+          .catch((err: unknown) => log.debug({ err }, 'groups: naming the watcher in the roster failed'));
         await session.send(xml('presence', { to: presence.adminJid, type: 'subscribed' }));
         return true;
       },

@@ -170,6 +170,21 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
       { name: (annOnline.data.member as Member).name, site: (annOnline.data.member as Member).site },
       { name: 'Ann', site: 'rose' },
     );
+    // Parley's watcher is named and grouped in her roster, so clients can tell it from a person. (The roster
+    // push may still be on its way to her session when the carer already sees her: ask until it arrived.)
+    type Item = { jid: string; nickname: string | null; groups: string[]; subscription: string };
+    let watcher: Item | undefined;
+    for (let i = 0; i < 50 && watcher?.subscription !== 'from'; i++) {
+      const r = await call<{ contacts: Item[] }>(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, {
+        auth: bearer(a.token),
+      });
+      watcher = r.body.contacts.find((c) => c.jid === rig.prosody.adminJid);
+      if (watcher?.subscription !== 'from') await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual(
+      { nickname: watcher?.nickname, groups: watcher?.groups, subscription: watcher?.subscription },
+      { nickname: 'Organisation presence', groups: ['parley:groups'], subscription: 'from' },
+    );
     // A native client approves once, then counts like anyone else.
     const bx = await nativeApproves(bert);
     await sam.events.next(groupEvent('online', bert.username));

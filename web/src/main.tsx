@@ -8,6 +8,8 @@ import { AskView } from './ask';
 import { Banners } from './Banners';
 import { Composer, fileDrop } from './Composer';
 import { ChatList, Queues, RoomList } from './lists';
+import { CallButtons } from './CallViews';
+import { GroupPanel } from './GroupPanel';
 import { MessageLog } from './MessageLog';
 import { Presence, SHOW_LABEL, useStore } from './ui';
 import './styles.css';
@@ -62,7 +64,7 @@ const B = boot();
 
 function App({ store }: { store: ChatStore }) {
   useStore(store);
-  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues'>('chats');
+  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues' | 'people'>('chats');
   const view = store.view;
   const statusText = store.ended
     ? `Signed out (${store.ended})`
@@ -123,6 +125,18 @@ function App({ store }: { store: ChatStore }) {
           >
             Rooms
           </button>
+          {store.groups.groups.size > 0 && (
+            <button
+              type="button"
+              role="tab"
+              id="tab-people"
+              aria-selected={tab === 'people'}
+              aria-controls="panel-people"
+              onClick={() => setTab('people')}
+            >
+              People
+            </button>
+          )}
           {store.alerts.workgroups.length > 0 && (
             <button
               type="button"
@@ -140,6 +154,8 @@ function App({ store }: { store: ChatStore }) {
           <ChatList store={store} />
         ) : tab === 'rooms' ? (
           <RoomList store={store} />
+        ) : tab === 'people' ? (
+          <GroupPanel store={store} />
         ) : (
           <Queues store={store} />
         )}
@@ -221,6 +237,7 @@ function Dialogue({ store, peer }: { store: ChatStore; peer: string }) {
             {c.typing ? `${name} is typing…` : (SHOW_LABEL[show] ?? show)}
           </span>
         </div>
+        <CallButtons store={store} peer={peer} name={name} />
         {inRoster && (
           <button
             type="button"
