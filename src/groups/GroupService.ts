@@ -45,7 +45,8 @@ export class GroupService {
 
   view(m: Member): MemberView {
     const jid = this.jidOf(m.username);
-    return { ...m, jid, ...(this.deps.presence?.of(jid) ?? OFFLINE) };
+    const { username, ...fields } = m;
+    return { username, jid, ...fields, ...(this.deps.presence?.of(jid) ?? OFFLINE) };
   }
 
   list(): Promise<Group[]> {
