@@ -163,16 +163,27 @@ export class GroupService {
             .unwatch(this.jidOf(u))
             .catch((err: unknown) => log.warn({ err, username: u }, 'groups: unwatch failed'));
     }
-    const audience = new Set([...before, ...this.deps.index.members(id).map((m) => m.username)]);
+    const now = this.deps.index.members(id);
+    const audience = new Set([...before, ...now.map((m) => m.username)]);
     const events: [GroupEventType, Member | { username: string }][] = [
       ...change.added.map((m) => ['joined', m] as [GroupEventType, Member]),
       ...change.changed.map((m) => ['changed', m] as [GroupEventType, Member]),
       ...change.removed.map((u) => ['left', { username: u }] as [GroupEventType, { username: string }]),
     ];
+    const publish = (u: string, payload: Record<string, unknown>) =>
+      this.deps.hub.publish(u, EVENT_NAMES.group, payload, { durable: false });
+    if (events.length > 1) {
+      // A bulk change (a member list replaced, a group deleted): one fresh snapshot per member rather than
+      // every change to every member (1,000 members joining at once would otherwise be a million events).
+      const snapshot = { type: 'snapshot', group: id, members: now.map((m) => this.view(m)) };
+      for (const u of audience)
+        if (this.deps.index.member(id, u)) await publish(u, snapshot);
+        else await publish(u, { type: 'left', group: id, member: { username: u, jid: this.jidOf(u) } });
+      return;
+    }
     for (const [type, m] of events) {
       const member = 'role' in m ? this.view(m) : { username: m.username, jid: this.jidOf(m.username) };
-      for (const u of audience)
-        await this.deps.hub.publish(u, EVENT_NAMES.group, { type, group: id, member }, { durable: false });
+      for (const u of audience) await publish(u, { type, group: id, member });
     }
   }
 

@@ -32,7 +32,7 @@ export interface CallsDeps {
   accept: (callId: string) => void;
   /**
    * XEP-0353 forbids answering without the user's consent unless a trust rule applies: only callers the
-   * user knows (a contact, or a member of one of their organisations) may have their call answered by itself.
+   * user knows (a contact, or an admin of one of their organisations) may have their call answered by itself.
    */
   trusted: (jid: string) => boolean;
 }

@@ -40,9 +40,10 @@ export class Groups {
     g.set(m.username, m);
   }
 
-  /** Whether the JID belongs to one of the user's organisations (a trust rule for auto-answer). */
-  has(jid: string): boolean {
-    for (const g of this.groups.values()) for (const m of g.values()) if (m.jid === jid) return true;
+  /** Whether the JID is an admin (staff) of one of the user's organisations: the trust rule for auto-answer. */
+  isStaff(jid: string): boolean {
+    for (const g of this.groups.values())
+      for (const m of g.values()) if (m.jid === jid && m.role === 'admin') return true;
     return false;
   }
 

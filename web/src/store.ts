@@ -123,7 +123,7 @@ export class ChatStore {
         const call = this.alerts.calls.find((c) => c.callId === callId);
         if (call) void this.alerts.answerCall(call, true);
       },
-      trusted: (jid) => this.roster.contacts.has(jid) || this.groups.has(jid),
+      trusted: (jid) => this.roster.contacts.has(jid) || this.groups.isStaff(jid),
     });
   }
 
