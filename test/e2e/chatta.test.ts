@@ -19,7 +19,14 @@ import { WEB_DIST } from '../../src/http/routes/webClient.js';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots', 'latest');
+// As in webClient.test.ts: PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows.
+const SHOTS = join(
+  PROJECT_ROOT,
+  'test',
+  'e2e',
+  'screenshots',
+  process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest',
+);
 const ARGS = [
   '--headless',
   '--no-sandbox',
