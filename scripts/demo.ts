@@ -1,6 +1,7 @@
 /**
  * The demo: a local Prosody (data in $PARLEY_DATA_DIR/prosody), Parley on embedded Postgres (PGlite,
- * data in $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, and a printed quick-start.
+ * data in $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, a local Redis (unless REDIS_URL is set)
+ * with the BigBlueButton bridge on (a generated BBB_SECRET unless one is set), and a printed quick-start.
  * Everything persists in the data dir, so a restart keeps accounts, history and the master secret.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { createLogger } from '../src/log.js';
 import { startParley } from '../src/startParley.js';
 import { startProsody } from '../tools/servers/prosody.js';
 import { freePort } from '../tools/servers/freePort.js';
+import { startRedis, type RunningRedis } from '../tools/servers/redis.js';
 
 interface DemoState {
   adminPassword: string;
@@ -18,6 +20,8 @@ interface DemoState {
   c2sPort: number;
   componentPort: number;
   httpPort: number;
+  /** the BigBlueButton bridge's secret (BBB-Chat's checksums); added to older state files on start */
+  bbbSecret?: string;
 }
 
 async function loadState(dir: string): Promise<DemoState> {
@@ -85,7 +89,15 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.PARLEY_DATA_DIR ?? '.parley');
   await mkdir(dataDir, { recursive: true });
   const state = await loadState(dataDir);
+  if (!state.bbbSecret) {
+    state.bbbSecret = randomBytes(32).toString('hex');
+    await writeFile(join(dataDir, 'demo-xmpp.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
+  }
   const domain = process.env.XMPP_DOMAIN ?? 'localhost';
+  // BigBlueButton speaks to the bridge through Redis: a throw-away one unless REDIS_URL names one.
+  const redis: RunningRedis | undefined = process.env.REDIS_URL
+    ? undefined
+    : await startRedis({ dir: join(dataDir, 'redis') });
   const prosody = await startProsody({
     dir: join(dataDir, 'prosody'),
     domain,
@@ -109,9 +121,12 @@ async function main(): Promise<void> {
       XMPP_ADMIN_JID: prosody.adminJid,
       XMPP_ADMIN_PASSWORD: prosody.adminPassword,
       XMPP_COMPONENT_SECRET: prosody.componentSecret,
+      REDIS_URL: process.env.REDIS_URL || redis!.url,
+      BBB_SECRET: process.env.BBB_SECRET || state.bbbSecret,
     });
   } catch (err) {
     await prosody.stop();
+    await redis?.stop();
     if (err instanceof ConfigError) {
       console.error(`parley demo: ${err.message}`);
       process.exit(2);
@@ -131,17 +146,20 @@ async function main(): Promise<void> {
     Master secret:                ${parley.secret}${parley.secretGenerated ? '   (generated, kept in ' + join(dataDir, 'secret') + ')' : ''}
     XMPP server (Prosody):        ${prosody.service}  domain ${domain}
     Database:                     ${config.database.url ? config.database.url.replace(/:[^:@/]+@/, ':***@') : 'embedded PGlite in ' + join(dataDir, 'pgdata')}
+    Redis:                        ${redis ? redis.url + ' (throw-away)' : 'REDIS_URL'}
+    BigBlueButton chat bridge:    ${u}/api/runningChats   BBB_SECRET=${config.bbb.secret ?? ''}
 
   Log a user in (Parley creates the account on first use):
     curl -s -X POST -H 'Authorization: ${parley.secret}' ${u}/restapi/v1/chat/alice/login
   Then follow the events it returns:
     curl -N '<events URL>?token=<token>'
 
-${chat}  Ctrl-C stops Parley and Prosody.
+${chat}  Ctrl-C stops Parley, Prosody and Redis.
 `);
   const stop = async () => {
     await parley.stop().catch((err) => log.error({ err }, 'stop failed'));
     await prosody.stop();
+    await redis?.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -34,6 +34,8 @@ import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
 import { createGroupsFeature } from './groups/index.js';
 import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
+import { createBookmarksFeature } from './bookmarks/index.js';
+import { createHostSiteFeature } from './hostsite/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -260,6 +262,8 @@ export function createFeatures(
     createBbbFeature(ctx),
     createGroupsFeature(ctx),
     createAttachmentsFeature(ctx),
+    createBookmarksFeature(ctx),
+    createHostSiteFeature(ctx),
   ];
 }
 

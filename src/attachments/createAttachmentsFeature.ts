@@ -51,7 +51,7 @@ export function createAttachmentsFeature(ctx: AttachmentsFeatureDeps): Feature {
         domain: ctx.config.xmpp.domain,
         capabilityUrls: ctx.config.files.capabilityUrls,
       });
-      attachmentAdminRoutes(router, { messages: ctx.messages, housekeeping, compressor });
+      attachmentAdminRoutes(router, { messages: ctx.messages, housekeeping, compressor, store });
     },
     start: () => files.init(),
   };

@@ -54,6 +54,12 @@ const EnvSchema = z.object({
     .default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
+  PARLEY_BOOKMARKS_STORAGE: z.enum(['auto', 'pep', 'private']).default('auto'),
+  PARLEY_MEETING_URL_TEMPLATE: z
+    .string()
+    .url()
+    .refine((u) => u.startsWith('https://') && u.includes('{room}'), 'an https URL with a {room} placeholder')
+    .optional(),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
@@ -141,6 +147,8 @@ const EnvSchema = z.object({
   PARLEY_LOGIN_MAX_FAILURES_PER_USER: count.default(100),
   PARLEY_LOGIN_BACKOFF_MAX_SECONDS: positiveSeconds.default(900),
   PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(32),
+  PARLEY_LOGIN_FAILURE_BUDGET: count.default(20),
+  PARLEY_LOGIN_FAILURE_BUDGET_SECONDS: count.default(10),
   PARLEY_UPLOAD_QUOTA_BYTES: z.coerce
     .number()
     .int()
@@ -148,6 +156,14 @@ const EnvSchema = z.object({
     .default(1024 * 1024 * 1024),
   PARLEY_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
   PARLEY_THUMBNAIL_CONCURRENCY: count.default(2),
+  // Host-site integration (docs/host-site.md): the key signs login tokens, so it is as strong as a secret.
+  PARLEY_HOST_LOGIN_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
+  PARLEY_HOST_LOGIN_MAX_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  PARLEY_HOST_USERS_URL: url(['http:', 'https:']).optional(),
+  PARLEY_HOST_USERS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(600),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -177,6 +193,10 @@ export interface Config {
   chat: { catchUpDays: number };
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
   calls: { ringSeconds: number };
+  /** storage: where room bookmarks live (auto: XEP-0402 PEP when the server offers it, else XEP-0048) */
+  bookmarks: { storage: 'auto' | 'pep' | 'private' };
+  /** meetingUrlTemplate: the https meeting link of a room in invitations, `{room}` its name (ofchat's ofmeet URL) */
+  rooms: { meetingUrlTemplate?: string };
   xmpp: {
     domain: string;
     service: string;
@@ -216,6 +236,11 @@ export interface Config {
   moderation: { adminJids: string[]; monitorPollSeconds: number; aclRefreshSeconds: number };
   /** what one client, account or visitor can make the gateway do (docs/security.md, "Limits") */
   limits: LimitsConfig;
+  /**
+   * the embedding site (docs/host-site.md): loginKey signs its users' login tokens, which may live at most
+   * loginMaxSeconds; usersUrl answers profiles (Star.Comet's URL_getUsersInfo), cached usersTtlSeconds
+   */
+  hostSite: { loginKey?: string; loginMaxSeconds: number; usersUrl?: string; usersTtlSeconds: number };
 }
 
 export interface LimitsConfig {
@@ -225,6 +250,7 @@ export interface LimitsConfig {
   /**
    * Failed password checks before backing off (per user+IP, per IP, per user); the wait doubles with each
    * further failure up to backoffMaxSeconds. concurrentPerIp: password checks in flight from one address.
+   * failureBudget per failureBudgetSeconds: failures the instance absorbs before failed addresses wait.
    */
   login: {
     maxFailures: number;
@@ -232,6 +258,8 @@ export interface LimitsConfig {
     maxFailuresPerUser: number;
     backoffMaxSeconds: number;
     concurrentPerIp: number;
+    failureBudget: number;
+    failureBudgetSeconds: number;
   };
   uploads: { quotaBytes: number; maxImagePixels: number; thumbnailConcurrency: number };
 }
@@ -293,6 +321,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
+    bookmarks: { storage: e.PARLEY_BOOKMARKS_STORAGE },
+    rooms: { meetingUrlTemplate: e.PARLEY_MEETING_URL_TEMPLATE },
     xmpp: {
       domain: e.XMPP_DOMAIN.toLowerCase(),
       service: e.XMPP_SERVICE,
@@ -356,12 +386,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxFailuresPerUser: e.PARLEY_LOGIN_MAX_FAILURES_PER_USER,
         backoffMaxSeconds: e.PARLEY_LOGIN_BACKOFF_MAX_SECONDS,
         concurrentPerIp: e.PARLEY_LOGIN_CONCURRENT_PER_IP,
+        failureBudget: e.PARLEY_LOGIN_FAILURE_BUDGET,
+        failureBudgetSeconds: e.PARLEY_LOGIN_FAILURE_BUDGET_SECONDS,
       },
       uploads: {
         quotaBytes: e.PARLEY_UPLOAD_QUOTA_BYTES,
         maxImagePixels: e.PARLEY_MAX_IMAGE_PIXELS,
         thumbnailConcurrency: e.PARLEY_THUMBNAIL_CONCURRENCY,
       },
+    },
+    hostSite: {
+      loginKey: e.PARLEY_HOST_LOGIN_KEY,
+      loginMaxSeconds: e.PARLEY_HOST_LOGIN_MAX_SECONDS,
+      usersUrl: e.PARLEY_HOST_USERS_URL,
+      usersTtlSeconds: e.PARLEY_HOST_USERS_TTL_SECONDS,
     },
   });
 }

@@ -12,6 +12,7 @@ export const EVENT_NAMES = {
   xmpp: 'chatapi.xmpp',
   receipt: 'chatapi.receipt',
   call: 'chatapi.call',
+  bookmarks: 'chatapi.bookmarks',
   session: 'chatapi.session',
   group: 'chatapi.group',
 } as const;

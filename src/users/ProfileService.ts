@@ -10,6 +10,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
+import { publishOptions } from '../xmpp/pep.js';
 
 /** Property names are item ids and JSON keys: a conservative alphabet avoids surprises in both. */
 const PROPERTY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -30,24 +31,11 @@ export function parsePropertyName(raw: string): string {
   return raw;
 }
 
-const field = (name: string, value: string): Element => xml('field', { var: name }, xml('value', {}, value));
-
 export class ProfileService {
   async set(session: UserSession, name: string, value: string): Promise<void> {
     const item = xml('item', { id: name }, xml('property', { xmlns: NS.parleyProfile, name }, value));
     // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
-    const options = xml(
-      'publish-options',
-      {},
-      xml(
-        'x',
-        { xmlns: NS.dataForms, type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubPublishOptions)),
-        field('pubsub#access_model', 'open'),
-        field('pubsub#persist_items', 'true'),
-        field('pubsub#max_items', 'max'),
-      ),
-    );
+    const options = publishOptions('open');
     const pubsub = xml(
       'pubsub',
       { xmlns: NS.pubsub },

@@ -34,6 +34,7 @@ export class SseClient {
       'chatapi.ask',
       'chatapi.call',
       'chatapi.group',
+      'chatapi.bookmarks',
     ];
     for (const name of names) {
       this.#es.addEventListener(name, (ev) =>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { call } from '../helpers/http.js';
@@ -10,6 +11,7 @@ interface Demo {
   child: ChildProcess;
   url: string;
   secret: string;
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ async function startDemo(dataDir: string): Promise<Demo> {
     child,
     url,
     secret,
+    output: () => out,
     async stop() {
       child.kill('SIGINT');
       await exited;
@@ -100,5 +103,26 @@ describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
     }
     await reader.cancel();
     assert.ok((text.match(/^id:/gm) ?? []).length >= 2, 'online (first run), online (restored)');
+  });
+
+  it('runs the BigBlueButton bridge on its own Redis, with the printed secret', async () => {
+    const dir = await mkdtemp(join(rig.tmp, 'demo-bbb-'));
+    demo = await startDemo(dir);
+    const bbbSecret = /BBB_SECRET=([0-9a-f]{64})/.exec(demo.output())?.[1];
+    assert.ok(bbbSecret, demo.output());
+    const running = await call<{ count: number; chat_ids: string[] }>(`${demo.url}/api/runningChats`);
+    assert.equal(running.status, 200, running.text);
+    assert.deepEqual(running.body.count, 0);
+    // A v2 call signed with the printed secret is accepted (BBB-Chat's RCP checksum: sha512 of the salt,
+    // the parameters as sorted key+value, the secret and the epoch).
+    const epoch = Math.floor(Date.now() / 1000);
+    const checksum = createHash('sha512')
+      .update(`startChatchat_iddemo-meetingchat_userBridge${bbbSecret}${epoch}`)
+      .digest('hex');
+    const started = await call<{ success: boolean; message: string }>(`${demo.url}/api/startChat`, {
+      json: { chat_id: 'demo-meeting', chat_user: 'Bridge', checksum },
+    });
+    assert.equal(started.status, 200, started.text);
+    assert.equal(started.body.success, true, started.text);
   });
 });

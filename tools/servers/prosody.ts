@@ -110,7 +110,7 @@ allow_registration = true
 
 modules_enabled = {
   "roster"; "saslauth"; "disco"; "carbons"; "adhoc"; "admin_adhoc"; "blocklist";
-  "vcard_legacy"; "vcard4"; "pep"; "private"; "ping"; "register"; "version"; "uptime";
+  "vcard_legacy"; "vcard4"; "pep"; "private"; "bookmarks"; "ping"; "register"; "version"; "uptime";
   "time"; "http"; "csi_simple"; "mam"; "smacks";${o.extraModules.map((m) => ` ${lua(m)};`).join('')}
 }  -- no "limits": Debian's default throttles c2s
 modules_disabled = { "s2s"; "dialback" }

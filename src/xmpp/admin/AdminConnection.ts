@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
 import type { Log } from '../../log.js';
@@ -30,7 +31,10 @@ export class AdminConnection {
       domain,
       username: local,
       password,
-      resource: 'parley-admin',
+      // Its own resource per gateway: every instance of a cluster (and every gateway of a test run) logs in
+      // with the same admin JID, and with one fixed resource each login kicked the other's session
+      // (<conflict/>), which reconnected and kicked back — admin requests failed with 503 meanwhile.
+      resource: `parley-admin-${randomBytes(4).toString('hex')}`,
       allowPlainUnencrypted: opts.allowPlainUnencrypted,
     });
     this.#reconnector = new Reconnector(this.#x, {

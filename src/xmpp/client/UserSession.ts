@@ -69,6 +69,9 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
 
   constructor(readonly opts: UserSessionOptions) {
     super();
+    // Each open event stream of the user waits on 'ended' (bounded by PARLEY_SSE_MAX_STREAMS_PER_USER),
+    // plus the features' own listeners: Node's default warning at 10 would fire at the stream cap.
+    this.setMaxListeners(0);
     this.streamId = opts.streamId;
     this.username = opts.username;
     this.bareJid = `${opts.username}@${opts.domain}`;

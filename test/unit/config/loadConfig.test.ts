@@ -56,6 +56,33 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ ...redis, BBB_SECRET: 'x'.repeat(32) }).bbb.secret, 'x'.repeat(32));
   });
 
+  it('takes the host-site settings, refusing a short login key and a long token lifetime', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PARLEY_HOST_LOGIN_KEY: 'short',
+          PARLEY_HOST_LOGIN_MAX_SECONDS: '86400',
+          PARLEY_HOST_USERS_URL: 'ftp://site',
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => p.split(':')[0]),
+          ['PARLEY_HOST_LOGIN_KEY', 'PARLEY_HOST_LOGIN_MAX_SECONDS', 'PARLEY_HOST_USERS_URL'],
+        );
+        return true;
+      },
+    );
+    const c = loadConfig({ PARLEY_HOST_LOGIN_KEY: 'k'.repeat(32), PARLEY_HOST_USERS_URL: 'https://site/u' });
+    assert.deepEqual(c.hostSite, {
+      loginKey: 'k'.repeat(32),
+      loginMaxSeconds: 300,
+      usersUrl: 'https://site/u',
+      usersTtlSeconds: 600,
+    });
+    assert.equal(loadConfig({}).hostSite.loginKey, undefined);
+  });
+
   it('needs PARLEY_PUBLIC_URL when listening beyond loopback or in production', () => {
     for (const env of [{ PARLEY_HOST: '0.0.0.0' }, { PARLEY_HOST: '10.1.2.3' }, { NODE_ENV: 'production' }])
       assert.throws(() => loadConfig(env), /^[\s\S]*PARLEY_PUBLIC_URL: required when/, JSON.stringify(env));
