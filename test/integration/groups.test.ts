@@ -205,6 +205,26 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
       [carer.username, ann.username].sort(),
     );
 
+    // A bulk change (the whole list replaced) arrives as one fresh snapshot, not an event per member each.
+    const cara = uniqueUser('cara');
+    const bulk = await admin(`/${id}/members`, {
+      method: 'PUT',
+      json: {
+        members: [
+          { username: carer.username, name: 'Sam (carer)', role: 'admin' },
+          { username: ann.username, name: 'Ann B.', site: 'rose' },
+          { username: bert.username, name: 'Bert', site: 'rose' },
+          { username: cara, name: 'Cara' },
+        ],
+      },
+    });
+    assert.equal(bulk.status, 200);
+    const fresh = await sam.events.next(
+      (e) => groupEvent('snapshot')(e) && (e.data.members as Member[]).some((m) => m.username === cara),
+    );
+    assert.equal((fresh.data.members as Member[]).length, 4);
+    assert.ok(!sam.events.events.some(groupEvent('joined', cara)), 'no joined event besides the snapshot');
+
     // A member removed leaves everyone's list (and theirs).
     await admin(`/${id}/members/${ann.username}`, { method: 'DELETE' });
     await sam.events.next(groupEvent('left', ann.username));
