@@ -123,11 +123,16 @@ describe('the Chatta flow in the web client (headless Chromium)', function () {
     return { id, carer, ann, bert };
   }
 
+  /** The user's latest call once it has ended: the End button hides the banner before the answer arrives. */
   async function lastCall(l: Login, username: string): Promise<CallRow> {
-    const r = await call<{ calls: CallRow[] }>(`${gw.url}/restapi/v1/chat/${username}/calls?limit=1`, {
-      auth: bearer(l.token),
-    });
-    return r.body.calls[0]!;
+    for (let i = 0; ; i++) {
+      const r = await call<{ calls: CallRow[] }>(`${gw.url}/restapi/v1/chat/${username}/calls?limit=1`, {
+        auth: bearer(l.token),
+      });
+      const latest = r.body.calls[0]!;
+      if (latest.outcome !== null || i >= 50) return latest;
+      await new Promise((res) => setTimeout(res, 100));
+    }
   }
 
   async function flow(viewport: { width: number; height: number }, tag: string): Promise<void> {
