@@ -33,9 +33,10 @@ import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
 import { createGroupsFeature } from './groups/index.js';
-import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
 import { createBookmarksFeature } from './bookmarks/index.js';
 import { createHostSiteFeature } from './hostsite/index.js';
+import { createAttachmentsFeature, createMessageFiles, createUploadPolicy } from './attachments/index.js';
+import { createSyncFeature } from './sync/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -252,6 +253,8 @@ export function createFeatures(
 ): Feature[] {
   // Chat and rooms carry files through the attachments feature's port, not its tables.
   const files = createMessageFiles(ctx.db);
+  // The upload limits the attachments feature enforces and a sync site changes when its host says so.
+  const uploadPolicy = createUploadPolicy(ctx.config.files);
   return [
     createModerationFeature({ ...ctx, blocksChanged }),
     createRoomsFeature({ ...ctx, sendPolicy, files }),
@@ -261,9 +264,10 @@ export function createFeatures(
     createContactsFeature({ ...ctx, sendPolicy }),
     createBbbFeature(ctx),
     createGroupsFeature(ctx),
-    createAttachmentsFeature(ctx),
+    createAttachmentsFeature({ ...ctx, uploadPolicy }),
     createBookmarksFeature(ctx),
     createHostSiteFeature(ctx),
+    createSyncFeature({ ...ctx, uploadPolicy }),
   ];
 }
 

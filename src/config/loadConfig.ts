@@ -164,6 +164,22 @@ const EnvSchema = z.object({
   PARLEY_HOST_LOGIN_MAX_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   PARLEY_HOST_USERS_URL: url(['http:', 'https:']).optional(),
   PARLEY_HOST_USERS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(600),
+  // Site sync (docs/site-sync.md): a site phones home to a host; a site's key is derived from the host's.
+  PARLEY_SYNC_ROLE: z.enum(['off', 'host', 'site']).default('off'),
+  PARLEY_SYNC_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
+  PARLEY_SYNC_HOST_URL: url(['http:', 'https:']).optional(),
+  PARLEY_SYNC_SITES: z
+    .string()
+    .regex(/^\s*([a-z0-9.-]+\s*(,\s*[a-z0-9.-]+\s*)*)?$/i, 'must be a comma-separated list of XMPP domains')
+    .default(''),
+  PARLEY_SYNC_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(30),
+  PARLEY_SYNC_COMPONENT: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain')
+    .optional(),
 });
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
@@ -241,6 +257,24 @@ export interface Config {
    * loginMaxSeconds; usersUrl answers profiles (Star.Comet's URL_getUsersInfo), cached usersTtlSeconds
    */
   hostSite: { loginKey?: string; loginMaxSeconds: number; usersUrl?: string; usersTtlSeconds: number };
+  /** site sync between deployments (docs/site-sync.md); role off: the feature answers 501 */
+  sync: SyncConfig;
+}
+
+/**
+ * role: host (the central deployment sites phone home to) or site; key: on a host the key each site's
+ * own is derived from, on a site its own (signing.ts siteKey);
+ * hostUrl: where a site reaches its host; sites: the site domains a host accepts; intervalSeconds: how
+ * often a site calls home (also at once after a local message); component: the XEP-0114 domain remote
+ * users appear under (`alice\40site.example@sync.host.example`).
+ */
+export interface SyncConfig {
+  role: 'off' | 'host' | 'site';
+  key?: string;
+  hostUrl?: string;
+  sites: string[];
+  intervalSeconds: number;
+  component: string;
 }
 
 export interface LimitsConfig {
@@ -293,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push(
       `PARLEY_PUBLIC_URL: required when ${production ? 'NODE_ENV=production' : `PARLEY_HOST (${e.PARLEY_HOST}) is not a loopback address`}: the public base URL clients reach Parley at (behind a proxy, the proxy's https:// address)`,
     );
+  problems.push(...syncProblems(e));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
     http: {
@@ -401,7 +436,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       usersUrl: e.PARLEY_HOST_USERS_URL,
       usersTtlSeconds: e.PARLEY_HOST_USERS_TTL_SECONDS,
     },
+    sync: {
+      role: e.PARLEY_SYNC_ROLE,
+      key: e.PARLEY_SYNC_KEY,
+      hostUrl: e.PARLEY_SYNC_HOST_URL?.replace(/\/+$/, ''),
+      sites: e.PARLEY_SYNC_SITES.split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+      intervalSeconds: e.PARLEY_SYNC_INTERVAL_SECONDS,
+      component: (e.PARLEY_SYNC_COMPONENT ?? `sync.${e.XMPP_DOMAIN}`).toLowerCase(),
+    },
   });
+}
+
+/** What a sync role needs besides its own variables: a key, a component secret, a public URL for file links. */
+function syncProblems(e: z.infer<typeof EnvSchema>): string[] {
+  if (e.PARLEY_SYNC_ROLE === 'off') return [];
+  const role = `PARLEY_SYNC_ROLE=${e.PARLEY_SYNC_ROLE}`;
+  const problems: string[] = [];
+  if (!e.PARLEY_SYNC_KEY) problems.push(`PARLEY_SYNC_KEY: required when ${role}`);
+  if (!e.XMPP_COMPONENT_SECRET)
+    problems.push(`XMPP_COMPONENT_SECRET: required when ${role} (remote users are a component)`);
+  // Files received from the other side are linked from messages delivered outside any request.
+  if (!e.PARLEY_PUBLIC_URL)
+    problems.push(`PARLEY_PUBLIC_URL: required when ${role} (links to files received from the other side)`);
+  if (e.PARLEY_SYNC_ROLE === 'site' && !e.PARLEY_SYNC_HOST_URL)
+    problems.push(`PARLEY_SYNC_HOST_URL: required when ${role}`);
+  if (e.PARLEY_SYNC_ROLE === 'host' && !e.PARLEY_SYNC_SITES.trim())
+    problems.push(`PARLEY_SYNC_SITES: required when ${role} (the site domains this host accepts)`);
+  return problems;
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

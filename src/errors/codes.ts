@@ -150,6 +150,11 @@ export const ERROR_CODES = {
     title: 'The host site did not answer the user info request',
     xmpp: { type: 'wait', condition: 'remote-server-timeout' },
   },
+  SYNC_DISABLED: {
+    status: 501,
+    title: 'Site sync is not configured for this call',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
   XMPP_UNAVAILABLE: {
     status: 503,
     title: 'XMPP server unavailable',

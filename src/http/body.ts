@@ -3,8 +3,11 @@ import { koaBody } from 'koa-body';
 import type { z } from 'zod';
 import { BridgeError } from '../errors/BridgeError.js';
 
-/** Uploads stream their body to disk themselves (src/attachments), under their own limit. */
+/** Uploads stream their body to disk themselves (src/attachments, src/sync), under their own limit. */
 const STREAMED_UPLOAD = /^\/restapi\/v1\/chat\/[^/]+\/files$/;
+const STREAMED_SYNC_FILE = /^\/restapi\/v1\/sync\/peer\/files\/[^/]+$/;
+const streamed = (method: string, path: string): boolean =>
+  (method === 'POST' && STREAMED_UPLOAD.test(path)) || (method === 'PUT' && STREAMED_SYNC_FILE.test(path));
 
 /** Body parsing for routes that take a body: JSON or text, capped at PARLEY_MAX_BODY_BYTES (413 beyond). */
 export function bodyParser(maxBytes: number): Middleware {
@@ -24,7 +27,7 @@ export function bodyParser(maxBytes: number): Middleware {
       throw parseError(err as Error & { status?: number }, ctx, maxBytes);
     },
   });
-  return (ctx, next) => (ctx.method === 'POST' && STREAMED_UPLOAD.test(ctx.path) ? next() : parse(ctx, next));
+  return (ctx, next) => (streamed(ctx.method, ctx.path) ? next() : parse(ctx, next));
 }
 
 function parseError(err: Error & { status?: number }, ctx: Context, maxBytes: number): BridgeError {

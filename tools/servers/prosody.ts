@@ -131,6 +131,9 @@ Component ${lua(`workgroup.${o.domain}`)}
 
 Component ${lua(`bbb.${o.domain}`)}
   component_secret = ${lua(o.componentSecret)}
+
+Component ${lua(`sync.${o.domain}`)}  -- site sync (docs/site-sync.md): users of the other deployment
+  component_secret = ${lua(o.componentSecret)}
 `;
 }
 

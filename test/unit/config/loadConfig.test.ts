@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PARLEY_CLUSTER_KEY: 'k'.repeat(32) }).network.clusterKey, 'k'.repeat(32));
   });
 
+  it('takes an https meeting link template with a {room} placeholder, and nothing else', () => {
+    const t = 'https://meet.example.org/{room}';
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: t }).rooms.meetingUrlTemplate, t);
+    assert.equal(loadConfig({ PARLEY_MEETING_URL_TEMPLATE: '' }).rooms.meetingUrlTemplate, undefined);
+    assert.throws(
+      () => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'http://meet.example.org/{room}' }),
+      /MEETING/,
+    );
+    assert.throws(() => loadConfig({ PARLEY_MEETING_URL_TEMPLATE: 'https://meet.example.org/' }), /MEETING/);
+    assert.equal(loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'private' }).bookmarks.storage, 'private');
+    assert.throws(() => loadConfig({ PARLEY_BOOKMARKS_STORAGE: 'disk' }), /PARLEY_BOOKMARKS_STORAGE/);
+  });
+
   it('has every variable documented in .env.example', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
@@ -120,6 +133,58 @@ describe('loadConfig', () => {
     assert.deepEqual(
       [...documented].filter((v) => !ENV_VARS.includes(v!)),
       [],
+    );
+  });
+});
+
+describe('loadConfig: site sync', () => {
+  const key = 'k'.repeat(32);
+  const base = { XMPP_COMPONENT_SECRET: 'c', PARLEY_PUBLIC_URL: 'https://chat.school.example' };
+
+  it('is off by default, with the component named after the domain', () => {
+    const c = loadConfig({ XMPP_DOMAIN: 'School.example' });
+    assert.equal(c.sync.role, 'off');
+    assert.equal(c.sync.component, 'sync.school.example');
+  });
+
+  it('reads a site and a host', () => {
+    const site = loadConfig({
+      ...base,
+      PARLEY_SYNC_ROLE: 'site',
+      PARLEY_SYNC_KEY: key,
+      PARLEY_SYNC_HOST_URL: 'https://central.example/',
+    });
+    assert.equal(site.sync.hostUrl, 'https://central.example');
+    const host = loadConfig({
+      ...base,
+      PARLEY_SYNC_ROLE: 'host',
+      PARLEY_SYNC_KEY: key,
+      PARLEY_SYNC_SITES: 'A.example, b.example',
+    });
+    assert.deepEqual(host.sync.sites, ['a.example', 'b.example']);
+  });
+
+  it('names what a role needs', () => {
+    assert.throws(
+      () => loadConfig({ PARLEY_SYNC_ROLE: 'site' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems.map((p) => p.split(':')[0]).sort(), [
+          'PARLEY_PUBLIC_URL',
+          'PARLEY_SYNC_HOST_URL',
+          'PARLEY_SYNC_KEY',
+          'XMPP_COMPONENT_SECRET',
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ ...base, PARLEY_SYNC_ROLE: 'host', PARLEY_SYNC_KEY: key }),
+      /PARLEY_SYNC_SITES: required/,
+    );
+    assert.throws(
+      () => loadConfig({ ...base, PARLEY_SYNC_ROLE: 'host', PARLEY_SYNC_KEY: 'short' }),
+      /PARLEY_SYNC_KEY/,
     );
   });
 });
