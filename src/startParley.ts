@@ -33,6 +33,7 @@ import { createCallsFeature } from './calls/index.js';
 import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
+import { createGroupsFeature } from './groups/index.js';
 import { createBookmarksFeature } from './bookmarks/index.js';
 import { createHostSiteFeature } from './hostsite/index.js';
 import { createAttachmentsFeature, createMessageFiles, createUploadPolicy } from './attachments/index.js';
@@ -272,6 +273,7 @@ export function createFeatures(
     createWorkgroupFeature(ctx),
     createContactsFeature({ ...ctx, sendPolicy }),
     createBbbFeature(ctx),
+    createGroupsFeature(ctx),
     createAttachmentsFeature({ ...ctx, uploadPolicy }),
     createBookmarksFeature(ctx),
     createHostSiteFeature(ctx),

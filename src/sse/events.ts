@@ -14,6 +14,7 @@ export const EVENT_NAMES = {
   call: 'chatapi.call',
   bookmarks: 'chatapi.bookmarks',
   session: 'chatapi.session',
+  group: 'chatapi.group',
 } as const;
 
 export type EventName = (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES];

@@ -33,6 +33,7 @@ export class SseClient {
       'chatapi.assist',
       'chatapi.ask',
       'chatapi.call',
+      'chatapi.group',
       'chatapi.bookmarks',
     ];
     for (const name of names) {

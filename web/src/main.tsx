@@ -8,6 +8,8 @@ import { AskView } from './ask';
 import { Banners } from './Banners';
 import { Composer, fileDrop } from './Composer';
 import { ChatList, Queues, RoomList } from './lists';
+import { CallButtons } from './CallViews';
+import { GroupPanel } from './GroupPanel';
 import { MessageLog } from './MessageLog';
 import { Presence, SHOW_LABEL, useStore } from './ui';
 import { HostProfile } from './HostProfile';
@@ -68,7 +70,7 @@ const B = boot();
 
 function App({ store }: { store: ChatStore }) {
   useStore(store);
-  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues'>('chats');
+  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues' | 'people'>('chats');
   const view = store.view;
   const statusText = store.ended
     ? `Signed out (${store.ended})`
@@ -129,6 +131,18 @@ function App({ store }: { store: ChatStore }) {
           >
             Rooms
           </button>
+          {store.groups.groups.size > 0 && (
+            <button
+              type="button"
+              role="tab"
+              id="tab-people"
+              aria-selected={tab === 'people'}
+              aria-controls="panel-people"
+              onClick={() => setTab('people')}
+            >
+              People
+            </button>
+          )}
           {store.alerts.workgroups.length > 0 && (
             <button
               type="button"
@@ -146,6 +160,8 @@ function App({ store }: { store: ChatStore }) {
           <ChatList store={store} />
         ) : tab === 'rooms' ? (
           <RoomList store={store} />
+        ) : tab === 'people' ? (
+          <GroupPanel store={store} />
         ) : (
           <Queues store={store} />
         )}
@@ -230,6 +246,7 @@ function Dialogue({ store, peer }: { store: ChatStore; peer: string }) {
             {c.typing ? `${name} is typing…` : (SHOW_LABEL[show] ?? show)}
           </span>
         </div>
+        <CallButtons store={store} peer={peer} name={name} />
         {inRoster && (
           <button
             type="button"

@@ -16,6 +16,8 @@ export class AdminConnection {
   readonly #x: Client;
   readonly #reconnector: Reconnector;
   #online = false;
+  readonly #onOnline: (() => void)[] = [];
+  readonly #onOffline: (() => void)[] = [];
 
   constructor(
     readonly jid: string,
@@ -46,11 +48,14 @@ export class AdminConnection {
       void smSettled(this.#x).then(() => {
         this.#online = true;
         log.info('admin XMPP session online');
+        for (const fn of this.#onOnline) fn();
       });
     });
     this.#x.on('disconnect', () => {
       if (this.#online) log.warn('admin XMPP session lost; reconnecting');
+      const was = this.#online;
       this.#online = false;
+      if (was) for (const fn of this.#onOffline) fn();
     });
   }
 
@@ -70,6 +75,29 @@ export class AdminConnection {
         throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`, { cause: err });
       this.#reconnector.schedule();
     }
+  }
+
+  /**
+   * For features that watch through the admin session (groups: its members' presence). `online` runs
+   * after every (re)connection once stream management settled, `offline` when an established one drops.
+   */
+  on(event: 'online' | 'offline', fn: () => void): void {
+    (event === 'online' ? this.#onOnline : this.#onOffline).push(fn);
+  }
+
+  onStanza(fn: (stanza: Element) => void): void {
+    this.#x.on('stanza', fn);
+  }
+
+  /** Answers IQ sets of a namespace (e.g. roster pushes), which the client otherwise refuses. */
+  onIqSet(ns: string, name: string, handler: (stanza: Element) => Element | boolean): void {
+    this.#x.iqCallee.set(ns, name, (ctx: { stanza: Element }) => handler(ctx.stanza));
+  }
+
+  async send(stanza: Element): Promise<void> {
+    if (!this.#online)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP server is not reachable', { retryAfter: 5 });
+    await this.#x.send(stanza);
   }
 
   async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {
