@@ -132,7 +132,15 @@ describe('an ofchat visitor page on another origin against npm run demo (headles
     return { page, problems };
   }
 
-  const state = (page: Page, s: string) => page.locator(`body[data-state="${s}"]`).waitFor();
+  /** Waits until the page reaches `s`, or fails with what the page says if it failed first. */
+  async function state(page: Page, s: string): Promise<void> {
+    await page.locator(`body[data-state="${s}"], body[data-state="error"]`).waitFor({ timeout: 30_000 });
+    assert.equal(
+      await page.locator('body').getAttribute('data-state'),
+      s,
+      (await page.locator('#status').textContent()) ?? '',
+    );
+  }
 
   async function flow(viewport: typeof DESKTOP, tag: string): Promise<void> {
     const ex = expert!;
