@@ -134,8 +134,9 @@ describe('an ofchat visitor page on another origin against npm run demo (headles
   }
 
   /** Waits until the page reaches `s`, or fails with what the page says if it failed first. */
-  async function state(page: Page, s: string): Promise<void> {
+  async function state(page: Page, s: string, status?: string): Promise<void> {
     await page.locator(`body[data-state="${s}"], body[data-state="error"]`).waitFor({ timeout: 30_000 });
+    if (status !== undefined) assert.equal(await page.locator('#status').textContent(), status);
     assert.equal(
       await page.locator('body').getAttribute('data-state'),
       s,
@@ -241,5 +242,27 @@ describe('an ofchat visitor page on another origin against npm run demo (headles
 
   it('the same on a phone-sized screen, the expert entering the room after the visitor', async () => {
     await flow(PHONE, 'phone', true);
+  });
+
+  it('is refused to a page on an origin PARLEY_CORS_ORIGINS does not name', async () => {
+    const elsewhere = await startStaticPages({ '/': join(PROJECT_ROOT, 'test', 'e2e', 'pages') });
+    try {
+      const ctx = await browser!.newContext({ viewport: DESKTOP });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      const q = new URLSearchParams({
+        server: demo!.url,
+        username: 'nobody',
+        password: 'x',
+        workgroup: 'help',
+      });
+      await page.goto(`${elsewhere.origin}/visitor.html?${q}`);
+      await page.getByLabel('Your question').fill('Anyone?');
+      await page.getByRole('button', { name: 'Ask' }).click();
+      // The browser withholds the answer (no Access-Control-Allow-Origin for this origin): fetch rejects.
+      await state(page, 'error', 'Could not reach an expert: Failed to fetch');
+    } finally {
+      await elsewhere.stop();
+    }
   });
 });
