@@ -9,8 +9,10 @@ import { rig } from '../rig/rig.js';
 describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
   this.timeout(120_000);
   let demo: Demo | undefined;
-  after(async () => {
+  // After each test: the next one starts its own demo, and one left running outlives mocha's --exit.
+  afterEach(async () => {
     await demo?.stop();
+    demo = undefined;
   });
 
   it('serves logins, and keeps accounts, events and the secret across a restart', async () => {
