@@ -1,67 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startDemo, type Demo } from '../helpers/demo.js';
 import { call } from '../helpers/http.js';
 import { rig } from '../rig/rig.js';
-
-/** `npm run demo` minus the install step: Prosody + embedded PGlite + Parley from one data dir. */
-interface Demo {
-  child: ChildProcess;
-  url: string;
-  secret: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startDemo(dataDir: string): Promise<Demo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
-    env: {
-      ...process.env,
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_PORT: '0',
-      PARLEY_LOG_LEVEL: 'warn',
-      DATABASE_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = Date.now();
-  while (!/Master secret:\s+\S+/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
-    if (Date.now() - started > 60_000) {
-      child.kill('SIGKILL');
-      throw new Error(`demo did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = /Explorer[^:]*:\s+(http:\/\/\S+)\/docs/.exec(out)![1]!;
-  const secret = /Master secret:\s+(\S+)/.exec(out)![1]!;
-  return {
-    child,
-    url,
-    secret,
-    output: () => out,
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
-}
 
 describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
   this.timeout(120_000);
   let demo: Demo | undefined;
-  after(async () => {
+  // After each test: the next one starts its own demo, and one left running outlives mocha's --exit.
+  afterEach(async () => {
     await demo?.stop();
+    demo = undefined;
   });
 
   it('serves logins, and keeps accounts, events and the secret across a restart', async () => {
