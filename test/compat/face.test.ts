@@ -175,6 +175,114 @@ describe('ofchat face: /rest/api/restapi/v1 answers as ofchat does', function ()
     assert.deepEqual(none.body, {});
   });
 
+  it('contacts and user search: RosterEntities and UserEntities in Jersey 1 JSON', async () => {
+    const [alice, bob, carol] = [
+      await registerUser('alice'),
+      await registerUser('bob'),
+      await registerUser('carol'),
+    ];
+    const sid = await login(alice);
+    await login(bob); // the directory Parley answers from knows the users who logged in
+    const auth = basic(alice.username, alice.password);
+    const none = await call(api(`/chat/${sid}/contacts`), { auth });
+    assert.equal(none.status, 200);
+    assert.deepEqual(none.body, {});
+    const added = await call(api(`/chat/${sid}/contacts`), {
+      auth,
+      json: { jid: bob.jid, nickname: 'Bob', groups: ['Friends'] },
+    });
+    assert.equal(added.status, 201);
+    type Item = {
+      jid: string;
+      nickname?: string;
+      subscriptionType: string;
+      groups?: { group: string | string[] };
+      show: string;
+    };
+    const one = await call<{ rosterItem: Item }>(api(`/chat/${sid}/contacts`), { auth });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.rosterItem.jid, bob.jid);
+    assert.equal(one.body.rosterItem.nickname, 'Bob');
+    assert.equal(one.body.rosterItem.subscriptionType, '0');
+    assert.deepEqual(one.body.rosterItem.groups, { group: 'Friends' });
+    assert.equal(one.body.rosterItem.show, 'unavailable');
+    await call(api(`/chat/${sid}/contacts`), { auth, json: { jid: carol.jid } });
+    const two = await call<{ rosterItem: Item[] }>(api(`/chat/${sid}/contacts`), { auth });
+    assert.equal(two.body.rosterItem.length, 2);
+    assert.equal(two.body.rosterItem[1]!.groups, undefined);
+    // Parley's own face keeps its own answer.
+    const mine = await call<{ contacts: unknown[] }>(own(`/chat/${sid}/contacts`), { auth });
+    assert.equal(mine.body.contacts.length, 2);
+
+    const found = await call<{ user: { username: string; password?: string } }>(
+      api(`/chat/users?search=${bob.username}`),
+      { auth: fx.gw.secret },
+    );
+    assert.equal(found.status, 200, found.text);
+    assert.equal(found.body.user.username, bob.username);
+    assert.equal(found.body.user.password, undefined);
+    const nobody = await call(api(`/chat/users?search=zz${bob.username}zz`), { auth: fx.gw.secret });
+    assert.deepEqual(nobody.body, {});
+  });
+
+  it('rooms, one room and room history: MUCRoomEntities, MUCRoomEntity, MUCRoomMessageEntities', async () => {
+    const alice = await registerUser('alice');
+    const sid = await login(alice);
+    const auth = basic(alice.username, alice.password);
+    const room = `shapes-${alice.username.slice(-6)}`;
+    // A public room, so disco#items lists it (Parley's own join configures it; ofchat's PUT takes no body).
+    const joined = await call(own(`/chat/${sid}/rooms/${room}`), {
+      method: 'PUT',
+      auth,
+      json: { public: true, name: 'Shapes' },
+    });
+    assert.ok([200, 201].includes(joined.status), joined.text);
+    const listed = await call<{ chatRoom: { roomName: string; naturalName: string } }>(
+      api(`/chat/rooms?search=${room}`),
+      { auth },
+    );
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.body.chatRoom.roomName, room);
+    assert.equal(listed.body.chatRoom.naturalName, 'Shapes');
+    const nothing = await call(api(`/chat/rooms?search=none-${room}`), { auth });
+    assert.deepEqual(nothing.body, {});
+
+    const one = await call<Record<string, string>>(api(`/chat/rooms/${room}`), { auth });
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.body.roomName, room);
+    assert.match(one.body.persistent!, /^(true|false)$/);
+    assert.match(one.body.membersOnly!, /^(true|false)$/);
+    assert.equal(one.body.features, undefined, "Parley's own fields stay on its own face");
+
+    type Msg = { to: string; from: string; type: string; body?: string; delay_stamp: string };
+    const empty = await call(api(`/chat/rooms/${room}/chathistory`), { auth });
+    assert.equal(empty.status, 200);
+    assert.deepEqual(empty.body, {});
+    for (const text of ['first', 'second'])
+      assert.equal((await call(api(`/chat/${sid}/rooms/${room}`), { auth, text })).status, 200);
+    let history: Msg[] = [];
+    for (let i = 0; i < 50 && history.length < 2; i++) {
+      const r = await call<{ message?: Msg | Msg[] }>(api(`/chat/rooms/${room}/chathistory`), { auth });
+      assert.equal(r.status, 200, r.text);
+      history =
+        r.body.message === undefined ? [] : Array.isArray(r.body.message) ? r.body.message : [r.body.message];
+      if (history.length < 2) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.deepEqual(
+      history.map((m) => m.body),
+      ['first', 'second'],
+    );
+    const roomJid = history[0]!.to;
+    assert.ok(roomJid.startsWith(`${room}@`));
+    assert.equal(history[0]!.from, `${roomJid}/${alice.username}`);
+    assert.equal(history[0]!.type, 'groupchat');
+    assert.ok(!Number.isNaN(Date.parse(history[0]!.delay_stamp)));
+    const mine = await call<{ messages: unknown[]; page: unknown }>(own(`/chat/rooms/${room}/chathistory`), {
+      auth,
+    });
+    assert.equal(mine.body.messages.length, 2);
+  });
+
   describe('CORS (PARLEY_CORS_ORIGINS)', () => {
     const preflight = (origin: string, path = '/rest/api/restapi/v1/chat/alice/login') =>
       fetch(`${fx.gw.url}${path}`, {

@@ -1,5 +1,17 @@
 import type { Context, Middleware } from 'koa';
 import {
+  roomHistoryShape,
+  roomShape,
+  roomsShape,
+  rosterShape,
+  usersShape,
+  type ContactView,
+  type RoomInfoView,
+  type RoomListView,
+  type RoomMessageView,
+  type UserView,
+} from './entities.js';
+import {
   askQueueShape,
   conversationsShape,
   errorShape,
@@ -17,6 +29,7 @@ import {
  *  - login: 200 text/plain stream id, whatever the Accept header; the body is the password as text;
  *  - calls ofchat answers with `Response.ok()`: 200 and no body (contacts: 201, as ofchat's code does);
  *  - room participants/occupants, history, the ask queue: Jersey 1 JSON shapes (shapes.ts);
+ *  - contacts, user search, rooms, one room, room history: the REST API entities (entities.ts);
  *  - POST /ask/ holds the request until an expert takes it (Parley's `Prefer: wait`), then the AssistEntity;
  *  - errors: 401 without a body for credentials, else 400 with ofchat's ErrorResponse JSON.
  * Bodies are read as text by the shared body rules (http/body.ts), on both faces.
@@ -116,6 +129,46 @@ function faceRoutes(opts: OfchatFaceOptions): FaceRoute[] {
       answer(ctx, m) {
         const owner = `${decodeURIComponent(m[1]!).toLowerCase()}@${opts.domain}`;
         ctx.body = conversationsShape(owner, (ctx.body as { messages: HistoryMessage[] }).messages);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`${CHAT}/users$`),
+      answer(ctx) {
+        ctx.body = usersShape((ctx.body as { users: UserView[] }).users);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`${CHAT}/rooms$`),
+      answer(ctx) {
+        ctx.body = roomsShape((ctx.body as { rooms: RoomListView[] }).rooms);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`${CHAT}/rooms/([^/]+)$`),
+      answer(ctx) {
+        ctx.body = roomShape(ctx.body as RoomInfoView);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`${CHAT}/rooms/([^/]+)/chathistory$`),
+      // ofchat answers the room's whole history at once: the newest 500 messages (one page).
+      before(ctx) {
+        if (ctx.query.limit === undefined) ctx.query = { ...ctx.query, limit: '500' };
+      },
+      answer(ctx) {
+        const b = ctx.body as { room: string; messages: RoomMessageView[] };
+        ctx.body = roomHistoryShape(b.room, b.messages);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`${CHAT}/[^/]+/contacts$`),
+      answer(ctx) {
+        ctx.body = rosterShape((ctx.body as { contacts: ContactView[] }).contacts);
       },
     },
     {
