@@ -8,6 +8,7 @@ import { bearer, call } from '../helpers/http.js';
 import { uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { CHROMIUM, SHOTS, CHROMIUM_ARGS as ARGS, DESKTOP, PHONE } from '../helpers/browser.js';
 import { WEB_DIST } from '../../src/http/routes/webClient.js';
 
 /**
@@ -17,25 +18,6 @@ import { WEB_DIST } from '../../src/http/routes/webClient.js';
  * (the seed's autoAccept/acceptAfter), and the carer ends the call; a resident may cancel the countdown and
  * decline instead. Then the same on phone-sized screens. Screens go to test/e2e/screenshots/latest/.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-// As in webClient.test.ts: PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows.
-const SHOTS = join(
-  PROJECT_ROOT,
-  'test',
-  'e2e',
-  'screenshots',
-  process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest',
-);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-];
-const DESKTOP = { width: 1000, height: 640 };
-const PHONE = { width: 390, height: 740 };
 
 /** The web client's store as main.tsx exposes it on window (for tests and debugging). */
 type Store = { parleyStore: { calls: { countdowns: Map<string, unknown> } } };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { signHostLogin } from '../../src/hostsite/hostToken.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { CHROMIUM, SHOTS, CHROMIUM_ARGS as ARGS } from '../helpers/browser.js';
 import { WEB_DIST } from '../../src/http/routes/webClient.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { bearer, call } from '../helpers/http.js';
@@ -21,21 +22,6 @@ import { uniqueUser } from '../rig/users.js';
  * dialogue are reported (and reach the admins' complaints list), and audio and video attachments play inline.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(
-  PROJECT_ROOT,
-  'test',
-  'e2e',
-  'screenshots',
-  process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest',
-);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 const KEY = 'e2e-host-site-key-'.padEnd(40, 'x');
 type Login = { streamId: string; token: string; jid: string };
 type Win = Window & {

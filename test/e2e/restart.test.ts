@@ -12,19 +12,9 @@ import { XmppPeer } from '../helpers/xmppPeer.js';
 import { dropDatabase, freshDatabase } from '../rig/db.js';
 import { registerUser, uniqueUser } from '../rig/users.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../helpers/browser.js';
 import { WEB_DIST } from '../../src/http/routes/webClient.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 type Login = { streamId: string; token: string; jid: string };
 
 /**

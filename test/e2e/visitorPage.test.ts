@@ -13,6 +13,7 @@ import { startStaticPages, type StaticPages } from '../helpers/staticPages.js';
 import { uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { CHROMIUM, SHOTS, CHROMIUM_ARGS as ARGS, DESKTOP, PHONE } from '../helpers/browser.js';
 
 /**
  * Issue 18's acceptance in a browser: a Fastpath visitor page written as the published ofchat clients are
@@ -25,17 +26,6 @@ import { PROJECT_ROOT } from '../../src/paths.js';
  * visitor (the page finds her from the occupant's presence). Screens go to screenshots/latest/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots', 'latest');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-];
-const DESKTOP = { width: 1000, height: 640 };
-const PHONE = { width: 390, height: 740 };
 const DOMAIN = 'localhost';
 
 type Login = { streamId: string; token: string; events: string };

@@ -13,6 +13,7 @@ import { bearer, call } from '../helpers/http.js';
 import { uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { CHROMIUM, SHOTS, CHROMIUM_ARGS as ARGS } from '../helpers/browser.js';
 import { WEB_DIST, webClientRoutes } from '../../src/http/routes/webClient.js';
 import { errorHandler } from '../../src/http/middleware/errorHandler.js';
 import { createLogger } from '../../src/log.js';
@@ -25,27 +26,6 @@ import { createLogger } from '../../src/log.js';
  * embed snippet works from another origin. Screenshots of the main screens go to
  * test/e2e/screenshots/latest/ (PARLEY_UPDATE_SCREENSHOTS=1 refreshes the copies docs/web-client.md shows).
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-// The committed screenshots (docs/web-client.md) are refreshed on request only, so a test run leaves the
-// tree clean; otherwise every run's screens go to test/e2e/screenshots/latest/ (git-ignored) for a look.
-const SHOTS = join(
-  PROJECT_ROOT,
-  'test',
-  'e2e',
-  'screenshots',
-  process.env.PARLEY_UPDATE_SCREENSHOTS === '1' ? '' : 'latest',
-);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 type Login = { streamId: string; token: string; jid: string };
 
