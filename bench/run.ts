@@ -16,7 +16,7 @@ import { loadAvg, waitForQuietMachine } from './lib/load.js';
 import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
 import { parseOptions } from './lib/options.js';
-import { startParleyProcess, type ParleyProcess } from './lib/parley.js';
+import { buildGateway, startParleyProcess, type ParleyProcess } from './lib/parley.js';
 import { fdLimit, machineInfo } from './lib/proc.js';
 import { elapsed, progress, setScenario } from './lib/progress.js';
 import { startWorker } from './lib/worker.js';
@@ -244,6 +244,8 @@ async function main(): Promise<void> {
     const roomUsers = userNames('room', opts.roomOccupants);
     await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, [...pairs, ...roomUsers], password);
 
+    // As deployed: the gateway's compiled JavaScript (npm run build in the checkout that runs), unless --tsx.
+    const entry = opts.tsx ? undefined : await buildGateway(opts.parleyRoot);
     const dbUrl = await createDb(postgres, 'bench_prosody');
     const commonEnv = { PARLEY_SECRET: secret, XMPP_RECONNECT_MAX_SECONDS: '5', PARLEY_LOG_LEVEL: 'warn' };
     const startP = async (): Promise<ParleyProcess> =>
@@ -252,6 +254,7 @@ async function main(): Promise<void> {
         port: await freePort(),
         cpuProfDir: opts.profile ? profileDir : undefined,
         root: opts.parleyRoot,
+        entry,
         env: {
           ...commonEnv,
           DATABASE_URL: dbUrl,
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
         label: 'parley-ejabberd',
         port: await freePort(),
         root: opts.parleyRoot,
+        entry,
         env: {
           ...commonEnv,
           DATABASE_URL: ejDb,

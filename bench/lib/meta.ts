@@ -67,7 +67,7 @@ export function buildMeta(a: {
         : `not available: ${a.ejabberdError}`,
       postgres:
         'tools/servers/postgres.ts: fsync off, synchronous_commit off (throw-away data); Parley pool 10',
-      parley: `src/main.ts${opts.parleyRoot ? ` from ${opts.parleyRoot} (--parley-root)` : ''} per server, PARLEY_LOG_LEVEL=warn, DATABASE_URL to the bench PostgreSQL`,
+      parley: `${opts.tsx ? 'src/main.ts under tsx (--tsx)' : 'dist/main.js (npm run build, as deployed)'}${opts.parleyRoot ? ` from ${opts.parleyRoot} (--parley-root)` : ''} per server, PARLEY_LOG_LEVEL=warn, DATABASE_URL to the bench PostgreSQL`,
     },
     modRest: a.modRest.status,
   };

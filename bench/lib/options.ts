@@ -38,13 +38,15 @@ export interface Options {
   loadWaitS: number;
   /** measure the lean raw driver too even where @xmpp/client stayed under 50 % of a core */
   leanRaw: boolean;
+  /** run the gateway from TypeScript under tsx instead of compiled JavaScript (production runs dist/main.js) */
+  tsx: boolean;
 }
 
 const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,crowd,scale] [--no-ejabberd]
                       [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
                       [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
                       [--max-load L] [--load-wait SECONDS] [--lean-raw]
-                      [--crowd USERS] [--crowd-chatters N]
+                      [--crowd USERS] [--crowd-chatters N] [--tsx]
   --quick        a run under 5 minutes (shorter steps, 1k sessions, 50k history rows)
   --modrest      a prosody-modules checkout (with mod_rest/): mod_rest is measured as a peer row
   --max-load     1-minute load average above which the run first waits and is marked not comparable (1)
@@ -54,6 +56,7 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
   --lean-raw     always measure the lean raw-XMPP driver too (default: only where @xmpp/client used > 50 % of a core)
   --profile      run Parley with --cpu-prof and report its hottest functions per scenario
   --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
+  --tsx          run the gateway's TypeScript under tsx (default: npm run build, then dist/main.js, as deployed)
   --budget       seconds after which optional work is skipped (quick: 180, load wait included)
 `;
 
@@ -83,6 +86,7 @@ export function parseOptions(argv: string[]): Options {
     '--lean-raw',
     '--crowd',
     '--crowd-chatters',
+    '--tsx',
   ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -123,5 +127,6 @@ export function parseOptions(argv: string[]): Options {
     maxLoad: Number(val('--max-load') ?? 1),
     loadWaitS: Number(val('--load-wait') ?? 60),
     leanRaw: has('--lean-raw'),
+    tsx: has('--tsx'),
   };
 }

@@ -118,3 +118,24 @@ export async function startParleyProcess(opts: {
     },
   };
 }
+
+/**
+ * Compiles the gateway in `root` (default this repository) with `npm run build`, as a deployment does, and
+ * returns the entry to run (dist/main.js, relative to that root).
+ */
+export async function buildGateway(root?: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'build'], {
+      cwd: root ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run build failed in ${root ?? ROOT}:\n${out}`)),
+    );
+  });
+  return 'dist/main.js';
+}
