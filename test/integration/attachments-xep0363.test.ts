@@ -39,11 +39,11 @@ describe('attachments: upload through the XMPP server (XEP-0363)', function () {
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
     const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    const domain = `bbb.${rig.prosody.domain}`; // free: the BBB bridge is off in these gateways
+    const domain = `bbb.${rig.xmpp.domain}`; // free: the BBB bridge is off in these gateways
     svc = component({
-      service: `xmpp://127.0.0.1:${rig.prosody.componentPort}`,
+      service: `xmpp://127.0.0.1:${rig.xmpp.componentPort}`,
       domain,
-      password: rig.prosody.componentSecret,
+      password: rig.xmpp.componentSecret,
     });
     svc.on('error', () => undefined);
     svc.iqCallee.get(NS.discoInfo, 'query', () =>

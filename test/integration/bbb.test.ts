@@ -81,7 +81,7 @@ describe('BigBlueButton chat forwarding (BBB 2.x) against real Redis, Prosody an
           ])
         ).rowCount || undefined,
     );
-  const roomOf = (id: string) => `bbb-${id.toLowerCase()}@conference.${rig.prosody.domain}`;
+  const roomOf = (id: string) => `bbb-${id.toLowerCase()}@conference.${rig.xmpp.domain}`;
   async function joinRoom(room: string, nick: string): Promise<XmppPeer> {
     const u = await registerUser('bbbpeer');
     const peer = await XmppPeer.connect(u.username, u.password);

@@ -26,7 +26,7 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
   const fx = gatewayFixture({
     perTest: true,
     beforeStop: async () => {
-      if (!rig.prosody.isRunning()) await rig.prosody.start();
+      if (!rig.xmpp.isRunning()) await rig.xmpp.start();
     },
   });
   const { streams, peers } = fx;
@@ -60,14 +60,14 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
 
   /** XEP-0133 end-user-session as the server admin: the server closes every session of that user. */
   async function endSession(jid: string): Promise<void> {
-    const [local] = rig.prosody.adminJid.split('@') as [string];
-    const admin = await XmppPeer.connect(local, rig.prosody.adminPassword, 'test-admin');
+    const [local] = rig.xmpp.adminJid.split('@') as [string];
+    const admin = await XmppPeer.connect(local, rig.xmpp.adminPassword, 'test-admin');
     try {
       const node = 'http://jabber.org/protocol/admin#end-user-session';
       const first = await admin.x.iqCaller.request(
         xml(
           'iq',
-          { type: 'set', to: rig.prosody.domain },
+          { type: 'set', to: rig.xmpp.domain },
           xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' }),
         ),
       );
@@ -75,7 +75,7 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
       await admin.x.iqCaller.request(
         xml(
           'iq',
-          { type: 'set', to: rig.prosody.domain },
+          { type: 'set', to: rig.xmpp.domain },
           xml(
             'command',
             { xmlns: NS_COMMANDS, node, sessionid },
@@ -159,11 +159,11 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
     await Promise.all([alice.events.next(said(roomJid, 'd1')), bob.events.next(said(roomJid, 'd1'))]);
 
     const t0 = performance.now();
-    await rig.prosody.stop();
+    await rig.xmpp.stop();
     await Promise.all([alice, bob].map((u) => u.events.next((e) => e.data.type === 'reconnecting')));
     const down = await bob.api(`/rooms/${room}`, { text: 'while down' });
     assert.equal(down.status, 503, 'nothing is acknowledged while the server is down');
-    await rig.prosody.start();
+    await rig.xmpp.start();
     await Promise.all([backInRooms(alice, 1), backInRooms(bob, 1)]);
     const back = Math.round(performance.now() - t0);
 

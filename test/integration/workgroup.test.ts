@@ -41,7 +41,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   const fx = gatewayFixture({ perTest: true });
   const { streams, peers } = fx;
 
-  const domain = () => rig.prosody.domain;
+  const domain = () => rig.xmpp.domain;
   const wgJid = (name: string) => `${name}@workgroup.${domain()}`;
 
   async function createWorkgroup(members: string[], settings: Record<string, unknown> = {}): Promise<string> {

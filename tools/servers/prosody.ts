@@ -30,6 +30,7 @@ export interface ProsodyOptions {
 }
 
 export interface RunningProsody {
+  kind: 'prosody';
   domain: string;
   c2sPort: number;
   componentPort: number;
@@ -205,6 +206,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
   await start();
 
   return {
+    kind: 'prosody',
     domain: o.domain,
     c2sPort: o.c2sPort,
     componentPort: o.componentPort,

@@ -8,7 +8,8 @@ import type { AdminConnection } from './AdminConnection.js';
  *   https://xmpp.org/extensions/xep-0133.html#add-user
  *   https://xmpp.org/extensions/xep-0133.html#change-user-password
  * Each command is two steps: execute (server answers a form and a sessionid), then complete with the form.
- * Prosody answers a duplicate add-user with status=completed and an error *note*, so the note is checked.
+ * A duplicate add-user comes back differently per server, both meaning "exists": Prosody completes the
+ * command with an error *note*; ejabberd's mod_configure answers the complete step with a <conflict/> error.
  */
 export type AdminIq = Pick<AdminConnection, 'iq'>;
 
@@ -18,11 +19,17 @@ export async function addUser(
   jid: string,
   password: string,
 ): Promise<'created' | 'exists'> {
-  const note = await runCommand(admin, domain, NS.adminAddUser, [
-    ['accountjid', jid],
-    ['password', password],
-    ['password-verify', password],
-  ]);
+  let note;
+  try {
+    note = await runCommand(admin, domain, NS.adminAddUser, [
+      ['accountjid', jid],
+      ['password', password],
+      ['password-verify', password],
+    ]);
+  } catch (err) {
+    if (err instanceof BridgeError && err.extra.xmppCondition === 'conflict') return 'exists';
+    throw err;
+  }
   if (note?.type === 'error') {
     if (/exist/i.test(note.text)) return 'exists';
     throw new BridgeError('XMPP_REFUSED', `add-user refused: ${note.text}`, { xmppCondition: 'bad-request' });
