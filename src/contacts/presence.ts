@@ -109,7 +109,9 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
   const event: PresenceEvent = {
     type: type as PresenceType,
     from: String(el.attrs.from ?? ''),
-    to: String(el.attrs.to ?? ownJid),
+    // Addressed to the user: Prosody writes the bare JID on broadcast presence, ejabberd the receiving
+    // resource, which names a Parley-internal session the API never exposes as an address.
+    to: String(el.attrs.to ?? ownJid).split('/')[0]!,
     show,
     status: el.getChildText('status') ?? null,
   };

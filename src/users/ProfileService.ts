@@ -3,7 +3,8 @@
  * user's own account, one item per property, readable by anyone (access model open), so native clients
  * and other Parley instances see the same profile.
  *   <property xmlns="urn:parley:profile:0" name="title">Head of support</property>
- * References: XEP-0060 §7.1 (publish), §7.1.5 (publish-options), §7.2 (retract), §6.5 (retrieve items);
+ * References: XEP-0060 §7.1 (publish), §7.1.5 (publish-options), §7.2 (retract), §6.5 (retrieve items),
+ * §8.2 (configure a node);
  * XEP-0163 (PEP); XEP-0223 (persistent storage via PEP).
  */
 import xml, { type Element } from '@xmpp/xml';
@@ -32,10 +33,37 @@ export function parsePropertyName(raw: string): string {
 
 const field = (name: string, value: string): Element => xml('field', { var: name }, xml('value', {}, value));
 
+/** ejabberd (23.01) refuses pubsub#max_items among publish-options (resource-constraint, naming the field). */
+function refusesMaxItemsOption(err: unknown): boolean {
+  return err instanceof BridgeError && /max_items/.test(err.extra.xmppText ?? '');
+}
+
 export class ProfileService {
+  /**
+   * Publishes with publish-options (XEP-0060 §7.1.5): open access, persistent, and as many items as the
+   * server allows, without which the PEP default keeps one item (one property). A server that takes
+   * max_items only as node configuration (ejabberd) gets the node configured first (§8.2; when the node
+   * does not exist yet, right after the publish that creates it), so no earlier property is evicted.
+   */
   async set(session: UserSession, name: string, value: string): Promise<void> {
     const item = xml('item', { id: name }, xml('property', { xmlns: NS.parleyProfile, name }, value));
-    // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
+    try {
+      await this.publish(session, item, true);
+    } catch (err) {
+      if (!refusesMaxItemsOption(err)) throw err;
+      const configured = await this.configureMaxItems(session).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof BridgeError && e.extra.xmppCondition === 'item-not-found') return false;
+          throw e;
+        },
+      );
+      await this.publish(session, item, false);
+      if (!configured) await this.configureMaxItems(session);
+    }
+  }
+
+  private async publish(session: UserSession, item: Element, withMaxItems: boolean): Promise<void> {
     const options = xml(
       'publish-options',
       {},
@@ -45,7 +73,7 @@ export class ProfileService {
         xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubPublishOptions)),
         field('pubsub#access_model', 'open'),
         field('pubsub#persist_items', 'true'),
-        field('pubsub#max_items', 'max'),
+        ...(withMaxItems ? [field('pubsub#max_items', 'max')] : []),
       ),
     );
     const pubsub = xml(
@@ -55,6 +83,21 @@ export class ProfileService {
       options,
     );
     await session.iq(xml('iq', { type: 'set' }, pubsub), 10_000, 'profile publish');
+  }
+
+  private async configureMaxItems(session: UserSession): Promise<void> {
+    const form = xml(
+      'x',
+      { xmlns: NS.dataForms, type: 'submit' },
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubNodeConfig)),
+      field('pubsub#max_items', 'max'),
+    );
+    const configure = xml('configure', { node: NS.parleyProfile }, form);
+    await session.iq(
+      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsubOwner }, configure)),
+      10_000,
+      'profile node configuration',
+    );
   }
 
   /** 404 when the property is not set (the server answers item-not-found). */

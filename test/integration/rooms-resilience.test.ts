@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import xml from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
 import { gatewayFixture } from '../helpers/fixture.js';
 import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
@@ -71,19 +71,27 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
           xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' }),
         ),
       );
-      const sessionid = String(first.getChild('command', NS_COMMANDS)!.attrs.sessionid);
+      const command = first.getChild('command', NS_COMMANDS)!;
+      const sessionid = String(command.attrs.sessionid);
+      // Filled as the server's form names it: XEP-0133's `accountjids` (Prosody) or `accountjid` (ejabberd).
+      const fieldVar = String(
+        command
+          .getChild('x', 'jabber:x:data')
+          ?.getChildren('field')
+          .find((f: Element) => String(f.attrs.var).startsWith('accountjid'))?.attrs.var ?? 'accountjids',
+      );
       await admin.x.iqCaller.request(
         xml(
           'iq',
           { type: 'set', to: rig.xmpp.domain },
           xml(
             'command',
-            { xmlns: NS_COMMANDS, node, sessionid },
+            { xmlns: NS_COMMANDS, node, sessionid, action: 'complete' },
             xml(
               'x',
               { xmlns: 'jabber:x:data', type: 'submit' },
               xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/admin')),
-              xml('field', { var: 'accountjids' }, xml('value', {}, jid)),
+              xml('field', { var: fieldVar }, xml('value', {}, jid)),
             ),
           ),
         ),

@@ -12,7 +12,7 @@ import type { RunningXmppServer, XmppServerKind } from '../../tools/servers/xmpp
 import { needsReport } from './needs.js';
 import { getRig, setRig } from './rig.js';
 import { serverKind } from './serverKind.js';
-import { trustCertificate } from './trustCertificate.js';
+import { trustCertificate } from '../../tools/servers/trustCertificate.js';
 
 /**
  * Mocha root-level global fixtures: one XMPP server (Prosody, or ejabberd with PARLEY_TEST_SERVER=ejabberd),

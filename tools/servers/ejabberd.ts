@@ -116,6 +116,7 @@ export const EJABBERD_PG_SCHEMA = '/usr/share/ejabberd/sql/pg.sql';
 /**
  * Creates `database` on the PostgreSQL behind `adminUrl` (a URL to any database there, as a superuser)
  * and loads Debian's ejabberd schema into it: what an operator does once before pointing ejabberd at it.
+ * An existing database is left as it is.
  */
 export async function createEjabberdDatabase(adminUrl: string, database: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`not a plain database name: ${database}`);
@@ -123,6 +124,8 @@ export async function createEjabberdDatabase(adminUrl: string, database: string)
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount) return; // loaded before (a restarted data dir)
     await admin.query(`CREATE DATABASE ${database}`);
   } finally {
     await admin.end();
@@ -357,7 +360,12 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   };
 
   await start();
-  await register(o.adminUser, opts.adminPassword);
+  // A restarted data dir (the demo's) still has the admin: set its password instead.
+  await register(o.adminUser, opts.adminPassword).catch(async (err: Error) => {
+    const users = await api<string[]>('registered_users', { host: o.domain });
+    if (!users.includes(o.adminUser)) throw err;
+    await api('change_password', { user: o.adminUser, host: o.domain, newpass: opts.adminPassword });
+  });
 
   return {
     kind: 'ejabberd',

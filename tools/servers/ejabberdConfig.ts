@@ -105,6 +105,11 @@ acl:
       - ${y(`${o.adminUser}@${o.domain}`)}
   local:
     user_regexp: ""
+  # Parley's components create rooms as <queue>@workgroup.<domain>/… and bbb-…@bbb.<domain>/…
+  components:
+    server:
+      - ${y(`workgroup.${o.domain}`)}
+      - ${y(`bbb.${o.domain}`)}
   loopback:
     ip:
       - 127.0.0.0/8
@@ -118,7 +123,8 @@ access_rules:
   configure:
     allow: admin
   muc_create:
-    allow: local
+    - allow: local
+    - allow: components
 api_permissions:
   "console commands":
     from:

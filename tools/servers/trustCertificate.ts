@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 
 /**
- * Makes this process (and the Parley processes tests spawn) trust the rig's throw-away certificate,
+ * Makes this process (and the Parley processes it spawns) trust a throw-away certificate (the test rig's
+ * or the demo's ejabberd),
  * as an operator trusts a private CA with NODE_EXTRA_CA_CERTS. That variable is read only when node
  * starts, which for this process has happened, so tls.connect (through which @xmpp/tls and
  * @xmpp/starttls upgrade) gets the certificate added to the default roots while the rig runs.
