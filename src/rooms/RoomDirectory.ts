@@ -133,13 +133,10 @@ export async function occupants(
     .sort(byNick);
 }
 
-/** The room as the first local session that is in it sees it (its occupants with roles), if any is. */
+/** The room as a local session in it sees it (occupants with roles); a moderator's view first, which has the real JIDs. */
 function inRoom(addr: RoomAddress, registry: RoomRegistry, sessions: UserSession[]) {
-  for (const s of sessions) {
-    const room = registry.of(s).rooms.get(addr.jid);
-    if (room?.status === 'joined') return room;
-  }
-  return undefined;
+  const views = sessions.map((s) => registry.of(s).rooms.get(addr.jid)).filter((r) => r?.status === 'joined');
+  return views.find((r) => r?.role === 'moderator') ?? views[0];
 }
 
 export interface Participant {

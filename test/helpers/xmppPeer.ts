@@ -1,6 +1,7 @@
 import { client, type Client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
 import { rig } from '../rig/rig.js';
+import { rawSocket } from './xmppLink.js';
 
 /**
  * A native XMPP client that is not Parley (plain @xmpp/client), for proving interop:
@@ -33,9 +34,7 @@ export class XmppPeer {
     });
     x.reconnect.stop();
     x.on('error', () => undefined);
-    x.on('connect', () =>
-      (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true),
-    );
+    x.on('connect', () => rawSocket(x)?.setNoDelay(true));
     await x.start();
     // The rig's Prosody offers XEP-0198; sending before <enabled/> trips @xmpp/client 0.14's ack counter.
     const sm = (x as unknown as { streamManagement: { enabled: boolean } }).streamManagement;

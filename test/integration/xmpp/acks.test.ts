@@ -6,6 +6,7 @@ import { XmppPeer } from '../../helpers/xmppPeer.js';
 import { registerUser, type TestUser } from '../../rig/users.js';
 import type { UserSession } from '../../../src/xmpp/client/UserSession.js';
 import { ACK_EVERY_STANZAS, ACK_QUIET_MS } from '../../../src/xmpp/client/ackPolicy.js';
+import { dropLink } from '../../helpers/xmppLink.js';
 
 type Login = { streamId: string; token: string };
 const SM = 'urn:xmpp:sm:3';
@@ -118,7 +119,7 @@ describe('XEP-0198 acks: no stanza on the wire that a user did not cause', funct
     for (const b of bodies) assert.equal((await send(l, b)).status, 201);
     assert.ok(unacked(session) > 0, 'the messages are still unacked when the link drops');
     const back = new Promise<boolean>((resolve) => session.once('ready', (resumed) => resolve(resumed)));
-    (session.client as unknown as { socket: { destroy(): void } }).socket.destroy();
+    dropLink(session.client);
     assert.equal(await back, true, 'the session was resumed, not restarted');
     const marker = `${tag} after`;
     assert.equal((await send(l, marker)).status, 201);
