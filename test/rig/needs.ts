@@ -10,7 +10,16 @@ import { serverKind } from './serverKind.js';
  */
 
 /** feature → server → why that server cannot do it (checked against the server's documentation). */
-export const LACKING: Record<string, Partial<Record<XmppServerKind, string>>> = {};
+export const LACKING: Record<string, Partial<Record<XmppServerKind, string>>> = {
+  'muc-forwards-invite-extensions': {
+    ejabberd:
+      "mod_muc (23.01) builds the invitation it forwards anew from <invite/> and drops every other child, so the XEP-0142 <offer/> Parley adds for the agent's client does not arrive (Prosody and Openfire pass it on)",
+  },
+  'xep0363-stand-in-only': {
+    ejabberd:
+      "the rig's ejabberd runs its own mod_http_upload (upload.<domain>), which Parley's XEP-0363 discovery finds before the test's stand-in service",
+  },
+};
 
 export interface NeedsMark {
   server: XmppServerKind;
