@@ -237,7 +237,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
       `ERL_DIST_PORT=${o.distPort}`,
       'INET_DIST_INTERFACE=127.0.0.1',
       `ERLANG_NODE=ejabberd-${o.c2sPort}@localhost`,
-      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 +sbwt none +sbwtdcpu none +sbwtdio none"',
       `EJABBERD_PID_PATH=${join(dir, 'ejabberd.pid')}`,
       `CONTRIB_MODULES_PATH=${join(dir, 'contrib')}`,
       '',

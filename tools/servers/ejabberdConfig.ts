@@ -83,6 +83,8 @@ ${tls}    access: c2s
     port: ${o.componentPort}
     ip: "127.0.0.1"
     module: ejabberd_service
+    # Else every component connection is also routed the other components' traffic (ejabberd's default).
+    global_routes: false
     hosts:
       ${y(`workgroup.${o.domain}`)}:
         password: ${y(o.componentSecret)}
