@@ -111,7 +111,7 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
     from: String(el.attrs.from ?? ''),
     // Addressed to the user: Prosody writes the bare JID on broadcast presence, ejabberd the receiving
     // resource, which names a Parley-internal session the API never exposes as an address.
-    to: String(el.attrs.to ?? ownJid).split('/')[0]!,
+    to: el.attrs.to ? String(el.attrs.to).split('/')[0]! : ownJid,
     show,
     status: el.getChildText('status') ?? null,
   };
