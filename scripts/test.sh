@@ -15,7 +15,7 @@ echo "== OpenAPI lint"; npm run --silent lint:api
 echo "== ansible"; bash scripts/ansible-check.sh
 
 # .mocharc.json's spec is the whole suite (unit tests included); the ejabberd pass names its files instead.
-SERVER_SPECS=('test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts')
+SERVER_SPECS=('test/tools/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts')
 pass() {
   local server=$1; shift
   local t0=$SECONDS
