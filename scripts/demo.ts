@@ -6,7 +6,7 @@
  * Everything persists in the data dir, so a restart keeps accounts, history and the master secret.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/loadConfig.js';
 import { createLogger } from '../src/log.js';
@@ -123,6 +123,9 @@ async function startXmpp(
     httpPort: state.httpPort,
   };
   if (server === 'prosody') return startProsody({ ...common, archiveStorage: 'internal' });
+  // As root, ejabberd and its PostgreSQL run as their own users, who must be able to pass through the data
+  // dir (its files keep their own modes: the secret stays 0600).
+  if (process.getuid?.() === 0) await chmod(dataDir, (await stat(dataDir)).mode | 0o001);
   const pgServer = await startPostgres({ dir: join(dataDir, 'ejabberd-pg') });
   try {
     await createEjabberdDatabase(pgServer.url, 'ejabberd');

@@ -4,8 +4,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { call } from '../helpers/http.js';
 import { rig } from '../rig/rig.js';
+import { serverKind } from '../rig/serverKind.js';
 
-/** `npm run demo` minus the install step: Prosody + embedded PGlite + Parley from one data dir. */
+/** `npm run demo` minus the install step: Prosody (or ejabberd) + embedded PGlite + Parley from one data dir. */
 interface Demo {
   child: ChildProcess;
   url: string;
@@ -14,7 +15,8 @@ interface Demo {
 }
 
 async function startDemo(dataDir: string): Promise<Demo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+  // The demo on the rig's kind of XMPP server (`npm run demo -- --server ejabberd` on the ejabberd pass).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--server', serverKind()], {
     env: {
       ...process.env,
       PARLEY_DATA_DIR: dataDir,
