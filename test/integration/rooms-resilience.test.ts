@@ -210,6 +210,6 @@ describe('rooms after XMPP reconnects and a Prosody restart', function () {
       ['a1', 'b1', 'd1', 'b2'],
       'each message once on the stream too',
     );
-    console.log(`      (Prosody stop → both occupants back in the room: ${back} ms)`);
+    console.log(`      (${rig.xmpp.kind} stop → both occupants back in the room: ${back} ms)`);
   });
 });
