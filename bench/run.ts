@@ -11,7 +11,7 @@ import { startPostgres, type RunningPostgres } from '../tools/servers/postgres.j
 import { startProsody, type RunningProsody } from '../tools/servers/prosody.js';
 import { ensureEjabberd, startEjabberd, type RunningEjabberd } from '../tools/servers/ejabberd.js';
 import { userNames, writeProsodyAccounts } from './lib/accounts.js';
-import { prosodyPid, reviveGen, type Ctx } from './lib/context.js';
+import { overBudget, prosodyPid, reviveGen, type Ctx } from './lib/context.js';
 import { loadAvg, waitForQuietMachine } from './lib/load.js';
 import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
@@ -22,6 +22,7 @@ import { elapsed, progress, setScenario } from './lib/progress.js';
 import { startWorker } from './lib/worker.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { prosodyThroughput, type Curve } from './scenarios/throughput.js';
+import { kneeSweep, type Knee } from './scenarios/knee.js';
 import { ejabberdPart } from './scenarios/ejabberd.js';
 import { historyScenario } from './scenarios/history.js';
 import { roomsScenario } from './scenarios/rooms.js';
@@ -237,6 +238,8 @@ async function main(): Promise<void> {
       'tpxb',
       'tmra',
       'tmrb',
+      'tknea',
+      'tkneb',
     ];
     const roomUsers = userNames('room', opts.roomOccupants);
     await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, [...pairs, ...roomUsers], password);
@@ -382,6 +385,7 @@ async function main(): Promise<void> {
       profileWindows.throughput = [];
       const prosodyCurves: Curve[] = [];
       const ejCurves: Curve[] = [];
+      let knee: Knee | undefined;
       const server = 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)';
       await run(
         'throughput',
@@ -397,6 +401,12 @@ async function main(): Promise<void> {
             profileWindows.throughput!,
             prosodyCurves,
           );
+          if (!overBudget(ctx, 60))
+            knee = await kneeSweep(
+              ctx,
+              ['tknea', 'tkneb'],
+              prosodyCurves.find((c) => c.system === 'Parley'),
+            );
           let ej: Record<string, unknown> | { skipped: string };
           if (!ctx.ejabberd || !ctx.parleyEj)
             ej = { skipped: `ejabberd not available: ${ejabberdError ?? 'not started'}` };
@@ -405,10 +415,11 @@ async function main(): Promise<void> {
             ej = await ejabberdPart(ctx, ejCurves);
             await ctx.parleyEj.stop();
           }
-          return { prosody: { server, curves: prosodyCurves }, ejabberd: ej, modRest: modRest.status };
+          return { prosody: { server, curves: prosodyCurves }, knee, ejabberd: ej, modRest: modRest.status };
         },
         () => ({
           prosody: { server, curves: prosodyCurves },
+          knee,
           ejabberd: { curves: ejCurves },
           modRest: modRest.status,
         }),

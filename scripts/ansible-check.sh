@@ -44,6 +44,8 @@ mkdir -p "$render/snippets"
 chmod 755 "$work" "$render" # prosodyctl reads the config as the prosody user
 step "render templates" ansible-playbook -i localhost, -c local ci/render.yml -e "render_dir=$render"
 step "systemd-analyze verify parley.service" systemd-analyze verify "$render/parley.service"
+step "systemd-analyze verify parley-housekeeping.{service,timer}" \
+  systemd-analyze verify "$render/parley-housekeeping.service" "$render/parley-housekeeping.timer"
 step "systemd-analyze security parley.service" systemd-analyze security --offline=true --threshold=25 "$render/parley.service"
 if command -v prosodyctl >/dev/null 2>&1; then
   step "prosodyctl check config" prosodyctl --config "$render/prosody.cfg.lua" check config

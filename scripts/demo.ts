@@ -2,7 +2,8 @@
  * The demo: a local Prosody (data in $PARLEY_DATA_DIR/prosody) or, with `--server ejabberd`, a local
  * ejabberd (data in $PARLEY_DATA_DIR/ejabberd, its archives in a PostgreSQL of its own in
  * $PARLEY_DATA_DIR/ejabberd-pg, as production sites run it); Parley on embedded Postgres (PGlite, data in
- * $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, and a printed quick-start.
+ * $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, a local Redis (unless REDIS_URL is set) with the
+ * BigBlueButton bridge on (a generated BBB_SECRET unless one is set), and a printed quick-start.
  * Everything persists in the data dir, so a restart keeps accounts, history and the master secret.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { createEjabberdDatabase, startEjabberd } from '../tools/servers/ejabberd
 import { startPostgres } from '../tools/servers/postgres.js';
 import { startProsody } from '../tools/servers/prosody.js';
 import { freePort } from '../tools/servers/freePort.js';
+import { startRedis, type RunningRedis } from '../tools/servers/redis.js';
 import { trustCertificate } from '../tools/servers/trustCertificate.js';
 import { parseServerKind, type RunningXmppServer, type XmppServerKind } from '../tools/servers/xmppServer.js';
 
@@ -27,6 +29,11 @@ interface DemoState {
   c2sPort: number;
   componentPort: number;
   httpPort: number;
+  /** shared with Prosody's mod_auth_parley: the master secret opens any account (docs/accounts.md); added to
+   * older state files on start */
+  loginTokenSecret?: string;
+  /** the BigBlueButton bridge's secret (BBB-Chat's checksums); added to older state files on start */
+  bbbSecret?: string;
 }
 
 async function loadState(dir: string, server: XmppServerKind): Promise<DemoState> {
@@ -106,6 +113,7 @@ async function demoChatUsers(base: string, secret: string): Promise<string> {
 /**
  * The demo's XMPP server. ejabberd keeps its archives in a PostgreSQL of its own (not the PGlite Parley may
  * use: ejabberd speaks to a real server) and offers STARTTLS with a throw-away certificate this process trusts.
+ * Both check Parley's login tokens (Prosody with mod_auth_parley, ejabberd with its JWT authentication).
  */
 async function startXmpp(
   server: XmppServerKind,
@@ -121,6 +129,7 @@ async function startXmpp(
     c2sPort: state.c2sPort,
     componentPort: state.componentPort,
     httpPort: state.httpPort,
+    loginTokenSecret: state.loginTokenSecret,
   };
   if (server === 'prosody') return startProsody({ ...common, archiveStorage: 'internal' });
   // As root, ejabberd and its PostgreSQL run as their own users, who must be able to pass through the data
@@ -156,13 +165,27 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.PARLEY_DATA_DIR ?? '.parley');
   await mkdir(dataDir, { recursive: true });
   const state = await loadState(dataDir, server);
+  if (!state.bbbSecret || !state.loginTokenSecret) {
+    state.bbbSecret ??= randomBytes(32).toString('hex');
+    state.loginTokenSecret ??= randomBytes(32).toString('hex');
+    await writeFile(join(dataDir, 'demo-xmpp.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
+  }
   const domain = process.env.XMPP_DOMAIN ?? 'localhost';
-  const xmpp = await startXmpp(server, dataDir, domain, state);
+  // BigBlueButton speaks to the bridge through Redis: a throw-away one unless REDIS_URL names one.
+  const redis: RunningRedis | undefined = process.env.REDIS_URL
+    ? undefined
+    : await startRedis({ dir: join(dataDir, 'redis') });
+  const xmpp = await startXmpp(server, dataDir, domain, state).catch(async (err: unknown) => {
+    await redis?.stop();
+    throw err;
+  });
   let config;
   try {
     config = loadConfig({
       PARLEY_LOG_LEVEL: 'info',
       PARLEY_LOG_FORMAT: 'pretty', // people read the demo's logs; PARLEY_LOG_FORMAT=json for the real thing
+      // The demo listens on loopback: a chat page served from another port (an ofchat visitor page) may call it.
+      PARLEY_CORS_ORIGINS: '*',
       ...process.env,
       PARLEY_DATA_DIR: dataDir,
       XMPP_DOMAIN: domain,
@@ -171,9 +194,13 @@ async function main(): Promise<void> {
       XMPP_ADMIN_JID: xmpp.adminJid,
       XMPP_ADMIN_PASSWORD: xmpp.adminPassword,
       XMPP_COMPONENT_SECRET: xmpp.componentSecret,
+      XMPP_LOGIN_TOKEN_SECRET: state.loginTokenSecret!,
+      REDIS_URL: process.env.REDIS_URL || redis!.url,
+      BBB_SECRET: process.env.BBB_SECRET || state.bbbSecret,
     });
   } catch (err) {
     await xmpp.stop();
+    await redis?.stop();
     if (err instanceof ConfigError) {
       console.error(`parley demo: ${err.message}`);
       process.exit(2);
@@ -193,17 +220,20 @@ async function main(): Promise<void> {
     Master secret:                ${parley.secret}${parley.secretGenerated ? '   (generated, kept in ' + join(dataDir, 'secret') + ')' : ''}
     XMPP server (${xmpp.kind === 'prosody' ? 'Prosody' : 'ejabberd'}):${xmpp.kind === 'prosody' ? ' ' : ''}       ${xmpp.service}  domain ${domain}
     Database:                     ${config.database.url ? config.database.url.replace(/:[^:@/]+@/, ':***@') : 'embedded PGlite in ' + join(dataDir, 'pgdata')}
+    Redis:                        ${redis ? redis.url + ' (throw-away)' : 'REDIS_URL'}
+    BigBlueButton chat bridge:    ${u}/api/runningChats   BBB_SECRET=${config.bbb.secret ?? ''}
 
   Log a user in (Parley creates the account on first use):
     curl -s -X POST -H 'Authorization: ${parley.secret}' ${u}/restapi/v1/chat/alice/login
   Then follow the events it returns:
     curl -N '<events URL>?token=<token>'
 
-${chat}  Ctrl-C stops Parley and ${xmpp.kind === 'prosody' ? 'Prosody' : 'ejabberd'}.
+${chat}  Ctrl-C stops Parley, ${xmpp.kind === 'prosody' ? 'Prosody' : 'ejabberd'} and Redis.
 `);
   const stop = async () => {
     await parley.stop().catch((err) => log.error({ err }, 'stop failed'));
     await xmpp.stop();
+    await redis?.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

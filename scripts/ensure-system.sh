@@ -30,9 +30,11 @@ command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Attachment housekeeping compresses video/audio with ffmpeg; its test needs the real binary.
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+# The host-site login snippets (docs/host-site.md) are run by their test in PHP and Python as well as Node.
+command -v php >/dev/null 2>&1 || missing+=(php-cli)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg)"
+  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
   exit 0
 fi
 

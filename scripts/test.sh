@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything a fresh Debian 12 + Node 20 machine needs, then the checks and the whole suite:
-# unit, tool, integration and end-to-end tests against Prosody, then the integration and end-to-end tests
-# (the same files) against ejabberd. PARLEY_TEST_SERVER=prosody|ejabberd runs one pass only; file
+# unit, tool, integration, compat and end-to-end tests against Prosody, then the tool, integration, compat
+# and end-to-end tests (the same files) against ejabberd. PARLEY_TEST_SERVER=prosody|ejabberd runs one pass only; file
 # arguments run those files (on both servers unless PARLEY_TEST_SERVER says one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ echo "== OpenAPI lint"; npm run --silent lint:api
 echo "== ansible"; bash scripts/ansible-check.sh
 
 # .mocharc.json's spec is the whole suite (unit tests included); the ejabberd pass names its files instead.
-SERVER_SPECS=('test/tools/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts')
+SERVER_SPECS=('test/tools/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/compat/**/*.test.ts' 'test/e2e/**/*.test.ts')
 pass() {
   local server=$1; shift
   local t0=$SECONDS

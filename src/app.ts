@@ -23,6 +23,8 @@ import type { CredentialVerifier } from './sessions/CredentialVerifier.js';
 import type { EventHub } from './sse/EventHub.js';
 import type { Feature } from './feature.js';
 import { StreamTickets } from './sessions/StreamTickets.js';
+import { corsFor } from './http/cors.js';
+import { ofchatFace, type OfchatFaceOptions } from './http/ofchat/ofchatFace.js';
 
 export interface AppDeps {
   log: Log;
@@ -47,6 +49,10 @@ export interface AppDeps {
   forwarding?: Koa.Middleware;
   /** cluster: sessions held by other instances, for event streams served here */
   remote?: EventRoutesDeps['remote'];
+  /** PARLEY_CORS_ORIGINS: browser origins allowed to call the API (default none) */
+  corsOrigins?: string[] | '*';
+  /** the Openfire-compatible face under /rest/api (default: domain localhost, 180 s ask wait) */
+  ofchat?: OfchatFaceOptions;
 }
 
 const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1']);
@@ -83,10 +89,15 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   app.use(requestId);
+  // Outermost but the request id: every answer, errors and the ofchat face's included, carries CORS headers.
+  const cors = corsFor(deps.corsOrigins ?? []);
+  if (cors) app.use(cors);
   app.use(clientAddress(deps.network ?? { trustedProxies: LOOPBACK, opsAllow: LOOPBACK }));
   // Every line logged while this request runs carries its requestId (log.ts mixin).
   app.use((ctx, next) => withLogContext({ requestId: ctx.state.requestId as string }, next));
   app.use(httpMetrics(metrics.http)); // outside errorHandler: observes the status the client got
+  // Outside errorHandler: it turns Parley's problem+json into ofchat's errors on /rest/api.
+  app.use(ofchatFace(deps.ofchat ?? { domain: 'localhost', askWaitSeconds: 180 }));
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
     if (deps.isStopping?.()) {

@@ -15,6 +15,7 @@ import { EventHub } from './sse/EventHub.js';
 import { createPgSessionStore } from './sessions/SessionStore.js';
 import { AccountService } from './sessions/AccountService.js';
 import { CredentialVerifier } from './sessions/CredentialVerifier.js';
+import { LoginTokens } from './xmpp/client/LoginTokens.js';
 import { SessionManager } from './sessions/SessionManager.js';
 import { AdminConnection } from './xmpp/admin/AdminConnection.js';
 import { tcpReachable } from './xmpp/reachable.js';
@@ -32,7 +33,11 @@ import { createCallsFeature } from './calls/index.js';
 import { createWorkgroupFeature } from './workgroup/index.js';
 import { createContactsFeature } from './contacts/index.js';
 import { createBbbFeature } from './bbb/index.js';
-import { createAttachmentsFeature, createMessageFiles } from './attachments/index.js';
+import { createGroupsFeature } from './groups/index.js';
+import { createBookmarksFeature } from './bookmarks/index.js';
+import { createHostSiteFeature } from './hostsite/index.js';
+import { createAttachmentsFeature, createMessageFiles, createUploadPolicy } from './attachments/index.js';
+import { createSyncFeature } from './sync/index.js';
 import { Cluster } from './cluster/Cluster.js';
 import { deriveClusterKey } from './cluster/forward.js';
 import { AddressSet } from './http/clientAddress.js';
@@ -101,9 +106,16 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     domain: x.domain,
     allowPlainUnencrypted: x.allowPlainUnencrypted,
     throttle: new LoginThrottle(limits.login, limiter),
+    adminBasic: x.adminBasic,
   });
   const box = new SecretBox(secret);
-  const accounts = new AccountService({ store: sessionStore, box, admin, domain: x.domain });
+  const accounts = new AccountService({
+    store: sessionStore,
+    box,
+    admin,
+    domain: x.domain,
+    tokens: x.loginTokenSecret ? new LoginTokens(x.loginTokenSecret) : undefined,
+  });
   // Moderation's ports: mute and disable hold wherever a user sends or logs in, on every instance. Answered
   // from memory; a block changed here or on a peer (cluster bus) is reloaded at once, and all every few seconds.
   const policy = createAccountPolicy(pool, {
@@ -176,6 +188,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       trustedProxies: new AddressSet(config.network.trustedProxies),
     },
     remote: cluster.registry,
+    corsOrigins: config.http.corsOrigins,
+    ofchat: { domain: x.domain, askWaitSeconds: config.ofchat.askWaitSeconds },
     metrics,
     metricsPublic: config.metrics.public,
     health: {
@@ -249,6 +263,8 @@ export function createFeatures(
 ): Feature[] {
   // Chat and rooms carry files through the attachments feature's port, not its tables.
   const files = createMessageFiles(ctx.db);
+  // The upload limits the attachments feature enforces and a sync site changes when its host says so.
+  const uploadPolicy = createUploadPolicy(ctx.config.files);
   return [
     createModerationFeature({ ...ctx, blocksChanged }),
     createRoomsFeature({ ...ctx, sendPolicy, files }),
@@ -257,7 +273,11 @@ export function createFeatures(
     createWorkgroupFeature(ctx),
     createContactsFeature({ ...ctx, sendPolicy }),
     createBbbFeature(ctx),
-    createAttachmentsFeature(ctx),
+    createGroupsFeature(ctx),
+    createAttachmentsFeature({ ...ctx, uploadPolicy }),
+    createBookmarksFeature(ctx),
+    createHostSiteFeature(ctx),
+    createSyncFeature({ ...ctx, uploadPolicy }),
   ];
 }
 

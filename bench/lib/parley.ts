@@ -35,8 +35,11 @@ export async function startParleyProcess(opts: {
   root?: string;
   /** extra node flags, e.g. --heapsnapshot-signal=SIGUSR2 */
   nodeArgs?: string[];
+  /** compiled JavaScript to run instead of src/main.ts under tsx (e.g. dist/main.js after npm run build) */
+  entry?: string;
 }): Promise<ParleyProcess> {
-  const args = ['--import', 'tsx', ...(opts.nodeArgs ?? [])];
+  // Compiled JavaScript runs without tsx's loader (its preloads in nodeArgs must be JavaScript too).
+  const args = [...(opts.entry ? [] : ['--import', 'tsx']), ...(opts.nodeArgs ?? [])];
   if (opts.heapMb) args.push(`--max-old-space-size=${opts.heapMb}`);
   if (opts.cpuProfDir) {
     // One directory per gateway process: tsx's loader thread writes a profile of its own next to the
@@ -45,7 +48,7 @@ export async function startParleyProcess(opts: {
     await mkdir(dir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
-  args.push('src/main.ts');
+  args.push(opts.entry ?? 'src/main.ts');
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.root ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

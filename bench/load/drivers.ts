@@ -23,6 +23,22 @@ export interface Driver {
   close(): Promise<void>;
 }
 
+/**
+ * A send the system under test declined with a backpressure answer (HTTP 429 or 503, Retry-After):
+ * counted apart from failures, since refusing what it cannot deliver in time is the behaviour asked for.
+ */
+export class Refused extends Error {
+  readonly refused = true;
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`send → ${status} ${detail}`);
+  }
+}
+
+export const isRefused = (err: unknown): boolean => (err as { refused?: unknown } | null)?.refused === true;
+
 const PAD =
   'lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore';
 
@@ -169,6 +185,7 @@ export async function parleyDriver(cfg: {
           body: bodyFor(cfg.tag, seq),
         },
       );
+      if (r.status === 429 || r.status === 503) throw new Refused(r.status, r.body.slice(0, 200));
       if (r.status !== 201) throw new Error(`send → ${r.status} ${r.body.slice(0, 200)}`);
     },
     async close() {

@@ -1,5 +1,5 @@
 import { cdf, round, summarize, type Summary } from '../lib/stats.js';
-import type { Driver } from './drivers.js';
+import { isRefused, type Driver } from './drivers.js';
 
 /**
  * Open-loop load at a fixed rate: message i is due at start + i/rate whether or not earlier ones
@@ -25,11 +25,17 @@ export interface StepResult {
   durationMs: number;
   sent: number;
   accepted: number;
+  /** sends the system declined with a backpressure answer (429/503): not errors, not lost */
+  refused: number;
+  /** sends that failed otherwise (refused ones not included) */
   sendErrors: number;
   delivered: number;
   lost: number;
   /** rate the sender managed to issue (below `rate` only if the generator itself fell behind) */
   offeredRate: number;
+  /** accepted (2xx) and refused (429/503) sends per second of the sending window */
+  acceptedRate: number;
+  refusedRate: number;
   /** delivered messages / (last delivery − first send) */
   deliveredRate: number;
   latency: Summary;
@@ -54,6 +60,7 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
   const lat: number[] = [];
   const ack: number[] = [];
   let errors = 0;
+  let refused = 0;
   let accepted = 0;
   let firstError: string | undefined;
   let lastDelivery = 0;
@@ -71,8 +78,9 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       const now = performance.now();
-      if (sent - lat.length - errors > maxInFlight) {
-        aborted = `stopped after ${Math.round(now - start)} ms: ${sent - lat.length - errors} messages outstanding (limit ${maxInFlight})`;
+      const outstanding = sent - lat.length - errors - refused;
+      if (outstanding > maxInFlight) {
+        aborted = `stopped after ${Math.round(now - start)} ms: ${outstanding} messages outstanding (limit ${maxInFlight})`;
         resolve();
         return;
       }
@@ -93,7 +101,8 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
             ack.push(performance.now() - t);
           },
           (err: unknown) => {
-            errors++;
+            if (isRefused(err)) refused++;
+            else errors++;
             firstError ??= String((err as Error)?.message ?? err);
           },
         );
@@ -105,20 +114,24 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
   });
   const sendEnd = performance.now();
   const drainUntil = sendEnd + spec.drainMs;
-  while (lat.length + errors < sent && performance.now() < drainUntil)
+  while (lat.length + errors + refused < sent && performance.now() < drainUntil)
     await new Promise((r) => setTimeout(r, 5));
   driver.onDelivered = () => undefined;
   const firstDue = start;
   const span = (lastDelivery || performance.now()) - firstDue;
+  const sendingMs = Math.max(1, sendEnd - firstDue);
   return {
     rate: spec.rate,
     durationMs: spec.durationMs,
     sent,
     accepted,
+    refused,
     sendErrors: errors,
     delivered: lat.length,
-    lost: n - lat.length - errors,
-    offeredRate: round((sent * 1000) / Math.max(1, sendEnd - firstDue), 1),
+    lost: n - lat.length - errors - refused,
+    offeredRate: round((sent * 1000) / sendingMs, 1),
+    acceptedRate: round((accepted * 1000) / sendingMs, 1),
+    refusedRate: round((refused * 1000) / sendingMs, 1),
     deliveredRate: round((lat.length * 1000) / Math.max(1, span), 1),
     latency: summarize(lat),
     ack: summarize(ack),

@@ -8,6 +8,7 @@ import type { ScenarioStatus } from '../lib/meta.js';
 import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
 import type { CrowdResult } from '../scenarios/crowd.js';
+import type { Knee } from '../scenarios/knee.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
 /** bench/results/<date>.json (everything), <date>.md (the summary) and the charts beside them. */
@@ -28,6 +29,7 @@ interface Target {
 
 type Throughput = {
   prosody: { server: string; curves: Curve[] };
+  knee?: Knee;
   modRest?: string;
   error?: string;
   ejabberd: {
@@ -187,6 +189,7 @@ export function targets(r: Report): Target[] {
         status: 'not measured',
       });
   }
+  if (hasCurves(tp) && tp.knee) out.push(kneeTarget(tp.knee));
   const crowd = r.results.crowd as CrowdResult | undefined;
   if (ok(crowd)) {
     const full = crowd.users >= 5000 && (crowd.chat?.chatters ?? 0) >= 500;
@@ -295,15 +298,46 @@ function curveTable(curves: Curve[]): string[] {
   return rows;
 }
 
+/** p99 of what was accepted stays under this past the knee (the step's own 1 s backlog stop is off there) */
+const KNEE_P99_MS = 1000;
+
+/** Past the knee: something refused, nothing accepted lost, p99 of the accepted bounded. */
+function kneeTarget(k: Knee): Target {
+  const past = k.curve.steps.filter((s) => s.rate > k.base);
+  const worst = past.reduce((m, s) => Math.max(m, s.latency.p99), 0);
+  const lost = past.reduce((m, s) => m + s.lost, 0);
+  const refused = past.reduce((m, s) => m + s.refused, 0);
+  const top = past.at(-1);
+  return {
+    target: 'backpressure past the knee: excess refused (429/503), nothing accepted lost, latency bounded',
+    measured: top
+      ? `offered up to ${n(top.offeredRate, 0)}/s (${n(top.rate / k.base, 1)}× sustained ${n(k.base, 0)}/s): accepted ${n(top.acceptedRate, 0)}/s, refused ${n(top.refusedRate, 0)}/s, delivered ${n(top.deliveredRate, 0)}/s; past the knee ${n(refused, 0)} refused, ${n(lost, 0)} accepted but not delivered, worst p99 ${n(worst, 0)} ms`
+      : (k.curve.failed ?? 'no step past the knee'),
+    status: !top ? 'not measured' : refused > 0 && lost === 0 && worst < KNEE_P99_MS ? 'met' : 'not met',
+  };
+}
+
+function kneeTable(k: Knee): string[] {
+  const rows = [
+    '| offered msg/s (× sustained) | accepted (201) /s | refused (429/503) /s | delivered /s | p50 / p99 ms of the delivered | accepted, not delivered | CPU µs per delivered: gateway · Prosody · postgres | first refusal or error |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of k.curve.steps)
+    rows.push(
+      `| ${n(s.offeredRate, 0)} (${n(s.rate / k.base, 1)}×) | ${n(s.acceptedRate, 0)} | ${n(s.refusedRate, 0)} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 1)} / ${n(s.latency.p99, 1)} | ${n(s.lost + s.sendErrors, 0)} | ${n(s.cpuUsPerMsg.parley, 0)} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${(s.firstError ?? '').replace(/\|/g, '\\|').slice(0, 120)} |`,
+    );
+  return rows;
+}
+
 function stepsTable(curves: Curve[]): string[] {
   const rows = [
-    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | verdict | CPU µs/msg gateway · XMPP server · postgres | load generator % of a core | other processes' CPU % |",
-    '|---|---|---|---|---|---|---|---|---|---|',
+    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | refused (429/503) | verdict | CPU µs/msg gateway · XMPP server · postgres | load generator % of a core | other processes' CPU % |",
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves)
     for (const s of c.steps)
       rows.push(
-        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
       );
   return rows;
 }
@@ -391,6 +425,16 @@ export function markdown(r: Report, charts: string[]): string {
     if (tp.error)
       L.push(`**The scenario failed part-way** (${tp.error.split('\n')[0]}); what it measured before:`, '');
     L.push(`### Prosody — ${tp.prosody.server}`, '', ...curveTable(tp.prosody.curves), '');
+    if (tp.knee)
+      L.push(
+        `### Backpressure: Parley past the knee`,
+        '',
+        `Open-loop steps at multiples of Parley's sustained ${n(tp.knee.base, 0)} msg/s, every message offered (no backlog stop in the load generator): what holds the backlog is Parley's bounded outbound queues, answering 429 SEND_QUEUE_FULL / 503 XMPP_BACKLOG with Retry-After. Latency is of the accepted messages; past the knee the accepted and delivered rates should stay near the ceiling and p99 bounded.`,
+        '',
+        ...(tp.knee.curve.failed ? [`_failed: ${tp.knee.curve.failed}_`, ''] : []),
+        ...kneeTable(tp.knee),
+        '',
+      );
     L.push(
       `The raw baseline is the server's limit only while the load generator stays below ${LOADGEN_LIMIT_PCT} % of a core at the ceiling; where the @xmpp/client driver did not, the lean driver (pre-serialized stanzas on a plain socket, arrivals counted without a DOM) ran too and the better raw row is the baseline. mod_rest: ${tp.modRest ?? 'not run'}.`,
       '',

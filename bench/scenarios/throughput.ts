@@ -61,6 +61,11 @@ function judge(r: StepResult): { sustained: boolean; why?: string } {
       why: `load generator survived ${r.incidents.count} errors (${r.incidents.last ?? ''})`,
     };
   if (r.aborted) return { sustained: false, why: `overloaded, backlog: ${r.aborted}` };
+  if (r.refused > 0)
+    return {
+      sustained: false,
+      why: `backpressure: ${r.refused} refused with 429/503 (${r.firstError ?? ''})`,
+    };
   if (r.offeredRate < 0.95 * r.rate)
     return { sustained: false, why: `load generator fell behind: issued ${r.offeredRate}/s of ${r.rate}/s` };
   if (r.sendErrors > 0)
@@ -96,11 +101,18 @@ export async function curve(
     pids: (number | undefined)[];
     /** offer exactly these rates (a peer measured at another system's rates) instead of probing fractions */
     rates?: number[];
+    /** outstanding messages at which a step stops sending (rate.ts's default when unset) */
+    maxInFlight?: (rate: number) => number;
+    /** how long a step waits for late deliveries (default: the run's drain time) */
+    drainMs?: number;
+    /** how long each step offers load (default: the run's step length) */
+    stepMs?: number;
   },
   windows?: Window[],
 ): Promise<Curve> {
   const m = meter(ctx, system.server);
-  const { stepMs, drainMs } = ctx.opts;
+  const stepMs = system.stepMs ?? ctx.opts.stepMs;
+  const drainMs = system.drainMs ?? ctx.opts.drainMs;
   const out: Curve = {
     system: system.name,
     server: system.server,
@@ -148,7 +160,16 @@ export async function curve(
     try {
       r = await ctx.gen.call<StepResult>(
         'step',
-        { id: system.driverId, spec: { rate, durationMs: stepMs, drainMs, keepCdf: false } },
+        {
+          id: system.driverId,
+          spec: {
+            rate,
+            durationMs: stepMs,
+            drainMs,
+            keepCdf: false,
+            ...(system.maxInFlight ? { maxInFlight: system.maxInFlight(rate) } : {}),
+          },
+        },
         stepMs + drainMs + 60_000,
       );
     } catch (err) {

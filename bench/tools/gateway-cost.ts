@@ -13,6 +13,8 @@ import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess } from '../lib/parley.js';
 import { summarize } from '../lib/stats.js';
+import { prosodyPid } from '../lib/context.js';
+import { cpuMs } from '../lib/proc.js';
 import { eventsUrl, parleyLogin } from '../load/drivers.js';
 
 /**
@@ -102,7 +104,16 @@ async function main(): Promise<void> {
   };
   try {
     out.perMessage = await perMessage(parley.url, parley.pid, password, countFile, streams);
-    if (SESSIONS > 0) out.sessions = await perSession(parley, fleet, password, heapDir, streams);
+    if (SESSIONS > 0)
+      out.sessions = await perSession(
+        parley,
+        fleet,
+        password,
+        heapDir,
+        streams,
+        countFile,
+        prosodyPid(prosody),
+      );
   } finally {
     for (const s of streams) s.close();
     if (parley.exitCode() !== null) log(`gateway exited: ${parley.output().slice(-2000)}`);
@@ -253,8 +264,12 @@ async function perSession(
   password: string,
   heapDir: string,
   streams: SseStream[],
+  countFile: string,
+  prosody: number | undefined,
 ) {
   await sleep(2000);
+  const tally0 = readTally(countFile);
+  const cpu0 = { gateway: cpuMs(parley.pid), prosody: prosody ? cpuMs(prosody) : 0 };
   // A heap snapshot leaves the process bigger for good (its serialisation), so a run measures either the
   // live heap (snapshots before and after) or RSS (no snapshot at all), not both.
   const rss0 = parley.rssKb();
@@ -284,6 +299,24 @@ async function perSession(
   await sleep(5000); // login-time work (carbons, archive catch-up, presence) trails the answers
   const rss1 = parley.rssKb();
   const ok = users.length - failed;
+  // PostgreSQL statements per login (REST login, session start, ready hooks: carbons, catch-up, rooms)
+  await quiet(countFile);
+  const tally1 = readTally(countFile);
+  // includes the 5 s after the logins (their trailing work) and what idle sessions cost meanwhile
+  const cpuMsPerLogin = {
+    gateway: Math.round(((cpuMs(parley.pid) - cpu0.gateway) / Math.max(1, ok)) * 100) / 100,
+    prosody: prosody
+      ? Math.round(((cpuMs(prosody) - cpu0.prosody) / Math.max(1, ok)) * 100) / 100
+      : undefined,
+  };
+  log(`CPU ms per login: ${JSON.stringify(cpuMsPerLogin)}`);
+  const statementsPerLogin = Object.fromEntries(
+    Object.entries(tally1)
+      .map(([k, v]) => [k, Math.round(((v - (tally0[k] ?? 0)) / Math.max(1, ok)) * 100) / 100] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+  log(`statements per login: ${JSON.stringify(statementsPerLogin, null, 1)}`);
   const unhandled = parley
     .output()
     .split('\n')
@@ -295,6 +328,9 @@ async function perSession(
     concurrency: CONCURRENCY,
     unhandledRejections: unhandled,
     loginsPerSecond: Math.round((ok * 1000) / wallMs),
+    statementsPerLogin,
+    cpuMsPerLogin,
+    roundTripsPerLogin: Math.round(Object.values(statementsPerLogin).reduce((a, b) => a + b, 0) * 100) / 100,
   };
   if (!s0) {
     Object.assign(result, {

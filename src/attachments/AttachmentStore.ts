@@ -58,6 +58,21 @@ export class AttachmentStore {
     return toFile(rows[0]!);
   }
 
+  /** Live video and audio files compression has not been tried on yet, oldest first. */
+  async compressible(limit: number): Promise<{ id: string; type: string; size: number }[]> {
+    const { rows } = await this.db.query<{ id: string; type: string; size: string }>(
+      `SELECT id, type, size FROM attachments
+        WHERE removed_at IS NULL AND compress_tried_at IS NULL AND (type LIKE 'video/%' OR type LIKE 'audio/%')
+        ORDER BY created_at, id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ id: r.id, type: r.type, size: Number(r.size) }));
+  }
+
+  async compressTried(id: string): Promise<void> {
+    await this.db.query('UPDATE attachments SET compress_tried_at = now() WHERE id = $1', [id]);
+  }
+
   async get(id: string): Promise<FileRow | undefined> {
     const { rows } = await this.db.query<Row>('SELECT * FROM attachments WHERE id = $1', [id]);
     return rows[0] && toFile(rows[0]);

@@ -87,8 +87,9 @@ export class Compressor {
         (await stat(out)).size,
       ];
       if (after === undefined || (before !== undefined && Math.abs(before - after) > 1))
-        return await this.#keep(out, file.size, 'the re-encoded file did not verify');
-      if (size >= file.size) return await this.#keep(out, file.size, 'the re-encoded file is not smaller');
+        return await this.#keep(file.id, out, file.size, 'the re-encoded file did not verify');
+      if (size >= file.size)
+        return await this.#keep(file.id, out, file.size, 'the re-encoded file is not smaller');
       const received = await this.deps.files.receive(createReadStream(out), Number.MAX_SAFE_INTEGER);
       await this.deps.files.discard(out);
       await this.deps.files.commit(received.tmp, received.sha256);
@@ -99,6 +100,7 @@ export class Compressor {
     } catch (err) {
       await this.deps.files.discard(out);
       if (err instanceof BridgeError) throw err;
+      await this.deps.store.compressTried(file.id);
       return {
         compressed: false,
         reason: `ffmpeg failed: ${(err as Error).message.split('\n')[0]}`,
@@ -107,8 +109,9 @@ export class Compressor {
     }
   }
 
-  async #keep(out: string, size: number, reason: string): Promise<CompressResult> {
+  async #keep(id: string, out: string, size: number, reason: string): Promise<CompressResult> {
     await this.deps.files.discard(out);
+    await this.deps.store.compressTried(id);
     return { compressed: false, reason, size };
   }
 
@@ -129,12 +132,10 @@ export class Compressor {
   /** The upload and every stored message that carries it now describe the compressed file. */
   async #pointTo(id: string, url: string, sha256: string, size: number, type: string): Promise<void> {
     await withTransaction(this.deps.db, async (tx) => {
-      await tx.query('UPDATE attachments SET sha256 = $2, size = $3, type = $4 WHERE id = $1', [
-        id,
-        sha256,
-        size,
-        type,
-      ]);
+      await tx.query(
+        'UPDATE attachments SET sha256 = $2, size = $3, type = $4, compress_tried_at = now() WHERE id = $1',
+        [id, sha256, size, type],
+      );
       await this.deps.messages.patchAttachments([url], { size, type }, [], tx);
     });
   }

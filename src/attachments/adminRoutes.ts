@@ -6,8 +6,10 @@ import { parseEventId, parseUsername } from '../http/params.js';
 import type { AdminMessageLog } from '../messages/MessageLog.js';
 import type { Housekeeping } from './Housekeeping.js';
 import type { Compressor } from './Compressor.js';
+import type { AttachmentStore } from './AttachmentStore.js';
 
 const CleanupQuery = z.object({ days: z.coerce.number().min(0).max(36_500) }).strict();
+const CompressibleQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 const ListQuery = z
   .object({
     user: z.string().min(1).max(64).optional(),
@@ -27,12 +29,19 @@ export function attachmentAdminRoutes(
     messages: Pick<AdminMessageLog, 'attachmentMessages'>;
     housekeeping: Housekeeping;
     compressor: Compressor;
+    store: Pick<AttachmentStore, 'compressible'>;
   },
 ): void {
   router.post('/restapi/v1/admin/attachments/cleanup', async (ctx) => {
     requireMaster(ctx);
     const q = validate(CleanupQuery, ctx.query, 'query');
     ctx.body = { days: q.days, ...(await deps.housekeeping.removeOlderThan(q.days)) };
+  });
+
+  router.get('/restapi/v1/admin/attachments/compressible', async (ctx) => {
+    requireMaster(ctx);
+    const q = validate(CompressibleQuery, ctx.query, 'query');
+    ctx.body = { attachments: await deps.store.compressible(q.limit) };
   });
 
   router.post('/restapi/v1/admin/attachments/:id/compress', async (ctx) => {

@@ -9,3 +9,10 @@ export {
   chatMessageWithFiles,
   type MessageFiles,
 } from './forMessage.js';
+export {
+  createFileTransfer,
+  createUploadPolicy,
+  type FileTransfer,
+  type LocalFile,
+  type UploadPolicy,
+} from './FileTransfer.js';

@@ -95,8 +95,9 @@ export class ChatService {
           ...attachmentsField(input.attachments ?? []),
         },
       },
-      // inside the transaction: a stanza that cannot be sent leaves no row behind
-      { beforeCommit: () => session.send(stanza).finally(sent) },
+      // sent first, stored with the other writes of its turn before the 201: a stanza that cannot be
+      // sent leaves no row behind
+      { transmit: () => session.send(stanza).finally(sent) },
     );
     if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
     return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };

@@ -12,6 +12,9 @@ import type { ChatReader } from '../messages/MessageLog.js';
 import { attachmentIdsOf, chatMessageWithFiles, type MessageFiles } from '../attachments/index.js';
 
 const MAX_BODY_CHARS = 64 * 1024;
+/** Characters XML 1.0 cannot carry, even escaped (tab, newline and carriage return it can). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_IN_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 /** ofchat: text, or JSON with a `body`; the whole JSON travels along as `data`. */
 const MessageJson = z.object({ body: z.string().min(1).max(MAX_BODY_CHARS) }).passthrough();
 /** With `attachments` (uploaded file ids) the body may be left out: the file URLs become the body. */
@@ -92,6 +95,12 @@ export function chatRoutes(
       });
     if (input.body.length > MAX_BODY_CHARS)
       throw new BridgeError('BODY_TOO_LARGE', `a message body may have at most ${MAX_BODY_CHARS} characters`);
+    // The stanza goes out before the row is written: refuse here what XML cannot carry (a server closes
+    // the stream on it) and PostgreSQL text cannot hold (NUL), so neither fails after the other succeeded.
+    if (NOT_IN_XML.test(input.body))
+      throw new BridgeError('VALIDATION_FAILED', 'the body holds a control character that XML cannot carry', {
+        errors: [{ path: 'body', message: 'U+0000–U+001F other than tab, newline and carriage return' }],
+      });
     ctx.status = 201;
     ctx.body = await chat.send(session, ctx.params.to!, input);
   });

@@ -22,6 +22,17 @@ export interface DeadLetter {
   deadAt: string;
 }
 
+export interface CleanupAnswer {
+  days: number;
+  removed: number;
+  freedBytes: number;
+  messagesUpdated: number;
+}
+
+export type CompressAnswer =
+  | { compressed: true; type: string; size: number; originalSize: number }
+  | { compressed: false; reason: string; size: number };
+
 export class CliError extends Error {
   constructor(
     message: string,
@@ -81,6 +92,29 @@ export class GatewayClient {
         [400, 404],
       )) !== undefined
     );
+  }
+
+  /** Deletes files uploaded more than `days` days ago (Moodle's clean_up). */
+  async cleanupAttachments(days: number): Promise<CleanupAnswer> {
+    return (await this.#call('POST', `/restapi/v1/admin/attachments/cleanup?days=${days}`)) as CleanupAnswer;
+  }
+
+  /** Live video and audio files not tried yet, oldest first. */
+  async compressible(limit: number): Promise<{ id: string; type: string; size: number }[]> {
+    return (
+      (await this.#call('GET', `/restapi/v1/admin/attachments/compressible?limit=${limit}`)) as {
+        attachments: { id: string; type: string; size: number }[];
+      }
+    ).attachments;
+  }
+
+  /** Re-encodes one file; undefined when there is no such (live) file. */
+  async compress(id: string): Promise<CompressAnswer | undefined> {
+    return (await this.#call(
+      'POST',
+      `/restapi/v1/admin/attachments/${encodeURIComponent(id)}/compress`,
+      [404],
+    )) as CompressAnswer | undefined;
   }
 
   /** Requeues every dead letter; returns how many. */

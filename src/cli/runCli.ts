@@ -19,6 +19,9 @@ Commands (gateway API, master secret):
   callbacks list               dead-lettered callbacks (--limit N, default 100)
   callbacks replay <id>...     put dead-lettered callbacks back in the delivery queue (--all: every one)
                                (callbacks --db: straight from the callback_outbox table, gateway not needed)
+  attachments cleanup --days N delete files uploaded more than N days ago (messages keep a placeholder)
+  attachments compress <id>... re-encode video/audio files smaller (ffmpeg on the gateway host)
+  attachments compress --all   every live video/audio file not tried yet, oldest first, one at a time
 Commands (PostgreSQL, DATABASE_URL):
   purge --days N               delete messages older than N days and their events (--dry-run: count only)
 
@@ -101,6 +104,8 @@ async function dispatch(args: string[], v: Values, env: NodeJS.ProcessEnv, io: C
     }
     case 'callbacks':
       return callbacks(sub, rest, v, env, io);
+    case 'attachments':
+      return attachments(sub, rest, v, env, io);
     case 'purge': {
       const days = integer(v.days, '--days', 1);
       const result = await withPool(v, env, (pool) =>
@@ -120,6 +125,45 @@ async function dispatch(args: string[], v: Values, env: NodeJS.ProcessEnv, io: C
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
   }
+}
+
+async function attachments(
+  sub: string | undefined,
+  ids: string[],
+  v: Values,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
+  if (sub === 'cleanup') {
+    if (ids.length) throw new CliError('usage: parley attachments cleanup --days N', 2);
+    const r = await (await gateway(v, env)).cleanupAttachments(integer(v.days, '--days', 0));
+    if (v.json) io.out(JSON.stringify(r));
+    else
+      io.out(
+        `removed ${r.removed} file(s) uploaded more than ${r.days} days ago, freed ${r.freedBytes} bytes, updated ${r.messagesUpdated} message(s)`,
+      );
+    return 0;
+  }
+  if (sub !== 'compress' || (v.all ? ids.length > 0 : ids.length === 0))
+    throw new CliError('usage: parley attachments cleanup --days N | compress <id>... | compress --all', 2);
+  const gw = await gateway(v, env);
+  let failed = 0;
+  const one = async (id: string): Promise<void> => {
+    const r = await gw.compress(id);
+    if (!r) failed++;
+    if (v.json) io.out(JSON.stringify({ id, ...(r ?? { error: 'not found' }) }));
+    else if (!r) io.err(`${id}: no such file`);
+    else if (r.compressed) io.out(`${id}: ${r.originalSize} → ${r.size} bytes (${r.type})`);
+    else io.out(`${id}: kept (${r.reason})`);
+  };
+  if (!v.all) {
+    for (const id of ids) await one(id);
+    return failed ? 1 : 0;
+  }
+  // Each file is tried once (the gateway marks it), so this ends even where nothing gets smaller.
+  let batch;
+  while ((batch = await gw.compressible(50)).length) for (const f of batch) await one(f.id);
+  return failed ? 1 : 0;
 }
 
 async function sessions(v: Values, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {

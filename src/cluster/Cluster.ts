@@ -30,6 +30,8 @@ export interface ClusterPeers {
   logoffElsewhere(username: string, reason: string): void;
   /** Tells the other instances that `username`'s moderation blocks changed (their in-memory ACL reloads). */
   blocksChangedElsewhere(username: string): void;
+  /** Whether another live instance holds a session of `username` (the shared session registry says). */
+  hasSessionElsewhere(username: string): Promise<boolean>;
 }
 
 export class Cluster implements ClusterPeers {
@@ -71,6 +73,10 @@ export class Cluster implements ClusterPeers {
 
   logoffElsewhere(username: string, reason: string): void {
     this.#bus?.command({ kind: 'logoff', username, reason });
+  }
+
+  async hasSessionElsewhere(username: string): Promise<boolean> {
+    return (await this.registry.ownerOfUser(username)) !== undefined;
   }
 
   blocksChangedElsewhere(username: string): void {

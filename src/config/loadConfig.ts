@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isAddressOrCidr, parseAddressList } from '../http/clientAddress.js';
 import type { OutboundLimits } from '../xmpp/client/OutboundBudget.js';
+import { LOGIN_TOKEN_SECRET_MIN } from '../xmpp/client/LoginTokens.js';
 
 /**
  * Environment → one typed, frozen Config. Every variable is documented in .env.example.
@@ -54,6 +55,12 @@ const EnvSchema = z.object({
     .default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
+  PARLEY_BOOKMARKS_STORAGE: z.enum(['auto', 'pep', 'private']).default('auto'),
+  PARLEY_MEETING_URL_TEMPLATE: z
+    .string()
+    .url()
+    .refine((u) => u.startsWith('https://') && u.includes('{room}'), 'an https URL with a {room} placeholder')
+    .optional(),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   PARLEY_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
@@ -75,6 +82,15 @@ const EnvSchema = z.object({
   XMPP_MUC_SERVICE: optionalString,
   XMPP_RECONNECT_MAX_SECONDS: positiveSeconds.default(30),
   XMPP_ALLOW_PLAIN_UNENCRYPTED: z.enum(['true', 'false']).default('false'),
+  // Shared with the XMPP server (Prosody's mod_auth_parley, ejabberd's jwt_key): whoever holds it logs in as anyone.
+  XMPP_LOGIN_TOKEN_SECRET: z
+    .string()
+    .min(
+      LOGIN_TOKEN_SECRET_MIN,
+      `must be at least ${LOGIN_TOKEN_SECRET_MIN} characters (e.g. openssl rand -hex 32)`,
+    )
+    .optional(),
+  PARLEY_ADMIN_BASIC: z.enum(['true', 'false']).default('true'),
   PARLEY_SEND_QUEUE_SESSION: z.coerce.number().int().min(1).max(1_000_000).default(500),
   PARLEY_SEND_QUEUE_INSTANCE: z.coerce.number().int().min(1).max(10_000_000).default(5000),
   PARLEY_SEND_BUFFER_BYTES: z.coerce
@@ -141,6 +157,8 @@ const EnvSchema = z.object({
   PARLEY_LOGIN_MAX_FAILURES_PER_USER: count.default(100),
   PARLEY_LOGIN_BACKOFF_MAX_SECONDS: positiveSeconds.default(900),
   PARLEY_LOGIN_CONCURRENT_PER_IP: count.default(32),
+  PARLEY_LOGIN_FAILURE_BUDGET: count.default(20),
+  PARLEY_LOGIN_FAILURE_BUDGET_SECONDS: count.default(10),
   PARLEY_UPLOAD_QUOTA_BYTES: z.coerce
     .number()
     .int()
@@ -148,13 +166,76 @@ const EnvSchema = z.object({
     .default(1024 * 1024 * 1024),
   PARLEY_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
   PARLEY_THUMBNAIL_CONCURRENCY: count.default(2),
+  // Host-site integration (docs/host-site.md): the key signs login tokens, so it is as strong as a secret.
+  PARLEY_HOST_LOGIN_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
+  PARLEY_HOST_LOGIN_MAX_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  PARLEY_HOST_USERS_URL: url(['http:', 'https:']).optional(),
+  PARLEY_HOST_USERS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(600),
+  // Site sync (docs/site-sync.md): a site phones home to a host; a site's key is derived from the host's.
+  PARLEY_SYNC_ROLE: z.enum(['off', 'host', 'site']).default('off'),
+  PARLEY_SYNC_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
+  PARLEY_SYNC_HOST_URL: url(['http:', 'https:']).optional(),
+  PARLEY_SYNC_SITES: z
+    .string()
+    .regex(/^\s*([a-z0-9.-]+\s*(,\s*[a-z0-9.-]+\s*)*)?$/i, 'must be a comma-separated list of XMPP domains')
+    .default(''),
+  PARLEY_SYNC_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(30),
+  PARLEY_SYNC_COMPONENT: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a DNS domain')
+    .optional(),
+  PARLEY_CORS_ORIGINS: z
+    .string()
+    .refine((v) => corsOrigins(v) !== undefined, {
+      message: 'must be none, * or a comma-separated list of origins such as https://shop.example.com',
+    })
+    .default('none'),
+  PARLEY_OFCHAT_ASK_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(180),
 });
+
+/**
+ * PARLEY_CORS_ORIGINS → the allowed origins: `none` (no CORS headers, the default), `*` (any origin), or
+ * scheme://host[:port] origins; undefined when a value is not an origin (so the schema can refuse it).
+ */
+export function corsOrigins(raw: string): string[] | '*' | undefined {
+  const v = raw.trim();
+  if (v === 'none' || v === '') return [];
+  if (v === '*') return '*';
+  const out: string[] = [];
+  for (const part of v.split(',').map((s) => s.trim())) {
+    let u: URL;
+    try {
+      u = new URL(part);
+    } catch {
+      return undefined;
+    }
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== part.replace(/\/$/, ''))
+      return undefined;
+    out.push(u.origin);
+  }
+  return out;
+}
 
 /** Every variable Parley reads (a test checks .env.example documents each one). */
 export const ENV_VARS = Object.keys(EnvSchema.shape);
 
 export interface Config {
-  http: { port: number; host: string; publicUrl?: string; maxBodyBytes: number };
+  /** corsOrigins: browsers on these origins may call the API (`*`: any; [] none) */
+  http: {
+    port: number;
+    host: string;
+    publicUrl?: string;
+    maxBodyBytes: number;
+    corsOrigins: string[] | '*';
+  };
+  /** the Openfire-compatible face (`/rest/api/restapi/v1`): how long `POST /ask` holds the request open */
+  ofchat: { askWaitSeconds: number };
   secret?: string;
   dataDir: string;
   instanceId?: string;
@@ -177,6 +258,10 @@ export interface Config {
   chat: { catchUpDays: number };
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
   calls: { ringSeconds: number };
+  /** storage: where room bookmarks live (auto: XEP-0402 PEP when the server offers it, else XEP-0048) */
+  bookmarks: { storage: 'auto' | 'pep' | 'private' };
+  /** meetingUrlTemplate: the https meeting link of a room in invitations, `{room}` its name (ofchat's ofmeet URL) */
+  rooms: { meetingUrlTemplate?: string };
   xmpp: {
     domain: string;
     service: string;
@@ -188,6 +273,13 @@ export interface Config {
     reconnectMaxSeconds: number;
     /** SASL PLAIN without TLS to a server that is not on loopback (a trusted private network only) */
     allowPlainUnencrypted: boolean;
+    /**
+     * the trust path (docs/accounts.md): master-secret logins present tokens signed with this secret, which
+     * the XMPP server shares, so any existing account can be opened without its password
+     */
+    loginTokenSecret?: string;
+    /** Basic credentials of an XMPP server admin act for any user, as ofchat's AuthFilter lets them */
+    adminBasic: boolean;
     /** backpressure: sends are refused (429/503) past these bounds of what the server has not acknowledged */
     outbound: OutboundLimits;
   };
@@ -216,6 +308,29 @@ export interface Config {
   moderation: { adminJids: string[]; monitorPollSeconds: number; aclRefreshSeconds: number };
   /** what one client, account or visitor can make the gateway do (docs/security.md, "Limits") */
   limits: LimitsConfig;
+  /**
+   * the embedding site (docs/host-site.md): loginKey signs its users' login tokens, which may live at most
+   * loginMaxSeconds; usersUrl answers profiles (Star.Comet's URL_getUsersInfo), cached usersTtlSeconds
+   */
+  hostSite: { loginKey?: string; loginMaxSeconds: number; usersUrl?: string; usersTtlSeconds: number };
+  /** site sync between deployments (docs/site-sync.md); role off: the feature answers 501 */
+  sync: SyncConfig;
+}
+
+/**
+ * role: host (the central deployment sites phone home to) or site; key: on a host the key each site's
+ * own is derived from, on a site its own (signing.ts siteKey);
+ * hostUrl: where a site reaches its host; sites: the site domains a host accepts; intervalSeconds: how
+ * often a site calls home (also at once after a local message); component: the XEP-0114 domain remote
+ * users appear under (`alice\40site.example@sync.host.example`).
+ */
+export interface SyncConfig {
+  role: 'off' | 'host' | 'site';
+  key?: string;
+  hostUrl?: string;
+  sites: string[];
+  intervalSeconds: number;
+  component: string;
 }
 
 export interface LimitsConfig {
@@ -225,6 +340,7 @@ export interface LimitsConfig {
   /**
    * Failed password checks before backing off (per user+IP, per IP, per user); the wait doubles with each
    * further failure up to backoffMaxSeconds. concurrentPerIp: password checks in flight from one address.
+   * failureBudget per failureBudgetSeconds: failures the instance absorbs before failed addresses wait.
    */
   login: {
     maxFailures: number;
@@ -232,6 +348,8 @@ export interface LimitsConfig {
     maxFailuresPerUser: number;
     backoffMaxSeconds: number;
     concurrentPerIp: number;
+    failureBudget: number;
+    failureBudgetSeconds: number;
   };
   uploads: { quotaBytes: number; maxImagePixels: number; thumbnailConcurrency: number };
 }
@@ -265,6 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push(
       `PARLEY_PUBLIC_URL: required when ${production ? 'NODE_ENV=production' : `PARLEY_HOST (${e.PARLEY_HOST}) is not a loopback address`}: the public base URL clients reach Parley at (behind a proxy, the proxy's https:// address)`,
     );
+  problems.push(...syncProblems(e));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({
     http: {
@@ -272,7 +391,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       host: e.PARLEY_HOST,
       publicUrl: e.PARLEY_PUBLIC_URL,
       maxBodyBytes: e.PARLEY_MAX_BODY_BYTES,
+      corsOrigins: corsOrigins(e.PARLEY_CORS_ORIGINS)!,
     },
+    ofchat: { askWaitSeconds: e.PARLEY_OFCHAT_ASK_WAIT_SECONDS },
     secret: e.PARLEY_SECRET,
     dataDir: e.PARLEY_DATA_DIR,
     instanceId: e.PARLEY_INSTANCE_ID,
@@ -293,6 +414,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
+    bookmarks: { storage: e.PARLEY_BOOKMARKS_STORAGE },
+    rooms: { meetingUrlTemplate: e.PARLEY_MEETING_URL_TEMPLATE },
     xmpp: {
       domain: e.XMPP_DOMAIN.toLowerCase(),
       service: e.XMPP_SERVICE,
@@ -303,6 +426,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       componentSecret: e.XMPP_COMPONENT_SECRET,
       reconnectMaxSeconds: e.XMPP_RECONNECT_MAX_SECONDS,
       allowPlainUnencrypted: e.XMPP_ALLOW_PLAIN_UNENCRYPTED === 'true',
+      loginTokenSecret: e.XMPP_LOGIN_TOKEN_SECRET,
+      adminBasic: e.PARLEY_ADMIN_BASIC === 'true',
       outbound: {
         maxPerSession: e.PARLEY_SEND_QUEUE_SESSION,
         maxPerInstance: e.PARLEY_SEND_QUEUE_INSTANCE,
@@ -356,6 +481,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxFailuresPerUser: e.PARLEY_LOGIN_MAX_FAILURES_PER_USER,
         backoffMaxSeconds: e.PARLEY_LOGIN_BACKOFF_MAX_SECONDS,
         concurrentPerIp: e.PARLEY_LOGIN_CONCURRENT_PER_IP,
+        failureBudget: e.PARLEY_LOGIN_FAILURE_BUDGET,
+        failureBudgetSeconds: e.PARLEY_LOGIN_FAILURE_BUDGET_SECONDS,
       },
       uploads: {
         quotaBytes: e.PARLEY_UPLOAD_QUOTA_BYTES,
@@ -363,7 +490,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         thumbnailConcurrency: e.PARLEY_THUMBNAIL_CONCURRENCY,
       },
     },
+    hostSite: {
+      loginKey: e.PARLEY_HOST_LOGIN_KEY,
+      loginMaxSeconds: e.PARLEY_HOST_LOGIN_MAX_SECONDS,
+      usersUrl: e.PARLEY_HOST_USERS_URL,
+      usersTtlSeconds: e.PARLEY_HOST_USERS_TTL_SECONDS,
+    },
+    sync: {
+      role: e.PARLEY_SYNC_ROLE,
+      key: e.PARLEY_SYNC_KEY,
+      hostUrl: e.PARLEY_SYNC_HOST_URL?.replace(/\/+$/, ''),
+      sites: e.PARLEY_SYNC_SITES.split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+      intervalSeconds: e.PARLEY_SYNC_INTERVAL_SECONDS,
+      component: (e.PARLEY_SYNC_COMPONENT ?? `sync.${e.XMPP_DOMAIN}`).toLowerCase(),
+    },
   });
+}
+
+/** What a sync role needs besides its own variables: a key, a component secret, a public URL for file links. */
+function syncProblems(e: z.infer<typeof EnvSchema>): string[] {
+  if (e.PARLEY_SYNC_ROLE === 'off') return [];
+  const role = `PARLEY_SYNC_ROLE=${e.PARLEY_SYNC_ROLE}`;
+  const problems: string[] = [];
+  if (!e.PARLEY_SYNC_KEY) problems.push(`PARLEY_SYNC_KEY: required when ${role}`);
+  if (!e.XMPP_COMPONENT_SECRET)
+    problems.push(`XMPP_COMPONENT_SECRET: required when ${role} (remote users are a component)`);
+  // Files received from the other side are linked from messages delivered outside any request.
+  if (!e.PARLEY_PUBLIC_URL)
+    problems.push(`PARLEY_PUBLIC_URL: required when ${role} (links to files received from the other side)`);
+  if (e.PARLEY_SYNC_ROLE === 'site' && !e.PARLEY_SYNC_HOST_URL)
+    problems.push(`PARLEY_SYNC_HOST_URL: required when ${role}`);
+  if (e.PARLEY_SYNC_ROLE === 'host' && !e.PARLEY_SYNC_SITES.trim())
+    problems.push(`PARLEY_SYNC_SITES: required when ${role} (the site domains this host accepts)`);
+  return problems;
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

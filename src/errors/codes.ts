@@ -140,6 +140,26 @@ export const ERROR_CODES = {
     title: 'Account provisioning is not configured',
     xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
   },
+  LOGIN_TOKEN_REFUSED: {
+    status: 502,
+    title: "The XMPP server refused Parley's login token",
+    xmpp: { type: 'cancel', condition: 'not-authorized' },
+  },
+  HOST_SITE_DISABLED: {
+    status: 501,
+    title: 'Host-site integration is not configured',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
+  HOST_SITE_UNAVAILABLE: {
+    status: 502,
+    title: 'The host site did not answer the user info request',
+    xmpp: { type: 'wait', condition: 'remote-server-timeout' },
+  },
+  SYNC_DISABLED: {
+    status: 501,
+    title: 'Site sync is not configured for this call',
+    xmpp: { type: 'cancel', condition: 'feature-not-implemented' },
+  },
   XMPP_UNAVAILABLE: {
     status: 503,
     title: 'XMPP server unavailable',

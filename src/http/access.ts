@@ -40,7 +40,33 @@ export async function requireStream(ctx: Context, deps: AccessDeps, raw: string)
   return session;
 }
 
-/** The master secret, or Basic credentials of exactly this user, or a session token of this user. */
+/**
+ * Basic credentials acting for `username`: that user's own, or an XMPP server admin's (ofchat's AuthFilter
+ * lets an admin act for anyone; PARLEY_ADMIN_BASIC, docs/accounts.md). 401 for a wrong password, 403 for
+ * another user's. Resolves with who is acting: `self` or `admin`.
+ */
+export async function requireBasicFor(
+  deps: Pick<AccessDeps, 'verifier'>,
+  caller: { username: string; password: string },
+  username: string,
+): Promise<'self' | 'admin'> {
+  const name = parseUsername(caller.username);
+  if (name === username) {
+    if (!(await deps.verifier.verify(name, caller.password)))
+      throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+    return 'self';
+  }
+  const standing = await deps.verifier.adminStatus(name, caller.password);
+  if (standing === 'bad')
+    throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
+  if (standing !== 'admin') throw new BridgeError('FORBIDDEN', `${name} may not act for ${username}`);
+  return 'admin';
+}
+
+/**
+ * The master secret, or Basic credentials of this user (or of an XMPP server admin), or a session token of
+ * this user.
+ */
 export async function requireUser(ctx: Context, deps: AccessDeps, username: string): Promise<void> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
@@ -51,13 +77,9 @@ export async function requireUser(ctx: Context, deps: AccessDeps, username: stri
         'UNAUTHENTICATED',
         'send Basic credentials, a session token or the master secret',
       );
-    case 'basic': {
-      const name = parseUsername(caller.username);
-      if (!(await deps.verifier.verify(name, caller.password)))
-        throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
-      if (name !== username) throw new BridgeError('FORBIDDEN', `${name} may not act for ${username}`);
+    case 'basic':
+      await requireBasicFor(deps, caller, username);
       return;
-    }
     case 'token': {
       const owner = await deps.sessions.tokenOwner(caller.token);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');

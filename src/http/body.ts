@@ -1,13 +1,44 @@
 import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
+import coBody from 'co-body';
 import type { z } from 'zod';
 import { BridgeError } from '../errors/BridgeError.js';
 
-/** Uploads stream their body to disk themselves (src/attachments), under their own limit. */
+/** Uploads stream their body to disk themselves (src/attachments, src/sync), under their own limit. */
 const STREAMED_UPLOAD = /^\/restapi\/v1\/chat\/[^/]+\/files$/;
+const STREAMED_SYNC_FILE = /^\/restapi\/v1\/sync\/peer\/files\/[^/]+$/;
+const streamed = (method: string, path: string): boolean =>
+  (method === 'POST' && STREAMED_UPLOAD.test(path)) || (method === 'PUT' && STREAMED_SYNC_FILE.test(path));
+
+/**
+ * Where ofchat reads the body as text whatever its Content-Type (OpenfireConnection.sendChatMessage,
+ * sendRoomMessage, AskService.sendAssistMessage): 1:1 and room posts and the visitor's room post.
+ * readBody() then applies ofchat's rule to the text (see ofchatText). Both faces: a body is never lost to
+ * a wrong label.
+ */
+const TEXT_BODY: [string, RegExp][] = [
+  ['POST', /^\/restapi\/v1\/chat\/[^/]+\/messages\/[^/]+$/],
+  ['POST', /^\/restapi\/v1\/chat\/[^/]+\/rooms\/[^/]+$/],
+  ['PUT', /^\/restapi\/v1\/ask\/[^/]+$/],
+];
+
+/** How a route's body is read: `message` (ofchat's text rule) or `plain` (the text as sent, any type). */
+export type TextBodyMode = 'message' | 'plain';
 
 /** Body parsing for routes that take a body: JSON or text, capped at PARLEY_MAX_BODY_BYTES (413 beyond). */
 export function bodyParser(maxBytes: number): Middleware {
+  const readText = async (ctx: Context, mode: TextBodyMode): Promise<void> => {
+    let text: string;
+    try {
+      text = (await coBody.text(ctx, { limit: maxBytes, encoding: 'utf8' })) as string;
+    } catch (err) {
+      throw parseError(err as Error & { status?: number }, ctx, maxBytes);
+    }
+    const req = ctx.request as unknown as { body?: unknown; rawBody?: string };
+    req.body = text;
+    req.rawBody = text;
+    ctx.state.textBody = mode;
+  };
   const parse = koaBody({
     json: true,
     text: true,
@@ -24,7 +55,16 @@ export function bodyParser(maxBytes: number): Middleware {
       throw parseError(err as Error & { status?: number }, ctx, maxBytes);
     },
   });
-  return (ctx, next) => (ctx.method === 'POST' && STREAMED_UPLOAD.test(ctx.path) ? next() : parse(ctx, next));
+  return async (ctx, next) => {
+    if (streamed(ctx.method, ctx.path)) return next();
+    // A face may ask for the text as sent (the ofchat face's login: the password, whatever the label).
+    const mode: TextBodyMode | undefined =
+      (ctx.state.textBody as TextBodyMode | undefined) ??
+      (TEXT_BODY.some(([m, re]) => m === ctx.method && re.test(ctx.path)) ? 'message' : undefined);
+    if (!mode) return parse(ctx, next);
+    await readText(ctx, mode);
+    return next();
+  };
 }
 
 function parseError(err: Error & { status?: number }, ctx: Context, maxBytes: number): BridgeError {
@@ -45,6 +85,14 @@ export type RequestBody =
  */
 export function readBody(ctx: Context, opts: { xml?: boolean } = {}): RequestBody {
   const req = ctx.request as unknown as { body?: unknown };
+  const mode = ctx.state.textBody as TextBodyMode | undefined;
+  if (mode) {
+    const text = typeof req.body === 'string' ? req.body : '';
+    if (text === '') return { kind: 'none' };
+    return mode === 'plain'
+      ? { kind: 'text', text }
+      : ofchatText(text, ctx.is('application/json', 'application/*+json') !== false);
+  }
   const length = Number(ctx.get('Content-Length') || 0);
   const hasBody = length > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!hasBody) return { kind: 'none' };
@@ -59,6 +107,29 @@ export function readBody(ctx: Context, opts: { xml?: boolean } = {}): RequestBod
     'UNSUPPORTED_MEDIA_TYPE',
     `send application/json or text/plain, not ${ctx.get('Content-Type') || 'an untyped body'}`,
   );
+}
+
+/**
+ * ofchat's rule for a message body read as text (OpenfireConnection.sendChatMessage / sendRoomMessage):
+ * a JSON object whose `body` is a string is that message, and the whole object travels as `data`;
+ * anything else is sent as the text it is — a plain word or `encodeURIComponent(json)` labelled
+ * application/json included, never refused and never lost. Labelled JSON, an object without `body` stays
+ * JSON (Parley's own rules then apply: attachments, a subject change, or a precise 400).
+ */
+export function ofchatText(text: string, labelledJson: boolean): RequestBody {
+  const t = text.trim();
+  if (t.startsWith('{') && t.endsWith('}')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(t);
+    } catch {
+      return { kind: 'text', text };
+    }
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (isObject && (labelledJson || typeof (value as { body?: unknown }).body === 'string'))
+      return { kind: 'json', value, raw: text };
+  }
+  return { kind: 'text', text };
 }
 
 /** zod → VALIDATION_FAILED with one entry per problem (unknown fields included). */

@@ -24,11 +24,18 @@ export interface MessageWriter {
    * sender and message id): live delivery, carbons and archive catch-up of one message store it once.
    * `beforeCommit` runs after the rows are written and before they are committed: throwing undoes them
    * (an unsendable message leaves nothing behind).
+   * `transmit` (a send: the stanza that carries the message) runs *before* the rows are written, which
+   * then join the group commit: throwing writes nothing; once it resolved, the append resolves only when
+   * the rows are committed, so "201 means stored" holds at one shared statement per send instead of
+   * BEGIN + insert + COMMIT. Should the write fail after the stanza went out, the append rejects (the
+   * message may have been delivered: the same as a COMMIT failing after the stanza today), and the
+   * following sends take the `beforeCommit` path until a write succeeds, so a database that is down
+   * refuses messages before they are sent. Receipts for it that arrive meanwhile wait in memory.
    */
   append(
     m: T.MessageEntry,
     event: T.EventToStore,
-    opts?: { beforeCommit?: () => Promise<void> },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
   ): Promise<DeliveredEvent | undefined>;
   /**
    * Marks an outgoing 1:1 message delivered/displayed and stores + delivers the receipt event.

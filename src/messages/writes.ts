@@ -89,10 +89,14 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
 /**
- * The write side on Postgres. A message without a beforeCommit (the copies a user receives) and every
- * receipt join a group commit: those that arrive together share one multi-row statement
- * (GroupCommit.ts). A send (beforeCommit) is BEGIN + one insert + COMMIT around its stanza. Receipts
- * that arrive before their message is committed are held (EarlyReceipts) and applied when it is.
+ * The write side on Postgres. A message without a beforeCommit (the copies a user receives, and sends
+ * through `transmit`) and every receipt join a group commit: those that arrive together share one
+ * multi-row statement (GroupCommit.ts). A send goes out first (`transmit`) and is written after, with the
+ * others of its turn; while the database looks unwell (a write of the group commit failed and none
+ * succeeded since) a send takes the strict path instead — BEGIN + insert, the stanza, COMMIT — so a
+ * database that is down refuses messages before they reach anyone. Receipts that arrive before their
+ * message is committed are held (EarlyReceipts) and applied when it is; those for a send still on its way
+ * to the database are held without a statement at all.
  */
 export function createPgWriter(
   db: TimedDb,
@@ -100,6 +104,7 @@ export function createPgWriter(
   early: EarlyReceipts<Receipt> = new EarlyReceipts(),
   group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
+  let healthy = true;
   const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
     ...group,
     writeBatch: (items) => insertBatch(db, items),
@@ -127,22 +132,52 @@ export function createPgWriter(
       return rows[0] && toEvent(rows[0]);
     },
   });
+  /** sends transmitted (or being transmitted) whose row is not written yet, by receipt key */
+  const unwritten = new Map<string, number>();
+  const track = (key: string | undefined, delta: 1 | -1) => {
+    if (key === undefined) return;
+    const n = (unwritten.get(key) ?? 0) + delta;
+    if (n > 0) unwritten.set(key, n);
+    else unwritten.delete(key);
+  };
   const applyReceipt = async (r: Receipt) =>
     stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
+  const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
+    sink.ordered(m.owner, () =>
+      before
+        ? db.transaction(async (tx) => {
+            const written = await insertWithEvent(db, m, event, tx);
+            if (written) await before();
+            return written;
+          })
+        : batchable(m)
+          ? grouped.add({ m, event })
+          : insertWithEvent(db, m, event),
+    );
+  /** The send path: the stanza first, then the row with the others of its turn (see above). */
+  const transmitThenWrite = async (m: MessageEntry, event: EventToStore, transmit: () => Promise<void>) => {
+    if (!healthy) {
+      const e = await write(m, event, transmit);
+      healthy = true;
+      return e;
+    }
+    const key = acknowledgeable(m) ? receiptKey(m.owner, m.peer, m.messageId) : undefined;
+    track(key, 1);
+    try {
+      await transmit();
+      return await write(m, event).catch((err: unknown) => {
+        healthy = false;
+        throw err;
+      });
+    } finally {
+      track(key, -1);
+    }
+  };
   return {
     async append(m, event, opts) {
-      const before = opts?.beforeCommit;
-      const e = await sink.ordered(m.owner, () =>
-        before
-          ? db.transaction(async (tx) => {
-              const written = await insertWithEvent(db, m, event, tx);
-              if (written) await before();
-              return written;
-            })
-          : batchable(m)
-            ? grouped.add({ m, event })
-            : insertWithEvent(db, m, event),
-      );
+      const e = opts?.transmit
+        ? await transmitThenWrite(m, event, opts.transmit)
+        : await write(m, event, opts?.beforeCommit);
       const result = stored(m.owner, e);
       if (result && acknowledgeable(m)) {
         // The message is visible now: receipts that came too early take effect (in arrival order).
@@ -153,7 +188,10 @@ export function createPgWriter(
       return result;
     },
     async receipt(r) {
-      const release = early.hold(receiptKey(r.owner, r.peer, r.messageId), r);
+      const key = receiptKey(r.owner, r.peer, r.messageId);
+      const release = early.hold(key, r);
+      // Its message went out and is on its way to the database: no statement could match yet.
+      if (unwritten.has(key)) return undefined;
       const e = await applyReceipt(r);
       if (e) release();
       return e;

@@ -21,9 +21,9 @@ export interface ModerationActionsDeps {
 
 /**
  * What admins do to users and history. Each action is recorded in the audit log after it took effect
- * (for deletion, in the same transaction). Sessions are per instance: kicking reaches the sessions
- * this instance holds; disabling ends the user's session on every instance (the others through the
- * cluster bus), and a disabled account is refused at login and at session start on every instance.
+ * (for deletion, in the same transaction). Kicking and disabling end the user's session on whichever
+ * instance holds it (the others through the cluster bus), and a disabled account is refused at login and
+ * at session start on every instance.
  */
 export class ModerationActions {
   constructor(private readonly deps: ModerationActionsDeps) {}
@@ -49,10 +49,14 @@ export class ModerationActions {
   /** Ends the user's session on this instance (404 when it holds none), as DELETE /admin/sessions/{id} does. */
   async kick(actor: string, username: string): Promise<AuditEntry> {
     const session = this.deps.sessions.byUser(username);
-    if (!session)
-      throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session on this instance`);
-    await this.deps.sessions.logoff(session.streamId, 'kicked');
-    return this.deps.audit.record(actor, 'user.kick', username, { streamId: session.streamId });
+    if (session) {
+      await this.deps.sessions.logoff(session.streamId, 'kicked');
+      return this.deps.audit.record(actor, 'user.kick', username, { streamId: session.streamId });
+    }
+    if (!(await this.deps.peers?.hasSessionElsewhere(username)))
+      throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session`);
+    this.deps.peers!.logoffElsewhere(username, 'kicked');
+    return this.deps.audit.record(actor, 'user.kick', username, { elsewhere: true });
   }
 
   /** Sets a Parley-side block; disabling also ends the user's live session, wherever it is. Idempotent. */

@@ -35,6 +35,8 @@ export interface RoomInboundDeps {
   onRoomLost?: (session: UserSession, room: JoinedRoom) => void;
   /** our occupant is out of the room for good (left, kicked, banned, room destroyed) */
   onSelfLeft?: (session: UserSession, jid: string) => void;
+  /** a room's https meeting link for invitations (PARLEY_MEETING_URL_TEMPLATE) */
+  meetingUrl?: (room: string) => string;
 }
 
 /**
@@ -89,7 +91,7 @@ export class RoomInbound {
           const event = await this.deps.hub.publish(
             session.username,
             EVENT_NAMES.muc,
-            invitationPayload(invitation),
+            invitationPayload(invitation, this.deps.meetingUrl),
             { durable: true },
           );
           this.deps.log.debug({ room: invitation.room, eventId: event.id }, 'room invitation');

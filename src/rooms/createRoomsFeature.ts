@@ -14,6 +14,7 @@ import { RoomRegistry } from './RoomState.js';
 import { RoomMemory } from './RoomMemory.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { Element } from '@xmpp/xml';
+import { meetingLink } from './events.js';
 
 /** How long after a room dropped us without a verdict a still-connected session tries to enter again. */
 const LOST_REJOIN_DELAY_MS = 2000;
@@ -45,7 +46,9 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
       .forget(session.streamId, jid)
       .catch((err) => log.warn({ err, streamId: session.streamId, room: jid }, 'could not forget room'));
   };
+  const template = ctx.config.rooms.meetingUrlTemplate;
   const inbound = new RoomInbound({
+    meetingUrl: template ? meetingLink(template) : undefined,
     registry,
     messages,
     hub: ctx.hub,

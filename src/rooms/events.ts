@@ -62,8 +62,13 @@ export function privatePayload(
   };
 }
 
-/** ofchat's shape; `url` is an XMPP URI (RFC 5122 / XEP-0147) that joins the room. */
-export function invitationPayload(i: Invitation): Payload {
+/**
+ * ofchat's shape. `url` is the room's https meeting link where PARLEY_MEETING_URL_TEMPLATE gives one (as
+ * ofchat sends its ofmeet URL), else the XMPP URI (RFC 5122 / XEP-0147) that joins the room, which
+ * `xmppUri` always carries.
+ */
+export function invitationPayload(i: Invitation, meetingUrl?: (room: string) => string): Payload {
+  const xmppUri = `xmpp:${i.room}?join`;
   return {
     type: 'invitationReceived',
     room: i.room,
@@ -72,7 +77,8 @@ export function invitationPayload(i: Invitation): Payload {
     inviter: i.inviter,
     reason: i.reason ?? null,
     password: i.password ?? null,
-    url: `xmpp:${i.room}?join`,
+    url: meetingUrl ? meetingUrl(i.room) : xmppUri,
+    xmppUri,
     direct: i.direct,
   };
 }
@@ -114,4 +120,9 @@ export function occupantPayload(o: OccupantPresence, to: string): Payload {
     ...(o.actor ? { actor: o.actor } : {}),
     ...(o.reason ? { reason: o.reason } : {}),
   };
+}
+
+/** The meeting link of a room from the configured template; `{room}` is the room's name (its localpart). */
+export function meetingLink(template: string): (room: string) => string {
+  return (room) => template.replaceAll('{room}', encodeURIComponent(room.slice(0, room.indexOf('@'))));
 }

@@ -13,6 +13,7 @@ import { SessionRestorer, type LoginCheck, type RestoreHost } from './SessionRes
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 import type { OutboundBudget } from '../xmpp/client/OutboundBudget.js';
+import { isToken, type XmppSecret } from '../xmpp/client/LoginTokens.js';
 
 /** `cursor`: the user's last event id before this login; replaying after it shows what the login brought in. */
 export interface LoginResult {
@@ -24,7 +25,7 @@ export interface LoginResult {
 export interface SessionManagerDeps {
   store: SessionStore;
   hub: Pick<EventHub, 'latestId' | 'publish'>;
-  accounts: Pick<AccountService, 'passwordFor' | 'resetPassword' | 'isManaged'>;
+  accounts: Pick<AccountService, 'credentialFor' | 'resetPassword' | 'isManaged' | 'usesTokens'>;
   verifier: Pick<CredentialVerifier, 'verify' | 'remember' | 'forget' | 'throttled'>;
   log: Log;
   xmpp: { service: string; domain: string; reconnectMaxSeconds: number; allowPlainUnencrypted?: boolean };
@@ -94,8 +95,8 @@ export class SessionManager {
       stopped: () => this.#stopped,
       get: (streamId) => this.get(streamId),
       byUser: (username) => this.byUser(username),
-      register: (username, password, streamId) => {
-        const session = this.#newSession(username, password, streamId);
+      register: (username, secret, streamId) => {
+        const session = this.#newSession(username, secret, streamId);
         this.#register(session);
         return session;
       },
@@ -202,21 +203,22 @@ export class SessionManager {
 
   async #open(username: string, password: string | undefined): Promise<UserSession> {
     const viaMaster = password === undefined;
-    let pw = password ?? (await this.deps.accounts.passwordFor(username));
-    let session = this.#newSession(username, pw);
+    let secret: XmppSecret = password ?? (await this.deps.accounts.credentialFor(username));
+    let session = this.#newSession(username, secret);
     try {
       // A password login is a password check: it backs off like Basic auth does (LoginThrottle).
       if (viaMaster) await this.#start(session);
       else await this.deps.verifier.throttled(username, () => this.#start(session));
     } catch (err) {
-      // A managed account whose password was changed behind Parley's back: reset it once and retry.
       if (!(viaMaster && err instanceof BridgeError && err.code === 'BAD_CREDENTIALS')) throw err;
-      pw = await this.deps.accounts.resetPassword(username);
-      session = this.#newSession(username, pw);
+      if (isToken(secret)) throw tokenRefused(username, this.deps.xmpp.domain);
+      // A managed account whose password was changed behind Parley's back: reset it once and retry.
+      secret = await this.deps.accounts.resetPassword(username);
+      session = this.#newSession(username, secret);
       await this.#start(session);
     }
-    if (!viaMaster) this.deps.verifier.remember(username, pw);
-    const credentialEnc = !viaMaster ? this.deps.restore?.box.seal(pw) : undefined;
+    if (!viaMaster) this.deps.verifier.remember(username, password);
+    const credentialEnc = !viaMaster ? this.deps.restore?.box.seal(password) : undefined;
     await this.deps.store.createSession({
       streamId: session.streamId,
       username,
@@ -258,12 +260,12 @@ export class SessionManager {
     }
   }
 
-  #newSession(username: string, password: string, streamId = randomId('ps_')): UserSession {
+  #newSession(username: string, secret: XmppSecret, streamId = randomId('ps_')): UserSession {
     const create = this.deps.createSession ?? ((opts: UserSessionOptions) => new UserSession(opts));
     return create({
       streamId,
       username,
-      password,
+      password: secret,
       service: this.deps.xmpp.service,
       domain: this.deps.xmpp.domain,
       reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds,
@@ -399,4 +401,12 @@ export class SessionManager {
     const payload: SessionEventPayload = { type: 'offline', streamId: row.streamId, jid: row.jid, reason };
     await this.deps.hub.publish(row.username, EVENT_NAMES.session, payload, { durable: true });
   }
+}
+
+/** The server said no to a valid-looking token: the secret differs, its module is missing, or no such account. */
+function tokenRefused(username: string, domain: string): BridgeError {
+  return new BridgeError(
+    'LOGIN_TOKEN_REFUSED',
+    `the XMPP server refused Parley's login token for ${username}@${domain}: the account does not exist, or the server does not share XMPP_LOGIN_TOKEN_SECRET (docs/accounts.md)`,
+  );
 }

@@ -5,6 +5,7 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { LiveSessionRow } from './SessionStore.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
+import type { XmppSecret } from '../xmpp/client/LoginTokens.js';
 
 /** What the restorer asks of the SessionManager that owns the sessions (it implements this). */
 export interface RestoreHost {
@@ -12,7 +13,7 @@ export interface RestoreHost {
   get(streamId: string): UserSession | undefined;
   byUser(username: string): UserSession | undefined;
   /** A new session for this stream, registered at once: requests find it, commands answer 503 until online. */
-  register(username: string, password: string, streamId: string): UserSession;
+  register(username: string, secret: XmppSecret, streamId: string): UserSession;
   /** Runs the features' created and restored hooks; before every connection attempt. */
   prepare(session: UserSession): Promise<void>;
   /** Unregisters the session and announces it offline with this reason. */
@@ -24,7 +25,7 @@ export interface RestoreHost {
 export interface RestorerDeps {
   host: RestoreHost;
   log: Log;
-  accounts: Pick<AccountService, 'isManaged' | 'passwordFor'>;
+  accounts: Pick<AccountService, 'isManaged' | 'credentialFor' | 'usesTokens'>;
   verifier: Pick<CredentialVerifier, 'remember'>;
   box?: Pick<SecretBox, 'open'>;
   concurrency?: number;
@@ -87,7 +88,8 @@ export class SessionRestorer {
     }
   }
 
-  async #password(row: LiveSessionRow): Promise<string | undefined> {
+  /** A password login's sealed password; for a master-secret login, what credentialFor gives now. */
+  async #password(row: LiveSessionRow): Promise<XmppSecret | undefined> {
     if (row.credentialEnc) {
       const password = this.deps.box?.open(row.credentialEnc);
       if (password === undefined)
@@ -97,21 +99,23 @@ export class SessionRestorer {
         );
       return password;
     }
-    if (!(await this.deps.accounts.isManaged(row.username))) return undefined;
-    return this.deps.accounts.passwordFor(row.username).catch((err: unknown) => {
+    if (!this.deps.accounts.usesTokens && !(await this.deps.accounts.isManaged(row.username)))
+      return undefined;
+    return this.deps.accounts.credentialFor(row.username).catch((err: unknown) => {
       this.deps.log.warn({ err, user: row.username }, 'no password to restore the session with');
       return undefined;
     });
   }
 
   /** Retries while the XMPP server is unreachable (it may be restarting too); wrong credentials end it. */
-  async #connect(first: UserSession, password: string, row: LiveSessionRow): Promise<void> {
+  async #connect(first: UserSession, password: XmppSecret, row: LiveSessionRow): Promise<void> {
     let session = first;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#host.prepare(session);
         await session.start(); // registered before: its listeners publish `online` and run the ready hooks
-        if (row.credentialEnc) this.deps.verifier.remember(row.username, password);
+        if (row.credentialEnc && typeof password === 'string')
+          this.deps.verifier.remember(row.username, password);
         this.deps.log.info({ streamId: row.streamId, user: row.username }, 'session restored');
         return;
       } catch (err) {

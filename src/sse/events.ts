@@ -12,7 +12,9 @@ export const EVENT_NAMES = {
   xmpp: 'chatapi.xmpp',
   receipt: 'chatapi.receipt',
   call: 'chatapi.call',
+  bookmarks: 'chatapi.bookmarks',
   session: 'chatapi.session',
+  group: 'chatapi.group',
 } as const;
 
 export type EventName = (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES];

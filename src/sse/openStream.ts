@@ -19,6 +19,8 @@ export interface OpenStreamOptions {
   onClose?: () => void;
   /** resolve to end the stream from the server side (e.g. the session was logged off) */
   until?: Promise<void>;
+  /** rewrites each event as this stream's clients expect it (ofchat's /sse/{username} form) */
+  map?: (e: DeliveredEvent) => DeliveredEvent;
 }
 
 const byId = (a: DeliveredEvent, b: DeliveredEvent): number => {
@@ -82,6 +84,7 @@ class Outlet {
     lastEventId: string | undefined,
     private readonly maxBufferBytes: number,
     private readonly log: Log,
+    private readonly map?: (e: DeliveredEvent) => DeliveredEvent,
   ) {
     this.lastSent = BigInt(lastEventId ?? '0');
   }
@@ -103,7 +106,7 @@ class Outlet {
       if (BigInt(e.id) <= this.lastSent) return undefined;
       this.lastSent = BigInt(e.id);
     }
-    return frame(e);
+    return frame(this.map ? this.map(e) : e);
   }
 
   /** Several events as one write: a replayed page is one chunk for the socket, not a hundred. */
@@ -191,7 +194,7 @@ export async function openStream(
   ctx.req.socket.setNoDelay(true);
   const res = ctx.res;
   res.once('close', release);
-  const out = new Outlet(res, opts.lastEventId, hub.limits.maxBufferBytes, log);
+  const out = new Outlet(res, opts.lastEventId, hub.limits.maxBufferBytes, log, opts.map);
   const unsubscribe = hub.subscribe(opts.username, (e) => out.take(e));
   const untap = opts.tap?.((e) => out.take(e));
   try {

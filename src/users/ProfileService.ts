@@ -11,6 +11,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
+import { publishPersistent } from '../xmpp/pep.js';
 
 /** Property names are item ids and JSON keys: a conservative alphabet avoids surprises in both. */
 const PROPERTY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -31,73 +32,16 @@ export function parsePropertyName(raw: string): string {
   return raw;
 }
 
-const field = (name: string, value: string): Element => xml('field', { var: name }, xml('value', {}, value));
-
-/** ejabberd (23.01) refuses pubsub#max_items among publish-options (resource-constraint, naming the field). */
-function refusesMaxItemsOption(err: unknown): boolean {
-  return err instanceof BridgeError && /max_items/.test(err.extra.xmppText ?? '');
-}
-
 export class ProfileService {
   /**
    * Publishes with publish-options (XEP-0060 §7.1.5): open access, persistent, and as many items as the
    * server allows, without which the PEP default keeps one item (one property). A server that takes
-   * max_items only as node configuration (ejabberd) gets the node configured first (§8.2; when the node
-   * does not exist yet, right after the publish that creates it), so no earlier property is evicted.
+   * max_items only as node configuration (ejabberd) gets the node configured instead (pep.ts).
    */
   async set(session: UserSession, name: string, value: string): Promise<void> {
     const item = xml('item', { id: name }, xml('property', { xmlns: NS.parleyProfile, name }, value));
-    try {
-      await this.publish(session, item, true);
-    } catch (err) {
-      if (!refusesMaxItemsOption(err)) throw err;
-      const configured = await this.configureMaxItems(session).then(
-        () => true,
-        (e: unknown) => {
-          if (e instanceof BridgeError && e.extra.xmppCondition === 'item-not-found') return false;
-          throw e;
-        },
-      );
-      await this.publish(session, item, false);
-      if (!configured) await this.configureMaxItems(session);
-    }
-  }
-
-  private async publish(session: UserSession, item: Element, withMaxItems: boolean): Promise<void> {
-    const options = xml(
-      'publish-options',
-      {},
-      xml(
-        'x',
-        { xmlns: NS.dataForms, type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubPublishOptions)),
-        field('pubsub#access_model', 'open'),
-        field('pubsub#persist_items', 'true'),
-        ...(withMaxItems ? [field('pubsub#max_items', 'max')] : []),
-      ),
-    );
-    const pubsub = xml(
-      'pubsub',
-      { xmlns: NS.pubsub },
-      xml('publish', { node: NS.parleyProfile }, item),
-      options,
-    );
-    await session.iq(xml('iq', { type: 'set' }, pubsub), 10_000, 'profile publish');
-  }
-
-  private async configureMaxItems(session: UserSession): Promise<void> {
-    const form = xml(
-      'x',
-      { xmlns: NS.dataForms, type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubNodeConfig)),
-      field('pubsub#max_items', 'max'),
-    );
-    const configure = xml('configure', { node: NS.parleyProfile }, form);
-    await session.iq(
-      xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsubOwner }, configure)),
-      10_000,
-      'profile node configuration',
-    );
+    // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
+    await publishPersistent(session, NS.parleyProfile, item, 'open', { what: 'profile publish' });
   }
 
   /** 404 when the property is not set (the server answers item-not-found). */

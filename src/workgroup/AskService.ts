@@ -72,6 +72,23 @@ export class AskService {
       );
   }
 
+  /**
+   * Waits (up to `ms`) until an expert took the request and the room is open (`routed`), or the request
+   * ended; the row as it then stands. Checked once a second, as ofchat's own long poll does.
+   */
+  async waitForRoom(r: RequestRow, ms: number, gone: () => boolean): Promise<RequestRow> {
+    const until = Date.now() + ms;
+    let fresh = r;
+    for (;;) {
+      fresh = (await this.deps.requests.get(r.id)) ?? fresh;
+      if (fresh.status !== 'queued' && fresh.status !== 'offered' && fresh.status !== 'accepted')
+        return fresh;
+      const left = until - Date.now();
+      if (left <= 0 || gone()) return fresh;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, left)));
+    }
+  }
+
   /** The request a visitor token (or, with the master secret, the visitor name) stands for. */
   async byToken(token: string): Promise<RequestRow | undefined> {
     return this.deps.requests.byToken(hashToken(token));

@@ -14,7 +14,9 @@ export interface Jid {
   full: string;
 }
 
-const LOCAL_FORBIDDEN = /[\s"&'/:<>@\\]/u;
+// RFC 7622 §3.3.1 excludes these; a backslash is allowed (XEP-0106 escapes such as `alice\40site.example`
+// address users behind gateways, site sync's component among them).
+const LOCAL_FORBIDDEN = /[\s"&'/:<>@]/u;
 const DOMAIN = /^(?=.{1,253}$)[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*$|^\[[0-9a-f:.]+\]$/iu;
 
 export function parseJid(raw: string, defaultDomain: string, what = 'JID'): Jid {

@@ -42,6 +42,12 @@ export const NS = {
   mucOwner: 'http://jabber.org/protocol/muc#owner',
   conference: 'jabber:x:conference',
   pubsub: 'http://jabber.org/protocol/pubsub',
+  pubsubEvent: 'http://jabber.org/protocol/pubsub#event',
+  /** XEP-0402 PEP native bookmarks; XEP-0048 bookmarks in XEP-0049 private XML storage (the fallback) */
+  bookmarks: 'urn:xmpp:bookmarks:1',
+  bookmarksCompat: 'urn:xmpp:bookmarks:1#compat',
+  privateStorage: 'jabber:iq:private',
+  legacyBookmarks: 'storage:bookmarks',
   vcard4: 'urn:ietf:params:xml:ns:vcard-4.0',
   search: 'jabber:iq:search',
   bind: 'urn:ietf:params:xml:ns:xmpp-bind',

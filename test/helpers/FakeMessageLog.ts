@@ -104,8 +104,10 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
   async append(
     m: MessageEntry,
     event: { name: EventName; payload: Payload },
-    opts?: { beforeCommit?: () => Promise<void> },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
   ): Promise<DeliveredEvent | undefined> {
+    // transmit goes out before anything is written: throwing leaves nothing behind.
+    await opts?.transmit?.();
     const stored = await this.sink.ordered(m.owner, async () => {
       if (this.#duplicate(m)) return undefined;
       // beforeCommit runs before anything is visible: throwing leaves nothing behind.

@@ -74,6 +74,49 @@ export function messageLogContract(make: () => Promise<{ log: ContractLog; sink:
     assert.deepEqual(sink.delivered, []);
   });
 
+  it('leaves nothing behind when transmit throws', async () => {
+    await assert.rejects(
+      log.append(out('unsent', 't1'), chatEvent('unsent'), {
+        transmit: async () => {
+          throw new Error('not sent');
+        },
+      }),
+      /not sent/,
+    );
+    assert.deepEqual((await log.chatHistory({ owner: alice, limit: 10 })).messages, []);
+    assert.deepEqual(sink.delivered, []);
+  });
+
+  it('stores a transmitted message before resolving, and applies a receipt that came during its transmission', async () => {
+    let early: unknown = 'not called';
+    let visibleDuringTransmit: unknown;
+    // The peer's receipt is handled while the stanza is still going out: the row is not written yet.
+    const sent = await log.append(out('fast', 't2'), chatEvent('fast'), {
+      transmit: async () => {
+        visibleDuringTransmit = (await log.chatHistory({ owner: alice, limit: 10 })).messages.length;
+        early = await log.receipt({
+          owner: alice,
+          peer: bob,
+          messageId: 't2',
+          status: 'delivered',
+          from: `${bob}/r`,
+          name: EVENT_NAMES.receipt,
+        });
+      },
+    });
+    assert.equal(visibleDuringTransmit, 0, 'written only after the transmission');
+    assert.equal(early, undefined, 'nothing to mark yet');
+    const [m] = (await log.chatHistory({ owner: alice, limit: 1 })).messages;
+    assert.deepEqual([m?.body, m?.delivered], ['fast', true], 'stored when append resolved');
+    assert.deepEqual(
+      sink.delivered.map((d) => [d.event.name, d.event.payload.messageId ?? null]),
+      [
+        [EVENT_NAMES.chat, null],
+        [EVENT_NAMES.receipt, sent!.id],
+      ],
+    );
+  });
+
   it('applies a receipt once per status and delivers its event naming the message', async () => {
     const sent = await log.append(out('tick', 'm3'), chatEvent('tick'));
     const receipt = (status: 'delivered' | 'displayed', messageId = 'm3') =>

@@ -209,7 +209,8 @@ export function templateFor(method: string, path: string): string | undefined {
             .split(/\{[^}]+\}/)
             .map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
             .join('[^/]+') +
-          '$',
+          // the router takes a trailing slash too (ofchat clients post to `/ask/`)
+          '/?$',
       );
       return re.test(path);
     });

@@ -33,6 +33,8 @@ export class SseClient {
       'chatapi.assist',
       'chatapi.ask',
       'chatapi.call',
+      'chatapi.group',
+      'chatapi.bookmarks',
     ];
     for (const name of names) {
       this.#es.addEventListener(name, (ev) =>

@@ -264,6 +264,10 @@ describe('1:1 chat against real Prosody + PostgreSQL', function () {
     assert.equal(noBody.status, 400);
     const big = await send(la, 'bob', { text: 'x'.repeat(70 * 1024) });
     assert.equal(big.status, 413);
+    // XML cannot carry it and the stanza goes out before the row is written: refused before either
+    const control = await send(la, 'bob', { json: { body: 'a\u0000b' } });
+    assert.equal(control.status, 400);
+    assert.equal((control.body as unknown as { code: string }).code, 'VALIDATION_FAILED');
     const hist = await call<History>(`${fx.gw.url}/restapi/v1/chat/${a.username}/messages`, {
       auth: bearer(la.token),
     });

@@ -59,6 +59,34 @@ describe('disabling a user across two gateways', function () {
     assert.equal(a.parley.sessions.byUser(alice.username), undefined, 'A ended it');
   });
 
+  it('kicks a user whose session another instance holds, and answers 404 when no instance holds one', async () => {
+    const carol = await registerUser('carol');
+    const login = await call<Login>(`${a.url}/restapi/v1/chat/${carol.username}/login`, {
+      json: { password: carol.password },
+    });
+    assert.equal(login.status, 201, login.text);
+    const stream = new SseClient(withToken(login.body.events, login.body.token));
+    streams.push(stream);
+    await stream.opened;
+
+    const kick = `${b.url}/restapi/v1/admin/users/${carol.username}/sessions`;
+    const kicked = await call(kick, { method: 'DELETE', auth: b.secret });
+    assert.equal(kicked.status, 204, kicked.text);
+    const ended = await stream.next(
+      (e) => e.name === 'chatapi.session' && e.data.type === 'offline' && e.data.reason === 'kicked',
+      10_000,
+    );
+    assert.equal(ended.data.streamId, login.body.streamId);
+    assert.equal(a.parley.sessions.byUser(carol.username), undefined, 'A ended it');
+    // A's logoff removes the session from the shared registry right after the event that ended it.
+    let again = await call(kick, { method: 'DELETE', auth: b.secret });
+    for (let i = 0; i < 50 && again.status === 204; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await call(kick, { method: 'DELETE', auth: b.secret });
+    }
+    assert.equal(again.status, 404, again.text);
+  });
+
   it('a mute set on one instance stops sends on the other as soon as its bus message arrives, and an unmute lets them through', async () => {
     const [carol, dave] = [await registerUser('carol'), await registerUser('dave')];
     const login = async (u: typeof carol) => {

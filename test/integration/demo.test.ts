@@ -1,66 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startDemo, type Demo } from '../helpers/demo.js';
 import { call } from '../helpers/http.js';
 import { rig } from '../rig/rig.js';
-import { serverKind } from '../rig/serverKind.js';
-
-/** `npm run demo` minus the install step: Prosody (or ejabberd) + embedded PGlite + Parley from one data dir. */
-interface Demo {
-  child: ChildProcess;
-  url: string;
-  secret: string;
-  stop(): Promise<void>;
-}
-
-async function startDemo(dataDir: string): Promise<Demo> {
-  // The demo on the rig's kind of XMPP server (`npm run demo -- --server ejabberd` on the ejabberd pass).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--server', serverKind()], {
-    env: {
-      ...process.env,
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_PORT: '0',
-      PARLEY_LOG_LEVEL: 'warn',
-      DATABASE_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = Date.now();
-  while (!/Master secret:\s+\S+/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
-    if (Date.now() - started > 60_000) {
-      child.kill('SIGKILL');
-      throw new Error(`demo did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = /Explorer[^:]*:\s+(http:\/\/\S+)\/docs/.exec(out)![1]!;
-  const secret = /Master secret:\s+(\S+)/.exec(out)![1]!;
-  return {
-    child,
-    url,
-    secret,
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
-}
 
 describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
   this.timeout(120_000);
   let demo: Demo | undefined;
-  after(async () => {
+  // After each test: the next one starts its own demo, and one left running outlives mocha's --exit.
+  afterEach(async () => {
     await demo?.stop();
+    demo = undefined;
   });
 
   it('serves logins, and keeps accounts, events and the secret across a restart', async () => {
@@ -102,5 +54,26 @@ describe('npm run demo (embedded Postgres, no DATABASE_URL)', function () {
     }
     await reader.cancel();
     assert.ok((text.match(/^id:/gm) ?? []).length >= 2, 'online (first run), online (restored)');
+  });
+
+  it('runs the BigBlueButton bridge on its own Redis, with the printed secret', async () => {
+    const dir = await mkdtemp(join(rig.tmp, 'demo-bbb-'));
+    demo = await startDemo(dir);
+    const bbbSecret = /BBB_SECRET=([0-9a-f]{64})/.exec(demo.output())?.[1];
+    assert.ok(bbbSecret, demo.output());
+    const running = await call<{ count: number; chat_ids: string[] }>(`${demo.url}/api/runningChats`);
+    assert.equal(running.status, 200, running.text);
+    assert.deepEqual(running.body.count, 0);
+    // A v2 call signed with the printed secret is accepted (BBB-Chat's RCP checksum: sha512 of the salt,
+    // the parameters as sorted key+value, the secret and the epoch).
+    const epoch = Math.floor(Date.now() / 1000);
+    const checksum = createHash('sha512')
+      .update(`startChatchat_iddemo-meetingchat_userBridge${bbbSecret}${epoch}`)
+      .digest('hex');
+    const started = await call<{ success: boolean; message: string }>(`${demo.url}/api/startChat`, {
+      json: { chat_id: 'demo-meeting', chat_user: 'Bridge', checksum },
+    });
+    assert.equal(started.status, 200, started.text);
+    assert.equal(started.body.success, true, started.text);
   });
 });

@@ -15,6 +15,8 @@ describe('limits: password checks (real Prosody)', function () {
       PARLEY_LOGIN_MAX_FAILURES_PER_IP: '6',
       PARLEY_LOGIN_MAX_FAILURES_PER_USER: '20',
       PARLEY_LOGIN_CONCURRENT_PER_IP: '2',
+      // The instance-wide budget has its own test below; here each dimension is tested alone.
+      PARLEY_LOGIN_FAILURE_BUDGET: '1000',
     },
   });
   const from = (ip: string) => ({ 'X-Forwarded-For': ip });
@@ -78,5 +80,32 @@ describe('limits: password checks (real Prosody)', function () {
       assert.equal(w.status, 401);
       assert.ok(r.status === 201 || r.status === 200, `round ${round}: ${r.status} ${r.text}`);
     }
+  });
+});
+
+describe("limits: the instance's failure budget (real Prosody)", function () {
+  this.timeout(60_000);
+  const fx = gatewayFixture({
+    env: { PARLEY_LOGIN_FAILURE_BUDGET: '4', PARLEY_LOGIN_FAILURE_BUDGET_SECONDS: '30' },
+  });
+  const login = (user: string, password: string, ip: string) =>
+    call<Problem>(`${fx.gw.url}${LOGIN(user)}`, { json: { password }, headers: { 'X-Forwarded-For': ip } });
+
+  it('holds back addresses that failed once the budget is spent, and lets clean ones log in', async () => {
+    const target = await registerUser('budget');
+    const guessers = ['203.0.113.61', '203.0.113.62', '203.0.113.63', '203.0.113.64'];
+    // One wrong password from each of four addresses spends the budget (no per-client limit is near).
+    for (const ip of guessers) assert.equal((await login(target.username, 'guess', ip)).status, 401);
+    for (const ip of guessers) {
+      const held = await login(target.username, 'guess-again', ip);
+      assert.equal(held.status, 429, held.text);
+      assert.equal(held.body.code, 'LOGIN_THROTTLED');
+      const wait = Number(held.headers.get('retry-after'));
+      assert.ok(wait > 1 && wait <= 30, `Retry-After ${wait}`);
+    }
+    // The target's own login from a clean address, and anyone else's, go on as before.
+    assert.equal((await login(target.username, target.password, '198.51.100.70')).status, 201);
+    const other = await registerUser('budget');
+    assert.equal((await login(other.username, other.password, '198.51.100.71')).status, 201);
   });
 });

@@ -133,6 +133,19 @@ http {
     }
   });
 
+  it('keeps the admin API behind the same rule on the ofchat face (/rest/api)', async () => {
+    for (const path of ['/rest/api/restapi/v1/admin/audit', '/rest/api/restapi/v1/ADMIN/audit/']) {
+      assert.equal((await get(path, '127.0.0.1', asAdmin())).status, 200, path);
+      const outside = await get(path, '203.0.113.9', asAdmin());
+      assert.equal(outside.status, 403, `${path} from outside: ${outside.text}`);
+      assert.match(outside.text, /nginx/, 'refused by nginx');
+    }
+    // Past nginx's list but not Parley's: Parley refuses (as ofchat's 400 on that face).
+    const r = await get('/rest/api/restapi/v1/admin/audit', '198.51.100.8', asAdmin());
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /PARLEY_OPS_ALLOW/);
+  });
+
   it('leaves the rest of the API and the master secret alone', async () => {
     const rooms = await get('/restapi/v1/chat/rooms', '203.0.113.9', { Authorization: gw.secret });
     assert.equal(rooms.status, 200, rooms.text);

@@ -69,6 +69,15 @@ describe('admin API and /metrics: operations network only, checked by Parley', f
     assert.equal(r.status, 403, 'the route is found and refused, not merely missed');
   });
 
+  it("serves the complaints list (a host site's admin view) only inside the operations network", async () => {
+    // Star.Comet served its admin pages to trusted IPs only: PARLEY_OPS_ALLOW is that list (docs/host-site.md).
+    const outside = await get('/restapi/v1/admin/reports?status=open', asAdmin());
+    assert.equal(outside.status, 403, outside.text);
+    assert.match(outside.text, /PARLEY_OPS_ALLOW/);
+    const insideList = await get('/restapi/v1/admin/reports?status=open', { ...asAdmin(), ...inside });
+    assert.equal(insideList.status, 200, insideList.text);
+  });
+
   it('refuses every spelling of /metrics outside the operations network', async () => {
     for (const path of variants('/metrics')) {
       const r = await get(path);

@@ -35,6 +35,9 @@ async function startXmpp(
   dir: string,
   postgres: Promise<RunningPostgres>,
 ): Promise<RunningXmppServer> {
+  // Parley's login tokens (gateways given XMPP_LOGIN_TOKEN_SECRET use them): Prosody checks them with
+  // mod_auth_parley, ejabberd with its JWT authentication; every other login goes to the store as before.
+  const loginTokenSecret = randomBytes(32).toString('hex');
   if (kind === 'prosody') {
     return startProsody({
       dir,
@@ -42,6 +45,7 @@ async function startXmpp(
       adminPassword: secret(),
       scramIterations: 4096,
       hibernationSeconds: 5,
+      loginTokenSecret,
     });
   }
   const pgServer = await postgres;
@@ -54,6 +58,7 @@ async function startXmpp(
     sql: { host: pgServer.host, port: pgServer.port, database: EJABBERD_DB, username: 'postgres' },
     tls: true,
     resumeSeconds: 5,
+    loginTokenSecret,
   });
   if (server.caFile) untrust = trustCertificate(server.caFile);
   return server;

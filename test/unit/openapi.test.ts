@@ -207,6 +207,7 @@ describe('openapi.yaml', () => {
       const routes = routerOperations(inertApp()).sort();
       const documented = specOperations()
         .map(([op]) => op)
+        .filter((op) => !op.includes(' /rest/api/'))
         .sort();
       assert.deepEqual(
         {
@@ -216,6 +217,19 @@ describe('openapi.yaml', () => {
         { undocumented: [], unrouted: [] },
       );
       assert.equal(new Set(routes).size, routes.length, 'a route is registered twice');
+    });
+
+    it('documents the ofchat face (/rest/api) only over routes of Parley’s own face, which serve it', () => {
+      const routes = routerOperations(inertApp());
+      const face = specOperations().filter(([op]) => op.includes(' /rest/api/'));
+      assert.ok(face.length >= 10, 'the ofchat face is documented');
+      for (const [op, o] of face) {
+        assert.deepEqual(o.tags, ['Ofchat'], op);
+        assert.ok(
+          routes.includes(op.replace(' /rest/api/', ' /')),
+          `${op}: no route of Parley's own face serves it`,
+        );
+      }
     });
   });
 
@@ -249,6 +263,25 @@ describe('openapi.yaml', () => {
       expectResponseMatchesSpec(method, template, res.status, type, body);
       return { status: res.status, headers: res.headers, body };
     }
+
+    it('answers on the ofchat face as ofchat does: 401 and unknown paths without a body', async () => {
+      await open(inertApp());
+      const refused = await call(
+        'POST',
+        '/rest/api/restapi/v1/chat/ps_x/logoff',
+        '/rest/api/restapi/v1/chat/{streamid}/logoff',
+      );
+      assert.equal(refused.status, 401);
+      const unknown = await fetch(`${base}/rest/api/restapi/v1/no/such/path`);
+      assert.equal(unknown.status, 404);
+      assert.equal(await unknown.text(), '');
+      // Without PARLEY_CORS_ORIGINS no CORS headers at all.
+      const preflight = await fetch(`${base}/rest/api/restapi/v1/chat/alice/login`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'POST' },
+      });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    });
 
     it('answers the probes as documented', async () => {
       await open(inertApp());

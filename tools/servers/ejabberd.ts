@@ -46,6 +46,11 @@ export interface EjabberdOptions {
   /** XEP-0198 resumption window in seconds (default 10) */
   resumeSeconds?: number;
   logLevel?: 'debug' | 'info' | 'warning' | 'error';
+  /**
+   * Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET): ejabberd's own JWT authentication checks the tokens
+   * (`auth_method: [mnesia, jwt]`, the secret as an `oct` JWK). ejabberd then offers only SASL PLAIN.
+   */
+  loginTokenSecret?: string;
 }
 
 export interface RunningEjabberd {
@@ -64,6 +69,8 @@ export interface RunningEjabberd {
   dir: string;
   /** the throw-away certificate c2s presents (PEM), when started with `tls` */
   caFile?: string;
+  /** set when started with loginTokenSecret (JWT authentication on) */
+  loginTokenSecret?: string;
   /** the beam.smp process (for CPU/memory readings), once known */
   serverPid(): number | undefined;
   /** SIGTERM to the server's process group (init:stop, ~1 s), SIGKILL after `graceMs` (0: at once) */
@@ -226,10 +233,16 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     resumeSeconds: opts.resumeSeconds ?? 10,
     ...(cert ? { certFile: cert.pem } : {}),
     logLevel: opts.logLevel ?? 'warning',
+    ...(opts.loginTokenSecret ? { jwkFile: join(dir, 'parley-token.jwk') } : {}),
   };
   const configFile = join(dir, 'ejabberd.yml');
   const ctlFile = join(dir, 'ejabberdctl.cfg');
   await writeFile(configFile, renderEjabberdConfig(o));
+  if (o.jwkFile) {
+    // The secret's bytes as an HS256 key: the same bytes Parley signs with (LoginTokens.ts).
+    const k = Buffer.from(opts.loginTokenSecret!, 'utf8').toString('base64url');
+    await writeFile(o.jwkFile, JSON.stringify({ kty: 'oct', k }), { mode: 0o600 });
+  }
   // Sourced by ejabberdctl (shell syntax). A node name of its own, so a system ejabberd is never touched.
   await writeFile(
     ctlFile,
@@ -246,7 +259,8 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   if (acct) {
     // ejabberd runs as its own user: it must own its dir and reach it through every parent.
     const owned = [dir, join(dir, 'spool'), join(dir, 'logs'), join(dir, 'upload'), configFile, ctlFile];
-    for (const f of [...owned, ...(cert ? [cert.pem] : [])]) await chown(f, acct.uid, acct.gid);
+    const extra = [...(cert ? [cert.pem] : []), ...(o.jwkFile ? [o.jwkFile] : [])];
+    for (const f of [...owned, ...extra]) await chown(f, acct.uid, acct.gid);
     for (let p = dirname(dir); p !== dirname(p); p = dirname(p)) {
       const s = await stat(p);
       if ((s.mode & 0o001) === 0) {
@@ -378,6 +392,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     adminJid: `${o.adminUser}@${o.domain}`,
     adminPassword: opts.adminPassword,
     componentSecret: o.componentSecret,
+    loginTokenSecret: opts.loginTokenSecret,
     dir,
     ...(cert ? { caFile: cert.cert } : {}),
     serverPid: () => beam,

@@ -33,6 +33,8 @@ export interface EjabberdConfig {
   /** PEM with the certificate and its key: c2s offers STARTTLS (not required) when set */
   certFile?: string;
   logLevel: string;
+  /** a JWK file (`oct`) with Parley's login-token secret: JWT authentication beside the store when set */
+  jwkFile?: string;
 }
 
 // YAML double-quoted scalar: JSON's string syntax is valid there.
@@ -100,7 +102,15 @@ ${tls}    access: c2s
 s2s_access: none
 # SCRAM hashes are stored; PLAIN is offered too (Parley picks it over TLS or loopback: DESIGN.md §5).
 auth_password_format: scram
-disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
+${
+  o.jwkFile
+    ? `# The store first, then Parley's login tokens (docs/accounts.md); with jwt, only PLAIN is offered.
+auth_method: [mnesia, jwt]
+jwt_key: ${y(o.jwkFile)}
+jwt_jid_field: jid
+`
+    : ''
+}disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
 acl:
   admin:
     user:

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { streamAnswers } from './probe.js';
 import { fillPorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
@@ -27,7 +28,22 @@ export interface ProsodyOptions {
   pluginPaths?: string[];
   /** modules enabled on top of the standard set (e.g. "rest" from pluginPaths) */
   extraModules?: string[];
+  /**
+   * Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET): authenticates through the project's
+   * mod_auth_parley (prosody/modules), which accepts Parley's signed tokens and otherwise is internal_hashed.
+   */
+  loginTokenSecret?: string;
+  /**
+   * XEP-0198: stanzas Prosody sends a session before it asks for an ack (`smacks_max_unacked_stanzas`).
+   * Prosody's default, 0, asks after every stanza it delivers: an `<r/>` and the client's `<a/>` per message.
+   */
+  smacksMaxUnacked?: number;
+  /** global Lua lines appended before the VirtualHost (bench experiments: e.g. dont_archive_namespaces) */
+  extraConfig?: string[];
 }
+
+/** The project's own Prosody modules (mod_auth_parley), for plugin_paths. */
+export const PARLEY_PROSODY_MODULES = fileURLToPath(new URL('../../prosody/modules', import.meta.url));
 
 export interface RunningProsody {
   kind: 'prosody';
@@ -39,12 +55,17 @@ export interface RunningProsody {
   adminJid: string;
   adminPassword: string;
   componentSecret: string;
+  /** set when started with loginTokenSecret (mod_auth_parley on) */
+  loginTokenSecret?: string;
   dir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   register(username: string, password: string): Promise<void>;
   isRunning(): boolean;
 }
+
+/** The rig's, the bench's and the deployments' `smacks_max_unacked_stanzas` (bench/README.md: why this value). */
+export const SMACKS_MAX_UNACKED = 10;
 
 // Lua string literal; bytes outside printable ASCII become \ddd so no value can break the syntax.
 function lua(s: string): string {
@@ -71,6 +92,10 @@ interface Resolved {
   logLevel: string;
   pluginPaths: string[];
   extraModules: string[];
+  /** the file holding the login-token secret, when mod_auth_parley is on */
+  tokenSecretFile?: string;
+  smacksMaxUnacked: number;
+  extraConfig: string[];
 }
 
 function renderConfig(o: Resolved): string {
@@ -100,7 +125,12 @@ network_settings = { nagle = false }  -- else ~45 ms per round trip with XEP-019
 c2s_require_encryption = false
 s2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-authentication = "internal_hashed"
+${
+  o.tokenSecretFile
+    ? `authentication = "parley"  -- internal_hashed + Parley's login tokens (prosody/modules/mod_auth_parley.lua)
+parley_token_secret_file = ${lua(o.tokenSecretFile)}`
+    : 'authentication = "internal_hashed"'
+}
 default_iteration_count = ${o.scramIterations}
 
 -- Accounts stay on disk: prosodyctl register writes them from another process.
@@ -111,14 +141,16 @@ allow_registration = true
 
 modules_enabled = {
   "roster"; "saslauth"; "disco"; "carbons"; "adhoc"; "admin_adhoc"; "blocklist";
-  "vcard_legacy"; "vcard4"; "pep"; "private"; "ping"; "register"; "version"; "uptime";
+  "vcard_legacy"; "vcard4"; "pep"; "private"; "bookmarks"; "ping"; "register"; "version"; "uptime";
   "time"; "http"; "csi_simple"; "mam"; "smacks";${o.extraModules.map((m) => ` ${lua(m)};`).join('')}
 }  -- no "limits": Debian's default throttles c2s
 modules_disabled = { "s2s"; "dialback" }
 archive_expires_after = "1d"
 default_archive_policy = true
 smacks_hibernation_time = ${o.hibernationSeconds}
-
+-- Ask for an XEP-0198 ack after this many unacked stanzas, not after each one (Prosody's default 0).
+smacks_max_unacked_stanzas = ${o.smacksMaxUnacked}
+${o.extraConfig.map((l) => `${l}\n`).join('')}
 VirtualHost ${lua(o.domain)}
 
 Component ${lua(`conference.${o.domain}`)} "muc"
@@ -131,6 +163,9 @@ Component ${lua(`workgroup.${o.domain}`)}
   component_secret = ${lua(o.componentSecret)}
 
 Component ${lua(`bbb.${o.domain}`)}
+  component_secret = ${lua(o.componentSecret)}
+
+Component ${lua(`sync.${o.domain}`)}  -- site sync (docs/site-sync.md): users of the other deployment
   component_secret = ${lua(o.componentSecret)}
 `;
 }
@@ -154,13 +189,20 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     hibernationSeconds: opts.hibernationSeconds ?? 10,
     archiveStorage: opts.archiveStorage ?? 'memory',
     logLevel: opts.logLevel ?? 'info',
-    pluginPaths: (opts.pluginPaths ?? []).map((p) => resolve(p)),
+    pluginPaths: [
+      ...(opts.pluginPaths ?? []).map((p) => resolve(p)),
+      ...(opts.loginTokenSecret ? [PARLEY_PROSODY_MODULES] : []),
+    ],
     extraModules: opts.extraModules ?? [],
+    tokenSecretFile: opts.loginTokenSecret ? join(dir, 'parley-token.secret') : undefined,
+    smacksMaxUnacked: opts.smacksMaxUnacked ?? SMACKS_MAX_UNACKED,
+    extraConfig: opts.extraConfig ?? [],
   };
   const configFile = join(dir, 'prosody.cfg.lua');
   const logFile = join(dir, 'prosody.log');
   await mkdir(join(dir, 'data'), { recursive: true });
   await mkdir(join(dir, 'certs'), { recursive: true });
+  if (o.tokenSecretFile) await writeFile(o.tokenSecretFile, opts.loginTokenSecret + '\n', { mode: 0o600 });
   await writeFile(configFile, renderConfig(o));
 
   let child: ManagedChild | undefined;
@@ -215,6 +257,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     adminJid: `${o.adminUser}@${o.domain}`,
     adminPassword: opts.adminPassword,
     componentSecret: o.componentSecret,
+    loginTokenSecret: opts.loginTokenSecret,
     dir,
     start,
     register,

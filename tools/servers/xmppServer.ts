@@ -20,6 +20,8 @@ export interface RunningXmppServer {
   dir: string;
   /** the throw-away certificate c2s offers with STARTTLS (PEM), when it does */
   caFile?: string;
+  /** Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET) the server checks tokens with, when started with one */
+  loginTokenSecret?: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   register(username: string, password: string): Promise<void>;

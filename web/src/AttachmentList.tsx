@@ -1,8 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Attachment } from './api';
 import { formatSize, previewUrl, type FileLoader } from './attachments';
+import { isPlayable, MediaPlayer } from './MediaPlayer';
 
-/** A message's files: images as previews that open the full file in a new tab, others as download links. */
+/**
+ * A message's files: images as previews that open the full file in a new tab, audio and video as inline
+ * players, others as download links.
+ */
 export function AttachmentList({ files, loader }: { files: readonly Attachment[]; loader: FileLoader }) {
   return (
     <ul class="files" aria-label={files.length === 1 ? 'Attachment' : `${files.length} attachments`}>
@@ -42,6 +46,7 @@ function AttachmentItem({ file: a, loader }: { file: Attachment; loader: FileLoa
         {a.name} (removed)
       </span>
     );
+  if (own && isPlayable(a)) return <MediaPlayer file={a} loader={loader} />;
   const size = formatSize(a.size);
   // Our files need the session token, so a click fetches them; another host's are plain links.
   const open = (e: MouseEvent) => {

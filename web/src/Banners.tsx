@@ -1,4 +1,5 @@
 import type { ChatStore } from './store';
+import { ActiveCalls, AutoAnswer } from './CallViews';
 
 /**
  * What rings, in one area above the app: expert-queue offers, then incoming calls, stacked in a column (one
@@ -6,7 +7,7 @@ import type { ChatStore } from './store';
  */
 export function Banners({ store }: { store: ChatStore }) {
   const { offers, calls } = store.alerts;
-  if (offers.length + calls.length === 0) return null;
+  if (offers.length + calls.length + store.calls.active.length === 0) return null;
   return (
     <div class="banners" role="region" aria-label="Incoming">
       {offers.map((o) => (
@@ -34,11 +35,12 @@ export function Banners({ store }: { store: ChatStore }) {
           key={c.callId}
           class="banner call"
           role="alertdialog"
-          aria-label={`Incoming call from ${store.roster.displayName(c.peer)}`}
+          aria-label={`Incoming call from ${store.displayName(c.peer)}`}
         >
           <span class="banner-text" dir="auto">
-            {store.roster.displayName(c.peer)} is calling{c.audioOnly ? ' (audio)' : ' (video)'}…
+            {store.displayName(c.peer)} is calling{c.audioOnly ? ' (audio)' : ' (video)'}…
           </span>
+          <AutoAnswer store={store} callId={c.callId} />
           <span class="banner-actions">
             <button type="button" class="accept" onClick={() => void store.alerts.answerCall(c, true)}>
               Accept
@@ -49,6 +51,7 @@ export function Banners({ store }: { store: ChatStore }) {
           </span>
         </div>
       ))}
+      <ActiveCalls store={store} />
     </div>
   );
 }

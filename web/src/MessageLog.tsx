@@ -19,12 +19,15 @@ export function MessageLog({
   label,
   room,
   files,
+  onReport,
 }: {
   thread: Thread;
   onOlder: () => void;
   label: string;
   room?: boolean;
   files: FileLoader;
+  /** a "Report" button on each received message (complaints) */
+  onReport?: (m: Msg) => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const prev = useRef({ height: 0, first: '', count: 0 });
@@ -101,6 +104,16 @@ export function MessageLog({
               <span class={`tick tick-${m.status}`} role="img" aria-label={TICKS[m.status]?.label}>
                 {TICKS[m.status]?.text}
               </span>
+            )}
+            {onReport && m.dir === 'in' && m.id && (
+              <button
+                type="button"
+                class="msg-report"
+                aria-label="Report this message"
+                onClick={() => onReport(m)}
+              >
+                Report
+              </button>
             )}
           </div>
         </div>

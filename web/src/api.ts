@@ -373,6 +373,7 @@ const EVENT_NAMES = [
   'chatapi.notify',
   'chatapi.call',
   'chatapi.assist',
+  'chatapi.group',
 ];
 
 /**

@@ -112,6 +112,11 @@ export class FileLoader {
     return p;
   }
 
+  /** A blob: URL to play an audio or video file inline (MediaPlayer). */
+  media(a: Attachment): Promise<string> {
+    return this.object(a);
+  }
+
   /**
    * Opens a raster image in a new tab, or saves any other file. Call it from the click itself: the tab is
    * opened at once (later, a popup blocker would stop it) and shown the file when it has arrived.

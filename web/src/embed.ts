@@ -13,6 +13,11 @@ interface InitOptions {
   url?: string;
   /** the session token from the site's server-side login (`token` of the login answer), or that whole answer */
   token?: string | { token: string; streamId: string };
+  /**
+   * instead of a session: a token the site's server signed for its user (docs/host-site.md); the chat
+   * trades it for a session itself, so neither the master secret nor a password reaches the page
+   */
+  hostToken?: string;
   /** instead of a session: a visitor without an account asks this workgroup (expert queue) */
   ask?: string;
   /** the login answer's `streamId` (not needed when `token` is the whole answer) */
@@ -33,6 +38,8 @@ interface ParleyApi {
   init(options: InitOptions): void;
   openDialog(user: string): void;
   unreadCount(): number;
+  /** unread messages from one user (a username or a JID): Star.Comet's countNewMessages(user_id) */
+  countNewMessages(user: string): number;
   show(): void;
   hide(): void;
 }
@@ -47,6 +54,8 @@ interface ParleyApi {
   let launcher: HTMLButtonElement | undefined;
   let origin = '';
   let unread = 0;
+  /** unread per bare JID, as the chat last reported it */
+  let unreadBy: Record<string, number> = {};
   let ready = false;
   let onUnread: ((n: number) => void) | undefined;
   let onEnded: ((reason: string) => void) | undefined;
@@ -70,7 +79,7 @@ interface ParleyApi {
 
   window.addEventListener('message', (e) => {
     if (e.origin !== origin || e.source !== frame?.contentWindow) return;
-    const d = e.data as { type?: string; total?: number; reason?: string };
+    const d = e.data as { type?: string; total?: number; reason?: string; byUser?: Record<string, number> };
     if (d?.type === 'parley:ended') onEnded?.(String(d.reason ?? 'ended'));
     if (d?.type === 'parley:call')
       onCall?.(d as unknown as Parameters<NonNullable<InitOptions['onCall']>>[0]);
@@ -80,6 +89,7 @@ interface ParleyApi {
     }
     if (d?.type === 'parley:unread' && typeof d.total === 'number') {
       unread = d.total;
+      unreadBy = d.byUser && typeof d.byUser === 'object' ? d.byUser : {};
       paintBadge();
       onUnread?.(unread);
     }
@@ -94,6 +104,7 @@ interface ParleyApi {
       frame = panel = launcher = undefined;
       ready = false;
       unread = 0;
+      unreadBy = {};
       queue.length = 0;
       const base = (o.url ?? scriptBase).replace(/\/$/, '');
       origin = new URL(base).origin;
@@ -101,15 +112,17 @@ interface ParleyApi {
         typeof o.token === 'string'
           ? { token: o.token, streamId: o.streamId ?? '' }
           : (o.token ?? { token: '', streamId: '' });
-      if (!o.ask && (!session.token || !session.streamId))
-        throw new Error('Parley.init: token and streamId (the login answer) are required, or ask');
+      if (!o.ask && !o.hostToken && (!session.token || !session.streamId))
+        throw new Error('Parley.init: token and streamId (the login answer), hostToken or ask are required');
       onUnread = o.onUnread;
       onEnded = o.onSessionEnded;
       onCall = o.onCall;
       const hash = new URLSearchParams(
         o.ask
           ? { ask: o.ask, embed: '1', origin: location.origin }
-          : { streamId: session.streamId, token: session.token, embed: '1', origin: location.origin },
+          : o.hostToken
+            ? { hostToken: o.hostToken, embed: '1', origin: location.origin }
+            : { streamId: session.streamId, token: session.token, embed: '1', origin: location.origin },
       );
       if (typeof o.open === 'string') hash.set('open', o.open);
       frame = document.createElement('iframe');
@@ -143,6 +156,13 @@ interface ParleyApi {
     },
     unreadCount() {
       return unread;
+    },
+    countNewMessages(user) {
+      const who = String(user).toLowerCase();
+      let n = 0;
+      for (const [jid, count] of Object.entries(unreadBy))
+        if (who.includes('@') ? jid === who.split('/')[0] : jid.split('@')[0] === who) n += count;
+      return n;
     },
     show() {
       setOpen(true);

@@ -8,14 +8,21 @@ import { AskView } from './ask';
 import { Banners } from './Banners';
 import { Composer, fileDrop } from './Composer';
 import { ChatList, Queues, RoomList } from './lists';
+import { CallButtons } from './CallViews';
+import { GroupPanel } from './GroupPanel';
 import { MessageLog } from './MessageLog';
 import { Presence, SHOW_LABEL, useStore } from './ui';
+import { HostProfile } from './HostProfile';
+import { hostLogin, profilesFor } from './hostSite';
+import { ReportForm } from './Report';
 import './styles.css';
 
 // ---- boot: credentials from the URL fragment (never sent to a server), kept for reloads in this tab ---------
 
 interface Boot {
   creds: Credentials | null;
+  /** a token the embedding site signed (docs/host-site.md), traded for a session at start */
+  hostToken: string | null;
   open: string | null;
   ask: string | null;
   embedded: boolean;
@@ -45,7 +52,8 @@ function boot(): Boot {
   if (hash.get('ask')) storage.set('parley.ask', hash.get('ask')!);
   const ask = hash.get('ask') ?? (streamId ? null : storage.get('parley.ask'));
   const boot: Boot = {
-    creds,
+    creds: hash.get('hostToken') ? null : creds,
+    hostToken: hash.get('hostToken'),
     open: hash.get('open'),
     ask: ask || null,
     embedded: hash.get('embed') === '1',
@@ -62,7 +70,7 @@ const B = boot();
 
 function App({ store }: { store: ChatStore }) {
   useStore(store);
-  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues'>('chats');
+  const [tab, setTab] = useState<'chats' | 'rooms' | 'queues' | 'people'>('chats');
   const view = store.view;
   const statusText = store.ended
     ? `Signed out (${store.ended})`
@@ -123,6 +131,18 @@ function App({ store }: { store: ChatStore }) {
           >
             Rooms
           </button>
+          {store.groups.groups.size > 0 && (
+            <button
+              type="button"
+              role="tab"
+              id="tab-people"
+              aria-selected={tab === 'people'}
+              aria-controls="panel-people"
+              onClick={() => setTab('people')}
+            >
+              People
+            </button>
+          )}
           {store.alerts.workgroups.length > 0 && (
             <button
               type="button"
@@ -140,6 +160,8 @@ function App({ store }: { store: ChatStore }) {
           <ChatList store={store} />
         ) : tab === 'rooms' ? (
           <RoomList store={store} />
+        ) : tab === 'people' ? (
+          <GroupPanel store={store} />
         ) : (
           <Queues store={store} />
         )}
@@ -210,6 +232,9 @@ function Dialogue({ store, peer }: { store: ChatStore; peer: string }) {
   const show = roster.show(peer);
   const inRoster = roster.contacts.has(peer);
   const thread = threadKey({ kind: 'chat', id: peer });
+  // The complaint form: null when closed, else the ids of the reported messages ([] for the whole dialogue).
+  const [reporting, setReporting] = useState<string[] | null>(null);
+  const [reported, setReported] = useState(false);
   return (
     <section class="dialogue" aria-label={`Chat with ${name}`} {...fileDrop(store, thread)}>
       <header class="bar">
@@ -221,6 +246,7 @@ function Dialogue({ store, peer }: { store: ChatStore; peer: string }) {
             {c.typing ? `${name} is typing…` : (SHOW_LABEL[show] ?? show)}
           </span>
         </div>
+        <CallButtons store={store} peer={peer} name={name} />
         {inRoster && (
           <button
             type="button"
@@ -241,12 +267,34 @@ function Dialogue({ store, peer }: { store: ChatStore; peer: string }) {
         <button type="button" onClick={() => void roster.setBlocked(peer, !roster.blocked.has(peer))}>
           {roster.blocked.has(peer) ? 'Unblock' : 'Block'}
         </button>
+        <button type="button" onClick={() => setReporting([])}>
+          Report
+        </button>
       </header>
+      <HostProfile profiles={profilesFor(store.api)} peer={peer} />
+      {reporting && (
+        <ReportForm
+          api={store.api}
+          peer={peer}
+          name={name}
+          messageIds={reporting}
+          onClose={(sent) => {
+            setReporting(null);
+            setReported(sent);
+          }}
+        />
+      )}
+      {reported && !reporting && (
+        <div class="report-sent" role="status">
+          Report sent. Thank you.
+        </div>
+      )}
       <MessageLog
         thread={c}
         files={store.files}
         label={`Messages with ${name}`}
         onOlder={() => void store.loadOlder(c, peer)}
+        onReport={(m) => m.id && setReporting([m.id])}
       />
       <div class="typing" aria-hidden="true">
         {c.typing ? `${name} is typing…` : ''}
@@ -307,10 +355,11 @@ function RoomView({ store, jid }: { store: ChatStore; jid: string }) {
   );
 }
 
-function SignedOut() {
+function SignedOut({ problem }: { problem?: string }) {
   return (
     <main class="signed-out">
       <h1>Parley chat</h1>
+      {problem && <p role="alert">{problem}</p>}
       <p>This chat opens with a session handed over by the site that embeds it:</p>
       <pre>{`<script src="${location.origin}/chat/embed.js"></script>
 <script>Parley.init({ url: '${location.origin}', streamId, token, open: true })</script>`}</pre>
@@ -326,20 +375,34 @@ function SignedOut() {
 
 const root = document.getElementById('app')!;
 if (B.ask) render(<AskView workgroup={B.ask} />, root);
+else if (B.hostToken)
+  hostLogin(location.origin, B.hostToken).then(
+    (creds) => {
+      storage.set('parley.creds', JSON.stringify({ streamId: creds.streamId, token: creds.token }));
+      run(creds);
+    },
+    (err: Error) => render(<SignedOut problem={`The site's sign-in was refused: ${err.message}`} />, root),
+  );
 else if (!B.creds) render(<SignedOut />, root);
-else {
-  const store = new ChatStore(B.creds);
+else run(B.creds);
+
+function run(creds: Credentials): void {
+  const store = new ChatStore(creds);
   (window as unknown as { parleyStore: ChatStore }).parleyStore = store; // for tests and debugging
   const post = (msg: unknown) => {
     if (B.embedded && B.parentOrigin && window.parent !== window)
       window.parent.postMessage(msg, B.parentOrigin);
   };
-  let lastTotal = -1;
+  let lastUnread = '';
   store.onUnread = (total) => {
-    if (total === lastTotal) return;
-    lastTotal = total;
+    // Per user too, for the embed API's countNewMessages(userId).
+    const byUser: Record<string, number> = {};
+    for (const [jid, c] of store.conversations) if (c.unread > 0) byUser[jid] = c.unread;
+    const key = JSON.stringify([total, byUser]);
+    if (key === lastUnread) return;
+    lastUnread = key;
     document.title = total > 0 ? `(${total}) Parley chat` : 'Parley chat';
-    post({ type: 'parley:unread', total });
+    post({ type: 'parley:unread', total, byUser });
   };
   store.onIncoming = () => {
     if (!store.muted) beep();

@@ -1,5 +1,7 @@
 import { bare, localpart, type Contact, type ParleyApi } from './api';
 
+/** The roster group of Parley's organisation-presence watcher (docs/api/groups.md): not a person to list. */
+const WATCHER_GROUP = 'parley:groups';
 const SHOW_RANK: Record<string, number> = { chat: 5, available: 5, away: 3, xa: 2, dnd: 4, offline: 0 };
 
 interface RosterDeps {
@@ -32,8 +34,9 @@ export class Roster {
       this.deps.api.subscriptions(),
       this.deps.api.blocked().catch(() => ({ blocked: [] as string[] })),
     ]);
-    this.contacts = new Map(contacts.map((c) => [c.jid, c]));
-    for (const c of contacts) this.deps.known(c.jid);
+    const people = contacts.filter((c) => !c.groups.includes(WATCHER_GROUP));
+    this.contacts = new Map(people.map((c) => [c.jid, c]));
+    for (const c of people) this.deps.known(c.jid);
     this.requests = requests.map((r) => r.jid);
     this.blocked = new Set(blocked);
   }
@@ -129,7 +132,8 @@ export class Roster {
         else this.blocked.delete(j);
     } else if (type === 'roster' && d.item && typeof d.item === 'object') {
       const item = d.item as Contact;
-      if (item.subscription === 'remove') this.contacts.delete(item.jid);
+      if (item.subscription === 'remove' || item.groups?.includes(WATCHER_GROUP))
+        this.contacts.delete(item.jid);
       else {
         this.contacts.set(item.jid, { ...this.contacts.get(item.jid), ...item });
         this.deps.known(item.jid);

@@ -11,6 +11,8 @@ import {
   type StreamStatus,
 } from './api';
 import { Alerts, type IncomingCall } from './alerts';
+import { Calls } from './calls';
+import { Groups } from './groups';
 import { FileLoader } from './attachments';
 import {
   adoptEcho,
@@ -84,6 +86,10 @@ export class ChatStore {
   readonly alerts: Alerts;
   /** contacts, presence, contact requests, the block list */
   readonly roster: Roster;
+  /** calls started or answered here, and the auto-answer countdowns */
+  readonly calls: Calls;
+  /** the user's organisations and their members' presence (chatapi.group) */
+  readonly groups = new Groups(() => this.me.username);
 
   constructor(creds: Credentials) {
     this.api = new ParleyApi(creds);
@@ -104,8 +110,28 @@ export class ChatStore {
       changed: () => this.emit(),
       ring: () => this.onIncoming(),
       fail,
-      callAccepted: (call) => this.onCallAccepted(call),
+      callAccepted: (call) => {
+        this.calls.answered(call.callId, call.peer, call.audioOnly);
+        this.onCallAccepted(call);
+      },
     });
+    this.calls = new Calls({
+      api: this.api,
+      changed: () => this.emit(),
+      fail,
+      accept: (callId) => {
+        const call = this.alerts.calls.find((c) => c.callId === callId);
+        if (call) void this.alerts.answerCall(call, true);
+      },
+      trusted: (jid) => this.roster.contacts.has(jid) || this.groups.isStaff(jid),
+    });
+  }
+
+  /** A member's name in an organisation, else the contact's name. */
+  displayName(jid: string): string {
+    for (const g of this.groups.groups.values())
+      for (const m of g.values()) if (m.jid === jid && m.name) return m.name;
+    return this.roster.displayName(jid);
   }
 
   listen(fn: () => void): () => void {
@@ -385,6 +411,10 @@ export class ChatStore {
         break;
       case 'chatapi.call':
         this.alerts.onCall(d);
+        this.calls.onCall(d);
+        break;
+      case 'chatapi.group':
+        this.groups.onEvent(d);
         break;
       case 'chatapi.assist':
         this.alerts.onAssist(d);

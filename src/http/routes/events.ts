@@ -61,10 +61,10 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     const username = parseUsername(ctx.params.username!);
     await requireUser(ctx, deps, username);
     const session = deps.sessions.byUser(username);
-    if (session) return stream(ctx, session);
+    if (session) return stream(ctx, session, ofchatPresence);
     const remote = await deps.remote?.remoteUser(username);
     if (!remote) throw new BridgeError('STREAM_NOT_FOUND', `${username} has no live session; log in first`);
-    await remoteStream(ctx, remote);
+    await remoteStream(ctx, remote, ofchatPresence);
   });
 
   /** A ticket stands in for the credentials: it was issued, moments ago, to a caller allowed on this stream. */
@@ -96,7 +96,11 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
   }
 
   /** A stream for a session on another instance: live events come over the bus, replay from Postgres. */
-  async function remoteStream(ctx: RouterContext, remote: RemoteSession): Promise<void> {
+  async function remoteStream(
+    ctx: RouterContext,
+    remote: RemoteSession,
+    map?: (e: DeliveredEvent) => DeliveredEvent,
+  ): Promise<void> {
     let unsubscribe = (): void => undefined;
     const until = new Promise<void>((resolve) => {
       unsubscribe = deps.hub.subscribe(remote.username, (e) => {
@@ -120,10 +124,15 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
       ],
       onClose: () => unsubscribe(),
       until,
+      map,
     });
   }
 
-  async function stream(ctx: RouterContext, session: UserSession): Promise<void> {
+  async function stream(
+    ctx: RouterContext,
+    session: UserSession,
+    map?: (e: DeliveredEvent) => DeliveredEvent,
+  ): Promise<void> {
     const lastEventId = lastEventIdOf(ctx);
     let ended = (): void => undefined;
     const until = new Promise<void>((resolve) => {
@@ -146,8 +155,18 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
         session.off('ended', ended);
       },
       until,
+      map,
     });
   }
+}
+
+/**
+ * ofchat's own stream (`/sse/{username}`): its presence events say `"type": "presence"`
+ * (OpenfireConnection.processMessageStanza); the presence's own type moves to `presence`, so nothing is lost.
+ */
+export function ofchatPresence(e: DeliveredEvent): DeliveredEvent {
+  if (e.name !== EVENT_NAMES.presence) return e;
+  return { ...e, payload: { ...e.payload, type: 'presence', presence: e.payload.type } };
 }
 
 function lastEventIdOf(ctx: RouterContext): string | undefined {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BridgeError } from '../../errors/BridgeError.js';
 import type { SessionManager } from '../../sessions/SessionManager.js';
 import type { CredentialVerifier } from '../../sessions/CredentialVerifier.js';
-import { callerOf, requireStream } from '../access.js';
+import { callerOf, requireBasicFor, requireStream } from '../access.js';
 import { readBody, validate } from '../body.js';
 import { parseUsername } from '../params.js';
 
@@ -17,7 +17,8 @@ export interface SessionRoutesDeps {
 
 /**
  * POST /restapi/v1/chat/{username}/login — ofchat's login (text/plain password body) plus JSON and Basic;
- * with the master secret and no password Parley provisions the account. One XMPP session per user.
+ * with the master secret (or an XMPP server admin's Basic) and no password Parley logs the user in itself
+ * (a login token, or an account it provisions: docs/accounts.md). One XMPP session per user.
  * POST /restapi/v1/chat/{streamid}/logoff
  */
 export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
@@ -26,16 +27,22 @@ export function sessionRoutes(router: Router, deps: SessionRoutesDeps): void {
     const caller = callerOf(ctx);
     const body = readBody(ctx);
     let password: string | undefined;
-    if (body.kind === 'text') password = body.text === '' ? undefined : body.text;
+    // ofchat: an empty body, or the `{}` Swagger UI sends, is no password (admin or master-secret login).
+    if (body.kind === 'text')
+      password = body.text === '' || body.text.trim() === '{}' ? undefined : body.text;
     else if (body.kind === 'json') password = validate(LoginJson, body.value).password;
-    if (caller.kind === 'basic') {
-      if (parseUsername(caller.username) !== username)
-        throw new BridgeError('FORBIDDEN', `Basic credentials are for ${caller.username}, not ${username}`);
+    // ofchat's ChatService.login: an XMPP server admin's Basic and no password opens the named user's
+    // session as the master secret does; with a body password, that password logs the user in.
+    let asMaster = caller.kind === 'master';
+    if (caller.kind === 'basic' && parseUsername(caller.username) !== username) {
+      await requireBasicFor(deps, caller, username); // 401, or 403 unless an admin
+      asMaster = password === undefined;
+    } else if (caller.kind === 'basic') {
       if (password !== undefined && password !== caller.password)
         throw new BridgeError('BAD_REQUEST', 'the body password and the Basic password differ');
       password = caller.password;
     }
-    if (password === undefined && caller.kind !== 'master') {
+    if (password === undefined && !asMaster) {
       throw new BridgeError(
         'UNAUTHENTICATED',
         'send the user\'s password (text/plain body, JSON {"password"} or Basic) or the master secret',

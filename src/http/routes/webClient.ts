@@ -84,9 +84,11 @@ async function serve(ctx: RouterContext, dir: string, name: string): Promise<voi
   ctx.set('X-Content-Type-Options', 'nosniff');
   if (name === 'index.html') {
     // The page runs only its own files; it talks to this gateway alone. Framed by any site (the embed snippet).
+    // Images may also come over https (the host site's avatars, docs/host-site.md: no script runs from an
+    // image); audio and video play from blob: URLs of files fetched with the session token (MediaPlayer).
     ctx.set(
       'Content-Security-Policy',
-      "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'",
+      "default-src 'self'; connect-src 'self'; img-src 'self' data: https:; media-src 'self' blob:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'",
     );
     ctx.set('Referrer-Policy', 'no-referrer');
   }

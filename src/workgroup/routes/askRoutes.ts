@@ -24,6 +24,8 @@ export interface AskRoutesDeps {
   publicUrl?: string;
   /** new requests per client address and per workgroup (PARLEY_ASK_PER_*_PER_MINUTE) */
   rate: { perIp: Limiter; perWorkgroup: Limiter };
+  /** the longest `Prefer: wait=` POST /ask honours, in seconds (default 600) */
+  maxWaitSeconds?: number;
   /** does the workgroup exist (checked before its counter, so made-up names make no counters) */
   requireWorkgroup: (name: string) => Promise<unknown>;
 }
@@ -48,8 +50,15 @@ const AskBody = z
     state: z.string().max(200).optional(),
     country: z.string().max(200).optional(),
   })
-  .strict();
+  // ofchat: "additional data can be added" — unknown fields are ignored, not refused.
+  .strip();
 const PostBody = z.object({ body: z.string().min(1).max(MAX_TEXT) }).passthrough();
+
+/** `Prefer: wait=N` in seconds (RFC 7240 §4.3), capped; 0 without one. */
+export function preferredWait(header: string, max: number): number {
+  const m = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(header);
+  return m ? Math.min(Number(m[1]), max) : 0;
+}
 
 export function parseVisitorId(raw: string): string {
   if (!VISITOR_ID.test(raw))
@@ -100,10 +109,23 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
       ...extra,
     });
     const self = `${publicBase(ctx, deps.publicUrl)}${BASE}/${encodeURIComponent(request.userId)}`;
-    ctx.status = 202;
+    // `Prefer: wait=N` (RFC 7240): hold the answer until an expert took the request (ofchat's long poll).
+    const wait = preferredWait(ctx.get('Prefer'), deps.maxWaitSeconds ?? 600);
+    let current = request;
+    if (wait > 0) {
+      current = await ask.waitForRoom(request, wait * 1000, () => ctx.req.socket.destroyed);
+      ctx.set('Preference-Applied', `wait=${wait}`);
+    }
+    const settled =
+      current.status !== 'queued' && current.status !== 'offered' && current.status !== 'accepted';
+    ctx.status = wait > 0 && settled ? 200 : 202;
     ctx.set('Location', self);
     // `lastEventId=0`: a stream opened from it replays what happened since the request was made.
-    ctx.body = { ...(await ask.view(request)), token, events: `${self}/events?lastEventId=0` };
+    ctx.body = { ...(await ask.view(current)), token, events: `${self}/events?lastEventId=0` };
+    // The ofchat face (ctx.state.face, set by http/ofchat) answers a wait that ran out with ofchat's timeout
+    // error: the request is withdrawn, so no expert is offered a visitor who was told nobody came.
+    const waiting = current.status === 'queued' || current.status === 'offered';
+    if (wait > 0 && waiting && ctx.state.face === 'ofchat') await ask.end(current);
   });
 
   router.get(`${BASE}/:userId`, async (ctx) => {

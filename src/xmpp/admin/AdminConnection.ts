@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
 import type { Log } from '../../log.js';
@@ -15,6 +16,8 @@ export class AdminConnection {
   readonly #x: Client;
   readonly #reconnector: Reconnector;
   #online = false;
+  readonly #onOnline: (() => void)[] = [];
+  readonly #onOffline: (() => void)[] = [];
 
   constructor(
     readonly jid: string,
@@ -28,7 +31,10 @@ export class AdminConnection {
       domain,
       username: local,
       password,
-      resource: 'parley-admin',
+      // Its own resource per gateway: every instance of a cluster (and every gateway of a test run) logs in
+      // with the same admin JID, and with one fixed resource each login kicked the other's session
+      // (<conflict/>), which reconnected and kicked back — admin requests failed with 503 meanwhile.
+      resource: `parley-admin-${randomBytes(4).toString('hex')}`,
       allowPlainUnencrypted: opts.allowPlainUnencrypted,
     });
     this.#reconnector = new Reconnector(this.#x, {
@@ -42,11 +48,14 @@ export class AdminConnection {
       void smSettled(this.#x).then(() => {
         this.#online = true;
         log.info('admin XMPP session online');
+        for (const fn of this.#onOnline) fn();
       });
     });
     this.#x.on('disconnect', () => {
       if (this.#online) log.warn('admin XMPP session lost; reconnecting');
+      const was = this.#online;
       this.#online = false;
+      if (was) for (const fn of this.#onOffline) fn();
     });
   }
 
@@ -66,6 +75,29 @@ export class AdminConnection {
         throw new Error(`XMPP_ADMIN_JID ${this.jid}: the XMPP server rejected its password`, { cause: err });
       this.#reconnector.schedule();
     }
+  }
+
+  /**
+   * For features that watch through the admin session (groups: its members' presence). `online` runs
+   * after every (re)connection once stream management settled, `offline` when an established one drops.
+   */
+  on(event: 'online' | 'offline', fn: () => void): void {
+    (event === 'online' ? this.#onOnline : this.#onOffline).push(fn);
+  }
+
+  onStanza(fn: (stanza: Element) => void): void {
+    this.#x.on('stanza', fn);
+  }
+
+  /** Answers IQ sets of a namespace (e.g. roster pushes), which the client otherwise refuses. */
+  onIqSet(ns: string, name: string, handler: (stanza: Element) => Element | boolean): void {
+    this.#x.iqCallee.set(ns, name, (ctx: { stanza: Element }) => handler(ctx.stanza));
+  }
+
+  async send(stanza: Element): Promise<void> {
+    if (!this.#online)
+      throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP server is not reachable', { retryAfter: 5 });
+    await this.#x.send(stanza);
   }
 
   async iq(stanza: Element, timeoutMs = 10_000, what = 'request'): Promise<Element> {

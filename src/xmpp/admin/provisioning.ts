@@ -27,7 +27,8 @@ export async function addUser(
       ['password-verify', password],
     ]);
   } catch (err) {
-    if (err instanceof BridgeError && err.extra.xmppCondition === 'conflict') return 'exists';
+    if (err instanceof BridgeError && (err.code === 'CONFLICT' || err.extra.xmppCondition === 'conflict'))
+      return 'exists';
     throw err;
   }
   if (note?.type === 'error') {

@@ -8,6 +8,7 @@ import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { connectOnce, createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
 import type { OutboundBudget } from './OutboundBudget.js';
+import type { XmppSecret } from './LoginTokens.js';
 
 /** A login's connect, stream, SASL and bind: a server busy with hundreds of logins takes seconds. */
 const START_TIMEOUT_MS = 10_000;
@@ -26,7 +27,8 @@ export interface UserSessionEvents {
 export interface UserSessionOptions {
   streamId: string;
   username: string;
-  password: string;
+  /** the account's password, or Parley's login token source (master-secret logins, LoginTokens.ts) */
+  password: XmppSecret;
   service: string;
   domain: string;
   reconnectMaxSeconds: number;
@@ -69,6 +71,9 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
 
   constructor(readonly opts: UserSessionOptions) {
     super();
+    // Each open event stream of the user waits on 'ended' (bounded by PARLEY_SSE_MAX_STREAMS_PER_USER),
+    // plus the features' own listeners: Node's default warning at 10 would fire at the stream cap.
+    this.setMaxListeners(0);
     this.streamId = opts.streamId;
     this.username = opts.username;
     this.bareJid = `${opts.username}@${opts.domain}`;

@@ -17,9 +17,11 @@ import type { Element } from '@xmpp/xml';
 import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
 import { pickMechanism } from './saslPolicy.js';
+import { isToken, type XmppSecret } from './LoginTokens.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { NS } from '../ns.js';
 import { batchAcks, TCP_KEEPALIVE_MS, type SmKnobs } from './ackPolicy.js';
+import { coalesceWrites } from './coalesceWrites.js';
 
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
@@ -31,6 +33,8 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  *   JS SCRAM costs ~1 s of event-loop CPU per login, PLAIN ~2 ms; elsewhere SCRAM or a refusal (saslPolicy);
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
  * - XEP-0198 acks batched and no periodic `<r/>`, TCP keepalive for idle links instead (ackPolicy.ts);
+ * - the writes of one event-loop turn leave as one, and `<a/>` answers travel with our next stanza
+ *   (coalesceWrites.ts);
  * - reconnecting is the caller's (see Reconnector), with backoff instead of the library's fixed 1 s loop.
  * The client is @xmpp/client's, composed with only what Parley uses (TCP/TLS, STARTTLS, SASL PLAIN and
  * SCRAM-SHA-1, bind, XEP-0198, IQ): without SASL2, FAST, bind2, WebSocket, SRV resolution and the
@@ -40,7 +44,8 @@ export interface XmppClientOptions {
   service: string;
   domain: string;
   username: string;
-  password: string;
+  /** the account's password, or Parley's login token (minted afresh for each connection; PLAIN only) */
+  password: XmppSecret;
   resource?: string;
   /** XMPP_ALLOW_PLAIN_UNENCRYPTED: SASL PLAIN without TLS to a server off this host (trusted network only) */
   allowPlainUnencrypted?: boolean;
@@ -59,23 +64,26 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   saslPlain(factory);
   starttls({ streamFeatures: features });
   // The library calls back with (credentials, mechanism); its type declarations know only the first.
-  sasl({ streamFeatures: features, saslFactory: factory }, ((
+  sasl({ streamFeatures: features, saslFactory: factory }, (async (
     done: (creds: object, mechanism: string) => Promise<void>,
     mechanisms: string[],
-  ) =>
-    done(
-      { username: opts.username, password: opts.password },
-      pickMechanism(
-        mechanisms,
-        {
-          secure: entity.isSecure(),
-          remoteAddress: (entity as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress,
-        },
-        opts.allowPlainUnencrypted,
-      ),
-    )) as never);
+  ) => {
+    const secret = opts.password;
+    const mechanism = pickMechanism(
+      mechanisms,
+      {
+        secure: entity.isSecure(),
+        remoteAddress: (entity as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress,
+      },
+      opts.allowPlainUnencrypted,
+      isToken(secret),
+    );
+    const password = isToken(secret) ? await secret.token() : secret;
+    return done({ username: opts.username, password }, mechanism);
+  }) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   batchAcks(entity as never, sm as unknown as SmKnobs);
+  coalesceWrites(entity as never, sm as unknown as { inbound: number });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
   callee.get(NS.ping, 'ping', () => ({}));
   const x = Object.assign(entity, {

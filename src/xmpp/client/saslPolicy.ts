@@ -21,9 +21,23 @@ export function isLoopback(address: string | undefined): boolean {
  * (XMPP_ALLOW_PLAIN_UNENCRYPTED). PLAIN is preferred there because the JS SCRAM costs ~1 s of event-loop CPU
  * per login (DESIGN.md §5). Elsewhere another offered mechanism (SCRAM-SHA-1), or a refusal.
  */
-export function pickMechanism(offered: string[], link: SaslLink, allowPlainUnencrypted = false): string {
+export function pickMechanism(
+  offered: string[],
+  link: SaslLink,
+  allowPlainUnencrypted = false,
+  /** a login token (LoginTokens.ts): the server checks it only as a PLAIN password, SCRAM cannot carry it */
+  plainOnly = false,
+): string {
   const plainOk = link.secure || isLoopback(link.remoteAddress) || allowPlainUnencrypted;
   if (plainOk && offered.includes('PLAIN')) return 'PLAIN';
+  if (plainOnly) {
+    throw new Error(
+      !plainOk
+        ? `refusing to send a login token as SASL PLAIN over an unencrypted connection to ${link.remoteAddress ?? 'the XMPP server'}: ` +
+            'use TLS (xmpps:// or a server offering STARTTLS), or set XMPP_ALLOW_PLAIN_UNENCRYPTED=true on a trusted private network'
+        : 'the XMPP server does not offer SASL PLAIN, which login tokens (XMPP_LOGIN_TOKEN_SECRET) need',
+    );
+  }
   const other = offered.find((m) => m !== 'PLAIN');
   if (other) return other;
   throw new Error(

@@ -23,6 +23,8 @@ describe('LoginThrottle', () => {
         maxFailuresPerUser: 100,
         backoffMaxSeconds: 4,
         concurrentPerIp: 100,
+        failureBudget: 1000,
+        failureBudgetSeconds: 10,
         ...over,
       },
       memoryLimiters,
@@ -91,5 +93,42 @@ describe('LoginThrottle', () => {
     await assert.rejects(t.run('u', 'a', down), code('XMPP_UNAVAILABLE'));
     await assert.rejects(t.run('u', 'a', down), code('XMPP_UNAVAILABLE'));
     assert.equal(await t.run('u', 'a', right), 'ok');
+  });
+
+  it('refuses addresses that already failed once the instance budget is spent, never clean ones', async () => {
+    const t = make({ failureBudget: 3, maxFailures: 100, maxFailuresPerIp: 100 });
+    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+      await assert.rejects(t.run(`guess-${ip}`, ip, wrong), code('BAD_CREDENTIALS'));
+    // The budget is spent: every address that failed waits for the rest of the window…
+    await assert.rejects(t.run('other', '10.0.0.1', right), code('LOGIN_THROTTLED', 10));
+    await assert.rejects(t.run('guess-10.0.0.2', '10.0.0.2', wrong), code('LOGIN_THROTTLED'));
+    // …while an address with a clean record logs in, even as a user someone else guessed at.
+    assert.equal(await t.run('guess-10.0.0.1', '10.0.0.9', right), 'ok');
+    assert.equal(await t.run('fresh', '10.0.0.8', right), 'ok');
+  });
+
+  it('counts checks in flight from failed addresses against the budget, so a burst cannot overshoot', async () => {
+    const t = make({ failureBudget: 3, maxFailures: 100, maxFailuresPerIp: 100 });
+    await assert.rejects(t.run('x', 'a', wrong), code('BAD_CREDENTIALS')); // one of three spent
+    let fail!: () => void;
+    const gate = new Promise<never>(
+      (_, reject) => (fail = () => reject(new BridgeError('BAD_CREDENTIALS', 'no'))),
+    );
+    const burst = Array.from({ length: 5 }, (_, i) => t.run(`y${i}`, 'a', () => gate));
+    const settled = Promise.allSettled(burst);
+    await new Promise((r) => setImmediate(r));
+    fail();
+    const codes = (await settled).map((r) =>
+      r.status === 'rejected' ? (r.reason as BridgeError).code : 'ok',
+    );
+    assert.deepEqual(codes.filter((c) => c === 'BAD_CREDENTIALS').length, 2, codes.join());
+    assert.deepEqual(codes.filter((c) => c === 'LOGIN_THROTTLED').length, 3, codes.join());
+  });
+
+  it('judges a check without an address by its user', async () => {
+    const t = make({ failureBudget: 1, maxFailuresPerUser: 100 });
+    await assert.rejects(t.run('u', undefined, wrong), code('BAD_CREDENTIALS'));
+    await assert.rejects(t.run('u', undefined, right), code('LOGIN_THROTTLED'));
+    assert.equal(await t.run('v', undefined, right), 'ok');
   });
 });

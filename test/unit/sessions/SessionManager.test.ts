@@ -104,7 +104,8 @@ function setup(over: Partial<SessionManagerDeps> = {}) {
       },
     },
     accounts: {
-      passwordFor: async (u) => managed.get(u) ?? 'unknown',
+      credentialFor: async (u) => managed.get(u) ?? 'unknown',
+      usesTokens: false,
       resetPassword: async (u) => {
         resets.push(u);
         const pw = `reset-${u}`;

@@ -17,6 +17,12 @@ describe('parseJid', () => {
     assert.equal(j.full, 'alice@example.org/Phone X');
     assert.equal(j.bare, 'alice@example.org');
   });
+  it('accepts an XEP-0106 escaped local part (a user behind a gateway)', () => {
+    assert.equal(
+      parseJid('Bob\\40Host.example@sync.site.example', 'x').bare,
+      'bob\\40host.example@sync.site.example',
+    );
+  });
   it('accepts a domain-only JID (a service)', () => {
     assert.equal(parseJid('conference.localhost', 'localhost').bare, 'conference.localhost');
   });

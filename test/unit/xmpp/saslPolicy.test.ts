@@ -20,6 +20,16 @@ describe('SASL mechanism policy', () => {
     );
     assert.throws(() => pickMechanism(['PLAIN'], { secure: false }), /refusing SASL PLAIN/);
   });
+  it('sends a login token only as PLAIN, and only where a password may go', () => {
+    const off = { secure: false, remoteAddress: '192.0.2.7' };
+    assert.equal(pickMechanism(both, { secure: true, remoteAddress: '192.0.2.7' }, false, true), 'PLAIN');
+    assert.throws(() => pickMechanism(both, off, false, true), /refusing to send a login token.*XMPP_ALLOW/);
+    assert.equal(pickMechanism(both, off, true, true), 'PLAIN');
+    assert.throws(
+      () => pickMechanism(['SCRAM-SHA-1'], { secure: true }, false, true),
+      /does not offer SASL PLAIN, which login tokens/,
+    );
+  });
   it('knows loopback addresses', () => {
     for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopback(a), a);
     for (const a of ['192.0.2.1', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::1', undefined])
