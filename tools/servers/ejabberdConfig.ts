@@ -92,6 +92,9 @@ ${tls}    access: c2s
         password: ${y(o.componentSecret)}
       ${y(`bbb.${o.domain}`)}:
         password: ${y(o.componentSecret)}
+      # site sync (docs/site-sync.md): the other deployment's users, as on the rig's Prosody
+      ${y(`sync.${o.domain}`)}:
+        password: ${y(o.componentSecret)}
   -
     port: ${o.httpPort}
     ip: "127.0.0.1"
