@@ -14,8 +14,8 @@ const TIMEOUT_MS = 10_000;
 
 /**
  * A user's room bookmarks, kept on the XMPP server so the user's native clients share them: XEP-0402 PEP
- * bookmarks where the server offers persistent PEP items (publish-options), else XEP-0048 in private XML
- * storage. A server that syncs the two (Prosody's mod_bookmarks, ejabberd) serves clients of either kind.
+ * bookmarks where the server syncs them with XEP-0048 (`urn:xmpp:bookmarks:1#compat`: Prosody's
+ * mod_bookmarks), else XEP-0048 in private XML storage (ejabberd 23.01, which copies that into PEP itself).
  * Changes made through Parley reach every event stream of the user as a durable `chatapi.bookmarks`
  * event. Changes by the user's native clients show in the next read: PEP notifications reach only
  * resources that advertise `+notify` in entity caps, which Parley's sessions do not send (a caps
@@ -116,7 +116,11 @@ export class BookmarkService {
     const features = new Set(
       (info.getChild('query', NS.discoInfo)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
     );
-    return features.has(NS.bookmarksCompat) || features.has(NS.pubsubPublishOptions) ? 'pep' : 'private';
+    // XEP-0402 §3.3: PEP bookmarks where the server keeps them in step with XEP-0048 (#compat). A server with
+    // persistent PEP items but no such sync (ejabberd 23.01: its mod_private copies private storage into the
+    // `storage:bookmarks` PEP node, never XEP-0402 items back) keeps them in private storage, which its
+    // native clients read.
+    return features.has(NS.bookmarksCompat) ? 'pep' : 'private';
   }
 
   async #pepItems(session: UserSession): Promise<Bookmark[]> {

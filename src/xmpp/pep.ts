@@ -2,10 +2,10 @@
  * XEP-0223 persistent PEP items: the publish-options form a publish carries so the server keeps every
  * item (its default keeps one) with the access model the data needs.
  *
- * ejabberd (23.01) refuses pubsub#max_items among publish-options (resource-constraint, naming the field)
- * and takes it only as node configuration: publishPersistent then configures the node (§8.2) and publishes
- * without it — configuring first when the node exists, else right after the publish that creates it, so no
- * earlier item is evicted.
+ * ejabberd (23.01) refuses pubsub#max_items and pubsub#send_last_published_item among publish-options
+ * (resource-constraint, naming the field) and takes them only as node configuration: publishPersistent then
+ * configures the node (§8.2) and publishes without them — configuring first when the node exists, else right
+ * after the publish that creates it, so no earlier item is evicted.
  * References: XEP-0060 §7.1.5, §8.2, XEP-0223.
  */
 import xml, { type Element } from '@xmpp/xml';
@@ -42,17 +42,29 @@ export interface PepSession {
   iq(stanza: Element, timeoutMs: number, what: string): Promise<Element>;
 }
 
-/** ejabberd's answer to max_items among publish-options. */
-function refusesMaxItemsOption(err: unknown): boolean {
-  return err instanceof BridgeError && /max_items/.test(err.extra.xmppText ?? '');
+/**
+ * The publish option a refusal names, when the server refuses one of ours as a publish option (ejabberd:
+ * resource-constraint "Unknown field 'pubsub#send_last_published_item' of type '…#publish-options'", and
+ * the same for max_items).
+ */
+function refusedOption(err: unknown, offered: readonly string[]): string | undefined {
+  if (!(err instanceof BridgeError)) return undefined;
+  const text = err.extra.xmppText ?? '';
+  return offered.find((name) => text.includes(name));
 }
 
-async function configureMaxItems(session: PepSession, node: string, timeoutMs: number, what: string) {
+async function configureNode(
+  session: PepSession,
+  node: string,
+  fields: Record<string, string>,
+  timeoutMs: number,
+  what: string,
+) {
   const form = xml(
     'x',
     { xmlns: NS.dataForms, type: 'submit' },
     xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubNodeConfig)),
-    field('pubsub#max_items', 'max'),
+    ...Object.entries(fields).map(([k, v]) => field(k, v)),
   );
   await session.iq(
     xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsubOwner }, xml('configure', { node }, form))),
@@ -63,7 +75,9 @@ async function configureMaxItems(session: PepSession, node: string, timeoutMs: n
 
 /**
  * Publishes `item` to the user's own PEP `node` with publish-options (access model, persistent, every item
- * kept, plus `extra`); falls back to node configuration for max_items where the server refuses it as an option.
+ * kept, plus `extra`). Where the server refuses max_items or one of `extra` as a publish option (ejabberd), that
+ * option becomes node configuration instead: set before the publish when the node exists, else right after
+ * the publish that creates it, so no earlier item is evicted.
  */
 export async function publishPersistent(
   session: PepSession,
@@ -76,7 +90,7 @@ export async function publishPersistent(
     what = 'pep publish',
   }: { extra?: Record<string, string>; timeoutMs?: number; what?: string } = {},
 ): Promise<void> {
-  const publish = (maxItems: boolean) =>
+  const publish = (options: Record<string, string>, maxItems: boolean) =>
     session.iq(
       xml(
         'iq',
@@ -85,24 +99,42 @@ export async function publishPersistent(
           'pubsub',
           { xmlns: NS.pubsub },
           xml('publish', { node }, item),
-          publishOptions(accessModel, extra, { maxItems }),
+          publishOptions(accessModel, options, { maxItems }),
         ),
       ),
       timeoutMs,
       what,
     );
-  try {
-    await publish(true);
-  } catch (err) {
-    if (!refusesMaxItemsOption(err)) throw err;
-    const configured = await configureMaxItems(session, node, timeoutMs, what).then(
-      () => true,
-      (e: unknown) => {
-        if (e instanceof BridgeError && e.extra.xmppCondition === 'item-not-found') return false;
-        throw e;
-      },
-    );
-    await publish(false);
-    if (!configured) await configureMaxItems(session, node, timeoutMs, what);
+  const options = { ...extra };
+  const asConfig: Record<string, string> = {};
+  let maxItems = true;
+  let configured = false;
+  for (;;) {
+    try {
+      await publish(options, maxItems);
+      break;
+    } catch (err) {
+      const refused = refusedOption(err, [
+        ...(maxItems ? ['pubsub#max_items'] : []),
+        ...Object.keys(options),
+      ]);
+      if (!refused) throw err;
+      if (refused === 'pubsub#max_items') {
+        maxItems = false;
+        asConfig[refused] = 'max';
+      } else {
+        asConfig[refused] = options[refused]!;
+        delete options[refused];
+      }
+      configured = await configureNode(session, node, asConfig, timeoutMs, what).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof BridgeError && e.extra.xmppCondition === 'item-not-found') return false;
+          throw e;
+        },
+      );
+    }
   }
+  if (Object.keys(asConfig).length > 0 && !configured)
+    await configureNode(session, node, asConfig, timeoutMs, what);
 }
