@@ -15,6 +15,14 @@ export const LACKING: Record<string, Partial<Record<XmppServerKind, string>>> = 
     ejabberd:
       "mod_muc (23.01) builds the invitation it forwards anew from <invite/> and drops every other child, so the XEP-0142 <offer/> Parley adds for the agent's client does not arrive (Prosody and Openfire pass it on)",
   },
+  'login-token-lifetime-and-single-use': {
+    ejabberd:
+      "its JWT authentication (23.01) checks a token's signature, its `exp` and its `jid` only: it has no cap on how long a token may live and does not remember tokens used, so one valid too long or replayed opens a session (Prosody's mod_auth_parley refuses both; test/integration/xmpp/ejabberdTokens.test.ts tests what ejabberd checks)",
+  },
+  'smacks-ack-request-batching': {
+    ejabberd:
+      "mod_stream_mgmt (23.01) sends an <r/> with the first stanza after each <a/> (send_rack: one request outstanding at a time) and has no setting like Prosody's smacks_max_unacked_stanzas, so how many requests a burst draws depends on how fast the client answers, not on a batch size",
+  },
   'xep0363-stand-in-only': {
     ejabberd:
       "the rig's ejabberd runs its own mod_http_upload (upload.<domain>), which Parley's XEP-0363 discovery finds before the test's stand-in service",
