@@ -1,4 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { serverKind } from '../rig/serverKind.js';
 
 /** `npm run demo` minus the install step: Prosody (or ejabberd) + embedded PGlite + Parley from one data dir. */
@@ -57,4 +60,35 @@ export async function startDemo(dataDir: string, env: Record<string, string> = {
       await exited;
     },
   };
+}
+
+/**
+ * Registers an account with a password of its own on the XMPP server of the demo in `dataDir`, as the rig
+ * registers users: prosodyctl on the demo's Prosody config, or ejabberd's HTTP API (loopback is allowed).
+ */
+export async function registerOnDemo(
+  dataDir: string,
+  domain: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  const state = JSON.parse(await readFile(join(dataDir, 'demo-xmpp.json'), 'utf8')) as {
+    server?: string;
+    httpPort: number;
+  };
+  if ((state.server ?? 'prosody') === 'ejabberd') {
+    const res = await fetch(`http://127.0.0.1:${state.httpPort}/api/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: username, host: domain, password }),
+    });
+    if (!res.ok) throw new Error(`ejabberd register ${username}: ${res.status} ${await res.text()}`);
+    return;
+  }
+  const dir = join(dataDir, 'prosody');
+  await promisify(execFile)(
+    'prosodyctl',
+    ['--config', join(dir, 'prosody.cfg.lua'), 'register', username, domain, password],
+    { cwd: dir },
+  );
 }
