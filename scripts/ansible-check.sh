@@ -3,7 +3,8 @@
 #   1. ansible-lint (production profile, offline);
 #   2. ansible-playbook --syntax-check;
 #   3. a check-mode run of site.yml against this machine (`-i localhost, -c local --check`), with dummy
-#      secrets (ansible/ci/localhost-check.yml). Without systemd as PID 1 (containers) service tasks skip;
+#      secrets (ansible/ci/localhost-check.yml), then again pointed at an existing ejabberd instead of the
+#      prosody role (ci/ejabberd-check.yml). Without systemd as PID 1 (containers) service tasks skip;
 #   4. the rendered systemd unit through `systemd-analyze verify` and `security` (exposure ≤ 2.5), the
 #      rendered Prosody config through `prosodyctl check config`, the nginx site and snippet through `nginx -t`;
 #   5. the rendered snippet run by nginx on loopback: every spelling of /metrics and the admin API refused from
@@ -35,6 +36,8 @@ else
 fi
 step "syntax check" ansible-playbook -i inventory.example.ini site.yml --syntax-check
 step "check-mode run on localhost" ansible-playbook -i localhost, -c local --check site.yml -e target=localhost -e @ci/localhost-check.yml
+step "check-mode run on localhost, existing ejabberd" ansible-playbook -i localhost, -c local --check site.yml -e target=localhost \
+  -e @ci/localhost-check.yml -e @ci/ejabberd-check.yml
 
 render="$work/render"
 mkdir -p "$render/snippets"

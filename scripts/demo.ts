@@ -1,20 +1,29 @@
 /**
- * The demo: a local Prosody (data in $PARLEY_DATA_DIR/prosody), Parley on embedded Postgres (PGlite,
- * data in $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, a local Redis (unless REDIS_URL is set)
- * with the BigBlueButton bridge on (a generated BBB_SECRET unless one is set), and a printed quick-start.
+ * The demo: a local Prosody (data in $PARLEY_DATA_DIR/prosody) or, with `--server ejabberd`, a local
+ * ejabberd (data in $PARLEY_DATA_DIR/ejabberd, its archives in a PostgreSQL of its own in
+ * $PARLEY_DATA_DIR/ejabberd-pg, as production sites run it); Parley on embedded Postgres (PGlite, data in
+ * $PARLEY_DATA_DIR/pgdata) unless DATABASE_URL is set, a local Redis (unless REDIS_URL is set) with the
+ * BigBlueButton bridge on (a generated BBB_SECRET unless one is set), and a printed quick-start.
  * Everything persists in the data dir, so a restart keeps accounts, history and the master secret.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/loadConfig.js';
 import { createLogger } from '../src/log.js';
 import { startParley } from '../src/startParley.js';
+import { parseArgs } from 'node:util';
+import { createEjabberdDatabase, startEjabberd } from '../tools/servers/ejabberd.js';
+import { startPostgres } from '../tools/servers/postgres.js';
 import { startProsody } from '../tools/servers/prosody.js';
 import { freePort } from '../tools/servers/freePort.js';
 import { startRedis, type RunningRedis } from '../tools/servers/redis.js';
+import { trustCertificate } from '../tools/servers/trustCertificate.js';
+import { parseServerKind, type RunningXmppServer, type XmppServerKind } from '../tools/servers/xmppServer.js';
 
 interface DemoState {
+  /** the XMPP server the data dir was made with (absent: Prosody, from before there was a choice) */
+  server?: XmppServerKind;
   adminPassword: string;
   componentSecret: string;
   c2sPort: number;
@@ -27,12 +36,25 @@ interface DemoState {
   bbbSecret?: string;
 }
 
-async function loadState(dir: string): Promise<DemoState> {
+async function loadState(dir: string, server: XmppServerKind): Promise<DemoState> {
   const file = join(dir, 'demo-xmpp.json');
+  let saved: DemoState | undefined;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as DemoState;
+    saved = JSON.parse(await readFile(file, 'utf8')) as DemoState;
   } catch {
+    saved = undefined;
+  }
+  if (saved) {
+    // Accounts live on the XMPP server: Parley's stored logins would not exist on the other one.
+    if ((saved.server ?? 'prosody') !== server)
+      throw new Error(
+        `${dir} holds a demo on ${saved.server ?? 'prosody'}: use --server ${saved.server ?? 'prosody'} or another PARLEY_DATA_DIR`,
+      );
+    return saved;
+  }
+  {
     const state: DemoState = {
+      server,
       adminPassword: randomBytes(18).toString('base64url'),
       componentSecret: randomBytes(18).toString('base64url'),
       c2sPort: await freePort(),
@@ -88,10 +110,61 @@ async function demoChatUsers(base: string, secret: string): Promise<string> {
 `;
 }
 
+/**
+ * The demo's XMPP server. ejabberd keeps its archives in a PostgreSQL of its own (not the PGlite Parley may
+ * use: ejabberd speaks to a real server) and offers STARTTLS with a throw-away certificate this process trusts.
+ * Both check Parley's login tokens (Prosody with mod_auth_parley, ejabberd with its JWT authentication).
+ */
+async function startXmpp(
+  server: XmppServerKind,
+  dataDir: string,
+  domain: string,
+  state: DemoState,
+): Promise<RunningXmppServer> {
+  const common = {
+    dir: join(dataDir, server),
+    domain,
+    adminPassword: state.adminPassword,
+    componentSecret: state.componentSecret,
+    c2sPort: state.c2sPort,
+    componentPort: state.componentPort,
+    httpPort: state.httpPort,
+    loginTokenSecret: state.loginTokenSecret,
+  };
+  if (server === 'prosody') return startProsody({ ...common, archiveStorage: 'internal' });
+  // As root, ejabberd and its PostgreSQL run as their own users, who must be able to pass through the data
+  // dir (its files keep their own modes: the secret stays 0600).
+  if (process.getuid?.() === 0) await chmod(dataDir, (await stat(dataDir)).mode | 0o001);
+  const pgServer = await startPostgres({ dir: join(dataDir, 'ejabberd-pg') });
+  try {
+    await createEjabberdDatabase(pgServer.url, 'ejabberd');
+    const ejabberd = await startEjabberd({
+      ...common,
+      mam: 'sql',
+      sql: { host: pgServer.host, port: pgServer.port, database: 'ejabberd', username: 'postgres' },
+      tls: true,
+      logLevel: 'warning',
+    });
+    if (ejabberd.caFile) trustCertificate(ejabberd.caFile);
+    return {
+      ...ejabberd,
+      stop: async () => {
+        await ejabberd.stop();
+        await pgServer.stop();
+      },
+    };
+  } catch (err) {
+    await pgServer.stop();
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { server: { type: 'string' } } });
+  const server = parseServerKind(values.server, '--server');
   const dataDir = resolve(process.env.PARLEY_DATA_DIR ?? '.parley');
   await mkdir(dataDir, { recursive: true });
-  const state = await loadState(dataDir);
+  const state = await loadState(dataDir, server);
   if (!state.bbbSecret || !state.loginTokenSecret) {
     state.bbbSecret ??= randomBytes(32).toString('hex');
     state.loginTokenSecret ??= randomBytes(32).toString('hex');
@@ -102,16 +175,9 @@ async function main(): Promise<void> {
   const redis: RunningRedis | undefined = process.env.REDIS_URL
     ? undefined
     : await startRedis({ dir: join(dataDir, 'redis') });
-  const prosody = await startProsody({
-    dir: join(dataDir, 'prosody'),
-    domain,
-    adminPassword: state.adminPassword,
-    componentSecret: state.componentSecret,
-    c2sPort: state.c2sPort,
-    componentPort: state.componentPort,
-    httpPort: state.httpPort,
-    archiveStorage: 'internal',
-    loginTokenSecret: state.loginTokenSecret,
+  const xmpp = await startXmpp(server, dataDir, domain, state).catch(async (err: unknown) => {
+    await redis?.stop();
+    throw err;
   });
   let config;
   try {
@@ -123,17 +189,17 @@ async function main(): Promise<void> {
       ...process.env,
       PARLEY_DATA_DIR: dataDir,
       XMPP_DOMAIN: domain,
-      XMPP_SERVICE: prosody.service,
-      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      XMPP_ADMIN_JID: prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: prosody.adminPassword,
-      XMPP_COMPONENT_SECRET: prosody.componentSecret,
+      XMPP_SERVICE: xmpp.service,
+      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${xmpp.componentPort}`,
+      XMPP_ADMIN_JID: xmpp.adminJid,
+      XMPP_ADMIN_PASSWORD: xmpp.adminPassword,
+      XMPP_COMPONENT_SECRET: xmpp.componentSecret,
       XMPP_LOGIN_TOKEN_SECRET: state.loginTokenSecret!,
       REDIS_URL: process.env.REDIS_URL || redis!.url,
       BBB_SECRET: process.env.BBB_SECRET || state.bbbSecret,
     });
   } catch (err) {
-    await prosody.stop();
+    await xmpp.stop();
     await redis?.stop();
     if (err instanceof ConfigError) {
       console.error(`parley demo: ${err.message}`);
@@ -152,7 +218,7 @@ async function main(): Promise<void> {
   Parley is running (demo).
     Explorer (OpenAPI "try it"):  ${u}/docs
     Master secret:                ${parley.secret}${parley.secretGenerated ? '   (generated, kept in ' + join(dataDir, 'secret') + ')' : ''}
-    XMPP server (Prosody):        ${prosody.service}  domain ${domain}
+    XMPP server (${xmpp.kind === 'prosody' ? 'Prosody' : 'ejabberd'}):${xmpp.kind === 'prosody' ? ' ' : ''}       ${xmpp.service}  domain ${domain}
     Database:                     ${config.database.url ? config.database.url.replace(/:[^:@/]+@/, ':***@') : 'embedded PGlite in ' + join(dataDir, 'pgdata')}
     Redis:                        ${redis ? redis.url + ' (throw-away)' : 'REDIS_URL'}
     BigBlueButton chat bridge:    ${u}/api/runningChats   BBB_SECRET=${config.bbb.secret ?? ''}
@@ -162,11 +228,11 @@ async function main(): Promise<void> {
   Then follow the events it returns:
     curl -N '<events URL>?token=<token>'
 
-${chat}  Ctrl-C stops Parley, Prosody and Redis.
+${chat}  Ctrl-C stops Parley, ${xmpp.kind === 'prosody' ? 'Prosody' : 'ejabberd'} and Redis.
 `);
   const stop = async () => {
     await parley.stop().catch((err) => log.error({ err }, 'stop failed'));
-    await prosody.stop();
+    await xmpp.stop();
     await redis?.stop();
     process.exit(0);
   };

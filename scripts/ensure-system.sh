@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system servers the integration tests run (Prosody, Redis, PostgreSQL, slixmpp), and the
+# Installs the system servers the integration tests run (Prosody, ejabberd with its PostgreSQL driver, Redis,
+# PostgreSQL, slixmpp), and the
 # tools the ansible checks use (ansible, ansible-lint, nginx for `nginx -t`), when missing. Idempotent
 # and quick when everything is present: the checks are file/dpkg look-ups only, and `apt-get update`
 # runs only when something has to be installed.
@@ -12,6 +13,11 @@ has_deb() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "inst
 
 missing=()
 command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing+=(prosody)
+[ -x /usr/sbin/ejabberdctl ] || missing+=(ejabberd)
+# ejabberd keeps its archives on PostgreSQL in the rig (MAM on mnesia is pathological): Debian ships the driver apart.
+has_deb erlang-p1-pgsql || missing+=(erlang-p1-pgsql)
+# The rig's ejabberd offers STARTTLS with a throw-away certificate made by openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 has_postgres || missing+=(postgresql)
 # slixmpp must be importable by /usr/bin/python3 (a pyenv python on PATH does not see the Debian package).
@@ -28,7 +34,7 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
+  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
   exit 0
 fi
 

@@ -4,7 +4,7 @@ import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { publishOptions } from '../xmpp/pep.js';
+import { publishPersistent } from '../xmpp/pep.js';
 import { fromPepItem, fromStorage, toPepItem, withConference, type Bookmark } from './formats.js';
 
 export type BookmarkStorage = 'auto' | 'pep' | 'private';
@@ -14,8 +14,8 @@ const TIMEOUT_MS = 10_000;
 
 /**
  * A user's room bookmarks, kept on the XMPP server so the user's native clients share them: XEP-0402 PEP
- * bookmarks where the server offers persistent PEP items (publish-options), else XEP-0048 in private XML
- * storage. A server that syncs the two (Prosody's mod_bookmarks, ejabberd) serves clients of either kind.
+ * bookmarks where the server syncs them with XEP-0048 (`urn:xmpp:bookmarks:1#compat`: Prosody's
+ * mod_bookmarks), else XEP-0048 in private XML storage (ejabberd 23.01, which copies that into PEP itself).
  * Changes made through Parley reach every event stream of the user as a durable `chatapi.bookmarks`
  * event. Changes by the user's native clients show in the next read: PEP notifications reach only
  * resources that advertise `+notify` in entity caps, which Parley's sessions do not send (a caps
@@ -59,14 +59,12 @@ export class BookmarkService {
     let created: boolean;
     if ((await this.storageOf(session)) === 'pep') {
       created = !(await this.#pepItems(session)).some((x) => x.jid === b.jid);
-      const publish = xml('publish', { node: NS.bookmarks }, toPepItem(b));
       // XEP-0402 §3: whitelist (the owner only), every item kept, nothing pushed to new subscribers.
-      const options = publishOptions('whitelist', { 'pubsub#send_last_published_item': 'never' });
-      await session.iq(
-        xml('iq', { type: 'set' }, xml('pubsub', { xmlns: NS.pubsub }, publish, options)),
-        TIMEOUT_MS,
-        'bookmark publish',
-      );
+      await publishPersistent(session, NS.bookmarks, toPepItem(b), 'whitelist', {
+        extra: { 'pubsub#send_last_published_item': 'never' },
+        timeoutMs: TIMEOUT_MS,
+        what: 'bookmark publish',
+      });
     } else {
       created = await this.#legacy(session, (storage) => {
         const had = fromStorage(storage).some((x) => x.jid === b.jid);
@@ -118,7 +116,11 @@ export class BookmarkService {
     const features = new Set(
       (info.getChild('query', NS.discoInfo)?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
     );
-    return features.has(NS.bookmarksCompat) || features.has(NS.pubsubPublishOptions) ? 'pep' : 'private';
+    // XEP-0402 §3.3: PEP bookmarks where the server keeps them in step with XEP-0048 (#compat). A server with
+    // persistent PEP items but no such sync (ejabberd 23.01: its mod_private copies private storage into the
+    // `storage:bookmarks` PEP node, never XEP-0402 items back) keeps them in private storage, which its
+    // native clients read.
+    return features.has(NS.bookmarksCompat) ? 'pep' : 'private';
   }
 
   async #pepItems(session: UserSession): Promise<Bookmark[]> {

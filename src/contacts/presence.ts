@@ -109,7 +109,9 @@ export function presenceEvent(el: Element, ownJid: string): PresenceEvent | unde
   const event: PresenceEvent = {
     type: type as PresenceType,
     from: String(el.attrs.from ?? ''),
-    to: String(el.attrs.to ?? ownJid),
+    // Addressed to the user: Prosody writes the bare JID on broadcast presence, ejabberd the receiving
+    // resource, which names a Parley-internal session the API never exposes as an address.
+    to: el.attrs.to ? String(el.attrs.to).split('/')[0]! : ownJid,
     show,
     status: el.getChildText('status') ?? null,
   };

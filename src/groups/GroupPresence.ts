@@ -91,6 +91,19 @@ export class GroupPresence {
     this.#roster.set(bare, { subscription: have?.subscription ?? 'none', ask: true });
   }
 
+  /**
+   * A member's session came online: asks again unless the admin already sees the member's presence. Members
+   * are often added before their first login creates the account, and ejabberd (23.01) keeps no request to an
+   * account that does not exist (Prosody keeps it pending): the admin's roster still shows it asked, yet
+   * the member never receives it. A repeated request to a member who has it pending is answered the same way.
+   */
+  async rewatch(bare: string): Promise<void> {
+    const have = this.#roster.get(bare);
+    if (!have) return this.watch(bare, null);
+    if (have.subscription === 'to' || have.subscription === 'both') return;
+    await this.deps.admin.send(xml('presence', { to: bare, type: 'subscribe' }));
+  }
+
   /** Stops watching: removing the roster item cancels the subscription (RFC 6121 §2.5). */
   async unwatch(bare: string): Promise<void> {
     if (!this.#roster.has(bare)) return;

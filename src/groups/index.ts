@@ -21,7 +21,10 @@ const REFRESH_MS = 30_000;
  * connect. Presence comes from the XMPP server through Parley's admin session (GroupPresence), so members on
  * native clients count too. See docs/api/groups.md.
  */
-export type GroupsFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin'>;
+export type GroupsFeatureDeps = Pick<
+  GatewayContext,
+  'config' | 'log' | 'db' | 'hub' | 'stanzas' | 'admin' | 'sessions'
+>;
 
 export function createGroupsFeature(ctx: GroupsFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'groups' });
@@ -58,6 +61,15 @@ export function createGroupsFeature(ctx: GroupsFeatureDeps): Feature {
         return true;
       },
     );
+
+  // A member's first login may be what created the account, after the admin's request was sent: ask again.
+  if (presence)
+    ctx.sessions.onSessionReady(async (session, resumed) => {
+      if (resumed || !index.groupsOf(session.username).length) return;
+      await presence
+        .rewatch(`${session.username}@${domain}`)
+        .catch((err: unknown) => log.debug({ err }, 'groups: asking again for a member’s presence failed'));
+    });
 
   let timer: ReturnType<typeof setInterval> | undefined;
   return {

@@ -53,16 +53,35 @@ export interface RoomListItem {
   name: string | null;
 }
 
-/** disco#items of the MUC service (XEP-0045 §6.3), filtered by `search` (case-insensitive, name or JID). */
+/** ejabberd's disco#items name is the room's name with its occupant count appended: "Team (3)". */
+const COUNTED_NAME = / \(\d+\)$/;
+const NAME_LOOKUPS_AT_ONCE = 8;
+
+/**
+ * disco#items of the MUC service (XEP-0045 §6.3), filtered by `search` (case-insensitive, name or JID).
+ * A name that may carry ejabberd's occupant count is read from the room's own disco#info instead (the
+ * room's configured name, exactly as GET /rooms/{room} answers it), a few rooms at a time.
+ */
 export async function listRooms(asker: Asker, service: string, search?: string): Promise<RoomListItem[]> {
   const items = readItems(await asker.iq(discoItems(service), 10_000, `listing the rooms of ${service}`));
   const needle = search?.toLowerCase();
-  return items
+  const found = items
     .map((i) => ({ jid: i.jid, room: i.jid.split('@')[0]!, name: i.name ?? null }))
     .filter(
       (r) => !needle || r.jid.toLowerCase().includes(needle) || (r.name ?? '').toLowerCase().includes(needle),
     )
     .sort((a, b) => a.jid.localeCompare(b.jid));
+  const counted = found.filter((r) => r.name !== null && COUNTED_NAME.test(r.name));
+  for (let i = 0; i < counted.length; i += NAME_LOOKUPS_AT_ONCE) {
+    await Promise.all(
+      counted.slice(i, i + NAME_LOOKUPS_AT_ONCE).map(async (r) => {
+        // A room that went away meanwhile keeps the listed name.
+        const info = await asker.iq(discoInfo(r.jid), 10_000, `looking up ${r.jid}`).catch(() => undefined);
+        if (info) r.name = readRoomInfo(r.jid, info).name ?? null;
+      }),
+    );
+  }
+  return found;
 }
 
 export async function roomInfo(asker: Asker, addr: RoomAddress): Promise<RoomInfo> {
@@ -79,15 +98,30 @@ export async function occupants(
   addr: RoomAddress,
   caller: RoomCaller,
   registry: RoomRegistry,
+  localSessions: () => UserSession[] = () => [],
 ): Promise<Occupant[]> {
   const mine = caller.session ? registry.of(caller.session).rooms.get(addr.jid) : undefined;
   if (mine?.status === 'joined' && asker === caller.session) return [...mine.occupants.values()].sort(byNick);
   await roomInfo(asker, addr); // 404 for a room that does not exist, rather than empty lists
-  const lists = await Promise.all(
-    ['moderator', 'participant', 'visitor'].map((role) =>
-      asker.iq(adminGet(addr.jid, { role }), 10_000, `listing the ${role}s of ${addr.jid}`),
-    ),
-  );
+  let lists: Element[];
+  try {
+    lists = await Promise.all(
+      ['moderator', 'participant', 'visitor'].map((role) =>
+        asker.iq(adminGet(addr.jid, { role }), 10_000, `listing the ${role}s of ${addr.jid}`),
+      ),
+    );
+  } catch (err) {
+    // Prosody answers role lists to the service admin; ejabberd only to an occupant who is a moderator
+    // (its admins are owners by affiliation, not occupants). The master secret then reads the room as a
+    // Parley user in it sees it, as that user's own request would.
+    const seen =
+      caller.master &&
+      err instanceof BridgeError &&
+      err.code === 'FORBIDDEN' &&
+      inRoom(addr, registry, localSessions());
+    if (!seen) throw err;
+    return [...seen.occupants.values()].sort(byNick);
+  }
   return lists
     .flatMap(readAdminItems)
     .map((i) => ({
@@ -97,6 +131,12 @@ export async function occupants(
       ...(i.jid ? { jid: i.jid } : {}),
     }))
     .sort(byNick);
+}
+
+/** The room as a local session in it sees it (occupants with roles); a moderator's view first, which has the real JIDs. */
+function inRoom(addr: RoomAddress, registry: RoomRegistry, sessions: UserSession[]) {
+  const views = sessions.map((s) => registry.of(s).rooms.get(addr.jid)).filter((r) => r?.status === 'joined');
+  return views.find((r) => r?.role === 'moderator') ?? views[0];
 }
 
 export interface Participant {

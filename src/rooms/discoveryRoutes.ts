@@ -60,7 +60,9 @@ export function discoveryRoutes(router: Router, access: AccessDeps, deps: Discov
     const addr = room(ctx);
     ctx.body = {
       room: addr.jid,
-      occupants: await occupants(askerFor(caller, deps.admin), addr, caller, deps.registry),
+      occupants: await occupants(askerFor(caller, deps.admin), addr, caller, deps.registry, () =>
+        access.sessions.all(),
+      ),
     };
   });
 

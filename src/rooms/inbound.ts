@@ -41,11 +41,14 @@ export function readOccupant(p: Element): OccupantPresence | undefined {
     .map((s) => String(s.attrs.code ?? ''))
     .filter(Boolean);
   const destroy = x.getChild('destroy');
+  const available = p.attrs.type !== 'unavailable';
   return {
     room: bareJid(from),
     nick,
-    available: p.attrs.type !== 'unavailable',
-    self: codes.includes('110'),
+    available,
+    // A destroyed room sends each occupant one presence about itself; §10.9's example (and ejabberd)
+    // carries no status 110 there, Prosody does.
+    self: codes.includes('110') || (!available && destroy !== undefined),
     role: (item?.attrs.role ?? 'none') as Role,
     affiliation: (item?.attrs.affiliation ?? 'none') as Affiliation,
     jid: optional(item?.attrs.jid),

@@ -3,14 +3,15 @@
  * user's own account, one item per property, readable by anyone (access model open), so native clients
  * and other Parley instances see the same profile.
  *   <property xmlns="urn:parley:profile:0" name="title">Head of support</property>
- * References: XEP-0060 §7.1 (publish), §7.1.5 (publish-options), §7.2 (retract), §6.5 (retrieve items);
+ * References: XEP-0060 §7.1 (publish), §7.1.5 (publish-options), §7.2 (retract), §6.5 (retrieve items),
+ * §8.2 (configure a node);
  * XEP-0163 (PEP); XEP-0223 (persistent storage via PEP).
  */
 import xml, { type Element } from '@xmpp/xml';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { publishOptions } from '../xmpp/pep.js';
+import { publishPersistent } from '../xmpp/pep.js';
 
 /** Property names are item ids and JSON keys: a conservative alphabet avoids surprises in both. */
 const PROPERTY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -32,17 +33,15 @@ export function parsePropertyName(raw: string): string {
 }
 
 export class ProfileService {
+  /**
+   * Publishes with publish-options (XEP-0060 §7.1.5): open access, persistent, and as many items as the
+   * server allows, without which the PEP default keeps one item (one property). A server that takes
+   * max_items only as node configuration (ejabberd) gets the node configured instead (pep.ts).
+   */
   async set(session: UserSession, name: string, value: string): Promise<void> {
     const item = xml('item', { id: name }, xml('property', { xmlns: NS.parleyProfile, name }, value));
     // Without these options the server's PEP default keeps one item and may restrict readers to contacts.
-    const options = publishOptions('open');
-    const pubsub = xml(
-      'pubsub',
-      { xmlns: NS.pubsub },
-      xml('publish', { node: NS.parleyProfile }, item),
-      options,
-    );
-    await session.iq(xml('iq', { type: 'set' }, pubsub), 10_000, 'profile publish');
+    await publishPersistent(session, NS.parleyProfile, item, 'open', { what: 'profile publish' });
   }
 
   /** 404 when the property is not set (the server answers item-not-found). */

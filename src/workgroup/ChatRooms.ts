@@ -68,10 +68,11 @@ export class ChatRooms {
     const bot = this.botJid(r.workgroup);
     await this.#puppets.enter(room, [this.botNick(r.workgroup)], () => bot, 0);
     // A hidden, temporary room named after the request: it goes away when the last occupant leaves.
+    // Agents in it may invite more experts (ejabberd's default allows only moderators to invite).
     const config = { name: `${r.workgroup}: ${r.userId}`, description: (r.question ?? '').slice(0, 200) };
     await this.deps.component
       .iq(
-        configSubmit(room, { ...config, persistent: false, public: false }, bot),
+        configSubmit(room, { ...config, persistent: false, public: false, allowInvites: true }, bot),
         10_000,
         'room configuration',
       )

@@ -55,6 +55,8 @@ export const NS = {
   mucRoomConfig: 'http://jabber.org/protocol/muc#roomconfig',
   /** XEP-0223 persistent PEP items: the publish-options form's FORM_TYPE */
   pubsubPublishOptions: 'http://jabber.org/protocol/pubsub#publish-options',
+  pubsubOwner: 'http://jabber.org/protocol/pubsub#owner',
+  pubsubNodeConfig: 'http://jabber.org/protocol/pubsub#node_config',
   /** Parley's own: a user's profile properties, one PEP item each */
   parleyProfile: 'urn:parley:profile:0',
   /** XEP-0172 user nickname */

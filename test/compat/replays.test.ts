@@ -42,7 +42,7 @@ describe('ofchat clients replayed against the /rest/api face', function () {
   this.timeout(90_000);
   const fx = gatewayFixture({ perTest: true });
   const face = (path: string) => `${fx.gw.url}/rest/api/restapi/v1${path}`;
-  const domain = () => rig.prosody.domain;
+  const domain = () => rig.xmpp.domain;
 
   /** A user's event stream as ofchat clients open it: /sse/{username} with Basic user:password. */
   async function sse(u: TestUser): Promise<SseClient> {

@@ -157,7 +157,7 @@ describe('the Chatta flow in the web client (headless Chromium)', function () {
     await sam.locator('.active-call', { hasText: "Ann Smith's screen is ringing" }).waitFor();
     await noSideways(ann);
     assert.equal(
-      await ann.locator(`.row[data-peer="${rig.prosody.adminJid}"]`).count(),
+      await ann.locator(`.row[data-peer="${rig.xmpp.adminJid}"]`).count(),
       0,
       "Parley's watcher is no contact",
     );

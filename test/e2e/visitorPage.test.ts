@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startDemo, type Demo } from '../helpers/demo.js';
+import { registerOnDemo, startDemo, type Demo } from '../helpers/demo.js';
 import { bearer, call, withToken } from '../helpers/http.js';
 import { SseClient } from '../helpers/sse.js';
 import { startStaticPages, type StaticPages } from '../helpers/staticPages.js';
@@ -88,16 +86,11 @@ describe('an ofchat visitor page on another origin against npm run demo (headles
   }
 
   /** A visitor's account with a password of its own, as an ofchat site's users have (registered on the demo's
-   * Prosody the way the rig registers users: prosodyctl on its config). */
+   * XMPP server the way the rig registers users: prosodyctl, or ejabberd's HTTP API). */
   async function visitorAccount(): Promise<{ username: string; password: string }> {
     const username = uniqueUser('visitor');
     const password = randomBytes(9).toString('base64url');
-    const dir = join(dataDir, 'prosody');
-    await promisify(execFile)(
-      'prosodyctl',
-      ['--config', join(dir, 'prosody.cfg.lua'), 'register', username, DOMAIN, password],
-      { cwd: dir },
-    );
+    await registerOnDemo(dataDir, DOMAIN, username, password);
     return { username, password };
   }
 

@@ -1,6 +1,7 @@
 import { client, type Client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
 import { rig } from '../rig/rig.js';
+import { rawSocket } from './xmppLink.js';
 
 /**
  * A native XMPP client that is not Parley (plain @xmpp/client), for proving interop:
@@ -25,22 +26,20 @@ export class XmppPeer {
 
   static async connect(username: string, password: string, resource = 'peer'): Promise<XmppPeer> {
     const x = client({
-      service: rig.prosody.service,
-      domain: rig.prosody.domain,
+      service: rig.xmpp.service,
+      domain: rig.xmpp.domain,
       resource,
       credentials: ((auth: (c: object, m: string) => Promise<void>, mechanisms: string[]) =>
         auth({ username, password }, mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms[0]!)) as never,
     });
     x.reconnect.stop();
     x.on('error', () => undefined);
-    x.on('connect', () =>
-      (x as unknown as { socket?: { setNoDelay?: (v: boolean) => void } }).socket?.setNoDelay?.(true),
-    );
+    x.on('connect', () => rawSocket(x)?.setNoDelay(true));
     await x.start();
     // The rig's Prosody offers XEP-0198; sending before <enabled/> trips @xmpp/client 0.14's ack counter.
     const sm = (x as unknown as { streamManagement: { enabled: boolean } }).streamManagement;
     for (let i = 0; i < 2500 && !sm.enabled; i++) await new Promise((r) => setTimeout(r, 2));
-    const peer = new XmppPeer(x, `${username}@${rig.prosody.domain}/${resource}`);
+    const peer = new XmppPeer(x, `${username}@${rig.xmpp.domain}/${resource}`);
     await x.send(xml('presence'));
     return peer;
   }

@@ -18,11 +18,11 @@ describe("admin Basic credentials (an XMPP server admin, as ofchat's AuthFilter)
   this.timeout(30_000);
   const env = {
     get XMPP_LOGIN_TOKEN_SECRET() {
-      return rig.prosody.loginTokenSecret!;
+      return rig.xmpp.loginTokenSecret!;
     },
   };
   const fx = gatewayFixture({ env: env as Record<string, string>, perTest: true });
-  const admin = () => basic(rig.prosody.adminJid.split('@')[0]!, rig.prosody.adminPassword);
+  const admin = () => basic(rig.xmpp.adminJid.split('@')[0]!, rig.xmpp.adminPassword);
   const login = (username: string, auth: string, url = fx.gw.url) =>
     call<Login>(`${url}/restapi/v1/chat/${username}/login`, { method: 'POST', auth });
 
@@ -61,7 +61,7 @@ describe("admin Basic credentials (an XMPP server admin, as ofchat's AuthFilter)
     const adminRoute = await call(`${fx.gw.url}/restapi/v1/admin/sessions`, { auth: admin() });
     assert.equal(adminRoute.status, 403, 'operator routes stay master-secret only');
 
-    const wrong = await login(alice.username, basic(rig.prosody.adminJid.split('@')[0]!, 'not-it'));
+    const wrong = await login(alice.username, basic(rig.xmpp.adminJid.split('@')[0]!, 'not-it'));
     assert.equal(wrong.status, 401);
     assert.equal((wrong.body as unknown as Problem).code, 'BAD_CREDENTIALS');
 
@@ -83,7 +83,7 @@ describe("admin Basic credentials (an XMPP server admin, as ofchat's AuthFilter)
     // No admin JID: nothing but the caller's credentials and the token are tried.
     const off = await startGateway({
       PARLEY_ADMIN_BASIC: 'false',
-      XMPP_LOGIN_TOKEN_SECRET: rig.prosody.loginTokenSecret!,
+      XMPP_LOGIN_TOKEN_SECRET: rig.xmpp.loginTokenSecret!,
       XMPP_ADMIN_JID: '',
       XMPP_ADMIN_PASSWORD: '',
       PARLEY_SECRET: randomBytes(18).toString('base64url'),

@@ -23,7 +23,7 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
   let bob: XmppPeer | undefined;
 
   before(async () => {
-    proxy = new StallProxy(rig.prosody.c2sPort);
+    proxy = new StallProxy(rig.xmpp.c2sPort);
     const port = await proxy.listen();
     gw = await startGateway({
       XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,

@@ -149,10 +149,10 @@ describe('BBB callbacks: signed, durable, ordered, retried', function () {
       ...shared,
       PARLEY_PORT: '0',
       PARLEY_DATA_DIR: await mkdtemp(join(rig.tmp, 'gw-child-')),
-      XMPP_DOMAIN: rig.prosody.domain,
-      XMPP_SERVICE: rig.prosody.service,
-      XMPP_ADMIN_JID: rig.prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: rig.prosody.adminPassword,
+      XMPP_DOMAIN: rig.xmpp.domain,
+      XMPP_SERVICE: rig.xmpp.service,
+      XMPP_ADMIN_JID: rig.xmpp.adminJid,
+      XMPP_ADMIN_PASSWORD: rig.xmpp.adminPassword,
       REDIS_URL: rig.redis.url,
     });
     const { internalId } = newMeeting();

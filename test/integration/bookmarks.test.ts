@@ -21,7 +21,7 @@ type Bookmark = {
 const PRIVATE = 'jabber:iq:private';
 const LEGACY = 'storage:bookmarks';
 const room = (prefix = 'bm') => `${prefix}-${randomBytes(4).toString('hex')}`;
-const roomJid = (name: string) => `${name}@conference.${rig.prosody.domain}`;
+const roomJid = (name: string) => `${name}@conference.${rig.xmpp.domain}`;
 
 const spec = (method: string, template: string, r: Reply<unknown>) =>
   expectResponseMatchesSpec(method, template, r.status, r.contentType, r.text === '' ? '' : r.body);

@@ -95,7 +95,7 @@ describe('two gateways sharing PostgreSQL and Redis', function () {
       a = undefined;
       // A held the components (it started first); B, retrying as a standby, takes them over.
       const t0 = Date.now();
-      for (const component of [`workgroup.${rig.prosody.domain}`]) {
+      for (const component of [`workgroup.${rig.xmpp.domain}`]) {
         // bbb.<domain> runs only with BBB_SECRET set
         while (!(await watcher.ping(component))) {
           assert.ok(Date.now() - t0 < 10_000, `${component} not taken over within 10 s`);

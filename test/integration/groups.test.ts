@@ -44,7 +44,7 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
     await Promise.all(peers.splice(0).map((p) => p.stop()));
   });
   after(async () => {
-    if (!rig.prosody.isRunning()) await rig.prosody.start();
+    if (!rig.xmpp.isRunning()) await rig.xmpp.start();
     await gw?.stop();
   });
 
@@ -110,8 +110,8 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
     peers.push(x);
     await x.x.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
     const request = await x.next((s) => s.name === 'presence' && s.attrs.type === 'subscribe');
-    assert.equal(String(request.attrs.from).split('/')[0], rig.prosody.adminJid);
-    await x.send(xml('presence', { to: rig.prosody.adminJid, type: 'subscribed' }));
+    assert.equal(String(request.attrs.from).split('/')[0], rig.xmpp.adminJid);
+    await x.send(xml('presence', { to: rig.xmpp.adminJid, type: 'subscribed' }));
     return x;
   }
 
@@ -189,7 +189,7 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
       const r = await call<{ contacts: Item[] }>(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts`, {
         auth: bearer(a.token),
       });
-      watcher = r.body.contacts.find((c) => c.jid === rig.prosody.adminJid);
+      watcher = r.body.contacts.find((c) => c.jid === rig.xmpp.adminJid);
       if (watcher?.subscription !== 'from') await new Promise((res) => setTimeout(res, 100));
     }
     assert.deepEqual(
@@ -266,9 +266,9 @@ describe('organisation presence (groups) against real Prosody + PostgreSQL', fun
 
     // Prosody restarts: everyone drops (offline), the clients come back, and so does their presence, with
     // no new approval (the roster and subscription were stored by Prosody).
-    await rig.prosody.stop();
+    await rig.xmpp.stop();
     await sam.events.next(groupEvent('offline', bert.username), 20_000);
-    await rig.prosody.start();
+    await rig.xmpp.start();
     await bx.stop();
     bx = await XmppPeer.connect(bert.username, bert.password);
     peers.push(bx);

@@ -129,7 +129,7 @@ describe('host site: signed logins and user info (real Prosody, a real host site
       assert.match(token, new RegExp(`^${id}\\.\\d{10}\\.[0-9a-f]{64}$`), `${lang} printed ${token}`);
       const res = await hostLogin(token);
       assert.equal(res.status, 201, `${lang}: ${res.text}`);
-      assert.equal(res.body.jid, `${id}@${rig.prosody.domain}`);
+      assert.equal(res.body.jid, `${id}@${rig.xmpp.domain}`);
       // The answer is a real session: its token works on its stream.
       const s = await call(`${fx.gw.url}/restapi/v1/chat/${res.body.streamId}`, {
         auth: bearer(res.body.token),

@@ -5,6 +5,7 @@ import { bearer, call, withToken } from '../helpers/http.js';
 import { expectResponseMatchesSpec } from '../helpers/openapi.js';
 import { SseClient } from '../helpers/sse.js';
 import { registerUser, type TestUser } from '../rig/users.js';
+import { dropLink } from '../helpers/xmppLink.js';
 
 type Login = { streamId: string; token: string; events: string; lastEventId: string };
 
@@ -156,7 +157,7 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
       value(m, 'parley_xmpp_reconnects_total{resumed="false"}');
     const session = gw.parley.sessions.get(l.streamId)!;
     const back = new Promise<void>((resolve) => session.once('ready', () => resolve()));
-    (session.client as unknown as { socket: { destroy(): void } }).socket.destroy();
+    dropLink(session.client);
     await back;
     assert.equal(total(await scrape()) - total(before), 1);
   });

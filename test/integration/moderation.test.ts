@@ -275,7 +275,7 @@ describe('moderation and admin monitoring against real Prosody + PostgreSQL', fu
     assert.ok(posted.status < 300, posted.text);
     await bob.events.next((e) => e.name === 'chatapi.muc' && e.data.body === 'monitored room');
     const muc = await monitor.next((e) => e.data.body === 'monitored room');
-    assert.deepEqual([muc.data.source, muc.data.room], ['room', `${room}@conference.${rig.prosody.domain}`]);
+    assert.deepEqual([muc.data.source, muc.data.room], ['room', `${room}@conference.${rig.xmpp.domain}`]);
 
     const { internalId } = newMeeting();
     assert.equal(

@@ -17,7 +17,7 @@ describe('XMPP server outage', function () {
   });
   after(async () => {
     stream?.close();
-    if (!rig.prosody.isRunning()) await rig.prosody.start();
+    if (!rig.xmpp.isRunning()) await rig.xmpp.start();
     await gw?.stop();
   });
 
@@ -30,7 +30,7 @@ describe('XMPP server outage', function () {
     await stream.next((e) => e.data.snapshot === true);
     assert.equal((await call(`${gw.url}/readyz`)).status, 200);
 
-    await rig.prosody.stop();
+    await rig.xmpp.stop();
     const reconnecting = await stream.next((e) => e.data.type === 'reconnecting');
     assert.match(reconnecting.id, /^\d+$/);
     const ready = await call<{ checks: { xmpp: string; database: string } }>(`${gw.url}/readyz`);
@@ -43,7 +43,7 @@ describe('XMPP server outage', function () {
     });
     assert.equal(info.body.state, 'reconnecting');
 
-    await rig.prosody.start();
+    await rig.xmpp.start();
     const back = await stream.next(
       (e) => e.data.type === 'online' && e.id !== '' && BigInt(e.id) > BigInt(reconnecting.id),
       20_000,

@@ -113,7 +113,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
     assert.equal(created.body.created, true);
     assert.equal(created.body.affiliation, 'owner');
     const roomJid = created.body.room;
-    assert.equal(roomJid, `${room}@conference.${rig.prosody.domain}`);
+    assert.equal(roomJid, `${room}@conference.${rig.xmpp.domain}`);
     for (const [u, nick] of [
       [bob, 'Bob'],
       [carol, 'Carol'],
@@ -236,7 +236,7 @@ describe('rooms (MUC) against real Prosody + PostgreSQL', function () {
         { to: erin.jid },
         xml('x', {
           xmlns: 'jabber:x:conference',
-          jid: `other@conference.${rig.prosody.domain}`,
+          jid: `other@conference.${rig.xmpp.domain}`,
           reason: 'xep-0249',
         }),
       ),

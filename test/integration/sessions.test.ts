@@ -88,7 +88,7 @@ describe('sessions (login, logoff, tokens) against real Prosody + PostgreSQL', (
     await db.connect();
     const { rows } = await db.query('SELECT jid, password_enc FROM accounts WHERE username = $1', [name]);
     await db.end();
-    assert.equal(rows[0]?.jid, `${name}@${rig.prosody.domain}`);
+    assert.equal(rows[0]?.jid, `${name}@${rig.xmpp.domain}`);
     assert.match(rows[0]?.password_enc as string, /^v1\./, 'password kept encrypted');
     assert.ok(await watcher.ping(`${first.body.jid}/${first.body.resource}`));
   });

@@ -49,10 +49,10 @@ describe('graceful shutdown (SIGTERM under load)', function () {
       PARLEY_SECRET: secret,
       DATABASE_URL: await freshDatabase(),
       PARLEY_DATA_DIR: rig.tmp,
-      XMPP_DOMAIN: rig.prosody.domain,
-      XMPP_SERVICE: rig.prosody.service,
-      XMPP_ADMIN_JID: rig.prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: rig.prosody.adminPassword,
+      XMPP_DOMAIN: rig.xmpp.domain,
+      XMPP_SERVICE: rig.xmpp.service,
+      XMPP_ADMIN_JID: rig.xmpp.adminJid,
+      XMPP_ADMIN_PASSWORD: rig.xmpp.adminPassword,
     };
     const gw = await startMain(env);
     const [a, b] = [await registerUser('load'), await registerUser('sink')];

@@ -140,8 +140,8 @@ describe('site sync: two deployments over an intermittent link (real Prosody ×2
     const alice = { username: uniqueUser('alice'), password: randomBytes(9).toString('base64url') };
     await siteProsody.register(alice.username, alice.password);
     const aliceJid = `${alice.username}@${SITE_DOMAIN}`;
-    const bobHere = `${bob.username}\\40${rig.prosody.domain}@sync.${SITE_DOMAIN}`;
-    const aliceHere = `${alice.username}\\40${SITE_DOMAIN}@sync.${rig.prosody.domain}`;
+    const bobHere = `${bob.username}\\40${rig.xmpp.domain}@sync.${SITE_DOMAIN}`;
+    const aliceHere = `${alice.username}\\40${SITE_DOMAIN}@sync.${rig.xmpp.domain}`;
     const [la, lb] = [await login(site, { ...alice, jid: aliceJid }), await login(host, bob)];
     const [aliceTab, bobTab] = [await open(la), await open(lb)];
 

@@ -9,6 +9,7 @@ import { XmppPeer } from '../helpers/xmppPeer.js';
 import { dropDatabase } from '../rig/db.js';
 import { registerUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
+import { needs } from '../rig/needs.js';
 
 type Login = { streamId: string; token: string; events: string; jid: string };
 type Problem = { code: string; status: number; detail: string };
@@ -41,7 +42,7 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
   const fx = gatewayFixture({ perTest: true });
   const { streams, peers } = fx;
 
-  const domain = () => rig.prosody.domain;
+  const domain = () => rig.xmpp.domain;
   const wgJid = (name: string) => `${name}@workgroup.${domain()}`;
 
   async function createWorkgroup(members: string[], settings: Record<string, unknown> = {}): Promise<string> {
@@ -284,7 +285,10 @@ describe('workgroups (XEP-0142 expert queues) against real Prosody + PostgreSQL'
     await a.events.next(is('chatapi.muc', 'groupchat', (d) => d.body === 'Thank you' && d.nick === 'Jane'));
   });
 
-  it("a native XMPP client as an agent accepts a REST visitor's request", async () => {
+  needs(
+    'muc-forwards-invite-extensions',
+    "the agent's client matches the room invitation to its offer by the <offer/> the room forwards",
+  )("a native XMPP client as an agent accepts a REST visitor's request", async () => {
     const wgName = `wg-${randomBytes(3).toString('hex')}`;
     const u = await registerUser('native-agent');
     const r = await call(`${fx.gw.url}/restapi/v1/ask/admin`, {

@@ -11,8 +11,8 @@ import { registerUser, type TestUser } from '../rig/users.js';
 
 async function login(user: TestUser): Promise<void> {
   const x = client({
-    service: rig.prosody.service,
-    domain: rig.prosody.domain,
+    service: rig.xmpp.service,
+    domain: rig.xmpp.domain,
     resource: 'rig-test',
     // PLAIN on loopback: @xmpp/client only picks it when asked, and its JS SCRAM costs ~0.4 s here.
     // The typings demand SASL2's user-agent element as a third argument; plain SASL ignores it.
@@ -78,10 +78,10 @@ describe('test rig servers', () => {
     const user = await registerUser('alice');
     await login(user);
 
-    await rig.prosody.stop();
-    assert.equal(rig.prosody.isRunning(), false);
-    await rig.prosody.start();
-    assert.equal(rig.prosody.isRunning(), true);
+    await rig.xmpp.stop();
+    assert.equal(rig.xmpp.isRunning(), false);
+    await rig.xmpp.start();
+    assert.equal(rig.xmpp.isRunning(), true);
 
     await login(user);
     await login(await registerUser('bob'));

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
+import pg from 'pg';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { streamAnswers } from './probe.js';
 import { fillPorts } from './freePort.js';
 import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.js';
+import { renderEjabberdConfig, type EjabberdConfig, type EjabberdSql } from './ejabberdConfig.js';
 
 /**
  * A throw-away ejabberd (Debian's 23.01) in a directory of its own, run in the foreground as our child,
- * for interop and benchmark runs (the test rig itself uses Prosody: it starts 10–20× faster).
+ * for the test rig (PARLEY_TEST_SERVER=ejabberd), the demo and the benchmark. Config: ejabberdConfig.ts.
  * Facts behind the config (/work/shared/reference/prosody-recipe.md §6, verified here):
  * - as root, ejabberdctl su's to the `ejabberd` user; we run it as that user directly (spawn uid/gid),
  *   so the whole directory is chowned to it and every parent must be traversable;
@@ -16,7 +18,10 @@ import { run, spawnManaged, tail, waitReady, type ManagedChild } from './child.j
  *   process group (SIGTERM → init:stop, ~1 s), never by name;
  * - the Debian default config throttles c2s to 3000 B/s (shaper `normal`) and bans IPs after failed
  *   logins (mod_fail2ban): neither is enabled here;
- * - mod_mam on mnesia crawled at 80–170 ms per message: archives are off unless `mam: true`.
+ * - mod_mam on mnesia crawled at 80–170 ms per message: archives are off unless asked for, and the test
+ *   rig keeps them on PostgreSQL (`mam: 'sql'`, a database of their own loaded with Debian's pg.sql);
+ * - TLS: a throw-away self-signed certificate for the domain; clients that verify it (all of ours)
+ *   must be given `caFile` (the test rig trusts it, the demo sets NODE_EXTRA_CA_CERTS).
  * Accounts are created through mod_http_api (`register`, ~5 ms) instead of `ejabberdctl register`
  * (~0.5 s each: it boots an Erlang node per call).
  */
@@ -31,10 +36,15 @@ export interface EjabberdOptions {
   componentSecret: string;
   adminUser?: string;
   adminPassword: string;
-  /** XEP-0313 archives (mnesia); off by default, see above */
-  mam?: boolean;
+  /** XEP-0313 archives: true means mnesia (off by default, see above); 'sql' needs `sql` */
+  mam?: boolean | 'sql';
+  sql?: EjabberdSql;
+  /** STARTTLS on c2s with a throw-away certificate (offered, not required) */
+  tls?: boolean;
   /** XEP-0198; on by default, as on the test rig's Prosody */
   streamManagement?: boolean;
+  /** XEP-0198 resumption window in seconds (default 10) */
+  resumeSeconds?: number;
   logLevel?: 'debug' | 'info' | 'warning' | 'error';
   /**
    * Parley's login-token secret (XMPP_LOGIN_TOKEN_SECRET): ejabberd's own JWT authentication checks the tokens
@@ -44,6 +54,7 @@ export interface EjabberdOptions {
 }
 
 export interface RunningEjabberd {
+  kind: 'ejabberd';
   domain: string;
   c2sPort: number;
   componentPort: number;
@@ -56,6 +67,8 @@ export interface RunningEjabberd {
   adminPassword: string;
   componentSecret: string;
   dir: string;
+  /** the throw-away certificate c2s presents (PEM), when started with `tls` */
+  caFile?: string;
   /** set when started with loginTokenSecret (JWT authentication on) */
   loginTokenSecret?: string;
   /** the beam.smp process (for CPU/memory readings), once known */
@@ -104,140 +117,64 @@ async function ejabberdAccount(): Promise<Account | undefined> {
   return { uid: await id('-u'), gid: await id('-g') };
 }
 
-// YAML double-quoted scalar: JSON's string syntax is valid there.
-const y = (s: string): string => JSON.stringify(s);
+/** Debian's schema for ejabberd on PostgreSQL (`dpkg -L ejabberd | grep sql`), single-host layout. */
+export const EJABBERD_PG_SCHEMA = '/usr/share/ejabberd/sql/pg.sql';
 
-interface Resolved {
-  dir: string;
-  domain: string;
-  c2sPort: number;
-  componentPort: number;
-  httpPort: number;
-  distPort: number;
-  componentSecret: string;
-  adminUser: string;
-  mam: boolean;
-  sm: boolean;
-  logLevel: string;
-  /** the JWK file holding the login-token secret, when JWT authentication is on */
-  jwkFile?: string;
+/**
+ * Creates `database` on the PostgreSQL behind `adminUrl` (a URL to any database there, as a superuser)
+ * and loads Debian's ejabberd schema into it: what an operator does once before pointing ejabberd at it.
+ * An existing database is left as it is.
+ */
+export async function createEjabberdDatabase(adminUrl: string, database: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`not a plain database name: ${database}`);
+  const schema = await readFile(EJABBERD_PG_SCHEMA, 'utf8');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount) return; // loaded before (a restarted data dir)
+    await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  try {
+    await c.query(schema); // simple-query protocol: the whole file as one multi-statement batch
+  } finally {
+    await c.end();
+  }
 }
 
-function renderConfig(o: Resolved): string {
-  return `# Generated by tools/servers/ejabberd.ts (startEjabberd); edits are overwritten.
-loglevel: ${o.logLevel}
-log_rotate_count: 0
-hosts:
-  - ${y(o.domain)}
-hide_sensitive_log_data: true
-listen:
-  -
-    port: ${o.c2sPort}
-    ip: "127.0.0.1"
-    module: ejabberd_c2s
-    max_stanza_size: 262144
-    starttls_required: false
-    access: c2s
-  -
-    port: ${o.componentPort}
-    ip: "127.0.0.1"
-    module: ejabberd_service
-    hosts:
-      ${y(`workgroup.${o.domain}`)}:
-        password: ${y(o.componentSecret)}
-      ${y(`bbb.${o.domain}`)}:
-        password: ${y(o.componentSecret)}
-  -
-    port: ${o.httpPort}
-    ip: "127.0.0.1"
-    module: ejabberd_http
-    request_handlers:
-      /api: mod_http_api
-s2s_access: none
-# PLAIN without TLS on loopback (@xmpp/client picks PLAIN when asked); SCRAM hashes are stored.
-auth_password_format: scram
-${
-  o.jwkFile
-    ? `# The store first, then Parley's login tokens (docs/accounts.md); with jwt, only PLAIN is offered.
-auth_method: [mnesia, jwt]
-jwt_key: ${y(o.jwkFile)}
-jwt_jid_field: jid
-`
-    : ''
-}disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
-acl:
-  admin:
-    user:
-      - ${y(`${o.adminUser}@${o.domain}`)}
-  local:
-    user_regexp: ""
-  loopback:
-    ip:
-      - 127.0.0.0/8
-access_rules:
-  local:
-    allow: local
-  c2s:
-    allow: all
-  announce:
-    allow: admin
-  configure:
-    allow: admin
-  muc_create:
-    allow: local
-api_permissions:
-  "console commands":
-    from:
-      - ejabberd_ctl
-    who: all
-    what: "*"
-  "loopback http api":
-    from:
-      - mod_http_api
-    who:
-      ip: 127.0.0.1/8
-    what: "*"
-shaper_rules:
-  max_user_sessions: 10
-  max_user_offline_messages: 5000
-  c2s_shaper: none
-  s2s_shaper: none
-modules:
-  mod_adhoc: {}
-  mod_admin_extra: {}
-  mod_blocking: {}
-  mod_caps: {}
-  mod_carboncopy: {}
-  mod_client_state: {}
-  mod_configure: {}
-  mod_disco: {}
-  mod_http_api: {}
-  mod_last: {}
-${o.mam ? '  mod_mam:\n    db_type: mnesia\n    default: always\n' : ''}  mod_muc:
-    host: ${y(`conference.${o.domain}`)}
-    access: [allow]
-    access_admin: [{allow: admin}]
-    access_create: muc_create
-    access_persistent: muc_create
-    max_users: 5000
-    max_user_conferences: 1000
-    default_room_options:
-      mam: ${o.mam ? 'true' : 'false'}
-  mod_muc_admin: {}
-  mod_offline:
-    access_max_user_messages: max_user_offline_messages
-  mod_ping: {}
-  mod_privacy: {}
-  mod_private: {}
-  mod_pubsub:
-    access_createnode: local
-    plugins: [flat, pep]
-  mod_roster:
-    versioning: true
-${o.sm ? '  mod_stream_mgmt:\n    resend_on_timeout: if_offline\n    resume_timeout: 10\n' : ''}  mod_vcard:
-    search: false
-  mod_version: {}
-`;
+/** A self-signed certificate for `domain` and its subdomains: `pem` holds key + cert (for ejabberd), `cert` the cert. */
+async function makeCertificate(dir: string, domain: string): Promise<{ pem: string; cert: string }> {
+  const key = join(dir, 'tls.key');
+  const cert = join(dir, 'tls.crt');
+  const sans = [domain, `*.${domain}`].map((d) => `DNS:${d}`).join(',');
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '7',
+    '-subj',
+    `/CN=${domain}`,
+    '-addext',
+    `subjectAltName=${sans}`,
+  ]);
+  const pem = join(dir, 'tls.pem');
+  await writeFile(pem, (await readFile(key, 'utf8')) + (await readFile(cert, 'utf8')));
+  return { pem, cert };
 }
 
 /** Direct children of `pid` (Linux /proc). */
@@ -276,25 +213,31 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     opts.httpPort,
     opts.distPort,
   ]);
-  const o: Resolved = {
+  if (opts.mam === 'sql' && !opts.sql) throw new Error("startEjabberd: mam: 'sql' needs `sql`");
+  const domain = opts.domain ?? 'localhost';
+  const acct = await ejabberdAccount();
+  for (const sub of ['', 'spool', 'logs', 'upload']) await mkdir(join(dir, sub), { recursive: true });
+  const cert = opts.tls ? await makeCertificate(dir, domain) : undefined;
+  const o: EjabberdConfig & { distPort: number } = {
     dir,
-    domain: opts.domain ?? 'localhost',
+    domain,
     c2sPort: c2sPort!,
     componentPort: componentPort!,
     httpPort: httpPort!,
     distPort: distPort!,
     componentSecret: opts.componentSecret,
     adminUser: opts.adminUser ?? 'admin',
-    mam: opts.mam ?? false,
+    mam: opts.mam === 'sql' ? 'sql' : opts.mam ? 'mnesia' : false,
+    ...(opts.sql ? { sql: opts.sql } : {}),
     sm: opts.streamManagement ?? true,
+    resumeSeconds: opts.resumeSeconds ?? 10,
+    ...(cert ? { certFile: cert.pem } : {}),
     logLevel: opts.logLevel ?? 'warning',
-    jwkFile: opts.loginTokenSecret ? join(dir, 'parley-token.jwk') : undefined,
+    ...(opts.loginTokenSecret ? { jwkFile: join(dir, 'parley-token.jwk') } : {}),
   };
-  const acct = await ejabberdAccount();
-  for (const sub of ['', 'spool', 'logs']) await mkdir(join(dir, sub), { recursive: true });
   const configFile = join(dir, 'ejabberd.yml');
   const ctlFile = join(dir, 'ejabberdctl.cfg');
-  await writeFile(configFile, renderConfig(o));
+  await writeFile(configFile, renderEjabberdConfig(o));
   if (o.jwkFile) {
     // The secret's bytes as an HS256 key: the same bytes Parley signs with (LoginTokens.ts).
     const k = Buffer.from(opts.loginTokenSecret!, 'utf8').toString('base64url');
@@ -307,7 +250,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
       `ERL_DIST_PORT=${o.distPort}`,
       'INET_DIST_INTERFACE=127.0.0.1',
       `ERLANG_NODE=ejabberd-${o.c2sPort}@localhost`,
-      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 +sbwt none +sbwtdcpu none +sbwtdio none"',
       `EJABBERD_PID_PATH=${join(dir, 'ejabberd.pid')}`,
       `CONTRIB_MODULES_PATH=${join(dir, 'contrib')}`,
       '',
@@ -315,15 +258,9 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   );
   if (acct) {
     // ejabberd runs as its own user: it must own its dir and reach it through every parent.
-    for (const f of [
-      dir,
-      join(dir, 'spool'),
-      join(dir, 'logs'),
-      configFile,
-      ctlFile,
-      ...(o.jwkFile ? [o.jwkFile] : []),
-    ])
-      await chown(f, acct.uid, acct.gid);
+    const owned = [dir, join(dir, 'spool'), join(dir, 'logs'), join(dir, 'upload'), configFile, ctlFile];
+    const extra = [...(cert ? [cert.pem] : []), ...(o.jwkFile ? [o.jwkFile] : [])];
+    for (const f of [...owned, ...extra]) await chown(f, acct.uid, acct.gid);
     for (let p = dirname(dir); p !== dirname(p); p = dirname(p)) {
       const s = await stat(p);
       if ((s.mode & 0o001) === 0) {
@@ -437,9 +374,15 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
   };
 
   await start();
-  await register(o.adminUser, opts.adminPassword);
+  // A restarted data dir (the demo's) still has the admin: set its password instead.
+  await register(o.adminUser, opts.adminPassword).catch(async (err: Error) => {
+    const users = await api<string[]>('registered_users', { host: o.domain });
+    if (!users.includes(o.adminUser)) throw err;
+    await api('change_password', { user: o.adminUser, host: o.domain, newpass: opts.adminPassword });
+  });
 
   return {
+    kind: 'ejabberd',
     domain: o.domain,
     c2sPort: o.c2sPort,
     componentPort: o.componentPort,
@@ -451,6 +394,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<RunningEjabb
     componentSecret: o.componentSecret,
     loginTokenSecret: opts.loginTokenSecret,
     dir,
+    ...(cert ? { caFile: cert.cert } : {}),
     serverPid: () => beam,
     start,
     stop,

@@ -46,6 +46,7 @@ export interface ProsodyOptions {
 export const PARLEY_PROSODY_MODULES = fileURLToPath(new URL('../../prosody/modules', import.meta.url));
 
 export interface RunningProsody {
+  kind: 'prosody';
   domain: string;
   c2sPort: number;
   componentPort: number;
@@ -247,6 +248,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
   await start();
 
   return {
+    kind: 'prosody',
     domain: o.domain,
     c2sPort: o.c2sPort,
     componentPort: o.componentPort,

@@ -189,7 +189,9 @@ function sessionSnapshot(session: UserSession): DeliveredEvent {
   return {
     name: EVENT_NAMES.session,
     payload: {
-      type: session.state === 'online' ? 'online' : session.state,
+      // 'connecting' is internal: a session restored after a gateway restart, not yet logged in again
+      // (its STARTTLS and SASL may take a moment) is, to the client, on its way back.
+      type: session.state === 'connecting' ? 'reconnecting' : session.state,
       streamId: session.streamId,
       jid: session.bareJid,
       snapshot: true,

@@ -8,8 +8,8 @@ import type { AdminConnection } from './AdminConnection.js';
  *   https://xmpp.org/extensions/xep-0133.html#add-user
  *   https://xmpp.org/extensions/xep-0133.html#change-user-password
  * Each command is two steps: execute (server answers a form and a sessionid), then complete with the form.
- * Prosody answers a duplicate add-user with status=completed and an error *note*, so the note is checked;
- * ejabberd (mod_configure) answers it with a `conflict` stanza error instead.
+ * A duplicate add-user comes back differently per server, both meaning "exists": Prosody completes the
+ * command with an error *note*; ejabberd's mod_configure answers the complete step with a <conflict/> error.
  */
 export type AdminIq = Pick<AdminConnection, 'iq'>;
 
@@ -27,7 +27,8 @@ export async function addUser(
       ['password-verify', password],
     ]);
   } catch (err) {
-    if (err instanceof BridgeError && err.code === 'CONFLICT') return 'exists';
+    if (err instanceof BridgeError && (err.code === 'CONFLICT' || err.extra.xmppCondition === 'conflict'))
+      return 'exists';
     throw err;
   }
   if (note?.type === 'error') {

@@ -46,7 +46,8 @@ export function readOccupant(p: Element): OccupantPresence | undefined {
   return {
     ...base,
     available: p.attrs.type !== 'unavailable',
-    self: codes.includes('110'),
+    // A destroyed room's presence to each occupant is about itself, with no 110 on ejabberd (§10.9).
+    self: codes.includes('110') || (p.attrs.type === 'unavailable' && x.getChild('destroy') !== undefined),
     created: codes.includes('201'),
     realJid: typeof real === 'string' && real ? real : undefined,
     codes,

@@ -50,6 +50,8 @@ export interface RoomOptions {
   password?: string;
   name?: string;
   description?: string;
+  /** occupants may invite others (Prosody's default; ejabberd's is owners and moderators only) */
+  allowInvites?: boolean;
 }
 
 const FIELDS: Record<keyof RoomOptions, string> = {
@@ -60,6 +62,7 @@ const FIELDS: Record<keyof RoomOptions, string> = {
   password: 'muc#roomconfig_roomsecret',
   name: 'muc#roomconfig_roomname',
   description: 'muc#roomconfig_roomdesc',
+  allowInvites: 'muc#roomconfig_allowinvites',
 };
 
 /** Owner configuration (§10.1.3). An empty form is the "instant room" that unlocks a new room. */

@@ -17,13 +17,13 @@ describe("createComponent (XEP-0114) against the rig's Prosody", () => {
     comp = undefined;
     peer = undefined;
   });
-  const service = () => `xmpp://127.0.0.1:${rig.prosody.componentPort}`;
+  const service = () => `xmpp://127.0.0.1:${rig.xmpp.componentPort}`;
 
   it("answers IQs, and turns a thrown BridgeError into the error table's XMPP condition", async () => {
     comp = createComponent({
       service: service(),
-      domain: `workgroup.${rig.prosody.domain}`,
-      secret: rig.prosody.componentSecret,
+      domain: `workgroup.${rig.xmpp.domain}`,
+      secret: rig.xmpp.componentSecret,
       reconnectMaxSeconds: 1,
       log,
     });
@@ -34,12 +34,12 @@ describe("createComponent (XEP-0114) against the rig's Prosody", () => {
     assert.ok(comp.isOnline);
     const u = await registerUser('comp');
     peer = await XmppPeer.connect(u.username, u.password);
-    assert.ok(await peer.ping(`workgroup.${rig.prosody.domain}`));
+    assert.ok(await peer.ping(`workgroup.${rig.xmpp.domain}`));
     await assert.rejects(
       peer.x.iqCaller.request(
         xml(
           'iq',
-          { type: 'get', to: `x@workgroup.${rig.prosody.domain}` },
+          { type: 'get', to: `x@workgroup.${rig.xmpp.domain}` },
           xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
         ),
         5000,
@@ -52,7 +52,7 @@ describe("createComponent (XEP-0114) against the rig's Prosody", () => {
   it('fails at once with a clear message on a wrong component secret', async () => {
     comp = createComponent({
       service: service(),
-      domain: `bbb.${rig.prosody.domain}`,
+      domain: `bbb.${rig.xmpp.domain}`,
       secret: 'wrong',
       reconnectMaxSeconds: 1,
       log,

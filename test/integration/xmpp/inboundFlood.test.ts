@@ -21,7 +21,7 @@ describe('closing sessions under an inbound flood', function () {
   this.timeout(90_000);
   const fx = gatewayFixture({
     beforeStop: async () => {
-      if (!rig.prosody.isRunning()) await rig.prosody.start();
+      if (!rig.xmpp.isRunning()) await rig.xmpp.start();
     },
   });
 
@@ -64,10 +64,10 @@ describe('closing sessions under an inbound flood', function () {
 
     const b = await loginAndFlood('flood-restart');
     while (b.sent() < FLOOD / 3) await sleep(5);
-    await rig.prosody.stop();
+    await rig.xmpp.stop();
     await b.stop();
     await sleep(300);
-    await rig.prosody.start();
+    await rig.xmpp.start();
     // The gateway process is still here and its session comes back by itself.
     for (let i = 0; i < 100; i++) {
       const info = await call<{ state: string }>(`${fx.gw.url}/restapi/v1/chat/${b.l.streamId}`, {

@@ -87,3 +87,10 @@ describe('presenceEvent', () => {
     );
   });
 });
+
+describe('presenceEvent on either server', () => {
+  it("names the user by the bare JID also where the server addresses the session's resource (ejabberd)", () => {
+    const el = parseXml('<presence from="bob@example.org/phone" to="alice@example.org/parley-1"/>');
+    assert.equal(presenceEvent(el, 'alice@example.org')?.to, 'alice@example.org');
+  });
+});

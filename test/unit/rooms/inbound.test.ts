@@ -268,3 +268,20 @@ describe('room event payloads', () => {
     });
   });
 });
+
+describe('readOccupant on either server', () => {
+  it('reads a destroyed room’s presence as our own, with or without status 110 (ejabberd omits it)', () => {
+    const destroyed = xml(
+      'presence',
+      { from: `${ROOM}/Alice`, type: 'unavailable' },
+      xml(
+        'x',
+        { xmlns: MUC_USER },
+        xml('destroy', {}, xml('reason', {}, 'done')),
+        xml('item', { role: 'none', affiliation: 'none' }),
+      ),
+    );
+    const o = readOccupant(destroyed)!;
+    assert.deepEqual([o.self, o.available, o.destroyed?.reason], [true, false, 'done']);
+  });
+});
