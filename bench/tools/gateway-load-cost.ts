@@ -10,6 +10,7 @@ import ts from 'typescript';
 import { freePort } from '../../tools/servers/freePort.js';
 import { startPostgres } from '../../tools/servers/postgres.js';
 import { startProsody } from '../../tools/servers/prosody.js';
+import { prosodyPid } from '../lib/context.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
@@ -68,6 +69,7 @@ interface Segment {
   delivered: number;
   refused: number;
   cpuUsPerMsg: number;
+  prosodyUsPerMsg: number;
   roundTripsPerMsg: number;
   byStatement: Record<string, number>;
   syscallsPerMsg?: Record<string, number>;
@@ -187,11 +189,15 @@ async function drive(
   return { delivered, refused: n - delivered };
 }
 
+/** Prosody's process: its CPU per delivered message is read per segment alongside the gateway's. */
+let xmppServerPid: number | undefined;
+
 async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   await quiet(g.countFile, 500);
   const before = await readTally(g.countFile);
   const trace = strace ? await straceCounts(g.parley.pid) : undefined;
   const cpu0 = cpuMs(g.parley.pid);
+  const xmpp0 = xmppServerPid ? cpuMs(xmppServerPid) : 0;
   const watch = process.env.LC_WATCH
     ? setInterval(() => {
         void fetch(`${g.parley.url}/metrics`, { headers: { Authorization: g.secret } })
@@ -203,6 +209,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   clearInterval(watch);
   await quiet(g.countFile);
   const cpu = cpuMs(g.parley.pid) - cpu0;
+  const xmppCpu = xmppServerPid ? cpuMs(xmppServerPid) - xmpp0 : 0;
   const sys = trace && (await trace());
   const after = await readTally(g.countFile);
   const byStatement: Record<string, number> = {};
@@ -218,6 +225,8 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   return {
     ...r,
     cpuUsPerMsg: Math.round((cpu * 1000) / Math.max(1, r.delivered)),
+    // Prosody serves every gateway of the run, but only the measured segment's gateway is sending.
+    prosodyUsPerMsg: Math.round((xmppCpu * 1000) / Math.max(1, r.delivered)),
     roundTripsPerMsg: per(total),
     byStatement,
     ...(sys
@@ -261,6 +270,7 @@ async function main(): Promise<void> {
     startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
     startPostgres({ dir: join(tmp, 'pg') }),
   ]);
+  xmppServerPid = prosodyPid(prosody);
   const users = userNames('lc', roots.length * PAIRS * 2);
   await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
   const gateways: Gateway[] = [];
@@ -313,7 +323,7 @@ async function main(): Promise<void> {
         const s = await segment(g, false);
         g.segments.push(s);
         log(
-          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg, ${s.roundTripsPerMsg} round trips/msg, ${s.delivered} delivered, ${s.refused} refused`,
+          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg (Prosody ${s.prosodyUsPerMsg}), ${s.roundTripsPerMsg} round trips/msg, ${s.delivered} delivered, ${s.refused} refused`,
         );
       }
     }
@@ -333,6 +343,7 @@ async function main(): Promise<void> {
         name: g.name,
         cpuUsPerMsgMedian: median(g.segments.map((s) => s.cpuUsPerMsg)),
         cpuUsPerMsg: g.segments.map((s) => s.cpuUsPerMsg),
+        prosodyUsPerMsgMedian: median(g.segments.map((s) => s.prosodyUsPerMsg)),
         roundTripsPerMsg: median(g.segments.map((s) => s.roundTripsPerMsg)),
         rssMb: Math.round(g.parley.rssKb() / 102.4) / 10,
         byStatement: g.segments.at(-1)?.byStatement,
@@ -340,7 +351,7 @@ async function main(): Promise<void> {
       };
       (out.gateways as unknown[]).push(summary);
       log(
-        `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
+        `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg (Prosody ${summary.prosodyUsPerMsgMedian}) ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
       );
     }
     const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');

@@ -43,6 +43,11 @@ export class ChatService {
       log: Log;
       domain: string;
       policy: SendPolicy;
+      /**
+       * The sender's session when it lives on this instance, is the only client of its account and a
+       * receipt can be recorded for it directly (PARLEY_LOCAL_RECEIPTS); otherwise the receipt is a stanza.
+       */
+      localSender?: (fullJid: string) => ChatSession | undefined;
     },
   ) {}
 
@@ -269,6 +274,12 @@ export class ChatService {
       u.msg.getChild('request', NS.receipts) &&
       bareJid(m.from) !== session.bareJid
     ) {
+      // Live messages only: one caught up from the archive may predate the sender's current session.
+      const sender = u.fromArchive ? undefined : this.deps.localSender?.(m.from);
+      if (sender) {
+        await this.#receipt(sender, session.bareJid, session.fullJid, stanzaId, 'delivered');
+        return;
+      }
       await session
         .send(
           xml(

@@ -17,6 +17,8 @@ export interface Unwrapped {
   /** out: sent by the user (from another client: a `sent` carbon or an archived outgoing message) */
   direction: 'in' | 'out';
   carbon: boolean;
+  /** read back from the archive (a MAM result), not delivered live */
+  fromArchive?: boolean;
   archiveId?: string;
   sentAt?: Date;
 }
@@ -49,6 +51,7 @@ export function unwrap(stanza: Element, ownBare: string): Unwrapped | undefined 
       msg,
       direction,
       carbon: false,
+      fromArchive: true,
       archiveId: String(result.attrs.id),
       sentAt: forwarded ? readDelay(forwarded) : undefined,
     };

@@ -11,10 +11,23 @@ export { unwrap } from './inbound.js';
 export { parseHistoryDate } from './history.js';
 
 export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'hub' | 'stanzas' | 'messages'> & {
-  sessions: Pick<SessionManager, 'onSessionReady'>;
+  sessions: Pick<SessionManager, 'onSessionReady' | 'byUser'>;
   sendPolicy: SendPolicy;
   files: MessageFiles;
 };
+
+/**
+ * The session a receipt can be recorded for without the XMPP round trip: the sender's own session on
+ * this instance (its full JID, so an older session of the same user does not count), online, and the
+ * account's only client (another client shows ticks from the receipt stanza, which then still goes out).
+ */
+function localSender(sessions: Pick<SessionManager, 'byUser'>) {
+  return (fullJid: string) => {
+    const at = fullJid.indexOf('@');
+    const s = at > 0 ? sessions.byUser(fullJid.slice(0, at).toLowerCase()) : undefined;
+    return s && s.fullJid === fullJid && s.isOnline && !s.otherResourcesOnline ? s : undefined;
+  };
+}
 
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
 export function createChatFeature(ctx: ChatFeatureDeps): Feature {
@@ -26,6 +39,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
     log,
     domain: ctx.config.xmpp.domain,
     policy: ctx.sendPolicy,
+    ...(ctx.config.chat.localReceipts ? { localSender: localSender(ctx.sessions) } : {}),
   });
   // Every 1:1 message nobody else claims: rooms own what rooms send, calls own call signalling (JMI).
   ctx.stanzas.on({ feature: 'chat', kind: 'message' }, (session, stanza) => chat.onMessage(session, stanza));

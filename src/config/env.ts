@@ -53,6 +53,7 @@ export const EnvSchema = z.object({
     .min(1024)
     .default(256 * 1024),
   PARLEY_CATCHUP_DAYS: z.coerce.number().min(0).max(3650).default(7),
+  PARLEY_LOCAL_RECEIPTS: z.enum(['true', 'false']).default('true'),
   PARLEY_CALL_RING_SECONDS: z.coerce.number().min(1).max(600).default(45),
   PARLEY_BOOKMARKS_STORAGE: z.enum(['auto', 'pep', 'private']).default('auto'),
   PARLEY_MEETING_URL_TEMPLATE: z

@@ -67,7 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       trustedProxies: parseAddressList(e.PARLEY_TRUSTED_PROXIES),
       clusterKey: e.PARLEY_CLUSTER_KEY,
     },
-    chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS },
+    chat: { catchUpDays: e.PARLEY_CATCHUP_DAYS, localReceipts: e.PARLEY_LOCAL_RECEIPTS === 'true' },
     calls: { ringSeconds: e.PARLEY_CALL_RING_SECONDS },
     bookmarks: { storage: e.PARLEY_BOOKMARKS_STORAGE },
     rooms: { meetingUrlTemplate: e.PARLEY_MEETING_URL_TEMPLATE },

@@ -32,7 +32,8 @@ export interface Config {
    */
   network: { opsAllow: string[]; trustedProxies: string[]; clusterKey?: string };
   /** catchUpDays: how far back a user's first login reads their server archive */
-  chat: { catchUpDays: number };
+  /** localReceipts: a receipt between two sessions of this instance is recorded without an XMPP round trip */
+  chat: { catchUpDays: number; localReceipts: boolean };
   /** ringSeconds: an unanswered call (XEP-0353 propose) ends as missed after this long */
   calls: { ringSeconds: number };
   /** storage: where room bookmarks live (auto: XEP-0402 PEP when the server offers it, else XEP-0048) */

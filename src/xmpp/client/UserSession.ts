@@ -68,6 +68,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   #counted = 0;
   /** sends admitted (admitSend) whose stanza has not been handed to the connection yet */
   #admitted = 0;
+  /** the account's other online resources, from the presence the server forwards between them */
+  readonly #ownResources = new Set<string>();
 
   constructor(readonly opts: UserSessionOptions) {
     super();
@@ -95,12 +97,15 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
     this.#x.on('stanza', (el) => {
       if (el.is('message')) opts.metrics?.message('in', el.attrs.type as string | undefined);
+      else if (el.is('presence')) this.#trackOwnResource(el);
       this.emit('stanza', el);
     });
     this.#x.on('disconnect', () => {
       if (!this.#stopping) this.#setState('reconnecting');
     });
     this.#x.on('online', () => {
+      // A new XMPP session: the server sends the other resources' presence again after ours.
+      this.#ownResources.clear();
       void this.#becameOnline(false);
     });
     const sm = this.#sm;
@@ -121,6 +126,22 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   get unacked(): number {
     const sm = this.#sm;
     return sm && (sm.enabled || sm.enableSent) ? sm.outbound_q.length : 0;
+  }
+
+  /** Whether another client (a phone app, a second gateway instance) is online on this account. */
+  get otherResourcesOnline(): boolean {
+    return this.#ownResources.size > 0;
+  }
+
+  #trackOwnResource(el: Element): void {
+    const from = String(el.attrs.from ?? '');
+    const slash = from.indexOf('/');
+    if (slash < 0 || from.slice(0, slash).toLowerCase() !== this.bareJid.toLowerCase()) return;
+    const resource = from.slice(slash + 1);
+    if (resource === this.resource) return;
+    const type = el.attrs.type as string | undefined;
+    if (type === undefined) this.#ownResources.add(resource);
+    else if (type === 'unavailable' || type === 'error') this.#ownResources.delete(resource);
   }
 
   /** Bytes handed to the socket that the kernel has not taken yet. */
