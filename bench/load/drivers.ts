@@ -247,7 +247,8 @@ export async function sendMessageDriver(cfg: {
 /**
  * Prosody's mod_rest (prosody-modules): `POST /rest/message/chat/{to}` with a text/plain body and
  * HTTP Basic auth as the sending user (local part only), received by a plain XMPP client. The peer a
- * Prosody operator would try before Parley.
+ * Prosody operator would try before Parley. Releases before the path form (2020 and earlier) answer it
+ * 404 and take only `POST /rest` with the stanza itself: the driver falls back to that on the first 404.
  */
 export async function modRestDriver(cfg: {
   tag: string;
@@ -260,15 +261,27 @@ export async function modRestDriver(cfg: {
   const rx = await connectXmpp({ ...cfg.rx, resource: 'rx' });
   const to = `${cfg.rx.username}@${cfg.rx.domain}/rx`;
   const auth = `Basic ${Buffer.from(`${cfg.from.username}:${cfg.from.password}`).toString('base64')}`;
-  const url = `${cfg.restUrl}/message/chat/${encodeURIComponent(to)}`;
+  const pathForm = `${cfg.restUrl}/message/chat/${encodeURIComponent(to)}`;
+  let stanzaForm = false;
+  const post = (seq: number) =>
+    stanzaForm
+      ? request(agent, 'POST', cfg.restUrl, {
+          headers: { Authorization: auth, 'Content-Type': 'application/xmpp+xml' },
+          body: xml('message', { to, type: 'chat' }, xml('body', {}, bodyFor(cfg.tag, seq))).toString(),
+        })
+      : request(agent, 'POST', pathForm, {
+          headers: { Authorization: auth, 'Content-Type': 'text/plain; charset=utf-8' },
+          body: bodyFor(cfg.tag, seq),
+        });
   const d: Driver = {
     kind: 'mod_rest',
     onDelivered: noop,
     async send(seq) {
-      const r = await request(agent, 'POST', url, {
-        headers: { Authorization: auth, 'Content-Type': 'text/plain; charset=utf-8' },
-        body: bodyFor(cfg.tag, seq),
-      });
+      let r = await post(seq);
+      if (r.status === 404 && !stanzaForm) {
+        stanzaForm = true;
+        r = await post(seq);
+      }
       if (r.status < 200 || r.status >= 300)
         throw new Error(`mod_rest → ${r.status} ${r.body.slice(0, 200)}`);
     },

@@ -107,6 +107,11 @@ export async function curve(
     drainMs?: number;
     /** how long each step offers load (default: the run's step length) */
     stepMs?: number;
+    /**
+     * Replaces the driver: a step that overran the server can leave its connection closed (ejabberd
+     * answers a flood with policy-violation), and every later step would then measure only errors.
+     */
+    recreate?: () => Promise<void>;
   },
   windows?: Window[],
 ): Promise<Curve> {
@@ -196,6 +201,18 @@ export async function curve(
     progress(
       `${system.name} @ ${rate}/s: delivered ${r.deliveredRate}/s p50 ${r.latency.p50} p99 ${r.latency.p99} ms, load generator ${loadgenCorePct} % of a core: ${verdict.sustained ? 'ok' : `NOT sustained: ${verdict.why}`}`,
     );
+    if ((r.aborted || r.sendErrors > 0) && system.recreate && i + 1 < rates.length) {
+      try {
+        await system.recreate();
+        progress(
+          `${system.name}: driver replaced after the ${rate}/s step (${r.aborted ? 'overrun' : 'send errors'})`,
+        );
+      } catch (err) {
+        out.failed = `driver could not be replaced after the ${rate}/s step: ${firstLine(err)}`;
+        progress(`${system.name}: ${out.failed}`);
+        break;
+      }
+    }
     if (system.rates) continue; // a peer row: every rate the other system was offered
     if (verdict.sustained) {
       out.sustained = Math.max(out.sustained, rate);
@@ -233,7 +250,12 @@ export async function measure(
   let c: Curve;
   try {
     await ctx.gen.call('driver', driver, 60_000);
-    c = await curve(ctx, { ...system, driverId: driver.id }, windows);
+    const recreate = async () => {
+      await ctx.gen.call('closeDriver', { id: driver.id }, 15_000).catch(() => undefined);
+      await reviveGen(ctx, `throughput, ${system.name} on ${system.server}`);
+      await ctx.gen.call('driver', driver, 60_000);
+    };
+    c = await curve(ctx, { recreate, ...system, driverId: driver.id }, windows);
   } catch (err) {
     c = {
       system: system.name,
