@@ -201,12 +201,11 @@ export async function curve(
     progress(
       `${system.name} @ ${rate}/s: delivered ${r.deliveredRate}/s p50 ${r.latency.p50} p99 ${r.latency.p99} ms, load generator ${loadgenCorePct} % of a core: ${verdict.sustained ? 'ok' : `NOT sustained: ${verdict.why}`}`,
     );
-    if ((r.aborted || r.sendErrors > 0) && system.recreate && i + 1 < rates.length) {
+    // Send errors, not an overrun alone: replacing a Parley driver means new logins in the measured run.
+    if (r.sendErrors > 0 && system.recreate && i + 1 < rates.length) {
       try {
         await system.recreate();
-        progress(
-          `${system.name}: driver replaced after the ${rate}/s step (${r.aborted ? 'overrun' : 'send errors'})`,
-        );
+        progress(`${system.name}: driver replaced after ${r.sendErrors} send errors at ${rate}/s`);
       } catch (err) {
         out.failed = `driver could not be replaced after the ${rate}/s step: ${firstLine(err)}`;
         progress(`${system.name}: ${out.failed}`);
