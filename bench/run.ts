@@ -28,6 +28,7 @@ import { historyScenario } from './scenarios/history.js';
 import { roomsScenario } from './scenarios/rooms.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { crowdScenario } from './scenarios/crowd.js';
+import { floodScenario } from './scenarios/flood.js';
 import { writeReport } from './report/write.js';
 
 /**
@@ -452,6 +453,10 @@ async function main(): Promise<void> {
       ctx.parley = await startP();
       parleys.push(ctx.parley);
     };
+    if (opts.scenarios.includes('flood')) {
+      profileWindows.flood = [];
+      await run('flood', () => floodScenario(ctx, usersFor, dbUrl, profileWindows.flood));
+    }
     let crowdRan = false;
     if (opts.scenarios.includes('crowd')) {
       await run('crowd', () => {

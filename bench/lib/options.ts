@@ -1,6 +1,6 @@
 /** Command line of `npm run bench -- [options]`. */
 
-export const SCENARIOS = ['latency', 'throughput', 'history', 'rooms', 'crowd', 'scale'] as const;
+export const SCENARIOS = ['latency', 'throughput', 'history', 'rooms', 'flood', 'crowd', 'scale'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -42,7 +42,7 @@ export interface Options {
   tsx: boolean;
 }
 
-const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,crowd,scale] [--no-ejabberd]
+const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,flood,crowd,scale] [--no-ejabberd]
                       [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
                       [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
                       [--max-load L] [--load-wait SECONDS] [--lean-raw]

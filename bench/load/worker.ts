@@ -2,6 +2,7 @@ import { historyQueries } from './history.js';
 import { fleetClose, fleetLogin, fleetProbe, fleetStreams, roomFanout, roomJoin } from './fleet.js';
 import { parleyDriver, rawXmppDriver, sendMessageDriver, modRestDriver, type Driver } from './drivers.js';
 import { leanXmppDriver } from './lean.js';
+import { flood, floodClose } from './flood.js';
 import { probe, runStep, type StepSpec } from './rate.js';
 
 /**
@@ -80,6 +81,8 @@ const ops: Record<string, (a: Args) => Promise<unknown>> = {
   fleetStreams: (a) => fleetStreams(a as never, report),
   fleetProbe: (a) => withIncidents(() => fleetProbe(a as never)),
   fleetClose: () => fleetClose(),
+  flood: (a) => withIncidents(() => flood(a as never)),
+  floodClose: async () => floodClose(),
   roomJoin: (a) => roomJoin(a as never, report),
   roomFanout: (a) => roomFanout(a as never),
   history: (a) => historyQueries(a as never),

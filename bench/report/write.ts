@@ -8,6 +8,7 @@ import type { ScenarioStatus } from '../lib/meta.js';
 import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
 import type { CrowdResult } from '../scenarios/crowd.js';
+import { floodSection, floodTarget } from './flood.js';
 import type { Knee } from '../scenarios/knee.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
@@ -190,6 +191,8 @@ export function targets(r: Report): Target[] {
       });
   }
   if (hasCurves(tp) && tp.knee) out.push(kneeTarget(tp.knee));
+  const flood = floodTarget(r.results.flood);
+  if (flood) out.push(flood);
   const crowd = r.results.crowd as CrowdResult | undefined;
   if (ok(crowd)) {
     const full = crowd.users >= 5000 && (crowd.chat?.chatters ?? 0) >= 500;
@@ -540,6 +543,7 @@ export function markdown(r: Report, charts: string[]): string {
     L.push('</details>', '');
   } else L.push(`_${JSON.stringify(hist ?? 'not run').slice(0, 400)}_`, '');
 
+  if (r.results.flood !== undefined) L.push(...floodSection(r.results.flood));
   const crowd = r.results.crowd as CrowdResult | undefined;
   L.push('## Crowd: thousands of users online, some chatting', '');
   if (ok(crowd)) {
