@@ -11,6 +11,7 @@ import { SecretBox } from './crypto/SecretBox.js';
 import { createPgEventStore } from './messages/EventStore.js';
 import { createPgMessageLog } from './messages/createPgMessageLog.js';
 import { TimedDb } from './store/TimedDb.js';
+import { ReplayPacer } from './sse/ReplayPacer.js';
 import { EventHub } from './sse/EventHub.js';
 import { createPgSessionStore } from './sessions/SessionStore.js';
 import { AccountService } from './sessions/AccountService.js';
@@ -98,7 +99,8 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   // The message log's statements are timed by name (parley_store_query_duration_seconds{operation}).
   const timed = new TimedDb(pool, metrics.store);
   const events = createPgEventStore(timed);
-  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }), limits: limits.sse });
+  const pacer = new ReplayPacer();
+  const hub = new EventHub({ store: events, log: log.child({ c: 'events' }), limits: limits.sse, pacer });
   const messages = createPgMessageLog({ db: timed, events, sink: hub });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({
@@ -229,6 +231,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeStreams();
+      pacer.stop();
       server.closeIdleConnections();
       const drained = await Promise.race([
         closed.then(() => true),

@@ -34,7 +34,15 @@ export class EventHub {
   readonly #streamsOf = new Map<string, number>();
   #replayReads = 0;
   readonly #replayQueue: (() => void)[] = [];
-  constructor(private readonly deps: { store: EventStore; log: Log; limits?: StreamLimits }) {}
+  constructor(
+    private readonly deps: {
+      store: EventStore;
+      log: Log;
+      limits?: StreamLimits;
+      /** holds replayed pages back while live traffic keeps the event loop busy (ReplayPacer) */
+      pacer?: { turn(): Promise<void> };
+    },
+  ) {}
 
   get limits(): StreamLimits {
     return this.deps.limits ?? UNLIMITED;
@@ -184,6 +192,7 @@ export class EventHub {
   }
 
   async #replayRead<T>(read: () => Promise<T>): Promise<T> {
+    await this.deps.pacer?.turn();
     if (this.#replayReads >= REPLAY_READS) await new Promise<void>((r) => this.#replayQueue.push(r));
     else this.#replayReads++;
     try {
