@@ -28,6 +28,8 @@ export interface ScalePoint {
   streams?: { open: number; failed: number; firstError?: string; wallMs: number };
   parleyRssMb?: { before: number; afterLogins: number; after: number };
   kbPerSession?: number;
+  /** why kbPerSession is missing (nothing held to divide by) or how it was computed (some streams failed) */
+  memoryNote?: string;
   /** the split: an XMPP session alone (after logins), then what its SSE stream adds */
   kbPerXmppSession?: number;
   kbPerStream?: number;
@@ -182,7 +184,21 @@ async function onePoint(
     prosody: pPid ? rssKb(pPid) : 0,
     heap: await ctx.parley.heap(),
   };
-  const held = Math.max(1, Math.min(login.ok, streams.open));
+  // Memory per session only from what was held: an XMPP session per login, a stream per open stream.
+  // No stream open (or no login) means nothing to divide by: not measured, and why.
+  const memoryNotMeasured =
+    login.ok === 0
+      ? `not measured: no user logged in (${login.failed} failed${login.firstError ? `: ${login.firstError}` : ''})`
+      : streams.open === 0
+        ? `not measured: no SSE stream opened (${streams.failed} failed${streams.firstError ? `: ${streams.firstError}` : ''})`
+        : undefined;
+  const kbPerXmppSession = login.ok > 0 ? round((afterLogins - before.parley) / login.ok, 1) : undefined;
+  const kbPerStream = streams.open > 0 ? round((after.parley - afterLogins) / streams.open, 1) : undefined;
+  const partial =
+    !memoryNotMeasured && streams.open < login.ok
+      ? `${streams.open} of ${login.ok} streams opened: KB/session = XMPP session + SSE stream, each per its own count`
+      : undefined;
+  const held = Math.min(login.ok, streams.open);
   const point: ScalePoint = {
     sessions: n,
     ...(reduced ? { requested, note: reduced } : {}),
@@ -194,27 +210,34 @@ async function onePoint(
       afterLogins: round(afterLogins / 1024, 1),
       after: round(after.parley / 1024, 1),
     },
-    kbPerSession: round((after.parley - before.parley) / held, 1),
-    kbPerXmppSession: round((afterLogins - before.parley) / Math.max(1, login.ok), 1),
-    kbPerStream: round((after.parley - afterLogins) / Math.max(1, streams.open), 1),
+    // with every stream open this is (after − before) / N
+    kbPerSession:
+      memoryNotMeasured || kbPerXmppSession === undefined || kbPerStream === undefined
+        ? undefined
+        : round(kbPerXmppSession + kbPerStream, 1),
+    kbPerXmppSession,
+    kbPerStream,
+    ...(memoryNotMeasured ? { memoryNote: memoryNotMeasured } : partial ? { memoryNote: partial } : {}),
     heapMb: {
       before: before.heap && round(before.heap.usedMb, 1),
       after: after.heap && round(after.heap.usedMb, 1),
     },
     heapKbPerSession:
-      before.heap && after.heap
+      !memoryNotMeasured && !partial && before.heap && after.heap
         ? round(((after.heap.usedMb - before.heap.usedMb) * 1024) / held, 1)
         : undefined,
     prosodyRssMb: { before: round(before.prosody / 1024, 1), after: round(after.prosody / 1024, 1) },
-    prosodyKbPerSession: round((after.prosody - before.prosody) / held, 1),
+    // Prosody holds the XMPP sessions (the SSE streams are the gateway's)
+    prosodyKbPerSession: login.ok > 0 ? round((after.prosody - before.prosody) / login.ok, 1) : undefined,
     fds: { parley: openFds(ctx.parley.pid), limit, atStart: fdsAtStart, afterLogins: fdsAfterLogins },
     cpuMsPerLogin: Object.fromEntries(
       Object.entries(cpuMs).map(([k, v]) => [k, round(v / Math.max(1, login.ok), 2)]),
     ),
   };
   progress(
-    `gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB); Prosody ${point.prosodyKbPerSession} KB/session; settled ${settleLogins} + ${settleStreams} ms`,
+    `gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession === undefined ? `KB/session ${memoryNotMeasured ?? 'not measured'}` : `${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB)${partial ? ` (${partial})` : ''}`}; Prosody ${point.prosodyKbPerSession ?? '?'} KB/session; settled ${settleLogins} + ${settleStreams} ms`,
   );
+  if (memoryNotMeasured) ctx.findings.push(`scale ${n}: memory per session ${memoryNotMeasured}`);
   if (streams.open >= 2) {
     const count = ctx.opts.quick ? 200 : 1000;
     progress(`delivery latency among ${streams.open} connected users: ${count} messages at 50/s`);
