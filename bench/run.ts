@@ -248,7 +248,17 @@ async function main(): Promise<void> {
     // As deployed: the gateway's compiled JavaScript (npm run build in the checkout that runs), unless --tsx.
     const entry = opts.tsx ? undefined : await buildGateway(opts.parleyRoot);
     const dbUrl = await createDb(postgres, 'bench_prosody');
-    const commonEnv = { PARLEY_SECRET: secret, XMPP_RECONNECT_MAX_SECONDS: '5', PARLEY_LOG_LEVEL: 'warn' };
+    // PARLEY_SESSION_RESTORE=false: the bench kills and restarts the gateway for a clean baseline (crowd,
+    // scale), on the same database and instance id. With restore on (the default), the new gateway logged
+    // every session the killed one held back in to the fresh Prosody: after the crowd (5,000) and scale
+    // 1,000 and 5,000, the 9,900-session gateway held 11,000 extra XMPP sockets, ran out of open files
+    // (20,000) at the logins, and reset every SSE stream. Off, the killed run's sessions are just ended.
+    const commonEnv = {
+      PARLEY_SECRET: secret,
+      XMPP_RECONNECT_MAX_SECONDS: '5',
+      PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_SESSION_RESTORE: 'false',
+    };
     const startP = async (): Promise<ParleyProcess> =>
       startParleyProcess({
         label: 'parley-prosody',

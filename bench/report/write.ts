@@ -60,7 +60,7 @@ type HistoryRes = {
   queriesPerShape: number;
   indexesShipped?: boolean;
   asShipped: {
-    results: Record<string, { latency: Summary; messages: number; errors: number }>;
+    results: Record<string, { latency: Summary; messages: number; errors: number; firstError?: string }>;
     parleyCpuMsPerQuery: number;
     postgresCpuMsPerQuery: number;
   };
@@ -98,6 +98,82 @@ const curveBy = (curves: Curve[] | undefined, system: string): Curve | undefined
 /** throughput results are worth showing even from a scenario that failed part-way */
 const hasCurves = (v: unknown): v is Throughput =>
   !!v && typeof v === 'object' && Array.isArray((v as Throughput).prosody?.curves);
+/** one line for a table cell: whitespace collapsed, pipes and tags escaped (an error body may be a whole HTML page) */
+const cell = (x: string | undefined, max = 160): string => {
+  const one = (x ?? '')
+    .replace(/<!DOCTYPE html>[\s\S]*?<title>([^<]*)<\/title>[\s\S]*/i, '(an HTML page: $1)')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return (one.length > max ? `${one.slice(0, max)}…` : one).replace(/\|/g, '\\|').replace(/</g, '&lt;');
+};
+
+/**
+ * Why a curve cannot stand in a comparison, or undefined when it can: it failed before any step, nothing
+ * was delivered at any rate, or it sustained none of its rates because its lowest rate already failed with
+ * errors (a driver or server that does not work, not a rate it cannot keep up with).
+ */
+export function curveNotMeasured(c: Curve): string | undefined {
+  if (!c.steps.length) return c.failed ?? 'no step ran';
+  const errors = c.steps.reduce((m, s) => m + s.sendErrors, 0);
+  const first = c.steps.find((s) => s.firstError)?.firstError ?? c.failed;
+  if (!c.steps.some((s) => s.delivered > 0))
+    return `nothing delivered at any of its ${c.steps.length} rates${errors ? `, ${n(errors, 0)} send errors, the first: ${cell(first, 120)}` : first ? ` (${cell(first, 120)})` : ''}`;
+  const lowest = [...c.steps].sort((a, b) => a.rate - b.rate)[0]!;
+  if (!c.sustained && (lowest.sendErrors > 0 || lowest.incidents?.count))
+    return `its lowest rate (${n(lowest.rate, 0)} msg/s) already failed with ${n(lowest.sendErrors || lowest.incidents?.count, 0)} errors, the first: ${cell(lowest.firstError ?? lowest.incidents?.last, 120)}`;
+  return undefined;
+}
+
+/**
+ * `subject` ≥ `need` × `base`, on sustained rates. Either side not measured makes the target not measured
+ * (never met against a baseline of 0). A base that sustained none of its rates (too slow even at the lowest,
+ * without errors) bounds the ratio from below: met if that bound reaches `need`, else not measured.
+ */
+function rateRatio(
+  subject: { curve: Curve; name: string },
+  base: { curve: Curve; name: string },
+  need: number,
+): Pick<Target, 'measured' | 'status'> {
+  for (const side of [base, subject]) {
+    const why = curveNotMeasured(side.curve);
+    if (why) return { measured: `${side.name} not measured: ${why}`, status: 'not measured' };
+  }
+  const sv = subject.curve.sustained;
+  const bv = base.curve.sustained;
+  if (bv > 0) {
+    const ratio = sv / bv;
+    return {
+      measured: `${n(sv, 0)} vs ${n(bv, 0)} msg/s = ${n(ratio, 2)}×`,
+      status: ratio >= need ? 'met' : 'not met',
+    };
+  }
+  const lowest = Math.min(...base.curve.steps.map((s) => s.rate));
+  const bound = sv / lowest;
+  const head = `${n(sv, 0)} vs < ${n(lowest, 0)} msg/s (${base.name} sustained none of its rates, the lowest ${n(lowest, 0)} msg/s)`;
+  return bound >= need
+    ? { measured: `${head} = > ${n(bound, 2)}×`, status: 'met' }
+    : { measured: `${head}: the ratio is only known to exceed ${n(bound, 2)}×`, status: 'not measured' };
+}
+
+/**
+ * A scale point's gateway memory per session, or why there is none: nothing is divided by zero streams or
+ * logins (results written before the scale scenario said so itself included).
+ */
+function scaleMemory(p: ScalePoint): { kb: number; note?: string } | { why: string } {
+  const logins = p.login?.ok ?? 0;
+  const streams = p.streams?.open ?? 0;
+  if (p.skipped) return { why: p.skipped };
+  if (!logins)
+    return {
+      why: `not measured: no user logged in${p.login?.firstError ? ` (${p.login.firstError})` : ''}`,
+    };
+  if (!streams)
+    return {
+      why: `not measured: no SSE stream opened (${p.streams?.failed ?? 0} failed${p.streams?.firstError ? `: ${p.streams.firstError}` : ''})`,
+    };
+  if (p.kbPerSession === undefined) return { why: p.memoryNote ?? 'not measured' };
+  return { kb: p.kbPerSession, ...(p.memoryNote ? { note: p.memoryNote } : {}) };
+}
 
 export function targets(r: Report): Target[] {
   const out: Target[] = [];
@@ -109,42 +185,68 @@ export function targets(r: Report): Target[] {
         : c.overloaded.raw
           ? `raw XMPP could not sustain ${c.rate} msg/s in this run`
           : undefined;
+    // a side that delivered nothing has no latency to compare: not measured, with its first error
+    const missing = (c: Latency['comparisons'][number]): string | undefined => {
+      for (const system of ['raw-xmpp', 'parley']) {
+        const p = lat.points.find((x) => x.system === system && x.rate === c.rate);
+        if (p && p.delivered > 0) continue;
+        if (system === 'parley' && p?.aborted) continue; // overloaded: a result (not met), not a failure
+        return `${system === 'parley' ? 'Parley' : 'raw XMPP'} delivered nothing at ${c.rate} msg/s${p?.firstError ? ` (${cell(p.firstError, 120)})` : ''}`;
+      }
+      return undefined;
+    };
     for (const c of lat.comparisons) {
       const o = over(c);
+      const why = missing(c);
       out.push({
         target: `send→deliver p50 ≤ 1.3× raw XMPP (${c.rate} msg/s)`,
-        measured: `${n(c.parleyP50, 2)} ms vs ${n(c.rawP50, 2)} ms = ${n(c.p50Ratio, 2)}×`,
-        status: !c.overloaded.parley && c.p50Ratio <= 1.3 ? 'met' : 'not met',
-        ...(o ? { note: o } : {}),
+        measured: why ?? `${n(c.parleyP50, 2)} ms vs ${n(c.rawP50, 2)} ms = ${n(c.p50Ratio, 2)}×`,
+        status: why ? 'not measured' : !c.overloaded.parley && c.p50Ratio <= 1.3 ? 'met' : 'not met',
+        ...(o && !why ? { note: o } : {}),
       });
     }
     const c500 = lat.comparisons.find((c) => c.rate === 500);
     if (c500) {
       const o = over(c500);
+      const why = missing(c500);
       out.push({
         target: 'p99 ≤ raw + 2 ms at 500 msg/s',
-        measured: `${n(c500.parleyP99, 2)} ms vs ${n(c500.rawP99, 2)} ms = raw ${c500.p99DiffMs >= 0 ? '+' : ''}${n(c500.p99DiffMs, 2)} ms`,
-        status: !c500.overloaded.parley && c500.p99DiffMs <= 2 ? 'met' : 'not met',
-        ...(o ? { note: o } : {}),
+        measured:
+          why ??
+          `${n(c500.parleyP99, 2)} ms vs ${n(c500.rawP99, 2)} ms = raw ${c500.p99DiffMs >= 0 ? '+' : ''}${n(c500.p99DiffMs, 2)} ms`,
+        status: why ? 'not measured' : !c500.overloaded.parley && c500.p99DiffMs <= 2 ? 'met' : 'not met',
+        ...(o && !why ? { note: o } : {}),
       });
     }
   } else out.push({ target: 'send→deliver latency vs raw XMPP', measured: '–', status: 'not measured' });
   const tp = r.results.throughput as Throughput | undefined;
   if (hasCurves(tp)) {
-    const raw = rawBaseline(tp.prosody.curves, 'prosody');
+    // the best raw curve that delivered; else the first raw curve, to say why there is no baseline
+    const raw =
+      rawBaseline(tp.prosody.curves, 'prosody') ??
+      tp.prosody.curves.find((c) => c.server === 'prosody' && c.system.startsWith('raw XMPP'));
     const par = curveBy(tp.prosody.curves, 'Parley');
     if (raw && par) {
-      const ratio = raw.sustained ? par.sustained / raw.sustained : NaN;
       out.push({
         target: 'sustained throughput ≥ 0.8× raw XMPP (Prosody, p99 < 100 ms)',
-        measured: `${n(par.sustained, 0)} vs ${n(raw.sustained, 0)} msg/s = ${n(ratio, 2)}×`,
-        status: ratio >= 0.8 ? 'met' : 'not met',
+        ...rateRatio({ curve: par, name: 'Parley' }, { curve: raw, name: raw.system }, 0.8),
         ...(raw.driver ? { note: `raw: ${raw.system}` } : {}),
       });
     }
     for (const server of ['prosody', 'ejabberd'] as const) {
-      const base = rawBaseline([...tp.prosody.curves, ...(tp.ejabberd?.curves ?? [])], server);
-      if (!base) continue;
+      const all = [...tp.prosody.curves, ...(tp.ejabberd?.curves ?? [])];
+      const base = rawBaseline(all, server);
+      if (!base) {
+        // raw curves that ran but delivered nothing: no ceiling to judge the generator at
+        const tried = all.find((c) => c.server === server && c.system.startsWith('raw XMPP'));
+        if (tried)
+          out.push({
+            target: `raw baseline on ${server} is the server's limit: load generator < ${LOADGEN_LIMIT_PCT} % of a core at the raw ceiling`,
+            measured: `${tried.system} not measured: ${curveNotMeasured(tried) ?? tried.failed ?? 'no raw curve delivered'}`,
+            status: 'not measured',
+          });
+        continue;
+      }
       const pct = base.loadgenCorePctAtCeiling;
       out.push({
         target: `raw baseline on ${server} is the server's limit: load generator < ${LOADGEN_LIMIT_PCT} % of a core at the raw ceiling`,
@@ -157,16 +259,9 @@ export function targets(r: Report): Target[] {
     }
     const mr = curveBy(tp.prosody.curves, 'mod_rest');
     if (mr && par) {
-      const ratio = mr.sustained ? par.sustained / mr.sustained : NaN;
       out.push({
         target: 'Parley ≥ 5× mod_rest (same Prosody, sustained rate)',
-        measured: `${n(par.sustained, 0)} vs ${n(mr.sustained, 0)} msg/s = ${mr.sustained ? `${n(ratio, 2)}×` : mr.failed ? `mod_rest failed: ${mr.failed}` : 'mod_rest sustained none of the rates'}`,
-        status:
-          (mr.failed && !mr.steps.length) || (par.failed && !par.steps.length)
-            ? 'not measured'
-            : ratio >= 5 || (!mr.sustained && par.sustained > 0)
-              ? 'met'
-              : 'not met',
+        ...rateRatio({ curve: par, name: 'Parley' }, { curve: mr, name: 'mod_rest' }, 5),
       });
     } else
       out.push({
@@ -177,11 +272,13 @@ export function targets(r: Report): Target[] {
     const sm = curveBy(tp.ejabberd?.curves, 'ejabberd send_message');
     const pe = curveBy(tp.ejabberd?.curves, 'Parley → XMPP client');
     if (sm && pe) {
-      const ratio = sm.sustained ? pe.sustained / sm.sustained : NaN;
       out.push({
         target: 'REST send rate ≥ 1.0× ejabberd send_message (same ejabberd)',
-        measured: `${n(pe.sustained, 0)} vs ${n(sm.sustained, 0)} msg/s = ${n(ratio, 2)}×`,
-        status: ratio >= 1 ? 'met' : 'not met',
+        ...rateRatio(
+          { curve: pe, name: 'Parley → XMPP client' },
+          { curve: sm, name: 'ejabberd send_message' },
+          1,
+        ),
       });
     } else
       out.push({
@@ -202,52 +299,70 @@ export function targets(r: Report): Target[] {
       out.push({
         target:
           '5,000 users online, 500 chatting in pairs at 1 msg/s: p99 send → deliver < 150 ms, nothing lost',
-        measured: `p99 ${n(crowd.chat.latency.p99, 1)} ms, ${n(crowd.chat.lost + crowd.chat.errors, 0)} of ${n(crowd.chat.sent, 0)} lost or refused (${at})`,
-        status: grade(crowd.chat.latency.p99 < 150 && crowd.chat.lost + crowd.chat.errors === 0),
+        ...(crowd.chat.delivered > 0
+          ? {
+              measured: `p99 ${n(crowd.chat.latency.p99, 1)} ms, ${n(crowd.chat.lost + crowd.chat.errors, 0)} of ${n(crowd.chat.sent, 0)} lost or refused (${at})`,
+              status: grade(crowd.chat.latency.p99 < 150 && crowd.chat.lost + crowd.chat.errors === 0),
+            }
+          : {
+              measured: `nothing delivered of ${n(crowd.chat.sent, 0)} sent (${at})${crowd.chat.firstError ? `: ${cell(crowd.chat.firstError, 120)}` : ''}`,
+              status: 'not measured' as const,
+            }),
       });
     out.push({
       target: 'the same users idle: Prosody < 5 % and the gateway < 5 % of a core',
-      measured: `Prosody ${n(crowd.idle.corePct.xmppServer, 1)} %, gateway ${n(crowd.idle.corePct.parley, 1)} % (${n(crowd.streams.open, 0)} idle users, ${crowd.idle.seconds} s)`,
-      status: grade((crowd.idle.corePct.xmppServer ?? 100) < 5 && (crowd.idle.corePct.parley ?? 100) < 5),
+      ...(crowd.streams.open > 0
+        ? {
+            measured: `Prosody ${n(crowd.idle.corePct.xmppServer, 1)} %, gateway ${n(crowd.idle.corePct.parley, 1)} % (${n(crowd.streams.open, 0)} idle users, ${crowd.idle.seconds} s)`,
+            status: grade(
+              (crowd.idle.corePct.xmppServer ?? 100) < 5 && (crowd.idle.corePct.parley ?? 100) < 5,
+            ),
+          }
+        : {
+            measured: `no SSE stream opened (${n(crowd.streams.failed, 0)} failed${crowd.streams.firstError ? `: ${cell(crowd.streams.firstError, 120)}` : ''})`,
+            status: 'not measured' as const,
+          }),
     });
     out.push({
       target: 'logins ≥ 300/s',
-      measured: `${n(crowd.login.perSecond, 0)}/s (${n(crowd.login.ok, 0)} logins, 32 concurrent)`,
-      status: crowd.login.perSecond >= 300 ? 'met' : 'not met',
+      ...(crowd.login.ok > 0
+        ? {
+            measured: `${n(crowd.login.perSecond, 0)}/s (${n(crowd.login.ok, 0)} logins, 32 concurrent)`,
+            status: crowd.login.perSecond >= 300 ? 'met' : 'not met',
+          }
+        : {
+            measured: `no login succeeded (${n(crowd.login.failed, 0)} failed${crowd.login.firstError ? `: ${cell(crowd.login.firstError, 120)}` : ''})`,
+            status: 'not measured' as const,
+          }),
     });
   }
   const scale = r.results.scale as ScalePoint[] | undefined;
   if (Array.isArray(scale)) {
-    const measured = scale.filter((p) => p.kbPerSession !== undefined);
+    // a point without a memory figure (no stream or no login held) is never divided by: it says why
+    const measured = scale.filter((p) => 'kb' in scaleMemory(p));
     const biggest = measured.at(-1);
+    const kb = biggest ? (scaleMemory(biggest) as { kb: number }).kb : Infinity;
+    const unmeasured = scale
+      .filter((p) => !('kb' in scaleMemory(p)) && p.sessions > (biggest?.sessions ?? 0))
+      .map((p) => cell(`${n(p.sessions, 0)} sessions ${(scaleMemory(p) as { why: string }).why}`, 200));
     if (biggest) {
       const held = Math.min(biggest.login?.ok ?? 0, biggest.streams?.open ?? 0);
       // 10,000 requested but capped by the open-files limit (9,900): still the 10k point
       const full = (biggest.requested ?? biggest.sessions) >= 10_000 && held >= 9_800;
       out.push({
         target: '10,000 sessions at ≤ 30 KB gateway memory per session',
-        measured: `${n(biggest.kbPerSession, 1)} KB/session RSS at ${n(Math.min(biggest.login?.ok ?? 0, biggest.streams?.open ?? 0), 0)} sessions`,
-        status: full
-          ? (biggest.kbPerSession ?? Infinity) <= 30
-            ? 'met'
-            : 'not met'
-          : (biggest.kbPerSession ?? Infinity) <= 30
-            ? 'indicative'
-            : 'not met',
+        measured: `${n(kb, 1)} KB/session RSS at ${n(held, 0)} sessions${unmeasured.length ? `; ${unmeasured.join('; ')}` : ''}`,
+        status: full ? (kb <= 30 ? 'met' : 'not met') : kb <= 30 ? 'indicative' : 'not met',
         ...(full
           ? biggest.note
             ? { note: biggest.note }
             : {}
-          : { note: `largest size reached: ${biggest.sessions}` }),
+          : { note: `largest size measured: ${biggest.sessions}` }),
       });
     } else
       out.push({
         target: '10,000 sessions at ≤ 30 KB per session',
-        measured:
-          scale
-            .map((p) => p.skipped)
-            .filter(Boolean)
-            .join('; ') || '–',
+        measured: unmeasured.join('; ') || '–',
         status: 'not measured',
       });
   }
@@ -259,7 +374,15 @@ export function targets(r: Report): Target[] {
     const worstIdx =
       hist.whatIf &&
       Object.entries(hist.whatIf.results).sort((a, b) => b[1].latency.p99 - a[1].latency.p99)[0];
-    if (worst) {
+    // a shape whose queries failed has no p99 worth comparing (the failures would not be in it)
+    const failedShape = Object.entries(hist.asShipped.results).find(([, v]) => v.errors > 0 || !v.latency.n);
+    if (failedShape)
+      out.push({
+        target: `history page p99 < 10 ms at 1M messages`,
+        measured: `shape "${failedShape[0]}": ${n(failedShape[1].errors, 0)} of ${hist.queriesPerShape} queries failed${failedShape[1].firstError ? ` (${cell(failedShape[1].firstError, 120)})` : ''}`,
+        status: 'not measured',
+      });
+    else if (worst) {
       const p99 = worst[1].latency.p99;
       out.push({
         target: `history page p99 < 10 ms at 1M messages`,
@@ -311,6 +434,13 @@ function kneeTarget(k: Knee): Target {
   const lost = past.reduce((m, s) => m + s.lost, 0);
   const refused = past.reduce((m, s) => m + s.refused, 0);
   const top = past.at(-1);
+  const why = curveNotMeasured(k.curve);
+  if (why)
+    return {
+      target: 'backpressure past the knee: excess refused (429/503), nothing accepted lost, latency bounded',
+      measured: why,
+      status: 'not measured',
+    };
   return {
     target: 'backpressure past the knee: excess refused (429/503), nothing accepted lost, latency bounded',
     measured: top
@@ -340,7 +470,7 @@ function stepsTable(curves: Curve[]): string[] {
   for (const c of curves)
     for (const s of c.steps)
       rows.push(
-        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : (s.why ?? 'no')} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : cell(s.why ?? 'no', 200)} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
       );
   return rows;
 }
@@ -584,6 +714,7 @@ export function markdown(r: Report, charts: string[]): string {
         L.push(`| ${n(p.sessions, 0)} | ${p.skipped} ||||||||||| `);
         continue;
       }
+      const mem = scaleMemory(p);
       const d = p.delivery as
         | {
             latency: Summary;
@@ -595,7 +726,7 @@ export function markdown(r: Report, charts: string[]): string {
           }
         | undefined;
       L.push(
-        `| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | **${n(p.kbPerSession)}** | ${n(p.kbPerXmppSession)} · ${n(p.kbPerStream)} | ${n(p.heapKbPerSession)} | ${n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`,
+        `| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | ${'why' in mem ? cell(mem.why, 200) : `**${n(mem.kb)}**${mem.note ? ` (${cell(mem.note, 200)})` : ''}`} | ${n(p.kbPerXmppSession)} · ${'why' in mem ? '–' : n(p.kbPerStream)} | ${'why' in mem ? '–' : n(p.heapKbPerSession)} | ${'why' in mem ? '–' : n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`,
       );
     }
     L.push('');

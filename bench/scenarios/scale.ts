@@ -28,6 +28,8 @@ export interface ScalePoint {
   streams?: { open: number; failed: number; firstError?: string; wallMs: number };
   parleyRssMb?: { before: number; afterLogins: number; after: number };
   kbPerSession?: number;
+  /** why kbPerSession is missing (nothing held to divide by) or how it was computed (some streams failed) */
+  memoryNote?: string;
   /** the split: an XMPP session alone (after logins), then what its SSE stream adds */
   kbPerXmppSession?: number;
   kbPerStream?: number;
@@ -35,7 +37,8 @@ export interface ScalePoint {
   heapKbPerSession?: number;
   prosodyRssMb?: { before: number; after: number };
   prosodyKbPerSession?: number;
-  fds?: { parley: number; limit: number };
+  /** the gateway's open files at the end, at the start of the point and after the logins; its limit */
+  fds?: { parley: number; limit: number; atStart?: number; afterLogins?: number };
   cpuMsPerLogin?: Record<string, number>;
   delivery?: Record<string, unknown>;
 }
@@ -90,6 +93,12 @@ export async function scaleScenario(
   return points;
 }
 
+/**
+ * Open files kept free beyond two per session and what the gateway holds at the start (~25 on a fresh one):
+ * the generator's keep-alive HTTP connections (up to 128) and the database pool filling up.
+ */
+const FD_RESERVE = 160;
+
 /** Quick runs must end within 3 minutes: logins stop early (and say so) when the budget runs out. */
 function loginDeadlineMs(ctx: Ctx): number {
   if (!ctx.opts.quick) return 600_000;
@@ -103,13 +112,19 @@ async function onePoint(
   usersFor: (n: number) => Promise<string[]>,
   windows: Window[],
 ): Promise<ScalePoint> {
-  // An XMPP socket and an SSE socket per user in the gateway, plus pools and files. Where the open-files
-  // limit cannot be raised (no CAP_SYS_RESOURCE in a container), run as many as it allows and say so.
+  // An XMPP socket and an SSE socket per user in the gateway, on top of what it already holds (pools,
+  // files: ~25 on a fresh gateway) and the load generator's keep-alive HTTP connections (up to 128). Where
+  // the open-files limit cannot be raised (no CAP_SYS_RESOURCE in a container), run as many as it allows
+  // and say so. The load generator holds one socket per stream, so its own limit counts too.
   const limit = fdLimit(ctx.parley.pid).soft;
-  const n = Math.min(requested, Math.floor((limit - 200) / 2));
+  const genLimit = fdLimit(ctx.gen.pid).soft;
+  const fdsAtStart = openFds(ctx.parley.pid);
+  const fit = Math.min(Math.floor((limit - fdsAtStart - FD_RESERVE) / 2), genLimit - FD_RESERVE);
+  // a size cut by the limit is rounded down to a multiple of 100 (9,900 under the usual 20,000)
+  const n = Math.max(0, requested <= fit ? requested : fit >= 100 ? fit - (fit % 100) : fit);
   const reduced =
     n < requested
-      ? `${requested} requested; the gateway's open-files limit is ${limit} (ulimit -n; raising it needs CAP_SYS_RESOURCE), so ${n} were run`
+      ? `${requested} requested; the gateway's open-files limit is ${limit}${fdsAtStart > 100 ? ` and it already held ${fdsAtStart} open files` : ''} (ulimit -n; raising it needs CAP_SYS_RESOURCE), so ${n} were run`
       : undefined;
   if (reduced) {
     progress(reduced);
@@ -146,6 +161,14 @@ async function onePoint(
   const pids = [ctx.parley.pid, pPid, postgresPid(ctx.postgres)];
   const settleLogins = await waitIdle(pids, ctx.opts.quick ? 5000 : 120_000, 0.25);
   const afterLogins = ctx.parley.rssKb();
+  // Each stream is one more socket in the gateway: past its open-files limit, libuv accepts and at once
+  // closes every new connection (its EMFILE fallback), so the streams fail with ECONNRESET. Say so first.
+  const fdsAfterLogins = openFds(ctx.parley.pid);
+  if (fdsAfterLogins + login.ok > limit) {
+    const why = `the gateway holds ${fdsAfterLogins} open files after ${login.ok} logins (limit ${limit}): ${login.ok} SSE streams do not fit, the excess will be reset`;
+    progress(why);
+    ctx.findings.push(`scale ${n}: ${why}`);
+  }
   const streams = await ctx.gen.call<NonNullable<ScalePoint['streams']>>(
     'fleetStreams',
     { concurrency: 64, deadlineMs: 120_000 },
@@ -161,7 +184,21 @@ async function onePoint(
     prosody: pPid ? rssKb(pPid) : 0,
     heap: await ctx.parley.heap(),
   };
-  const held = Math.max(1, Math.min(login.ok, streams.open));
+  // Memory per session only from what was held: an XMPP session per login, a stream per open stream.
+  // No stream open (or no login) means nothing to divide by: not measured, and why.
+  const memoryNotMeasured =
+    login.ok === 0
+      ? `not measured: no user logged in (${login.failed} failed${login.firstError ? `: ${login.firstError}` : ''})`
+      : streams.open === 0
+        ? `not measured: no SSE stream opened (${streams.failed} failed${streams.firstError ? `: ${streams.firstError}` : ''})`
+        : undefined;
+  const kbPerXmppSession = login.ok > 0 ? round((afterLogins - before.parley) / login.ok, 1) : undefined;
+  const kbPerStream = streams.open > 0 ? round((after.parley - afterLogins) / streams.open, 1) : undefined;
+  const partial =
+    !memoryNotMeasured && streams.open < login.ok
+      ? `${streams.open} of ${login.ok} streams opened: KB/session = XMPP session + SSE stream, each per its own count`
+      : undefined;
+  const held = Math.min(login.ok, streams.open);
   const point: ScalePoint = {
     sessions: n,
     ...(reduced ? { requested, note: reduced } : {}),
@@ -173,27 +210,34 @@ async function onePoint(
       afterLogins: round(afterLogins / 1024, 1),
       after: round(after.parley / 1024, 1),
     },
-    kbPerSession: round((after.parley - before.parley) / held, 1),
-    kbPerXmppSession: round((afterLogins - before.parley) / Math.max(1, login.ok), 1),
-    kbPerStream: round((after.parley - afterLogins) / Math.max(1, streams.open), 1),
+    // with every stream open this is (after − before) / N
+    kbPerSession:
+      memoryNotMeasured || kbPerXmppSession === undefined || kbPerStream === undefined
+        ? undefined
+        : round(kbPerXmppSession + kbPerStream, 1),
+    kbPerXmppSession,
+    kbPerStream,
+    ...(memoryNotMeasured ? { memoryNote: memoryNotMeasured } : partial ? { memoryNote: partial } : {}),
     heapMb: {
       before: before.heap && round(before.heap.usedMb, 1),
       after: after.heap && round(after.heap.usedMb, 1),
     },
     heapKbPerSession:
-      before.heap && after.heap
+      !memoryNotMeasured && !partial && before.heap && after.heap
         ? round(((after.heap.usedMb - before.heap.usedMb) * 1024) / held, 1)
         : undefined,
     prosodyRssMb: { before: round(before.prosody / 1024, 1), after: round(after.prosody / 1024, 1) },
-    prosodyKbPerSession: round((after.prosody - before.prosody) / held, 1),
-    fds: { parley: openFds(ctx.parley.pid), limit },
+    // Prosody holds the XMPP sessions (the SSE streams are the gateway's)
+    prosodyKbPerSession: login.ok > 0 ? round((after.prosody - before.prosody) / login.ok, 1) : undefined,
+    fds: { parley: openFds(ctx.parley.pid), limit, atStart: fdsAtStart, afterLogins: fdsAfterLogins },
     cpuMsPerLogin: Object.fromEntries(
       Object.entries(cpuMs).map(([k, v]) => [k, round(v / Math.max(1, login.ok), 2)]),
     ),
   };
   progress(
-    `gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB); Prosody ${point.prosodyKbPerSession} KB/session; settled ${settleLogins} + ${settleStreams} ms`,
+    `gateway RSS ${point.parleyRssMb!.before} → ${point.parleyRssMb!.afterLogins} → ${point.parleyRssMb!.after} MB: ${point.kbPerSession === undefined ? `KB/session ${memoryNotMeasured ?? 'not measured'}` : `${point.kbPerSession} KB/session (XMPP session ${point.kbPerXmppSession} + SSE stream ${point.kbPerStream}; heap ${point.heapKbPerSession ?? '?'} KB)${partial ? ` (${partial})` : ''}`}; Prosody ${point.prosodyKbPerSession ?? '?'} KB/session; settled ${settleLogins} + ${settleStreams} ms`,
   );
+  if (memoryNotMeasured) ctx.findings.push(`scale ${n}: memory per session ${memoryNotMeasured}`);
   if (streams.open >= 2) {
     const count = ctx.opts.quick ? 200 : 1000;
     progress(`delivery latency among ${streams.open} connected users: ${count} messages at 50/s`);

@@ -288,10 +288,16 @@ export function needsLeanRaw(ctx: Ctx, raw: Curve): boolean {
   );
 }
 
-/** The raw baseline of a server: the best raw curve (the lean driver's when it ran). */
+/** The raw baseline of a server: the best raw curve (the lean driver's when it ran) that delivered. */
 export function rawBaseline(curves: Curve[] | undefined, server: string): Curve | undefined {
   return curves
-    ?.filter((c) => c.server === server && c.system.startsWith('raw XMPP') && !c.failed)
+    ?.filter(
+      (c) =>
+        c.server === server &&
+        c.system.startsWith('raw XMPP') &&
+        !c.failed &&
+        c.steps.some((s) => s.delivered > 0),
+    )
     .sort((a, b) => b.sustained - a.sustained)[0];
 }
 
