@@ -1,9 +1,7 @@
 import { publicBase } from '../../http/publicBase.js';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { BridgeError } from '../../errors/BridgeError.js';
-import { callerOf } from '../../http/access.js';
 import { readBody, validate } from '../../http/body.js';
 import { parseEventId } from '../../http/params.js';
 import type { Log } from '../../log.js';
@@ -11,10 +9,10 @@ import type { EventHub } from '../../sse/EventHub.js';
 import { openStream } from '../../sse/openStream.js';
 import { EVENT_NAMES } from '../../sse/events.js';
 import type { AskService } from '../AskService.js';
-import type { RequestRow } from '../RequestStore.js';
 import { visitorKey } from '../events.js';
 import { parseWorkgroupName } from '../settings.js';
 import { take, type Limiter } from '../../limits/limiter.js';
+import { VISITOR_ID, visitorRequest } from './visitorAccess.js';
 
 export interface AskRoutesDeps {
   ask: AskService;
@@ -32,8 +30,6 @@ export interface AskRoutesDeps {
 
 const BASE = '/restapi/v1/ask';
 const MAX_TEXT = 64 * 1024;
-/** ofchat's userID: the visitor's name in the room (1–64 letters, digits or . _ - + @); `admin` is the admin path. */
-const VISITOR_ID = /^[\p{L}\p{N}._+@-]{1,64}$/u;
 
 const AskBody = z
   .object({
@@ -58,12 +54,6 @@ const PostBody = z.object({ body: z.string().min(1).max(MAX_TEXT) }).passthrough
 export function preferredWait(header: string, max: number): number {
   const m = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(header);
   return m ? Math.min(Number(m[1]), max) : 0;
-}
-
-export function parseVisitorId(raw: string): string {
-  if (!VISITOR_ID.test(raw))
-    throw new BridgeError('BAD_REQUEST', `"${raw.slice(0, 80)}" is not a visitor userID`);
-  return raw;
 }
 
 /**
@@ -171,37 +161,4 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
       ],
     });
   });
-}
-
-/**
- * The request a visitor route acts on: the visitor token's own request (403 for another userID),
- * or with the master secret the visitor name's newest request. `?token=` only on the event stream.
- */
-async function visitorRequest(
-  ctx: Context,
-  ask: AskService,
-  rawUserId: string,
-  queryToken = false,
-): Promise<RequestRow> {
-  const userId = parseVisitorId(rawUserId);
-  const caller = callerOf(ctx);
-  if (caller.kind === 'master') {
-    const r = await ask.latestOf(userId);
-    if (!r) throw new BridgeError('NOT_FOUND', `no request of visitor ${userId}`);
-    return r;
-  }
-  if (caller.kind === 'basic')
-    throw new BridgeError(
-      'FORBIDDEN',
-      'visitor routes take the visitor token returned by POST /restapi/v1/ask',
-    );
-  const q =
-    queryToken && typeof ctx.query.token === 'string' && ctx.query.token ? ctx.query.token : undefined;
-  const token = caller.kind === 'token' ? caller.token : q;
-  if (!token)
-    throw new BridgeError('UNAUTHENTICATED', 'send the visitor token returned by POST /restapi/v1/ask');
-  const r = await ask.byToken(token);
-  if (!r) throw new BridgeError('BAD_CREDENTIALS', 'unknown visitor token');
-  if (r.userId !== userId) throw new BridgeError('FORBIDDEN', 'this token belongs to another visitor');
-  return r;
 }
