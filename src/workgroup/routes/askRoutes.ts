@@ -3,22 +3,12 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { BridgeError } from '../../errors/BridgeError.js';
 import { readBody, validate } from '../../http/body.js';
-import { parseEventId } from '../../http/params.js';
-import type { Log } from '../../log.js';
-import type { EventHub } from '../../sse/EventHub.js';
-import { openStream } from '../../sse/openStream.js';
-import { EVENT_NAMES } from '../../sse/events.js';
-import type { AskService } from '../AskService.js';
-import { visitorKey } from '../events.js';
 import { parseWorkgroupName } from '../settings.js';
 import { take, type Limiter } from '../../limits/limiter.js';
 import { VISITOR_ID, visitorRequest } from './visitorAccess.js';
+import { askEventRoutes, type AskEventRoutesDeps } from './askEventRoutes.js';
 
-export interface AskRoutesDeps {
-  ask: AskService;
-  hub: EventHub;
-  log: Log;
-  heartbeatMs: number;
+export interface AskRoutesDeps extends AskEventRoutesDeps {
   publicUrl?: string;
   /** new requests per client address and per workgroup (PARLEY_ASK_PER_*_PER_MINUTE) */
   rate: { perIp: Limiter; perWorkgroup: Limiter };
@@ -63,7 +53,7 @@ export function preferredWait(header: string, max: number): number {
  *   DELETE /ask/{userId}         cancel (while queued or offered) or leave the room
  *   POST   /ask/{userId}         join the assistance room once an agent took the request
  *   PUT    /ask/{userId}         post in the room (text, or JSON with `body`)
- *   GET    /ask/{userId}/events  the visitor's event stream (`?token=` for EventSource)
+ *   GET    /ask/{userId}/events  the visitor's event stream, and POST …/events/ticket (askEventRoutes.ts)
  * Visitor routes take the token from POST /ask (`Authorization: Bearer …`), or the master secret.
  */
 export function askRoutes(router: Router, deps: AskRoutesDeps): void {
@@ -147,18 +137,5 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     ctx.body = await ask.post(r, input.body, input.data);
   });
 
-  router.get(`${BASE}/:userId/events`, async (ctx) => {
-    const r = await visitorRequest(ctx, ask, ctx.params.userId!, true);
-    const q = ctx.query.lastEventId;
-    const lastEventId = parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
-    const { id: requestId, ...snapshot } = await ask.view(r);
-    await openStream(ctx, deps.hub, deps.log, {
-      username: visitorKey(r.id),
-      lastEventId,
-      heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [
-        { name: EVENT_NAMES.ask, payload: { type: 'status', snapshot: true, requestId, ...snapshot } },
-      ],
-    });
-  });
+  askEventRoutes(router, deps);
 }
