@@ -68,7 +68,12 @@ export function createApp(deps: AppDeps): Koa {
     deps.log.warn({ err }, 'koa error');
   });
   const router = new Router();
-  const access = { sessions: deps.sessions, verifier: deps.verifier };
+  const access = {
+    sessions: deps.sessions,
+    verifier: deps.verifier,
+    // Keyed by the master secret so every instance of a cluster accepts the others' tickets.
+    tickets: new StreamTickets(deps.secret ?? randomBytes(32).toString('base64url')),
+  };
   healthRoutes(router, deps.health);
   docsRoutes(router);
   webClientRoutes(router); // GET /chat/ and /chat/{asset}: the web client from web/dist
@@ -83,8 +88,6 @@ export function createApp(deps: AppDeps): Koa {
     hub: deps.hub,
     log: deps.log.child({ c: 'sse' }),
     heartbeatMs: deps.heartbeatMs,
-    // Keyed by the master secret so every instance of a cluster accepts the others' tickets.
-    tickets: new StreamTickets(deps.secret ?? randomBytes(32).toString('base64url')),
     remote: deps.remote,
   });
 

@@ -58,7 +58,7 @@ const SECRET_KEYS = [
   'XMPP_ADMIN_PASSWORD',
   'XMPP_COMPONENT_SECRET',
 ];
-/** Keys holding URLs: logged with any password in them (and any `token=` query) masked. */
+/** Keys holding URLs: logged with any password in them (and any `token=` or `ticket=` query) masked. */
 const URL_KEYS = [
   'url',
   'databaseUrl',
@@ -85,11 +85,14 @@ const SECRET_KEY = new RegExp(`^(?:${SECRET_KEYS.join('|')})$`, 'i');
 const URL_KEY = new RegExp(`^(?:${URL_KEYS.join('|')})$`, 'i');
 export const REDACTED = '[Redacted]';
 
-/** `scheme://user:pass@host` → `scheme://user:***@host`; `token=abc` → `token=***`. Anything else as is. */
+/**
+ * `scheme://user:pass@host` → `scheme://user:***@host`; `token=abc` → `token=***`. Anything else as is.
+ * A stream ticket is masked too: until it is used (within 60 s) it opens the stream.
+ */
 export function maskSecretsInText(s: string): string {
   return s
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/gi, '$1***@')
-    .replace(/([?&](?:token|secret|password|checksum)=)[^&#\s"']*/gi, '$1***');
+    .replace(/([?&](?:token|ticket|secret|password|checksum)=)[^&#\s"']*/gi, '$1***');
 }
 
 function censor(value: unknown, path: string[]): unknown {

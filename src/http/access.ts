@@ -6,11 +6,20 @@ import type { CredentialVerifier } from '../sessions/CredentialVerifier.js';
 import type { UserSession } from '../xmpp/client/UserSession.js';
 import { parseStreamId, parseUsername } from './params.js';
 import { fromOpsNetwork } from './clientAddress.js';
+import type { StreamTickets } from '../sessions/StreamTickets.js';
 
 export interface AccessDeps {
   sessions: SessionManager;
   verifier: CredentialVerifier;
+  /**
+   * `?ticket=` for every event stream (EventSource sends no headers). One instance for all of them, keyed
+   * by the master secret, so any instance of a cluster accepts a ticket another one issued.
+   */
+  tickets: StreamTickets;
 }
+
+/** What checking a caller's credentials needs (tickets are redeemed by the stream routes themselves). */
+export type CredentialDeps = Pick<AccessDeps, 'sessions' | 'verifier'>;
 
 export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
 
@@ -18,7 +27,7 @@ export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
  * The live session named by `:streamid`, if the caller may act on it:
  * 401 without credentials, 404 for an unknown stream, 403 for someone else's stream.
  */
-export async function requireStream(ctx: Context, deps: AccessDeps, raw: string): Promise<UserSession> {
+export async function requireStream(ctx: Context, deps: CredentialDeps, raw: string): Promise<UserSession> {
   const caller = callerOf(ctx);
   if (caller.kind === 'anonymous')
     throw new BridgeError('UNAUTHENTICATED', 'send a session token, Basic credentials or the master secret');
@@ -67,7 +76,7 @@ export async function requireBasicFor(
  * The master secret, or Basic credentials of this user (or of an XMPP server admin), or a session token of
  * this user.
  */
-export async function requireUser(ctx: Context, deps: AccessDeps, username: string): Promise<void> {
+export async function requireUser(ctx: Context, deps: CredentialDeps, username: string): Promise<void> {
   const caller = callerOf(ctx);
   switch (caller.kind) {
     case 'master':

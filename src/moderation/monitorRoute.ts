@@ -7,6 +7,7 @@ import { validate } from '../http/body.js';
 import { requireAdmin, type AdminAccess } from './adminAccess.js';
 import type { MessageMonitor } from './MessageMonitor.js';
 import { bool, userJid } from './params.js';
+import { issueMonitorTicket, redeemMonitorTicket } from './monitorTickets.js';
 import { parseJid } from '../xmpp/jid.js';
 
 const MonitorParams = z
@@ -14,14 +15,15 @@ const MonitorParams = z
     user: z.string().min(1).max(3071).optional(),
     room: z.string().min(1).max(3071).optional(),
     hasAttachments: z.enum(['true', 'false']).optional(),
-    token: z.string().optional(), // EventSource cannot send headers; the auth middleware reads it
+    ticket: z.string().optional(), // read before the filters: see monitorTickets.ts
   })
   .strict();
 
 /**
  * GET /restapi/v1/admin/monitor: every message passing through Parley as `chatapi.monitor` events,
  * and new complaints as `chatapi.report`, live only (no ids, no replay: the history views cover the
- * past). Filters: user (sent or received), room, hasAttachments.
+ * past). Filters: user (sent or received), room, hasAttachments. Browsers open it with `?ticket=` from
+ * POST /restapi/v1/admin/monitor/ticket.
  */
 export function monitorRoute(
   router: Router,
@@ -34,8 +36,19 @@ export function monitorRoute(
     mucService: string;
   },
 ): void {
+  const { tickets } = deps.admin.access;
+
+  router.post('/restapi/v1/admin/monitor/ticket', async (ctx) => {
+    const actor = await requireAdmin(ctx, deps.admin);
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = issueMonitorTicket(tickets, actor);
+  });
+
   router.get('/restapi/v1/admin/monitor', async (ctx) => {
-    await requireAdmin(ctx, deps.admin);
+    const ticket = ctx.query.ticket;
+    if (typeof ticket === 'string' && ticket) redeemMonitorTicket(ctx, tickets, ticket);
+    else await requireAdmin(ctx, deps.admin);
     const q = validate(MonitorParams, ctx.query, 'query');
     const { domain } = deps.admin;
     const filter = {

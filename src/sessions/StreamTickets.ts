@@ -10,9 +10,12 @@ export interface Ticket {
 }
 
 /**
- * Short-lived, single-purpose credentials for `GET …/chat/{streamid}/events?ticket=`: EventSource cannot
- * send an Authorization header, and a session token in a URL ends up in access logs, proxies and browser
- * history for as long as the token lives. A ticket only opens that one stream, for TICKET_SECONDS, once.
+ * Short-lived, single-purpose credentials for event streams (`GET …/chat/{streamid}/events?ticket=`, the
+ * visitor's `/ask/{userId}/events`, the admin monitor): EventSource cannot send an Authorization header, and
+ * a token in a URL ends up in access logs, proxies and browser history for as long as the token lives. A
+ * ticket only opens the one stream it was issued for, for TICKET_SECONDS, once. Streams are named by
+ * strings that cannot collide (a chat stream id `ps_…`, `ask:<request>`, `admin-monitor:…`), so a ticket
+ * for one kind of stream never opens another.
  *
  * Stateless (HMAC with a key derived from the master secret), so any gateway instance of a cluster can
  * check a ticket another instance issued; "once" is enforced per instance (the nonces it has seen), which

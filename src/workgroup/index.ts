@@ -114,6 +114,7 @@ export function createWorkgroupFeature(ctx: WorkgroupFeatureDeps): Feature {
         hub: ctx.hub,
         log: log.child({ c: 'sse' }),
         heartbeatMs: ctx.config.sessions.heartbeatSeconds * 1000,
+        tickets: access.tickets,
         publicUrl: ctx.config.http.publicUrl,
         rate: {
           perIp: ctx.limiter('ask-ip', { points: askLimits.perIpPerMinute, duration: 60 }),

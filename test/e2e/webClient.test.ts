@@ -373,6 +373,8 @@ describe('web client in headless Chromium', function () {
 
     // A visitor, no account: the ask form, then the queue.
     const V = await newPage({ width: 420, height: 640 });
+    const visitorUrls: string[] = [];
+    V.page.on('request', (r) => visitorUrls.push(r.url()));
     await V.page.goto(`${gw.url}/chat/#ask=${wg}`);
     await V.page.getByLabel('Your name').fill('jane');
     await V.page.getByLabel('E-mail').fill('jane@example.org');
@@ -422,6 +424,16 @@ describe('web client in headless Chromium', function () {
     await A.page.locator('.msg-in', { hasText: 'Thanks, that worked!' }).waitFor();
     await shot(V.page, 'visitor-chat');
     await shot(A.page, 'agent-room');
+    // The visitor token lives as long as the request: the page opens its stream with a one-time ticket instead.
+    assert.ok(
+      visitorUrls.some((u) => /\/restapi\/v1\/ask\/jane\/events\?.*\bticket=/.test(u)),
+      visitorUrls.join('\n'),
+    );
+    assert.deepEqual(
+      visitorUrls.filter((u) => /[?&]token=/.test(u)),
+      [],
+      'no visitor token in a URL',
+    );
   });
 
   it('sends files: an image in a dialogue (live, own copy, full size, history) and a refused one, a document in a room', async () => {

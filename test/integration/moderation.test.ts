@@ -31,6 +31,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ['GET', '/restapi/v1/admin/dialogues/a/b'],
   ['GET', '/restapi/v1/admin/users/a/messages'],
   ['GET', '/restapi/v1/admin/monitor'],
+  ['POST', '/restapi/v1/admin/monitor/ticket'],
   ['GET', '/restapi/v1/admin/users/a/restrictions'],
   ['DELETE', '/restapi/v1/admin/users/a/sessions'],
   ['PUT', '/restapi/v1/admin/users/a/disabled', {}],

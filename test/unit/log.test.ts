@@ -42,17 +42,19 @@ describe('createLogger', () => {
         headers: { authorization: 'Bearer tok-1', accept: 'application/json' },
         token: 'tok-2',
         url: 'https://chat.example.org/restapi/v1/chat/ps_x/events?token=tok-3',
+        events: 'https://chat.example.org/restapi/v1/ask/jane/events?lastEventId=0&ticket=tik-1',
       },
       'hello',
     );
     const text = lines.join('\n');
-    for (const secret of ['pw-1', 'pw-2', 'pw-3', 'pw-4', 'master-1', 'tok-1', 'tok-2', 'tok-3'])
+    for (const secret of ['pw-1', 'pw-2', 'pw-3', 'pw-4', 'master-1', 'tok-1', 'tok-2', 'tok-3', 'tik-1'])
       assert.doesNotMatch(text, new RegExp(secret), secret);
     const o = JSON.parse(lines[0]!);
     assert.equal(o.user, 'alice');
     assert.equal(o.headers.accept, 'application/json');
     assert.equal(o.config.database.url, 'postgres://parley:***@db/parley');
     assert.equal(o.url, 'https://chat.example.org/restapi/v1/chat/ps_x/events?token=***');
+    assert.equal(o.events, 'https://chat.example.org/restapi/v1/ask/jane/events?lastEventId=0&ticket=***');
   });
 
   it('censors the options errors carry, at any depth, and connection URLs in their messages and causes', () => {

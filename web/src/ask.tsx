@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { storage } from './storage';
+import { openAskStream } from './askStream';
 
 /**
  * A visitor asks an expert queue (workgroup) without an account: `POST /restapi/v1/ask`, then the visitor's own
@@ -64,12 +65,7 @@ export function AskView({ workgroup }: { workgroup: string }) {
   useEffect(() => {
     if (!session) return;
     setPhase((p) => (p === 'form' ? 'queued' : p));
-    // The events URL replays from the start of the request (lastEventId=0); EventSource resumes by itself after.
-    const es = new EventSource(
-      `${session.events}${session.events.includes('?') ? '&' : '?'}token=${encodeURIComponent(session.token)}`,
-    );
-    es.addEventListener('chatapi.ask', (ev) => {
-      const d = JSON.parse((ev as MessageEvent<string>).data) as Record<string, unknown>;
+    return openAskStream(session, (d) => {
       switch (d.type) {
         case 'status':
         case 'update-queue':
@@ -108,7 +104,6 @@ export function AskView({ workgroup }: { workgroup: string }) {
           break;
       }
     });
-    return () => es.close();
   }, [session]);
 
   const logRef = useRef<HTMLDivElement>(null);

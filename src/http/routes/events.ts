@@ -11,14 +11,11 @@ import type { AccessDeps } from '../access.js';
 import { callerOf, requireStream, requireUser } from '../access.js';
 import type { RemoteSession } from '../../cluster/InstanceRegistry.js';
 import { parseEventId, parseStreamId, parseUsername } from '../params.js';
-import type { StreamTickets } from '../../sessions/StreamTickets.js';
 
 export interface EventRoutesDeps extends AccessDeps {
   hub: EventHub;
   log: Log;
   heartbeatMs: number;
-  /** `?ticket=` for EventSource, instead of a session token in the URL */
-  tickets: StreamTickets;
   /** sessions held by other gateway instances (cluster): their events arrive over the Redis bus */
   remote?: {
     remoteStream(streamId: string): Promise<RemoteSession | undefined>;

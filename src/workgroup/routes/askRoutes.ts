@@ -1,26 +1,14 @@
 import { publicBase } from '../../http/publicBase.js';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { BridgeError } from '../../errors/BridgeError.js';
-import { callerOf } from '../../http/access.js';
 import { readBody, validate } from '../../http/body.js';
-import { parseEventId } from '../../http/params.js';
-import type { Log } from '../../log.js';
-import type { EventHub } from '../../sse/EventHub.js';
-import { openStream } from '../../sse/openStream.js';
-import { EVENT_NAMES } from '../../sse/events.js';
-import type { AskService } from '../AskService.js';
-import type { RequestRow } from '../RequestStore.js';
-import { visitorKey } from '../events.js';
 import { parseWorkgroupName } from '../settings.js';
 import { take, type Limiter } from '../../limits/limiter.js';
+import { VISITOR_ID, visitorRequest } from './visitorAccess.js';
+import { askEventRoutes, type AskEventRoutesDeps } from './askEventRoutes.js';
 
-export interface AskRoutesDeps {
-  ask: AskService;
-  hub: EventHub;
-  log: Log;
-  heartbeatMs: number;
+export interface AskRoutesDeps extends AskEventRoutesDeps {
   publicUrl?: string;
   /** new requests per client address and per workgroup (PARLEY_ASK_PER_*_PER_MINUTE) */
   rate: { perIp: Limiter; perWorkgroup: Limiter };
@@ -32,8 +20,6 @@ export interface AskRoutesDeps {
 
 const BASE = '/restapi/v1/ask';
 const MAX_TEXT = 64 * 1024;
-/** ofchat's userID: the visitor's name in the room (1–64 letters, digits or . _ - + @); `admin` is the admin path. */
-const VISITOR_ID = /^[\p{L}\p{N}._+@-]{1,64}$/u;
 
 const AskBody = z
   .object({
@@ -60,12 +46,6 @@ export function preferredWait(header: string, max: number): number {
   return m ? Math.min(Number(m[1]), max) : 0;
 }
 
-export function parseVisitorId(raw: string): string {
-  if (!VISITOR_ID.test(raw))
-    throw new BridgeError('BAD_REQUEST', `"${raw.slice(0, 80)}" is not a visitor userID`);
-  return raw;
-}
-
 /**
  * The visitor side (ofchat `restapi/v1/ask`, reference §1.6), for people without an account:
  *   POST   /ask                  join a workgroup's queue → 202 with the position and a visitor token
@@ -73,7 +53,7 @@ export function parseVisitorId(raw: string): string {
  *   DELETE /ask/{userId}         cancel (while queued or offered) or leave the room
  *   POST   /ask/{userId}         join the assistance room once an agent took the request
  *   PUT    /ask/{userId}         post in the room (text, or JSON with `body`)
- *   GET    /ask/{userId}/events  the visitor's event stream (`?token=` for EventSource)
+ *   GET    /ask/{userId}/events  the visitor's event stream, and POST …/events/ticket (askEventRoutes.ts)
  * Visitor routes take the token from POST /ask (`Authorization: Bearer …`), or the master secret.
  */
 export function askRoutes(router: Router, deps: AskRoutesDeps): void {
@@ -157,51 +137,5 @@ export function askRoutes(router: Router, deps: AskRoutesDeps): void {
     ctx.body = await ask.post(r, input.body, input.data);
   });
 
-  router.get(`${BASE}/:userId/events`, async (ctx) => {
-    const r = await visitorRequest(ctx, ask, ctx.params.userId!, true);
-    const q = ctx.query.lastEventId;
-    const lastEventId = parseEventId(ctx.get('Last-Event-ID') || (typeof q === 'string' ? q : undefined));
-    const { id: requestId, ...snapshot } = await ask.view(r);
-    await openStream(ctx, deps.hub, deps.log, {
-      username: visitorKey(r.id),
-      lastEventId,
-      heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [
-        { name: EVENT_NAMES.ask, payload: { type: 'status', snapshot: true, requestId, ...snapshot } },
-      ],
-    });
-  });
-}
-
-/**
- * The request a visitor route acts on: the visitor token's own request (403 for another userID),
- * or with the master secret the visitor name's newest request. `?token=` only on the event stream.
- */
-async function visitorRequest(
-  ctx: Context,
-  ask: AskService,
-  rawUserId: string,
-  queryToken = false,
-): Promise<RequestRow> {
-  const userId = parseVisitorId(rawUserId);
-  const caller = callerOf(ctx);
-  if (caller.kind === 'master') {
-    const r = await ask.latestOf(userId);
-    if (!r) throw new BridgeError('NOT_FOUND', `no request of visitor ${userId}`);
-    return r;
-  }
-  if (caller.kind === 'basic')
-    throw new BridgeError(
-      'FORBIDDEN',
-      'visitor routes take the visitor token returned by POST /restapi/v1/ask',
-    );
-  const q =
-    queryToken && typeof ctx.query.token === 'string' && ctx.query.token ? ctx.query.token : undefined;
-  const token = caller.kind === 'token' ? caller.token : q;
-  if (!token)
-    throw new BridgeError('UNAUTHENTICATED', 'send the visitor token returned by POST /restapi/v1/ask');
-  const r = await ask.byToken(token);
-  if (!r) throw new BridgeError('BAD_CREDENTIALS', 'unknown visitor token');
-  if (r.userId !== userId) throw new BridgeError('FORBIDDEN', 'this token belongs to another visitor');
-  return r;
+  askEventRoutes(router, deps);
 }
