@@ -46,7 +46,10 @@ export class StreamTickets {
     const [, expRaw, nonce, mac] = m as unknown as [string, string, string, string];
     const expected = Buffer.from(this.#mac(streamId, `${expRaw}.${nonce}`), 'base64url');
     const given = Buffer.from(mac, 'base64url');
+    // The 43rd character carries 4 bits of the MAC and 2 spare ones that decoding drops: only the
+    // canonical spelling counts, so a ticket has exactly one form (and one nonce entry).
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    if (given.toString('base64url') !== mac) return false;
     const exp = Number(expRaw) * 1000;
     const now = this.now();
     if (exp <= now) return false;

@@ -28,6 +28,13 @@ describe('StreamTickets', () => {
     const otherNonce = (nonce[0] === 'A' ? 'B' : 'A') + nonce.slice(1);
     assert.equal(tickets.redeem(`${exp}.${otherNonce}.${mac}`, 's1'), false, 'another nonce');
     assert.equal(tickets.redeem('', 's1'), false);
+    // The last character's spare bits: every other spelling of the same MAC is refused.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(mac.at(-1)!);
+    for (let spare = 1; spare < 4; spare++) {
+      const respelled = `${mac.slice(0, -1)}${alphabet[(last & ~3) | ((last + spare) & 3)]}`;
+      assert.equal(tickets.redeem(`${exp}.${nonce}.${respelled}`, 's1'), false, `respelled ${respelled}`);
+    }
     assert.equal(tickets.redeem(good, 's1'), true);
   });
 });
