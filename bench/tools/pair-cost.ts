@@ -143,7 +143,14 @@ async function segment(s: Stack, kind: Kind, round: number, count = MESSAGES): P
   const [p0, g0] = pids.map(cpuMs);
   const d = await s.gen.call<{ delivered: number; latency: Summary }>(
     'fleetProbe',
-    { url: s.parley.url, tag: `${kind}${round}`, count, rate: RATE, drainMs: 20_000, pairs: pairsFor(s, kind) },
+    {
+      url: s.parley.url,
+      tag: `${kind}${round}`,
+      count,
+      rate: RATE,
+      drainMs: 20_000,
+      pairs: pairsFor(s, kind),
+    },
     300_000,
   );
   await waitIdle(pids, 10_000, 0.05);
@@ -164,7 +171,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   if (2 * FIXED + 2 * MESSAGES * ROUNDS > USERS)
-    log(`note: ${ROUNDS} fresh segments of ${MESSAGES} need ${2 * FIXED + 2 * MESSAGES * ROUNDS} users; later ones reuse`);
+    log(
+      `note: ${ROUNDS} fresh segments of ${MESSAGES} need ${2 * FIXED + 2 * MESSAGES * ROUNDS} users; later ones reuse`,
+    );
   const tmp = await mkdtemp(join(tmpdir(), 'parley-pairs-'));
   await chmod(tmp, 0o711);
   const postgres = await startPostgres({ dir: join(tmp, 'pg') });
