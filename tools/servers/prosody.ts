@@ -23,6 +23,17 @@ export interface ProsodyOptions {
   scramIterations?: number;
   hibernationSeconds?: number;
   archiveStorage?: 'memory' | 'internal' | 'sql';
+  /**
+   * `archive_expires_after`. Default: "never" on the memory store (it lives until a restart, capped per user by
+   * `storage_archive_item_limit`), "1d" on the others. Expiry is not free without an archive store that
+   * deletes by wildcard (sql does; memory and internal do not): Prosody 0.12's mod_mam then records each
+   * user's first archived message of a day in an `archive_cleanup` map that the storage manager keeps as one
+   * keyval entry per day, so every new user-day loads, re-serializes and rewrites the whole day's list of users.
+   * With the memory store that cost 10-20 ms of Prosody's CPU per message between two users who had not been
+   * messaged that day (1,000 users online), and nearly every message at 5,000 (its cache of users already
+   * recorded holds 1,000): bench/tools/pair-cost.ts, bench/README.md "Who talks to whom".
+   */
+  archiveExpiresAfter?: string;
   logLevel?: 'debug' | 'info' | 'warn';
   /** directories of community modules (prosody-modules checkouts) */
   pluginPaths?: string[];
@@ -89,6 +100,7 @@ interface Resolved {
   scramIterations: number;
   hibernationSeconds: number;
   archiveStorage: string;
+  archiveExpiresAfter: string;
   logLevel: string;
   pluginPaths: string[];
   extraModules: string[];
@@ -145,7 +157,7 @@ modules_enabled = {
   "time"; "http"; "csi_simple"; "mam"; "smacks";${o.extraModules.map((m) => ` ${lua(m)};`).join('')}
 }  -- no "limits": Debian's default throttles c2s
 modules_disabled = { "s2s"; "dialback" }
-archive_expires_after = "1d"
+archive_expires_after = ${lua(o.archiveExpiresAfter)}  -- why "never" on the memory store: ProsodyOptions.archiveExpiresAfter
 default_archive_policy = true
 smacks_hibernation_time = ${o.hibernationSeconds}
 -- Ask for an XEP-0198 ack after this many unacked stanzas, not after each one (Prosody's default 0).
@@ -188,6 +200,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     scramIterations: opts.scramIterations ?? 10_000,
     hibernationSeconds: opts.hibernationSeconds ?? 10,
     archiveStorage: opts.archiveStorage ?? 'memory',
+    archiveExpiresAfter:
+      opts.archiveExpiresAfter ?? ((opts.archiveStorage ?? 'memory') === 'memory' ? 'never' : '1d'),
     logLevel: opts.logLevel ?? 'info',
     pluginPaths: [
       ...(opts.pluginPaths ?? []).map((p) => resolve(p)),
