@@ -52,6 +52,8 @@ export class SessionBacklog {
     x.on('send', (el: Element) => {
       if (el.is('r', NS.sm)) this.recount();
     });
+    // An unsolicited <a/> (allowed, though Prosody and ejabberd send none) would end a request early, an
+    // underestimate that never leaves one waiting forever.
     x.on('element', (el: Element) => {
       if (!el.is('a', NS.sm)) return;
       const answered = this.#requests.shift();
