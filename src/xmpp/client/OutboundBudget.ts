@@ -18,8 +18,8 @@ export interface SessionLoad {
   pending: number;
   /** bytes waiting in its socket */
   bytes: number;
-  /** how long its own oldest unanswered ack request has waited (ms; 0 when none) */
-  waitedMs: number;
+  /** how long a message of its would wait at the server now (ms; SessionBacklog.delayMs) */
+  delayMs: number;
 }
 
 /** Seconds a refused sender waits: a healthy server drains a full queue well within this. */
@@ -29,8 +29,8 @@ export const OUTBOUND_RETRY_AFTER = 1;
  * The backpressure ledger of one instance. Sessions report by deltas how many of their stanzas the server
  * was asked to acknowledge and has not, and every ack request and answer (ServerDelay), so each send is
  * checked in O(1), without a walk over every session, and refused *before* anything is stored:
- * - its own session over its count or bytes bound, or its own oldest request waiting past maxDelayMs
- *   while the server answers others: that user's doing, 429 SEND_QUEUE_FULL;
+ * - its own session over its count or bytes bound, or its own messages waiting past maxDelayMs while
+ *   the server keeps up with the instance: that user's doing (or that link's), 429 SEND_QUEUE_FULL;
  * - the instance over its count bound, or the server's delay past maxDelayMs: everyone's, 503 XMPP_BACKLOG.
  * The delay is the bound that keeps accepted latency in check; the counts only stop a runaway in volume.
  */
@@ -79,10 +79,10 @@ export class OutboundBudget {
         'XMPP_BACKLOG',
         `the XMPP server has left an acknowledgement unanswered for ${Math.round(delay)} ms`,
       );
-    if (s.waitedMs > l.maxDelayMs)
+    if (s.delayMs > l.maxDelayMs)
       this.#refuse(
         'SEND_QUEUE_FULL',
-        `the XMPP server has taken ${Math.round(s.waitedMs)} ms so far to acknowledge this session's messages`,
+        `this session's messages wait ${Math.round(s.delayMs)} ms at the XMPP server`,
       );
   }
 

@@ -13,6 +13,9 @@ export interface SmState extends EventEmitter {
   outbound_q: unknown[];
 }
 
+/** Each measured time per stanza moves the estimate this fraction of the way (an EWMA over ~4 answers). */
+const PACE_SMOOTHING = 4;
+
 /** What the backlog needs of a client built by createXmppClient. */
 export interface BacklogClient extends EventEmitter {
   send(el: Element): Promise<void>;
@@ -38,6 +41,10 @@ export class SessionBacklog {
   /** sends admitted whose stanza has not been handed to the connection yet */
   #admitted = 0;
   #ended = false;
+  /** the server's time per stanza of this link (ms), measured while it had them queued (0: not yet) */
+  #perStanzaMs = 0;
+  /** the previous answer on this connection: when, and the count `h` it acknowledged */
+  #lastAnswer: { at: number; h: number } | undefined;
 
   constructor(
     private readonly x: BacklogClient,
@@ -57,11 +64,12 @@ export class SessionBacklog {
     x.on('element', (el: Element) => {
       if (!el.is('a', NS.sm)) return;
       const answered = this.#requests.shift();
-      if (answered) budget.delay.answered(answered);
+      if (answered) this.#timeAnswer(answered, Number(el.attrs.h));
     });
     // A request of a closed connection is never answered (a resumed stream acks by <resumed h/>).
     x.on('disconnect', () => {
       for (const r of this.#requests.splice(0)) budget.delay.dropped(r);
+      this.#lastAnswer = undefined;
       this.recount();
     });
     const sm = x.streamManagement;
@@ -77,10 +85,35 @@ export class SessionBacklog {
     return Math.max(0, sm.outbound_q.length - (this.x.ackBatch?.unrequested ?? 0));
   }
 
-  /** How long this connection's oldest unanswered request has waited (ms). */
-  get waitedMs(): number {
+  /**
+   * How long a message of this session would wait at the server now (ms; 0 while it owes nothing): the
+   * age of the oldest unanswered request, or what is unacknowledged at the server's measured time per
+   * stanza, whichever is longer. The age alone lags: by the time a request is `bound` ms old, a sender
+   * at k times the server's pace has added k × bound of work behind it, and that is what a message accepted
+   * then waits. The count at the measured pace is that work (held-back stanzas included: under load they
+   * are queued, and at a user's pace they add a few ms). Only while a request is open, so a pace measured
+   * on a busy server never refuses a session whose every request was answered.
+   */
+  get delayMs(): number {
     const oldest = this.#requests[0];
-    return oldest ? this.budget.delay.age(oldest) : 0;
+    if (!oldest) return 0;
+    const ahead = (this.x.streamManagement?.outbound_q.length ?? 0) + this.#admitted;
+    return Math.max(this.budget.delay.age(oldest), ahead * this.#perStanzaMs);
+  }
+
+  #timeAnswer(answered: AckRequest, h: number): void {
+    const delay = this.budget.delay;
+    delay.answered(answered);
+    const at = delay.now();
+    const prev = this.#lastAnswer;
+    // The server worked on this link without a pause between two answers only if this request was sent
+    // before the previous answer came: then every stanza it covers was waiting, and the time between the
+    // answers over the stanzas they acknowledged is the server's time per stanza (its other work included).
+    if (prev && answered.sentAt < prev.at && h > prev.h) {
+      const sample = (at - prev.at) / (h - prev.h);
+      this.#perStanzaMs += this.#perStanzaMs ? (sample - this.#perStanzaMs) / PACE_SMOOTHING : sample;
+    }
+    this.#lastAnswer = { at, h };
   }
 
   recount(): void {
@@ -100,7 +133,7 @@ export class SessionBacklog {
       budget.check({
         pending: this.#counted + this.#admitted,
         bytes: this.x.socket?.writableLength ?? 0,
-        waitedMs: this.waitedMs,
+        delayMs: this.delayMs,
       });
     } catch (err) {
       // The instance's delay falls only when the server answers something: a refused session that owes

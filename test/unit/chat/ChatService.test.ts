@@ -30,7 +30,7 @@ class FakeSession implements ChatSession {
   readonly sent: Element[] = [];
   admitted = 0;
   admitSend(): () => void {
-    this.budget.check({ pending: this.unacked + this.admitted, bytes: 0, waitedMs: 0 });
+    this.budget.check({ pending: this.unacked + this.admitted, bytes: 0, delayMs: 0 });
     this.admitted++;
     let released = false; // as UserSession's: giving it back twice counts once
     return () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { OutboundBudget, type SessionLoad } from '../../../../src/xmpp/client/OutboundBudget.js';
 
-const idle: SessionLoad = { pending: 0, bytes: 0, waitedMs: 0 };
+const idle: SessionLoad = { pending: 0, bytes: 0, delayMs: 0 };
 
 describe('OutboundBudget (backpressure decisions)', () => {
   let now: number;
@@ -20,7 +20,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
   it('lets a send through below every bound', () => {
     const b = budget();
     b.adjust(4);
-    assert.doesNotThrow(() => b.check({ pending: 2, bytes: 99, waitedMs: 250 }));
+    assert.doesNotThrow(() => b.check({ pending: 2, bytes: 99, delayMs: 250 }));
     assert.deepEqual(seen, []);
   });
 
@@ -74,7 +74,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
     b.delay.answered(b.delay.request());
     now += 1000;
     assert.doesNotThrow(() => b.check(idle), 'other sessions send on');
-    assert.throws(() => b.check({ ...idle, waitedMs: b.delay.age(slow) }), {
+    assert.throws(() => b.check({ ...idle, delayMs: b.delay.age(slow) }), {
       code: 'SEND_QUEUE_FULL',
       status: 429,
     });
@@ -84,7 +84,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
     const b = budget();
     const r = b.delay.request();
     now += 1000;
-    assert.throws(() => b.check({ ...idle, waitedMs: b.delay.age(r) }), { code: 'XMPP_BACKLOG' });
+    assert.throws(() => b.check({ ...idle, delayMs: b.delay.age(r) }), { code: 'XMPP_BACKLOG' });
   });
 
   it('never lets the total go negative (a session reporting its last share twice)', () => {

@@ -18,7 +18,7 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
   beforeEach(() => {
     now = 0;
     budget = new OutboundBudget(
-      { maxPerSession: 30, maxPerInstance: 50, maxSessionBytes: 1 << 20, maxDelayMs: 250 },
+      { maxPerSession: 100, maxPerInstance: 200, maxSessionBytes: 1 << 20, maxDelayMs: 250 },
       undefined,
       () => now,
     );
@@ -70,11 +70,11 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
     const s = session();
     await s.send(ACK_EVERY_STANZAS);
     now += 300;
-    assert.equal(s.backlog.waitedMs, 300);
+    assert.equal(s.backlog.delayMs, 300);
     assert.throws(() => s.backlog.admit(), { code: 'XMPP_BACKLOG', status: 503 });
     assert.equal(s.requests(), 1, 'a session with a request open does not ask again');
     await s.answer(ACK_EVERY_STANZAS);
-    assert.equal(s.backlog.waitedMs, 0);
+    assert.equal(s.backlog.delayMs, 0);
     assert.equal(budget.delayMs(), 0);
     assert.doesNotThrow(() => s.backlog.admit()());
   });
@@ -90,13 +90,30 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
     assert.doesNotThrow(() => other.backlog.admit()());
   });
 
+  it('refuses once what it has unacknowledged, at the pace the server answers it, would wait past the bound', async () => {
+    const s = session();
+    await s.send(2 * ACK_EVERY_STANZAS); // two requests, the second sent before the first is answered
+    now += 100;
+    await s.answer(ACK_EVERY_STANZAS);
+    now += 80;
+    await s.answer(2 * ACK_EVERY_STANZAS); // 20 stanzas in 80 ms of a busy server: 4 ms each
+    await s.send(60);
+    assert.equal(budget.delayMs(), 0, 'its requests were just sent: the age alone says nothing yet');
+    assert.doesNotThrow(() => s.backlog.admit()(), '60 ahead at 4 ms: 240 ms');
+    await s.send(3);
+    assert.throws(() => s.backlog.admit(), { code: 'SEND_QUEUE_FULL', status: 429 });
+    for (const h of [3, 4, 5]) await s.answer(h * ACK_EVERY_STANZAS);
+    assert.equal(s.backlog.delayMs, 0, 'nothing asked about is open: the pace alone refuses nothing');
+    assert.doesNotThrow(() => s.backlog.admit()());
+  });
+
   it("drops a closed connection's requests and count: a resumed stream acks by <resumed h/>", async () => {
     const s = session();
     await s.send(ACK_EVERY_STANZAS);
     now += 1000;
     s.x.emit('disconnect', { clean: false });
     assert.equal(budget.delayMs(), 0);
-    assert.equal(s.backlog.waitedMs, 0);
+    assert.equal(s.backlog.delayMs, 0);
     assert.equal(budget.total, 0);
   });
 
