@@ -141,6 +141,9 @@ export async function runStep(driver: Driver, spec: StepSpec): Promise<StepResul
   };
 }
 
+/** How long the closed-loop probe waits before refilling a place whose send was refused (429/503). */
+const REFUSED_PAUSE_MS = 50;
+
 /**
  * Closed loop with `window` messages in flight (the recipe's baseline method): a quick estimate of
  * the ceiling, used to place the open-loop steps of the throughput curve around it.
@@ -170,11 +173,19 @@ export async function probe(
         } catch (err) {
           sending = Promise.reject(err as Error);
         }
-        sending.catch(() => {
-          errors++;
+        sending.catch((err: unknown) => {
           inFlight--;
+          // A backpressure answer is the system at its ceiling, not a failure: refill the window a moment
+          // later instead of counting errors (51 quick refusals used to end the probe with a rate
+          // computed over no time at all).
+          if (isRefused(err)) {
+            if (!stop) setTimeout(pump, REFUSED_PAUSE_MS);
+            return;
+          }
+          errors++;
           if (errors > 50) {
             stop = true;
+            tEnd = performance.now();
             resolve();
           } else pump();
         });

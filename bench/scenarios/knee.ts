@@ -9,9 +9,10 @@ import { measure, type Curve } from './throughput.js';
  * rate, without the rate engine's own backlog stop, so what bounds the backlog is Parley's: per step,
  * offered vs accepted (201) vs refused vs delivered per second, and the latency of what was accepted.
  * The knee holds when, past it, delivered stays near the ceiling, nothing accepted is lost and p99 stays
- * bounded (a full per-session queue, PARLEY_SEND_QUEUE_SESSION = 500 stanzas, is ~2 s at 250 msg/s).
- * The bound counts stanzas the XMPP server has not acked on the sender's link; a backlog further on
- * (Prosody to the recipient's session, the recipient's store and stream) is not bounded by it.
+ * bounded: Parley refuses once the XMPP server leaves an ack request on the sender's link unanswered
+ * longer than PARLEY_SEND_MAX_DELAY_MS (250 ms; before that bound in time, 500 unacked stanzas were ~2 s).
+ * A backlog further on (Prosody to the recipient's session, the recipient's store and stream) is not
+ * bounded by it.
  */
 
 export interface Knee {

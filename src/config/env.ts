@@ -93,6 +93,7 @@ export const EnvSchema = z.object({
   PARLEY_ADMIN_BASIC: z.enum(['true', 'false']).default('true'),
   PARLEY_SEND_QUEUE_SESSION: z.coerce.number().int().min(1).max(1_000_000).default(500),
   PARLEY_SEND_QUEUE_INSTANCE: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  PARLEY_SEND_MAX_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(250),
   PARLEY_SEND_BUFFER_BYTES: z.coerce
     .number()
     .int()

@@ -58,7 +58,7 @@ export interface Config {
     loginTokenSecret?: string;
     /** Basic credentials of an XMPP server admin act for any user, as ofchat's AuthFilter lets them */
     adminBasic: boolean;
-    /** backpressure: sends are refused (429/503) past these bounds of what the server has not acknowledged */
+    /** backpressure: sends are refused (429/503) past these bounds of the server's backlog (stanzas, time) */
     outbound: OutboundLimits;
   };
   database: { url?: string; poolMax: number };

@@ -8,7 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *
  * Names (docs/operations.md#metrics says what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
- *   parley_xmpp_reconnects_total{resumed}, parley_xmpp_unacked_stanzas, parley_send_refused_total{code},
+ *   parley_xmpp_reconnects_total{resumed}, parley_xmpp_unacked_stanzas, parley_xmpp_server_delay_seconds,
+ *   parley_send_refused_total{code},
  *   parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
@@ -46,9 +47,12 @@ export interface XmppMetrics {
 export const SEND_REFUSALS = ['SEND_QUEUE_FULL', 'XMPP_BACKLOG'] as const;
 export type SendRefusal = (typeof SEND_REFUSALS)[number];
 
-/** The instance's stanzas not yet acknowledged by the XMPP server, read at scrape time (OutboundBudget fits). */
+/** The instance's backpressure ledger, read at scrape time (OutboundBudget fits). */
 export interface OutboundSource {
+  /** stanzas the XMPP server was asked to acknowledge and has not */
   readonly total: number;
+  /** how long the server has left the oldest ack request it owes unanswered (ms) */
+  delayMs(): number;
 }
 
 export interface HttpMetrics {
@@ -137,10 +141,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   reconnects.labels('false').inc(0);
   new Gauge({
     name: 'parley_xmpp_unacked_stanzas',
-    help: 'Stanzas this instance handed to the XMPP server that it has not acknowledged yet (XEP-0198).',
+    help: 'Stanzas this instance asked the XMPP server to acknowledge (XEP-0198 <r/>) that it has not yet.',
     registers: [registry],
     collect() {
       this.set(outbound?.total ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'parley_xmpp_server_delay_seconds',
+    help: 'How long the XMPP server has left the oldest ack request it owes this instance unanswered (0: none).',
+    registers: [registry],
+    collect() {
+      this.set((outbound?.delayMs() ?? 0) / 1000);
     },
   });
   const refused = new Counter({

@@ -3,6 +3,7 @@ import type { Element } from '@xmpp/xml';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { bearer, call, type Reply } from '../helpers/http.js';
 import { StallProxy } from '../helpers/stallProxy.js';
+import { ACK_EVERY_STANZAS } from '../../src/xmpp/client/ackPolicy.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { rig } from '../rig/rig.js';
 import { registerUser, type TestUser } from '../rig/users.js';
@@ -10,17 +11,89 @@ import { registerUser, type TestUser } from '../rig/users.js';
 type Login = { streamId: string; token: string };
 type Problem = { code: string; status: number };
 
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The HTTP calls of one gateway that these tests make. */
+function api(gw: () => TestGateway) {
+  const login = async (u: TestUser): Promise<Login> => {
+    const r = await call<Login>(`${gw().url}/restapi/v1/chat/${u.username}/login`, {
+      json: { password: u.password },
+    });
+    assert.ok(r.status === 201 || r.status === 200, r.text);
+    return r.body;
+  };
+  const send = (l: Login, to: string, body: string) =>
+    call<Problem>(`${gw().url}/restapi/v1/chat/${l.streamId}/messages/${to}`, {
+      method: 'POST',
+      auth: bearer(l.token),
+      json: { body },
+    });
+  /**
+   * Sends numbered messages until one is refused (at most `max`, `gapMs` apart): the accepted bodies and
+   * the refusal.
+   */
+  const sendUntilRefused = async (l: Login, to: string, prefix: string, max = 60, gapMs = 0) => {
+    const accepted: string[] = [];
+    for (let i = 0; i < max; i++) {
+      const body = `${prefix}-${i}`;
+      const r = await send(l, to, body);
+      if (r.status === 201) accepted.push(body);
+      else return { accepted, refused: { body, reply: r } };
+      if (gapMs) await pause(gapMs);
+    }
+    assert.fail(`${prefix}: ${max} sends were all accepted while the link was stalled`);
+  };
+  const history = async (u: TestUser, l: Login) => {
+    const r = await call<{ messages: { body: string }[] }>(
+      `${gw().url}/restapi/v1/chat/${u.username}/messages?limit=500`,
+      { auth: bearer(l.token) },
+    );
+    assert.equal(r.status, 200, r.text);
+    return r.body.messages.map((m) => m.body);
+  };
+  /** One series of this gateway's /metrics (exact name with labels). */
+  const metric = async (series: string): Promise<number> => {
+    const r = await call(`${gw().url}/metrics`, { auth: bearer(gw().secret) });
+    const line = r.text.split('\n').find((l) => l.startsWith(series + ' '));
+    assert.ok(line, `no series ${series}`);
+    return Number(line.slice(series.length + 1));
+  };
+  /** Polls a gauge until it reads `value` (the server catching up is not instantaneous). */
+  const metricBecomes = async (series: string, value: number): Promise<void> => {
+    let seen = -1;
+    for (let i = 0; i < 80 && seen !== value; i++) {
+      seen = await metric(series);
+      if (seen !== value) await pause(250);
+    }
+    assert.equal(seen, value, series);
+  };
+  return { login, send, sendUntilRefused, history, metric, metricBecomes };
+}
+
+const assertRefusal = (reply: Reply<Problem>, status: number, code: string) => {
+  assert.equal(reply.status, status, reply.text);
+  assert.equal(reply.body.code, code);
+  assert.match(reply.contentType, /^application\/problem\+json/);
+  assert.ok(Number(reply.headers.get('retry-after')) >= 1, 'a refusal says when to come back');
+};
+const bodiesAt = (peer: XmppPeer) =>
+  peer.stanzas
+    .filter((s: Element) => s.is('message') && s.getChildText('body'))
+    .map((s: Element) => s.getChildText('body')!);
+
 /**
  * Backpressure without timing: Parley reaches Prosody through a proxy that stops reading on demand, so
- * nothing Parley writes is acknowledged (XEP-0198) until it resumes. With bounds of 20 unacknowledged
- * stanzas per session and 30 per instance, the first sender is refused with 429 and the second with 503,
- * a refused message is not stored, and after the link resumes every accepted message arrives exactly once.
+ * nothing Parley writes is acknowledged (XEP-0198) until it resumes. With bounds of 20 stanzas asked about
+ * and unacknowledged per session and per instance (the delay bound out of reach), the first sender is
+ * refused with 429 and the second with 503, a refused message is not stored, and after the link resumes
+ * every accepted message arrives exactly once.
  */
-describe('backpressure: sends are refused while the XMPP link is stalled', function () {
+describe('backpressure: sends are refused while the XMPP link is stalled (count bounds)', function () {
   this.timeout(60_000);
   let proxy: StallProxy;
   let gw: TestGateway;
   let bob: XmppPeer | undefined;
+  const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
 
   before(async () => {
     proxy = new StallProxy(rig.xmpp.c2sPort);
@@ -28,7 +101,8 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     gw = await startGateway({
       XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,
       PARLEY_SEND_QUEUE_SESSION: '20',
-      PARLEY_SEND_QUEUE_INSTANCE: '30',
+      PARLEY_SEND_QUEUE_INSTANCE: '20',
+      PARLEY_SEND_MAX_DELAY_MS: '600000',
     });
   });
   after(async () => {
@@ -37,56 +111,6 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     await gw?.stop();
     await proxy?.close();
   });
-
-  const login = async (u: TestUser): Promise<Login> => {
-    const r = await call<Login>(`${gw.url}/restapi/v1/chat/${u.username}/login`, {
-      json: { password: u.password },
-    });
-    assert.ok(r.status === 201 || r.status === 200, r.text);
-    return r.body;
-  };
-  const send = (l: Login, to: string, body: string) =>
-    call<Problem>(`${gw.url}/restapi/v1/chat/${l.streamId}/messages/${to}`, {
-      method: 'POST',
-      auth: bearer(l.token),
-      json: { body },
-    });
-  /** Sends numbered messages until one is refused (at most `max`): the accepted bodies and the refusal. */
-  const sendUntilRefused = async (l: Login, to: string, prefix: string, max = 60) => {
-    const accepted: string[] = [];
-    for (let i = 0; i < max; i++) {
-      const body = `${prefix}-${i}`;
-      const r = await send(l, to, body);
-      if (r.status === 201) accepted.push(body);
-      else return { accepted, refused: { body, reply: r } };
-    }
-    assert.fail(`${prefix}: ${max} sends were all accepted while the link was stalled`);
-  };
-  const history = async (u: TestUser, l: Login) => {
-    const r = await call<{ messages: { body: string }[] }>(
-      `${gw.url}/restapi/v1/chat/${u.username}/messages?limit=500`,
-      { auth: bearer(l.token) },
-    );
-    assert.equal(r.status, 200, r.text);
-    return r.body.messages.map((m) => m.body);
-  };
-  const assertRefusal = (reply: Reply<Problem>, status: number, code: string) => {
-    assert.equal(reply.status, status, reply.text);
-    assert.equal(reply.body.code, code);
-    assert.match(reply.contentType, /^application\/problem\+json/);
-    assert.ok(Number(reply.headers.get('retry-after')) >= 1, 'a refusal says when to come back');
-  };
-  /** One series of this gateway's /metrics (exact name with labels). */
-  const metric = async (series: string): Promise<number> => {
-    const r = await call(`${gw.url}/metrics`, { auth: bearer(gw.secret) });
-    const line = r.text.split('\n').find((l) => l.startsWith(series + ' '));
-    assert.ok(line, `no series ${series}`);
-    return Number(line.slice(series.length + 1));
-  };
-  const bodiesAt = (peer: XmppPeer) =>
-    peer.stanzas
-      .filter((s: Element) => s.is('message') && s.getChildText('body'))
-      .map((s: Element) => s.getChildText('body')!);
 
   it('refuses with 429 (own bound) and 503 (instance bound), stores nothing refused, delivers the rest once', async () => {
     const [a, c, b] = [await registerUser('bpa'), await registerUser('bpc'), await registerUser('bpb')];
@@ -103,7 +127,8 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
     await bob.next((s) => s.getChildText('body') === 'warm-up');
 
     proxy.stall();
-    // A burst of concurrent sends: the accepted ones stay within her bound, the rest are 429.
+    // A burst of concurrent sends: each admitted one holds a place until handed over, so the accepted stay
+    // within her bound plus what awaits the next batched ack request; the rest are 429.
     const burst = Array.from({ length: 40 }, (_, i) => `alice-${i}`);
     const replies = await Promise.all(burst.map((body) => send(la, b.username, body)));
     const alice = {
@@ -111,23 +136,29 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
       refused: burst.filter((_, i) => replies[i]!.status !== 201),
     };
     for (const r of replies.filter((r) => r.status !== 201)) assertRefusal(r, 429, 'SEND_QUEUE_FULL');
+    assert.ok(alice.refused.length >= 1, 'a burst of twice her bound is not all taken');
+    assert.ok(alice.accepted.length <= 20 + ACK_EVERY_STANZAS - 1, `${alice.accepted.length} accepted`);
+    // Sent one by one, hers are refused at the latest once an ack request covers 20 unanswered stanzas.
+    const more = await sendUntilRefused(la, b.username, 'alice-more');
+    assertRefusal(more.refused.reply, 429, 'SEND_QUEUE_FULL');
+    alice.accepted.push(...more.accepted);
+    alice.refused.push(more.refused.body);
     // Room posts share the session's bound: refused before anything is sent or awaited.
     assertRefusal(
       await call<Problem>(rooms, { auth: bearer(la.token), text: 'to the room' }),
       429,
       'SEND_QUEUE_FULL',
     );
-    assert.ok(alice.accepted.length >= 1 && alice.accepted.length <= 20, `${alice.accepted.length} accepted`);
-    // Her own bound is hers alone: Carol may still send until the instance's bound is reached.
+    // Her own bound is hers alone; the instance's, reached by hers, holds Carol, who sent nothing.
     const carol = await sendUntilRefused(lc, b.username, 'carol');
     assertRefusal(carol.refused.reply, 503, 'XMPP_BACKLOG');
-    assert.ok(carol.accepted.length >= 1 && carol.accepted.length <= 30 - alice.accepted.length);
+    assert.deepEqual(carol.accepted, []);
 
     // 201 means stored; a refusal leaves nothing behind.
     assert.deepEqual((await history(a, la)).sort(), ['warm-up', ...alice.accepted].sort());
-    assert.deepEqual(await history(c, lc), carol.accepted);
+    assert.deepEqual(await history(c, lc), []);
     assert.deepEqual(bodiesAt(bob), ['warm-up'], 'nothing passed the stalled link');
-    assert.ok((await metric('parley_xmpp_unacked_stanzas')) >= 30);
+    assert.ok((await metric('parley_xmpp_unacked_stanzas')) >= 20);
     assert.equal(await metric('parley_send_refused_total{code="SEND_QUEUE_FULL"}'), alice.refused.length + 1);
     assert.equal(await metric('parley_send_refused_total{code="XMPP_BACKLOG"}'), 1);
 
@@ -138,22 +169,122 @@ describe('backpressure: sends are refused while the XMPP link is stalled', funct
       again = await send(la, b.username, 'after');
       if (again.status === 201) break;
       assertRefusal(again, 429, 'SEND_QUEUE_FULL');
-      await new Promise((r) => setTimeout(r, 250));
+      await pause(250);
     }
     assert.equal(again?.status, 201, again?.text);
     await bob.next((s) => s.getChildText('body') === 'after');
-    const expected = ['warm-up', ...alice.accepted, ...carol.accepted, 'after'];
+    const expected = ['warm-up', ...alice.accepted, 'after'];
     for (const body of expected) await bob.next((s) => s.getChildText('body') === body);
     const seen = bodiesAt(bob);
     assert.deepEqual([...seen].sort(), [...expected].sort(), 'every accepted message, exactly once');
     assert.ok(![...alice.refused, carol.refused.body].some((body) => seen.includes(body)));
     assert.deepEqual((await history(a, la)).sort(), ['warm-up', ...alice.accepted, 'after'].sort());
     // The ledger does not drift: once the server has acknowledged everything, nothing is counted.
-    let unacked = -1;
-    for (let i = 0; i < 40 && unacked !== 0; i++) {
-      unacked = await metric('parley_xmpp_unacked_stanzas');
-      if (unacked !== 0) await new Promise((r) => setTimeout(r, 250));
+    await metricBecomes('parley_xmpp_unacked_stanzas', 0);
+  });
+});
+
+/**
+ * The bound in time (PARLEY_SEND_MAX_DELAY_MS): with the count bounds at their defaults (500 per session,
+ * far out of reach here), a stalled server is noticed by how long it leaves an ack request unanswered.
+ */
+describe('backpressure: the server delay bounds what is accepted', function () {
+  this.timeout(60_000);
+  let proxy: StallProxy;
+  let gw: TestGateway;
+  let bob: XmppPeer | undefined;
+  const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
+
+  before(async () => {
+    proxy = new StallProxy(rig.xmpp.c2sPort);
+    const port = await proxy.listen();
+    gw = await startGateway({ XMPP_SERVICE: `xmpp://127.0.0.1:${port}`, PARLEY_SEND_MAX_DELAY_MS: '200' });
+  });
+  after(async () => {
+    proxy?.resume();
+    await bob?.stop();
+    await gw?.stop();
+    await proxy?.close();
+  });
+
+  it('refuses every sender with 503 while a stalled server leaves a request unanswered, accepts again once it answers', async () => {
+    const [d, e, b] = [await registerUser('bpd'), await registerUser('bpe'), await registerUser('bpb')];
+    bob = await XmppPeer.connect(b.username, b.password);
+    const [ld, le] = [await login(d), await login(e)];
+    const warm = await send(ld, b.username, 'warm-up');
+    assert.equal(warm.status, 201, warm.text);
+    await bob.next((s) => s.getChildText('body') === 'warm-up');
+
+    proxy.stall();
+    // At a user's pace: the batched ack request goes out after 20 stanzas, and once it has waited past the
+    // bound new messages are refused — long before 500 unacknowledged stanzas would be.
+    const dave = await sendUntilRefused(ld, b.username, 'dave', 400, 20);
+    assertRefusal(dave.refused.reply, 503, 'XMPP_BACKLOG');
+    assert.ok((await metric('parley_xmpp_unacked_stanzas')) < 500);
+    assert.ok((await metric('parley_xmpp_server_delay_seconds')) > 0.2);
+    // The server is behind for everyone: Erin, who sent nothing since it stalled, waits too.
+    const erin = await send(le, b.username, 'erin-stalled');
+    assertRefusal(erin, 503, 'XMPP_BACKLOG');
+    assert.deepEqual((await history(d, ld)).sort(), ['warm-up', ...dave.accepted].sort());
+    assert.deepEqual(await history(e, le), []);
+    assert.deepEqual(bodiesAt(bob), ['warm-up'], 'nothing passed the stalled link');
+
+    proxy.resume();
+    // Answers arrive, the delay falls to nothing, and both are accepted again.
+    await metricBecomes('parley_xmpp_server_delay_seconds', 0);
+    for (const [l, body] of [
+      [ld, 'dave-after'],
+      [le, 'erin-after'],
+    ] as const) {
+      let r: Reply<Problem> | undefined;
+      for (let i = 0; i < 40 && r?.status !== 201; i++) {
+        if (r) await pause(250);
+        r = await send(l, b.username, body);
+      }
+      assert.equal(r?.status, 201, r?.text);
     }
-    assert.equal(unacked, 0);
+    const expected = ['warm-up', ...dave.accepted, 'dave-after', 'erin-after'];
+    for (const body of expected) await bob.next((s) => s.getChildText('body') === body);
+    const seen = bodiesAt(bob);
+    assert.deepEqual([...seen].sort(), [...expected].sort(), 'every accepted message, exactly once');
+    await metricBecomes('parley_xmpp_unacked_stanzas', 0);
+  });
+});
+
+/**
+ * What the ack policy holds back on purpose is no backlog: each session asks for an ack only every 20
+ * stanzas (or after 5 s of quiet), so ten sessions sending ten messages each hold 100 stanzas unacked on a
+ * healthy server. With an instance bound of 30 none of them may be refused.
+ */
+describe('backpressure: stanzas awaiting the batched ack request are not counted', function () {
+  this.timeout(60_000);
+  let gw: TestGateway;
+  let bob: XmppPeer | undefined;
+  const { login, send, metric } = api(() => gw);
+
+  before(async () => {
+    gw = await startGateway({ PARLEY_SEND_QUEUE_SESSION: '20', PARLEY_SEND_QUEUE_INSTANCE: '30' });
+  });
+  after(async () => {
+    await bob?.stop();
+    await gw?.stop();
+  });
+
+  it('accepts every message of many sessions each holding a few unacked stanzas', async () => {
+    const b = await registerUser('bpb');
+    bob = await XmppPeer.connect(b.username, b.password);
+    const users = await Promise.all(Array.from({ length: 10 }, () => registerUser('bpm')));
+    const logins: Login[] = [];
+    for (const u of users) logins.push(await login(u));
+    const bodies: string[] = [];
+    for (let i = 0; i < 10; i++)
+      for (const [n, l] of logins.entries()) {
+        const body = `m${n}-${i}`;
+        const r = await send(l, b.username, body);
+        assert.equal(r.status, 201, `${body}: ${r.text}`);
+        bodies.push(body);
+      }
+    assert.equal(await metric('parley_send_refused_total{code="XMPP_BACKLOG"}'), 0);
+    for (const body of bodies) await bob.next((s) => s.getChildText('body') === body);
   });
 });

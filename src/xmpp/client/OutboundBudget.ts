@@ -1,57 +1,95 @@
 import { BridgeError } from '../../errors/BridgeError.js';
+import { ServerDelay } from './ServerDelay.js';
 
 export interface OutboundLimits {
-  /** stanzas one session has handed to the XMPP server that it has not acknowledged yet (XEP-0198) */
+  /** stanzas of one session that the XMPP server was asked to acknowledge (XEP-0198 `<r/>`) and has not */
   maxPerSession: number;
   /** the same, summed over every session of this instance */
   maxPerInstance: number;
   /** bytes waiting in one session's socket, for a server (or a moment) without XEP-0198 counting */
   maxSessionBytes: number;
+  /** how long the server may leave an ack request unanswered before new sends wait (ServerDelay) */
+  maxDelayMs: number;
+}
+
+/** What one session holds of the budget when it asks to send one more message. */
+export interface SessionLoad {
+  /** its requested-but-unacked stanzas plus its sends admitted and not handed over yet */
+  pending: number;
+  /** bytes waiting in its socket */
+  bytes: number;
+  /** how long a message of its would wait at the server now (ms; SessionBacklog.delayMs) */
+  delayMs: number;
 }
 
 /** Seconds a refused sender waits: a healthy server drains a full queue well within this. */
 export const OUTBOUND_RETRY_AFTER = 1;
 
 /**
- * The backpressure ledger of one instance: each session reports how many of its stanzas are still
- * unacknowledged (its own count changes by deltas, so the instance total costs O(1) per send instead of
- * a walk over every session), and a send is refused *before* anything is stored once a bound is reached.
- * One user past their own bound is their doing (429); the instance past its bound is everyone's (503).
+ * The backpressure ledger of one instance. Sessions report by deltas how many of their stanzas the server
+ * was asked to acknowledge and has not, and every ack request and answer (ServerDelay), so each send is
+ * checked in O(1), without a walk over every session, and refused *before* anything is stored:
+ * - its own session over its count or bytes bound, or its own messages waiting past maxDelayMs while
+ *   the server keeps up with the instance: that user's doing (or that link's), 429 SEND_QUEUE_FULL;
+ * - the instance over its count bound, or the server's delay past maxDelayMs: everyone's, 503 XMPP_BACKLOG.
+ * The delay is the bound that keeps accepted latency in check; the counts only stop a runaway in volume.
  */
 export class OutboundBudget {
   #total = 0;
+  readonly delay: ServerDelay;
+
   constructor(
     readonly limits: OutboundLimits,
     /** told of every refusal (metrics: parley_send_refused_total) */
     private readonly onRefused: (code: 'SEND_QUEUE_FULL' | 'XMPP_BACKLOG') => void = () => undefined,
-  ) {}
+    now?: () => number,
+  ) {
+    this.delay = new ServerDelay(now);
+  }
 
   get total(): number {
     return this.#total;
+  }
+
+  /** The server's delay now, in ms (metrics: parley_xmpp_server_delay_seconds). */
+  delayMs(): number {
+    return this.delay.ms();
   }
 
   adjust(delta: number): void {
     this.#total = Math.max(0, this.#total + delta);
   }
 
-  /** Throws when one more stanza from a session with `pending` unacked stanzas and `bytes` buffered must wait. */
-  check(pending: number, bytes: number): void {
+  /** Throws when one more message from a session holding `s` must wait. */
+  check(s: SessionLoad): void {
     const l = this.limits;
-    if (pending >= l.maxPerSession || bytes >= l.maxSessionBytes) {
-      this.onRefused('SEND_QUEUE_FULL');
-      throw new BridgeError(
+    if (s.pending >= l.maxPerSession || s.bytes >= l.maxSessionBytes)
+      this.#refuse(
         'SEND_QUEUE_FULL',
-        `this session already has ${pending} messages on their way to the XMPP server; retry after the Retry-After seconds`,
-        { retryAfter: OUTBOUND_RETRY_AFTER },
+        `this session already has ${s.pending} messages on their way to the XMPP server`,
       );
-    }
-    if (this.#total >= l.maxPerInstance) {
-      this.onRefused('XMPP_BACKLOG');
-      throw new BridgeError(
+    if (this.#total >= l.maxPerInstance)
+      this.#refuse(
         'XMPP_BACKLOG',
-        'the XMPP server is not keeping up with this gateway; retry after the Retry-After seconds',
-        { retryAfter: OUTBOUND_RETRY_AFTER },
+        `${this.#total} stanzas of this gateway await the XMPP server's acknowledgement`,
       );
-    }
+    const delay = this.delay.ms();
+    if (delay > l.maxDelayMs)
+      this.#refuse(
+        'XMPP_BACKLOG',
+        `the XMPP server has left an acknowledgement unanswered for ${Math.round(delay)} ms`,
+      );
+    if (s.delayMs > l.maxDelayMs)
+      this.#refuse(
+        'SEND_QUEUE_FULL',
+        `this session's messages wait ${Math.round(s.delayMs)} ms at the XMPP server`,
+      );
+  }
+
+  #refuse(code: 'SEND_QUEUE_FULL' | 'XMPP_BACKLOG', why: string): never {
+    this.onRefused(code);
+    throw new BridgeError(code, `${why}; retry after the Retry-After seconds`, {
+      retryAfter: OUTBOUND_RETRY_AFTER,
+    });
   }
 }

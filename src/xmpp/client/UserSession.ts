@@ -8,6 +8,7 @@ import { BridgeError } from '../../errors/BridgeError.js';
 import { fromStanzaError } from '../../errors/fromStanzaError.js';
 import { connectOnce, createXmppClient, Reconnector, smSettled } from './createXmppClient.js';
 import type { OutboundBudget } from './OutboundBudget.js';
+import { SessionBacklog, type BacklogClient } from './SessionBacklog.js';
 import type { XmppSecret } from './LoginTokens.js';
 
 /** A login's connect, stream, SASL and bind: a server busy with hundreds of logins takes seconds. */
@@ -41,13 +42,6 @@ export interface UserSessionOptions {
   outbound?: OutboundBudget;
 }
 
-/** The parts of @xmpp/stream-management's state that tell what the server has not acknowledged yet. */
-interface SmState extends EventEmitter {
-  enabled: boolean;
-  enableSent: boolean;
-  outbound_q: unknown[];
-}
-
 /**
  * One user's c2s session, shared by every tab and SSE stream of that user on this instance.
  * Resource is `parley-<random>`; it survives reconnects (XEP-0198 resumption where possible).
@@ -64,10 +58,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   readonly #reconnector: Reconnector;
   readonly #log: Log;
   #stopping = false;
-  /** this session's share of the instance's unacknowledged count, as last reported to the budget */
-  #counted = 0;
-  /** sends admitted (admitSend) whose stanza has not been handed to the connection yet */
-  #admitted = 0;
+  /** this session's part in the instance's backpressure; none without a budget */
+  readonly #backlog: SessionBacklog | undefined;
   /** the account's other online resources, from the presence the server forwards between them */
   readonly #ownResources = new Set<string>();
 
@@ -108,24 +100,10 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       this.#ownResources.clear();
       void this.#becameOnline(false);
     });
-    const sm = this.#sm;
-    sm?.on('resumed', () => {
-      this.#recount();
+    this.#backlog = opts.outbound && new SessionBacklog(this.#x as unknown as BacklogClient, opts.outbound);
+    (this.#x as unknown as BacklogClient).streamManagement?.on('resumed', () => {
       void this.#becameOnline(true);
     });
-    // Acks (and a failed stream's dropped queue) shrink what is in flight: one event per stanza.
-    sm?.on('ack', () => this.#recount());
-    sm?.on('fail', () => this.#recount());
-  }
-
-  get #sm(): SmState | undefined {
-    return (this.#x as unknown as { streamManagement?: SmState }).streamManagement;
-  }
-
-  /** Stanzas handed to the server and not acknowledged yet (0 where XEP-0198 is not in use). */
-  get unacked(): number {
-    const sm = this.#sm;
-    return sm && (sm.enabled || sm.enableSent) ? sm.outbound_q.length : 0;
   }
 
   /** Whether another client (a phone app, a second gateway instance) is online on this account. */
@@ -144,42 +122,17 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     else if (type === 'unavailable' || type === 'error') this.#ownResources.delete(resource);
   }
 
-  /** Bytes handed to the socket that the kernel has not taken yet. */
-  get bufferedBytes(): number {
-    return (this.#x as unknown as { socket?: { writableLength?: number } }).socket?.writableLength ?? 0;
-  }
-
-  #recount(): void {
-    const budget = this.opts.outbound;
-    if (!budget) return;
-    const now = this.#stopping && this.state === 'offline' ? 0 : this.unacked;
-    budget.adjust(now - this.#counted);
-    this.#counted = now;
-  }
-
   /**
    * Admits one message before anything it carries is stored: 503 while reconnecting, 429/503
-   * (SEND_QUEUE_FULL, XMPP_BACKLOG) while this session or the instance has as much in flight as its bound.
-   * An admitted send holds its place in both bounds until `release()` (call it once the stanza was handed
-   * over, or the send failed), so concurrent requests cannot all slip past the same free place.
+   * (SEND_QUEUE_FULL, XMPP_BACKLOG) while this session or the instance is behind (SessionBacklog.admit).
+   * Call the returned release once the stanza was handed over, or the send failed.
    */
   admitSend(): () => void {
     if (!this.isOnline)
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,
       });
-    const budget = this.opts.outbound;
-    if (!budget) return () => undefined;
-    budget.check(this.unacked + this.#admitted, this.bufferedBytes);
-    this.#admitted++;
-    budget.adjust(1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#admitted--;
-      budget.adjust(-1);
-    };
+    return this.#backlog?.admit() ?? (() => undefined);
   }
 
   readonly #beforePresence: (() => Promise<unknown>)[] = [];
@@ -254,11 +207,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       throw new BridgeError('XMPP_UNAVAILABLE', 'the XMPP session is reconnecting; try again shortly', {
         retryAfter: 2,
       });
-    try {
-      await this.#x.send(stanza);
-    } finally {
-      this.#recount();
-    }
+    await this.#x.send(stanza);
     if (stanza.is('message')) this.opts.metrics?.message('out', stanza.attrs.type as string | undefined);
   }
 
@@ -289,7 +238,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       await this.#x.disconnect().catch(() => undefined);
     }
     this.#setState('offline');
-    this.#recount(); // an ended session holds nothing of the instance's budget
+    this.#backlog?.end();
   }
 }
 

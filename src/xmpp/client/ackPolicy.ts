@@ -24,6 +24,15 @@ interface Sender extends EventEmitter {
   send(el: Element): Promise<void>;
 }
 
+/** What the policy knows that the backpressure ledger needs (SessionBacklog). */
+export interface AckBatch {
+  /**
+   * Stanzas sent since the last `<r/>`: unacked on purpose, awaiting the next batched request, so they
+   * are no sign of a backlog (at most ACK_EVERY_STANZAS - 1 per session).
+   */
+  readonly unrequested: number;
+}
+
 /**
  * Parley's XEP-0198 ack policy, configured from outside @xmpp/stream-management (0.14), whose defaults
  * put stanzas on the wire that no user caused:
@@ -42,7 +51,7 @@ export function batchAcks(
   entity: Sender,
   sm: SmKnobs,
   opts: { every?: number; quietMs?: number } = {},
-): void {
+): AckBatch {
   const every = opts.every ?? ACK_EVERY_STANZAS;
   sm.requestAckInterval = 0;
   sm.requestAckDebounce = opts.quietMs ?? ACK_QUIET_MS;
@@ -61,4 +70,9 @@ export function batchAcks(
     sinceRequest = 0;
     entity.send(xml('r', { xmlns: NS.sm })).catch(() => undefined);
   });
+  return {
+    get unrequested() {
+      return sinceRequest;
+    },
+  };
 }

@@ -82,7 +82,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     return done({ username: opts.username, password }, mechanism);
   }) as never);
   const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
-  batchAcks(entity as never, sm as unknown as SmKnobs);
+  const ackBatch = batchAcks(entity as never, sm as unknown as SmKnobs);
   coalesceWrites(entity as never, sm as unknown as { inbound: number });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
   callee.get(NS.ping, 'ping', () => ({}));
@@ -94,6 +94,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     iqCallee: callee,
     saslFactory: factory,
     streamManagement: sm,
+    ackBatch,
   }) as unknown as Client;
   // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
   // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.

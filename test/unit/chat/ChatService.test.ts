@@ -21,11 +21,16 @@ class FakeSession implements ChatSession {
   isOnline = true;
   failSend = false;
   unacked = 0;
-  budget = new OutboundBudget({ maxPerSession: 2, maxPerInstance: 3, maxSessionBytes: 1024 * 1024 });
+  budget = new OutboundBudget({
+    maxPerSession: 2,
+    maxPerInstance: 3,
+    maxSessionBytes: 1024 * 1024,
+    maxDelayMs: 250,
+  });
   readonly sent: Element[] = [];
   admitted = 0;
   admitSend(): () => void {
-    this.budget.check(this.unacked + this.admitted, 0);
+    this.budget.check({ pending: this.unacked + this.admitted, bytes: 0, delayMs: 0 });
     this.admitted++;
     let released = false; // as UserSession's: giving it back twice counts once
     return () => {

@@ -42,13 +42,15 @@ describe('createMetrics', () => {
     assert.equal(await sample(m, 'parley_sse_streams'), 3);
   });
 
-  it('reads the unacknowledged-stanza gauge from its source and counts backpressure refusals by code', async () => {
+  it('reads the unacknowledged-stanza and server-delay gauges from their source and counts backpressure refusals by code', async () => {
     const m = createMetrics({ processMetrics: false });
     assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 0);
+    assert.equal(await sample(m, 'parley_xmpp_server_delay_seconds'), 0);
     assert.equal(await sample(m, 'parley_send_refused_total{code="XMPP_BACKLOG"}'), 0);
-    const source = { total: 7 };
+    const source = { total: 7, delayMs: () => 1250 };
     m.watchOutbound(source);
     assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 7);
+    assert.equal(await sample(m, 'parley_xmpp_server_delay_seconds'), 1.25);
     m.xmpp.sendRefused('SEND_QUEUE_FULL');
     m.xmpp.sendRefused('SEND_QUEUE_FULL');
     assert.equal(await sample(m, 'parley_send_refused_total{code="SEND_QUEUE_FULL"}'), 2);

@@ -1,38 +1,90 @@
 import assert from 'node:assert/strict';
-import { OutboundBudget } from '../../../../src/xmpp/client/OutboundBudget.js';
+import { OutboundBudget, type SessionLoad } from '../../../../src/xmpp/client/OutboundBudget.js';
 
-describe('OutboundBudget (backpressure bounds)', () => {
-  const budget = () => new OutboundBudget({ maxPerSession: 3, maxPerInstance: 5, maxSessionBytes: 100 });
+const idle: SessionLoad = { pending: 0, bytes: 0, delayMs: 0 };
+
+describe('OutboundBudget (backpressure decisions)', () => {
+  let now: number;
+  let seen: string[];
+  const budget = () =>
+    new OutboundBudget(
+      { maxPerSession: 3, maxPerInstance: 5, maxSessionBytes: 100, maxDelayMs: 250 },
+      (code) => seen.push(code),
+      () => now,
+    );
+  beforeEach(() => {
+    now = 0;
+    seen = [];
+  });
 
   it('lets a send through below every bound', () => {
     const b = budget();
     b.adjust(4);
-    assert.doesNotThrow(() => b.check(2, 99));
+    assert.doesNotThrow(() => b.check({ pending: 2, bytes: 99, delayMs: 250 }));
+    assert.deepEqual(seen, []);
   });
 
   it('answers 429 SEND_QUEUE_FULL with Retry-After for one session over its own bound (stanzas or bytes)', () => {
     const b = budget();
-    assert.throws(() => b.check(3, 0), { code: 'SEND_QUEUE_FULL', status: 429, extra: { retryAfter: 1 } });
-    assert.throws(() => b.check(0, 100), { code: 'SEND_QUEUE_FULL' });
+    assert.throws(() => b.check({ ...idle, pending: 3 }), {
+      code: 'SEND_QUEUE_FULL',
+      status: 429,
+      extra: { retryAfter: 1 },
+    });
+    assert.throws(() => b.check({ ...idle, bytes: 100 }), { code: 'SEND_QUEUE_FULL' });
+    assert.deepEqual(seen, ['SEND_QUEUE_FULL', 'SEND_QUEUE_FULL']);
   });
 
   it('answers 503 XMPP_BACKLOG with Retry-After when the instance total reaches its bound', () => {
     const b = budget();
     b.adjust(5);
-    assert.throws(() => b.check(0, 0), { code: 'XMPP_BACKLOG', status: 503, extra: { retryAfter: 1 } });
+    assert.throws(() => b.check(idle), { code: 'XMPP_BACKLOG', status: 503, extra: { retryAfter: 1 } });
     b.adjust(-1);
-    assert.doesNotThrow(() => b.check(0, 0));
+    assert.doesNotThrow(() => b.check(idle));
+    assert.deepEqual(seen, ['XMPP_BACKLOG']);
   });
 
-  it('reports each refusal with its code', () => {
-    const seen: string[] = [];
-    const b = new OutboundBudget({ maxPerSession: 1, maxPerInstance: 1, maxSessionBytes: 100 }, (c) =>
-      seen.push(c),
-    );
-    assert.throws(() => b.check(1, 0));
-    b.adjust(1);
-    assert.throws(() => b.check(0, 0));
-    assert.deepEqual(seen, ['SEND_QUEUE_FULL', 'XMPP_BACKLOG']);
+  it('answers 503 XMPP_BACKLOG while the server leaves a request unanswered past the delay bound', () => {
+    const b = budget();
+    const r = b.delay.request();
+    now += 250;
+    assert.doesNotThrow(() => b.check(idle), 'at the bound, still accepted');
+    now += 1;
+    assert.throws(() => b.check(idle), { code: 'XMPP_BACKLOG', status: 503, extra: { retryAfter: 1 } });
+    assert.equal(b.delayMs(), 251);
+    b.delay.answered(r);
+    assert.doesNotThrow(() => b.check(idle), 'accepted again as soon as the server answers');
+  });
+
+  it('never stays refusing once nothing is owed, however long the quiet', () => {
+    const b = budget();
+    const r = b.delay.request();
+    now += 60_000;
+    assert.throws(() => b.check(idle), { code: 'XMPP_BACKLOG' });
+    b.delay.dropped(r); // its connection ended
+    assert.doesNotThrow(() => b.check(idle));
+    now += 600_000;
+    assert.doesNotThrow(() => b.check(idle));
+  });
+
+  it("refuses only the slow session (429) while the server answers others' later requests", () => {
+    const b = budget();
+    const slow = b.delay.request();
+    now += 10;
+    b.delay.answered(b.delay.request());
+    now += 1000;
+    assert.doesNotThrow(() => b.check(idle), 'other sessions send on');
+    assert.throws(() => b.check({ ...idle, delayMs: b.delay.age(slow) }), {
+      code: 'SEND_QUEUE_FULL',
+      status: 429,
+    });
+  });
+
+  it('prefers 503 when the instance is behind as well as the session', () => {
+    const b = budget();
+    const r = b.delay.request();
+    now += 1000;
+    assert.throws(() => b.check({ ...idle, delayMs: b.delay.age(r) }), { code: 'XMPP_BACKLOG' });
   });
 
   it('never lets the total go negative (a session reporting its last share twice)', () => {

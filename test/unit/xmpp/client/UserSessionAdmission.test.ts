@@ -21,7 +21,12 @@ function session(budget: OutboundBudget): UserSession {
 
 describe('UserSession.admitSend (backpressure admission)', () => {
   it('holds a place per admitted send, so concurrent sends cannot pass the same free place', () => {
-    const budget = new OutboundBudget({ maxPerSession: 2, maxPerInstance: 10, maxSessionBytes: 1 << 20 });
+    const budget = new OutboundBudget({
+      maxPerSession: 2,
+      maxPerInstance: 10,
+      maxSessionBytes: 1 << 20,
+      maxDelayMs: 250,
+    });
     const s = session(budget);
     const first = s.admitSend();
     s.admitSend();
@@ -34,7 +39,12 @@ describe('UserSession.admitSend (backpressure admission)', () => {
   });
 
   it("counts every session's admissions against the instance bound", () => {
-    const budget = new OutboundBudget({ maxPerSession: 5, maxPerInstance: 3, maxSessionBytes: 1 << 20 });
+    const budget = new OutboundBudget({
+      maxPerSession: 5,
+      maxPerInstance: 3,
+      maxSessionBytes: 1 << 20,
+      maxDelayMs: 250,
+    });
     const [a, b] = [session(budget), session(budget)];
     a.admitSend();
     a.admitSend();
@@ -43,7 +53,12 @@ describe('UserSession.admitSend (backpressure admission)', () => {
   });
 
   it('answers 503 XMPP_UNAVAILABLE while the session is not online, without taking a place', () => {
-    const budget = new OutboundBudget({ maxPerSession: 5, maxPerInstance: 5, maxSessionBytes: 1 << 20 });
+    const budget = new OutboundBudget({
+      maxPerSession: 5,
+      maxPerInstance: 5,
+      maxSessionBytes: 1 << 20,
+      maxDelayMs: 250,
+    });
     const s = session(budget);
     s.state = 'reconnecting';
     assert.throws(() => s.admitSend(), { code: 'XMPP_UNAVAILABLE' });

@@ -1,0 +1,167 @@
+import type { EventEmitter } from 'node:events';
+import xml, { type Element } from '@xmpp/xml';
+import type { BridgeError } from '../../errors/BridgeError.js';
+import { NS } from '../ns.js';
+import type { AckBatch } from './ackPolicy.js';
+import type { OutboundBudget } from './OutboundBudget.js';
+import type { AckRequest } from './ServerDelay.js';
+
+/** The parts of @xmpp/stream-management's state that tell what the server has not acknowledged yet. */
+export interface SmState extends EventEmitter {
+  enabled: boolean;
+  enableSent: boolean;
+  outbound_q: unknown[];
+}
+
+/** Each measured time per stanza moves the estimate this fraction of the way (an EWMA over ~4 answers). */
+const PACE_SMOOTHING = 4;
+
+/** What the backlog needs of a client built by createXmppClient. */
+export interface BacklogClient extends EventEmitter {
+  send(el: Element): Promise<void>;
+  socket?: { writableLength?: number } | null;
+  streamManagement?: SmState;
+  ackBatch?: AckBatch;
+}
+
+/**
+ * One session's share of the instance's backpressure ledger (OutboundBudget): how many of its stanzas the
+ * server was asked to acknowledge and has not, and how long its ack requests wait for their answers.
+ * Stanzas still awaiting the next batched `<r/>` (ackPolicy.ts) are not counted: the policy holds up to
+ * 19 per session unacked on purpose, so counting them would trip the instance bound on a healthy server
+ * with a few hundred users chatting. Each request is timed from the moment it is handed to the connection
+ * (so time spent in the socket's buffer counts) and matched to the server's answers in order: a server
+ * answers every `<r/>` with one `<a/>`, in order (XEP-0198 §4).
+ */
+export class SessionBacklog {
+  /** this connection's requests still unanswered, oldest first */
+  readonly #requests: AckRequest[] = [];
+  /** this session's share of the instance's count, as last reported */
+  #counted = 0;
+  /** sends admitted whose stanza has not been handed to the connection yet */
+  #admitted = 0;
+  #ended = false;
+  /** the server's time per stanza of this link (ms), measured while it had them queued (0: not yet) */
+  #perStanzaMs = 0;
+  /** the previous answer on this connection: when, and the count `h` it acknowledged */
+  #lastAnswer: { at: number; h: number } | undefined;
+
+  constructor(
+    private readonly x: BacklogClient,
+    private readonly budget: OutboundBudget,
+  ) {
+    const send = x.send.bind(x);
+    x.send = (el: Element): Promise<void> => {
+      if (el.is('r', NS.sm)) this.#requests.push(budget.delay.request());
+      return send(el);
+    };
+    // The count grows when a request goes out (what it covers is now owed) and shrinks with each ack.
+    x.on('send', (el: Element) => {
+      if (el.is('r', NS.sm)) this.recount();
+    });
+    // An unsolicited <a/> (allowed, though Prosody and ejabberd send none) would end a request early, an
+    // underestimate that never leaves one waiting forever.
+    x.on('element', (el: Element) => {
+      if (!el.is('a', NS.sm)) return;
+      const answered = this.#requests.shift();
+      if (answered) this.#timeAnswer(answered, Number(el.attrs.h));
+    });
+    // A request of a closed connection is never answered (a resumed stream acks by <resumed h/>).
+    x.on('disconnect', () => {
+      for (const r of this.#requests.splice(0)) budget.delay.dropped(r);
+      this.#lastAnswer = undefined;
+      this.recount();
+    });
+    const sm = x.streamManagement;
+    sm?.on('ack', () => this.recount());
+    sm?.on('fail', () => this.recount());
+    sm?.on('resumed', () => this.recount());
+  }
+
+  /** Stanzas the server was asked to acknowledge and has not (0 where XEP-0198 is not in use). */
+  get requested(): number {
+    const sm = this.x.streamManagement;
+    if (this.#ended || !sm || !(sm.enabled || sm.enableSent)) return 0;
+    return Math.max(0, sm.outbound_q.length - (this.x.ackBatch?.unrequested ?? 0));
+  }
+
+  /**
+   * How long a message of this session would wait at the server now (ms; 0 while it owes nothing): the
+   * age of the oldest unanswered request, or what is unacknowledged at the server's measured time per
+   * stanza, whichever is longer. The age alone lags: by the time a request is `bound` ms old, a sender
+   * at k times the server's pace has added k × bound of work behind it, and that is what a message accepted
+   * then waits. The count at the measured pace is that work (held-back stanzas included: under load they
+   * are queued, and at a user's pace they add a few ms). Only while a request is open, so a pace measured
+   * on a busy server never refuses a session whose every request was answered.
+   */
+  get delayMs(): number {
+    const oldest = this.#requests[0];
+    if (!oldest) return 0;
+    const ahead = (this.x.streamManagement?.outbound_q.length ?? 0) + this.#admitted;
+    return Math.max(this.budget.delay.age(oldest), ahead * this.#perStanzaMs);
+  }
+
+  #timeAnswer(answered: AckRequest, h: number): void {
+    const delay = this.budget.delay;
+    delay.answered(answered);
+    const at = delay.now();
+    const prev = this.#lastAnswer;
+    // The server worked on this link without a pause between two answers only if this request was sent
+    // before the previous answer came: then every stanza it covers was waiting, and the time between the
+    // answers over the stanzas they acknowledged is the server's time per stanza (its other work included).
+    if (prev && answered.sentAt < prev.at && h > prev.h) {
+      const sample = (at - prev.at) / (h - prev.h);
+      this.#perStanzaMs += this.#perStanzaMs ? (sample - this.#perStanzaMs) / PACE_SMOOTHING : sample;
+    }
+    this.#lastAnswer = { at, h };
+  }
+
+  recount(): void {
+    const now = this.requested;
+    this.budget.adjust(now - this.#counted);
+    this.#counted = now;
+  }
+
+  /**
+   * Admits one message or throws (429/503, see OutboundBudget.check). An admitted send holds its place in
+   * both count bounds until the returned release is called (once its stanza was handed over, or it failed),
+   * so concurrent requests cannot all slip past the same free place.
+   */
+  admit(): () => void {
+    const budget = this.budget;
+    try {
+      budget.check({
+        pending: this.#counted + this.#admitted,
+        bytes: this.x.socket?.writableLength ?? 0,
+        delayMs: this.delayMs,
+      });
+    } catch (err) {
+      // The instance's delay falls only when the server answers something: a refused session that owes
+      // nothing asks, so refusals never outlast the server's delay (e.g. when the only request still
+      // open is a dead link's, and every other session's sends are refused).
+      if (
+        (err as BridgeError).code === 'XMPP_BACKLOG' &&
+        !this.#requests.length &&
+        this.x.streamManagement?.enabled
+      )
+        this.x.send(xml('r', { xmlns: NS.sm })).catch(() => undefined);
+      throw err;
+    }
+    this.#admitted++;
+    budget.adjust(1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#admitted--;
+      budget.adjust(-1);
+    };
+  }
+
+  /** The session ended: it holds nothing of the instance's budget any more. */
+  end(): void {
+    this.#ended = true;
+    for (const r of this.#requests.splice(0)) this.budget.delay.dropped(r);
+    this.recount();
+  }
+}
