@@ -18,6 +18,12 @@ const UNLIMITED: StreamLimits = { maxStreamsPerUser: Infinity, maxBufferBytes: I
  * every pooled database connection (and the event loop) from live traffic; they take turns instead.
  */
 const REPLAY_READS = 2;
+/**
+ * Replays running at once above which their pages are paced (ReplayPacer): a login or a reconnect replays
+ * alone and goes at once, whatever the load; a storm of them (a restart, a flood of streams opened from 0)
+ * yields to live traffic.
+ */
+const REPLAYS_BEFORE_PACING = 8;
 
 /**
  * Fans a user's events out to every open stream of that user (ofchat fed only the newest tab).
@@ -33,6 +39,8 @@ export class EventHub {
   readonly #order = new DeliveryOrder((username, event) => this.#fanOut(username, event));
   readonly #streamsOf = new Map<string, number>();
   #replayReads = 0;
+  /** replays in progress (streams between their first page and their last) */
+  #replaying = 0;
   readonly #replayQueue: (() => void)[] = [];
   constructor(
     private readonly deps: {
@@ -192,7 +200,7 @@ export class EventHub {
   }
 
   async #replayRead<T>(read: () => Promise<T>): Promise<T> {
-    await this.deps.pacer?.turn();
+    if (this.#replaying > REPLAYS_BEFORE_PACING) await this.deps.pacer?.turn();
     if (this.#replayReads >= REPLAY_READS) await new Promise<void>((r) => this.#replayQueue.push(r));
     else this.#replayReads++;
     try {
@@ -212,12 +220,17 @@ export class EventHub {
    */
   async *replay(username: string, afterId: string, pageSize = 500): AsyncGenerator<DeliveredEvent[]> {
     let cursor = afterId;
-    for (;;) {
-      const page = await this.#replayRead(() => this.deps.store.after(username, cursor, pageSize));
-      await this.#order.settled(username, this.#order.mark());
-      if (page.length) yield page.map(withEnvelope);
-      if (page.length < pageSize) return;
-      cursor = page[page.length - 1]!.id;
+    this.#replaying++;
+    try {
+      for (;;) {
+        const page = await this.#replayRead(() => this.deps.store.after(username, cursor, pageSize));
+        await this.#order.settled(username, this.#order.mark());
+        if (page.length) yield page.map(withEnvelope);
+        if (page.length < pageSize) return;
+        cursor = page[page.length - 1]!.id;
+      }
+    } finally {
+      this.#replaying--;
     }
   }
 }

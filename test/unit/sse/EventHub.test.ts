@@ -155,6 +155,36 @@ describe('EventHub (in-memory event store)', () => {
     assert.equal(await hub.latestId('carol'), '0');
   });
 
+  it('paces replay pages only while more than a handful of replays run at once', async () => {
+    let turns = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const paced = new EventHub({
+      store,
+      log: pino({ level: 'silent' }),
+      pacer: {
+        turn: async () => {
+          turns++;
+          await gate;
+        },
+      },
+    });
+    for (let i = 0; i < 4; i++) await paced.publish('alice', 'chatapi.chat', { n: i }, { durable: true });
+    const drain = async () => {
+      let n = 0;
+      for await (const page of paced.replay('alice', '0', 2)) n += page.length;
+      return n;
+    };
+    assert.equal(await drain(), 4);
+    assert.equal(turns, 0, 'a lone replay (a login, a reconnect) is never held back');
+    // A storm: twelve replays in flight at once wait their turns, and still all finish.
+    const storm = Array.from({ length: 12 }, drain);
+    await turn();
+    assert.ok(turns > 0, 'the storm is paced');
+    open();
+    assert.deepEqual(await Promise.all(storm), Array(12).fill(4), 'and every replay still finishes');
+  });
+
   it('replay waits for a write begun before it, so the replay→live seam loses nothing', async () => {
     await hub.publish('alice', 'chatapi.chat', { n: 1 }, { durable: true });
     const live: DeliveredEvent[] = [];
