@@ -38,7 +38,10 @@ export interface SentMessage {
 export class ChatService {
   constructor(
     private readonly deps: {
-      messages: Pick<MessageLog, 'append' | 'receipt' | 'markRead' | 'findIncoming' | 'unread'>;
+      messages: Pick<
+        MessageLog,
+        'append' | 'receipt' | 'markRead' | 'findIncoming' | 'findOutgoing' | 'unread'
+      >;
       hub: Pick<EventHub, 'publish'>;
       log: Log;
       domain: string;
@@ -104,8 +107,13 @@ export class ChatService {
       // sent leaves no row behind
       { transmit: () => session.send(stanza).finally(sent) },
     );
-    if (!stored) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
-    return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
+    if (stored) return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
+    // The id is fresh, so the copy already stored is this very message, come back by another path
+    // between the stanza going out and its rows being written: the archive catch-up of a session that
+    // just logged in reads it back (ejabberd archives at once). It is stored and its event delivered.
+    const copy = await this.deps.messages.findOutgoing(session.username, to.bare, stanzaId);
+    if (!copy) throw new BridgeError('CONFLICT', 'a message with this id was already stored');
+    return { id: copy.eventId, stanzaId, to: to.full, timestamp: copy.sentAt.toISOString() };
   }
 
   async sendState(session: ChatSession, toRaw: string, state: ChatState): Promise<void> {

@@ -53,6 +53,8 @@ export interface ChatReader {
   archiveCursor(owner: string): Promise<{ stanzaId: string; sentAt: Date } | undefined>;
   /** An incoming 1:1 message by its event id or XMPP id. */
   findIncoming(owner: string, peer: string, ref: string): Promise<T.IncomingRef | undefined>;
+  /** An outgoing 1:1 message by its XMPP id: the copy another path (archive, carbon) stored first. */
+  findOutgoing(owner: string, peer: string, messageId: string): Promise<T.OutgoingRef | undefined>;
   unread(owner: string): Promise<{ jid: string; count: number }[]>;
   chatHistory(q: T.ChatHistoryQuery): Promise<T.ChatHistoryPage>;
 }

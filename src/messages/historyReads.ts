@@ -69,6 +69,19 @@ export function createPgChatReader(db: TimedDb): ChatReader {
       return r && { rowId: String(r.id), messageId: r.message_id, eventId: String(r.event_id) };
     },
 
+    async findOutgoing(owner, peer, messageId) {
+      const { rows } = await db.run<{ event_id: string; sent_at: Date }>(
+        {
+          name: 'find_outgoing',
+          text: `SELECT event_id, sent_at FROM messages WHERE owner = $1 AND peer = $2 AND direction = 'out' AND kind <> 'groupchat'
+                   AND message_id = $3 AND event_id IS NOT NULL`,
+        },
+        [owner, peer, messageId],
+      );
+      const r = rows[0];
+      return r && { eventId: String(r.event_id), sentAt: r.sent_at };
+    },
+
     async unread(owner) {
       const { rows } = await db.run<{ peer: string; n: string }>(
         {

@@ -116,6 +116,11 @@ export interface RoomHistoryPage {
 }
 
 /** An incoming 1:1 message found by event id or XMPP id (for read markers). */
+export interface OutgoingRef {
+  eventId: string;
+  sentAt: Date;
+}
+
 export interface IncomingRef {
   rowId: string;
   messageId: string | null;

@@ -187,6 +187,18 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
     return r && { rowId: String(r.id), messageId: r.messageId ?? null, eventId: String(r.eventId) };
   }
 
+  async findOutgoing(owner: string, peer: string, messageId: string) {
+    const r = this.rows.find(
+      (x) =>
+        x.owner === owner &&
+        x.peer === peer &&
+        x.direction === 'out' &&
+        x.kind !== 'groupchat' &&
+        x.messageId === messageId,
+    );
+    return r && { eventId: String(r.eventId), sentAt: r.sentAt };
+  }
+
   async unread(owner: string): Promise<{ jid: string; count: number }[]> {
     const counts = new Map<string, number>();
     for (const r of this.rows)

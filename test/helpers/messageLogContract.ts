@@ -182,6 +182,20 @@ export function messageLogContract(make: () => Promise<{ log: ContractLog; sink:
     assert.deepEqual(await log.unread(alice), [{ jid: bob, count: 1 }]);
   });
 
+  it('finds an outgoing message by its XMPP id, whichever path stored it', async () => {
+    const archived = await log.append(
+      { ...out('from the archive', 'o1'), stanzaId: 'a1', sentAt: new Date('2026-12-06T10:00:00Z') },
+      chatEvent('from the archive'),
+    );
+    assert.deepEqual(await log.findOutgoing(alice, bob, 'o1'), {
+      eventId: archived!.id,
+      sentAt: new Date('2026-12-06T10:00:00Z'),
+    });
+    await log.append(inbound('incoming', 'o2'), chatEvent('incoming'));
+    assert.equal(await log.findOutgoing(alice, bob, 'o2'), undefined, 'not an incoming one');
+    assert.equal(await log.findOutgoing(alice, 'carol@example.test', 'o1'), undefined, 'not another peer');
+  });
+
   it('pages chat history by event id: newest page, back with before, forward with after', async () => {
     const ids: string[] = [];
     for (let i = 1; i <= 5; i++) ids.push((await log.append(out(`m${i}`, `p${i}`), chatEvent(`m${i}`)))!.id!);

@@ -28,6 +28,8 @@ class FakeSession implements ChatSession {
     maxDelayMs: 250,
   });
   readonly sent: Element[] = [];
+  /** runs while a stanza goes out, before send resolves (what the server does meanwhile) */
+  whileSending?: (stanza: Element) => Promise<void>;
   admitted = 0;
   admitSend(): () => void {
     this.budget.check({ pending: this.unacked + this.admitted, bytes: 0, delayMs: 0 });
@@ -41,6 +43,7 @@ class FakeSession implements ChatSession {
   async send(stanza: Element): Promise<void> {
     if (this.failSend) throw new Error('socket closed');
     this.sent.push(stanza);
+    await this.whileSending?.(stanza);
   }
   async iq(): Promise<Element> {
     return xml('iq', { type: 'result' });
@@ -111,6 +114,39 @@ describe('ChatService (with the in-memory message log)', () => {
     await chat.send(session, 'bob', { body: 'room again' });
     assert.equal(log.rows.length, 1);
     assert.equal(session.admitted, 0, 'an admission is given back once the stanza is sent');
+  });
+
+  it('answers a send with the copy the archive catch-up stored while the stanza went out', async () => {
+    // A session that just logged in is still reading its archive, and the server archived the message
+    // at once: the result reaches the chat handler before the send's own rows are written.
+    session.whileSending = async (stanza) => {
+      session.whileSending = undefined;
+      const result = xml(
+        'message',
+        { to: session.fullJid },
+        xml(
+          'result',
+          { xmlns: NS.mam, id: 'archive-1' },
+          xml(
+            'forwarded',
+            { xmlns: NS.forward },
+            xml('delay', { xmlns: NS.delay, stamp: '2026-12-06T10:00:00Z' }),
+            stanza,
+          ),
+        ),
+      );
+      assert.equal(await chat.onMessage(session, result), true);
+    };
+    const sent = await chat.send(session, 'bob', { body: 'raced' });
+    assert.equal(log.rows.length, 1, 'stored once');
+    assert.equal(log.rows[0]!.stanzaId, 'archive-1');
+    assert.equal(sent.id, String(log.rows[0]!.eventId));
+    assert.equal(sent.timestamp, '2026-12-06T10:00:00.000Z');
+    assert.deepEqual(
+      sink.delivered.map((d) => [d.event.id, d.event.payload.body]),
+      [[sent.id, 'raced']],
+      'its event delivered once',
+    );
   });
 
   it('gives the admission back when the send fails', async () => {
