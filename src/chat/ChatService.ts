@@ -51,6 +51,11 @@ export class ChatService {
        * receipt can be recorded for it directly (PARLEY_LOCAL_RECEIPTS); otherwise the receipt is a stanza.
        */
       localSender?: (fullJid: string) => ChatSession | undefined;
+      /**
+       * Times messages between two users of this instance, send to stored (backpressure: TransitDelay);
+       * `sent` records only those whose recipient has a session here.
+       */
+      transit?: { sent(id: string, toBare: string): void; arrived(id: string): unknown };
     },
   ) {}
 
@@ -105,7 +110,12 @@ export class ChatService {
       },
       // sent first, stored with the other writes of its turn before the 201: a stanza that cannot be
       // sent leaves no row behind
-      { transmit: () => session.send(stanza).finally(sent) },
+      {
+        transmit: () => {
+          this.deps.transit?.sent(stanzaId, to.bare);
+          return session.send(stanza).finally(sent);
+        },
+      },
     );
     if (stored) return { id: stored.id!, stanzaId, to: to.full, timestamp: String(stored.payload.timestamp) };
     // The id is fresh, so the copy already stored is this very message, come back by another path
@@ -274,6 +284,7 @@ export class ChatService {
         },
       },
     );
+    if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
     // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
     if (
       u.direction === 'in' &&

@@ -5,13 +5,14 @@ import type { MessageFiles } from '../attachments/index.js';
 import { ChatService } from './ChatService.js';
 import { catchUp } from './catchUp.js';
 import { chatRoutes } from './routes.js';
+import type { TransitDelay } from '../xmpp/client/TransitDelay.js';
 
 // The chat feature's public entry: what other features may use of it.
 export { unwrap } from './inbound.js';
 export { parseHistoryDate } from './history.js';
 
 export type ChatFeatureDeps = Pick<GatewayContext, 'config' | 'log' | 'hub' | 'stanzas' | 'messages'> & {
-  sessions: Pick<SessionManager, 'onSessionReady' | 'byUser'>;
+  sessions: Pick<SessionManager, 'onSessionReady' | 'byUser' | 'outbound'>;
   sendPolicy: SendPolicy;
   files: MessageFiles;
 };
@@ -29,6 +30,20 @@ function localSender(sessions: Pick<SessionManager, 'byUser'>) {
   };
 }
 
+/** Times only messages whose recipient has a session here: no other arrives here to be timed. */
+function localTransit(
+  sessions: Pick<SessionManager, 'byUser'>,
+  transit: Pick<TransitDelay, 'sent' | 'arrived'>,
+) {
+  return {
+    sent(id: string, toBare: string) {
+      const at = toBare.indexOf('@');
+      if (at > 0 && sessions.byUser(toBare.slice(0, at))?.isOnline) transit.sent(id);
+    },
+    arrived: (id: string) => transit.arrived(id),
+  };
+}
+
 /** 1:1 chat: send, receive (live, carbons, archive catch-up), history, chat states, receipts, unread. */
 export function createChatFeature(ctx: ChatFeatureDeps): Feature {
   const log = ctx.log.child({ c: 'chat' });
@@ -40,6 +55,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
     domain: ctx.config.xmpp.domain,
     policy: ctx.sendPolicy,
     ...(ctx.config.chat.localReceipts ? { localSender: localSender(ctx.sessions) } : {}),
+    ...(ctx.sessions.outbound ? { transit: localTransit(ctx.sessions, ctx.sessions.outbound.transit) } : {}),
   });
   // Every 1:1 message nobody else claims: rooms own what rooms send, calls own call signalling (JMI).
   ctx.stanzas.on({ feature: 'chat', kind: 'message' }, (session, stanza) => chat.onMessage(session, stanza));

@@ -88,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxPerInstance: e.PARLEY_SEND_QUEUE_INSTANCE,
         maxSessionBytes: e.PARLEY_SEND_BUFFER_BYTES,
         maxDelayMs: e.PARLEY_SEND_MAX_DELAY_MS,
+        maxTransitMs: e.PARLEY_SEND_MAX_TRANSIT_MS,
       },
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },

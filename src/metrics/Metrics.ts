@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Names (docs/operations.md#metrics says what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
  *   parley_xmpp_reconnects_total{resumed}, parley_xmpp_unacked_stanzas, parley_xmpp_server_delay_seconds,
- *   parley_send_refused_total{code},
+ *   parley_local_transit_seconds, parley_send_refused_total{code},
  *   parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
@@ -53,6 +53,8 @@ export interface OutboundSource {
   readonly total: number;
   /** how long the server has left the oldest ack request it owes unanswered (ms) */
   delayMs(): number;
+  /** how long messages between this instance's users take to arrive now (ms; 0: none in flight) */
+  transitMs(): number;
 }
 
 export interface HttpMetrics {
@@ -153,6 +155,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
     collect() {
       this.set((outbound?.delayMs() ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'parley_local_transit_seconds',
+    help: 'How long messages between users of this instance take now, sent to stored (0: none in flight).',
+    registers: [registry],
+    collect() {
+      this.set((outbound?.transitMs() ?? 0) / 1000);
     },
   });
   const refused = new Counter({

@@ -172,6 +172,10 @@ export class SessionManager {
   get size(): number {
     return this.#byUser.size;
   }
+  /** the instance's backpressure ledger (what chat times its messages by) */
+  get outbound(): OutboundBudget | undefined {
+    return this.deps.outbound;
+  }
   all(): UserSession[] {
     return [...this.#byUser.values()];
   }

@@ -4,12 +4,14 @@ import net from 'node:net';
  * A loopback TCP proxy in front of a server whose client → server direction can be stalled on demand:
  * while stalled it stops reading what clients write, so their bytes wait in socket buffers and the
  * server neither sees nor acknowledges them — the XMPP link "cannot keep up", deterministically.
- * The server → client direction keeps flowing.
+ * The server → client direction keeps flowing, or is delayed by a fixed time (delayDownstream): what the
+ * server sends, message or ack, reaches the client that much later, in order.
  */
 export class StallProxy {
   readonly #server: net.Server;
   readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   #stalled = false;
+  #downstreamDelayMs = 0;
 
   constructor(readonly upstreamPort: number) {
     this.#server = net.createServer((client) => {
@@ -19,7 +21,11 @@ export class StallProxy {
       client.setNoDelay(true);
       upstream.setNoDelay(true);
       client.on('data', (d) => upstream.write(d));
-      upstream.on('data', (d) => client.write(d));
+      upstream.on('data', (d) => {
+        // equal delays fire in the order they were set: the stream keeps its order
+        if (this.#downstreamDelayMs > 0) setTimeout(() => client.write(d), this.#downstreamDelayMs);
+        else client.write(d);
+      });
       const close = () => {
         this.#pairs.delete(pair);
         client.destroy();
@@ -44,6 +50,11 @@ export class StallProxy {
   resume(): void {
     this.#stalled = false;
     for (const p of this.#pairs) p.client.resume();
+  }
+
+  /** Holds everything the server sends for `ms` before passing it on (0: at once again). */
+  delayDownstream(ms: number): void {
+    this.#downstreamDelayMs = ms;
   }
 
   async close(): Promise<void> {

@@ -252,6 +252,62 @@ describe('backpressure: the server delay bounds what is accepted', function () {
 });
 
 /**
+ * The bound on the whole path (PARLEY_SEND_MAX_TRANSIT_MS): what Prosody sends Parley is held 400 ms by the
+ * proxy, as a backlog on the receiving side would, while the sender's link is healthy (its acks are late
+ * too, so the delay bound is set out of reach). Messages between two users of the gateway then take over
+ * 400 ms from sending to stored; once one has arrived so, sends are refused with 503 while others are on
+ * their way, nothing refused is stored, and once the path is fast again and nothing is in flight, sends
+ * are taken at once.
+ */
+describe('backpressure: the transit between users of the gateway bounds what is accepted', function () {
+  this.timeout(60_000);
+  let proxy: StallProxy;
+  let gw: TestGateway;
+  const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
+
+  before(async () => {
+    proxy = new StallProxy(rig.xmpp.c2sPort);
+    const port = await proxy.listen();
+    gw = await startGateway({
+      XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,
+      PARLEY_SEND_MAX_TRANSIT_MS: '200',
+      PARLEY_SEND_MAX_DELAY_MS: '600000',
+    });
+  });
+  after(async () => {
+    proxy?.delayDownstream(0);
+    await gw?.stop();
+    await proxy?.close();
+  });
+
+  it('refuses with 503 while messages take longer than the bound to arrive, and accepts once they do not', async () => {
+    const [f, g] = [await registerUser('bpf'), await registerUser('bpg')];
+    const [lf, lg] = [await login(f), await login(g)];
+    const warm = await send(lf, g.username, 'warm-up');
+    assert.equal(warm.status, 201, warm.text);
+
+    proxy.delayDownstream(400);
+    // A message every 100 ms: each is on its way 400 ms, so when the first arrives others still are.
+    const frank = await sendUntilRefused(lf, g.username, 'frank', 40, 100);
+    assertRefusal(frank.refused.reply, 503, 'XMPP_BACKLOG');
+    assert.match(frank.refused.reply.text, /messages between users of this gateway take \d+ ms to arrive/);
+    assert.ok(frank.accepted.length >= 4, `${frank.accepted.length} accepted before the first arrived`);
+    assert.ok((await metric('parley_local_transit_seconds')) > 0.2);
+
+    proxy.delayDownstream(0);
+    // Every accepted message reaches the recipient, the refused one is stored nowhere; with none left on
+    // its way the transit reads 0 and the next send is accepted.
+    const expected = ['warm-up', ...frank.accepted].sort();
+    for (let i = 0; i < 40 && (await history(g, lg)).length < expected.length; i++) await pause(250);
+    assert.deepEqual((await history(g, lg)).sort(), expected);
+    assert.deepEqual((await history(f, lf)).sort(), expected);
+    await metricBecomes('parley_local_transit_seconds', 0);
+    const after = await send(lf, g.username, 'frank-after');
+    assert.equal(after.status, 201, after.text);
+  });
+});
+
+/**
  * What the ack policy holds back on purpose is no backlog: each session asks for an ack only every 20
  * stanzas (or after 5 s of quiet), so ten sessions sending ten messages each hold 100 stanzas unacked on a
  * healthy server. With an instance bound of 30 none of them may be refused.

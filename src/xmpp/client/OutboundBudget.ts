@@ -1,5 +1,6 @@
 import { BridgeError } from '../../errors/BridgeError.js';
 import { ServerDelay } from './ServerDelay.js';
+import { TransitDelay } from './TransitDelay.js';
 
 export interface OutboundLimits {
   /** stanzas of one session that the XMPP server was asked to acknowledge (XEP-0198 `<r/>`) and has not */
@@ -10,6 +11,8 @@ export interface OutboundLimits {
   maxSessionBytes: number;
   /** how long the server may leave an ack request unanswered before new sends wait (ServerDelay) */
   maxDelayMs: number;
+  /** how long messages between two users of this instance may take to arrive before new sends wait */
+  maxTransitMs: number;
 }
 
 /** What one session holds of the budget when it asks to send one more message. */
@@ -31,12 +34,14 @@ export const OUTBOUND_RETRY_AFTER = 1;
  * checked in O(1), without a walk over every session, and refused *before* anything is stored:
  * - its own session over its count or bytes bound, or its own messages waiting past maxDelayMs while
  *   the server keeps up with the instance: that user's doing (or that link's), 429 SEND_QUEUE_FULL;
- * - the instance over its count bound, or the server's delay past maxDelayMs: everyone's, 503 XMPP_BACKLOG.
- * The delay is the bound that keeps accepted latency in check; the counts only stop a runaway in volume.
+ * - the instance over its count bound, the server's delay past maxDelayMs, or the transit of messages
+ *   between this instance's users past maxTransitMs: everyone's, 503 XMPP_BACKLOG.
+ * The delays are the bound that keeps accepted latency in check; the counts only stop a runaway in volume.
  */
 export class OutboundBudget {
   #total = 0;
   readonly delay: ServerDelay;
+  readonly transit: TransitDelay;
 
   constructor(
     readonly limits: OutboundLimits,
@@ -45,6 +50,7 @@ export class OutboundBudget {
     now?: () => number,
   ) {
     this.delay = new ServerDelay(now);
+    this.transit = new TransitDelay(now);
   }
 
   get total(): number {
@@ -54,6 +60,11 @@ export class OutboundBudget {
   /** The server's delay now, in ms (metrics: parley_xmpp_server_delay_seconds). */
   delayMs(): number {
     return this.delay.ms();
+  }
+
+  /** Messages between this instance's users, sent to stored, in ms (parley_local_transit_seconds). */
+  transitMs(): number {
+    return this.transit.ms();
   }
 
   adjust(delta: number): void {
@@ -78,6 +89,12 @@ export class OutboundBudget {
       this.#refuse(
         'XMPP_BACKLOG',
         `the XMPP server has left an acknowledgement unanswered for ${Math.round(delay)} ms`,
+      );
+    const transit = this.transit.ms();
+    if (transit > l.maxTransitMs)
+      this.#refuse(
+        'XMPP_BACKLOG',
+        `messages between users of this gateway take ${Math.round(transit)} ms to arrive`,
       );
     if (s.delayMs > l.maxDelayMs)
       this.#refuse(

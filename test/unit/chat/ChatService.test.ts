@@ -26,6 +26,7 @@ class FakeSession implements ChatSession {
     maxPerInstance: 3,
     maxSessionBytes: 1024 * 1024,
     maxDelayMs: 250,
+    maxTransitMs: 1000,
   });
   readonly sent: Element[] = [];
   /** runs while a stanza goes out, before send resolves (what the server does meanwhile) */
@@ -147,6 +148,38 @@ describe('ChatService (with the in-memory message log)', () => {
       [[sent.id, 'raced']],
       'its event delivered once',
     );
+  });
+
+  it('times its sends and the live messages it stores for the backpressure clock, not archived copies', async () => {
+    const timed: string[] = [];
+    chat = new ChatService({
+      messages: log,
+      hub: { publish: async (_u, name, payload) => ({ name, payload }) },
+      log: silent,
+      domain: 'example.test',
+      policy: ALLOW_ALL,
+      transit: {
+        sent: (id, to) => timed.push(`sent ${id} ${to}`),
+        arrived: (id) => timed.push(`arrived ${id}`),
+      },
+    });
+    const sent = await chat.send(session, 'bob', { body: 'hi' });
+    const live = (id: string) =>
+      xml(
+        'message',
+        { from: 'bob@example.test/r', to: session.fullJid, type: 'chat', id },
+        xml('body', {}, 'yo'),
+      );
+    await chat.onMessage(session, live('b1'));
+    await chat.onMessage(
+      session,
+      xml(
+        'message',
+        { to: session.fullJid },
+        xml('result', { xmlns: NS.mam, id: 'a9' }, xml('forwarded', { xmlns: NS.forward }, live('b2'))),
+      ),
+    );
+    assert.deepEqual(timed, [`sent ${sent.stanzaId} bob@example.test`, 'arrived b1']);
   });
 
   it('gives the admission back when the send fails', async () => {

@@ -42,15 +42,17 @@ describe('createMetrics', () => {
     assert.equal(await sample(m, 'parley_sse_streams'), 3);
   });
 
-  it('reads the unacknowledged-stanza and server-delay gauges from their source and counts backpressure refusals by code', async () => {
+  it('reads the unacknowledged-stanza, server-delay and transit gauges from their source and counts backpressure refusals by code', async () => {
     const m = createMetrics({ processMetrics: false });
     assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 0);
     assert.equal(await sample(m, 'parley_xmpp_server_delay_seconds'), 0);
     assert.equal(await sample(m, 'parley_send_refused_total{code="XMPP_BACKLOG"}'), 0);
-    const source = { total: 7, delayMs: () => 1250 };
+    assert.equal(await sample(m, 'parley_local_transit_seconds'), 0);
+    const source = { total: 7, delayMs: () => 1250, transitMs: () => 40 };
     m.watchOutbound(source);
     assert.equal(await sample(m, 'parley_xmpp_unacked_stanzas'), 7);
     assert.equal(await sample(m, 'parley_xmpp_server_delay_seconds'), 1.25);
+    assert.equal(await sample(m, 'parley_local_transit_seconds'), 0.04);
     m.xmpp.sendRefused('SEND_QUEUE_FULL');
     m.xmpp.sendRefused('SEND_QUEUE_FULL');
     assert.equal(await sample(m, 'parley_send_refused_total{code="SEND_QUEUE_FULL"}'), 2);

@@ -8,7 +8,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
   let seen: string[];
   const budget = () =>
     new OutboundBudget(
-      { maxPerSession: 3, maxPerInstance: 5, maxSessionBytes: 100, maxDelayMs: 250 },
+      { maxPerSession: 3, maxPerInstance: 5, maxSessionBytes: 100, maxDelayMs: 250, maxTransitMs: 1000 },
       (code) => seen.push(code),
       () => now,
     );
@@ -54,6 +54,31 @@ describe('OutboundBudget (backpressure decisions)', () => {
     assert.equal(b.delayMs(), 251);
     b.delay.answered(r);
     assert.doesNotThrow(() => b.check(idle), 'accepted again as soon as the server answers');
+  });
+
+  it('answers 503 XMPP_BACKLOG while messages between its users take longer than the transit bound to arrive', () => {
+    const b = budget();
+    b.transit.sent('m1');
+    b.transit.sent('m2');
+    now += 1000;
+    b.transit.arrived('m1');
+    assert.doesNotThrow(() => b.check(idle), 'at the bound, still accepted');
+    b.transit.sent('m3');
+    now += 800;
+    b.transit.arrived('m3'); // 1000 moved a quarter of the way to 800
+    assert.doesNotThrow(() => b.check(idle));
+    b.transit.sent('m4');
+    b.transit.sent('m5');
+    now += 1400;
+    b.transit.arrived('m4'); // the first for over a second: the estimate; m5 is still on its way
+    assert.throws(() => b.check(idle), {
+      code: 'XMPP_BACKLOG',
+      status: 503,
+      message: /messages between users of this gateway take 1400 ms to arrive/,
+    });
+    now += 10;
+    b.transit.arrived('m5');
+    assert.doesNotThrow(() => b.check(idle), 'accepted again once nothing is in flight');
   });
 
   it('never stays refusing once nothing is owed, however long the quiet', () => {

@@ -18,7 +18,13 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
   beforeEach(() => {
     now = 0;
     budget = new OutboundBudget(
-      { maxPerSession: 100, maxPerInstance: 200, maxSessionBytes: 1 << 20, maxDelayMs: 250 },
+      {
+        maxPerSession: 100,
+        maxPerInstance: 200,
+        maxSessionBytes: 1 << 20,
+        maxDelayMs: 250,
+        maxTransitMs: 1000,
+      },
       undefined,
       () => now,
     );

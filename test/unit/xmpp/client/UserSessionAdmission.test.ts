@@ -26,6 +26,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxPerInstance: 10,
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
+      maxTransitMs: 1000,
     });
     const s = session(budget);
     const first = s.admitSend();
@@ -44,6 +45,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxPerInstance: 3,
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
+      maxTransitMs: 1000,
     });
     const [a, b] = [session(budget), session(budget)];
     a.admitSend();
@@ -58,6 +60,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxPerInstance: 5,
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
+      maxTransitMs: 1000,
     });
     const s = session(budget);
     s.state = 'reconnecting';
