@@ -11,7 +11,7 @@ import { startPostgres, type RunningPostgres } from '../tools/servers/postgres.j
 import { startProsody, type RunningProsody } from '../tools/servers/prosody.js';
 import { ensureEjabberd, startEjabberd, type RunningEjabberd } from '../tools/servers/ejabberd.js';
 import { userNames, writeProsodyAccounts } from './lib/accounts.js';
-import { overBudget, prosodyPid, reviveGen, type Ctx } from './lib/context.js';
+import { overBudget, PARLEY_DB, prosodyPid, reviveGen, type Ctx } from './lib/context.js';
 import { loadAvg, waitForQuietMachine } from './lib/load.js';
 import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
         hibernationSeconds: 5,
         ...(modRest.dir ? { pluginPaths: [modRest.dir], extraModules: ['rest'] } : {}),
       }),
-      startPostgres({ dir: join(tmp, 'pg') }),
+      startPostgres({ dir: join(tmp, 'pg'), statStatements: true }),
       opts.ejabberd && existsSync('/usr/sbin/ejabberdctl')
         ? startEjabberd({ dir: join(tmp, 'ejabberd'), componentSecret, adminPassword })
         : Promise.reject(new Error(opts.ejabberd ? 'ejabberd is not installed' : 'disabled (--no-ejabberd)')),
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
 
     // As deployed: the gateway's compiled JavaScript (npm run build in the checkout that runs), unless --tsx.
     const entry = opts.tsx ? undefined : await buildGateway(opts.parleyRoot);
-    const dbUrl = await createDb(postgres, 'bench_prosody');
+    const dbUrl = await createDb(postgres, PARLEY_DB.prosody);
     // PARLEY_SESSION_RESTORE=false: the bench kills and restarts the gateway for a clean baseline (crowd,
     // scale), on the same database and instance id. With restore on (the default), the new gateway logged
     // every session the killed one held back in to the fresh Prosody: after the crowd (5,000) and scale
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     // and starting a gateway mid-run would cost more time than an idle process costs CPU.
     const startE = async (): Promise<ParleyProcess | undefined> => {
       if (!ejabberd || !opts.scenarios.includes('throughput')) return undefined;
-      const ejDb = await createDb(postgres!, 'bench_ejabberd');
+      const ejDb = await createDb(postgres!, PARLEY_DB.ejabberd);
       return startParleyProcess({
         label: 'parley-ejabberd',
         port: await freePort(),

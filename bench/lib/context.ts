@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { join } from 'node:path';
 import type { RunningPostgres } from '../../tools/servers/postgres.js';
 import type { RunningProsody } from '../../tools/servers/prosody.js';
@@ -72,6 +73,30 @@ export function meter(ctx: Ctx, on: 'prosody' | 'ejabberd'): CpuMeter {
     postgres: postgresPid(ctx.postgres),
     loadgen: ctx.gen.pid,
   }));
+}
+
+/** The database of the gateway on each server (the runner creates them). */
+export const PARLEY_DB = { prosody: 'bench_prosody', ejabberd: 'bench_ejabberd' } as const;
+
+/**
+ * Statements PostgreSQL has executed so far for one database (pg_stat_statements, loaded by the runner):
+ * each is one round trip from the gateway (node-postgres does not pipeline). Read from the `postgres`
+ * database, so the reading is not counted. Undefined when the extension is not there.
+ */
+export async function pgStatements(ctx: Ctx, db: string): Promise<number | undefined> {
+  const c = new pg.Client({ connectionString: ctx.postgres.url });
+  try {
+    await c.connect();
+    const { rows } = await c.query<{ n: string | null }>(
+      `SELECT sum(s.calls) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
+      [db],
+    );
+    return Number(rows[0]?.n ?? 0);
+  } catch {
+    return undefined;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 /** µs of CPU per delivered message, per process. */

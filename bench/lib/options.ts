@@ -40,13 +40,15 @@ export interface Options {
   leanRaw: boolean;
   /** run the gateway from TypeScript under tsx instead of compiled JavaScript (production runs dist/main.js) */
   tsx: boolean;
+  /** the knee's steps are multiples of this rate instead of Parley's measured sustained rate (A/B runs) */
+  kneeBase?: number;
 }
 
 const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,flood,crowd,scale] [--no-ejabberd]
                       [--profile] [--sessions 1000,5000,10000] [--history-rows N] [--out DIR]
                       [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
                       [--max-load L] [--load-wait SECONDS] [--lean-raw]
-                      [--crowd USERS] [--crowd-chatters N] [--tsx]
+                      [--crowd USERS] [--crowd-chatters N] [--tsx] [--knee-base RATE]
   --quick        a run under 5 minutes (shorter steps, 1k sessions, 50k history rows)
   --modrest      a prosody-modules checkout (with mod_rest/): mod_rest is measured as a peer row
   --max-load     1-minute load average above which the run first waits and is marked not comparable (1)
@@ -56,6 +58,8 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
   --lean-raw     always measure the lean raw-XMPP driver too (default: only where @xmpp/client used > 50 % of a core)
   --profile      run Parley with --cpu-prof and report its hottest functions per scenario
   --parley-root  run the gateway from another checkout (A/B: a branch with a proposed change)
+  --knee-base    the backpressure knee offers multiples of this msg/s rather than of Parley's measured
+                 sustained rate, so two runs (an A/B with --parley-root) offer the same load
   --tsx          run the gateway's TypeScript under tsx (default: npm run build, then dist/main.js, as deployed)
   --budget       seconds after which optional work is skipped (quick: 180, load wait included)
 `;
@@ -87,6 +91,7 @@ export function parseOptions(argv: string[]): Options {
     '--crowd',
     '--crowd-chatters',
     '--tsx',
+    '--knee-base',
   ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -128,5 +133,6 @@ export function parseOptions(argv: string[]): Options {
     loadWaitS: Number(val('--load-wait') ?? 60),
     leanRaw: has('--lean-raw'),
     tsx: has('--tsx'),
+    ...(val('--knee-base') ? { kneeBase: Number(val('--knee-base')) } : {}),
   };
 }

@@ -32,9 +32,17 @@ export class Refused extends Error {
   constructor(
     readonly status: number,
     detail: string,
+    /** the answer's Retry-After, in seconds (undefined when it had none) */
+    readonly retryAfterS?: number,
   ) {
     super(`send → ${status} ${detail}`);
   }
+}
+
+/** Retry-After as seconds, when it is a number (Parley sends one on every 429/503 of a send). */
+export function retryAfterOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const v = Number(headers['retry-after']);
+  return Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
 export const isRefused = (err: unknown): boolean => (err as { refused?: unknown } | null)?.refused === true;
@@ -185,7 +193,8 @@ export async function parleyDriver(cfg: {
           body: bodyFor(cfg.tag, seq),
         },
       );
-      if (r.status === 429 || r.status === 503) throw new Refused(r.status, r.body.slice(0, 200));
+      if (r.status === 429 || r.status === 503)
+        throw new Refused(r.status, r.body.slice(0, 200), retryAfterOf(r.headers));
       if (r.status !== 201) throw new Error(`send → ${r.status} ${r.body.slice(0, 200)}`);
     },
     async close() {

@@ -9,6 +9,7 @@ import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
 import type { CrowdResult } from '../scenarios/crowd.js';
 import { floodSection, floodTarget } from './flood.js';
+import { crowdStatementsTarget, statementsCell, statementsTargets } from './statements.js';
 import type { Knee } from '../scenarios/knee.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
@@ -233,6 +234,7 @@ export function targets(r: Report): Target[] {
         ...(raw.driver ? { note: `raw: ${raw.system}` } : {}),
       });
     }
+    out.push(...statementsTargets(tp.prosody.curves));
     for (const server of ['prosody', 'ejabberd'] as const) {
       const all = [...tp.prosody.curves, ...(tp.ejabberd?.curves ?? [])];
       const base = rawBaseline(all, server);
@@ -309,6 +311,7 @@ export function targets(r: Report): Target[] {
               status: 'not measured' as const,
             }),
       });
+    if (crowd.chat) out.push(crowdStatementsTarget(crowd.chat, at));
     out.push({
       target: 'the same users idle: Prosody < 5 % and the gateway < 5 % of a core',
       ...(crowd.streams.open > 0
@@ -411,14 +414,14 @@ function latencyTable(lat: Latency): string[] {
 
 function curveTable(curves: Curve[]): string[] {
   const rows = [
-    '| system | path | load driver | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres | load generator at the ceiling (% of a core) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| system | path | load driver | closed-loop probe msg/s | **sustained msg/s** (p99 < 100 ms) | max delivered msg/s | p50 / p99 ms at sustained | CPU µs/msg at sustained: gateway · XMPP server · postgres | PostgreSQL statements per message at sustained | load generator at the ceiling (% of a core) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves) {
     const at = c.steps.filter((s) => s.sustained).at(-1);
     const lg = c.loadgenCorePctAtCeiling;
     rows.push(
-      `| ${c.system} | ${c.path} | ${c.driver ?? '–'} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}**${c.failed ? ` (failed: ${c.failed.replace(/\|/g, '\\|').slice(0, 200)})` : ''} | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} | ${lg === undefined ? '–' : `${n(lg, 0)} %${lg >= LOADGEN_LIMIT_PCT ? ' ⚠' : ''}`} |`,
+      `| ${c.system} | ${c.path} | ${c.driver ?? '–'} | ${n(c.probe.rate, 0)} | **${n(c.sustained, 0)}**${c.failed ? ` (failed: ${c.failed.replace(/\|/g, '\\|').slice(0, 200)})` : ''} | ${n(c.maxDelivered, 0)} | ${at ? `${n(at.latency.p50, 2)} / ${n(at.latency.p99, 1)}` : '–'} | ${at ? `${c.path.startsWith('REST') ? n(at.cpuUsPerMsg.parley, 0) : '–'} · ${n(at.cpuUsPerMsg.xmppServer, 0)} · ${n(at.cpuUsPerMsg.postgres, 0)}` : '–'} | ${statementsCell(c, at)} | ${lg === undefined ? '–' : `${n(lg, 0)} %${lg >= LOADGEN_LIMIT_PCT ? ' ⚠' : ''}`} |`,
     );
   }
   return rows;
@@ -464,13 +467,13 @@ function kneeTable(k: Knee): string[] {
 
 function stepsTable(curves: Curve[]): string[] {
   const rows = [
-    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | refused (429/503) | verdict | CPU µs/msg gateway · XMPP server · postgres | load generator % of a core | other processes' CPU % |",
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | refused (429/503) | verdict | CPU µs/msg gateway · XMPP server · postgres | PostgreSQL statements per message | load generator % of a core | other processes' CPU % |",
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves)
     for (const s of c.steps)
       rows.push(
-        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : cell(s.why ?? 'no', 200)} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : cell(s.why ?? 'no', 200)} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${statementsCell(c, s)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
       );
   return rows;
 }
@@ -693,7 +696,7 @@ export function markdown(r: Report, charts: string[]): string {
     );
     if (c)
       L.push(
-        `Chat: ${n(c.sent, 0)} sent, ${n(c.delivered, 0)} delivered, **${n(c.lost, 0)} lost**, ${n(c.errors, 0)} refused${c.firstError ? ` (${c.firstError})` : ''}; send → partner's SSE event p50 ${n(c.latency.p50, 1)} ms, p99 **${n(c.latency.p99, 1)} ms**, max ${n(c.latency.max, 0)} ms; POST answered p50 ${n(c.ack.p50, 1)} ms; the generator's own lag p99 ${n(c.sendLag.p99, 1)} ms${c.incidents ? `; the load generator survived ${c.incidents.count} errors` : ''}.`,
+        `Chat: ${n(c.sent, 0)} sent, ${n(c.delivered, 0)} delivered, **${n(c.lost, 0)} lost**, ${n(c.errors, 0)} refused${c.firstError ? ` (${c.firstError})` : ''}; send → partner's SSE event p50 ${n(c.latency.p50, 1)} ms, p99 **${n(c.latency.p99, 1)} ms**, max ${n(c.latency.max, 0)} ms; POST answered p50 ${n(c.ack.p50, 1)} ms; ${c.pgStatementsPerMsg !== undefined ? `${n(c.pgStatementsPerMsg, 2)} PostgreSQL statements per delivered message; ` : ''}the generator's own lag p99 ${n(c.sendLag.p99, 1)} ms${c.incidents ? `; the load generator survived ${c.incidents.count} errors` : ''}.`,
         '',
       );
   } else

@@ -1,4 +1,14 @@
-import { meter, overBudget, postgresPid, prosodyPid, skip, waitIdle, type Ctx } from '../lib/context.js';
+import {
+  meter,
+  overBudget,
+  PARLEY_DB,
+  pgStatements,
+  postgresPid,
+  prosodyPid,
+  skip,
+  waitIdle,
+  type Ctx,
+} from '../lib/context.js';
 import { fdLimit } from '../lib/proc.js';
 import { elapsed, progress } from '../lib/progress.js';
 import { round, type Summary } from '../lib/stats.js';
@@ -41,6 +51,8 @@ export interface CrowdResult {
     corePct: Record<string, number>;
     othersPct: number;
     incidents?: { count: number; last?: string };
+    /** statements PostgreSQL executed for the gateway's database per delivered message */
+    pgStatementsPerMsg?: number;
   };
 }
 
@@ -110,6 +122,7 @@ export async function crowdScenario(
   for (let k = 0; k < chatters; k += 2) pairs.push([k, k + 1], [k + 1, k]);
   const count = chatters * crowdSeconds;
   progress(`${chatters} of them chatting in pairs at 1 msg/s each (${chatters} msg/s) for ${crowdSeconds} s`);
+  const statementsBefore = await pgStatements(ctx, PARLEY_DB.prosody);
   m.begin();
   const d = await ctx.gen.call<{
     sent: number;
@@ -126,6 +139,7 @@ export async function crowdScenario(
     crowdSeconds * 1000 + 120_000,
   );
   const chatCpu = m.end();
+  const statementsAfter = await pgStatements(ctx, PARLEY_DB.prosody);
   result.chat = {
     chatters,
     perChatterPerS: 1,
@@ -141,6 +155,9 @@ export async function crowdScenario(
     corePct: pct(chatCpu.cpuMs, chatCpu.wallMs),
     othersPct: chatCpu.othersPct,
     ...(d.incidents ? { incidents: d.incidents } : {}),
+    ...(statementsBefore !== undefined && statementsAfter !== undefined && d.delivered > 0
+      ? { pgStatementsPerMsg: round((statementsAfter - statementsBefore) / d.delivered, 2) }
+      : {}),
   };
   progress(
     `  p50 ${d.latency.p50} ms p99 ${d.latency.p99} ms; delivered ${d.delivered}/${d.sent}${d.errors ? `, ${d.errors} errors (${d.firstError})` : ''}; generator lag p99 ${d.sendLag.p99} ms; CPU gateway ${result.chat.corePct.parley} %, Prosody ${result.chat.corePct.xmppServer} %`,

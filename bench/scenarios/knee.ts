@@ -10,9 +10,10 @@ import { measure, type Curve } from './throughput.js';
  * offered vs accepted (201) vs refused vs delivered per second, and the latency of what was accepted.
  * The knee holds when, past it, delivered stays near the ceiling, nothing accepted is lost and p99 stays
  * bounded: Parley refuses once the XMPP server leaves an ack request on the sender's link unanswered
- * longer than PARLEY_SEND_MAX_DELAY_MS (250 ms; before that bound in time, 500 unacked stanzas were ~2 s).
- * A backlog further on (Prosody to the recipient's session, the recipient's store and stream) is not
- * bounded by it.
+ * longer than PARLEY_SEND_MAX_DELAY_MS (250 ms; before that bound in time, 500 unacked stanzas were ~2 s),
+ * or once messages between its users take twice that from sending to stored (the backlog further on,
+ * Prosody to the recipient's session and the recipient's store, that the first bound does not see).
+ * `--knee-base` fixes the rate the steps are multiples of, so two runs of an A/B offer the same load.
  */
 
 export interface Knee {
@@ -22,7 +23,7 @@ export interface Knee {
 }
 
 export async function kneeSweep(ctx: Ctx, users: [string, string], parley: Curve | undefined): Promise<Knee> {
-  const base = Math.max(20, parley?.sustained || parley?.probe.rate || 100);
+  const base = ctx.opts.kneeBase ?? Math.max(20, parley?.sustained || parley?.probe.rate || 100);
   const multiples = ctx.opts.quick ? [1, 2, 4] : [0.5, 1, 1.5, 2, 3, 4];
   const rates = multiples.map((m) => Math.round(base * m));
   // long enough for the excess to fill a session's queue (500 stanzas) at 4× a ~200 msg/s ceiling

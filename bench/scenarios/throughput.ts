@@ -1,6 +1,8 @@
 import {
   meter,
   overBudget,
+  pgStatements,
+  PARLEY_DB,
   perMessage,
   reviveGen,
   waitIdle,
@@ -35,6 +37,8 @@ export interface CurveStep extends StepResult {
   loadgenCorePct: number;
   machineBusyPct: number;
   othersPct: number;
+  /** statements PostgreSQL executed for the gateway's database per delivered message (pg_stat_statements) */
+  pgStatementsPerMsg?: number;
 }
 export interface Curve {
   system: string;
@@ -152,6 +156,7 @@ export async function curve(
   let failures = 0;
   let bisections = system.rates ? 0 : ctx.opts.quick ? 1 : 2;
   let lastGood = 0;
+  let extensions = 6;
   for (let i = 0; i < rates.length; i++) {
     const rate = rates[i]!;
     if (overBudget(ctx, 10)) {
@@ -159,6 +164,7 @@ export async function curve(
       break;
     }
     await waitIdle(system.pids, 8000);
+    const statementsBefore = await pgStatements(ctx, PARLEY_DB[system.server]);
     m.begin();
     const w = windowStart();
     let r: StepResult;
@@ -186,6 +192,7 @@ export async function curve(
     }
     windows?.push(windowEnd(w));
     const { cpuMs, wallMs, machineBusyPct, othersPct } = m.end();
+    const statementsAfter = await pgStatements(ctx, PARLEY_DB[system.server]);
     const verdict = judge(r);
     const loadgenCorePct = Math.round(((cpuMs.loadgen ?? 0) / Math.max(1, wallMs)) * 100);
     out.steps.push({
@@ -196,6 +203,9 @@ export async function curve(
       loadgenCorePct,
       machineBusyPct,
       othersPct,
+      ...(statementsBefore !== undefined && statementsAfter !== undefined && r.delivered > 0
+        ? { pgStatementsPerMsg: round((statementsAfter - statementsBefore) / r.delivered, 2) }
+        : {}),
     });
     out.maxDelivered = Math.max(out.maxDelivered, r.deliveredRate);
     progress(
@@ -216,6 +226,9 @@ export async function curve(
     if (verdict.sustained) {
       out.sustained = Math.max(out.sustained, rate);
       lastGood = rate;
+      // The probe only places the steps: a system whose backpressure refuses a closed loop of 64 in
+      // flight (Parley's transit bound) probes low, so the curve climbs on while its top step holds.
+      if (i === rates.length - 1 && extensions-- > 0) rates.push(nice(rate * 1.25));
       continue;
     }
     // Between the last good step and this one, try the middle (the steps are coarse, ×1.2–2 apart).

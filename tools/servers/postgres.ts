@@ -76,7 +76,15 @@ async function canQuery(url: string): Promise<boolean> {
   }
 }
 
-export async function startPostgres(opts: { dir: string; port?: number }): Promise<RunningPostgres> {
+/**
+ * `statStatements`: load pg_stat_statements (the bench counts the statements a gateway sends per message
+ * from what PostgreSQL itself executed); its extension is created in the `postgres` database.
+ */
+export async function startPostgres(opts: {
+  dir: string;
+  port?: number;
+  statStatements?: boolean;
+}): Promise<RunningPostgres> {
   const dir = resolve(opts.dir);
   const bin = postgresBinDir();
   const port = opts.port ?? (await freePort());
@@ -129,6 +137,7 @@ export async function startPostgres(opts: { dir: string; port?: number }): Promi
       'full_page_writes=off',
       '-c',
       'max_connections=200',
+      ...(opts.statStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : []),
     ],
     { cwd: dir, ...as },
   );
@@ -142,6 +151,11 @@ export async function startPostgres(opts: { dir: string; port?: number }): Promi
     async () => `--- postgres output (tail) ---\n${tail(child.output())}`,
     { timeoutMs: 30_000, intervalMs: 20 },
   );
+  if (opts.statStatements) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').finally(() => c.end());
+  }
 
   return {
     url,

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { freePort } from '../../tools/servers/freePort.js';
+import { startPostgres } from '../../tools/servers/postgres.js';
+import { startProsody } from '../../tools/servers/prosody.js';
+import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
+import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
+import { parleyDriver, type Driver } from '../load/drivers.js';
+import { runStep, type StepResult } from '../load/rate.js';
+
+/**
+ * The backpressure knee (bench/scenarios/knee.ts) A/B between checkouts in one run: one gateway per
+ * checkout (compiled: `npm run build` in each first) on one Prosody and PostgreSQL, one REST → SSE pair
+ * each, and open-loop steps at each rate offered to A, B, A, B… (`--rounds`), every message offered (no
+ * backlog stop), so the machine's background load hits both alike. Prints accepted, refused and delivered
+ * per second and the delivered messages' p50 / p99 per checkout and rate (medians over the rounds).
+ *
+ *   node --import tsx bench/tools/knee-ab.ts --root /work/A --root . [--rates 560,840,1120] [--rounds 3]
+ */
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : dflt;
+};
+const roots = argv.flatMap((a, i) => (a === '--root' ? [resolve(argv[i + 1]!)] : []));
+const RATES = arg('rates', '560,840,1120').split(',').map(Number);
+const ROUNDS = Number(arg('rounds', '3'));
+const STEP_MS = 5000;
+const log = (m: string): void => void process.stderr.write(`[knee-ab] ${m}\n`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+const tmp = await mkdtemp(join(tmpdir(), 'parley-knee-ab-'));
+await chmod(tmp, 0o711);
+const password = `pw-${randomBytes(4).toString('hex')}`;
+const adminPassword = randomBytes(9).toString('base64url');
+const componentSecret = randomBytes(9).toString('hex');
+const [prosody, postgres] = await Promise.all([
+  startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
+  startPostgres({ dir: join(tmp, 'pg') }),
+]);
+const users = userNames('ka', roots.length * 2);
+await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
+const gateways: { root: string; parley: ParleyProcess; driver: Driver; steps: Map<number, StepResult[]> }[] =
+  [];
+try {
+  for (const [i, root] of roots.entries()) {
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ka${i}`);
+    await admin.end();
+    const parley = await startParleyProcess({
+      label: `ka${i}`,
+      port: await freePort(),
+      root,
+      entry: 'dist/main.js',
+      env: {
+        PARLEY_SECRET: randomBytes(18).toString('base64url'),
+        DATABASE_URL: postgres.adminUrl(`ka${i}`),
+        PARLEY_DATA_DIR: join(tmp, `parley${i}`),
+        PARLEY_INSTANCE_ID: `ka${i}`,
+        PARLEY_SESSION_RESTORE: 'false',
+        PARLEY_LOG_LEVEL: 'warn',
+        XMPP_DOMAIN: prosody.domain,
+        XMPP_SERVICE: prosody.service,
+        XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
+        XMPP_ADMIN_JID: prosody.adminJid,
+        XMPP_ADMIN_PASSWORD: adminPassword,
+        XMPP_COMPONENT_SECRET: componentSecret,
+      },
+    });
+    const driver = await parleyDriver({
+      tag: `k${i}`,
+      url: parley.url,
+      domain: prosody.domain,
+      tx: { username: users[2 * i]!, password },
+      rx: { via: 'parley', username: users[2 * i + 1]!, password },
+    });
+    await runStep(driver, { rate: 100, durationMs: 2000, drainMs: 1000 }); // warm-up
+    gateways.push({ root, parley, driver, steps: new Map() });
+    log(`${root}: ready`);
+  }
+  for (let round = 0; round < ROUNDS; round++)
+    for (const rate of RATES)
+      for (const g of gateways) {
+        await new Promise((r) => setTimeout(r, 2000)); // the previous step's backlog settles
+        const maxInFlight = Math.ceil((rate * STEP_MS) / 1000) + 1;
+        const s = await runStep(g.driver, { rate, durationMs: STEP_MS, drainMs: 5000, maxInFlight });
+        g.steps.set(rate, [...(g.steps.get(rate) ?? []), s]);
+        log(
+          `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, lost ${s.lost}`,
+        );
+      }
+  console.log(
+    '| checkout | offered msg/s | accepted /s | refused /s | delivered /s | p50 ms | p99 ms (each round) |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const g of gateways)
+    for (const rate of RATES) {
+      const ss = g.steps.get(rate) ?? [];
+      const m = (f: (s: StepResult) => number): number => Math.round(median(ss.map(f)));
+      console.log(
+        `| ${g.root} | ${rate} | ${m((s) => s.acceptedRate)} | ${m((s) => s.refusedRate)} | ${m((s) => s.deliveredRate)} | ${m((s) => s.latency.p50)} | ${m((s) => s.latency.p99)} (${ss.map((s) => Math.round(s.latency.p99)).join(', ')}) |`,
+      );
+    }
+} finally {
+  for (const g of gateways) {
+    await g.driver.close().catch(() => undefined);
+    await g.parley.stop();
+  }
+  await prosody.stop();
+  await postgres.stop();
+  await rm(tmp, { recursive: true, force: true });
+}
+process.exit(0);
