@@ -231,7 +231,6 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeStreams();
-      pacer.stop();
       server.closeIdleConnections();
       const drained = await Promise.race([
         closed.then(() => true),

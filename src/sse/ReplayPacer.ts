@@ -13,6 +13,7 @@ export interface ReplayPacerOptions {
   /** utilization of the event loop since the previous call (tests pass a scripted one) */
   utilization?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 function loopUtilization(): () => number {
@@ -30,15 +31,19 @@ function loopUtilization(): () => number {
  * event 0 that never read, a flood's favourite) is bulk work: read, frame, write, hundreds of kilobytes a
  * stream. Run flat out, it takes the event loop from everyone's live messages (issue 21's flood: a normal
  * user's send → deliver p99 went past a second). So before each replayed page, a busy event loop (over
- * REPLAY_BUSY_THRESHOLD of the last sample) delays it, up to MAX_WAIT_MS: an idle gateway replays at full
- * speed, a loaded one keeps serving live traffic first and still finishes every replay.
+ * REPLAY_BUSY_THRESHOLD since the previous sample, at least sampleMs ago) delays it, up to MAX_WAIT_MS: an
+ * idle gateway replays at full speed, a loaded one keeps serving live traffic first and still finishes
+ * every replay. The loop is sampled only when a page asks, so a gateway with nothing to pace never wakes
+ * for it; after a quiet spell the first sample spans it and lets that page go (one page, not a storm).
  */
 export class ReplayPacer {
   readonly #threshold: number;
   readonly #sampleMs: number;
   readonly #maxWaitMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #timer: NodeJS.Timeout;
+  readonly #utilization: () => number;
+  readonly #now: () => number;
+  #sampledAt = -Infinity;
   #busy = false;
 
   constructor(opts: ReplayPacerOptions = {}) {
@@ -46,24 +51,23 @@ export class ReplayPacer {
     this.#sampleMs = opts.sampleMs ?? SAMPLE_MS;
     this.#maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const utilization = opts.utilization ?? loopUtilization();
-    this.#timer = setInterval(() => {
-      this.#busy = utilization() > this.#threshold;
-    }, this.#sampleMs);
-    this.#timer.unref();
+    this.#utilization = opts.utilization ?? loopUtilization();
+    this.#now = opts.now ?? (() => performance.now());
   }
 
+  /** Was the loop busy at the last sample (taken now when the last one is sampleMs old)? */
   get busy(): boolean {
+    const now = this.#now();
+    if (now - this.#sampledAt >= this.#sampleMs) {
+      this.#busy = this.#utilization() > this.#threshold;
+      this.#sampledAt = now;
+    }
     return this.#busy;
   }
 
   /** Resolves when a replayed page may go: at once on a quiet loop, after at most maxWaitMs on a busy one. */
   async turn(): Promise<void> {
-    for (let waited = 0; this.#busy && waited < this.#maxWaitMs; waited += this.#sampleMs)
+    for (let waited = 0; this.busy && waited < this.#maxWaitMs; waited += this.#sampleMs)
       await this.#sleep(this.#sampleMs);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
   }
 }
