@@ -41,7 +41,33 @@ export function toBridgeError(raw: unknown): BridgeError {
   );
 }
 
+/** Backpressure answers are load, not faults: counted by parley_send_refused_total, logged in summary. */
+const SUMMARIZED = new Set(['XMPP_BACKLOG']);
+const SUMMARY_EVERY_MS = 10_000;
+
+/**
+ * One warning for the first refusal, then at most one every SUMMARY_EVERY_MS with how many there were:
+ * past the knee a gateway refuses a thousand sends a second, and a line each (a write to stdout apiece)
+ * cost more than answering them.
+ */
+export function refusalSummary(log: Log, now: () => number = () => performance.now()) {
+  let since = -Infinity;
+  let count = 0;
+  return (code: string, message: string): void => {
+    count++;
+    const t = now();
+    if (t - since < SUMMARY_EVERY_MS) return;
+    log.warn(
+      { code, refused: count },
+      `${message} (sends refused by backpressure since the last such line: ${count})`,
+    );
+    since = t;
+    count = 0;
+  };
+}
+
 export function errorHandler(log: Log) {
+  const refused = refusalSummary(log);
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -60,7 +86,8 @@ export function errorHandler(log: Log) {
       const err = toBridgeError(raw);
       const requestId = ctx.state.requestId as string | undefined;
       // A 503 is an outage the operator sees on /readyz and in one line each, not a stack per request.
-      if (err.status === 503) log.warn({ code: err.code, requestId, path: ctx.path }, err.message);
+      if (SUMMARIZED.has(err.code)) refused(err.code, err.message);
+      else if (err.status === 503) log.warn({ code: err.code, requestId, path: ctx.path }, err.message);
       else if (err.status >= 500)
         log.error({ err: err.extra.cause ?? err, requestId, path: ctx.path }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return; // an SSE stream already started; nothing to answer

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { pino } from 'pino';
 import { BridgeError } from '../../../../src/errors/BridgeError.js';
 import { ERROR_CODES, type ErrorCode } from '../../../../src/errors/codes.js';
-import { errorHandler } from '../../../../src/http/middleware/errorHandler.js';
+import { errorHandler, refusalSummary } from '../../../../src/http/middleware/errorHandler.js';
 import type { Problem } from '../../../../src/errors/problem.js';
 import { requestId } from '../../../../src/http/middleware/requestId.js';
 
@@ -129,6 +129,26 @@ describe('errorHandler', () => {
     assert.ok(logged, 'the failure is logged');
     assert.equal(logged.requestId, 'req-1');
     assert.match(String((logged.err as { message?: string }).message), /ECONNREFUSED/);
+  });
+
+  it('logs backpressure refusals in summary: the first at once, then one line per 10 s with the count', () => {
+    const seen: { refused: number; msg: string }[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({ write: (c: Buffer, _e, done) => (seen.push(JSON.parse(c.toString())), done()) }),
+    );
+    let now = 0;
+    const refused = refusalSummary(log, () => now);
+    // 200 refusals a second for 15 s
+    for (let i = 0; i < 3000; i++) {
+      refused('XMPP_BACKLOG', 'behind');
+      now += 5;
+    }
+    assert.deepEqual(
+      seen.map((l) => l.refused),
+      [1, 2000],
+    );
+    assert.match(seen[1]!.msg, /^behind \(sends refused by backpressure since the last such line: 2000\)$/);
   });
 
   it('does not log client errors as failures', async () => {
