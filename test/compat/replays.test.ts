@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { gatewayFixture } from '../helpers/fixture.js';
+import { approveOnceRequested } from '../helpers/subscriptions.js';
 import { basic, bearer, call, withToken } from '../helpers/http.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
 import { registerUser, type TestUser } from '../rig/users.js';
@@ -364,10 +365,7 @@ describe('ofchat clients replayed against the /rest/api face', function () {
         json: { jid: `${expert.username}@${domain()}`, subscribe: true },
       });
       assert.ok(follow.status < 300, follow.text);
-      await call(`${fx.gw.url}/restapi/v1/chat/${sid}/contacts/${deleo.username}@${domain()}/subscription`, {
-        method: 'POST',
-        auth: fx.gw.secret,
-      });
+      await approveOnceRequested(fx.gw.url, sid, fx.gw.secret, `${deleo.username}@${domain()}`);
       assert.equal(
         (await call(face(`/chat/${sid}/messages/${deleo.username}`), { auth: fx.gw.secret, text: 'hello' }))
           .status,

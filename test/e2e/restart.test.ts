@@ -7,6 +7,7 @@ import xml from '@xmpp/xml';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../../tools/servers/freePort.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { approveOnceRequested } from '../helpers/subscriptions.js';
 import { bearer, call } from '../helpers/http.js';
 import { XmppPeer } from '../helpers/xmppPeer.js';
 import { dropDatabase, freshDatabase } from '../rig/db.js';
@@ -69,10 +70,7 @@ describe('web client across a gateway restart (headless Chromium)', function () 
       auth: bearer(a.token),
       json: { jid: bob.username },
     });
-    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, {
-      method: 'POST',
-      auth: bearer(b.token),
-    });
+    await approveOnceRequested(gw.url, b.streamId, bearer(b.token), a.jid);
 
     const page = async (l: Login, open: string): Promise<Page> => {
       const p = await browser!.newPage({ viewport: { width: 900, height: 600 } });

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { approveOnceRequested } from '../helpers/subscriptions.js';
 import { bearer, call } from '../helpers/http.js';
 import { uniqueUser } from '../rig/users.js';
 import { rig } from '../rig/rig.js';
@@ -66,14 +67,9 @@ describe('web client in headless Chromium', function () {
       auth: bearer(a.token),
       json: { jid: bName },
     });
-    await call(`${gw.url}/restapi/v1/chat/${b.streamId}/contacts/${aName}/subscription`, {
-      method: 'POST',
-      auth: bearer(b.token),
-    });
-    await call(`${gw.url}/restapi/v1/chat/${a.streamId}/contacts/${bName}/subscription`, {
-      method: 'POST',
-      auth: bearer(a.token),
-    });
+    // Bob's approval asks for Alice's presence in return (mutual); each approves once the request is there.
+    await approveOnceRequested(gw.url, b.streamId, bearer(b.token), a.jid);
+    await approveOnceRequested(gw.url, a.streamId, bearer(a.token), b.jid);
   };
   const chatUrl = (l: Login, open?: string) =>
     `${gw.url}/chat/#streamId=${l.streamId}&token=${encodeURIComponent(l.token)}${open ? `&open=${open}` : ''}`;

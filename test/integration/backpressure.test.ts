@@ -70,6 +70,13 @@ function api(gw: () => TestGateway) {
   return { login, send, sendUntilRefused, history, metric, metricBecomes };
 }
 
+/** A gateway that reaches the rig's XMPP server through a StallProxy, with these settings. */
+async function behindProxy(env: Record<string, string>): Promise<{ proxy: StallProxy; gw: TestGateway }> {
+  const proxy = new StallProxy(rig.xmpp.c2sPort);
+  const port = await proxy.listen();
+  return { proxy, gw: await startGateway({ XMPP_SERVICE: `xmpp://127.0.0.1:${port}`, ...env }) };
+}
+
 const assertRefusal = (reply: Reply<Problem>, status: number, code: string) => {
   assert.equal(reply.status, status, reply.text);
   assert.equal(reply.body.code, code);
@@ -96,14 +103,11 @@ describe('backpressure: sends are refused while the XMPP link is stalled (count 
   const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
 
   before(async () => {
-    proxy = new StallProxy(rig.xmpp.c2sPort);
-    const port = await proxy.listen();
-    gw = await startGateway({
-      XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,
+    ({ proxy, gw } = await behindProxy({
       PARLEY_SEND_QUEUE_SESSION: '20',
       PARLEY_SEND_QUEUE_INSTANCE: '20',
       PARLEY_SEND_MAX_DELAY_MS: '600000',
-    });
+    }));
   });
   after(async () => {
     proxy?.resume();
@@ -196,9 +200,7 @@ describe('backpressure: the server delay bounds what is accepted', function () {
   const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
 
   before(async () => {
-    proxy = new StallProxy(rig.xmpp.c2sPort);
-    const port = await proxy.listen();
-    gw = await startGateway({ XMPP_SERVICE: `xmpp://127.0.0.1:${port}`, PARLEY_SEND_MAX_DELAY_MS: '200' });
+    ({ proxy, gw } = await behindProxy({ PARLEY_SEND_MAX_DELAY_MS: '200' }));
   });
   after(async () => {
     proxy?.resume();
@@ -266,13 +268,10 @@ describe('backpressure: the transit between users of the gateway bounds what is 
   const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
 
   before(async () => {
-    proxy = new StallProxy(rig.xmpp.c2sPort);
-    const port = await proxy.listen();
-    gw = await startGateway({
-      XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,
+    ({ proxy, gw } = await behindProxy({
       PARLEY_SEND_MAX_TRANSIT_MS: '200',
       PARLEY_SEND_MAX_DELAY_MS: '600000',
-    });
+    }));
   });
   after(async () => {
     proxy?.delayDownstream(0);

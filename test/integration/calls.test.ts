@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
 import { capsVer, readDiscoInfo } from '../../src/calls/capabilities.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { approveOnceRequested } from '../helpers/subscriptions.js';
 import { bearer, call, withToken } from '../helpers/http.js';
 import { expectEventMatchesSpec } from '../helpers/openapi.js';
 import { SseClient, type ReceivedEvent } from '../helpers/sse.js';
@@ -400,14 +401,7 @@ describe('calls (XEP-0353) against real Prosody + PostgreSQL', function () {
       auth: bearer(la.token),
       json: { jid: b.jid },
     });
-    for (let i = 0; i < 50; i++) {
-      const r = await call(
-        `${gw.url}/restapi/v1/chat/${lb.streamId}/contacts/${encodeURIComponent(a.jid)}/subscription`,
-        { method: 'POST', auth: bearer(lb.token) },
-      );
-      if (r.status === 204) break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    await approveOnceRequested(gw.url, lb.streamId, bearer(lb.token), a.jid);
     let bob = await caps(b.username);
     for (let i = 0; i < 50 && bob.body.resources.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
