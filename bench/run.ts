@@ -5,7 +5,6 @@ import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort } from '../tools/servers/freePort.js';
 import { startPostgres, type RunningPostgres } from '../tools/servers/postgres.js';
 import { startProsody, type RunningProsody } from '../tools/servers/prosody.js';
@@ -14,6 +13,7 @@ import { userNames, writeProsodyAccounts } from './lib/accounts.js';
 import { overBudget, PARLEY_DB, prosodyPid, reviveGen, type Ctx } from './lib/context.js';
 import { loadAvg, waitForQuietMachine } from './lib/load.js';
 import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
+import { createDatabase } from './lib/servers.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
 import { parseOptions } from './lib/options.js';
 import { buildGateway, startParleyProcess, type ParleyProcess } from './lib/parley.js';
@@ -76,17 +76,6 @@ function ensureSystem(): void {
   progress('installing system packages (scripts/ensure-system.sh)');
   const r = spawnSync('bash', [join(ROOT, 'scripts/ensure-system.sh')], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('scripts/ensure-system.sh failed');
-}
-
-async function createDb(pgs: RunningPostgres, name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: pgs.url });
-  await c.connect();
-  try {
-    await c.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await c.end();
-  }
-  return pgs.adminUrl(name);
 }
 
 async function versions(): Promise<Record<string, string>> {
@@ -247,7 +236,7 @@ async function main(): Promise<void> {
 
     // As deployed: the gateway's compiled JavaScript (npm run build in the checkout that runs), unless --tsx.
     const entry = opts.tsx ? undefined : await buildGateway(opts.parleyRoot);
-    const dbUrl = await createDb(postgres, PARLEY_DB.prosody);
+    const dbUrl = await createDatabase(postgres, PARLEY_DB.prosody);
     // PARLEY_SESSION_RESTORE=false: the bench kills and restarts the gateway for a clean baseline (crowd,
     // scale), on the same database and instance id. With restore on (the default), the new gateway logged
     // every session the killed one held back in to the fresh Prosody: after the crowd (5,000) and scale
@@ -283,7 +272,7 @@ async function main(): Promise<void> {
     // and starting a gateway mid-run would cost more time than an idle process costs CPU.
     const startE = async (): Promise<ParleyProcess | undefined> => {
       if (!ejabberd || !opts.scenarios.includes('throughput')) return undefined;
-      const ejDb = await createDb(postgres!, PARLEY_DB.ejabberd);
+      const ejDb = await createDatabase(postgres!, PARLEY_DB.ejabberd);
       return startParleyProcess({
         label: 'parley-ejabberd',
         port: await freePort(),

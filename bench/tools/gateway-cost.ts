@@ -1,14 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort } from '../../tools/servers/freePort.js';
-import { startPostgres } from '../../tools/servers/postgres.js';
-import { startProsody } from '../../tools/servers/prosody.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess } from '../lib/parley.js';
@@ -16,6 +12,7 @@ import { summarize } from '../lib/stats.js';
 import { prosodyPid } from '../lib/context.js';
 import { cpuMs } from '../lib/proc.js';
 import { eventsUrl, parleyLogin } from '../load/drivers.js';
+import { gatewayEnv, startToolServers } from '../lib/servers.js';
 
 /**
  * What one message and one session cost the gateway, counted rather than timed (steady on a shared machine):
@@ -49,15 +46,8 @@ const log = (msg: string): void => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const tmp = await mkdtemp(join(tmpdir(), 'parley-cost-'));
-  await chmod(tmp, 0o711);
-  const password = `pw-${randomBytes(4).toString('hex')}`;
-  const adminPassword = randomBytes(9).toString('base64url');
-  const componentSecret = randomBytes(9).toString('hex');
-  const [prosody, postgres] = await Promise.all([
-    startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
-    startPostgres({ dir: join(tmp, 'pg') }),
-  ]);
+  const servers = await startToolServers('cost');
+  const { tmp, prosody, postgres, password } = servers;
   const heapDir = join(tmp, 'heap');
   await mkdir(heapDir);
   const fleet = userNames('heap', SESSIONS);
@@ -67,10 +57,6 @@ async function main(): Promise<void> {
     ['costa', 'costb', ...fleet],
     password,
   );
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE cost');
-  await admin.end();
   const countFile = join(tmp, 'pg-count.json');
   const parley = await startParleyProcess({
     label: 'cost',
@@ -82,19 +68,7 @@ async function main(): Promise<void> {
       '--heapsnapshot-signal=SIGUSR2',
       `--diagnostic-dir=${heapDir}`,
     ],
-    env: {
-      PARLEY_SECRET: randomBytes(18).toString('base64url'),
-      PARLEY_BENCH_PGCOUNT: countFile,
-      DATABASE_URL: postgres.adminUrl('cost'),
-      PARLEY_DATA_DIR: join(tmp, 'parley'),
-      PARLEY_INSTANCE_ID: 'cost',
-      XMPP_DOMAIN: prosody.domain,
-      XMPP_SERVICE: prosody.service,
-      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      XMPP_ADMIN_JID: prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: adminPassword,
-      XMPP_COMPONENT_SECRET: componentSecret,
-    },
+    env: { ...(await gatewayEnv(servers, 'cost')), PARLEY_BENCH_PGCOUNT: countFile },
   });
   const streams: SseStream[] = [];
   const out: Record<string, unknown> = {

@@ -1,21 +1,18 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import ts from 'typescript';
 import { freePort } from '../../tools/servers/freePort.js';
-import { startPostgres } from '../../tools/servers/postgres.js';
-import { startProsody } from '../../tools/servers/prosody.js';
 import { prosodyPid } from '../lib/context.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
 import { cpuMs } from '../lib/proc.js';
 import { eventsUrl, parleyLogin } from '../load/drivers.js';
+import { gatewayEnv, startToolServers } from '../lib/servers.js';
 
 /**
  * What a delivered 1:1 message costs the gateway *under load*, A/B between checkouts in one run (issue 17):
@@ -261,15 +258,8 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const tmp = await mkdtemp(join(tmpdir(), 'parley-loadcost-'));
-  await chmod(tmp, 0o711);
-  const password = `pw-${randomBytes(4).toString('hex')}`;
-  const adminPassword = randomBytes(9).toString('base64url');
-  const componentSecret = randomBytes(9).toString('hex');
-  const [prosody, postgres] = await Promise.all([
-    startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
-    startPostgres({ dir: join(tmp, 'pg') }),
-  ]);
+  const servers = await startToolServers('loadcost');
+  const { tmp, prosody, postgres, password } = servers;
   xmppServerPid = prosodyPid(prosody);
   const users = userNames('lc', roots.length * PAIRS * 2);
   await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
@@ -278,14 +268,11 @@ async function main(): Promise<void> {
     for (const [i, spec] of roots.entries()) {
       const compiled = spec.startsWith('dist:');
       const root = resolve(compiled ? spec.slice(5) : spec);
-      const admin = new pg.Client({ connectionString: postgres.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE lc${i}`);
-      await admin.end();
       const countFile = join(tmp, `pg-count-${i}.json`);
       const name = `${i}:${compiled ? 'dist:' : ''}${root}`;
       if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
-      const secret = randomBytes(18).toString('base64url');
+      const env = await gatewayEnv(servers, `lc${i}`);
+      const secret = env.PARLEY_SECRET!;
       const parley = await startParleyProcess({
         label: `lc${i}`,
         port: await freePort(),
@@ -295,19 +282,7 @@ async function main(): Promise<void> {
         // pg-count as JavaScript inside the checkout: it must patch the `pg` that checkout's gateway loads, and a
         // compiled gateway runs without tsx
         nodeArgs: ['--import', await pgCountPreload(root)],
-        env: {
-          PARLEY_SECRET: secret,
-          PARLEY_BENCH_PGCOUNT: countFile,
-          DATABASE_URL: postgres.adminUrl(`lc${i}`),
-          PARLEY_DATA_DIR: join(tmp, `parley${i}`),
-          PARLEY_INSTANCE_ID: `lc${i}`,
-          XMPP_DOMAIN: prosody.domain,
-          XMPP_SERVICE: prosody.service,
-          XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
-          XMPP_ADMIN_JID: prosody.adminJid,
-          XMPP_ADMIN_PASSWORD: adminPassword,
-          XMPP_COMPONENT_SECRET: componentSecret,
-        },
+        env: { ...env, PARLEY_BENCH_PGCOUNT: countFile },
       });
       const pairs: Pair[] = [];
       for (let p = 0; p < PAIRS; p++) {

@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { freePort } from '../../tools/servers/freePort.js';
-import { startPostgres } from '../../tools/servers/postgres.js';
-import { startProsody } from '../../tools/servers/prosody.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
 import { parleyDriver, type Driver } from '../load/drivers.js';
 import { runStep, type StepResult } from '../load/rate.js';
+import { gatewayEnv, startToolServers } from '../lib/servers.js';
 
 /**
  * The backpressure knee (bench/scenarios/knee.ts) A/B between checkouts in one run: one gateway per
@@ -33,43 +29,23 @@ const STEP_MS = 5000;
 const log = (m: string): void => void process.stderr.write(`[knee-ab] ${m}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
-const tmp = await mkdtemp(join(tmpdir(), 'parley-knee-ab-'));
-await chmod(tmp, 0o711);
-const password = `pw-${randomBytes(4).toString('hex')}`;
-const adminPassword = randomBytes(9).toString('base64url');
-const componentSecret = randomBytes(9).toString('hex');
-const [prosody, postgres] = await Promise.all([
-  startProsody({ dir: join(tmp, 'prosody'), componentSecret, adminPassword, hibernationSeconds: 5 }),
-  startPostgres({ dir: join(tmp, 'pg') }),
-]);
+const servers = await startToolServers('knee-ab');
+const { prosody, postgres, password } = servers;
 const users = userNames('ka', roots.length * 2);
 await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
 const gateways: { root: string; parley: ParleyProcess; driver: Driver; steps: Map<number, StepResult[]> }[] =
   [];
 try {
   for (const [i, root] of roots.entries()) {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ka${i}`);
-    await admin.end();
     const parley = await startParleyProcess({
       label: `ka${i}`,
       port: await freePort(),
       root,
       entry: 'dist/main.js',
       env: {
-        PARLEY_SECRET: randomBytes(18).toString('base64url'),
-        DATABASE_URL: postgres.adminUrl(`ka${i}`),
-        PARLEY_DATA_DIR: join(tmp, `parley${i}`),
-        PARLEY_INSTANCE_ID: `ka${i}`,
+        ...(await gatewayEnv(servers, `ka${i}`)),
         PARLEY_SESSION_RESTORE: 'false',
         PARLEY_LOG_LEVEL: 'warn',
-        XMPP_DOMAIN: prosody.domain,
-        XMPP_SERVICE: prosody.service,
-        XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
-        XMPP_ADMIN_JID: prosody.adminJid,
-        XMPP_ADMIN_PASSWORD: adminPassword,
-        XMPP_COMPONENT_SECRET: componentSecret,
       },
     });
     const driver = await parleyDriver({
@@ -113,6 +89,6 @@ try {
   }
   await prosody.stop();
   await postgres.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await rm(servers.tmp, { recursive: true, force: true });
 }
 process.exit(0);

@@ -3,7 +3,6 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort } from '../../tools/servers/freePort.js';
 import { startPostgres, type RunningPostgres } from '../../tools/servers/postgres.js';
 import { startProsody, type RunningProsody } from '../../tools/servers/prosody.js';
@@ -13,6 +12,7 @@ import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
 import { cpuMs } from '../lib/proc.js';
 import { startWorker, type Worker } from '../lib/worker.js';
 import type { Summary } from '../lib/stats.js';
+import { gatewayEnv, newProsodySecrets } from '../lib/servers.js';
 
 /**
  * Prosody's CPU per Parley message by *who* talks: the same N users online, messages on a few fixed pairs
@@ -75,37 +75,21 @@ async function cleanupMapUsers(prosody: RunningProsody): Promise<number> {
 async function startStack(i: number, line: string, postgres: RunningPostgres, tmp: string): Promise<Stack> {
   const name = `v${i}`;
   const password = `pw-${randomBytes(4).toString('hex')}`;
-  const adminPassword = randomBytes(9).toString('base64url');
-  const componentSecret = randomBytes(9).toString('hex');
+  const secrets = newProsodySecrets();
   const prosody = await startProsody({
     dir: join(tmp, name, 'prosody'),
-    componentSecret,
-    adminPassword,
+    ...secrets,
     hibernationSeconds: 5,
     extraConfig: line === '-' ? [] : [line],
   });
   const users = userNames(`${name}u`, USERS);
   await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
-  const db = `pairs${name}`;
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
   const parley = await startParleyProcess({
     label: `pairs${name}`,
     port: await freePort(),
     env: {
-      PARLEY_SECRET: randomBytes(18).toString('base64url'),
+      ...(await gatewayEnv({ tmp, prosody, postgres, ...secrets }, `pairs${name}`)),
       XMPP_RECONNECT_MAX_SECONDS: '5',
-      DATABASE_URL: postgres.adminUrl(db),
-      PARLEY_DATA_DIR: join(tmp, name, 'parley'),
-      PARLEY_INSTANCE_ID: db,
-      XMPP_DOMAIN: prosody.domain,
-      XMPP_SERVICE: prosody.service,
-      XMPP_COMPONENT_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      XMPP_ADMIN_JID: prosody.adminJid,
-      XMPP_ADMIN_PASSWORD: adminPassword,
-      XMPP_COMPONENT_SECRET: componentSecret,
     },
   });
   const gen = await startWorker(`gen-${name}`, { heapMb: 1024 });
