@@ -77,6 +77,15 @@ async function behindProxy(env: Record<string, string>): Promise<{ proxy: StallP
   return { proxy, gw: await startGateway({ XMPP_SERVICE: `xmpp://127.0.0.1:${port}`, ...env }) };
 }
 
+/** Lets what the proxy holds through, then stops the peer, the gateway and the proxy. */
+async function teardown(proxy?: StallProxy, gw?: TestGateway, peer?: XmppPeer): Promise<void> {
+  proxy?.resume();
+  proxy?.delayDownstream(0);
+  await peer?.stop();
+  await gw?.stop();
+  await proxy?.close();
+}
+
 const assertRefusal = (reply: Reply<Problem>, status: number, code: string) => {
   assert.equal(reply.status, status, reply.text);
   assert.equal(reply.body.code, code);
@@ -109,12 +118,7 @@ describe('backpressure: sends are refused while the XMPP link is stalled (count 
       PARLEY_SEND_MAX_DELAY_MS: '600000',
     }));
   });
-  after(async () => {
-    proxy?.resume();
-    await bob?.stop();
-    await gw?.stop();
-    await proxy?.close();
-  });
+  after(() => teardown(proxy, gw, bob));
 
   it('refuses with 429 (own bound) and 503 (instance bound), stores nothing refused, delivers the rest once', async () => {
     const [a, c, b] = [await registerUser('bpa'), await registerUser('bpc'), await registerUser('bpb')];
@@ -202,12 +206,7 @@ describe('backpressure: the server delay bounds what is accepted', function () {
   before(async () => {
     ({ proxy, gw } = await behindProxy({ PARLEY_SEND_MAX_DELAY_MS: '200' }));
   });
-  after(async () => {
-    proxy?.resume();
-    await bob?.stop();
-    await gw?.stop();
-    await proxy?.close();
-  });
+  after(() => teardown(proxy, gw, bob));
 
   it('refuses every sender with 503 while a stalled server leaves a request unanswered, accepts again once it answers', async () => {
     const [d, e, b] = [await registerUser('bpd'), await registerUser('bpe'), await registerUser('bpb')];
@@ -273,11 +272,7 @@ describe('backpressure: the transit between users of the gateway bounds what is 
       PARLEY_SEND_MAX_DELAY_MS: '600000',
     }));
   });
-  after(async () => {
-    proxy?.delayDownstream(0);
-    await gw?.stop();
-    await proxy?.close();
-  });
+  after(() => teardown(proxy, gw));
 
   it('refuses with 503 while messages take longer than the bound to arrive, and accepts once they do not', async () => {
     const [f, g] = [await registerUser('bpf'), await registerUser('bpg')];
