@@ -143,6 +143,7 @@ async function main(): Promise<void> {
       ejabberd: !!ejabberd,
       ejabberdError,
       modRest,
+      ...(prosody ? { prosodyRuntime: { gcMode: prosody.gcMode, allocator: prosody.allocator } } : {}),
     });
     return writeReport(opts.outDir, startedAt, { meta, results, findings, profiles });
   };

@@ -19,6 +19,8 @@ has_deb erlang-p1-pgsql || missing+=(erlang-p1-pgsql)
 # The rig's ejabberd offers STARTTLS with a throw-away certificate made by openssl.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The rig runs Prosody with jemalloc, as deployed (tools/servers/prosody.ts, ProsodyOptions.jemalloc).
+has_deb libjemalloc2 || missing+=(libjemalloc2)
 has_postgres || missing+=(postgresql)
 # slixmpp must be importable by /usr/bin/python3 (a pyenv python on PATH does not see the Debian package).
 has_deb python3-slixmpp || /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
@@ -34,7 +36,7 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
+  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, libjemalloc2, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
   exit 0
 fi
 

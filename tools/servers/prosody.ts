@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,22 @@ export interface ProsodyOptions {
   smacksMaxUnacked?: number;
   /** global Lua lines appended before the VirtualHost (bench experiments: e.g. dont_archive_namespaces) */
   extraConfig?: string[];
+  /**
+   * Lua's garbage collector (Prosody's `gc` setting). Default "generational", as deployed: Prosody 0.12's
+   * default (incremental, pause 105 %) starts a full marking of the heap every time it grows by 5 %, so
+   * with thousands of sessions on the heap the collector spent half of Prosody's CPU (bench/README.md,
+   * "Prosody's garbage collector and allocator").
+   */
+  gcMode?: 'generational' | 'incremental';
+  /**
+   * Run Prosody with jemalloc (LD_PRELOAD) when libjemalloc2 is installed (default true), as deployed: glibc's
+   * malloc spent ~half of Prosody's bursts consolidating the chunks a collection freed.
+   */
+  jemalloc?: boolean;
 }
+
+/** Debian's libjemalloc2 (scripts/ensure-system.sh installs it; Ansible's Prosody role preloads it). */
+export const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 
 /** The project's own Prosody modules (mod_auth_parley), for plugin_paths. */
 export const PARLEY_PROSODY_MODULES = fileURLToPath(new URL('../../prosody/modules', import.meta.url));
@@ -69,6 +85,9 @@ export interface RunningProsody {
   /** set when started with loginTokenSecret (mod_auth_parley on) */
   loginTokenSecret?: string;
   dir: string;
+  /** what Prosody runs with (reported by the bench) */
+  gcMode: string;
+  allocator: 'jemalloc' | 'glibc';
   stop(): Promise<void>;
   start(): Promise<void>;
   register(username: string, password: string): Promise<void>;
@@ -108,6 +127,7 @@ interface Resolved {
   tokenSecretFile?: string;
   smacksMaxUnacked: number;
   extraConfig: string[];
+  gcMode: string;
 }
 
 function renderConfig(o: Resolved): string {
@@ -162,6 +182,7 @@ default_archive_policy = true
 smacks_hibernation_time = ${o.hibernationSeconds}
 -- Ask for an XEP-0198 ack after this many unacked stanzas, not after each one (Prosody's default 0).
 smacks_max_unacked_stanzas = ${o.smacksMaxUnacked}
+gc = { mode = ${lua(o.gcMode)} }  -- why: ProsodyOptions.gcMode
 ${o.extraConfig.map((l) => `${l}\n`).join('')}
 VirtualHost ${lua(o.domain)}
 
@@ -211,7 +232,9 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     tokenSecretFile: opts.loginTokenSecret ? join(dir, 'parley-token.secret') : undefined,
     smacksMaxUnacked: opts.smacksMaxUnacked ?? SMACKS_MAX_UNACKED,
     extraConfig: opts.extraConfig ?? [],
+    gcMode: opts.gcMode ?? 'generational',
   };
+  const preload = (opts.jemalloc ?? true) && existsSync(JEMALLOC) ? JEMALLOC : undefined;
   const configFile = join(dir, 'prosody.cfg.lua');
   const logFile = join(dir, 'prosody.log');
   await mkdir(join(dir, 'data'), { recursive: true });
@@ -241,7 +264,10 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
       const busy = /Failed to open server port \d+[^\n]*/.exec(log);
       if (busy) throw new Error(`prosody: ${busy[0]}`);
     };
-    child = spawnManaged('prosody', ['-F', '--config', configFile], { cwd: dir });
+    child = spawnManaged('prosody', ['-F', '--config', configFile], {
+      cwd: dir,
+      env: preload ? { ...process.env, LD_PRELOAD: preload } : process.env,
+    });
     await waitReady(
       'prosody',
       child,
@@ -273,6 +299,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     componentSecret: o.componentSecret,
     loginTokenSecret: opts.loginTokenSecret,
     dir,
+    gcMode: o.gcMode,
+    allocator: preload ? 'jemalloc' : 'glibc',
     start,
     register,
     stop: async () => {
