@@ -144,11 +144,14 @@ export async function fleetProbe(args: {
   ack: Summary;
   sendLag: Summary;
   cdf: [number, number][];
+  /** p99 and count of the delivered by the second they were due in (where in the run the tail is) */
+  bySecond: { s: number; n: number; p99: number }[];
 }> {
   const live = members.filter((m) => m.stream && !m.stream.closed);
   if (live.length < 2) throw new Error('fewer than two members with an open stream');
   const due = new Map<number, { t: number; to: string }>();
   const lat: number[] = [];
+  const latBySecond: number[][] = [];
   const acks: number[] = [];
   const lags: number[] = []; // how late the generator itself sent (its event loop), included in latency
   let errors = 0;
@@ -163,6 +166,7 @@ export async function fleetProbe(args: {
     if (!d || d.to !== username) return;
     due.delete(seq);
     lat.push(at - d.t);
+    (latBySecond[Math.floor(seq / args.rate)] ??= []).push(at - d.t);
   };
   const start = performance.now();
   for (let i = 0; i < args.count; i++) {
@@ -215,6 +219,11 @@ export async function fleetProbe(args: {
     ack: summarize(acks),
     sendLag: summarize(lags),
     cdf: cdf(lat, 60),
+    bySecond: [...latBySecond.entries()].map(([s, l]) => ({
+      s,
+      n: l?.length ?? 0,
+      p99: l ? summarize(l).p99 : 0,
+    })),
   };
 }
 

@@ -697,6 +697,12 @@ export function markdown(r: Report, charts: string[]): string {
     if (c)
       L.push(
         `Chat: ${n(c.sent, 0)} sent, ${n(c.delivered, 0)} delivered, **${n(c.lost, 0)} lost**, ${n(c.errors, 0)} refused${c.firstError ? ` (${c.firstError})` : ''}; send → partner's SSE event p50 ${n(c.latency.p50, 1)} ms, p99 **${n(c.latency.p99, 1)} ms**, max ${n(c.latency.max, 0)} ms; POST answered p50 ${n(c.ack.p50, 1)} ms; ${c.pgStatementsPerMsg !== undefined ? `${n(c.pgStatementsPerMsg, 2)} PostgreSQL statements per delivered message; ` : ''}the generator's own lag p99 ${n(c.sendLag.p99, 1)} ms${c.incidents ? `; the load generator survived ${c.incidents.count} errors` : ''}.`,
+        ...(c.bySecond?.length
+          ? [
+              '',
+              `p99 by the second each message was due (ms): ${c.bySecond.map((b) => `${b.s}: ${n(b.p99, 0)}`).join(' · ')}.`,
+            ]
+          : []),
         '',
       );
   } else

@@ -53,6 +53,8 @@ export interface CrowdResult {
     incidents?: { count: number; last?: string };
     /** statements PostgreSQL executed for the gateway's database per delivered message */
     pgStatementsPerMsg?: number;
+    /** p99 of the delivered by the second of the chat they were due in */
+    bySecond?: { s: number; n: number; p99: number }[];
   };
 }
 
@@ -133,6 +135,7 @@ export async function crowdScenario(
     ack: Summary;
     sendLag: Summary;
     incidents?: { count: number; last?: string };
+    bySecond: { s: number; n: number; p99: number }[];
   }>(
     'fleetProbe',
     { url: ctx.parley.url, tag: 'cw', count, rate: chatters, drainMs: 5000, pairs },
@@ -155,6 +158,7 @@ export async function crowdScenario(
     corePct: pct(chatCpu.cpuMs, chatCpu.wallMs),
     othersPct: chatCpu.othersPct,
     ...(d.incidents ? { incidents: d.incidents } : {}),
+    bySecond: d.bySecond,
     ...(statementsBefore !== undefined && statementsAfter !== undefined && d.delivered > 0
       ? { pgStatementsPerMsg: round((statementsAfter - statementsBefore) / d.delivered, 2) }
       : {}),
