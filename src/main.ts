@@ -3,9 +3,11 @@ import { createLogger } from './log.js';
 import { startParley } from './startParley.js';
 import { exitOnUncaught } from './exitOnUncaught.js';
 import { connectionPatchApplied } from './xmpp/client/connectionPatch.js';
+import { tuneGarbageCollector } from './gcTuning.js';
 
 /** Entry point: config → startParley → wait for SIGTERM/SIGINT → graceful stop. */
 async function main(): Promise<void> {
+  tuneGarbageCollector();
   let config;
   try {
     config = loadConfig();
