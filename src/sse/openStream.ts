@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Heartbeats } from './Heartbeats.js';
 import type { Context } from 'koa';
 import type { Log } from '../log.js';
 import type { EventHub } from './EventHub.js';
@@ -42,26 +43,14 @@ const REPLAY_PAGE = 100;
 /** Live events held for a stream still replaying; a client that stops reading mid-replay is dropped past it. */
 const MAX_HELD = 1000;
 
-/** One timer per heartbeat interval for every open stream, instead of one per stream. */
-const heartbeats = new Map<number, { streams: Set<Outlet>; timer: NodeJS.Timeout }>();
+/** One set of heartbeats per interval for every open stream, instead of a timer per stream. */
+const heartbeats = new Map<number, Heartbeats<Outlet>>();
 function beatEvery(ms: number, out: Outlet): () => void {
   let hb = heartbeats.get(ms);
-  if (!hb) {
-    const streams = new Set<Outlet>();
-    const timer = setInterval(() => {
-      for (const o of streams) o.write(':\n\n');
-    }, ms);
-    timer.unref();
-    heartbeats.set(ms, (hb = { streams, timer }));
-  }
-  const { streams, timer } = hb;
-  streams.add(out);
+  if (!hb) heartbeats.set(ms, (hb = new Heartbeats<Outlet>(ms)));
+  hb.add(out);
   return () => {
-    streams.delete(out);
-    if (!streams.size) {
-      clearInterval(timer);
-      heartbeats.delete(ms);
-    }
+    if (hb.delete(out)) heartbeats.delete(ms);
   };
 }
 
@@ -114,6 +103,10 @@ class Outlet {
     let chunk = '';
     for (const e of events) chunk += this.#frame(e) ?? '';
     if (chunk) this.write(chunk);
+  }
+
+  beat(): void {
+    this.write(':\n\n');
   }
 
   write(chunk: string): void {
