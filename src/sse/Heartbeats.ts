@@ -59,10 +59,10 @@ export class Heartbeats<T extends Beating> {
     }
   }
 
-  /** Removes the stream; true when no stream is left (the timer is stopped). */
+  /** Removes the stream; true when that left no stream (the timer is stopped). */
   delete(stream: T): boolean {
     const i = this.#sliceOf.get(stream);
-    if (i === undefined) return this.size === 0;
+    if (i === undefined) return false; // not here (removed twice): nothing changed
     this.#slices[i]!.delete(stream);
     this.#sliceOf.delete(stream);
     if (this.size > 0) return false;

@@ -50,7 +50,8 @@ function beatEvery(ms: number, out: Outlet): () => void {
   if (!hb) heartbeats.set(ms, (hb = new Heartbeats<Outlet>(ms)));
   hb.add(out);
   return () => {
-    if (hb.delete(out)) heartbeats.delete(ms);
+    // The last stream out stops the timer; a later one of the same interval starts a new set.
+    if (hb.delete(out) && heartbeats.get(ms) === hb) heartbeats.delete(ms);
   };
 }
 

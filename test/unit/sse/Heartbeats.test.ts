@@ -76,6 +76,7 @@ describe('Heartbeats', () => {
     assert.equal(late.beats, 0, 'a closed stream gets no write');
     for (const s of streams.slice(0, 148)) assert.equal(hb.delete(s), false);
     assert.equal(hb.delete(streams[148]!), true, 'the last one out says so');
+    assert.equal(hb.delete(streams[148]!), false, 'removing it again changes nothing');
     assert.equal(t.running, undefined);
     assert.equal(t.cleared, 1);
   });
