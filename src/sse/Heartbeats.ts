@@ -18,15 +18,15 @@ const realTimers: HeartbeatTimers = {
 
 /** One slice of the streams per this many ms. */
 const SLICE_MS = 1000;
-/** Writes in one turn: a beat of 5,000 streams at once held the event loop for ~100-400 ms. */
+/** Writes in one turn: a beat of 5,000 streams at once held the event loop for ~100 ms. */
 const CHUNK = 100;
 
 /**
  * Every stream gets a comment once per `ms` so proxies keep idle streams open. Streams are dealt round-robin
  * into one slice per second of the interval and a timer beats one slice per second, a hundred writes per
  * turn: with 5,000 streams and a 15 s interval that is ~330 writes a second in turns of 100, where one
- * timer writing to all of them at once stalled every other request for a few hundred ms every 15 s
- * (the crowd scenario's recurring p99 spike, bench/README.md).
+ * timer writing to all of them at once held the event loop for ~100 ms every 15 s (the CPU profile of the
+ * crowd scenario at rest, bench/README.md "The gateway at rest").
  */
 export class Heartbeats<T extends Beating> {
   readonly #slices: Set<T>[];

@@ -67,7 +67,7 @@ export interface ProsodyOptions {
 }
 
 /** Debian's libjemalloc2 (scripts/ensure-system.sh installs it; Ansible's Prosody role preloads it). */
-export const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+export const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
 
 /** The project's own Prosody modules (mod_auth_parley), for plugin_paths. */
 export const PARLEY_PROSODY_MODULES = fileURLToPath(new URL('../../prosody/modules', import.meta.url));
