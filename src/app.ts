@@ -5,6 +5,7 @@ import type { Log } from './log.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { BridgeError } from './errors/BridgeError.js';
 import { requestId } from './http/middleware/requestId.js';
+import { shedSends } from './http/middleware/shedSends.js';
 import { authenticate } from './http/middleware/auth.js';
 import { AddressSet, clientAddress, type ClientNetwork } from './http/clientAddress.js';
 import { bodyParser } from './http/body.js';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Koa {
     }
     await next();
   });
+  app.use(shedSends({ sessionOf: (id) => deps.sessions.get(id) }));
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
   if (deps.forwarding) app.use(deps.forwarding);

@@ -144,8 +144,11 @@ export async function fleetProbe(args: {
   ack: Summary;
   sendLag: Summary;
   cdf: [number, number][];
-  /** p99 and count of the delivered by the second they were due in (where in the run the tail is) */
-  bySecond: { s: number; n: number; p99: number }[];
+  /**
+   * p99 and count of the delivered by the second they were due in (where in the run the tail is), and the
+   * p99 of the POST answers due in that second (whether the tail was before the 201 or after it)
+   */
+  bySecond: { s: number; n: number; p99: number; ackP99: number }[];
 }> {
   const live = members.filter((m) => m.stream && !m.stream.closed);
   if (live.length < 2) throw new Error('fewer than two members with an open stream');
@@ -153,6 +156,7 @@ export async function fleetProbe(args: {
   const lat: number[] = [];
   const latBySecond: number[][] = [];
   const acks: number[] = [];
+  const acksBySecond: number[][] = [];
   const lags: number[] = []; // how late the generator itself sent (its event loop), included in latency
   let errors = 0;
   let firstError: string | undefined;
@@ -190,6 +194,7 @@ export async function fleetProbe(args: {
     ).then(
       (r) => {
         acks.push(performance.now() - t);
+        (acksBySecond[Math.floor(i / args.rate)] ??= []).push(performance.now() - t);
         if (r.status !== 201) {
           errors++;
           firstError ??= `${r.status} ${r.body.slice(0, 200)}`;
@@ -223,6 +228,7 @@ export async function fleetProbe(args: {
       s,
       n: l?.length ?? 0,
       p99: l ? summarize(l).p99 : 0,
+      ackP99: acksBySecond[s] ? summarize(acksBySecond[s]).p99 : 0,
     })),
   };
 }

@@ -700,7 +700,7 @@ export function markdown(r: Report, charts: string[]): string {
         ...(c.bySecond?.length
           ? [
               '',
-              `p99 by the second each message was due (ms): ${c.bySecond.map((b) => `${b.s}: ${n(b.p99, 0)}`).join(' · ')}.`,
+              `p99 by the second each message was due, delivered (POST answered) in ms: ${c.bySecond.map((b) => `${b.s}: ${n(b.p99, 0)}${b.ackP99 !== undefined ? ` (${n(b.ackP99, 0)})` : ''}`).join(' · ')}.`,
             ]
           : []),
         '',

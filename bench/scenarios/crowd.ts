@@ -54,7 +54,7 @@ export interface CrowdResult {
     /** statements PostgreSQL executed for the gateway's database per delivered message */
     pgStatementsPerMsg?: number;
     /** p99 of the delivered by the second of the chat they were due in */
-    bySecond?: { s: number; n: number; p99: number }[];
+    bySecond?: { s: number; n: number; p99: number; ackP99?: number }[];
   };
 }
 
@@ -135,7 +135,7 @@ export async function crowdScenario(
     ack: Summary;
     sendLag: Summary;
     incidents?: { count: number; last?: string };
-    bySecond: { s: number; n: number; p99: number }[];
+    bySecond: { s: number; n: number; p99: number; ackP99: number }[];
   }>(
     'fleetProbe',
     { url: ctx.parley.url, tag: 'cw', count, rate: chatters, drainMs: 5000, pairs },

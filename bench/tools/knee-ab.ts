@@ -6,6 +6,8 @@ import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
 import { parleyDriver, type Driver } from '../load/drivers.js';
 import { runStep, type StepResult } from '../load/rate.js';
 import { gatewayEnv, startToolServers } from '../lib/servers.js';
+import { cpuMs, treeCpuMs } from '../lib/proc.js';
+import { postgresPid, prosodyPid } from '../lib/context.js';
 
 /**
  * The backpressure knee (bench/scenarios/knee.ts) A/B between checkouts in one run: one gateway per
@@ -27,6 +29,7 @@ const RATES = arg('rates', '560,840,1120').split(',').map(Number);
 const ROUNDS = Number(arg('rounds', '3'));
 const STEP_MS = 5000;
 const log = (m: string): void => void process.stderr.write(`[knee-ab] ${m}\n`);
+const ownCpuMs = (): number => cpuMs(process.pid);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const servers = await startToolServers('knee-ab');
@@ -64,10 +67,18 @@ try {
       for (const g of gateways) {
         await new Promise((r) => setTimeout(r, 2000)); // the previous step's backlog settles
         const maxInFlight = Math.ceil((rate * STEP_MS) / 1000) + 1;
+        // % of a core over the step and its drain: the gateway, Prosody, PostgreSQL, this load generator
+        const pids = [g.parley.pid, prosodyPid(prosody), postgresPid(postgres)];
+        const cpu0 = [...pids.map((p) => (p ? treeCpuMs(p) : 0)), ownCpuMs()];
+        const t0 = performance.now();
         const s = await runStep(g.driver, { rate, durationMs: STEP_MS, drainMs: 5000, maxInFlight });
+        const wall = performance.now() - t0;
+        const cpu = [...pids.map((p) => (p ? treeCpuMs(p) : 0)), ownCpuMs()].map((c, i) =>
+          Math.round((100 * (c - cpu0[i]!)) / wall),
+        );
         g.steps.set(rate, [...(g.steps.get(rate) ?? []), s]);
         log(
-          `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, lost ${s.lost}`,
+          `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, lost ${s.lost}; CPU % gateway ${cpu[0]} Prosody ${cpu[1]} postgres ${cpu[2]} load generator ${cpu[3]}`,
         );
       }
   console.log(

@@ -123,11 +123,10 @@ export class SessionBacklog {
   }
 
   /**
-   * Admits one message or throws (429/503, see OutboundBudget.check). An admitted send holds its place in
-   * both count bounds until the returned release is called (once its stanza was handed over, or it failed),
-   * so concurrent requests cannot all slip past the same free place.
+   * Throws (429/503, see OutboundBudget.check) when one more message would be refused now, admitting
+   * nothing: the HTTP layer refuses with it before it reads a request (http/middleware/shedSends.ts).
    */
-  admit(): () => void {
+  check(): void {
     const budget = this.budget;
     try {
       budget.check({
@@ -147,6 +146,16 @@ export class SessionBacklog {
         this.x.send(xml('r', { xmlns: NS.sm })).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Admits one message or throws (429/503, see check). An admitted send holds its place in
+   * both count bounds until the returned release is called (once its stanza was handed over, or it failed),
+   * so concurrent requests cannot all slip past the same free place.
+   */
+  admit(): () => void {
+    const budget = this.budget;
+    this.check();
     this.#admitted++;
     budget.adjust(1);
     let released = false;

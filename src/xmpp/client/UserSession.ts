@@ -135,6 +135,11 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     return this.#backlog?.admit() ?? (() => undefined);
   }
 
+  /** Throws what admitSend would while this session or the instance is behind, taking no place. */
+  refuseIfBehind(): void {
+    this.#backlog?.check();
+  }
+
   readonly #beforePresence: (() => Promise<unknown>)[] = [];
 
   /**

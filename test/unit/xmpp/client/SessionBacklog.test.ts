@@ -134,6 +134,19 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
     assert.throws(() => dead.backlog.admit(), { code: 'SEND_QUEUE_FULL' });
   });
 
+  it('checks without taking a place (the refusal at the door), and asks the server as admit does', async () => {
+    const [dead, idle] = [session(), session()];
+    assert.doesNotThrow(() => idle.backlog.check());
+    assert.equal(budget.total, 0, 'a check holds nothing');
+    await dead.send(ACK_EVERY_STANZAS);
+    now += 1000;
+    assert.throws(() => idle.backlog.check(), { code: 'XMPP_BACKLOG', status: 503 });
+    assert.equal(idle.requests(), 1, 'a probe');
+    await idle.answer(0);
+    assert.doesNotThrow(() => idle.backlog.check());
+    assert.throws(() => dead.backlog.check(), { code: 'SEND_QUEUE_FULL', status: 429 });
+  });
+
   it('holds a place per admitted send until released, and nothing once ended', async () => {
     const s = session();
     const release = s.backlog.admit();
