@@ -25,7 +25,8 @@ import { gatewayEnv, startToolServers } from '../lib/servers.js';
  *   node --import tsx bench/tools/gateway-load-cost.ts --root . --root ../perf-base [--rate 150] [--seconds 10]
  *     [--rounds 3] [--pairs 1] [--strace] [--compiled] [--cpu-prof DIR] [--label X]
  *
- * --compiled: a root given as `dist:DIR` runs DIR/dist/main.js (npm run build) instead of tsx.
+ * --compiled: a root given as `dist:DIR` runs DIR/dist/main.js (npm run build) instead of tsx; node flags after
+ *   the directory, in the same argument (`--root 'dist:. --max-semi-space-size=64'`), start that gateway with them.
  * Writes bench/results/<date>-loadcost-<label>.json.
  */
 
@@ -266,10 +267,13 @@ async function main(): Promise<void> {
   const gateways: Gateway[] = [];
   try {
     for (const [i, spec] of roots.entries()) {
-      const compiled = spec.startsWith('dist:');
-      const root = resolve(compiled ? spec.slice(5) : spec);
+      // `[dist:]DIR[ NODE-FLAG…]`: flags after the directory start that gateway's node with them (an A/B of
+      // V8 settings on one checkout)
+      const [dir, ...flags] = spec.split(' ').filter(Boolean);
+      const compiled = dir!.startsWith('dist:');
+      const root = resolve(compiled ? dir!.slice(5) : dir!);
       const countFile = join(tmp, `pg-count-${i}.json`);
-      const name = `${i}:${compiled ? 'dist:' : ''}${root}`;
+      const name = `${i}:${compiled ? 'dist:' : ''}${root}${flags.length ? ` ${flags.join(' ')}` : ''}`;
       if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
       const env = await gatewayEnv(servers, `lc${i}`);
       const secret = env.PARLEY_SECRET!;
@@ -281,7 +285,7 @@ async function main(): Promise<void> {
         cpuProfDir: CPU_PROF || undefined,
         // pg-count as JavaScript inside the checkout: it must patch the `pg` that checkout's gateway loads, and a
         // compiled gateway runs without tsx
-        nodeArgs: ['--import', await pgCountPreload(root)],
+        nodeArgs: ['--import', await pgCountPreload(root), ...flags],
         env: { ...env, PARLEY_BENCH_PGCOUNT: countFile },
       });
       const pairs: Pair[] = [];

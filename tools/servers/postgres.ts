@@ -137,6 +137,14 @@ export async function startPostgres(opts: {
       'full_page_writes=off',
       '-c',
       'max_connections=200',
+      // Every test and bench scenario starts on a fresh database, and a table never analyzed gets the plans
+      // of a table of two rows: node-postgres's prepared statements keep their generic plan, so the receipt
+      // batch scanned all of messages for every batch as it grew (8-10 ms a batch after a minute at 400
+      // msg/s, three times the PostgreSQL CPU per message). A deployment's tables are analyzed within a minute
+      // of their first rows (autovacuum's naptime) and keep statistics; checking every second gets the rig there
+      // within a second (docs/operations.md, "PostgreSQL").
+      '-c',
+      'autovacuum_naptime=1',
       ...(opts.statStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : []),
     ],
     { cwd: dir, ...as },
