@@ -193,8 +193,9 @@ export async function fleetProbe(args: {
       },
     ).then(
       (r) => {
-        acks.push(performance.now() - t);
-        (acksBySecond[Math.floor(i / args.rate)] ??= []).push(performance.now() - t);
+        const ack = performance.now() - t;
+        acks.push(ack);
+        (acksBySecond[Math.floor(i / args.rate)] ??= []).push(ack);
         if (r.status !== 201) {
           errors++;
           firstError ??= `${r.status} ${r.body.slice(0, 200)}`;

@@ -69,13 +69,12 @@ try {
         const maxInFlight = Math.ceil((rate * STEP_MS) / 1000) + 1;
         // % of a core over the step and its drain: the gateway, Prosody, PostgreSQL, this load generator
         const pids = [g.parley.pid, prosodyPid(prosody), postgresPid(postgres)];
-        const cpu0 = [...pids.map((p) => (p ? treeCpuMs(p) : 0)), ownCpuMs()];
+        const sample = () => [...pids.map((p) => (p ? treeCpuMs(p) : 0)), ownCpuMs()];
+        const cpu0 = sample();
         const t0 = performance.now();
         const s = await runStep(g.driver, { rate, durationMs: STEP_MS, drainMs: 5000, maxInFlight });
         const wall = performance.now() - t0;
-        const cpu = [...pids.map((p) => (p ? treeCpuMs(p) : 0)), ownCpuMs()].map((c, i) =>
-          Math.round((100 * (c - cpu0[i]!)) / wall),
-        );
+        const cpu = sample().map((c, i) => Math.round((100 * (c - cpu0[i]!)) / wall));
         g.steps.set(rate, [...(g.steps.get(rate) ?? []), s]);
         log(
           `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, lost ${s.lost}; CPU % gateway ${cpu[0]} Prosody ${cpu[1]} postgres ${cpu[2]} load generator ${cpu[3]}`,

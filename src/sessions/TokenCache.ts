@@ -15,21 +15,24 @@ export class TokenCache {
     return this.#byHash.get(hash.toString('base64'));
   }
   delete(hash: Buffer): void {
+    this.#drop(hash.toString('base64'));
+  }
+  set(hash: Buffer, owner: TokenOwner): void {
     const key = hash.toString('base64');
+    this.#drop(key);
+    this.#byHash.set(key, owner);
+    let keys = this.#byStream.get(owner.streamId);
+    if (!keys) this.#byStream.set(owner.streamId, (keys = new Set()));
+    keys.add(key);
+  }
+
+  #drop(key: string): void {
     const owner = this.#byHash.get(key);
     if (!owner) return;
     this.#byHash.delete(key);
     const keys = this.#byStream.get(owner.streamId);
     keys?.delete(key);
     if (keys?.size === 0) this.#byStream.delete(owner.streamId);
-  }
-  set(hash: Buffer, owner: TokenOwner): void {
-    this.delete(hash);
-    const key = hash.toString('base64');
-    this.#byHash.set(key, owner);
-    let keys = this.#byStream.get(owner.streamId);
-    if (!keys) this.#byStream.set(owner.streamId, (keys = new Set()));
-    keys.add(key);
   }
 
   forgetStream(streamId: string): void {

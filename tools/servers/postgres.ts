@@ -142,7 +142,7 @@ export async function startPostgres(opts: {
       // batch scanned all of messages for every batch as it grew (8-10 ms a batch after a minute at 400
       // msg/s, three times the PostgreSQL CPU per message). A deployment's tables are analyzed within a minute
       // of their first rows (autovacuum's naptime) and keep statistics; checking every second gets the rig there
-      // within a second (docs/operations.md, "PostgreSQL").
+      // within a second (docs/operations.md, "PostgreSQL statistics").
       '-c',
       'autovacuum_naptime=1',
       ...(opts.statStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : []),
