@@ -169,6 +169,19 @@ describe('backpressure: sends are refused while the XMPP link is stalled (count 
     assert.ok((await metric('parley_xmpp_unacked_stanzas')) >= 20);
     assert.equal(await metric('parley_send_refused_total{code="SEND_QUEUE_FULL"}'), alice.refused.length + 1);
     assert.equal(await metric('parley_send_refused_total{code="XMPP_BACKLOG"}'), 1);
+    // Refused at the door (http/middleware/shedSends.ts), before the body and the token are looked at: a
+    // send the route would answer 400 (empty body) or 401 (a token of no session) gets the 503 as well.
+    const door = `${gw.url}/restapi/v1/chat/${lc.streamId}/messages/${b.username}`;
+    assertRefusal(
+      await call<Problem>(door, { method: 'POST', auth: bearer(lc.token), text: '' }),
+      503,
+      'XMPP_BACKLOG',
+    );
+    assertRefusal(
+      await call<Problem>(door, { auth: bearer('not-a-token'), text: 'hi' }),
+      503,
+      'XMPP_BACKLOG',
+    );
 
     proxy.resume();
     // Once the server acknowledges what waited, sends are accepted again (Retry-After is 1 s; poll faster).
