@@ -26,9 +26,13 @@ export const STORE_OPERATIONS: readonly string[] = [
   'event_insert',
   'message_insert',
   'message_insert_by_sender',
+  // rows (receipts) of the same moment share one statement (messages/GroupCommit.ts): a message row may
+  // be written by either, and which one is a matter of timing, so both are timed
+  'message_insert_batch',
   'event_replay',
   'receipt_delivered',
   'receipt_displayed',
+  'receipt_batch',
 ];
 
 /** RFC 6121 message types; anything else is counted as `other` so a peer cannot blow up the label set. */

@@ -114,4 +114,14 @@ describe('createMetrics', () => {
       'only the hot statements are timed',
     );
   });
+
+  it('times a message row and a receipt whether written alone or with others of the same moment', async () => {
+    const m = createMetrics({ processMetrics: false });
+    for (const op of ['message_insert', 'message_insert_batch', 'receipt_delivered', 'receipt_batch']) {
+      const key = `parley_store_query_duration_seconds_count{operation="${op}"}`;
+      assert.equal(await sample(m, key), 0, op);
+      m.store.statement(op, 0.001);
+      assert.equal(await sample(m, key), 1, op);
+    }
+  });
 });
