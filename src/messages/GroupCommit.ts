@@ -23,8 +23,9 @@ export interface GroupCommitOptions<I, O> {
   /**
    * Items with the same key never share a batch (one statement cannot apply two changes to one row),
    * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
+   * Items without a key (undefined) are never held back.
    */
-  key?(item: I): string;
+  key?(item: I): string | undefined;
 }
 
 interface Pending<I, O> {
@@ -68,7 +69,11 @@ export class GroupCommit<I, O> {
       this.#inFlight++;
       void this.#send(batch).finally(() => {
         this.#inFlight--;
-        if (this.opts.key) for (const p of batch) this.#busy.delete(this.opts.key(p.item));
+        if (this.opts.key)
+          for (const p of batch) {
+            const k = this.opts.key(p.item);
+            if (k !== undefined) this.#busy.delete(k);
+          }
         this.#pump();
       });
     }
@@ -81,8 +86,8 @@ export class GroupCommit<I, O> {
     const rest: Pending<I, O>[] = [];
     for (const p of this.#queue) {
       const k = key(p.item);
-      if (batch.length < this.#maxBatch && !this.#busy.has(k)) {
-        this.#busy.add(k);
+      if (batch.length < this.#maxBatch && (k === undefined || !this.#busy.has(k))) {
+        if (k !== undefined) this.#busy.add(k);
         batch.push(p);
       } else rest.push(p);
     }

@@ -6,8 +6,8 @@ import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 import { GroupCommit } from './GroupCommit.js';
-import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
-import { receiptBatch, receiptBatchKey } from './groupReceipts.js';
+import { batchable } from './groupInsert.js';
+import { writeBatch, writeKey, type Write } from './groupWrites.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -105,22 +105,13 @@ export function createPgWriter(
   group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
   let healthy = true;
-  const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
+  // Rows and receipts share one queue, hence statements (groupWrites.ts).
+  const grouped = new GroupCommit<Write, StoredEvent | undefined>({
     ...group,
-    writeBatch: (items) => insertBatch(db, items),
-    writeOne: ({ m, event }) => insertWithEvent(db, m, event),
-  });
-  const stored = (owner: string, e: StoredEvent | undefined) => {
-    if (!e) return undefined;
-    const event = withEnvelope(e);
-    sink.deliver(owner, event);
-    return event;
-  };
-  const receipts = new GroupCommit<Receipt, StoredEvent | undefined>({
-    ...group,
-    key: receiptBatchKey,
-    writeBatch: (rs) => receiptBatch(db, rs),
-    writeOne: async (r) => {
+    key: writeKey,
+    writeBatch: (ws) => writeBatch(db, ws),
+    writeOne: async ({ insert, receipt: r }) => {
+      if (insert) return insertWithEvent(db, insert.m, insert.event);
       const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
         r.owner,
         r.peer,
@@ -132,6 +123,12 @@ export function createPgWriter(
       return rows[0] && toEvent(rows[0]);
     },
   });
+  const stored = (owner: string, e: StoredEvent | undefined) => {
+    if (!e) return undefined;
+    const event = withEnvelope(e);
+    sink.deliver(owner, event);
+    return event;
+  };
   /** sends transmitted (or being transmitted) whose row is not written yet, by receipt key */
   const unwritten = new Map<string, number>();
   const track = (key: string | undefined, delta: 1 | -1) => {
@@ -141,7 +138,7 @@ export function createPgWriter(
     else unwritten.delete(key);
   };
   const applyReceipt = async (r: Receipt) =>
-    stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
+    stored(r.owner, await sink.ordered(r.owner, () => grouped.add({ receipt: r })));
   const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
     sink.ordered(m.owner, () =>
       before
@@ -151,7 +148,7 @@ export function createPgWriter(
             return written;
           })
         : batchable(m)
-          ? grouped.add({ m, event })
+          ? grouped.add({ insert: { m, event } })
           : insertWithEvent(db, m, event),
     );
   /** The send path: the stanza first, then the row with the others of its turn (see above). */

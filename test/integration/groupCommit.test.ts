@@ -189,6 +189,54 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('writes rows and receipts of the same moment in one statement, each caller with its own event', async () => {
+    const owner = `gc${run}mix`;
+    const peer = `peer${run}@example.test`;
+    const out = (i: number): MessageEntry => ({
+      ...incoming(owner, `o${i}`, `out${i}`),
+      direction: 'out',
+      fromJid: `${owner}@example.test/r`,
+      toJid: peer,
+    });
+    const sent = [await log.append(out(0), event('out0')), await log.append(out(1), event('out1'))];
+    counts.clear();
+    streams.clear();
+    const receipt = (i: number) => ({
+      owner,
+      peer,
+      messageId: `o${i}`,
+      status: 'delivered' as const,
+      from: `${peer}/r`,
+      name: EVENT_NAMES.receipt,
+    });
+    const [r0, m2, r1, m3, rMissing] = await Promise.all([
+      log.receipt(receipt(0)),
+      log.append(incoming(owner, 'i2', 'in2'), event('in2')),
+      log.receipt(receipt(1)),
+      log.append(incoming(`gc${run}mix2`, 'i3', 'in3'), event('in3')),
+      log.receipt(receipt(9)), // no such message: changes nothing
+    ]);
+    assert.deepEqual([...counts], [['message_write_batch', 1]], 'one statement for all five');
+    assert.ok(r0 && r1 && m2 && m3, 'every write but the missing receipt stored an event');
+    assert.equal(r0.payload.messageId, sent[0]!.id);
+    assert.equal(r1.payload.messageId, sent[1]!.id);
+    assert.equal(r0.payload.status, 'delivered');
+    assert.equal(m2.payload.body, 'in2');
+    assert.equal(m3.payload.body, 'in3');
+    assert.equal(rMissing, undefined);
+    const mine = [r0.id!, m2.id!, r1.id!].sort((a, b) => Number(BigInt(a) - BigInt(b)));
+    assert.deepEqual(streams.get(owner), mine, 'the streams got each event once, in id order');
+    const page = await log.chatHistory({ owner, peer, limit: 10 });
+    assert.deepEqual(
+      page.messages.map((m) => [m.body, m.delivered]),
+      [
+        ['out0', true],
+        ['out1', true],
+        ['in2', false],
+      ],
+    );
+  });
+
   it('carries any text and data through the array parameters of a batch', async () => {
     const owner = `gc${run}text`;
     const bodies = ['{"a",\\b}', 'NULL', 'tab\t, comma; ünï €', ''];
