@@ -10,8 +10,17 @@ import {
 } from './groupReceipts.js';
 import type { Receipt } from './types.js';
 
-/** One write of the log's group commit: a message row with its event, or a receipt. */
-export type Write = { insert: InsertItem; receipt?: undefined } | { receipt: Receipt; insert?: undefined };
+/**
+ * One write of the log's group commit: a message row with its event, a receipt, or both — a row and the
+ * receipt its arrival answers, written by one statement (both or neither).
+ */
+export type Write = { insert: InsertItem; receipt?: Receipt } | { insert?: undefined; receipt: Receipt };
+
+/** What a write stored: the row's event, the receipt's event (each absent when it changed nothing). */
+export interface Written {
+  row?: StoredEvent;
+  receipt?: StoredEvent;
+}
 
 // Rows and receipts of the same moment in one statement: a delivered 1:1 message is three writes (the
 // send's row, the recipient's copy, the receipt the copy sends back), and each comes a little after the
@@ -31,14 +40,14 @@ const WRITE_BATCH: Statement = {
 export const writeKey = (w: Write): string | undefined => w.receipt && receiptBatchKey(w.receipt);
 
 /** Writes every item in one statement (the insert-only or receipt-only one when that is all there is). */
-export async function writeBatch(
-  db: TimedDb,
-  writes: readonly Write[],
-): Promise<(StoredEvent | undefined)[]> {
+export async function writeBatch(db: TimedDb, writes: readonly Write[]): Promise<Written[]> {
   const inserts: InsertItem[] = [];
   const receipts: Receipt[] = [];
-  const place: number[] = []; // input position → position among its kind
-  for (const w of writes) place.push(w.insert ? inserts.push(w.insert) - 1 : receipts.push(w.receipt) - 1);
+  // per write: its place among the inserts and among the receipts (-1: none)
+  const places = writes.map((w) => ({
+    i: w.insert ? inserts.push(w.insert) - 1 : -1,
+    r: w.receipt ? receipts.push(w.receipt) - 1 : -1,
+  }));
   let ins: (StoredEvent | undefined)[] = [];
   let rec: (StoredEvent | undefined)[] = [];
   if (!receipts.length) ins = await insertBatch(db, inserts);
@@ -52,5 +61,5 @@ export async function writeBatch(
     rec = new Array<StoredEvent | undefined>(receipts.length).fill(undefined);
     for (const r of rows) (r.part === 'i' ? ins : rec)[Number(r.ord) - 1] = toEvent(r);
   }
-  return writes.map((w, i) => (w.insert ? ins : rec)[place[i]!]);
+  return places.map(({ i, r }) => ({ row: i < 0 ? undefined : ins[i], receipt: r < 0 ? undefined : rec[r] }));
 }

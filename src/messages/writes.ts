@@ -7,7 +7,7 @@ import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 import { GroupCommit } from './GroupCommit.js';
 import { batchable } from './groupInsert.js';
-import { writeBatch, writeKey, type Write } from './groupWrites.js';
+import { writeBatch, writeKey, type Write, type Written } from './groupWrites.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -106,12 +106,14 @@ export function createPgWriter(
 ): MessageWriter {
   let healthy = true;
   // Rows and receipts share one queue, hence statements (groupWrites.ts).
-  const grouped = new GroupCommit<Write, StoredEvent | undefined>({
+  const grouped = new GroupCommit<Write, Written>({
     ...group,
     key: writeKey,
     writeBatch: (ws) => writeBatch(db, ws),
-    writeOne: async ({ insert, receipt: r }) => {
-      if (insert) return insertWithEvent(db, insert.m, insert.event);
+    writeOne: async (w) => {
+      if (w.insert && w.receipt) return (await writeBatch(db, [w]))[0]!; // both or neither: one statement
+      if (w.insert) return { row: await insertWithEvent(db, w.insert.m, w.insert.event) };
+      const r = w.receipt;
       const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
         r.owner,
         r.peer,
@@ -120,7 +122,7 @@ export function createPgWriter(
         r.from,
         r.name,
       ]);
-      return rows[0] && toEvent(rows[0]);
+      return { receipt: rows[0] && toEvent(rows[0]) };
     },
   });
   const stored = (owner: string, e: StoredEvent | undefined) => {
@@ -138,7 +140,7 @@ export function createPgWriter(
     else unwritten.delete(key);
   };
   const applyReceipt = async (r: Receipt) =>
-    stored(r.owner, await sink.ordered(r.owner, () => grouped.add({ receipt: r })));
+    stored(r.owner, await sink.ordered(r.owner, async () => (await grouped.add({ receipt: r })).receipt));
   const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
     sink.ordered(m.owner, () =>
       before
@@ -148,7 +150,7 @@ export function createPgWriter(
             return written;
           })
         : batchable(m)
-          ? grouped.add({ insert: { m, event } })
+          ? grouped.add({ insert: { m, event } }).then((w) => w.row)
           : insertWithEvent(db, m, event),
     );
   /** The send path: the stanza first, then the row with the others of its turn (see above). */
@@ -170,12 +172,48 @@ export function createPgWriter(
       track(key, -1);
     }
   };
+  /**
+   * A row and the receipt its arrival answers, in one statement (both or neither), each event delivered
+   * to its owner. A receipt whose message is still on its way to the database waits for it, as in receipt().
+   */
+  const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt): Promise<Written> => {
+    const key = receiptKey(r.owner, r.peer, r.messageId);
+    const release = early.hold(key, r);
+    if (unwritten.has(key)) return { row: await write(m, event) };
+    let both: Promise<Written> | undefined;
+    // Both owners' orderings begin before the statement draws the ids (DeliveryOrder.ts).
+    const add = () => (both ??= grouped.add({ insert: { m, event }, receipt: r }));
+    const [row, receipt] = await Promise.all([
+      sink.ordered(m.owner, async () => (await add()).row),
+      sink.ordered(r.owner, async () => (await add()).receipt),
+    ]);
+    if (receipt) release();
+    return { row, receipt };
+  };
+  const receipt = async (r: Receipt) => {
+    const key = receiptKey(r.owner, r.peer, r.messageId);
+    const release = early.hold(key, r);
+    // Its message went out and is on its way to the database: no statement could match yet.
+    if (unwritten.has(key)) return undefined;
+    const e = await applyReceipt(r);
+    if (e) release();
+    return e;
+  };
   return {
     async append(m, event, opts) {
-      const e = opts?.transmit
-        ? await transmitThenWrite(m, event, opts.transmit)
-        : await write(m, event, opts?.beforeCommit);
+      const answers = opts?.answers;
+      let e: StoredEvent | undefined;
+      let answered: StoredEvent | undefined;
+      if (answers && !opts.transmit && !opts.beforeCommit && batchable(m)) {
+        ({ row: e, receipt: answered } = await writeAnswered(m, event, answers));
+      } else {
+        e = opts?.transmit
+          ? await transmitThenWrite(m, event, opts.transmit)
+          : await write(m, event, opts?.beforeCommit);
+        if (answers) await receipt(answers);
+      }
       const result = stored(m.owner, e);
+      stored(answers?.owner ?? m.owner, answered);
       if (result && acknowledgeable(m)) {
         // The message is visible now: receipts that came too early take effect (in arrival order).
         // Their failure must not fail a send that is stored; they simply stay unapplied, as before.
@@ -184,15 +222,7 @@ export function createPgWriter(
       }
       return result;
     },
-    async receipt(r) {
-      const key = receiptKey(r.owner, r.peer, r.messageId);
-      const release = early.hold(key, r);
-      // Its message went out and is on its way to the database: no statement could match yet.
-      if (unwritten.has(key)) return undefined;
-      const e = await applyReceipt(r);
-      if (e) release();
-      return e;
-    },
+    receipt,
     async markRead(owner, peer, uptoRowId) {
       const res = await db.run(MARK_READ, [owner, peer, uptoRowId]);
       return res.rowCount ?? 0;

@@ -237,6 +237,43 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('writes a copy and the receipt it answers with one statement, also alone', async () => {
+    const owner = `gc${run}ans`;
+    const peer = `peer${run}@example.test`;
+    const sent = await log.append(
+      {
+        ...incoming(owner, 'q1', 'asked'),
+        direction: 'out',
+        fromJid: `${owner}@example.test/r`,
+        toJid: peer,
+      },
+      event('asked'),
+    );
+    counts.clear();
+    streams.clear();
+    const copy = await log.append(
+      { ...incoming(`gc${run}ansB`, 'q1', 'asked'), peer: `${owner}@example.test` },
+      event('asked'),
+      {
+        answers: {
+          owner,
+          peer,
+          messageId: 'q1',
+          status: 'delivered',
+          from: `${peer}/r`,
+          name: EVENT_NAMES.receipt,
+        },
+      },
+    );
+    assert.ok(copy?.id);
+    assert.deepEqual([...counts], [['message_write_batch', 1]]);
+    const [m] = (await log.chatHistory({ owner, peer, limit: 1 })).messages;
+    assert.equal(m?.delivered, true);
+    assert.equal(streams.get(owner)?.length, 1, 'the receipt went to the sender');
+    assert.equal(streams.get(`gc${run}ansB`)?.length, 1, 'the copy to its owner');
+    assert.ok(sent?.id);
+  });
+
   it('carries any text and data through the array parameters of a batch', async () => {
     const owner = `gc${run}text`;
     const bodies = ['{"a",\\b}', 'NULL', 'tab\t, comma; ünï €', ''];
