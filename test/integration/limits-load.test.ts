@@ -95,20 +95,38 @@ describe('limits under load: the gateway stays responsive and bounded', function
 
     // The normal user: a message every 50 ms, timed until the recipient's stream delivers it.
     let fired = 0;
+    const lost: string[] = []; // why a probe message was not timed: its answer, or what it waited for
+    let refusals = 0;
     const probe = (ms: number, tag: string, into: number[]) =>
       paced(20, ms, 20, async (i) => {
         if (tag === 'flood') fired++;
         const body = `${tag}-${i}`;
         const t0 = performance.now();
         const delivered = bTab.next((e) => e.name === 'chatapi.chat' && e.data.body === body, 15_000);
-        const res = await fetch(`${fx.gw.url}/restapi/v1/chat/${a.streamId}/messages/${b.username}`, {
-          method: 'POST',
-          headers: { Authorization: bearer(a.token), 'Content-Type': 'application/json' },
-          body: JSON.stringify({ body }),
-        });
-        assert.equal(res.status, 201, await res.text());
-        await delivered;
-        into.push(performance.now() - t0);
+        // Backpressure may refuse a send while this shared machine is behind (503/429 with Retry-After):
+        // the client waits as told and sends again, as the API asks; only a refusal without one is lost.
+        let res: Response;
+        for (let attempt = 1; ; attempt++) {
+          res = await fetch(`${fx.gw.url}/restapi/v1/chat/${a.streamId}/messages/${b.username}`, {
+            method: 'POST',
+            headers: { Authorization: bearer(a.token), 'Content-Type': 'application/json' },
+            body: JSON.stringify({ body }),
+          });
+          const retryAfter = Number(res.headers.get('retry-after'));
+          if ((res.status !== 503 && res.status !== 429) || !(retryAfter > 0) || attempt === 5) break;
+          refusals++;
+          await res.arrayBuffer();
+          await sleep(retryAfter * 1000);
+        }
+        if (res.status !== 201) {
+          delivered.catch(() => undefined);
+          lost.push(`${tag}-${i}: ${res.status} ${await res.text()}`);
+          return;
+        }
+        await delivered.then(
+          () => into.push(performance.now() - t0),
+          (err: Error) => lost.push(`${tag}-${i}: 201, then ${err.message}`),
+        );
       });
     // What this (shared) machine gives a message with no flood at all, for the same probe.
     const quiet: number[] = [];
@@ -214,13 +232,18 @@ describe('limits under load: the gateway stays responsive and bounded', function
       ),
       rssPeakMiB: Math.round(peak.rss / MiB),
       rssBaseMiB: Math.round(base.rss / MiB),
+      sendsRefused: refusals,
     };
     console.log(`      limits under load: ${JSON.stringify(figures)}`);
     assert.ok(latencies.length >= 20, `only ${latencies.length} probes`);
     // The issue's p99 < 200 ms is graded by the benchmark's flood scenario (`npm run bench -- --only
     // flood`), with the gateway in its own process: here the flood shares this process with the gateway,
     // and tests never assert on time. What is asserted: every message arrived, every limit answered.
-    assert.equal(latencies.length, fired, `${fired - latencies.length} messages not delivered`);
+    assert.equal(
+      latencies.length,
+      fired,
+      `${fired - latencies.length} messages not delivered: ${lost.slice(0, 5).join('; ')}`,
+    );
     assert.ok(openStreams >= 900, `${openStreams} streams open`);
     assert.ok(
       counts.askRefused > 0 && counts.throttled > 0 && counts.streamRefused > 0,
