@@ -121,7 +121,12 @@ export function createApp(deps: AppDeps): Koa {
     }
     await next();
   });
-  app.use(shedSends({ sessionOf: (id) => deps.sessions.get(id) }));
+  app.use(
+    shedSends({
+      sessionOf: (id) => deps.sessions.get(id),
+      routes: deps.features.flatMap((f) => f.sendRoutes ?? []),
+    }),
+  );
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
   if (deps.forwarding) app.use(deps.forwarding);

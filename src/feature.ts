@@ -24,6 +24,12 @@ export interface Feature {
   name: string;
   /** Register HTTP routes; specific paths must come before `/restapi/v1/chat/:streamid`-style ones. */
   routes?(router: Router, access: AccessDeps): void;
+  /**
+   * The POST routes among them that send a message through a user's session (templates starting with
+   * `/restapi/v1/chat/:streamid/`): refused at the door while that session or the instance is behind
+   * (http/middleware/shedSends.ts), before their token, body or route is looked at.
+   */
+  sendRoutes?: readonly string[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

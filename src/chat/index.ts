@@ -4,7 +4,7 @@ import type { SendPolicy } from '../moderation/ports.js';
 import type { MessageFiles } from '../attachments/index.js';
 import { ChatService } from './ChatService.js';
 import { catchUp } from './catchUp.js';
-import { chatRoutes } from './routes.js';
+import { chatRoutes, SEND_ROUTE } from './routes.js';
 import type { TransitDelay } from '../xmpp/client/TransitDelay.js';
 
 // The chat feature's public entry: what other features may use of it.
@@ -72,6 +72,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
   });
   return {
     name: 'chat',
+    sendRoutes: [SEND_ROUTE],
     routes: (router, access) =>
       chatRoutes(router, access, {
         chat,

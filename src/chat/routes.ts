@@ -11,6 +11,9 @@ import { parseHistoryDate } from './history.js';
 import type { ChatReader } from '../messages/MessageLog.js';
 import { attachmentIdsOf, chatMessageWithFiles, type MessageFiles } from '../attachments/index.js';
 
+/** A 1:1 send: the chat feature's send route (Feature.sendRoutes). */
+export const SEND_ROUTE = '/restapi/v1/chat/:streamid/messages/:to';
+
 const MAX_BODY_CHARS = 64 * 1024;
 /** Characters XML 1.0 cannot carry, even escaped (tab, newline and carriage return it can). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -71,7 +74,7 @@ export function chatRoutes(
     });
   });
 
-  router.post('/restapi/v1/chat/:streamid/messages/:to', async (ctx) => {
+  router.post(SEND_ROUTE, async (ctx) => {
     const session = await requireStream(ctx, access, ctx.params.streamid!);
     const body = readBody(ctx);
     let input: SendInput;

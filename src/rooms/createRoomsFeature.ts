@@ -8,7 +8,7 @@ import { NS } from '../xmpp/ns.js';
 import { discoveryRoutes } from './discoveryRoutes.js';
 import { Rejoiner } from './rejoin.js';
 import { RoomInbound } from './RoomInbound.js';
-import { roomRoutes } from './roomRoutes.js';
+import { ROOM_SEND_ROUTES, roomRoutes } from './roomRoutes.js';
 import { RoomService } from './RoomService.js';
 import { RoomRegistry } from './RoomState.js';
 import { RoomMemory } from './RoomMemory.js';
@@ -131,6 +131,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
 
   return {
     name: 'rooms',
+    sendRoutes: ROOM_SEND_ROUTES,
     routes(router, access) {
       discoveryRoutes(router, access, { registry, messages, naming, admin: ctx.admin });
       roomRoutes(router, access, { service, registry, naming });

@@ -27,6 +27,8 @@ export interface RoomRoutesDeps {
 }
 
 const BASE = '/restapi/v1/chat/:streamid/rooms';
+/** The routes that send through the session: a post to the room, a private message (Feature.sendRoutes). */
+export const ROOM_SEND_ROUTES = [`${BASE}/:room`, `${BASE}/:room/occupants/:nick/messages`] as const;
 
 /**
  * What a session does in rooms (ofchat's paths, reference §1.5 rows 21–24, plus moderation):
@@ -87,7 +89,7 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
     ctx.body = { ...roomView(room), created };
   });
 
-  router.post(`${BASE}/:room`, async (ctx) => {
+  router.post(ROOM_SEND_ROUTES[0], async (ctx) => {
     const { session, addr } = await target(ctx);
     const post = readPost(ctx, true);
     if (post.kind === 'subject') {
@@ -107,7 +109,7 @@ export function roomRoutes(router: Router, access: AccessDeps, deps: RoomRoutesD
     ctx.status = 204;
   });
 
-  router.post(`${BASE}/:room/occupants/:nick/messages`, async (ctx) => {
+  router.post(ROOM_SEND_ROUTES[1], async (ctx) => {
     const { session, addr } = await target(ctx);
     const nick = parseNick(ctx.params.nick!);
     const post = readPost(ctx, false);

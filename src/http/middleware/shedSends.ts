@@ -1,15 +1,14 @@
 import type { Context, Next } from 'koa';
+import Router from '@koa/router';
 
-/**
- * The routes that send a message through a user's session (ChatService.send, RoomService.post and
- * sendPrivate), matched as the router matches them: any case, an optional trailing slash.
- */
-const SEND =
-  /^\/restapi\/v1\/chat\/([^/]+)\/(?:messages\/[^/]+|rooms\/[^/]+(?:\/occupants\/[^/]+\/messages)?)\/?$/i;
+/** Every send route names the stream first: the door finds the session by it. */
+const STREAM_PREFIX = '/restapi/v1/chat/:streamid/';
 
 export interface ShedDeps {
   /** the session this instance holds for a stream id (a cluster passes the others' sends on) */
   sessionOf: (streamId: string) => { refuseIfBehind(): void } | undefined;
+  /** the send routes' templates (Feature.sendRoutes: ChatService.send, RoomService.post, sendPrivate) */
+  routes: readonly string[];
 }
 
 /**
@@ -20,13 +19,19 @@ export interface ShedDeps {
  * half of what a delivered message does: refusing was what saturated it, and the latency of what it still
  * accepted grew with the load offered (bench/README.md, "Refusals at the door"). A send let through
  * meets the same bounds again when it is admitted (UserSession.admitSend), which holds its place.
+ * The features' own templates are matched by a router of their own, made as the app's is, so a send
+ * route and its door cannot drift apart.
  */
 export function shedSends(deps: ShedDeps) {
+  const sends = new Router();
+  for (const route of deps.routes) {
+    if (!route.startsWith(STREAM_PREFIX))
+      throw new Error(`send route ${route} does not start with ${STREAM_PREFIX}`);
+    sends.post(route, () => undefined);
+  }
   return async function shed(ctx: Context, next: Next): Promise<void> {
-    if (ctx.method === 'POST') {
-      const m = SEND.exec(ctx.path);
-      if (m) deps.sessionOf(streamIdOf(m[1]!))?.refuseIfBehind();
-    }
+    if (ctx.method === 'POST' && sends.match(ctx.path, 'POST').route)
+      deps.sessionOf(streamIdOf(ctx.path.split('/')[4]!))?.refuseIfBehind();
     await next();
   };
 }

@@ -8,6 +8,11 @@ import { errorHandler } from '../../../../src/http/middleware/errorHandler.js';
 import { shedSends } from '../../../../src/http/middleware/shedSends.js';
 import { bodyParser } from '../../../../src/http/body.js';
 import { OutboundBudget } from '../../../../src/xmpp/client/OutboundBudget.js';
+import { SEND_ROUTE } from '../../../../src/chat/routes.js';
+import { ROOM_SEND_ROUTES } from '../../../../src/rooms/roomRoutes.js';
+
+/** The features' own send routes, as the composition root hands them to the door. */
+const SENDS = [SEND_ROUTE, ...ROOM_SEND_ROUTES];
 
 const LIMITS = {
   maxPerSession: 5,
@@ -34,15 +39,13 @@ async function serve(sessions: Map<string, FakeSession>) {
     reached.push(`${ctx.method} ${ctx.path}`);
     ctx.status = 201;
   };
-  router.post('/restapi/v1/chat/:streamid/messages/:to', hit);
+  for (const route of SENDS) router.post(route, hit);
   router.post('/restapi/v1/chat/:streamid/messages/:to/:id/displayed', hit);
   router.get('/restapi/v1/chat/:streamid/messages/:to', hit);
-  router.post('/restapi/v1/chat/:streamid/rooms/:room', hit);
-  router.post('/restapi/v1/chat/:streamid/rooms/:room/occupants/:nick/messages', hit);
   router.post('/restapi/v1/chat/:streamid/rooms/:room/:jid', hit);
   const app = new Koa();
   app.use(errorHandler(pino({ level: 'silent' })));
-  app.use(shedSends({ sessionOf: (id) => sessions.get(id) }));
+  app.use(shedSends({ sessionOf: (id) => sessions.get(id), routes: SENDS }));
   app.use(bodyParser(1000));
   app.use(router.routes());
   const server: Server = createServer(app.callback());
@@ -140,6 +143,13 @@ describe('shedSends (backpressure at the door)', () => {
     assert.equal(
       (await app.call('POST', '/restapi/v1/chat/ps_held/messages/bob', '{"body":"b"}')).status,
       201,
+    );
+  });
+
+  it('refuses to start with a send route that does not name its stream first', () => {
+    assert.throws(
+      () => shedSends({ sessionOf: () => undefined, routes: ['/restapi/v1/rooms/:room'] }),
+      /does not start with/,
     );
   });
 });
