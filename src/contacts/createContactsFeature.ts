@@ -75,7 +75,7 @@ export function createContactsFeature(ctx: ContactsFeatureDeps): Feature {
     // Before every initial presence (login and each reconnect that could not resume): Prosody sends
     // subscription requests and roster pushes only to sessions that fetched the roster, and answers the
     // initial presence with the contacts' presence (RFC 6121 §4.2.2). No probes of our own: the stanza
-    // handlers are attached before the connection opens (SessionManager#start), so no answer is missed.
+    // handlers are attached before the connection opens (SessionConnector#start), so no answer is missed.
     session.beforePresence(() => roster.load(session));
     session.on('state', (next) => {
       if (next === 'reconnecting') presence.dropped(session);

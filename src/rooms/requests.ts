@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BridgeError } from '../errors/BridgeError.js';
 import { readBody, validate } from '../http/body.js';
 import { AFFILIATIONS, ROLES } from './moderation.js';
-import type { MessageInput } from './RoomService.js';
+import type { MessageInput } from './RoomSender.js';
 import { attachmentIdsOf } from '../attachments/index.js';
 
 /** Request parsing for the room routes: query parameters, JSON bodies (zod, unknown fields refused). */

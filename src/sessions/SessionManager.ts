@@ -2,18 +2,17 @@ import { hostname } from 'node:os';
 import type { Log } from '../log.js';
 import type { XmppMetrics } from '../metrics/Metrics.js';
 import { BridgeError } from '../errors/BridgeError.js';
-import { hashToken, newToken, randomId } from '../crypto/tokens.js';
-import { UserSession, type SessionState, type UserSessionOptions } from '../xmpp/client/UserSession.js';
+import type { SessionState, UserSession, UserSessionOptions } from '../xmpp/client/UserSession.js';
 import type { EventHub } from '../sse/EventHub.js';
-import { EVENT_NAMES, type SessionEventPayload } from '../sse/events.js';
-import type { LiveSessionRow, SessionStore, TokenOwner } from './SessionStore.js';
+import type { SessionStore, TokenOwner } from './SessionStore.js';
 import type { SecretBox } from '../crypto/SecretBox.js';
-import { TokenCache } from './TokenCache.js';
+import { SessionTokens } from './SessionTokens.js';
+import { SessionConnector } from './SessionConnector.js';
+import { SessionAnnouncer } from './SessionAnnouncer.js';
 import { SessionRestorer, type LoginCheck, type RestoreHost } from './SessionRestorer.js';
 import type { AccountService } from './AccountService.js';
 import type { CredentialVerifier } from './CredentialVerifier.js';
 import type { OutboundBudget } from '../xmpp/client/OutboundBudget.js';
-import { isToken, type XmppSecret } from '../xmpp/client/LoginTokens.js';
 
 /** `cursor`: the user's last event id before this login; replaying after it shows what the login brought in. */
 export interface LoginResult {
@@ -70,7 +69,9 @@ export class SessionManager {
   readonly #created: SessionListener[] = [];
   readonly #ready: ReadyListener[] = [];
   readonly #restored: RestoredListener[] = [];
-  readonly #tokens = new TokenCache();
+  readonly #tokens: SessionTokens;
+  readonly #connector: SessionConnector;
+  readonly #announcer: SessionAnnouncer;
   readonly instanceId: string;
   #reaper: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -78,6 +79,15 @@ export class SessionManager {
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.instanceId = deps.instanceId ?? hostname();
+    this.#tokens = new SessionTokens({
+      store: deps.store,
+      isLive: (streamId) => this.#byStream.has(streamId),
+      ttlSeconds: deps.tokenTtlSeconds,
+    });
+    this.#connector = new SessionConnector(deps, (session) => {
+      for (const l of this.#created) l(session);
+    });
+    this.#announcer = new SessionAnnouncer(deps);
     this.#restorer = new SessionRestorer({
       host: this.#restoreHost(),
       log: deps.log,
@@ -96,7 +106,7 @@ export class SessionManager {
       get: (streamId) => this.get(streamId),
       byUser: (username) => this.byUser(username),
       register: (username, secret, streamId) => {
-        const session = this.#newSession(username, secret, streamId);
+        const session = this.#connector.create(username, secret, streamId);
         this.#register(session);
         return session;
       },
@@ -109,9 +119,9 @@ export class SessionManager {
       },
       giveUp: async (session, reason) => {
         this.#unregister(session);
-        await this.#publishState(session, 'offline', reason);
+        await this.#announcer.announce(session, 'offline', reason);
       },
-      endRow: (row, reason) => this.#endRow(row, reason),
+      endRow: (row, reason) => this.#announcer.endRow(row, reason),
     };
   }
 
@@ -196,33 +206,18 @@ export class SessionManager {
         if (!session) continue; // that attempt failed; the loop starts (or joins) the next one
         if (password !== undefined && !(await this.deps.verifier.verify(username, password)))
           throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
-        return { session, token: await this.#issueToken(session), reused: true, cursor };
+        return { session, token: await this.#tokens.issue(session), reused: true, cursor };
       }
       const mine = this.#open(username, password).finally(() => this.#pending.delete(username));
       this.#pending.set(username, mine);
       const session = await mine;
-      return { session, token: await this.#issueToken(session), reused: false, cursor };
+      return { session, token: await this.#tokens.issue(session), reused: false, cursor };
     }
   }
 
   async #open(username: string, password: string | undefined): Promise<UserSession> {
-    const viaMaster = password === undefined;
-    let secret: XmppSecret = password ?? (await this.deps.accounts.credentialFor(username));
-    let session = this.#newSession(username, secret);
-    try {
-      // A password login is a password check: it backs off like Basic auth does (LoginThrottle).
-      if (viaMaster) await this.#start(session);
-      else await this.deps.verifier.throttled(username, () => this.#start(session));
-    } catch (err) {
-      if (!(viaMaster && err instanceof BridgeError && err.code === 'BAD_CREDENTIALS')) throw err;
-      if (isToken(secret)) throw tokenRefused(username, this.deps.xmpp.domain);
-      // A managed account whose password was changed behind Parley's back: reset it once and retry.
-      secret = await this.deps.accounts.resetPassword(username);
-      session = this.#newSession(username, secret);
-      await this.#start(session);
-    }
-    if (!viaMaster) this.deps.verifier.remember(username, password);
-    const credentialEnc = !viaMaster ? this.deps.restore?.box.seal(password) : undefined;
+    const session = await this.#connector.connect(username, password);
+    const credentialEnc = password !== undefined ? this.deps.restore?.box.seal(password) : undefined;
     await this.deps.store.createSession({
       streamId: session.streamId,
       username,
@@ -231,7 +226,7 @@ export class SessionManager {
       credentialEnc,
     });
     this.#register(session);
-    await this.#publishState(session, 'online');
+    await this.#announcer.announce(session, 'online');
     void this.#runReady(session, false);
     return session;
   }
@@ -249,72 +244,9 @@ export class SessionManager {
     session.on('ready', (resumed) => void this.#runReady(session, resumed));
   }
 
-  /**
-   * Features attach their stanza handling before the connection opens: the server answers the initial
-   * presence (contacts' presence, offline messages) at once, and none of it may fall between the cracks.
-   * A session that fails to start is announced as ended, so features drop what they kept for it.
-   */
-  async #start(session: UserSession): Promise<void> {
-    for (const l of this.#created) l(session);
-    try {
-      await session.start();
-    } catch (err) {
-      session.emit('ended');
-      throw err;
-    }
-  }
-
-  #newSession(username: string, secret: XmppSecret, streamId = randomId('ps_')): UserSession {
-    const create = this.deps.createSession ?? ((opts: UserSessionOptions) => new UserSession(opts));
-    return create({
-      streamId,
-      username,
-      password: secret,
-      service: this.deps.xmpp.service,
-      domain: this.deps.xmpp.domain,
-      reconnectMaxSeconds: this.deps.xmpp.reconnectMaxSeconds,
-      allowPlainUnencrypted: this.deps.xmpp.allowPlainUnencrypted,
-      log: this.deps.log,
-      metrics: this.deps.metrics,
-      outbound: this.deps.outbound,
-    });
-  }
-
-  async #issueToken(session: UserSession): Promise<string> {
-    const token = newToken();
-    const hash = hashToken(token);
-    await this.deps.store.addToken(session.streamId, hash);
-    this.#tokens.set(hash, {
-      streamId: session.streamId,
-      username: session.username,
-      ended: false,
-      issuedAt: new Date(),
-    });
-    session.touch();
-    return token;
-  }
-
-  /**
-   * Which stream a bearer token belongs to; undefined for unknown and expired tokens (every route answers
-   * both with 401, and the client logs in again for a fresh token). Live local sessions answer from memory.
-   */
-  async tokenOwner(token: string): Promise<TokenOwner | undefined> {
-    const hash = hashToken(token);
-    const hit = this.#tokens.get(hash);
-    if (hit && this.#expired(hit)) {
-      this.#tokens.delete(hash);
-      return undefined;
-    }
-    if (hit) return hit;
-    const owner = await this.deps.store.tokenOwner(hash);
-    if (owner && this.#expired(owner)) return undefined;
-    // Tokens issued before a restart, or by another instance for a session this one now holds.
-    if (owner && !owner.ended && this.#byStream.has(owner.streamId)) this.#tokens.set(hash, owner);
-    return owner;
-  }
-
-  #expired(owner: TokenOwner): boolean {
-    return Date.now() - owner.issuedAt.getTime() >= (this.deps.tokenTtlSeconds ?? 86_400) * 1000;
+  /** The stream a bearer token belongs to; undefined for unknown and expired tokens (SessionTokens.owner). */
+  tokenOwner(token: string): Promise<TokenOwner | undefined> {
+    return this.#tokens.owner(token);
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {
@@ -323,33 +255,14 @@ export class SessionManager {
     this.#unregister(session);
     this.deps.verifier.forget(session.username);
     await session.stop();
-    await this.#publishState(session, 'offline', reason);
+    await this.#announcer.announce(session, 'offline', reason);
     session.emit('ended');
   }
 
   async #stateChanged(session: UserSession, state: SessionState): Promise<void> {
     if (state === 'connecting' || state === 'offline') return; // offline is published by logoff with its reason
     if (this.#byStream.get(session.streamId) !== session) return;
-    await this.#publishState(session, state);
-  }
-
-  async #publishState(
-    session: UserSession,
-    state: Exclude<SessionState, 'connecting'>,
-    reason?: string,
-  ): Promise<void> {
-    try {
-      await this.deps.store.setState(session.streamId, state);
-      const payload: SessionEventPayload = {
-        type: state,
-        streamId: session.streamId,
-        jid: session.bareJid,
-        ...(reason ? { reason } : {}),
-      };
-      await this.deps.hub.publish(session.username, EVENT_NAMES.session, payload, { durable: true });
-    } catch (err) {
-      this.deps.log.warn({ err, streamId: session.streamId, state }, 'could not record session state');
-    }
+    await this.#announcer.announce(session, state);
   }
 
   async reapIdle(now = Date.now()): Promise<void> {
@@ -399,18 +312,4 @@ export class SessionManager {
     }
     return rows.length;
   }
-
-  async #endRow(row: LiveSessionRow, reason: string): Promise<void> {
-    await this.deps.store.setState(row.streamId, 'offline');
-    const payload: SessionEventPayload = { type: 'offline', streamId: row.streamId, jid: row.jid, reason };
-    await this.deps.hub.publish(row.username, EVENT_NAMES.session, payload, { durable: true });
-  }
-}
-
-/** The server said no to a valid-looking token: the secret differs, its module is missing, or no such account. */
-function tokenRefused(username: string, domain: string): BridgeError {
-  return new BridgeError(
-    'LOGIN_TOKEN_REFUSED',
-    `the XMPP server refused Parley's login token for ${username}@${domain}: the account does not exist, or the server does not share XMPP_LOGIN_TOKEN_SECRET (docs/accounts.md)`,
-  );
 }

@@ -1,0 +1,65 @@
+import { hashToken, newToken } from '../crypto/tokens.js';
+import type { UserSession } from '../xmpp/client/UserSession.js';
+import type { SessionStore, TokenOwner } from './SessionStore.js';
+import { TokenCache } from './TokenCache.js';
+
+export interface SessionTokensDeps {
+  store: Pick<SessionStore, 'addToken' | 'tokenOwner'>;
+  /** whether this instance holds the stream live: only such streams' tokens are kept in memory */
+  isLive: (streamId: string) => boolean;
+  /** SessionManagerDeps.tokenTtlSeconds */
+  ttlSeconds?: number;
+  now?: () => number;
+}
+
+/** The bearer tokens of the sessions: issued at login, kept hashed in the store, checked on every request. */
+export class SessionTokens {
+  readonly #cache = new TokenCache();
+  readonly #now: () => number;
+
+  constructor(private readonly deps: SessionTokensDeps) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async issue(session: Pick<UserSession, 'streamId' | 'username' | 'touch'>): Promise<string> {
+    const token = newToken();
+    const hash = hashToken(token);
+    await this.deps.store.addToken(session.streamId, hash);
+    this.#cache.set(hash, {
+      streamId: session.streamId,
+      username: session.username,
+      ended: false,
+      issuedAt: new Date(this.#now()),
+    });
+    session.touch();
+    return token;
+  }
+
+  /**
+   * Which stream a bearer token belongs to; undefined for unknown and expired tokens (every route answers
+   * both with 401, and the client logs in again for a fresh token). Live local sessions answer from memory.
+   */
+  async owner(token: string): Promise<TokenOwner | undefined> {
+    const hash = hashToken(token);
+    const hit = this.#cache.get(hash);
+    if (hit && this.#expired(hit)) {
+      this.#cache.delete(hash);
+      return undefined;
+    }
+    if (hit) return hit;
+    const owner = await this.deps.store.tokenOwner(hash);
+    if (owner && this.#expired(owner)) return undefined;
+    // Tokens issued before a restart, or by another instance for a session this one now holds.
+    if (owner && !owner.ended && this.deps.isLive(owner.streamId)) this.#cache.set(hash, owner);
+    return owner;
+  }
+
+  /** At the session's end: its tokens then come from the store, which says the session ended. */
+  forgetStream(streamId: string): void {
+    this.#cache.forgetStream(streamId);
+  }
+
+  #expired(owner: TokenOwner): boolean {
+    return this.#now() - owner.issuedAt.getTime() >= (this.deps.ttlSeconds ?? 86_400) * 1000;
+  }
+}
