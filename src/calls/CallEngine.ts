@@ -2,7 +2,7 @@ import type { Log } from '../log.js';
 import type { EventHub } from '../sse/EventHub.js';
 import type { SessionManager } from '../sessions/SessionManager.js';
 import { step, type CallInput, type Step } from './callState.js';
-import type { CallStore, NewCall } from './CallStore.js';
+import type { CallStore, NewCall, Written } from './CallStore.js';
 import { buildJmi } from './jmi.js';
 import { KeyedLock } from './KeyedLock.js';
 import { callEvent, type EventCause } from './payloads.js';
@@ -11,7 +11,7 @@ import type { Call, CallEventType } from './types.js';
 
 export interface EngineDeps {
   store: CallStore;
-  hub: Pick<EventHub, 'deliver'>;
+  hub: Pick<EventHub, 'ordered' | 'deliver'>;
   sessions: Pick<SessionManager, 'byUser'>;
   log: Log;
   /** PARLEY_CALL_RING_SECONDS in ms */
@@ -53,7 +53,9 @@ export class CallEngine {
   ): Promise<Call | undefined> {
     return this.#lock.run(keyOf(c.owner, c.callId), async () => {
       const type: CallEventType = c.state === 'ended' ? 'ended' : 'requested';
-      const written = await this.deps.store.create(c, (call) => callEvent(type, call, cause), opts.send);
+      const written = await this.#ordered(c.owner, () =>
+        this.deps.store.create(c, (call) => callEvent(type, call, cause), opts.send),
+      );
       if (!written) return undefined;
       this.deps.hub.deliver(c.owner, written.event);
       if (written.call.state !== 'ended') this.#ring(written.call, opts.ringMs, opts.initiator);
@@ -79,21 +81,23 @@ export class CallEngine {
       const s = step(call.state, input);
       if (s.kind !== 'change') return { call, step: s };
       const reason = input.reason;
-      const written = await this.deps.store.update(
-        owner,
-        callId,
-        call.state,
-        {
-          state: s.state,
-          outcome: s.outcome,
-          condition: reason?.condition,
-          reason: reason?.text,
-          answered: s.answered,
-          answeredBy: s.answered ? opts.answeredBy : undefined,
-          ended: s.state === 'ended',
-        },
-        (next) => callEvent(s.event, next, opts.cause),
-        opts.send && (() => opts.send!(call, input)),
+      const written = await this.#ordered(owner, () =>
+        this.deps.store.update(
+          owner,
+          callId,
+          call.state,
+          {
+            state: s.state,
+            outcome: s.outcome,
+            condition: reason?.condition,
+            reason: reason?.text,
+            answered: s.answered,
+            answeredBy: s.answered ? opts.answeredBy : undefined,
+            ended: s.state === 'ended',
+          },
+          (next) => callEvent(s.event, next, opts.cause),
+          opts.send && (() => opts.send!(call, input)),
+        ),
       );
       if (!written)
         return {
@@ -105,6 +109,21 @@ export class CallEngine {
         this.#timers.clear(keyOf(owner, callId));
       return { call: written.call, step: s };
     });
+  }
+
+  /**
+   * A change's event id is drawn inside its transaction: through the hub's ordering, so another event of
+   * the owner stored meanwhile (presence, a message) cannot reach the streams first with a higher id,
+   * after which they would drop this one as old (sse/DeliveryOrder.ts). A carer's "screen is ringing"
+   * was lost that way once in a clean-clone run.
+   */
+  async #ordered(owner: string, write: () => Promise<Written | undefined>): Promise<Written | undefined> {
+    let written: Written | undefined;
+    await this.deps.hub.ordered(owner, async () => {
+      written = await write();
+      return written?.event.id === undefined ? undefined : { id: written.event.id };
+    });
+    return written;
   }
 
   #ring(call: Call, ms: number, initiator: boolean): void {
