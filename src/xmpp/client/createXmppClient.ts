@@ -7,7 +7,6 @@ import middleware from '@xmpp/middleware';
 import resourceBinding from '@xmpp/resource-binding';
 import sasl from '@xmpp/sasl';
 import saslPlain from '@xmpp/sasl-plain';
-import saslScramSha1 from '@xmpp/sasl-scram-sha-1';
 import starttls from '@xmpp/starttls';
 import streamFeatures from '@xmpp/stream-features';
 import streamManagement from '@xmpp/stream-management';
@@ -16,7 +15,8 @@ import tls from '@xmpp/tls';
 import type { Element } from '@xmpp/xml';
 import SASLFactory from 'saslmechanisms';
 import type { Log } from '../../log.js';
-import { pickMechanism } from './saslPolicy.js';
+import { pickMechanism, scramSafe } from './saslPolicy.js';
+import { ScramSha1 } from './scramSha1.js';
 import { isToken, type XmppSecret } from './LoginTokens.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { NS } from '../ns.js';
@@ -29,8 +29,9 @@ const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; fa
  * One place that knows how to open a c2s connection the way Parley needs it
  * (each workaround below was verified against Prosody 0.12 + @xmpp/client 0.14, DESIGN.md §5):
  * - `domain` is always passed, else the client derives it from the service address and login fails;
- * - PLAIN is chosen when the server offers it and the link is TLS or loopback (or explicitly trusted): the
- *   JS SCRAM costs ~1 s of event-loop CPU per login, PLAIN ~2 ms; elsewhere SCRAM or a refusal (saslPolicy);
+ * - SCRAM-SHA-1 with node:crypto's PBKDF2 off the event loop, cached per password (scramSha1.ts; the
+ *   library's JS one costs ~1 s of event-loop CPU per login); PLAIN for login tokens, and only over TLS,
+ *   loopback or an explicitly trusted network (saslPolicy.ts);
  * - TCP_NODELAY, else each XEP-0198 round trip waits ~45 ms for Nagle + delayed ACK;
  * - XEP-0198 acks batched and no periodic `<r/>`, TCP keepalive for idle links instead (ackPolicy.ts);
  * - the writes of one event-loop turn leave as one, and `<a/>` answers travel with our next stanza
@@ -60,7 +61,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   const caller = iqCaller({ middleware: mw, entity });
   const callee = iqCallee({ middleware: mw, entity });
   const factory = new SASLFactory();
-  saslScramSha1(factory);
+  factory.use(ScramSha1.mechanismName, ScramSha1 as never);
   saslPlain(factory);
   starttls({ streamFeatures: features });
   // The library calls back with (credentials, mechanism); its type declarations know only the first.
@@ -77,6 +78,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
       },
       opts.allowPlainUnencrypted,
       isToken(secret),
+      !isToken(secret) && scramSafe(secret),
     );
     const password = isToken(secret) ? await secret.token() : secret;
     return done({ username: opts.username, password }, mechanism);

@@ -12,6 +12,3 @@ declare module '@xmpp/starttls' {
 declare module '@xmpp/sasl-plain' {
   export default function saslPlain(factory: unknown): void;
 }
-declare module '@xmpp/sasl-scram-sha-1' {
-  export default function saslScramSha1(factory: unknown): void;
-}

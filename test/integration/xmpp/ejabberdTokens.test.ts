@@ -57,6 +57,8 @@ describe('existing accounts on ejabberd: login tokens through its JWT authentica
   };
   const login = (username: string, auth: string) =>
     call<Login>(`${gw.url}/restapi/v1/chat/${username}/login`, { method: 'POST', auth });
+  /** A minted token as the gateway presents one (a TokenCredential: SASL PLAIN, never SCRAM). */
+  const presented = (token: string): XmppSecret => ({ token: async () => token });
   const sasl = async (username: string, password: XmppSecret): Promise<string> => {
     const x = createXmppClient({ service: ej.service, domain: ej.domain, username, password });
     x.on('error', () => undefined);
@@ -102,8 +104,11 @@ describe('existing accounts on ejabberd: login tokens through its JWT authentica
       await sasl(u.username, new LoginTokens(randomBytes(32).toString('hex')).credentialFor(jid)),
       'not-authorized',
     );
-    assert.equal(await sasl(u.username, await tokens.mint(jid, Date.now(), -1)), 'not-authorized');
-    assert.equal(await sasl(u.username, await tokens.mint(`other@${ej.domain}`)), 'not-authorized');
+    assert.equal(await sasl(u.username, presented(await tokens.mint(jid, Date.now(), -1))), 'not-authorized');
+    assert.equal(
+      await sasl(u.username, presented(await tokens.mint(`other@${ej.domain}`))),
+      'not-authorized',
+    );
   });
 
   it("an ejabberd admin's Basic logs a user in; a non-admin's is refused", async () => {

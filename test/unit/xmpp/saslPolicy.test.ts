@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createXmppClient } from '../../../src/xmpp/client/createXmppClient.js';
-import { isLoopback, pickMechanism } from '../../../src/xmpp/client/saslPolicy.js';
+import { isLoopback, pickMechanism, scramSafe } from '../../../src/xmpp/client/saslPolicy.js';
 
 describe('SASL mechanism policy', () => {
   const both = ['SCRAM-SHA-1', 'PLAIN'];
@@ -29,6 +29,18 @@ describe('SASL mechanism policy', () => {
       () => pickMechanism(['SCRAM-SHA-1'], { secure: true }, false, true),
       /does not offer SASL PLAIN, which login tokens/,
     );
+  });
+  it('takes SCRAM-SHA-1 first for a password it can carry, wherever the link goes', () => {
+    for (const link of [
+      { secure: true, remoteAddress: '192.0.2.7' },
+      { secure: false, remoteAddress: '127.0.0.1' },
+      { secure: false, remoteAddress: '192.0.2.7' },
+    ])
+      assert.equal(pickMechanism(both, link, false, false, true), 'SCRAM-SHA-1');
+    assert.equal(pickMechanism(['PLAIN'], { secure: true }, false, false, true), 'PLAIN', 'not offered');
+    assert.equal(pickMechanism(both, { secure: true }, false, true, true), 'PLAIN', 'a login token');
+    assert.ok(scramSafe('s3cret-Pass!'));
+    for (const p of ['', 'with space', 'päss', 'ｐａｓｓ', 'tab\t']) assert.ok(!scramSafe(p), p);
   });
   it('knows loopback addresses', () => {
     for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopback(a), a);
