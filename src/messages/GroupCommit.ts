@@ -82,16 +82,20 @@ export class GroupCommit<I, O> {
   #take(): Pending<I, O>[] {
     const key = this.opts.key;
     if (!key) return this.#queue.splice(0, this.#maxBatch);
+    // Scan only until the batch is full: under load the queue is long, and most items have no key.
     const batch: Pending<I, O>[] = [];
-    const rest: Pending<I, O>[] = [];
-    for (const p of this.#queue) {
+    const held: Pending<I, O>[] = [];
+    let i = 0;
+    for (; i < this.#queue.length && batch.length < this.#maxBatch; i++) {
+      const p = this.#queue[i]!;
       const k = key(p.item);
-      if (batch.length < this.#maxBatch && (k === undefined || !this.#busy.has(k))) {
-        if (k !== undefined) this.#busy.add(k);
+      if (k === undefined) batch.push(p);
+      else if (!this.#busy.has(k)) {
+        this.#busy.add(k);
         batch.push(p);
-      } else rest.push(p);
+      } else held.push(p);
     }
-    this.#queue.splice(0, this.#queue.length, ...rest);
+    this.#queue.splice(0, i, ...held);
     return batch;
   }
 

@@ -30,6 +30,7 @@ export const STORE_OPERATIONS: readonly string[] = [
   // writes a row or a receipt is a matter of timing, so each of them is timed
   'message_insert_batch',
   'message_write_batch',
+  'message_insert_answered',
   'event_replay',
   'receipt_delivered',
   'receipt_displayed',

@@ -237,6 +237,35 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('writes one row and one unrelated receipt of the same moment with the single-row pair statement', async () => {
+    const owner = `gc${run}pair`;
+    const peer = `peer${run}@example.test`;
+    const sent = await log.append(
+      {
+        ...incoming(owner, 'p1', 'first'),
+        direction: 'out',
+        fromJid: `${owner}@example.test/r`,
+        toJid: peer,
+      },
+      event('first'),
+    );
+    counts.clear();
+    const [copy, receipt] = await Promise.all([
+      log.append(incoming(`gc${run}pairB`, 'p2', 'other'), event('other')),
+      log.receipt({
+        owner,
+        peer,
+        messageId: 'p1',
+        status: 'delivered',
+        from: `${peer}/r`,
+        name: EVENT_NAMES.receipt,
+      }),
+    ]);
+    assert.deepEqual([...counts], [['message_insert_answered', 1]]);
+    assert.equal(copy?.payload.body, 'other');
+    assert.equal(receipt?.payload.messageId, sent?.id);
+  });
+
   it('writes a copy and the receipt it answers with one statement, also alone', async () => {
     const owner = `gc${run}ans`;
     const peer = `peer${run}@example.test`;
@@ -266,7 +295,7 @@ describe('message log group commit on PostgreSQL', () => {
       },
     );
     assert.ok(copy?.id);
-    assert.deepEqual([...counts], [['message_write_batch', 1]]);
+    assert.deepEqual([...counts], [['message_insert_answered', 1]]);
     const [m] = (await log.chatHistory({ owner, peer, limit: 1 })).messages;
     assert.equal(m?.delivered, true);
     assert.equal(streams.get(owner)?.length, 1, 'the receipt went to the sender');

@@ -111,7 +111,8 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     assert.ok(
       absentIsZero('parley_store_query_duration_seconds_count{operation="message_insert"}') +
         absentIsZero('parley_store_query_duration_seconds_count{operation="message_insert_batch"}') +
-        absentIsZero('parley_store_query_duration_seconds_count{operation="message_write_batch"}') >=
+        absentIsZero('parley_store_query_duration_seconds_count{operation="message_write_batch"}') +
+        absentIsZero('parley_store_query_duration_seconds_count{operation="message_insert_answered"}') >=
         1,
       'store message inserts observed',
     );
@@ -129,7 +130,8 @@ describe('GET /metrics against real Prosody + PostgreSQL', function () {
     const inserts =
       absentIsZero('parley_store_round_trips_total{statement="message_insert"}') +
       absentIsZero('parley_store_round_trips_total{statement="message_insert_batch"}') +
-      absentIsZero('parley_store_round_trips_total{statement="message_write_batch"}');
+      absentIsZero('parley_store_round_trips_total{statement="message_write_batch"}') +
+      absentIsZero('parley_store_round_trips_total{statement="message_insert_answered"}');
     assert.ok(inserts >= 1 && inserts <= 2, `${inserts} insert statements for the row and the copy`);
     for (const statement of ['begin', 'commit'])
       assert.equal(absentIsZero(`parley_store_round_trips_total{statement="${statement}"}`), 0, statement);
