@@ -23,9 +23,8 @@ export interface GroupCommitOptions<I, O> {
   /**
    * Items with the same key never share a batch (one statement cannot apply two changes to one row),
    * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
-   * Items without a key (undefined) are never held back.
    */
-  key?(item: I): string | undefined;
+  key?(item: I): string;
 }
 
 interface Pending<I, O> {
@@ -69,11 +68,7 @@ export class GroupCommit<I, O> {
       this.#inFlight++;
       void this.#send(batch).finally(() => {
         this.#inFlight--;
-        if (this.opts.key)
-          for (const p of batch) {
-            const k = this.opts.key(p.item);
-            if (k !== undefined) this.#busy.delete(k);
-          }
+        if (this.opts.key) for (const p of batch) this.#busy.delete(this.opts.key(p.item));
         this.#pump();
       });
     }
@@ -82,20 +77,16 @@ export class GroupCommit<I, O> {
   #take(): Pending<I, O>[] {
     const key = this.opts.key;
     if (!key) return this.#queue.splice(0, this.#maxBatch);
-    // Scan only until the batch is full: under load the queue is long, and most items have no key.
     const batch: Pending<I, O>[] = [];
-    const held: Pending<I, O>[] = [];
-    let i = 0;
-    for (; i < this.#queue.length && batch.length < this.#maxBatch; i++) {
-      const p = this.#queue[i]!;
+    const rest: Pending<I, O>[] = [];
+    for (const p of this.#queue) {
       const k = key(p.item);
-      if (k === undefined) batch.push(p);
-      else if (!this.#busy.has(k)) {
+      if (batch.length < this.#maxBatch && !this.#busy.has(k)) {
         this.#busy.add(k);
         batch.push(p);
-      } else held.push(p);
+      } else rest.push(p);
     }
-    this.#queue.splice(0, i, ...held);
+    this.#queue.splice(0, this.#queue.length, ...rest);
     return batch;
   }
 

@@ -31,14 +31,11 @@ export interface MessageWriter {
    * message may have been delivered: the same as a COMMIT failing after the stanza today), and the
    * following sends take the `beforeCommit` path until a write succeeds, so a database that is down
    * refuses messages before they are sent. Receipts for it that arrive meanwhile wait in memory.
-   * `answers`: the receipt this row's arrival answers (a recipient's copy of a message sent by a session of
-   * this instance): recorded with the row — in its statement, both or neither — and delivered to its
-   * owner; like receipt(), held and applied later when its message is not stored yet.
    */
   append(
     m: T.MessageEntry,
     event: T.EventToStore,
-    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void>; answers?: T.Receipt },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
   ): Promise<DeliveredEvent | undefined>;
   /**
    * Marks an outgoing 1:1 message delivered/displayed and stores + delivers the receipt event.

@@ -6,8 +6,8 @@ import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 import { GroupCommit } from './GroupCommit.js';
-import { batchable } from './groupInsert.js';
-import { writeBatch, writeKey, type Write, type Written } from './groupWrites.js';
+import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
+import { receiptBatch, receiptBatchKey } from './groupReceipts.js';
 
 // The event id is drawn from the events sequence first, so the message row carries it and row + event are
 // written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
@@ -30,32 +30,6 @@ const INSERT_UNLESS_SAME_SENDER_ID: Statement = {
   prepared: true,
   text: insertSql(`WHERE NOT EXISTS (SELECT 1 FROM messages WHERE owner = $1 AND peer = $4 AND kind = 'groupchat'
     AND nick IS NOT DISTINCT FROM $5 AND message_id = $11)`),
-};
-
-// A copy and the delivery receipt it answers, alone (writes.ts' writeAnswered): the single-row insert and
-// the single-row receipt in one statement with plain parameters. The array statement of the group commit
-// (message_write_batch) costs PostgreSQL more for one of each than the two statements it replaces.
-const INSERT_ANSWERED: Statement = {
-  name: 'message_insert_answered',
-  prepared: true,
-  text: `
-  WITH ev AS (SELECT nextval('events_id_seq') AS id),
-  msg AS (
-    INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at, event_id)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, coalesce($13::timestamptz, now()), ev.id FROM ev
-    ON CONFLICT DO NOTHING RETURNING event_id),
-  evt AS (INSERT INTO events (id, username, name, payload) SELECT event_id, $1, $14, $15::jsonb FROM msg RETURNING id, name, payload, created_at),
-  o AS (UPDATE messages SET delivered_at = now()
-         WHERE owner = $16 AND peer = $17 AND direction = 'out' AND message_id = $18 AND kind <> 'groupchat'
-           AND delivered_at IS NULL
-         RETURNING event_id),
-  revt AS (INSERT INTO events (username, name, payload)
-           SELECT $16, $20, jsonb_build_object('type', 'receipt', 'status', 'delivered', 'from', $19::text,
-                                               'messageId', o.event_id::text, 'stanzaId', $18::text)
-           FROM o RETURNING id, name, payload, created_at)
-  SELECT 'i' AS part, id, name, payload, created_at FROM evt
-  UNION ALL
-  SELECT 'r', id, name, payload, created_at FROM revt`,
 };
 
 // Marks the message and stores the receipt event in one statement.
@@ -88,46 +62,26 @@ async function insertWithEvent(
   const bySender = m.kind === 'groupchat' && !m.stanzaId && !!m.messageId;
   const { rows } = await db.run<EventRow>(
     bySender ? INSERT_UNLESS_SAME_SENDER_ID : INSERT,
-    rowParams(m, event),
+    [
+      m.owner,
+      m.kind,
+      m.direction,
+      m.peer,
+      m.nick ?? null,
+      m.fromJid,
+      m.toJid,
+      m.body ?? null,
+      m.subject ?? null,
+      m.data === undefined || m.data === null ? null : JSON.stringify(m.data),
+      m.messageId ?? null,
+      m.stanzaId ?? null,
+      m.sentAt ?? null,
+      event.name,
+      event.payload,
+    ],
     via,
   );
   return rows[0] && toEvent(rows[0]);
-}
-
-/** $1 … $15 of the single-row insert. */
-const rowParams = (m: MessageEntry, event: EventToStore): unknown[] => [
-  m.owner,
-  m.kind,
-  m.direction,
-  m.peer,
-  m.nick ?? null,
-  m.fromJid,
-  m.toJid,
-  m.body ?? null,
-  m.subject ?? null,
-  m.data === undefined || m.data === null ? null : JSON.stringify(m.data),
-  m.messageId ?? null,
-  m.stanzaId ?? null,
-  m.sentAt ?? null,
-  event.name,
-  event.payload,
-];
-
-/** A copy and the delivery receipt it answers, alone: one single-row statement (both or neither). */
-async function insertAnswered(db: TimedDb, m: MessageEntry, event: EventToStore, r: Receipt) {
-  const { rows } = await db.run<EventRow & { part: 'i' | 'r' }>(INSERT_ANSWERED, [
-    ...rowParams(m, event),
-    r.owner,
-    r.peer,
-    r.messageId,
-    r.from,
-    r.name,
-  ]);
-  const find = (part: 'i' | 'r') => {
-    const row = rows.find((x) => x.part === part);
-    return row && toEvent(row);
-  };
-  return { row: find('i'), receipt: find('r') };
 }
 
 /** Outgoing 1:1 messages with an id are what receipts and read markers acknowledge. */
@@ -151,31 +105,22 @@ export function createPgWriter(
   group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
   let healthy = true;
-  // Rows and receipts share one queue, hence statements (groupWrites.ts).
-  const grouped = new GroupCommit<Write, Written>({
+  const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
     ...group,
-    key: writeKey,
-    writeBatch: (ws) => {
-      // One row and one delivery receipt, related or not: the single-row pair statement, which costs
-      // PostgreSQL less than the array one (and than two statements).
-      const [a, b] = ws;
-      if (ws.length === 2 && a && b && !!a.insert !== !!b.insert && !a.receipt !== !b.receipt) {
-        const ins = (a.insert ?? b.insert)!;
-        const rec = (a.receipt ?? b.receipt)!;
-        if (rec.status === 'delivered' && batchable(ins.m))
-          return insertAnswered(db, ins.m, ins.event, rec).then(({ row, receipt }) =>
-            ws.map((w) => (w.insert ? { row } : { receipt })),
-          );
-      }
-      return writeBatch(db, ws);
-    },
-    writeOne: async (w) => {
-      if (w.insert && w.receipt)
-        return w.receipt.status === 'delivered' && batchable(w.insert.m)
-          ? insertAnswered(db, w.insert.m, w.insert.event, w.receipt)
-          : (await writeBatch(db, [w]))[0]!; // both or neither: one statement
-      if (w.insert) return { row: await insertWithEvent(db, w.insert.m, w.insert.event) };
-      const r = w.receipt;
+    writeBatch: (items) => insertBatch(db, items),
+    writeOne: ({ m, event }) => insertWithEvent(db, m, event),
+  });
+  const stored = (owner: string, e: StoredEvent | undefined) => {
+    if (!e) return undefined;
+    const event = withEnvelope(e);
+    sink.deliver(owner, event);
+    return event;
+  };
+  const receipts = new GroupCommit<Receipt, StoredEvent | undefined>({
+    ...group,
+    key: receiptBatchKey,
+    writeBatch: (rs) => receiptBatch(db, rs),
+    writeOne: async (r) => {
       const { rows } = await db.run<EventRow>(RECEIPT[r.status], [
         r.owner,
         r.peer,
@@ -184,15 +129,9 @@ export function createPgWriter(
         r.from,
         r.name,
       ]);
-      return { receipt: rows[0] && toEvent(rows[0]) };
+      return rows[0] && toEvent(rows[0]);
     },
   });
-  const stored = (owner: string, e: StoredEvent | undefined) => {
-    if (!e) return undefined;
-    const event = withEnvelope(e);
-    sink.deliver(owner, event);
-    return event;
-  };
   /** sends transmitted (or being transmitted) whose row is not written yet, by receipt key */
   const unwritten = new Map<string, number>();
   const track = (key: string | undefined, delta: 1 | -1) => {
@@ -202,7 +141,7 @@ export function createPgWriter(
     else unwritten.delete(key);
   };
   const applyReceipt = async (r: Receipt) =>
-    stored(r.owner, await sink.ordered(r.owner, async () => (await grouped.add({ receipt: r })).receipt));
+    stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
   const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
     sink.ordered(m.owner, () =>
       before
@@ -212,7 +151,7 @@ export function createPgWriter(
             return written;
           })
         : batchable(m)
-          ? grouped.add({ insert: { m, event } }).then((w) => w.row)
+          ? grouped.add({ m, event })
           : insertWithEvent(db, m, event),
     );
   /** The send path: the stanza first, then the row with the others of its turn (see above). */
@@ -234,48 +173,12 @@ export function createPgWriter(
       track(key, -1);
     }
   };
-  /**
-   * A row and the receipt its arrival answers, in one statement (both or neither), each event delivered
-   * to its owner. A receipt whose message is still on its way to the database waits for it, as in receipt().
-   */
-  const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt): Promise<Written> => {
-    const key = receiptKey(r.owner, r.peer, r.messageId);
-    const release = early.hold(key, r);
-    if (unwritten.has(key)) return { row: await write(m, event) };
-    let both: Promise<Written> | undefined;
-    // Both owners' orderings begin before the statement draws the ids (DeliveryOrder.ts).
-    const add = () => (both ??= grouped.add({ insert: { m, event }, receipt: r }));
-    const [row, receipt] = await Promise.all([
-      sink.ordered(m.owner, async () => (await add()).row),
-      sink.ordered(r.owner, async () => (await add()).receipt),
-    ]);
-    if (receipt) release();
-    return { row, receipt };
-  };
-  const receipt = async (r: Receipt) => {
-    const key = receiptKey(r.owner, r.peer, r.messageId);
-    const release = early.hold(key, r);
-    // Its message went out and is on its way to the database: no statement could match yet.
-    if (unwritten.has(key)) return undefined;
-    const e = await applyReceipt(r);
-    if (e) release();
-    return e;
-  };
   return {
     async append(m, event, opts) {
-      const answers = opts?.answers;
-      let e: StoredEvent | undefined;
-      let answered: StoredEvent | undefined;
-      if (answers && !opts.transmit && !opts.beforeCommit && batchable(m)) {
-        ({ row: e, receipt: answered } = await writeAnswered(m, event, answers));
-      } else {
-        e = opts?.transmit
-          ? await transmitThenWrite(m, event, opts.transmit)
-          : await write(m, event, opts?.beforeCommit);
-        if (answers) await receipt(answers);
-      }
+      const e = opts?.transmit
+        ? await transmitThenWrite(m, event, opts.transmit)
+        : await write(m, event, opts?.beforeCommit);
       const result = stored(m.owner, e);
-      stored(answers?.owner ?? m.owner, answered);
       if (result && acknowledgeable(m)) {
         // The message is visible now: receipts that came too early take effect (in arrival order).
         // Their failure must not fail a send that is stored; they simply stay unapplied, as before.
@@ -284,7 +187,15 @@ export function createPgWriter(
       }
       return result;
     },
-    receipt,
+    async receipt(r) {
+      const key = receiptKey(r.owner, r.peer, r.messageId);
+      const release = early.hold(key, r);
+      // Its message went out and is on its way to the database: no statement could match yet.
+      if (unwritten.has(key)) return undefined;
+      const e = await applyReceipt(r);
+      if (e) release();
+      return e;
+    },
     async markRead(owner, peer, uptoRowId) {
       const res = await db.run(MARK_READ, [owner, peer, uptoRowId]);
       return res.rowCount ?? 0;

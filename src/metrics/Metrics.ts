@@ -26,11 +26,9 @@ export const STORE_OPERATIONS: readonly string[] = [
   'event_insert',
   'message_insert',
   'message_insert_by_sender',
-  // rows and receipts of the same moment share one statement (messages/groupWrites.ts): which statement
-  // writes a row or a receipt is a matter of timing, so each of them is timed
+  // rows (receipts) of the same moment share one statement (messages/GroupCommit.ts): a message row may
+  // be written by either, and which one is a matter of timing, so both are timed
   'message_insert_batch',
-  'message_write_batch',
-  'message_insert_answered',
   'event_replay',
   'receipt_delivered',
   'receipt_displayed',

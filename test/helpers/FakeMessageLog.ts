@@ -104,7 +104,7 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
   async append(
     m: MessageEntry,
     event: { name: EventName; payload: Payload },
-    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void>; answers?: Receipt },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
   ): Promise<DeliveredEvent | undefined> {
     // transmit goes out before anything is written: throwing leaves nothing behind.
     await opts?.transmit?.();
@@ -126,7 +126,6 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
     const result = stored && this.#deliver(m.owner, stored);
     if (result && m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined)
       for (const r of this.early.take(receiptKey(m.owner, m.peer, m.messageId))) await this.#applyReceipt(r);
-    if (opts?.answers) await this.receipt(opts.answers);
     return result;
   }
 

@@ -137,34 +137,6 @@ describe('GroupCommit', () => {
     assert.deepEqual(await Promise.all(all), ['r1', 'r2', 'r11', 'r3']);
   });
 
-  it('never holds back an item without a key', async () => {
-    const s = new FakeStatements();
-    s.held = true;
-    const g = new GroupCommit({
-      writeBatch: s.writeBatch,
-      writeOne: s.writeOne,
-      maxInFlight: 4,
-      key: (i: number) => (i >= 100 ? undefined : String(i % 10)), // 100 and up: rows, no key
-    });
-    const first = [1, 100].map((i) => g.add(i));
-    await tick();
-    const second = [11, 100, 101].map((i) => g.add(i));
-    await tick();
-    assert.deepEqual(
-      s.batches,
-      [
-        [1, 100],
-        [100, 101],
-      ],
-      'keyless items go with the next statement',
-    );
-    s.release();
-    await tick();
-    assert.deepEqual(s.singles, [11], 'the keyed one waited for its key');
-    s.release();
-    assert.deepEqual(await Promise.all([...first, ...second]), ['r1', 'r100', 'r11', 'r100', 'r101']);
-  });
-
   it('treats a batch answering the wrong number of results as failed', async () => {
     const s = new FakeStatements();
     const g = new GroupCommit({ writeBatch: async () => ['only one'], writeOne: s.writeOne });
