@@ -252,7 +252,7 @@ export class ChatService {
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
-    await this.deps.messages.append(
+    const stored = await this.deps.messages.append(
       {
         owner: session.username,
         kind: m.type === 'chat' ? 'chat' : 'normal',
@@ -285,8 +285,10 @@ export class ChatService {
       },
     );
     if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
-    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
+    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons. A copy
+    // stored before (live and again from the archive catch-up at login) was acknowledged then: once only.
     if (
+      stored &&
       u.direction === 'in' &&
       !u.carbon &&
       stanzaId &&
