@@ -252,7 +252,7 @@ export class ChatService {
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
-    const stored = await this.deps.messages.append(
+    await this.deps.messages.append(
       {
         owner: session.username,
         kind: m.type === 'chat' ? 'chat' : 'normal',
@@ -285,10 +285,8 @@ export class ChatService {
       },
     );
     if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
-    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons. A copy
-    // stored before (live and again from the archive catch-up at login) was acknowledged then: once only.
+    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
     if (
-      stored &&
       u.direction === 'in' &&
       !u.carbon &&
       stanzaId &&
