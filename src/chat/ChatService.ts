@@ -10,6 +10,7 @@ import { parseJid, bareJid, type Jid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
 import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
 import type { MessageLog } from '../messages/MessageLog.js';
+import type { Receipt } from '../messages/types.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
 import type { SendPolicy } from '../moderation/ports.js';
 
@@ -252,6 +253,16 @@ export class ChatService {
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
+    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
+    const wantsReceipt =
+      u.direction === 'in' &&
+      !u.carbon &&
+      stanzaId !== undefined &&
+      !!u.msg.getChild('request', NS.receipts) &&
+      bareJid(m.from) !== session.bareJid;
+    // Live messages only: one caught up from the archive may predate the sender's current session.
+    // A sender with a session here has its receipt recorded with this copy (in its statement, alone).
+    const sender = wantsReceipt && !u.fromArchive ? this.deps.localSender?.(m.from) : undefined;
     await this.deps.messages.append(
       {
         owner: session.username,
@@ -283,32 +294,21 @@ export class ChatService {
           ...attachmentsField(readAttachments(u.msg, m.data)),
         },
       },
+      sender && stanzaId
+        ? { answers: this.#receiptOf(sender, session.bareJid, session.fullJid, stanzaId, 'delivered') }
+        : undefined,
     );
     if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
-    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
-    if (
-      u.direction === 'in' &&
-      !u.carbon &&
-      stanzaId &&
-      u.msg.getChild('request', NS.receipts) &&
-      bareJid(m.from) !== session.bareJid
-    ) {
-      // Live messages only: one caught up from the archive may predate the sender's current session.
-      const sender = u.fromArchive ? undefined : this.deps.localSender?.(m.from);
-      if (sender) {
-        await this.#receipt(sender, session.bareJid, session.fullJid, stanzaId, 'delivered');
-        return;
-      }
-      await session
-        .send(
-          xml(
-            'message',
-            { to: m.from, id: randomUUID() },
-            xml('received', { xmlns: NS.receipts, id: stanzaId }),
-          ),
-        )
-        .catch((err) => this.deps.log.debug({ err }, 'receipt not sent'));
-    }
+    if (!wantsReceipt || sender) return;
+    await session
+      .send(
+        xml(
+          'message',
+          { to: m.from, id: randomUUID() },
+          xml('received', { xmlns: NS.receipts, id: stanzaId }),
+        ),
+      )
+      .catch((err) => this.deps.log.debug({ err }, 'receipt not sent'));
   }
 
   async #receipt(
@@ -318,13 +318,16 @@ export class ChatService {
     ref: string,
     status: 'delivered' | 'displayed',
   ): Promise<void> {
-    await this.deps.messages.receipt({
-      owner: session.username,
-      peer,
-      messageId: ref,
-      status,
-      from,
-      name: EVENT_NAMES.receipt,
-    });
+    await this.deps.messages.receipt(this.#receiptOf(session, peer, from, ref, status));
+  }
+
+  #receiptOf(
+    session: ChatSession,
+    peer: string,
+    from: string,
+    ref: string,
+    status: 'delivered' | 'displayed',
+  ): Receipt {
+    return { owner: session.username, peer, messageId: ref, status, from, name: EVENT_NAMES.receipt };
   }
 }

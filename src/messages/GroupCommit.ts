@@ -47,6 +47,11 @@ export class GroupCommit<I, O> {
     this.#maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
   }
 
+  /** Every batch allowed is out: a new write waits for one of them to come back. */
+  get saturated(): boolean {
+    return this.#inFlight >= this.#maxInFlight;
+  }
+
   /** Writes `item` with whatever else is waiting; resolves with its own result. */
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {

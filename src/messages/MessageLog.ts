@@ -31,11 +31,14 @@ export interface MessageWriter {
    * message may have been delivered: the same as a COMMIT failing after the stanza today), and the
    * following sends take the `beforeCommit` path until a write succeeds, so a database that is down
    * refuses messages before they are sent. Receipts for it that arrive meanwhile wait in memory.
+   * `answers`: the delivery receipt this row's arrival answers (a recipient's copy of a message whose
+   * sender has a session on this instance), recorded as receipt() would once the row is stored — in the
+   * row's own statement when it is written alone (both or neither) — and delivered to its owner.
    */
   append(
     m: T.MessageEntry,
     event: T.EventToStore,
-    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void>; answers?: T.Receipt },
   ): Promise<DeliveredEvent | undefined>;
   /**
    * Marks an outgoing 1:1 message delivered/displayed and stores + delivers the receipt event.

@@ -1,36 +1,13 @@
 import type { TimedDb, Statement } from '../store/TimedDb.js';
-import type { Queryable } from '../store/db.js';
 import { withEnvelope } from '../sse/EventHub.js';
 import { toEvent, type EventRow, type StoredEvent } from './EventStore.js';
 import { EarlyReceipts, receiptKey } from './EarlyReceipts.js';
 import type { EventSink, MessageWriter } from './MessageLog.js';
 import type { EventToStore, MessageEntry, Receipt } from './types.js';
 import { GroupCommit } from './GroupCommit.js';
-import { batchable, insertBatch, type InsertItem } from './groupInsert.js';
+import { batchable, insertBatch } from './groupInsert.js';
+import { insertAnswered, insertWithEvent, type RowWrite, type Written } from './rowInserts.js';
 import { receiptBatch, receiptBatchKey } from './groupReceipts.js';
-
-// The event id is drawn from the events sequence first, so the message row carries it and row + event are
-// written by one statement: one round trip instead of BEGIN, INSERT, INSERT, UPDATE, COMMIT, and still
-// atomic (messages.event_id's foreign key is checked at the end of the statement, when both rows exist).
-// A duplicate (ON CONFLICT) inserts neither and returns no row; it only burns a sequence value.
-const insertSql = (onlyIfNew: string): string => `
-  WITH ev AS (SELECT nextval('events_id_seq') AS id),
-  msg AS (
-    INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at, event_id)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, coalesce($13::timestamptz, now()), ev.id FROM ev ${onlyIfNew}
-    ON CONFLICT DO NOTHING RETURNING event_id),
-  evt AS (INSERT INTO events (id, username, name, payload) SELECT event_id, $1, $14, $15::jsonb FROM msg RETURNING id, name, payload, created_at)
-  SELECT id, name, payload, created_at FROM evt`;
-
-const INSERT: Statement = { name: 'message_insert', prepared: true, text: insertSql('') };
-// Room messages without a room stanza-id (rooms that keep no archive): the unique indexes cannot tell the
-// history copy from the live one, so the same sender + message id counts as the same message.
-const INSERT_UNLESS_SAME_SENDER_ID: Statement = {
-  name: 'message_insert_by_sender',
-  prepared: true,
-  text: insertSql(`WHERE NOT EXISTS (SELECT 1 FROM messages WHERE owner = $1 AND peer = $4 AND kind = 'groupchat'
-    AND nick IS NOT DISTINCT FROM $5 AND message_id = $11)`),
-};
 
 // Marks the message and stores the receipt event in one statement.
 const receiptSql = (status: Receipt['status']): Statement => ({
@@ -51,38 +28,6 @@ const MARK_READ: Statement = {
   text: `UPDATE messages SET displayed_at = now() WHERE owner = $1 AND peer = $2 AND direction = 'in' AND kind <> 'groupchat'
            AND displayed_at IS NULL AND id <= $3`,
 };
-
-/** Stores a message row and its event in one (prepared) statement; undefined when it was already stored. */
-async function insertWithEvent(
-  db: TimedDb,
-  m: MessageEntry,
-  event: EventToStore,
-  via?: Queryable,
-): Promise<StoredEvent | undefined> {
-  const bySender = m.kind === 'groupchat' && !m.stanzaId && !!m.messageId;
-  const { rows } = await db.run<EventRow>(
-    bySender ? INSERT_UNLESS_SAME_SENDER_ID : INSERT,
-    [
-      m.owner,
-      m.kind,
-      m.direction,
-      m.peer,
-      m.nick ?? null,
-      m.fromJid,
-      m.toJid,
-      m.body ?? null,
-      m.subject ?? null,
-      m.data === undefined || m.data === null ? null : JSON.stringify(m.data),
-      m.messageId ?? null,
-      m.stanzaId ?? null,
-      m.sentAt ?? null,
-      event.name,
-      event.payload,
-    ],
-    via,
-  );
-  return rows[0] && toEvent(rows[0]);
-}
 
 /** Outgoing 1:1 messages with an id are what receipts and read markers acknowledge. */
 const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: string } =>
@@ -105,10 +50,18 @@ export function createPgWriter(
   group: { maxBatch?: number; maxInFlight?: number } = {},
 ): MessageWriter {
   let healthy = true;
-  const grouped = new GroupCommit<InsertItem, StoredEvent | undefined>({
+  const grouped = new GroupCommit<RowWrite, Written>({
     ...group,
-    writeBatch: (items) => insertBatch(db, items),
-    writeOne: ({ m, event }) => insertWithEvent(db, m, event),
+    writeBatch: async (items) => (await insertBatch(db, items)).map((row) => ({ row, answered: false })),
+    writeOne: async ({ m, event, answers }) => {
+      if (!answers) return { row: await insertWithEvent(db, m, event), answered: false };
+      // The receipt's event joins its owner's order only now, as its statement runs: in a batch of rows
+      // it would not be written, and holding the sender's order meanwhile would delay their other events.
+      let both: Promise<Written> | undefined;
+      const run = () => (both ??= insertAnswered(db, m, event, answers));
+      await sink.ordered(answers.owner, async () => (await run()).receipt);
+      return run();
+    },
   });
   const stored = (owner: string, e: StoredEvent | undefined) => {
     if (!e) return undefined;
@@ -133,13 +86,21 @@ export function createPgWriter(
     },
   });
   /** sends transmitted (or being transmitted) whose row is not written yet, by receipt key */
-  const unwritten = new Map<string, number>();
+  const unwritten = new Map<string, { n: number; written: Promise<void>; settle: () => void }>();
   const track = (key: string | undefined, delta: 1 | -1) => {
     if (key === undefined) return;
-    const n = (unwritten.get(key) ?? 0) + delta;
-    if (n > 0) unwritten.set(key, n);
-    else unwritten.delete(key);
+    let u = unwritten.get(key);
+    if (!u) {
+      let settle = () => {};
+      const written = new Promise<void>((r) => (settle = r));
+      unwritten.set(key, (u = { n: 0, written, settle }));
+    }
+    u.n += delta;
+    if (u.n > 0) return;
+    unwritten.delete(key);
+    u.settle();
   };
+
   const applyReceipt = async (r: Receipt) =>
     stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
   const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
@@ -151,7 +112,7 @@ export function createPgWriter(
             return written;
           })
         : batchable(m)
-          ? grouped.add({ m, event })
+          ? grouped.add({ m, event }).then((w) => w.row)
           : insertWithEvent(db, m, event),
     );
   /** The send path: the stanza first, then the row with the others of its turn (see above). */
@@ -173,12 +134,67 @@ export function createPgWriter(
       track(key, -1);
     }
   };
+  const receipt = async (r: Receipt) => {
+    const key = receiptKey(r.owner, r.peer, r.messageId);
+    const release = early.hold(key, r);
+    // Its message went out and is on its way to the database: no statement could match yet.
+    if (unwritten.has(key)) return undefined;
+    const e = await applyReceipt(r);
+    if (e) release();
+    return e;
+  };
+  /**
+   * A copy and the delivery receipt its arrival answers. Written alone, both go in one statement (the
+   * group commit's writeOne), each event delivered to its owner; in a batch of rows the receipt is handed
+   * back to follow once the copy's event is out, as receipt() would write it.
+   */
+  const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt) => {
+    const key = receiptKey(r.owner, r.peer, r.messageId);
+    const sending = unwritten.get(key);
+    // The copy overtook its sender's row through the server (the stanza goes out first). Under load (every
+    // batch allowed is out) it goes on at once and its receipt follows, held until that row is stored: a
+    // wait behind the queue would cost more than a statement. Otherwise it waits for the row, a fraction of
+    // a statement.
+    if (sending && grouped.saturated) return { row: await write(m, event), follow: r };
+    if (sending) await sending.written;
+    // Once the row is written nothing needs holding (a hold would be taken by the send's own early-receipt
+    // check and written twice); otherwise the receipt is held in case the row commits meanwhile.
+    const release = sending ? () => undefined : early.hold(key, r);
+    let written: Written | undefined;
+    try {
+      const row = await sink.ordered(
+        m.owner,
+        async () => (written = await grouped.add({ m, event, answers: r })).row,
+      );
+      if (!written!.answered) {
+        release();
+        return { row, follow: r };
+      }
+      if (written!.receipt) release();
+      return { row, answered: written!.receipt };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
   return {
     async append(m, event, opts) {
-      const e = opts?.transmit
-        ? await transmitThenWrite(m, event, opts.transmit)
-        : await write(m, event, opts?.beforeCommit);
+      const answers = opts?.answers;
+      let e: StoredEvent | undefined;
+      let follow: Receipt | undefined;
+      let answered: StoredEvent | undefined;
+      if (opts?.transmit) {
+        e = await transmitThenWrite(m, event, opts.transmit);
+        follow = answers;
+      } else if (answers && !opts.beforeCommit && answers.status === 'delivered' && batchable(m))
+        ({ row: e, follow, answered } = await writeAnswered(m, event, answers));
+      else {
+        e = await write(m, event, opts?.beforeCommit);
+        follow = answers;
+      }
       const result = stored(m.owner, e);
+      if (answers) stored(answers.owner, answered);
+      if (follow) await receipt(follow);
       if (result && acknowledgeable(m)) {
         // The message is visible now: receipts that came too early take effect (in arrival order).
         // Their failure must not fail a send that is stored; they simply stay unapplied, as before.
@@ -187,15 +203,7 @@ export function createPgWriter(
       }
       return result;
     },
-    async receipt(r) {
-      const key = receiptKey(r.owner, r.peer, r.messageId);
-      const release = early.hold(key, r);
-      // Its message went out and is on its way to the database: no statement could match yet.
-      if (unwritten.has(key)) return undefined;
-      const e = await applyReceipt(r);
-      if (e) release();
-      return e;
-    },
+    receipt,
     async markRead(owner, peer, uptoRowId) {
       const res = await db.run(MARK_READ, [owner, peer, uptoRowId]);
       return res.rowCount ?? 0;

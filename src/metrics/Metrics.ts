@@ -26,9 +26,11 @@ export const STORE_OPERATIONS: readonly string[] = [
   'event_insert',
   'message_insert',
   'message_insert_by_sender',
-  // rows (receipts) of the same moment share one statement (messages/GroupCommit.ts): a message row may
-  // be written by either, and which one is a matter of timing, so both are timed
+  // rows (receipts) of the same moment share one statement (messages/GroupCommit.ts), and a recipient's
+  // copy written alone carries the receipt it answers: a message row (a receipt) may be written by any of
+  // them, which one is a matter of timing, so each is timed
   'message_insert_batch',
+  'message_insert_answered',
   'event_replay',
   'receipt_delivered',
   'receipt_displayed',

@@ -104,7 +104,7 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
   async append(
     m: MessageEntry,
     event: { name: EventName; payload: Payload },
-    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void> },
+    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void>; answers?: Receipt },
   ): Promise<DeliveredEvent | undefined> {
     // transmit goes out before anything is written: throwing leaves nothing behind.
     await opts?.transmit?.();
@@ -124,6 +124,7 @@ export class FakeMessageLog implements MessageWriter, ChatReader, RoomReader {
       return this.events.add(eventId, m.owner, event.name, event.payload);
     });
     const result = stored && this.#deliver(m.owner, stored);
+    if (opts?.answers) await this.receipt(opts.answers);
     if (result && m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined)
       for (const r of this.early.take(receiptKey(m.owner, m.peer, m.messageId))) await this.#applyReceipt(r);
     return result;

@@ -169,6 +169,57 @@ export function messageLogContract(make: () => Promise<{ log: ContractLog; sink:
     );
   });
 
+  it('records a copy with the receipt its arrival answers, each event to its owner; a receipt early for its message waits', async () => {
+    const bobUser = `b${alice}`;
+    const copy = (id: string): MessageEntry => ({
+      owner: bobUser,
+      kind: 'chat',
+      direction: 'in',
+      peer: `${alice}@example.test`,
+      fromJid: `${alice}@example.test/r`,
+      toJid: bob,
+      body: id,
+      messageId: id,
+    });
+    const answers = (id: string) => ({
+      owner: alice,
+      peer: bob,
+      messageId: id,
+      status: 'delivered' as const,
+      from: `${bob}/r`,
+      name: EVENT_NAMES.receipt,
+    });
+    const sent = await log.append(out('a1', 'a1'), chatEvent('a1'));
+    const got = await log.append(copy('a1'), chatEvent('a1'), { answers: answers('a1') });
+    assert.ok(got?.id);
+    // The receipt comes before its message is stored (sent from elsewhere, say): it waits for it.
+    await log.append(copy('a2'), chatEvent('a2'), { answers: answers('a2') });
+    const later = await log.append(out('a2', 'a2'), chatEvent('a2'));
+    assert.deepEqual(
+      sink.delivered.map((d) => [
+        d.username,
+        d.event.name,
+        d.event.payload.messageId ?? d.event.payload.body,
+      ]),
+      [
+        [alice, EVENT_NAMES.chat, 'a1'],
+        [bobUser, EVENT_NAMES.chat, 'a1'],
+        [alice, EVENT_NAMES.receipt, sent!.id],
+        [bobUser, EVENT_NAMES.chat, 'a2'],
+        [alice, EVENT_NAMES.chat, 'a2'],
+        [alice, EVENT_NAMES.receipt, later!.id],
+      ],
+    );
+    const page = await log.chatHistory({ owner: alice, peer: bob, limit: 10 });
+    assert.deepEqual(
+      page.messages.map((m) => [m.body, m.delivered]),
+      [
+        ['a1', true],
+        ['a2', true],
+      ],
+    );
+  });
+
   it('finds incoming messages by event id or XMPP id, marks them read and counts the unread', async () => {
     const a = await log.append(inbound('one', 'i1'), chatEvent('one'));
     await log.append(inbound('two', 'i2'), chatEvent('two'));

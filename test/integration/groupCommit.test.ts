@@ -189,6 +189,89 @@ describe('message log group commit on PostgreSQL', () => {
     );
   });
 
+  it('writes a copy written alone and the receipt it answers with one statement', async () => {
+    const owner = `gc${run}ans`;
+    const peer = `peer${run}@example.test`;
+    const sent = await log.append(
+      {
+        ...incoming(owner, 'q1', 'asked'),
+        direction: 'out',
+        fromJid: `${owner}@example.test/r`,
+        toJid: peer,
+      },
+      event('asked'),
+    );
+    counts.clear();
+    streams.clear();
+    const copy = await log.append(
+      { ...incoming(`gc${run}ansB`, 'q1', 'asked'), peer: `${owner}@example.test` },
+      event('asked'),
+      {
+        answers: {
+          owner,
+          peer,
+          messageId: 'q1',
+          status: 'delivered',
+          from: `${peer}/r`,
+          name: EVENT_NAMES.receipt,
+        },
+      },
+    );
+    assert.ok(copy?.id);
+    assert.deepEqual([...counts], [['message_insert_answered', 1]]);
+    const [m] = (await log.chatHistory({ owner, peer, limit: 1 })).messages;
+    assert.equal(m?.delivered, true);
+    assert.equal(streams.get(owner)?.length, 1, 'the receipt went to the sender');
+    assert.equal(streams.get(`gc${run}ansB`)?.length, 1, 'the copy to its owner');
+    assert.ok(sent?.id);
+  });
+
+  it('writes copies that share a batch first, then the receipts they answer', async () => {
+    const owner = `gc${run}ans2`;
+    const peer = `peer${run}@example.test`;
+    const out = (i: number): MessageEntry => ({
+      ...incoming(owner, `p${i}`, `asked${i}`),
+      direction: 'out',
+      fromJid: `${owner}@example.test/r`,
+      toJid: peer,
+    });
+    const sent = [await log.append(out(0), event('asked0')), await log.append(out(1), event('asked1'))];
+    counts.clear();
+    streams.clear();
+    const answers = (i: number) => ({
+      answers: {
+        owner,
+        peer,
+        messageId: `p${i}`,
+        status: 'delivered' as const,
+        from: `${peer}/r`,
+        name: EVENT_NAMES.receipt,
+      },
+    });
+    const copyOf = (i: number) => ({
+      ...incoming(`gc${run}ans2B`, `p${i}`, `asked${i}`),
+      peer: `${owner}@example.test`,
+    });
+    const copies = await Promise.all(
+      [0, 1].map((i) => log.append(copyOf(i), event(`asked${i}`), answers(i))),
+    );
+    assert.ok(copies.every((c) => c?.id));
+    assert.equal(counts.get('message_insert_batch'), 1, 'the copies in one statement');
+    assert.equal(counts.get('message_insert_answered'), undefined);
+    assert.equal((counts.get('receipt_batch') ?? 0) + (counts.get('receipt_delivered') ?? 0) >= 1, true);
+    const page = await log.chatHistory({ owner, peer, limit: 10 });
+    assert.deepEqual(
+      page.messages.map((m) => [m.body, m.delivered]),
+      [
+        ['asked0', true],
+        ['asked1', true],
+      ],
+    );
+    const receipts = streams.get(owner) ?? [];
+    assert.equal(receipts.length, 2, 'a receipt event each, to the sender');
+    assert.ok(sent.every((e) => e?.id));
+  });
+
   it('carries any text and data through the array parameters of a batch', async () => {
     const owner = `gc${run}text`;
     const bodies = ['{"a",\\b}', 'NULL', 'tab\t, comma; ünï €', ''];

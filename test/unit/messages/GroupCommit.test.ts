@@ -67,6 +67,22 @@ describe('GroupCommit', () => {
     assert.deepEqual(await Promise.all(later), ['r2', 'r3', 'r4']);
   });
 
+  it('says when every batch allowed is out, and stops saying so once one comes back', async () => {
+    const s = new FakeStatements();
+    s.held = true;
+    const g = new GroupCommit({ writeBatch: s.writeBatch, writeOne: s.writeOne, maxInFlight: 2 });
+    assert.equal(g.saturated, false);
+    const one = g.add(1);
+    await tick();
+    assert.equal(g.saturated, false, 'one of two out');
+    const two = g.add(2);
+    await tick();
+    assert.equal(g.saturated, true, 'two of two out');
+    s.release();
+    await Promise.all([one, two]);
+    assert.equal(g.saturated, false);
+  });
+
   it('keeps to maxBatch per statement, in arrival order', async () => {
     const s = new FakeStatements();
     const g = new GroupCommit({
