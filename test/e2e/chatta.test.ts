@@ -140,7 +140,20 @@ describe('the Chatta flow in the web client (headless Chromium)', function () {
     await noSideways(sam);
     await shot(sam, `chatta-${tag}-people`);
 
-    // The carer calls Ann with a 3-second auto-answer.
+    // The carer calls Ann with a 3-second auto-answer. The answer to the carer's POST is held until her
+    // screen shows Ann's ringing, as it can come late under load: it must not turn the call back.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await sam.route(
+      (url) => /\/calls\/[^/]+$/.test(url.pathname),
+      async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        const response = await route.fetch();
+        await held;
+        await route.fulfill({ response });
+      },
+      { times: 1 },
+    );
     await sam.getByLabel('Auto-answer after seconds (0: off)').fill('3');
     await sam.getByRole('button', { name: 'Video call Ann Smith' }).click();
     const samCall = sam.getByRole('status', { name: 'Call with Ann Smith' });
@@ -154,7 +167,15 @@ describe('the Chatta flow in the web client (headless Chromium)', function () {
       (await ringing.getByRole('timer').textContent()) ?? '',
       /Answering automatically in [1-3] s/,
     );
-    await sam.locator('.active-call', { hasText: "Ann Smith's screen is ringing" }).waitFor();
+    const samRinging = sam.locator('.active-call', { hasText: "Ann Smith's screen is ringing" });
+    await samRinging.waitFor();
+    const answered = sam.waitForResponse(
+      (r) => r.request().method() === 'POST' && /\/calls\/[^/]+$/.test(new URL(r.url()).pathname),
+    );
+    release();
+    await answered;
+    await sam.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+    assert.equal(await samRinging.count(), 1, 'the late answer left the call ringing');
     await noSideways(ann);
     assert.equal(
       await ann.locator(`.row[data-peer="${rig.xmpp.adminJid}"]`).count(),

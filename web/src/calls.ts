@@ -40,6 +40,8 @@ export interface CallsDeps {
 export class Calls {
   active: ActiveCall[] = [];
   readonly countdowns = new Map<string, Countdown>();
+  /** calls that ended while this tab knew them (the newest few), so a late answer cannot bring one back */
+  private readonly finished = new Set<string>();
 
   constructor(private readonly deps: CallsDeps) {}
 
@@ -65,13 +67,16 @@ export class Calls {
           json: body,
         },
       );
-      this.upsert({
-        callId: c.callId,
-        peer: bare(peer),
-        direction: 'out',
-        state: 'proposed',
-        audioOnly: o.audioOnly,
-      });
+      // The stream may have told more already (the callee's screen ringing, even the end of the call):
+      // the answer only adds a call the events have not brought yet.
+      if (!this.active.some((x) => x.callId === c.callId) && !this.finished.has(c.callId))
+        this.upsert({
+          callId: c.callId,
+          peer: bare(peer),
+          direction: 'out',
+          state: 'proposed',
+          audioOnly: o.audioOnly,
+        });
     } catch (err) {
       this.deps.fail(`could not call: ${(err as Error).message}`);
     }
@@ -137,6 +142,8 @@ export class Calls {
       case 'ended':
         this.stopCountdown(callId);
         this.active = this.active.filter((c) => c.callId !== callId);
+        this.finished.add(callId);
+        if (this.finished.size > 100) this.finished.delete(this.finished.values().next().value!);
         break;
     }
   }
