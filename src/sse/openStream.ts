@@ -38,9 +38,14 @@ const frame = (e: DeliveredEvent): string =>
     ? `event:${e.name}\nid:${e.id}\ndata:${JSON.stringify(e.payload)}\n\n`
     : `event:${e.name}\ndata:${JSON.stringify(e.payload)}\n\n`;
 
+const heldSize = (e: DeliveredEvent): number => e.name.length + JSON.stringify(e.payload).length + 32;
+
 /** Replayed history goes out this many events at a time, the next page only once the client has read the last. */
 const REPLAY_PAGE = 100;
-/** Live events held for a stream still replaying; a client that stops reading mid-replay is dropped past it. */
+/**
+ * Live events held for a stream still replaying; a client that stops reading mid-replay is dropped past
+ * it, or once the held events' frames pass the stream's byte limit (whichever comes first).
+ */
 const MAX_HELD = 1000;
 
 /** One set of heartbeats per interval for every open stream, instead of a timer per stream. */
@@ -66,6 +71,8 @@ function uncork(res: ServerResponse): void {
  */
 class Outlet {
   readonly buffered: DeliveredEvent[] = [];
+  /** the size of `buffered`'s frames, near enough: what a replay stalled by its reader holds in memory */
+  heldBytes = 0;
   live = false;
   connected = false;
   lastSent: bigint;
@@ -80,8 +87,14 @@ class Outlet {
   }
 
   take(e: DeliveredEvent): void {
-    if (this.live) this.send(e);
-    else if (this.buffered.push(e) > MAX_HELD) this.drop('live events held past the limit during replay');
+    if (this.live) return this.send(e);
+    // A replay waits for its reader page by page; one that stopped reading would otherwise hold every
+    // live event meanwhile. Only then do the held bytes count: while a page is read from the database the
+    // wait is the server's, and a drop would have the client come back to the same replay.
+    this.heldBytes += heldSize(e);
+    if (this.buffered.push(e) > MAX_HELD) this.drop('live events held past the limit during replay');
+    else if (this.heldBytes > this.maxBufferBytes && this.res.writableNeedDrain)
+      this.drop(`more than ${this.maxBufferBytes} bytes of live events held for a replay's reader`);
   }
 
   send(e: DeliveredEvent): void {
@@ -154,11 +167,13 @@ class Outlet {
       const id = this.buffered[i]!.id;
       if (id !== undefined && BigInt(id) <= upTo) early.push(...this.buffered.splice(i, 1));
     }
+    for (const e of early) this.heldBytes -= heldSize(e);
     this.sendAll(early.length ? [...page, ...early].sort(byId) : page);
   }
 
   goLive(): void {
     this.live = true;
+    this.heldBytes = 0;
     this.sendAll(this.buffered.splice(0));
   }
 }

@@ -13,7 +13,15 @@ export class RawStream {
   ) {
     this.localPort = localPort;
     res.pause();
+    // Heard from the start: a server may drop the stream before drain() is called, and its 'close' would
+    // otherwise have been and gone.
+    this.#ended = new Promise<void>((resolve) => {
+      res.once('close', resolve);
+      res.once('end', resolve);
+      res.once('error', () => resolve());
+    });
   }
+  readonly #ended: Promise<void>;
 
   static open(url: string, headers: Record<string, string> = {}): Promise<RawStream> {
     return new Promise((resolve, reject) => {
@@ -42,12 +50,8 @@ export class RawStream {
       tail = tail.slice(-mark.length) + c.toString('latin1');
       if (tail.includes(mark)) this.res.destroy();
     });
-    await new Promise<void>((resolve) => {
-      this.res.once('close', resolve);
-      this.res.once('end', resolve);
-      this.res.once('error', () => resolve());
-      this.res.resume();
-    });
+    this.res.resume();
+    await this.#ended;
     const text = Buffer.concat(chunks).toString('utf8');
     const complete = text.slice(0, text.lastIndexOf('\n\n') + 2);
     const ids = [...complete.matchAll(/^id:(\d+)$/gm)].map((m) => m[1]!);

@@ -66,11 +66,9 @@ describe('limits: event streams', function () {
     again.close();
   });
 
-  it('drops a live stream that stops reading; the client resumes with Last-Event-ID and loses nothing', async () => {
-    const l = await login();
+  /** Publishes 48 KiB events until the server drops the stream (at most 600), then 10 small ones; their ids. */
+  async function floodUntilDropped(l: Login & { username: string }): Promise<string[]> {
     const session = fx.gw.parley.sessions.get(l.streamId)!;
-    const stalled = await RawStream.open(withToken(l.events, l.token));
-    await until('the stream to open', () => session.openStreams === 1);
     // 48 KiB events, far past what the kernel buffers of an unread loopback socket hold.
     const published: string[] = [];
     for (let i = 0; i < 600 && session.openStreams > 0; i++) {
@@ -86,16 +84,60 @@ describe('limits: event streams', function () {
       });
       published.push(e.id!);
     }
+    return published;
+  }
+
+  /** Reads what the dropped stream had delivered, resumes from its last id and expects the rest. */
+  async function resumeLosesNothing(l: Login, stalled: RawStream, expected: string[]): Promise<void> {
     const first = await stalled.drain();
-    const seen = first.ids.filter((id) => published.includes(id));
-    assert.ok(seen.length > 0 && seen.length < published.length, `${seen.length} of ${published.length}`);
+    const seen = first.ids.filter((id) => expected.includes(id));
+    assert.ok(seen.length > 0 && seen.length < expected.length, `${seen.length} of ${expected.length}`);
     const resumed = new SseClient(withToken(l.events, l.token), {
       headers: { 'Last-Event-ID': seen.at(-1)! },
     });
-    await resumed.next((e) => e.id === published.at(-1), 20_000);
+    await resumed.next((e) => e.id === expected.at(-1), 20_000);
     resumed.close();
-    const again = resumed.events.map((e) => e.id).filter((id) => published.includes(id));
-    assert.deepEqual([...seen, ...again], published);
+    const again = resumed.events.map((e) => e.id).filter((id) => expected.includes(id));
+    assert.deepEqual([...seen, ...again], expected);
+  }
+
+  it('drops a live stream that stops reading; the client resumes with Last-Event-ID and loses nothing', async () => {
+    const l = await login();
+    const session = fx.gw.parley.sessions.get(l.streamId)!;
+    // No cursor: nothing to replay, so the stream is live as soon as it is counted.
+    const live = new URL(withToken(l.events, l.token));
+    live.searchParams.delete('lastEventId');
+    const stalled = await RawStream.open(live.toString());
+    await until('the stream to open', () => session.openStreams === 1);
+    const published = await floodUntilDropped(l);
+    await resumeLosesNothing(l, stalled, published);
+  });
+
+  it('drops a stream whose reader stalls mid-replay once the live events it holds pass the limit', async () => {
+    const l = await login();
+    // 400 stored events of 48 KiB (19 MB): the replay's pages outgrow the socket's buffers and wait.
+    const db = new pg.Client({ connectionString: fx.gw.dbUrl });
+    await db.connect();
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO events (username, name, payload)
+       SELECT $1, 'chatapi.chat', jsonb_build_object('type', 'chat', 'direction', 'in', 'from', 'h@localhost',
+         'to', 'x@localhost', 'body', i::text || repeat('x', 48 * 1024)) FROM generate_series(1, 400) AS i
+       RETURNING id::text AS id`,
+      [l.username],
+    );
+    await db.end();
+    const history = rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+    const stalled = await RawStream.open(withToken(l.events, l.token));
+    // The first page (4.8 MB) is written and waits for the reader: live events from here on are held.
+    await until('the replay to wait for its reader', () => {
+      const sent = serverSide(stalled.localPort);
+      return sent !== undefined && sent.writableLength > 65536;
+    });
+    // Two live events of 48 KiB pass the 64 KiB limit (a few more are published before the drop is seen);
+    // a stalled replay that counted only events would hold up to 1,000 of them.
+    const published = await floodUntilDropped(l);
+    assert.ok(published.length <= 15, `${published.length - 10} large events published before the drop`);
+    await resumeLosesNothing(l, stalled, [...history, ...published]);
   });
 
   it('replays a long history a page at a time, as the client reads', async () => {
