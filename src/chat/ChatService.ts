@@ -13,6 +13,7 @@ import type { MessageLog } from '../messages/MessageLog.js';
 import type { Receipt } from '../messages/types.js';
 import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
 import type { SendPolicy } from '../moderation/ports.js';
+import type { Defer } from '../xmpp/StanzaRouter.js';
 
 /** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
 export type ChatSession = Pick<
@@ -184,13 +185,16 @@ export class ChatService {
     await session.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: NS.carbons })), 10_000, 'carbons');
   }
 
-  /** Stanza handler: true when the message was a 1:1 message this feature handled. */
-  async onMessage(session: ChatSession, stanza: Element): Promise<boolean> {
+  /**
+   * Stanza handler: true when the message was a 1:1 message this feature handled. With `defer` (more
+   * stanzas wait in the session's lane) a message's copy is queued in order and the rest is deferred.
+   */
+  async onMessage(session: ChatSession, stanza: Element, defer?: Defer): Promise<boolean> {
     const u = unwrap(stanza, session.bareJid);
     if (!u) return false;
     const c = classify(u.msg);
     if (c.kind === 'other') return false;
-    await this.#handle(session, u, c);
+    await this.#handle(session, u, c, defer);
     return true;
   }
 
@@ -198,6 +202,7 @@ export class ChatService {
     session: ChatSession,
     u: Unwrapped,
     c: Exclude<Classified, { kind: 'other' }>,
+    defer?: Defer,
   ): Promise<void> {
     const from = String(u.msg.attrs.from ?? session.bareJid);
     const to = String(u.msg.attrs.to ?? session.bareJid);
@@ -225,16 +230,16 @@ export class ChatService {
           { durable: true },
         );
         return;
-      case 'message':
-        await this.#message(session, u, {
-          type,
-          from,
-          to,
-          peer: bareJid(peerJid),
-          body: c.body,
-          data: c.data,
-          state: c.state,
-        });
+      case 'message': {
+        const rest = this.#message(
+          session,
+          u,
+          { type, from, to, peer: bareJid(peerJid), body: c.body, data: c.data, state: c.state },
+          defer !== undefined,
+        );
+        if (defer) defer(rest);
+        else await rest;
+      }
     }
   }
 
@@ -250,6 +255,7 @@ export class ChatService {
       data: unknown;
       state?: ChatState;
     },
+    inOrder = false,
   ): Promise<void> {
     const stanzaId = u.msg.attrs.id as string | undefined;
     const timestamp = u.sentAt?.toISOString();
@@ -294,9 +300,12 @@ export class ChatService {
           ...attachmentsField(readAttachments(u.msg, m.data)),
         },
       },
-      sender && stanzaId
-        ? { answers: this.#receiptOf(sender, session.bareJid, session.fullJid, stanzaId, 'delivered') }
-        : undefined,
+      {
+        inOrder,
+        ...(sender && stanzaId
+          ? { answers: this.#receiptOf(sender, session.bareJid, session.fullJid, stanzaId, 'delivered') }
+          : {}),
+      },
     );
     if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
     if (!wantsReceipt || sender) return;

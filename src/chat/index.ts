@@ -58,7 +58,9 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
     ...(ctx.sessions.outbound ? { transit: localTransit(ctx.sessions, ctx.sessions.outbound.transit) } : {}),
   });
   // Every 1:1 message nobody else claims: rooms own what rooms send, calls own call signalling (JMI).
-  ctx.stanzas.on({ feature: 'chat', kind: 'message' }, (session, stanza) => chat.onMessage(session, stanza));
+  ctx.stanzas.on({ feature: 'chat', kind: 'message' }, (session, stanza, defer) =>
+    chat.onMessage(session, stanza, defer),
+  );
   ctx.sessions.onSessionReady(async (session, resumed) => {
     if (resumed) return; // XEP-0198 resumption lost nothing
     await chat

@@ -25,6 +25,13 @@ export interface GroupCommitOptions<I, O> {
    * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
    */
   key?(item: I): string;
+  /**
+   * Items with the same order key may share a batch, in arrival order, but never go out while a batch
+   * holding that key is in flight: a later one waits for the next batch. Concurrent batches draw their ids
+   * in any order, so this keeps one owner's rows in the order they were added (a session's stanzas
+   * handled without waiting for each write: StanzaRouter's deferred work).
+   */
+  orderKey?(item: I): string | undefined;
 }
 
 interface Pending<I, O> {
@@ -40,6 +47,8 @@ export class GroupCommit<I, O> {
   #inFlight = 0;
   /** keys of the items in flight (only with `key`) */
   readonly #busy = new Set<string>();
+  /** order keys of the items in flight (only with `orderKey`) */
+  readonly #ordered = new Set<string>();
   #scheduled = false;
 
   constructor(private readonly opts: GroupCommitOptions<I, O>) {
@@ -73,24 +82,41 @@ export class GroupCommit<I, O> {
       this.#inFlight++;
       void this.#send(batch).finally(() => {
         this.#inFlight--;
-        if (this.opts.key) for (const p of batch) this.#busy.delete(this.opts.key(p.item));
+        const { key, orderKey } = this.opts;
+        for (const p of batch) {
+          if (key) this.#busy.delete(key(p.item));
+          const o = orderKey?.(p.item);
+          if (o !== undefined) this.#ordered.delete(o);
+        }
         this.#pump();
       });
     }
   }
 
   #take(): Pending<I, O>[] {
-    const key = this.opts.key;
-    if (!key) return this.#queue.splice(0, this.#maxBatch);
+    const { key, orderKey } = this.opts;
+    if (!key && !orderKey) return this.#queue.splice(0, this.#maxBatch);
     const batch: Pending<I, O>[] = [];
     const rest: Pending<I, O>[] = [];
+    const taken = new Set<string>();
+    const held = new Set<string>();
     for (const p of this.#queue) {
-      const k = key(p.item);
-      if (batch.length < this.#maxBatch && !this.#busy.has(k)) {
-        this.#busy.add(k);
+      const k = key?.(p.item);
+      const o = orderKey?.(p.item);
+      const free =
+        batch.length < this.#maxBatch &&
+        (k === undefined || !this.#busy.has(k)) &&
+        (o === undefined || (!this.#ordered.has(o) && !held.has(o)));
+      if (free) {
+        if (k !== undefined) this.#busy.add(k);
+        if (o !== undefined) taken.add(o);
         batch.push(p);
-      } else rest.push(p);
+      } else {
+        rest.push(p);
+        if (o !== undefined) held.add(o); // a later item of that key must not overtake this one
+      }
     }
+    for (const o of taken) this.#ordered.add(o);
     this.#queue.splice(0, this.#queue.length, ...rest);
     return batch;
   }

@@ -34,11 +34,19 @@ export interface MessageWriter {
    * `answers`: the delivery receipt this row's arrival answers (a recipient's copy of a message whose
    * sender has a session on this instance), recorded as receipt() would once the row is stored — in the
    * row's own statement when it is written alone (both or neither) — and delivered to its owner.
+   * `inOrder`: the caller goes on to its next append without waiting for this one (a session's copies,
+   * handled as they come: StanzaRouter's deferred work), so the row takes its place in its owner's order
+   * as the call is made — nothing is awaited before it is queued.
    */
   append(
     m: T.MessageEntry,
     event: T.EventToStore,
-    opts?: { beforeCommit?: () => Promise<void>; transmit?: () => Promise<void>; answers?: T.Receipt },
+    opts?: {
+      beforeCommit?: () => Promise<void>;
+      transmit?: () => Promise<void>;
+      answers?: T.Receipt;
+      inOrder?: boolean;
+    },
   ): Promise<DeliveredEvent | undefined>;
   /**
    * Marks an outgoing 1:1 message delivered/displayed and stores + delivers the receipt event.

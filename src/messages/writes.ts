@@ -52,6 +52,9 @@ export function createPgWriter(
   let healthy = true;
   const grouped = new GroupCommit<RowWrite, Written>({
     ...group,
+    // A session's copies may be added without waiting for each (StanzaRouter's deferred work): ids must
+    // still follow the order they were added in, which two batches in flight at once would not keep.
+    orderKey: ({ m }) => m.owner,
     writeBatch: async (items) => (await insertBatch(db, items)).map((row) => ({ row, answered: false })),
     writeOne: async ({ m, event, answers }) => {
       if (!answers) return { row: await insertWithEvent(db, m, event), answered: false };
@@ -148,14 +151,15 @@ export function createPgWriter(
    * group commit's writeOne), each event delivered to its owner; in a batch of rows the receipt is handed
    * back to follow once the copy's event is out, as receipt() would write it.
    */
-  const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt) => {
+  const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt, inOrder: boolean) => {
     const key = receiptKey(r.owner, r.peer, r.messageId);
     const sending = unwritten.get(key);
     // The copy overtook its sender's row through the server (the stanza goes out first). Under load (every
     // batch allowed is out) it goes on at once and its receipt follows, held until that row is stored: a
     // wait behind the queue would cost more than a statement. Otherwise it waits for the row, a fraction of
     // a statement.
-    if (sending && grouped.saturated) return { row: await write(m, event), follow: r };
+    // A copy added in order (inOrder) cannot wait either: the next stanza's copy would be added first.
+    if (sending && (grouped.saturated || inOrder)) return { row: await write(m, event), follow: r };
     if (sending) await sending.written;
     // Once the row is written nothing needs holding (a hold would be taken by the send's own early-receipt
     // check and written twice); otherwise the receipt is held in case the row commits meanwhile.
@@ -187,7 +191,7 @@ export function createPgWriter(
         e = await transmitThenWrite(m, event, opts.transmit);
         follow = answers;
       } else if (answers && !opts.beforeCommit && answers.status === 'delivered' && batchable(m))
-        ({ row: e, follow, answered } = await writeAnswered(m, event, answers));
+        ({ row: e, follow, answered } = await writeAnswered(m, event, answers, opts.inOrder === true));
       else {
         e = await write(m, event, opts?.beforeCommit);
         follow = answers;

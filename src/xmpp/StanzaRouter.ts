@@ -3,11 +3,28 @@ import type { Log } from '../log.js';
 import type { UserSession } from './client/UserSession.js';
 import { NS } from './ns.js';
 
+/**
+ * Hands the rest of a stanza's handling to the session's lane as deferred work: the lane goes on to the
+ * next stanza, and drain() waits for it too. Offered only while stanzas queue behind this one.
+ */
+export type Defer = (rest: Promise<unknown>) => void;
+
 /** true: the stanza was this feature's and is consumed; false/undefined: not after all, try the next tier. */
 export type StanzaHandler = (
   session: UserSession,
   stanza: Element,
+  defer?: Defer,
 ) => boolean | void | Promise<boolean | void>;
+
+/** Deferred work one session may have outstanding before its lane waits for the oldest. */
+export const MAX_DEFERRED = 200;
+
+/** A session's stanzas in arrival order: the chain handling them, those waiting, the deferred work. */
+interface Lane {
+  tail: Promise<void>;
+  waiting: number;
+  deferred: Set<Promise<void>>;
+}
 export type StanzaKind = 'message' | 'presence' | 'iq';
 
 /**
@@ -46,23 +63,57 @@ const tierOf = (r: StanzaRoute): number => (r.from ? 0 : r.ns ? 1 : r.type ? 2 :
 export class StanzaRouter {
   readonly #routes: Entry[] = [];
   readonly #observers: { kind: StanzaKind; feature: string; handle: StanzaHandler }[] = [];
-  readonly #tails = new WeakMap<UserSession, Promise<void>>();
+  readonly #lanes = new WeakMap<UserSession, Lane>();
   constructor(private readonly log: Log) {}
 
   /**
    * Feeds a session's stanzas through the handlers one at a time, in arrival order, so what is
-   * stored (and its event ids) keeps the order the server sent it in.
+   * stored (and its event ids) keeps the order the server sent it in. While more stanzas wait, a
+   * handler may defer the rest of its work once what must keep that order is done (a copy queued for
+   * its statement): waiting for each write in turn held one conversation to a statement per message,
+   * and at the bench's knee the messages caught behind it took seconds to drain.
    */
   attach(session: UserSession): void {
+    const lane: Lane = { tail: Promise.resolve(), waiting: 0, deferred: new Set() };
+    this.#lanes.set(session, lane);
     session.on('stanza', (el) => {
-      const tail = (this.#tails.get(session) ?? Promise.resolve()).then(() => this.dispatch(session, el));
-      this.#tails.set(session, tail);
+      lane.waiting++;
+      lane.tail = lane.tail.then(async () => {
+        lane.waiting--;
+        await this.dispatch(
+          session,
+          el,
+          lane.waiting > 0 ? (rest) => this.#defer(session, lane, rest) : undefined,
+        );
+        // Bounded: a session whose work runs behind waits for its oldest before taking more on.
+        if (lane.deferred.size >= MAX_DEFERRED) await lane.deferred.values().next().value;
+      });
     });
   }
 
-  /** Resolves once every stanza received so far has been handled (e.g. after a MAM query's <fin/>). */
-  drain(session: UserSession): Promise<void> {
-    return this.#tails.get(session) ?? Promise.resolve();
+  #defer(session: UserSession, lane: Lane, rest: Promise<unknown>): void {
+    const done: Promise<void> = rest
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ err, streamId: session.streamId }, 'deferred stanza work failed'),
+      )
+      .finally(() => lane.deferred.delete(done));
+    lane.deferred.add(done);
+  }
+
+  /**
+   * Resolves once every stanza received so far has been handled, its deferred work included (e.g. after a
+   * MAM query's <fin/>).
+   */
+  async drain(session: UserSession): Promise<void> {
+    const lane = this.#lanes.get(session);
+    if (!lane) return;
+    for (;;) {
+      const tail = lane.tail;
+      await tail;
+      if (lane.deferred.size) await Promise.all([...lane.deferred]);
+      else if (tail === lane.tail) return;
+    }
   }
 
   on(route: StanzaRoute, handle: StanzaHandler): void {
@@ -90,14 +141,14 @@ export class StanzaRouter {
     this.#observers.push({ kind, feature, handle });
   }
 
-  async dispatch(session: UserSession, stanza: Element): Promise<void> {
+  async dispatch(session: UserSession, stanza: Element, defer?: Defer): Promise<void> {
     for (const o of this.#observers)
       if (o.kind === stanza.name) await this.#run(o.feature, o.handle, session, stanza);
     const tried = new Set<StanzaHandler>();
     for (const route of this.candidates(session, stanza)) {
       if (tried.has(route.handle)) continue;
       tried.add(route.handle);
-      if (await this.#run(route.feature, route.handle, session, stanza)) return;
+      if (await this.#run(route.feature, route.handle, session, stanza, defer)) return;
     }
   }
 
@@ -120,9 +171,10 @@ export class StanzaRouter {
     handle: StanzaHandler,
     session: UserSession,
     stanza: Element,
+    defer?: Defer,
   ): Promise<boolean> {
     try {
-      return (await handle(session, stanza)) === true;
+      return (await handle(session, stanza, defer)) === true;
     } catch (err) {
       this.log.warn({ err, handler: feature, streamId: session.streamId }, 'stanza handler failed');
       return false;

@@ -153,6 +153,59 @@ describe('GroupCommit', () => {
     assert.deepEqual(await Promise.all(all), ['r1', 'r2', 'r11', 'r3']);
   });
 
+  it('keeps one order key to one batch in flight: the rest of that key waits, together, in order', async () => {
+    const s = new FakeStatements();
+    s.held = true;
+    const g = new GroupCommit({
+      writeBatch: s.writeBatch,
+      writeOne: s.writeOne,
+      maxInFlight: 4,
+      orderKey: (i: number) => (i >= 100 ? undefined : String(i % 10)), // 1, 11, 21 share a key
+    });
+    const first = [1, 11, 2].map((i) => g.add(i));
+    await tick();
+    assert.deepEqual(s.batches, [[1, 11, 2]], 'one key may share a batch, in order');
+    const later = [21, 3, 31, 100].map((i) => g.add(i));
+    await tick();
+    assert.deepEqual(s.batches[1], [3, 100], '21 and 31 wait for the batch holding their key');
+    s.release();
+    await tick();
+    assert.deepEqual(s.batches[2], [21, 31], 'then go out together, in the order they came');
+    s.release();
+    assert.deepEqual(await Promise.all([...first, ...later]), [
+      'r1',
+      'r11',
+      'r2',
+      'r21',
+      'r3',
+      'r31',
+      'r100',
+    ]);
+  });
+
+  it('does not let a later item of an order key overtake one held back by a full batch', async () => {
+    const s = new FakeStatements();
+    s.held = true;
+    const g = new GroupCommit({
+      writeBatch: s.writeBatch,
+      writeOne: s.writeOne,
+      maxInFlight: 1,
+      maxBatch: 2,
+      orderKey: (i: number) => String(i % 10),
+    });
+    const all = [1, 2, 11, 3, 21].map((i) => g.add(i));
+    await tick();
+    assert.deepEqual(s.batches, [[1, 2]]);
+    s.release();
+    await tick();
+    assert.deepEqual(s.batches[1], [11, 3], '11 goes first; 21 waits for its key');
+    s.release();
+    await tick();
+    assert.deepEqual(s.singles, [21]);
+    s.release();
+    assert.deepEqual(await Promise.all(all), ['r1', 'r2', 'r11', 'r3', 'r21']);
+  });
+
   it('treats a batch answering the wrong number of results as failed', async () => {
     const s = new FakeStatements();
     const g = new GroupCommit({ writeBatch: async () => ['only one'], writeOne: s.writeOne });

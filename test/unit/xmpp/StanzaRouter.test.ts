@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
 import { createLogger } from '../../../src/log.js';
 import { NS } from '../../../src/xmpp/ns.js';
-import { StanzaRouter, payloadNamespaces, type StanzaHandler } from '../../../src/xmpp/StanzaRouter.js';
+import {
+  MAX_DEFERRED,
+  StanzaRouter,
+  payloadNamespaces,
+  type StanzaHandler,
+} from '../../../src/xmpp/StanzaRouter.js';
 import { UserSession } from '../../../src/xmpp/client/UserSession.js';
 
 const log = createLogger('silent');
@@ -138,5 +143,92 @@ describe('StanzaRouter', () => {
       xml('sent', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward }, chat('x@y', jmi()))),
     );
     assert.deepEqual(payloadNamespaces(carbon), [NS.carbons, NS.jingleMessage]);
+  });
+
+  describe("a session's lane", () => {
+    const fresh = () =>
+      new UserSession({
+        streamId: 'ps_laneunitlaneunit',
+        username: 'bob',
+        password: 'pw',
+        service: 'xmpp://127.0.0.1:1',
+        domain: 'example.org',
+        reconnectMaxSeconds: 1,
+        log,
+      });
+    const msg = (n: number) => xml('message', { type: 'chat', from: 'a@example.org/x', id: String(n) });
+    const gate = () => {
+      let open!: () => void;
+      const p = new Promise<void>((r) => (open = r));
+      return { p, open };
+    };
+    const turns = (n = 5) => new Promise((r) => setTimeout(r, n));
+
+    it('offers deferral only while stanzas wait; the lane goes on, drain() waits for the deferred work', async () => {
+      const router = new StanzaRouter(log);
+      const s = fresh();
+      router.attach(s);
+      const offered: boolean[] = [];
+      const gates = [gate(), gate(), gate()];
+      const finished: number[] = [];
+      router.on({ feature: 'chat', kind: 'message' }, (_s, st, defer) => {
+        const n = Number(st.attrs.id);
+        offered.push(defer !== undefined);
+        const rest = gates[n]!.p.then(() => void finished.push(n));
+        if (defer) defer(rest);
+        else return rest.then(() => true);
+        return true;
+      });
+      for (const n of [0, 1, 2]) s.emit('stanza', msg(n));
+      await turns();
+      assert.deepEqual(offered, [true, true, false], 'the last one has nothing behind it: it waits');
+      let drained = false;
+      const draining = router.drain(s).then(() => (drained = true));
+      gates[2]!.open();
+      await turns();
+      assert.deepEqual(finished, [2]);
+      assert.equal(drained, false, 'the deferred work of 0 and 1 is still out');
+      gates[0]!.open();
+      gates[1]!.open();
+      await draining;
+      assert.deepEqual(finished.sort(), [0, 1, 2]);
+    });
+
+    it('logs deferred work that fails, and the lane goes on', async () => {
+      const router = new StanzaRouter(log);
+      const s = fresh();
+      router.attach(s);
+      const seen: number[] = [];
+      router.on({ feature: 'chat', kind: 'message' }, (_s, st, defer) => {
+        seen.push(Number(st.attrs.id));
+        defer?.(Promise.reject(new Error('store down')));
+        return true;
+      });
+      for (const n of [0, 1, 2]) s.emit('stanza', msg(n));
+      await router.drain(s);
+      assert.deepEqual(seen, [0, 1, 2]);
+    });
+
+    it(`holds at most ${MAX_DEFERRED} deferred pieces of work: past them the lane waits for the oldest`, async () => {
+      const router = new StanzaRouter(log);
+      const s = fresh();
+      router.attach(s);
+      const gates = Array.from({ length: MAX_DEFERRED + 5 }, gate);
+      let handled = 0;
+      router.on({ feature: 'chat', kind: 'message' }, (_s, st, defer) => {
+        handled++;
+        defer?.(gates[Number(st.attrs.id)]!.p);
+        return true;
+      });
+      for (let n = 0; n < MAX_DEFERRED + 5; n++) s.emit('stanza', msg(n));
+      await turns(20);
+      assert.equal(handled, MAX_DEFERRED, 'handled up to the bound, then waits');
+      gates[0]!.open();
+      await turns(20);
+      assert.equal(handled, MAX_DEFERRED + 1, 'one more once the oldest finished');
+      for (const g of gates) g.open();
+      await router.drain(s);
+      assert.equal(handled, MAX_DEFERRED + 5);
+    });
   });
 });
