@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { randomBytes } from 'node:crypto';
-import Router from '@koa/router';
+import { IndexedRouter } from './http/IndexedRouter.js';
 import type { Log } from './log.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { BridgeError } from './errors/BridgeError.js';
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Koa {
       return;
     deps.log.warn({ err }, 'koa error');
   });
-  const router = new Router();
+  const router = new IndexedRouter();
   const access = {
     sessions: deps.sessions,
     verifier: deps.verifier,

@@ -40,10 +40,18 @@ export class AddressSet {
       else this.#list.addAddress(net, family(net));
     }
   }
+  // BlockList.check builds a SocketAddress per call, and every request asks about the same few addresses.
+  readonly #answers = new Map<string, boolean>();
   has(address: string | undefined): boolean {
     if (!address) return false;
-    const a = unmapped(address);
-    return isIP(a) !== 0 && this.#list.check(a, family(a));
+    let answer = this.#answers.get(address);
+    if (answer === undefined) {
+      const a = unmapped(address);
+      answer = isIP(a) !== 0 && this.#list.check(a, family(a));
+      if (this.#answers.size >= 1024) this.#answers.clear(); // X-Forwarded-For is the client's to fill
+      this.#answers.set(address, answer);
+    }
+    return answer;
   }
 }
 

@@ -245,8 +245,9 @@ export class SessionManager {
   }
 
   /** The stream a bearer token belongs to; undefined for unknown and expired tokens (SessionTokens.owner). */
-  tokenOwner(token: string): Promise<TokenOwner | undefined> {
-    return this.#tokens.owner(token);
+  /** `hash`: the token's digest when the caller has it already (http/middleware/auth.ts) */
+  tokenOwner(token: string, hash?: Buffer): Promise<TokenOwner | undefined> {
+    return this.#tokens.owner(token, hash);
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {

@@ -39,8 +39,7 @@ export class SessionTokens {
    * Which stream a bearer token belongs to; undefined for unknown and expired tokens (every route answers
    * both with 401, and the client logs in again for a fresh token). Live local sessions answer from memory.
    */
-  async owner(token: string): Promise<TokenOwner | undefined> {
-    const hash = hashToken(token);
+  async owner(token: string, hash = hashToken(token)): Promise<TokenOwner | undefined> {
     const hit = this.#cache.get(hash);
     if (hit && this.#expired(hit)) {
       this.#cache.delete(hash);

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { BridgeError } from '../../errors/BridgeError.js';
-import { safeEqual } from '../../crypto/tokens.js';
+import { timingSafeEqual } from 'node:crypto';
+import { hashToken } from '../../crypto/tokens.js';
 
 /**
  * Who is calling, from the Authorization header (or `?token=` on event streams, because
@@ -13,7 +14,7 @@ export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'master' }
   | { kind: 'basic'; username: string; password: string }
-  | { kind: 'token'; token: string };
+  | { kind: 'token'; token: string; hash: Buffer };
 
 export function parseAuthorization(
   header: string | undefined,
@@ -21,7 +22,10 @@ export function parseAuthorization(
   queryToken?: string,
 ): Caller {
   const value = header?.trim() ?? '';
-  if (!value) return queryToken ? { kind: 'token', token: queryToken } : { kind: 'anonymous' };
+  if (!value)
+    return queryToken
+      ? { kind: 'token', token: queryToken, hash: hashToken(queryToken) }
+      : { kind: 'anonymous' };
   const space = value.indexOf(' ');
   const scheme = space > 0 ? value.slice(0, space).toLowerCase() : '';
   const credential = space > 0 ? value.slice(space + 1).trim() : value;
@@ -34,9 +38,17 @@ export function parseAuthorization(
   }
   if (scheme && scheme !== 'bearer')
     throw new BridgeError('BAD_CREDENTIALS', `unsupported authorization scheme "${scheme}"`);
-  // ofchat clients send the master secret raw, without a scheme.
-  if (secret && safeEqual(credential, secret)) return { kind: 'master' };
-  return { kind: 'token', token: credential };
+  // ofchat clients send the master secret raw, without a scheme. Digests of equal length compare in
+  // constant time; the credential's is the one the token lookup needs, so it is taken once.
+  const hash = hashToken(credential);
+  if (secret && timingSafeEqual(hash, secretDigest(secret))) return { kind: 'master' };
+  return { kind: 'token', token: credential, hash };
+}
+
+let digested: { secret: string; hash: Buffer } | undefined;
+function secretDigest(secret: string): Buffer {
+  if (digested?.secret !== secret) digested = { secret, hash: hashToken(secret) };
+  return digested.hash;
 }
 
 /** `?token=` only where EventSource needs it: tokens in other URLs would end up in logs and histories. */

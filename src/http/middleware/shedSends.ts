@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import Router from '@koa/router';
+import { IndexedRouter } from '../IndexedRouter.js';
 
 /** Every send route names the stream first: the door finds the session by it. */
 const STREAM_PREFIX = '/restapi/v1/chat/:streamid/';
@@ -23,7 +23,7 @@ export interface ShedDeps {
  * route and its door cannot drift apart.
  */
 export function shedSends(deps: ShedDeps) {
-  const sends = new Router();
+  const sends = new IndexedRouter();
   for (const route of deps.routes) {
     if (!route.startsWith(STREAM_PREFIX))
       throw new Error(`send route ${route} does not start with ${STREAM_PREFIX}`);

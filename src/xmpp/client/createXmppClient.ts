@@ -3,7 +3,7 @@ import { Client as ClientCore } from '@xmpp/client-core';
 import type { Client } from '@xmpp/client';
 import iqCallee from '@xmpp/iq/callee.js';
 import iqCaller from '@xmpp/iq/caller.js';
-import middleware from '@xmpp/middleware';
+import middleware from '../lazyMiddleware.js';
 import resourceBinding from '@xmpp/resource-binding';
 import sasl from '@xmpp/sasl';
 import saslPlain from '@xmpp/sasl-plain';

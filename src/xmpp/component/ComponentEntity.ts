@@ -3,7 +3,7 @@ import { Socket as TcpSocket } from 'node:net';
 import Connection from '@xmpp/connection';
 import iqCallee, { type IQCallee } from '@xmpp/iq/callee.js';
 import iqCaller, { type IQCaller } from '@xmpp/iq/caller.js';
-import middleware from '@xmpp/middleware';
+import middleware from '../lazyMiddleware.js';
 import xml, { Parser, type Element } from '@xmpp/xml';
 
 /**
