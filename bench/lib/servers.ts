@@ -26,13 +26,16 @@ export interface ToolServers extends ProsodySecrets {
   postgres: RunningPostgres;
 }
 
-export async function startToolServers(prefix: string): Promise<ToolServers> {
+export async function startToolServers(
+  prefix: string,
+  opts: { statStatements?: boolean } = {},
+): Promise<ToolServers> {
   const tmp = await mkdtemp(join(tmpdir(), `parley-${prefix}-`));
   await chmod(tmp, 0o711); // the servers run as their own accounts and must reach their folders
   const secrets = newProsodySecrets();
   const [prosody, postgres] = await Promise.all([
     startProsody({ dir: join(tmp, 'prosody'), ...secrets, hibernationSeconds: 5 }),
-    startPostgres({ dir: join(tmp, 'pg') }),
+    startPostgres({ dir: join(tmp, 'pg'), statStatements: opts.statStatements }),
   ]);
   return { tmp, password: `pw-${randomBytes(4).toString('hex')}`, ...secrets, prosody, postgres };
 }

@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import ts from 'typescript';
 import { freePort } from '../../tools/servers/freePort.js';
 import { prosodyPid } from '../lib/context.js';
@@ -23,10 +24,12 @@ import { gatewayEnv, startToolServers } from '../lib/servers.js';
  * stream (B gets the message, A the receipt): REST in, stored, SSE out, receipts on.
  *
  *   node --import tsx bench/tools/gateway-load-cost.ts --root . --root ../perf-base [--rate 150] [--seconds 10]
- *     [--rounds 3] [--pairs 1] [--strace] [--compiled] [--cpu-prof DIR] [--label X]
+ *     [--rounds 3] [--pairs 1] [--strace] [--compiled] [--cpu-prof DIR] [--pg-stats] [--label X]
  *
  * --compiled: a root given as `dist:DIR` runs DIR/dist/main.js (npm run build) instead of tsx; node flags after
  *   the directory, in the same argument (`--root 'dist:. --max-semi-space-size=64'`), start that gateway with them.
+ * --pg-stats: PostgreSQL's own execution time per statement (pg_stat_statements) and per delivered message, and
+ *   how many row updates were HOT, per gateway's database, over the whole run (warm-up included).
  * Writes bench/results/<date>-loadcost-<label>.json.
  */
 
@@ -43,6 +46,7 @@ const SECONDS = Number(arg('seconds', '10'));
 const ROUNDS = Number(arg('rounds', '3'));
 const PAIRS = Number(arg('pairs', '1'));
 const STRACE = argv.includes('--strace');
+const PG_STATS = argv.includes('--pg-stats');
 const CPU_PROF = arg('cpu-prof', '');
 const LABEL = arg('label', 'ab');
 const log = (msg: string): void => {
@@ -55,6 +59,7 @@ interface Gateway {
   secret: string;
   parley: ParleyProcess;
   countFile: string;
+  db: string;
   pairs: Pair[];
   segments: Segment[];
 }
@@ -253,13 +258,56 @@ async function pgCountPreload(root: string): Promise<string> {
   return file;
 }
 
+/** --pg-stats: where PostgreSQL spent its execution time, per gateway's database. */
+async function pgStats(
+  postgres: { url: string; adminUrl(db: string): string },
+  gateways: Gateway[],
+): Promise<Record<string, unknown>> {
+  const c = new pg.Client({ connectionString: postgres.url });
+  await c.connect();
+  try {
+    const result: Record<string, unknown> = {};
+    for (const g of gateways) {
+      const delivered = g.segments.reduce((n, s) => n + s.delivered, 0);
+      const { rows } = await c.query<{ query: string; calls: string; ms: number; rows: string }>(
+        `SELECT left(regexp_replace(s.query, '\\s+', ' ', 'g'), 90) AS query, s.calls, s.total_exec_time AS ms, s.rows
+           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = $1 ORDER BY s.total_exec_time DESC LIMIT 8`,
+        [g.db],
+      );
+      const tables = new pg.Client({ connectionString: postgres.adminUrl(g.db) });
+      await tables.connect();
+      const t = await tables
+        .query<{ relname: string; ins: string; upd: string; hot: string }>(
+          `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+            WHERE relname IN ('messages', 'events')`,
+        )
+        .finally(() => tables.end());
+      const statements = rows.map((r) => ({
+        query: r.query,
+        calls: Number(r.calls),
+        rows: Number(r.rows),
+        usPerMsg: Math.round((r.ms * 1000) / Math.max(1, delivered)),
+      }));
+      result[g.name] = { delivered, statements, tables: t.rows };
+      log(`${g.name} PostgreSQL execution per delivered message (${delivered}):`);
+      for (const st of statements)
+        log(`  ${st.usPerMsg} µs  ${st.calls} calls  ${st.rows} rows  ${st.query}`);
+      for (const r of t.rows) log(`  ${r.relname}: ${r.ins} inserted, ${r.upd} updated (${r.hot} HOT)`);
+    }
+    return result;
+  } finally {
+    await c.end();
+  }
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
 };
 
 async function main(): Promise<void> {
-  const servers = await startToolServers('loadcost');
+  const servers = await startToolServers('loadcost', { statStatements: PG_STATS });
   const { tmp, prosody, postgres, password } = servers;
   xmppServerPid = prosodyPid(prosody);
   const users = userNames('lc', roots.length * PAIRS * 2);
@@ -293,7 +341,7 @@ async function main(): Promise<void> {
         const base = (i * PAIRS + p) * 2;
         pairs.push(await makePair(parley.url, users[base]!, users[base + 1]!, password));
       }
-      gateways.push({ name, secret, parley, countFile, pairs, segments: [] });
+      gateways.push({ name, secret, parley, countFile, db: `lc${i}`, pairs, segments: [] });
       await drive(pairs, Math.min(RATE, 100), 2); // warm-up (JIT, prepared statements, pool)
       log(`gateway ${name} ready (pid ${parley.pid})`);
     }
@@ -333,6 +381,7 @@ async function main(): Promise<void> {
         `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg (Prosody ${summary.prosodyUsPerMsgMedian}) ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
       );
     }
+    if (PG_STATS) out.pgStats = await pgStats(postgres, gateways);
     const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
     const file = join(ROOT, 'bench/results', `${stamp}-loadcost-${LABEL}.json`);
     await writeFile(file, JSON.stringify(out, null, 2) + '\n');
