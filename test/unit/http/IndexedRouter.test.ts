@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Router from '@koa/router';
-import { IndexedRouter, literalPrefix } from '../../../src/http/IndexedRouter.js';
+import { IndexedRouter, literalPrefix, templateSegments } from '../../../src/http/IndexedRouter.js';
 
 // Templates shaped like Parley's: fixed paths, parameters, wildcards, optional groups, a raw regexp, middleware.
 const TEMPLATES: [method: string, path: string | RegExp][] = [
@@ -19,6 +19,8 @@ const TEMPLATES: [method: string, path: string | RegExp][] = [
   ['get', '/sse/:username'],
   ['get', /^\/legacy\/(\d+)$/],
   ['post', '/api/\\:literal'],
+  ['get', '/'],
+  ['get', '/files/:id.:ext'],
 ];
 
 const PATHS = [
@@ -49,6 +51,18 @@ const PATHS = [
   '/restapi/v1/chat/%7Eabc/events',
   '/restapi/v1/chat/K/events',
   '/unknown/path',
+  '/files/a.png',
+  '/restapi/v1/chat/abc/messages/bob/',
+  '/restapi/v1/chat/abc/messages/bob//',
+  '/restapi/v1/chat/abc/messages/',
+  '/restapi/v1/chat//events',
+  '/restapi//v1/chat/abc/events',
+  '/restapi/v1/chat/abc/events/extra',
+  '/restapi/v1/chat/a%2Fb/events',
+  '/restapi/v1/admin/users/ann/messages/',
+  '/sse/',
+  '//',
+  '',
 ];
 
 function build<R extends Router>(router: R): R {
@@ -65,6 +79,25 @@ const names = (layers: { path: string | RegExp; methods: string[] }[]) =>
   layers.map((l) => `${l.methods.join(',')} ${String(l.path)}`);
 
 describe('IndexedRouter', () => {
+  it('reads whole-segment templates, and leaves every other kind to the prefix test', () => {
+    const segs = (path: string | RegExp, opts = {}) => templateSegments({ path, opts });
+    assert.deepEqual(segs('/restapi/v1/Chat/:streamid/messages/:to'), [
+      '',
+      'restapi',
+      'v1',
+      'chat',
+      null,
+      'messages',
+      null,
+    ]);
+    assert.deepEqual(segs('/healthz'), ['', 'healthz']);
+    for (const other of ['/', '/files/*rest', '/chat{/}', '/files/:id.:ext', '/a//b', '/api/\\:x', 'x/y'])
+      assert.equal(segs(other), undefined, other);
+    assert.equal(segs(/^\/x/), undefined);
+    assert.equal(segs('/a/:b', { end: false }), undefined);
+    assert.equal(segs('/a/:b', { strict: true }), undefined);
+  });
+
   it('matches exactly the layers @koa/router matches, in the same order', () => {
     const plain = build(new Router());
     const indexed = build(new IndexedRouter());
