@@ -77,7 +77,7 @@ try {
         const cpu = sample().map((c, i) => Math.round((100 * (c - cpu0[i]!)) / wall));
         g.steps.set(rate, [...(g.steps.get(rate) ?? []), s]);
         log(
-          `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, lost ${s.lost}; CPU % gateway ${cpu[0]} Prosody ${cpu[1]} postgres ${cpu[2]} load generator ${cpu[3]}`,
+          `round ${round + 1} ${g.root} @ ${rate}/s: accepted ${s.acceptedRate}/s refused ${s.refusedRate}/s delivered ${s.deliveredRate}/s p50 ${s.latency.p50} p99 ${s.latency.p99} ms, ack p50 ${s.ack.p50} p99 ${s.ack.p99}, lost ${s.lost}; CPU % gateway ${cpu[0]} Prosody ${cpu[1]} postgres ${cpu[2]} load generator ${cpu[3]}`,
         );
       }
   console.log(
