@@ -729,13 +729,14 @@ export function markdown(r: Report, charts: string[]): string {
             latency: Summary;
             delivered: number;
             sent: number;
+            errors?: number;
             parleyCpuPct?: number;
             prosodyCpuPct?: number;
             othersPct?: number;
           }
         | undefined;
       L.push(
-        `| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | ${'why' in mem ? cell(mem.why, 200) : `**${n(mem.kb)}**${mem.note ? ` (${cell(mem.note, 200)})` : ''}`} | ${n(p.kbPerXmppSession)} · ${'why' in mem ? '–' : n(p.kbPerStream)} | ${'why' in mem ? '–' : n(p.heapKbPerSession)} | ${'why' in mem ? '–' : n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`,
+        `| ${n(p.sessions, 0)}${p.requested ? ` (of ${n(p.requested, 0)} requested: open-files limit)` : ''} | ${n(p.login?.ok, 0)}${p.login?.failed ? ` (${p.login.failed} failed)` : ''} | ${n(p.login?.perSecond, 0)} | ${n(p.login?.latency.p50, 0)} / ${n(p.login?.latency.p99, 0)} | ${n(p.streams?.open, 0)} | ${n(p.parleyRssMb?.before)} → ${n(p.parleyRssMb?.afterLogins)} → ${n(p.parleyRssMb?.after)} | ${'why' in mem ? cell(mem.why, 200) : `**${n(mem.kb)}**${mem.note ? ` (${cell(mem.note, 200)})` : ''}`} | ${n(p.kbPerXmppSession)} · ${'why' in mem ? '–' : n(p.kbPerStream)} | ${'why' in mem ? '–' : n(p.heapKbPerSession)} | ${'why' in mem ? '–' : n(p.prosodyKbPerSession)} | ${n(p.cpuMsPerLogin?.parley, 1)} · ${n(p.cpuMsPerLogin?.xmppServer, 1)} · ${n(p.cpuMsPerLogin?.postgres, 1)} | ${d ? `${n(d.latency.p50, 1)} / ${n(d.latency.p99, 1)} (${d.delivered}/${d.sent}${d.errors ? `, ${d.errors} refused or failed` : ''}; CPU gateway ${n(d.parleyCpuPct, 0)} %, Prosody ${n(d.prosodyCpuPct, 0)} %, others ${n(d.othersPct, 0)} %)` : '–'} |`,
       );
     }
     L.push('');

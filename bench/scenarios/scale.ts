@@ -243,11 +243,14 @@ async function onePoint(
     progress(`delivery latency among ${streams.open} connected users: ${count} messages at 50/s`);
     m.begin();
     const w = windowStart();
-    const d = await ctx.gen.call<{ latency: Summary; ack: Summary; sendLag: Summary; delivered: number }>(
-      'fleetProbe',
-      { url: ctx.parley.url, tag: `sc${n}`, count, rate: 50, drainMs: 5000 },
-      120_000,
-    );
+    const d = await ctx.gen.call<{
+      latency: Summary;
+      ack: Summary;
+      sendLag: Summary;
+      delivered: number;
+      errors: number;
+      firstError?: string;
+    }>('fleetProbe', { url: ctx.parley.url, tag: `sc${n}`, count, rate: 50, drainMs: 5000 }, 120_000);
     windows.push(windowEnd(w));
     const busy = m.end();
     const pct = (k: string): number => Math.round(((busy.cpuMs[k] ?? 0) / busy.wallMs) * 100);
@@ -259,7 +262,7 @@ async function onePoint(
       othersPct: busy.othersPct,
     };
     progress(
-      `  p50 ${d.latency.p50} ms  p99 ${d.latency.p99} ms  delivered ${d.delivered}/${count} (POST answered p50 ${d.ack.p50} ms; generator lag p99 ${d.sendLag.p99} ms); CPU: gateway ${pct('parley')} %, Prosody ${pct('xmppServer')} %, PostgreSQL ${pct('postgres')} %, other processes ${busy.othersPct} % of the machine`,
+      `  p50 ${d.latency.p50} ms  p99 ${d.latency.p99} ms  delivered ${d.delivered}/${count}${d.errors ? `, ${d.errors} refused or failed (first: ${d.firstError?.slice(0, 120)})` : ''} (POST answered p50 ${d.ack.p50} ms; generator lag p99 ${d.sendLag.p99} ms); CPU: gateway ${pct('parley')} %, Prosody ${pct('xmppServer')} %, PostgreSQL ${pct('postgres')} %, other processes ${busy.othersPct} % of the machine`,
     );
   }
   await ctx.gen.call('fleetClose');
