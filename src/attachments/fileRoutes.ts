@@ -81,7 +81,7 @@ async function readerOf(ctx: Context, access: AccessDeps): Promise<'master' | st
       return name;
     }
     case 'token': {
-      const owner = await access.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await access.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       return owner.username;
     }

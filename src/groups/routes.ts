@@ -119,7 +119,7 @@ async function requireReader(
         throw new BridgeError('BAD_CREDENTIALS', 'the XMPP server rejected the username or password');
       break;
     case 'token': {
-      const owner = await access.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await access.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       username = owner.username;
     }

@@ -33,7 +33,7 @@ export async function requireStream(ctx: Context, deps: CredentialDeps, raw: str
     throw new BridgeError('UNAUTHENTICATED', 'send a session token, Basic credentials or the master secret');
   const streamId = parseStreamId(raw);
   if (caller.kind === 'token') {
-    const owner = await deps.sessions.tokenOwner(caller.token, caller.hash);
+    const owner = await deps.sessions.tokenOwner(caller);
     if (!owner) throw new BridgeError('BAD_CREDENTIALS', 'unknown session token');
     const session = deps.sessions.get(streamId);
     if (!session) throw new BridgeError('STREAM_NOT_FOUND', `no live session with stream id ${streamId}`);
@@ -90,7 +90,7 @@ export async function requireUser(ctx: Context, deps: CredentialDeps, username: 
       await requireBasicFor(deps, caller, username);
       return;
     case 'token': {
-      const owner = await deps.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await deps.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       if (owner.username !== username)
         throw new BridgeError('FORBIDDEN', `this token belongs to ${owner.username}, not ${username}`);

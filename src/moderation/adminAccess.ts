@@ -32,7 +32,7 @@ export async function requireAdmin(ctx: Context, deps: AdminAccess): Promise<Act
       return admitted(`${name}@${deps.domain}`, deps);
     }
     case 'token': {
-      const owner = await deps.access.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await deps.access.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       return admitted(`${owner.username}@${deps.domain}`, deps);
     }

@@ -122,7 +122,7 @@ async function identify(ctx: Context, access: AccessDeps): Promise<RoomCaller> {
       return { master: false, username, session: access.sessions.byUser(username) };
     }
     case 'token': {
-      const owner = await access.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await access.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       return { master: false, username: owner.username, session: access.sessions.get(owner.streamId) };
     }

@@ -6,7 +6,7 @@ import type { SessionState, UserSession, UserSessionOptions } from '../xmpp/clie
 import type { EventHub } from '../sse/EventHub.js';
 import type { SessionStore, TokenOwner } from './SessionStore.js';
 import type { SecretBox } from '../crypto/SecretBox.js';
-import { SessionTokens } from './SessionTokens.js';
+import { SessionTokens, type TokenCredential } from './SessionTokens.js';
 import { SessionConnector } from './SessionConnector.js';
 import { SessionAnnouncer } from './SessionAnnouncer.js';
 import { SessionRestorer, type LoginCheck, type RestoreHost } from './SessionRestorer.js';
@@ -245,9 +245,8 @@ export class SessionManager {
   }
 
   /** The stream a bearer token belongs to; undefined for unknown and expired tokens (SessionTokens.owner). */
-  /** `hash`: the token's digest when the caller has it already (http/middleware/auth.ts) */
-  tokenOwner(token: string, hash?: Buffer): Promise<TokenOwner | undefined> {
-    return this.#tokens.owner(token, hash);
+  tokenOwner(token: string | TokenCredential): Promise<TokenOwner | undefined> {
+    return this.#tokens.owner(token);
   }
 
   async logoff(streamId: string, reason = 'logoff'): Promise<void> {

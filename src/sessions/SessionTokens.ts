@@ -3,6 +3,12 @@ import type { UserSession } from '../xmpp/client/UserSession.js';
 import type { SessionStore, TokenOwner } from './SessionStore.js';
 import { TokenCache } from './TokenCache.js';
 
+/** A bearer token with its digest, taken once per request (http/middleware/auth.ts). */
+export interface TokenCredential {
+  token: string;
+  hash: Buffer;
+}
+
 export interface SessionTokensDeps {
   store: Pick<SessionStore, 'addToken' | 'tokenOwner'>;
   /** whether this instance holds the stream live: only such streams' tokens are kept in memory */
@@ -39,7 +45,8 @@ export class SessionTokens {
    * Which stream a bearer token belongs to; undefined for unknown and expired tokens (every route answers
    * both with 401, and the client logs in again for a fresh token). Live local sessions answer from memory.
    */
-  async owner(token: string, hash = hashToken(token)): Promise<TokenOwner | undefined> {
+  async owner(token: string | TokenCredential): Promise<TokenOwner | undefined> {
+    const hash = typeof token === 'string' ? hashToken(token) : token.hash;
     const hit = this.#cache.get(hash);
     if (hit && this.#expired(hit)) {
       this.#cache.delete(hash);

@@ -79,7 +79,7 @@ async function directoryCaller(ctx: Context, access: AccessDeps): Promise<UserSe
       return access.sessions.byUser(name);
     }
     case 'token': {
-      const owner = await access.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await access.sessions.tokenOwner(caller);
       if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
       return access.sessions.get(owner.streamId);
     }

@@ -16,9 +16,10 @@ export type Caller =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'token'; token: string; hash: Buffer };
 
+/** `secretHash`: the master secret's digest (hashToken), taken once by `authenticate`. */
 export function parseAuthorization(
   header: string | undefined,
-  secret: string | undefined,
+  secretHash: Buffer | undefined,
   queryToken?: string,
 ): Caller {
   const value = header?.trim() ?? '';
@@ -41,14 +42,8 @@ export function parseAuthorization(
   // ofchat clients send the master secret raw, without a scheme. Digests of equal length compare in
   // constant time; the credential's is the one the token lookup needs, so it is taken once.
   const hash = hashToken(credential);
-  if (secret && timingSafeEqual(hash, secretDigest(secret))) return { kind: 'master' };
+  if (secretHash && timingSafeEqual(hash, secretHash)) return { kind: 'master' };
   return { kind: 'token', token: credential, hash };
-}
-
-let digested: { secret: string; hash: Buffer } | undefined;
-function secretDigest(secret: string): Buffer {
-  if (digested?.secret !== secret) digested = { secret, hash: hashToken(secret) };
-  return digested.hash;
 }
 
 /** `?token=` only where EventSource needs it: tokens in other URLs would end up in logs and histories. */
@@ -59,6 +54,7 @@ const EVENT_STREAM = /^\/(?:restapi\/v1\/chat\/[^/]+\/events|sse\/[^/]+)$/;
  * header fails only the routes that need credentials, never /healthz or /docs.
  */
 export function authenticate(secret: string | undefined) {
+  const secretHash = secret ? hashToken(secret) : undefined;
   return async function auth(ctx: Context, next: Next): Promise<void> {
     let caller: Caller | undefined;
     Object.defineProperty(ctx.state, 'caller', {
@@ -68,7 +64,7 @@ export function authenticate(secret: string | undefined) {
           const q = EVENT_STREAM.test(ctx.path) ? ctx.query.token : undefined;
           caller = parseAuthorization(
             ctx.get('Authorization') || undefined,
-            secret,
+            secretHash,
             typeof q === 'string' && q ? q : undefined,
           );
         }

@@ -83,7 +83,7 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
   async function authorizeRemote(ctx: RouterContext, remote: RemoteSession): Promise<void> {
     const caller = callerOf(ctx);
     if (caller.kind === 'token') {
-      const owner = await deps.sessions.tokenOwner(caller.token, caller.hash);
+      const owner = await deps.sessions.tokenOwner(caller);
       if (!owner) throw new BridgeError('BAD_CREDENTIALS', 'unknown session token');
       if (owner.streamId !== remote.streamId)
         throw new BridgeError('NOT_YOUR_STREAM', 'this token was issued for another stream');

@@ -104,7 +104,7 @@ async function ownSession(
   const caller = callerOf(ctx);
   let username: string;
   if (caller.kind === 'token') {
-    const owner = await access.sessions.tokenOwner(caller.token, caller.hash);
+    const owner = await access.sessions.tokenOwner(caller);
     if (!owner || owner.ended) throw new BridgeError('BAD_CREDENTIALS', 'unknown or expired session token');
     username = owner.username;
   } else if (caller.kind === 'basic') {
