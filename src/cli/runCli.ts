@@ -55,13 +55,33 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * File ids are base64url, and one in 64 begins with '-': `attachments compress -wX…` read as short options.
+ * A run of arguments at the end that starts with such a word (not `-h`, not an option's value) and holds
+ * no option is taken as positionals, as if it followed `--`.
+ */
+export function idsAsPositionals(argv: string[]): string[] {
+  const i = argv.findIndex((a) => /^-[^-]/.test(a) && a !== '-h');
+  if (i < 0 || argv.includes('--')) return argv;
+  const before = argv[i - 1];
+  const takesValue =
+    before?.startsWith('--') && OPTIONS[before.slice(2) as keyof typeof OPTIONS]?.type === 'string';
+  if (takesValue || argv.slice(i).some((a) => a.startsWith('--') || a === '-h')) return argv;
+  return [...argv.slice(0, i), '--', ...argv.slice(i)];
+}
+
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 /** Runs one command; resolves to the process exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: idsAsPositionals(argv),
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     io.err(`parley: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
