@@ -17,13 +17,15 @@ export interface AnnouncerDeps {
 export class SessionAnnouncer {
   constructor(private readonly deps: AnnouncerDeps) {}
 
+  /** `stored`: the store already has this state (a new session's row is created online). */
   async announce(
     session: UserSession,
     state: Exclude<SessionState, 'connecting'>,
     reason?: string,
+    stored = false,
   ): Promise<void> {
     try {
-      await this.deps.store.setState(session.streamId, state);
+      if (!stored) await this.deps.store.setState(session.streamId, state);
       const payload: SessionEventPayload = {
         type: state,
         streamId: session.streamId,

@@ -209,26 +209,33 @@ export class SessionManager {
         return { session, token: await this.#tokens.issue(session), reused: true, cursor };
       }
       const mine = this.#open(username, password).finally(() => this.#pending.delete(username));
-      this.#pending.set(username, mine);
-      const session = await mine;
-      return { session, token: await this.#tokens.issue(session), reused: false, cursor };
+      const joined = mine.then((opened) => opened.session);
+      joined.catch(() => undefined); // the failure is this caller's to report; joiners start their own
+      this.#pending.set(username, joined);
+      return { ...(await mine), reused: false, cursor };
     }
   }
 
-  async #open(username: string, password: string | undefined): Promise<UserSession> {
+  async #open(
+    username: string,
+    password: string | undefined,
+  ): Promise<{ session: UserSession; token: string }> {
     const session = await this.#connector.connect(username, password);
     const credentialEnc = password !== undefined ? this.deps.restore?.box.seal(password) : undefined;
+    const credential = SessionTokens.mint();
     await this.deps.store.createSession({
       streamId: session.streamId,
       username,
       jid: session.bareJid,
       instanceId: this.instanceId,
       credentialEnc,
+      tokenHash: credential.hash,
     });
     this.#register(session);
-    await this.#announcer.announce(session, 'online');
+    this.#tokens.stored(session, credential);
+    await this.#announcer.announce(session, 'online', undefined, true);
     void this.#runReady(session, false);
-    return session;
+    return { session, token: credential.token };
   }
 
   #unregister(session: UserSession): void {

@@ -28,17 +28,27 @@ export class SessionTokens {
   }
 
   async issue(session: Pick<UserSession, 'streamId' | 'username' | 'touch'>): Promise<string> {
+    const credential = SessionTokens.mint();
+    await this.deps.store.addToken(session.streamId, credential.hash);
+    this.stored(session, credential);
+    return credential.token;
+  }
+
+  /** A new token, not stored yet: a new session's first one goes into the store with the session's row. */
+  static mint(): TokenCredential {
     const token = newToken();
-    const hash = hashToken(token);
-    await this.deps.store.addToken(session.streamId, hash);
-    this.#cache.set(hash, {
+    return { token, hash: hashToken(token) };
+  }
+
+  /** `credential` (from mint) is in the store for `session`: it works from now on. */
+  stored(session: Pick<UserSession, 'streamId' | 'username' | 'touch'>, credential: TokenCredential): void {
+    this.#cache.set(credential.hash, {
       streamId: session.streamId,
       username: session.username,
       ended: false,
       issuedAt: new Date(this.#now()),
     });
     session.touch();
-    return token;
   }
 
   /**

@@ -100,4 +100,31 @@ describe('PostgreSQL statements per delivered 1:1 message (real Prosody + Postgr
     assert.equal(answered, messages, `every copy carried its receipt: ${JSON.stringify(own)}`);
     assert.equal(own.length, 2 * messages, `two per message: ${JSON.stringify(own)}`);
   });
+
+  it('a password login: the session row and its first token in one statement, no state update', async () => {
+    const u = await registerUser('sp-login');
+    const recorder = recordStatements(gw.parley.db.pool);
+    let l: Login;
+    try {
+      l = await login(u);
+    } finally {
+      recorder.stop();
+    }
+    const own = recorder.statements.filter((s) => !BACKGROUND.test(s));
+    const sessions = own.filter((s) => /\bsessions\b|session_tokens/.test(s));
+    assert.equal(sessions.length, 1, `one statement for the session: ${JSON.stringify(own)}`);
+    assert.match(sessions[0]!, /INSERT INTO sessions[\s\S]*INSERT INTO session_tokens/);
+    // The token stored with the row works, and names this session.
+    const me = await call<{ streamId?: string }>(`${gw.url}/restapi/v1/chat/${l.streamId}`, {
+      auth: bearer(l.token),
+    });
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.body.streamId, l.streamId);
+    const row = await gw.parley.db.pool.query<{ state: string; tokens: string }>(
+      `SELECT s.state, (SELECT count(*) FROM session_tokens t WHERE t.stream_id = s.stream_id) AS tokens
+         FROM sessions s WHERE s.stream_id = $1`,
+      [l.streamId],
+    );
+    assert.deepEqual(row.rows, [{ state: 'online', tokens: '1' }]);
+  });
 });

@@ -45,13 +45,20 @@ class MemorySessionStore implements SessionStore {
   >();
   readonly tokens = new Map<string, string>();
   live: LiveSessionRow[] = [];
-  async createSession(s: { streamId: string; username: string; instanceId: string; credentialEnc?: string }) {
+  async createSession(s: {
+    streamId: string;
+    username: string;
+    instanceId: string;
+    credentialEnc?: string;
+    tokenHash?: Buffer;
+  }) {
     this.sessions.set(s.streamId, {
       username: s.username,
       state: 'online',
       instanceId: s.instanceId,
       cred: s.credentialEnc,
     });
+    if (s.tokenHash) this.tokens.set(s.tokenHash.toString('hex'), s.streamId);
   }
   async setState(streamId: string, state: string) {
     const s = this.sessions.get(streamId);
