@@ -703,6 +703,12 @@ export function markdown(r: Report, charts: string[]): string {
               `p99 by the second each message was due, delivered (POST answered) in ms: ${c.bySecond.map((b) => `${b.s}: ${n(b.p99, 0)}${b.ackP99 !== undefined ? ` (${n(b.ackP99, 0)})` : ''}`).join(' · ')}.`,
             ]
           : []),
+        ...(c.stalls?.length
+          ? [
+              '',
+              `Slowest trivial answer in each second, gateway \`/healthz\` / Prosody ping / PostgreSQL \`SELECT 1\`, ms: ${c.stalls.map((t) => `${t.s}: ${n(t.gateway, 0)}/${n(t.xmpp, 0)}/${n(t.postgres, 0)}`).join(' · ')}.`,
+            ]
+          : []),
         '',
       );
   } else

@@ -12,6 +12,7 @@ import {
 import { fdLimit } from '../lib/proc.js';
 import { elapsed, progress } from '../lib/progress.js';
 import { round, type Summary } from '../lib/stats.js';
+import { startStallProbe, type StallSecond } from '../lib/stallProbe.js';
 
 /**
  * Thousands of users (issue 17 item 6): N users logged in through Parley, each with an open SSE
@@ -55,6 +56,8 @@ export interface CrowdResult {
     pgStatementsPerMsg?: number;
     /** p99 of the delivered by the second of the chat they were due in */
     bySecond?: { s: number; n: number; p99: number; ackP99?: number }[];
+    /** the slowest trivial answer of the gateway, Prosody and PostgreSQL in each second (lib/stallProbe.ts) */
+    stalls?: StallSecond[];
   };
 }
 
@@ -125,6 +128,20 @@ export async function crowdScenario(
   const count = chatters * crowdSeconds;
   progress(`${chatters} of them chatting in pairs at 1 msg/s each (${chatters} msg/s) for ${crowdSeconds} s`);
   const statementsBefore = await pgStatements(ctx, PARLEY_DB.prosody);
+  const [probeUser] = await usersFor(1);
+  const probe = await startStallProbe({
+    gatewayUrl: ctx.parley.url,
+    xmpp: {
+      service: ctx.prosody.service,
+      domain: ctx.prosody.domain,
+      username: probeUser!,
+      password: ctx.password,
+    },
+    postgresUrl: ctx.postgres.adminUrl(PARLEY_DB.prosody),
+  }).catch((err: Error) => {
+    ctx.findings.push(`crowd: the stall probe did not start: ${err.message}`);
+    return undefined;
+  });
   m.begin();
   const d = await ctx.gen.call<{
     sent: number;
@@ -142,6 +159,7 @@ export async function crowdScenario(
     crowdSeconds * 1000 + 120_000,
   );
   const chatCpu = m.end();
+  const stalls = await probe?.stop();
   const statementsAfter = await pgStatements(ctx, PARLEY_DB.prosody);
   result.chat = {
     chatters,
@@ -159,6 +177,7 @@ export async function crowdScenario(
     othersPct: chatCpu.othersPct,
     ...(d.incidents ? { incidents: d.incidents } : {}),
     bySecond: d.bySecond,
+    ...(stalls ? { stalls } : {}),
     ...(statementsBefore !== undefined && statementsAfter !== undefined && d.delivered > 0
       ? { pgStatementsPerMsg: round((statementsAfter - statementsBefore) / d.delivered, 2) }
       : {}),
