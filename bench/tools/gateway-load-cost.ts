@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import ts from 'typescript';
 import { freePort } from '../../tools/servers/freePort.js';
-import { prosodyPid } from '../lib/context.js';
+import { postgresPid as pgPid, prosodyPid } from '../lib/context.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
-import { cpuMs } from '../lib/proc.js';
+import { cpuMs, treeCpuMs } from '../lib/proc.js';
 import { eventsUrl, parleyLogin } from '../load/drivers.js';
 import { gatewayEnv, startToolServers } from '../lib/servers.js';
 
@@ -73,6 +73,8 @@ interface Segment {
   refused: number;
   cpuUsPerMsg: number;
   prosodyUsPerMsg: number;
+  /** the postmaster and its backends: every gateway's database is on it, only the measured one is busy */
+  postgresUsPerMsg: number;
   roundTripsPerMsg: number;
   byStatement: Record<string, number>;
   syscallsPerMsg?: Record<string, number>;
@@ -194,6 +196,7 @@ async function drive(
 
 /** Prosody's process: its CPU per delivered message is read per segment alongside the gateway's. */
 let xmppServerPid: number | undefined;
+let postgresPid: number | undefined;
 
 async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   await quiet(g.countFile, 500);
@@ -201,6 +204,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   const trace = strace ? await straceCounts(g.parley.pid) : undefined;
   const cpu0 = cpuMs(g.parley.pid);
   const xmpp0 = xmppServerPid ? cpuMs(xmppServerPid) : 0;
+  const pg0 = postgresPid ? treeCpuMs(postgresPid) : 0;
   const watch = process.env.LC_WATCH
     ? setInterval(() => {
         void fetch(`${g.parley.url}/metrics`, { headers: { Authorization: g.secret } })
@@ -213,6 +217,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   await quiet(g.countFile);
   const cpu = cpuMs(g.parley.pid) - cpu0;
   const xmppCpu = xmppServerPid ? cpuMs(xmppServerPid) - xmpp0 : 0;
+  const pgCpu = postgresPid ? treeCpuMs(postgresPid) - pg0 : 0;
   const sys = trace && (await trace());
   const after = await readTally(g.countFile);
   const byStatement: Record<string, number> = {};
@@ -230,6 +235,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
     cpuUsPerMsg: Math.round((cpu * 1000) / Math.max(1, r.delivered)),
     // Prosody serves every gateway of the run, but only the measured segment's gateway is sending.
     prosodyUsPerMsg: Math.round((xmppCpu * 1000) / Math.max(1, r.delivered)),
+    postgresUsPerMsg: Math.round((pgCpu * 1000) / Math.max(1, r.delivered)),
     roundTripsPerMsg: per(total),
     byStatement,
     ...(sys
@@ -310,6 +316,7 @@ async function main(): Promise<void> {
   const servers = await startToolServers('loadcost', { statStatements: PG_STATS });
   const { tmp, prosody, postgres, password } = servers;
   xmppServerPid = prosodyPid(prosody);
+  postgresPid = pgPid(postgres);
   const users = userNames('lc', roots.length * PAIRS * 2);
   await writeProsodyAccounts(join(prosody.dir, 'data'), prosody.domain, users, password);
   const gateways: Gateway[] = [];
@@ -350,7 +357,7 @@ async function main(): Promise<void> {
         const s = await segment(g, false);
         g.segments.push(s);
         log(
-          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg (Prosody ${s.prosodyUsPerMsg}), ${s.roundTripsPerMsg} round trips/msg, ${s.delivered} delivered, ${s.refused} refused`,
+          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg (Prosody ${s.prosodyUsPerMsg}, PostgreSQL ${s.postgresUsPerMsg}), ${s.roundTripsPerMsg} round trips/msg, ${s.delivered} delivered, ${s.refused} refused`,
         );
       }
     }
@@ -371,6 +378,7 @@ async function main(): Promise<void> {
         cpuUsPerMsgMedian: median(g.segments.map((s) => s.cpuUsPerMsg)),
         cpuUsPerMsg: g.segments.map((s) => s.cpuUsPerMsg),
         prosodyUsPerMsgMedian: median(g.segments.map((s) => s.prosodyUsPerMsg)),
+        postgresUsPerMsgMedian: median(g.segments.map((s) => s.postgresUsPerMsg)),
         roundTripsPerMsg: median(g.segments.map((s) => s.roundTripsPerMsg)),
         rssMb: Math.round(g.parley.rssKb() / 102.4) / 10,
         byStatement: g.segments.at(-1)?.byStatement,
@@ -378,7 +386,7 @@ async function main(): Promise<void> {
       };
       (out.gateways as unknown[]).push(summary);
       log(
-        `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg (Prosody ${summary.prosodyUsPerMsgMedian}) ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
+        `${g.name}: RSS ${summary.rssMb} MB, median ${summary.cpuUsPerMsgMedian} µs/msg (Prosody ${summary.prosodyUsPerMsgMedian}, PostgreSQL ${summary.postgresUsPerMsgMedian}) ${JSON.stringify(summary.cpuUsPerMsg)}, ${summary.roundTripsPerMsg} round trips/msg ${JSON.stringify(summary.byStatement)}`,
       );
     }
     if (PG_STATS) out.pgStats = await pgStats(postgres, gateways);
