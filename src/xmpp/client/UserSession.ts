@@ -42,6 +42,9 @@ export interface UserSessionOptions {
   outbound?: OutboundBudget;
 }
 
+/** the session each client (and its XEP-0198 state) belongs to, for the shared listeners */
+const sessionOf = new WeakMap<object, UserSession>();
+
 /**
  * One user's c2s session, shared by every tab and SSE stream of that user on this instance.
  * Resource is `parley-<random>`; it survives reconnects (XEP-0198 resumption where possible).
@@ -86,24 +89,46 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       maxSeconds: opts.reconnectMaxSeconds,
       log: this.#log,
     });
-    this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
-    this.#x.on('stanza', (el) => {
-      if (el.is('message')) opts.metrics?.message('in', el.attrs.type as string | undefined);
-      else if (el.is('presence')) this.#trackOwnResource(el);
-      this.emit('stanza', el);
-    });
-    this.#x.on('disconnect', () => {
-      if (!this.#stopping) this.#setState('reconnecting');
-    });
-    this.#x.on('online', () => {
-      // A new XMPP session: the server sends the other resources' presence again after ours.
-      this.#ownResources.clear();
-      void this.#becameOnline(false);
-    });
+    sessionOf.set(this.#x, this);
+    this.#x.on('error', UserSession.#onError);
+    this.#x.on('stanza', UserSession.#onStanza);
+    this.#x.on('disconnect', UserSession.#onDisconnect);
+    this.#x.on('online', UserSession.#onOnline);
     this.#backlog = opts.outbound && new SessionBacklog(this.#x as unknown as BacklogClient, opts.outbound);
-    (this.#x as unknown as BacklogClient).streamManagement?.on('resumed', () => {
-      void this.#becameOnline(true);
-    });
+    const sm = (this.#x as unknown as BacklogClient).streamManagement;
+    if (sm) {
+      sessionOf.set(sm, this);
+      sm.on('resumed', UserSession.#onResumed);
+    }
+  }
+
+  // One listener of each kind for every session's client (a listener's `this` is its emitter) instead of a
+  // closure per session and event: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  static #onError(this: object, err: unknown): void {
+    const s = sessionOf.get(this);
+    if (s) s.#log.debug({ err }, 'xmpp client error');
+  }
+  static #onStanza(this: object, el: Element): void {
+    const s = sessionOf.get(this);
+    if (!s) return;
+    if (el.is('message')) s.opts.metrics?.message('in', el.attrs.type as string | undefined);
+    else if (el.is('presence')) s.#trackOwnResource(el);
+    s.emit('stanza', el);
+  }
+  static #onDisconnect(this: object): void {
+    const s = sessionOf.get(this);
+    if (s && !s.#stopping) s.#setState('reconnecting');
+  }
+  static #onOnline(this: object): void {
+    const s = sessionOf.get(this);
+    if (!s) return;
+    // A new XMPP session: the server sends the other resources' presence again after ours.
+    s.#ownResources.clear();
+    void s.#becameOnline(false);
+  }
+  static #onResumed(this: object): void {
+    const s = sessionOf.get(this);
+    if (s) void s.#becameOnline(true);
   }
 
   /** Whether another client (a phone app, a second gateway instance) is online on this account. */

@@ -98,29 +98,40 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     streamManagement: sm,
     ackBatch,
   }) as unknown as Client;
-  // Remember, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
-  // A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
-  x.on('element', (el: Element) => {
-    if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', NS.bind)) {
-      smOffers.set(x, { offered: !!el.getChild('sm', NS.sm), enableSent: false, failed: false });
-    } else if (el.is('failed', NS.sm)) {
-      const st = smOffers.get(x);
-      if (st?.enableSent) st.failed = true;
-    }
-  });
-  x.on('send', (el: Element) => {
-    const st = smOffers.get(x);
-    if (st && el.is('enable', NS.sm)) st.enableSent = true;
-  });
-  x.on('connect', () => {
-    // xmpp:// gives a net.Socket; xmpps:// (@xmpp/tls) a wrapper holding the TLSSocket as `.socket`.
-    type Tunable = Partial<Pick<Socket, 'setNoDelay' | 'setKeepAlive'>> & { socket?: Tunable };
-    const outer = (x as unknown as { socket?: Tunable }).socket;
-    const socket = outer?.setKeepAlive ? outer : outer?.socket;
-    socket?.setNoDelay?.(true);
-    socket?.setKeepAlive?.(true, TCP_KEEPALIVE_MS);
-  });
+  x.on('element', noteSmOffer);
+  x.on('send', noteSmEnable);
+  x.on('connect', tuneSocket);
   return x;
+}
+
+// The listeners below are shared by every client (a listener's `this` is its emitter): per-client closures
+// were a good part of what each of 10,000 sessions held (bench/README.md, "Memory at 10,000 sessions").
+
+/**
+ * Remembers, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
+ * A <failed/> that answers a <resume/> attempt (after a reconnect) does not count: <enable/> follows it.
+ */
+function noteSmOffer(this: Client, el: Element): void {
+  if (el.is('features', 'http://etherx.jabber.org/streams') && el.getChild('bind', NS.bind)) {
+    smOffers.set(this, { offered: !!el.getChild('sm', NS.sm), enableSent: false, failed: false });
+  } else if (el.is('failed', NS.sm)) {
+    const st = smOffers.get(this);
+    if (st?.enableSent) st.failed = true;
+  }
+}
+
+function noteSmEnable(this: Client, el: Element): void {
+  const st = smOffers.get(this);
+  if (st && el.is('enable', NS.sm)) st.enableSent = true;
+}
+
+function tuneSocket(this: Client): void {
+  // xmpp:// gives a net.Socket; xmpps:// (@xmpp/tls) a wrapper holding the TLSSocket as `.socket`.
+  type Tunable = Partial<Pick<Socket, 'setNoDelay' | 'setKeepAlive'>> & { socket?: Tunable };
+  const outer = (this as unknown as { socket?: Tunable }).socket;
+  const socket = outer?.setKeepAlive ? outer : outer?.socket;
+  socket?.setNoDelay?.(true);
+  socket?.setKeepAlive?.(true, TCP_KEEPALIVE_MS);
 }
 
 /**
@@ -141,6 +152,14 @@ export async function smSettled(x: Client, timeoutMs = 5000): Promise<void> {
   }
 }
 
+const reconnectors = new WeakMap<object, Reconnector>();
+function scheduleReconnect(this: object): void {
+  reconnectors.get(this)?.schedule();
+}
+function resetReconnect(this: object): void {
+  reconnectors.get(this)?.reset();
+}
+
 /**
  * Reconnects a client after an unexpected disconnect, with backoff, until stopped.
  * `onAttempt` lets the owner report `reconnecting`; success shows up as the client's own `online`.
@@ -155,10 +174,14 @@ export class Reconnector {
     private readonly x: Client,
     private readonly opts: { service: string; domain: string; maxSeconds: number; log: Log },
   ) {
-    x.on('disconnect', () => this.schedule());
-    x.on('online', () => {
-      this.#attempt = 0;
-    });
+    reconnectors.set(x, this);
+    x.on('disconnect', scheduleReconnect);
+    x.on('online', resetReconnect);
+  }
+
+  /** The client came online: the next outage starts the backoff from the beginning. */
+  reset(): void {
+    this.#attempt = 0;
   }
 
   schedule(): void {
