@@ -131,6 +131,14 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     if (s) void s.#becameOnline(true);
   }
 
+  /**
+   * The session a client belongs to: handlers registered on a client (its iqCallee's) find their session
+   * here, so one handler serves every session instead of a closure per session.
+   */
+  static ofClient(client: object): UserSession | undefined {
+    return sessionOf.get(client);
+  }
+
   /** Whether another client (a phone app, a second gateway instance) is online on this account. */
   get otherResourcesOnline(): boolean {
     return this.#ownResources.size > 0;
@@ -165,14 +173,14 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.#backlog?.check();
   }
 
-  readonly #beforePresence: (() => Promise<unknown>)[] = [];
+  readonly #beforePresence: ((session: UserSession) => Promise<unknown>)[] = [];
 
   /**
    * Work between a (re)established connection and the initial presence, every time a session is not
    * resumed: RFC 6121 §2.2 — fetch the roster first, so the server counts this resource as interested and
    * sends it pending subscription requests and roster pushes along with the presence it triggers.
    */
-  beforePresence(hook: () => Promise<unknown>): void {
+  beforePresence(hook: (session: UserSession) => Promise<unknown>): void {
     this.#beforePresence.push(hook);
   }
 
@@ -207,7 +215,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     if (!resumed) {
       for (const hook of this.#beforePresence) {
         try {
-          await hook();
+          await hook(this);
         } catch (err) {
           this.#log.warn({ err }, 'before-presence hook failed');
         }

@@ -23,6 +23,8 @@ import { NS } from '../ns.js';
 import { batchAcks, TCP_KEEPALIVE_MS, type SmKnobs } from './ackPolicy.js';
 import { coalesceWrites } from './coalesceWrites.js';
 
+const pong = (): object => ({});
+
 const smOffers = new WeakMap<Client, { offered: boolean; enableSent: boolean; failed: boolean }>();
 
 /**
@@ -87,7 +89,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   const ackBatch = batchAcks(entity as never, sm as unknown as SmKnobs);
   coalesceWrites(entity as never, sm as unknown as { inbound: number });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);
-  callee.get(NS.ping, 'ping', () => ({}));
+  callee.get(NS.ping, 'ping', pong);
   const x = Object.assign(entity, {
     entity,
     middleware: mw,
