@@ -23,7 +23,8 @@ export const MAX_DEFERRED = 200;
 interface Lane {
   tail: Promise<void>;
   waiting: number;
-  deferred: Set<Promise<void>>;
+  /** made at the first deferral: only bursts defer, and an empty Set costs ~150 bytes per session */
+  deferred?: Set<Promise<void>>;
 }
 export type StanzaKind = 'message' | 'presence' | 'iq';
 
@@ -74,7 +75,7 @@ export class StanzaRouter {
    * and at the bench's knee the messages caught behind it took seconds to drain.
    */
   attach(session: UserSession): void {
-    this.#lanes.set(session, { tail: Promise.resolve(), waiting: 0, deferred: new Set() });
+    this.#lanes.set(session, { tail: Promise.resolve(), waiting: 0 });
     session.on('stanza', this.#onStanza);
   }
 
@@ -98,7 +99,7 @@ export class StanzaRouter {
         lane.waiting > 0 ? (rest) => this.#defer(session, lane, rest) : undefined,
       );
       // Bounded: a session whose work runs behind waits for its oldest before taking more on.
-      if (lane.deferred.size >= MAX_DEFERRED) await lane.deferred.values().next().value;
+      if (lane.deferred && lane.deferred.size >= MAX_DEFERRED) await lane.deferred.values().next().value;
     });
   }
 
@@ -108,8 +109,8 @@ export class StanzaRouter {
         () => undefined,
         (err: unknown) => this.log.warn({ err, streamId: session.streamId }, 'deferred stanza work failed'),
       )
-      .finally(() => lane.deferred.delete(done));
-    lane.deferred.add(done);
+      .finally(() => lane.deferred?.delete(done));
+    (lane.deferred ??= new Set()).add(done);
   }
 
   /**
@@ -122,7 +123,7 @@ export class StanzaRouter {
     for (;;) {
       const tail = lane.tail;
       await tail;
-      if (lane.deferred.size) await Promise.all([...lane.deferred]);
+      if (lane.deferred?.size) await Promise.all([...lane.deferred]);
       else if (tail === lane.tail) return;
     }
   }

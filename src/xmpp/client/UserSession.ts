@@ -64,7 +64,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   /** this session's part in the instance's backpressure; none without a budget */
   readonly #backlog: SessionBacklog | undefined;
   /** the account's other online resources, from the presence the server forwards between them */
-  readonly #ownResources = new Set<string>();
+  #ownResources: Set<string> | undefined; // made at the first one seen: most accounts have none
 
   constructor(readonly opts: UserSessionOptions) {
     super();
@@ -123,7 +123,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     const s = sessionOf.get(this);
     if (!s) return;
     // A new XMPP session: the server sends the other resources' presence again after ours.
-    s.#ownResources.clear();
+    s.#ownResources?.clear();
     void s.#becameOnline(false);
   }
   static #onResumed(this: object): void {
@@ -141,7 +141,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
 
   /** Whether another client (a phone app, a second gateway instance) is online on this account. */
   get otherResourcesOnline(): boolean {
-    return this.#ownResources.size > 0;
+    return !!this.#ownResources?.size;
   }
 
   #trackOwnResource(el: Element): void {
@@ -151,8 +151,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     const resource = from.slice(slash + 1);
     if (resource === this.resource) return;
     const type = el.attrs.type as string | undefined;
-    if (type === undefined) this.#ownResources.add(resource);
-    else if (type === 'unavailable' || type === 'error') this.#ownResources.delete(resource);
+    if (type === undefined) (this.#ownResources ??= new Set()).add(resource);
+    else if (type === 'unavailable' || type === 'error') this.#ownResources?.delete(resource);
   }
 
   /**
