@@ -1,6 +1,6 @@
 import xml, { type Element } from '@xmpp/xml';
 import type { Log } from '../log.js';
-import type { UserSession } from '../xmpp/client/UserSession.js';
+import type { SessionState, UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
 import {
   callCapabilities,
@@ -22,6 +22,9 @@ export interface ContactCapabilities {
   resources: ResourceCapabilities[];
 }
 
+const discoInfo = (ctx: { element: Element }): Element =>
+  parleyDiscoInfo(ctx.element.attrs.node as string | undefined);
+
 /** Verified caps hashes are the same for every user: cap the shared cache, oldest out first. */
 const MAX_VERIFIED = 2000;
 const DISCO_TIMEOUT_MS = 5000;
@@ -39,7 +42,32 @@ export class CapabilityService {
   readonly #direct = new Map<string, Map<string, { caps: CapsRef | null; features: string[] }>>();
   readonly #verified = new Map<string, string[]>();
 
+  /** when each session last lost its XMPP session (kept, as the session is, until it ends) */
+  readonly #droppedAt = new WeakMap<UserSession, number>();
+  // The same listeners for every session (a listener's `this` is its session), not closures per session:
+  // 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  readonly #on = CapabilityService.#sessionListeners(this);
+
   constructor(private readonly deps: { log: Log; mucService: string }) {}
+
+  static #sessionListeners(caps: CapabilityService) {
+    return {
+      state(this: UserSession, next: SessionState): void {
+        if (next === 'reconnecting') caps.#droppedAt.set(this, Date.now());
+      },
+      ready(this: UserSession, resumed: boolean): void {
+        const droppedAt = caps.#droppedAt.get(this);
+        const online = caps.#online.get(this.streamId);
+        if (resumed || droppedAt === undefined || !online) return;
+        for (const [jid, r] of online) if (r.at <= droppedAt) online.delete(jid);
+        caps.#direct.delete(this.streamId);
+      },
+      ended(this: UserSession): void {
+        caps.#online.delete(this.streamId);
+        caps.#direct.delete(this.streamId);
+      },
+    };
+  }
 
   /**
    * Per session: answer disco#info (the iqCallee otherwise replies service-unavailable) and keep the
@@ -47,23 +75,10 @@ export class CapabilityService {
    * stale (fresh presence answers the new initial presence).
    */
   attach(session: UserSession): void {
-    session.client.iqCallee.get(NS.discoInfo, 'query', (ctx: { element: Element }) =>
-      parleyDiscoInfo(ctx.element.attrs.node as string | undefined),
-    );
-    let droppedAt: number | undefined;
-    session.on('state', (next) => {
-      if (next === 'reconnecting') droppedAt = Date.now();
-    });
-    session.on('ready', (resumed) => {
-      const online = this.#online.get(session.streamId);
-      if (resumed || droppedAt === undefined || !online) return;
-      for (const [jid, r] of online) if (r.at <= droppedAt) online.delete(jid);
-      this.#direct.delete(session.streamId);
-    });
-    session.on('ended', () => {
-      this.#online.delete(session.streamId);
-      this.#direct.delete(session.streamId);
-    });
+    session.client.iqCallee.get(NS.discoInfo, 'query', discoInfo);
+    session.on('state', this.#on.state);
+    session.on('ready', this.#on.ready);
+    session.on('ended', this.#on.ended);
   }
 
   /** Presence observer: remembers caps of available resources; always lets the stanza through. */

@@ -247,8 +247,21 @@ export class SessionManager {
   #register(session: UserSession): void {
     this.#byUser.set(session.username, session);
     this.#byStream.set(session.streamId, session);
-    session.on('state', (state) => void this.#stateChanged(session, state));
-    session.on('ready', (resumed) => void this.#runReady(session, resumed));
+    session.on('state', this.#on.state);
+    session.on('ready', this.#on.ready);
+  }
+
+  /** The same listeners for every session (a listener's `this` is its session), not closures per session. */
+  readonly #on = SessionManager.#sessionListeners(this);
+  static #sessionListeners(manager: SessionManager) {
+    return {
+      state(this: UserSession, state: SessionState): void {
+        void manager.#stateChanged(this, state);
+      },
+      ready(this: UserSession, resumed: boolean): void {
+        void manager.#runReady(this, resumed);
+      },
+    };
   }
 
   /** The stream a bearer token belongs to; undefined for unknown and expired tokens (SessionTokens.owner). */

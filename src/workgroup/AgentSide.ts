@@ -4,7 +4,7 @@ import { BridgeError } from '../errors/BridgeError.js';
 import { fromStanzaError } from '../errors/fromStanzaError.js';
 import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
-import type { UserSession } from '../xmpp/client/UserSession.js';
+import { UserSession, type SessionState } from '../xmpp/client/UserSession.js';
 import type { SessionMemory } from '../sessions/SessionMemory.js';
 import { readStanzaError } from '../xmpp/Waiters.js';
 import {
@@ -26,7 +26,8 @@ import { bareJid, normalizeJid } from '../xmpp/jid.js';
 import { NS } from '../xmpp/ns.js';
 
 const DUTY_TIMEOUT_MS = 10_000;
-type Pushed = { stanza: Element; element: Element };
+/** what @xmpp/iq's callee hands a handler: the stanza, its query child, and the client it came in on */
+type Pushed = { stanza: Element; element: Element; entity: object };
 export interface Duty {
   show: AgentShow;
   maxChats?: number;
@@ -68,11 +69,29 @@ export class AgentSide {
   /** Registers the offer IQs on a new session (its iqCallee otherwise answers service-unavailable). */
   attach(session: UserSession): void {
     const iq = session.client.iqCallee;
-    iq.set(NS.workgroup, 'offer', (c: Pushed) => this.#offer(session, c.stanza, c.element));
-    iq.set(NS.workgroup, 'offer-revoke', (c: Pushed) => this.#revoke(session, c.stanza, c.element));
-    session.on('state', (state) => {
-      if (state === 'offline') this.#duty.delete(session.streamId);
-    });
+    iq.set(NS.workgroup, 'offer', this.#on.offer);
+    iq.set(NS.workgroup, 'offer-revoke', this.#on.revoke);
+    session.on('state', this.#on.state);
+  }
+
+  // The same handlers for every session (found from its client, or as the listener's `this`), not closures
+  // per session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  readonly #on = AgentSide.#sessionHandlers(this);
+
+  static #sessionHandlers(side: AgentSide) {
+    return {
+      offer(c: Pushed): Promise<boolean | undefined> | undefined {
+        const session = UserSession.ofClient(c.entity);
+        return session && side.#offer(session, c.stanza, c.element);
+      },
+      revoke(c: Pushed): Promise<boolean | undefined> | undefined {
+        const session = UserSession.ofClient(c.entity);
+        return session && side.#revoke(session, c.stanza, c.element);
+      },
+      state(this: UserSession, state: SessionState): void {
+        if (state === 'offline') side.#duty.delete(this.streamId);
+      },
+    };
   }
 
   async #offer(session: UserSession, stanza: Element, el: Element): Promise<boolean | undefined> {

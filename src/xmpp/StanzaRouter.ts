@@ -23,7 +23,8 @@ export const MAX_DEFERRED = 200;
 interface Lane {
   tail: Promise<void>;
   waiting: number;
-  deferred: Set<Promise<void>>;
+  /** made at the first deferral: only bursts defer, and an empty Set costs ~150 bytes per session */
+  deferred?: Set<Promise<void>>;
 }
 export type StanzaKind = 'message' | 'presence' | 'iq';
 
@@ -74,20 +75,31 @@ export class StanzaRouter {
    * and at the bench's knee the messages caught behind it took seconds to drain.
    */
   attach(session: UserSession): void {
-    const lane: Lane = { tail: Promise.resolve(), waiting: 0, deferred: new Set() };
-    this.#lanes.set(session, lane);
-    session.on('stanza', (el) => {
-      lane.waiting++;
-      lane.tail = lane.tail.then(async () => {
-        lane.waiting--;
-        await this.dispatch(
-          session,
-          el,
-          lane.waiting > 0 ? (rest) => this.#defer(session, lane, rest) : undefined,
-        );
-        // Bounded: a session whose work runs behind waits for its oldest before taking more on.
-        if (lane.deferred.size >= MAX_DEFERRED) await lane.deferred.values().next().value;
-      });
+    this.#lanes.set(session, { tail: Promise.resolve(), waiting: 0 });
+    session.on('stanza', this.#onStanza);
+  }
+
+  /** One listener for every session (a listener's `this` is its session), not a closure per session. */
+  readonly #onStanza = StanzaRouter.#stanzaListener(this);
+
+  static #stanzaListener(router: StanzaRouter) {
+    return function (this: UserSession, el: Element): void {
+      const lane = router.#lanes.get(this);
+      if (lane) router.#enqueue(this, lane, el);
+    };
+  }
+
+  #enqueue(session: UserSession, lane: Lane, el: Element): void {
+    lane.waiting++;
+    lane.tail = lane.tail.then(async () => {
+      lane.waiting--;
+      await this.dispatch(
+        session,
+        el,
+        lane.waiting > 0 ? (rest) => this.#defer(session, lane, rest) : undefined,
+      );
+      // Bounded: a session whose work runs behind waits for its oldest before taking more on.
+      if (lane.deferred && lane.deferred.size >= MAX_DEFERRED) await lane.deferred.values().next().value;
     });
   }
 
@@ -97,8 +109,8 @@ export class StanzaRouter {
         () => undefined,
         (err: unknown) => this.log.warn({ err, streamId: session.streamId }, 'deferred stanza work failed'),
       )
-      .finally(() => lane.deferred.delete(done));
-    lane.deferred.add(done);
+      .finally(() => lane.deferred?.delete(done));
+    (lane.deferred ??= new Set()).add(done);
   }
 
   /**
@@ -111,7 +123,7 @@ export class StanzaRouter {
     for (;;) {
       const tail = lane.tail;
       await tail;
-      if (lane.deferred.size) await Promise.all([...lane.deferred]);
+      if (lane.deferred?.size) await Promise.all([...lane.deferred]);
       else if (tail === lane.tail) return;
     }
   }

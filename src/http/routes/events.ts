@@ -4,7 +4,7 @@ import type { RouterContext } from '@koa/router';
 import { BridgeError } from '../../errors/BridgeError.js';
 import type { Log } from '../../log.js';
 import type { EventHub } from '../../sse/EventHub.js';
-import { openStream } from '../../sse/openStream.js';
+import { openStream, type OpenStreamOptions } from '../../sse/openStream.js';
 import { EVENT_NAMES, type DeliveredEvent } from '../../sse/events.js';
 import type { UserSession } from '../../xmpp/client/UserSession.js';
 import type { AccessDeps } from '../access.js';
@@ -130,30 +130,53 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
     session: UserSession,
     map?: (e: DeliveredEvent) => DeliveredEvent,
   ): Promise<void> {
-    const lastEventId = lastEventIdOf(ctx);
-    let ended = (): void => undefined;
-    const until = new Promise<void>((resolve) => {
+    const raw = ctx.query.raw === '1' || ctx.query.raw === 'true';
+    await openStream(ctx, deps.hub, deps.log, new SessionStream(session, deps, lastEventIdOf(ctx), raw, map));
+  }
+}
+
+/**
+ * The options of a stream of a session held here. Methods, not closures per stream: thousands of streams
+ * are the point (bench/README.md, "Memory at 10,000 sessions").
+ */
+class SessionStream implements OpenStreamOptions {
+  readonly username: string;
+  readonly heartbeatMs: number;
+  readonly until: Promise<void>;
+  readonly tap?: OpenStreamOptions['tap'];
+  readonly #ended: () => void;
+
+  constructor(
+    private readonly session: UserSession,
+    private readonly deps: Pick<EventRoutesDeps, 'hub' | 'heartbeatMs'>,
+    readonly lastEventId: string | undefined,
+    raw: boolean,
+    readonly map?: (e: DeliveredEvent) => DeliveredEvent,
+  ) {
+    this.username = session.username;
+    this.heartbeatMs = deps.heartbeatMs;
+    let ended!: () => void;
+    this.until = new Promise<void>((resolve) => {
       ended = resolve;
-      session.once('ended', ended);
+      session.once('ended', resolve);
     });
-    await openStream(ctx, deps.hub, deps.log, {
-      username: session.username,
-      lastEventId,
-      heartbeatMs: deps.heartbeatMs,
-      snapshot: () => [sessionSnapshot(session), ...deps.hub.snapshot(session.username)],
-      tap: ctx.query.raw === '1' || ctx.query.raw === 'true' ? (push) => rawTap(session, push) : undefined,
-      onOpen: () => {
-        session.openStreams++;
-        session.touch();
-      },
-      onClose: () => {
-        session.openStreams--;
-        session.touch();
-        session.off('ended', ended);
-      },
-      until,
-      map,
-    });
+    this.#ended = ended;
+    if (raw) this.tap = (push) => rawTap(session, push);
+  }
+
+  snapshot(): DeliveredEvent[] {
+    return [sessionSnapshot(this.session), ...this.deps.hub.snapshot(this.session.username)];
+  }
+
+  onOpen(): void {
+    this.session.openStreams++;
+    this.session.touch();
+  }
+
+  onClose(): void {
+    this.session.openStreams--;
+    this.session.touch();
+    this.session.off('ended', this.#ended);
   }
 }
 

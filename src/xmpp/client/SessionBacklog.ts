@@ -24,6 +24,9 @@ export interface BacklogClient extends EventEmitter {
   ackBatch?: AckBatch;
 }
 
+/** the backlog each client (and its XEP-0198 state) belongs to, for the shared listeners */
+const backlogOf = new WeakMap<object, SessionBacklog>();
+
 /**
  * One session's share of the instance's backpressure ledger (OutboundBudget): how many of its stanzas the
  * server was asked to acknowledge and has not, and how long its ack requests wait for their answers.
@@ -41,6 +44,8 @@ export class SessionBacklog {
   /** sends admitted whose stanza has not been handed to the connection yet */
   #admitted = 0;
   #ended = false;
+  /** the client's send before this wrapped it (called with the client as `this`) */
+  readonly #ownSend: BacklogClient['send'];
   /** the server's time per stanza of this link (ms), measured while it had them queued (0: not yet) */
   #perStanzaMs = 0;
   /** the previous answer on this connection: when, and the count `h` it acknowledged */
@@ -50,32 +55,52 @@ export class SessionBacklog {
     private readonly x: BacklogClient,
     private readonly budget: OutboundBudget,
   ) {
-    const send = x.send.bind(x);
-    x.send = (el: Element): Promise<void> => {
-      if (el.is('r', NS.sm)) this.#requests.push(budget.delay.request());
-      return send(el);
-    };
-    // The count grows when a request goes out (what it covers is now owed) and shrinks with each ack.
-    x.on('send', (el: Element) => {
-      if (el.is('r', NS.sm)) this.recount();
-    });
-    // An unsolicited <a/> (allowed, though Prosody and ejabberd send none) would end a request early, an
-    // underestimate that never leaves one waiting forever.
-    x.on('element', (el: Element) => {
-      if (!el.is('a', NS.sm)) return;
-      const answered = this.#requests.shift();
-      if (answered) this.#timeAnswer(answered, Number(el.attrs.h));
-    });
-    // A request of a closed connection is never answered (a resumed stream acks by <resumed h/>).
-    x.on('disconnect', () => {
-      for (const r of this.#requests.splice(0)) budget.delay.dropped(r);
-      this.#lastAnswer = undefined;
-      this.recount();
-    });
+    this.#ownSend = x.send;
+    backlogOf.set(x, this);
+    x.send = SessionBacklog.#send;
+    x.on('send', SessionBacklog.#onSend);
+    x.on('element', SessionBacklog.#onElement);
+    x.on('disconnect', SessionBacklog.#onDisconnect);
     const sm = x.streamManagement;
-    sm?.on('ack', () => this.recount());
-    sm?.on('fail', () => this.recount());
-    sm?.on('resumed', () => this.recount());
+    if (sm) {
+      backlogOf.set(sm, this);
+      sm.on('ack', SessionBacklog.#recountOf);
+      sm.on('fail', SessionBacklog.#recountOf);
+      sm.on('resumed', SessionBacklog.#recountOf);
+    }
+  }
+
+  // Functions shared by every session (their `this` is the client or its XEP-0198 state), not closures per
+  // session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  static #send(this: BacklogClient, el: Element): Promise<void> {
+    const b = backlogOf.get(this)!;
+    if (el.is('r', NS.sm)) b.#requests.push(b.budget.delay.request());
+    return b.#ownSend.call(this, el);
+  }
+  /** The count grows when a request goes out (what it covers is now owed) and shrinks with each ack. */
+  static #onSend(this: object, el: Element): void {
+    if (el.is('r', NS.sm)) backlogOf.get(this)?.recount();
+  }
+  /**
+   * An unsolicited <a/> (allowed, though Prosody and ejabberd send none) would end a request early, an
+   * underestimate that never leaves one waiting forever.
+   */
+  static #onElement(this: object, el: Element): void {
+    if (!el.is('a', NS.sm)) return;
+    const b = backlogOf.get(this);
+    const answered = b && b.#requests.shift();
+    if (answered) b.#timeAnswer(answered, Number(el.attrs.h));
+  }
+  /** A request of a closed connection is never answered (a resumed stream acks by <resumed h/>). */
+  static #onDisconnect(this: object): void {
+    const b = backlogOf.get(this);
+    if (!b) return;
+    for (const r of b.#requests.splice(0)) b.budget.delay.dropped(r);
+    b.#lastAnswer = undefined;
+    b.recount();
+  }
+  static #recountOf(this: object): void {
+    backlogOf.get(this)?.recount();
   }
 
   /** Stanzas the server was asked to acknowledge and has not (0 where XEP-0198 is not in use). */

@@ -42,6 +42,9 @@ export interface UserSessionOptions {
   outbound?: OutboundBudget;
 }
 
+/** the session each client (and its XEP-0198 state) belongs to, for the shared listeners */
+const sessionOf = new WeakMap<object, UserSession>();
+
 /**
  * One user's c2s session, shared by every tab and SSE stream of that user on this instance.
  * Resource is `parley-<random>`; it survives reconnects (XEP-0198 resumption where possible).
@@ -61,7 +64,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   /** this session's part in the instance's backpressure; none without a budget */
   readonly #backlog: SessionBacklog | undefined;
   /** the account's other online resources, from the presence the server forwards between them */
-  readonly #ownResources = new Set<string>();
+  #ownResources: Set<string> | undefined; // made at the first one seen: most accounts have none
 
   constructor(readonly opts: UserSessionOptions) {
     super();
@@ -86,29 +89,59 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
       maxSeconds: opts.reconnectMaxSeconds,
       log: this.#log,
     });
-    this.#x.on('error', (err) => this.#log.debug({ err }, 'xmpp client error'));
-    this.#x.on('stanza', (el) => {
-      if (el.is('message')) opts.metrics?.message('in', el.attrs.type as string | undefined);
-      else if (el.is('presence')) this.#trackOwnResource(el);
-      this.emit('stanza', el);
-    });
-    this.#x.on('disconnect', () => {
-      if (!this.#stopping) this.#setState('reconnecting');
-    });
-    this.#x.on('online', () => {
-      // A new XMPP session: the server sends the other resources' presence again after ours.
-      this.#ownResources.clear();
-      void this.#becameOnline(false);
-    });
+    sessionOf.set(this.#x, this);
+    this.#x.on('error', UserSession.#onError);
+    this.#x.on('stanza', UserSession.#onStanza);
+    this.#x.on('disconnect', UserSession.#onDisconnect);
+    this.#x.on('online', UserSession.#onOnline);
     this.#backlog = opts.outbound && new SessionBacklog(this.#x as unknown as BacklogClient, opts.outbound);
-    (this.#x as unknown as BacklogClient).streamManagement?.on('resumed', () => {
-      void this.#becameOnline(true);
-    });
+    const sm = (this.#x as unknown as BacklogClient).streamManagement;
+    if (sm) {
+      sessionOf.set(sm, this);
+      sm.on('resumed', UserSession.#onResumed);
+    }
+  }
+
+  // One listener of each kind for every session's client (a listener's `this` is its emitter) instead of a
+  // closure per session and event: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  static #onError(this: object, err: unknown): void {
+    const s = sessionOf.get(this);
+    if (s) s.#log.debug({ err }, 'xmpp client error');
+  }
+  static #onStanza(this: object, el: Element): void {
+    const s = sessionOf.get(this);
+    if (!s) return;
+    if (el.is('message')) s.opts.metrics?.message('in', el.attrs.type as string | undefined);
+    else if (el.is('presence')) s.#trackOwnResource(el);
+    s.emit('stanza', el);
+  }
+  static #onDisconnect(this: object): void {
+    const s = sessionOf.get(this);
+    if (s && !s.#stopping) s.#setState('reconnecting');
+  }
+  static #onOnline(this: object): void {
+    const s = sessionOf.get(this);
+    if (!s) return;
+    // A new XMPP session: the server sends the other resources' presence again after ours.
+    s.#ownResources?.clear();
+    void s.#becameOnline(false);
+  }
+  static #onResumed(this: object): void {
+    const s = sessionOf.get(this);
+    if (s) void s.#becameOnline(true);
+  }
+
+  /**
+   * The session a client belongs to: handlers registered on a client (its iqCallee's) find their session
+   * here, so one handler serves every session instead of a closure per session.
+   */
+  static ofClient(client: object): UserSession | undefined {
+    return sessionOf.get(client);
   }
 
   /** Whether another client (a phone app, a second gateway instance) is online on this account. */
   get otherResourcesOnline(): boolean {
-    return this.#ownResources.size > 0;
+    return !!this.#ownResources?.size;
   }
 
   #trackOwnResource(el: Element): void {
@@ -118,8 +151,8 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     const resource = from.slice(slash + 1);
     if (resource === this.resource) return;
     const type = el.attrs.type as string | undefined;
-    if (type === undefined) this.#ownResources.add(resource);
-    else if (type === 'unavailable' || type === 'error') this.#ownResources.delete(resource);
+    if (type === undefined) (this.#ownResources ??= new Set()).add(resource);
+    else if (type === 'unavailable' || type === 'error') this.#ownResources?.delete(resource);
   }
 
   /**
@@ -140,14 +173,14 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     this.#backlog?.check();
   }
 
-  readonly #beforePresence: (() => Promise<unknown>)[] = [];
+  readonly #beforePresence: ((session: UserSession) => Promise<unknown>)[] = [];
 
   /**
    * Work between a (re)established connection and the initial presence, every time a session is not
    * resumed: RFC 6121 §2.2 — fetch the roster first, so the server counts this resource as interested and
    * sends it pending subscription requests and roster pushes along with the presence it triggers.
    */
-  beforePresence(hook: () => Promise<unknown>): void {
+  beforePresence(hook: (session: UserSession) => Promise<unknown>): void {
     this.#beforePresence.push(hook);
   }
 
@@ -182,7 +215,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
     if (!resumed) {
       for (const hook of this.#beforePresence) {
         try {
-          await hook();
+          await hook(this);
         } catch (err) {
           this.#log.warn({ err }, 'before-presence hook failed');
         }

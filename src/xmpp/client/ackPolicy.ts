@@ -52,27 +52,42 @@ export function batchAcks(
   sm: SmKnobs,
   opts: { every?: number; quietMs?: number } = {},
 ): AckBatch {
-  const every = opts.every ?? ACK_EVERY_STANZAS;
   sm.requestAckInterval = 0;
   sm.requestAckDebounce = opts.quietMs ?? ACK_QUIET_MS;
-  let sinceRequest = 0;
-  entity.on('disconnect', () => {
-    sinceRequest = 0;
-  });
-  // `send` fires after the element was written, so a request always follows the stanzas it covers.
-  entity.on('send', (el: Element) => {
+  const batch = new Batch(entity, sm, opts.every ?? ACK_EVERY_STANZAS);
+  batches.set(entity, batch);
+  entity.on('disconnect', Batch.onDisconnect);
+  entity.on('send', Batch.onSend);
+  return batch;
+}
+
+/** each entity's batch, for the listeners every entity shares (a listener's `this` is its emitter) */
+const batches = new WeakMap<object, Batch>();
+
+class Batch implements AckBatch {
+  unrequested = 0;
+  constructor(
+    private readonly entity: Sender,
+    private readonly sm: SmKnobs,
+    private readonly every: number,
+  ) {}
+
+  static onDisconnect(this: object): void {
+    const b = batches.get(this);
+    if (b) b.unrequested = 0;
+  }
+
+  /** `send` fires after the element was written, so a request always follows the stanzas it covers. */
+  static onSend(this: object, el: Element): void {
+    const b = batches.get(this);
+    if (!b) return;
     if (el.is('r', NS.sm)) {
-      sinceRequest = 0;
+      b.unrequested = 0;
       return;
     }
-    if (!sm.enabled || !(el.is('message') || el.is('presence') || el.is('iq'))) return;
-    if (++sinceRequest < every) return;
-    sinceRequest = 0;
-    entity.send(xml('r', { xmlns: NS.sm })).catch(() => undefined);
-  });
-  return {
-    get unrequested() {
-      return sinceRequest;
-    },
-  };
+    if (!b.sm.enabled || !(el.is('message') || el.is('presence') || el.is('iq'))) return;
+    if (++b.unrequested < b.every) return;
+    b.unrequested = 0;
+    b.entity.send(xml('r', { xmlns: NS.sm })).catch(() => undefined);
+  }
 }

@@ -21,7 +21,7 @@ function entity() {
       this.writableCorked = 0;
     },
   };
-  const onDisconnect: (() => void)[] = [];
+  const onDisconnect: ((this: unknown) => void)[] = [];
   const e = {
     status: 'online',
     socket,
@@ -31,10 +31,11 @@ function entity() {
     async send(el: Element) {
       await this.write(el.toString());
     },
-    on(_event: 'disconnect', fn: () => void) {
+    on(_event: 'disconnect', fn: (this: unknown) => void) {
       onDisconnect.push(fn);
     },
-    disconnect: () => onDisconnect.forEach((fn) => fn()),
+    // as an EventEmitter calls its listeners: with the emitter as `this`
+    disconnect: () => onDisconnect.forEach((fn) => fn.call(e)),
   };
   const sm = { inbound: 0 };
   coalesceWrites(e, sm);
