@@ -1,5 +1,6 @@
 import type { TimedDb } from '../store/TimedDb.js';
 import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
+import { ISO_TIMESTAMPS } from '../store/isoTimestamps.js';
 import type { ChatReader, RoomReader } from './MessageLog.js';
 import type { ChatHistoryItem, RoomHistoryMessage } from './types.js';
 
@@ -16,11 +17,12 @@ interface ChatRow {
   data: unknown;
   message_id: string | null;
   stanza_id: string | null;
-  sent_at: Date;
+  /** timestamps as ISO strings (ISO_TIMESTAMPS) */
+  sent_at: string;
   peer: string;
   nick: string | null;
-  delivered_at: Date | null;
-  displayed_at: Date | null;
+  delivered_at: string | null;
+  displayed_at: string | null;
   attachments: unknown;
 }
 
@@ -34,7 +36,8 @@ interface RoomRow {
   data: unknown;
   message_id: string | null;
   stanza_id: string | null;
-  sent_at: Date;
+  /** an ISO string (ISO_TIMESTAMPS) */
+  sent_at: string;
   attachments: unknown;
 }
 
@@ -107,6 +110,7 @@ export function createPgChatReader(db: TimedDb): ChatReader {
       const { rows } = await db.run<ChatRow>(
         {
           name: 'chat_history',
+          types: ISO_TIMESTAMPS,
           text: `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick,
                         delivered_at, displayed_at, ${ATTACHMENTS_OF_EVENT}
                    FROM messages WHERE ${[...where, ...page.where].join(' AND ')} ${page.orderLimit}`,
@@ -152,6 +156,7 @@ export function createPgRoomReader(db: TimedDb): RoomReader {
       const { rows } = await db.run<RoomRow>(
         {
           name: 'room_history',
+          types: ISO_TIMESTAMPS,
           text: `SELECT * FROM (${source}) m ${page.where.length ? `WHERE ${page.where.join(' AND ')}` : ''} ${page.orderLimit}`,
         },
         args.values,
@@ -206,7 +211,7 @@ function toChatItem(r: ChatRow): ChatHistoryItem {
     data: r.data ?? null,
     stanzaId: r.message_id,
     archiveId: r.stanza_id,
-    timestamp: r.sent_at.toISOString(),
+    timestamp: r.sent_at,
     ...(r.kind === 'groupchat' ? { room: r.peer, ...(r.nick ? { nick: r.nick } : {}) } : {}),
     delivered: r.delivered_at !== null,
     displayed: r.displayed_at !== null,
@@ -226,7 +231,7 @@ function toRoomMessage(room: string, r: RoomRow, withDirection: boolean): RoomHi
     data: r.data ?? null,
     stanzaId: r.message_id,
     archiveId: r.stanza_id,
-    timestamp: r.sent_at.toISOString(),
+    timestamp: r.sent_at,
     ...(withDirection ? { direction: r.direction } : {}),
     ...(Array.isArray(r.attachments) && r.attachments.length ? { attachments: r.attachments } : {}),
   };
