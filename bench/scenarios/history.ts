@@ -2,6 +2,8 @@ import pg from 'pg';
 import { meter, type Ctx } from '../lib/context.js';
 import { progress } from '../lib/progress.js';
 import type { Summary } from '../lib/stats.js';
+import { chatHistoryStatement } from '../../src/messages/historyReads.js';
+import type { ChatHistoryQuery } from '../../src/messages/types.js';
 
 /**
  * History pages at scale: N messages of one owner are bulk-inserted with SQL (rows and their events,
@@ -66,31 +68,31 @@ async function bulkInsert(db: pg.Pool, rows: number): Promise<number> {
   return Math.round(performance.now() - t0);
 }
 
-/** The SQL history.ts builds for these query shapes (kept in step with src/chat/history.ts by hand). */
-function sqlFor(
-  shape: 'cursor' | 'contact' | 'keywordCommon' | 'keywordRare' | 'newest',
-  before: string,
-): string {
-  const where = [`owner = '${OWNER}'`, 'event_id IS NOT NULL'];
-  if (shape === 'contact')
-    where.push(`kind <> 'groupchat'`, `peer = 'peer3@localhost'`, `event_id < ${before}`);
-  if (shape === 'keywordCommon') where.push(`search @@ websearch_to_tsquery('simple', '${COMMON}')`);
-  if (shape === 'keywordRare') where.push(`search @@ websearch_to_tsquery('simple', '${RARE}')`);
-  if (shape === 'cursor') where.push(`event_id < ${before}`);
-  return `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick, delivered_at, displayed_at
-    FROM messages WHERE ${where.join(' AND ')} ORDER BY event_id DESC LIMIT 51`;
+type Shape = 'cursor' | 'contact' | 'keywordCommon' | 'keywordRare' | 'newest';
+
+/** A page of 50 of each shape, as the HTTP queries ask for it. */
+function queryFor(shape: Shape, before: string): ChatHistoryQuery {
+  const q: ChatHistoryQuery = { owner: OWNER, limit: 50 };
+  if (shape === 'contact') q.peer = 'peer3@localhost';
+  if (shape === 'contact' || shape === 'cursor') q.before = before;
+  if (shape === 'keywordCommon') q.keywords = COMMON;
+  if (shape === 'keywordRare') q.keywords = RARE;
+  return q;
 }
 
+/** The plans of the statements the pages run (the message log's own SQL, the event's attachments included). */
 async function plans(db: pg.Pool, before: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const shape of ['newest', 'cursor', 'contact', 'keywordCommon', 'keywordRare'] as const) {
+    const { statement, values } = chatHistoryStatement(queryFor(shape, before));
     const { rows } = await db.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) ${sqlFor(shape, before)}`,
+      `EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) ${statement.text}`,
+      values,
     );
     out[shape] = rows
       .map((r) => r['QUERY PLAN'])
-      .filter((l) => !/^\s*(Worker \d|Planning Time)/.test(l))
-      .slice(0, 14);
+      .filter((l) => !/^\s*(Worker \d)/.test(l))
+      .slice(0, 18);
   }
   return out;
 }

@@ -1,7 +1,8 @@
-import type { TimedDb } from '../store/TimedDb.js';
+import type { Statement, TimedDb } from '../store/TimedDb.js';
 import { keysetPage, keysetSql, SqlArgs } from '../store/cursorPage.js';
+import { ISO_TIMESTAMPS } from '../store/isoTimestamps.js';
 import type { ChatReader, RoomReader } from './MessageLog.js';
-import type { ChatHistoryItem, RoomHistoryMessage } from './types.js';
+import type { ChatHistoryItem, ChatHistoryQuery, RoomHistoryMessage } from './types.js';
 
 // Attachments live in the message's event (one source for replay and history).
 const ATTACHMENTS_OF_EVENT = `(SELECT e.payload->'attachments' FROM events e WHERE e.id = messages.event_id) AS attachments`;
@@ -16,11 +17,12 @@ interface ChatRow {
   data: unknown;
   message_id: string | null;
   stanza_id: string | null;
-  sent_at: Date;
+  /** timestamps as ISO strings (ISO_TIMESTAMPS) */
+  sent_at: string;
   peer: string;
   nick: string | null;
-  delivered_at: Date | null;
-  displayed_at: Date | null;
+  delivered_at: string | null;
+  displayed_at: string | null;
   attachments: unknown;
 }
 
@@ -34,7 +36,8 @@ interface RoomRow {
   data: unknown;
   message_id: string | null;
   stanza_id: string | null;
-  sent_at: Date;
+  /** an ISO string (ISO_TIMESTAMPS) */
+  sent_at: string;
   attachments: unknown;
 }
 
@@ -95,30 +98,45 @@ export function createPgChatReader(db: TimedDb): ChatReader {
     },
 
     async chatHistory(q) {
-      const args = new SqlArgs([q.owner]);
-      const where = ['owner = $1', 'event_id IS NOT NULL'];
-      if (q.room) where.push(`kind = 'groupchat'`, `peer = ${args.add(q.room)}`);
-      else if (q.peer) where.push(`kind <> 'groupchat'`, `peer = ${args.add(q.peer)}`);
-      if (q.keywords) where.push(`search @@ websearch_to_tsquery('simple', ${args.add(q.keywords)})`);
-      if (q.start) where.push(`sent_at >= ${args.add(q.start)}`);
-      if (q.end) where.push(`sent_at <= ${args.add(q.end)}`);
-      // Without `after`, the newest page (walking back with `before`); with it, forward from the cursor.
-      const page = keysetSql('event_id', q, args, { forwardWhenBoth: true });
-      const { rows } = await db.run<ChatRow>(
-        {
-          name: 'chat_history',
-          text: `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick,
-                        delivered_at, displayed_at, ${ATTACHMENTS_OF_EVENT}
-                   FROM messages WHERE ${[...where, ...page.where].join(' AND ')} ${page.orderLimit}`,
-        },
-        args.values,
-      );
-      const p = keysetPage(rows, q, page.forward, toChatItem, (m) => m.id);
+      const { statement, values, forward } = chatHistoryStatement(q);
+      const { rows } = await db.run<ChatRow>(statement, values);
+      const p = keysetPage(rows, q, forward, toChatItem, (m) => m.id);
       return {
         messages: p.items,
         page: { limit: q.limit, hasMore: p.hasMore, before: p.before, after: p.after },
       };
     },
+  };
+}
+
+/**
+ * The statement a chat history page runs, and whether it reads forward (oldest first, from `after`). The
+ * benchmark EXPLAINs this very statement, so the plans it reports are the plans pages get.
+ */
+export function chatHistoryStatement(q: ChatHistoryQuery): {
+  statement: Statement;
+  values: unknown[];
+  forward: boolean;
+} {
+  const args = new SqlArgs([q.owner]);
+  const where = ['owner = $1', 'event_id IS NOT NULL'];
+  if (q.room) where.push(`kind = 'groupchat'`, `peer = ${args.add(q.room)}`);
+  else if (q.peer) where.push(`kind <> 'groupchat'`, `peer = ${args.add(q.peer)}`);
+  if (q.keywords) where.push(`search @@ websearch_to_tsquery('simple', ${args.add(q.keywords)})`);
+  if (q.start) where.push(`sent_at >= ${args.add(q.start)}`);
+  if (q.end) where.push(`sent_at <= ${args.add(q.end)}`);
+  // Without `after`, the newest page (walking back with `before`); with it, forward from the cursor.
+  const page = keysetSql('event_id', q, args, { forwardWhenBoth: true });
+  return {
+    statement: {
+      name: 'chat_history',
+      types: ISO_TIMESTAMPS,
+      text: `SELECT event_id, kind, direction, from_jid, to_jid, body, data, message_id, stanza_id, sent_at, peer, nick,
+                    delivered_at, displayed_at, ${ATTACHMENTS_OF_EVENT}
+               FROM messages WHERE ${[...where, ...page.where].join(' AND ')} ${page.orderLimit}`,
+    },
+    values: args.values,
+    forward: page.forward,
   };
 }
 
@@ -152,6 +170,7 @@ export function createPgRoomReader(db: TimedDb): RoomReader {
       const { rows } = await db.run<RoomRow>(
         {
           name: 'room_history',
+          types: ISO_TIMESTAMPS,
           text: `SELECT * FROM (${source}) m ${page.where.length ? `WHERE ${page.where.join(' AND ')}` : ''} ${page.orderLimit}`,
         },
         args.values,
@@ -206,7 +225,7 @@ function toChatItem(r: ChatRow): ChatHistoryItem {
     data: r.data ?? null,
     stanzaId: r.message_id,
     archiveId: r.stanza_id,
-    timestamp: r.sent_at.toISOString(),
+    timestamp: r.sent_at,
     ...(r.kind === 'groupchat' ? { room: r.peer, ...(r.nick ? { nick: r.nick } : {}) } : {}),
     delivered: r.delivered_at !== null,
     displayed: r.displayed_at !== null,
@@ -226,7 +245,7 @@ function toRoomMessage(room: string, r: RoomRow, withDirection: boolean): RoomHi
     data: r.data ?? null,
     stanzaId: r.message_id,
     archiveId: r.stanza_id,
-    timestamp: r.sent_at.toISOString(),
+    timestamp: r.sent_at,
     ...(withDirection ? { direction: r.direction } : {}),
     ...(Array.isArray(r.attachments) && r.attachments.length ? { attachments: r.attachments } : {}),
   };

@@ -15,6 +15,8 @@ export interface Statement {
   name: string;
   text: string;
   prepared?: boolean;
+  /** how this statement's columns are parsed, where the defaults (pg.types) cost more than the reader needs */
+  types?: pg.CustomTypesConfig;
 }
 
 /**
@@ -36,11 +38,11 @@ export class TimedDb {
   ): Promise<pg.QueryResult<R>> {
     const start = process.hrtime.bigint();
     try {
-      return await via.query<R>(
-        stmt.prepared
-          ? { name: `parley-${stmt.name}`, text: stmt.text, values: [...values] }
-          : { text: stmt.text, values: [...values] },
-      );
+      const query: pg.QueryConfig = stmt.prepared
+        ? { name: `parley-${stmt.name}`, text: stmt.text, values: [...values] }
+        : { text: stmt.text, values: [...values] };
+      if (stmt.types) query.types = stmt.types;
+      return await via.query<R>(query);
     } finally {
       this.observer?.statement(stmt.name, Number(process.hrtime.bigint() - start) / 1e9);
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { TimedDb } from '../../../src/store/TimedDb.js';
 
-type Sent = { name?: string; text: string; values?: unknown[] };
+type Sent = { name?: string; text: string; values?: unknown[]; types?: pg.CustomTypesConfig };
 
 /** Just enough of a pg pool: answers every query, fails the text 'fail', records what was sent. */
 function fakePool() {
@@ -36,6 +36,13 @@ describe('TimedDb', () => {
       { name: 'parley-message_insert', text: 'INSERT 1', values: [1] },
       { text: 'SELECT 2', values: [] },
     ]);
+  });
+
+  it("passes a statement's own type parsers to node-postgres", async () => {
+    const { pool, sent } = fakePool();
+    const types: pg.CustomTypesConfig = { getTypeParser: () => (v: string) => v };
+    await new TimedDb(pool).run({ name: 'page', text: 'SELECT 3', types });
+    assert.deepEqual(sent, [{ text: 'SELECT 3', values: [], types }]);
   });
 
   it('counts a failed statement and leaves the failure to the caller', async () => {
