@@ -2,7 +2,8 @@ import { RateLimiterRes } from 'rate-limiter-flexible';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { Limiter, LimiterFactory } from '../limits/limiter.js';
 import type { CredentialVerifier } from '../sessions/CredentialVerifier.js';
-import type { LoginResult, SessionManager } from '../sessions/SessionManager.js';
+import type { SessionManager } from '../sessions/SessionManager.js';
+import type { LoginResult } from '../sessions/sessionManagerTypes.js';
 import { claimedUser, CLOCK_SKEW_SECONDS, verifyHostLogin } from './hostToken.js';
 
 /** The throttle's account name for tokens too malformed to name one (they still count against the address). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { idsAsPositionals } from '../../../src/cli/runCli.js';
+import { idsAsPositionals } from '../../../src/cli/args.js';
 
 describe('parley CLI: ids that begin with a dash', () => {
   it('takes a trailing run of ids as positionals, order kept', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { BridgeError } from '../../../src/errors/BridgeError.js';
 import { createLogger } from '../../../src/log.js';
 import { SecretBox } from '../../../src/crypto/SecretBox.js';
-import { SessionManager, type SessionManagerDeps } from '../../../src/sessions/SessionManager.js';
+import { SessionManager } from '../../../src/sessions/SessionManager.js';
+import type { SessionManagerDeps } from '../../../src/sessions/sessionManagerTypes.js';
 import type { LiveSessionRow, SessionStore, TokenOwner } from '../../../src/sessions/SessionStore.js';
 import { UserSession, type UserSessionOptions } from '../../../src/xmpp/client/UserSession.js';
 
