@@ -126,16 +126,7 @@ export async function fleetStreams(
   };
 }
 
-/** `count` messages between random pairs of members at `rate`/s; latency = POST → recipient's SSE event. */
-export async function fleetProbe(args: {
-  url: string;
-  tag: string;
-  count: number;
-  rate: number;
-  drainMs: number;
-  sequential?: boolean;
-  pairs?: [number, number][];
-}): Promise<{
+export interface FleetProbeResult {
   sent: number;
   delivered: number;
   errors: number;
@@ -149,7 +140,18 @@ export async function fleetProbe(args: {
    * p99 of the POST answers due in that second (whether the tail was before the 201 or after it)
    */
   bySecond: { s: number; n: number; p99: number; ackP99: number }[];
-}> {
+}
+
+/** `count` messages between random pairs of members at `rate`/s; latency = POST → recipient's SSE event. */
+export async function fleetProbe(args: {
+  url: string;
+  tag: string;
+  count: number;
+  rate: number;
+  drainMs: number;
+  sequential?: boolean;
+  pairs?: [number, number][];
+}): Promise<FleetProbeResult> {
   const live = members.filter((m) => m.stream && !m.stream.closed);
   if (live.length < 2) throw new Error('fewer than two members with an open stream');
   const due = new Map<number, { t: number; to: string }>();

@@ -13,6 +13,7 @@ import { fdLimit } from '../lib/proc.js';
 import { elapsed, progress } from '../lib/progress.js';
 import { round, type Summary } from '../lib/stats.js';
 import { startStallProbe, type StallSecond } from '../lib/stallProbe.js';
+import type { FleetProbeResult } from '../load/fleet.js';
 
 /**
  * Thousands of users (issue 17 item 6): N users logged in through Parley, each with an open SSE
@@ -70,17 +71,8 @@ export interface CrowdResult {
   };
 }
 
-interface ProbeResult {
-  sent: number;
-  delivered: number;
-  errors: number;
-  firstError?: string;
-  latency: Summary;
-  ack: Summary;
-  sendLag: Summary;
-  incidents?: { count: number; last?: string };
-  bySecond: { s: number; n: number; p99: number; ackP99: number }[];
-}
+/** what the load generator's fleetProbe answers, with the incidents its worker adds (load/worker.ts) */
+type ProbeResult = FleetProbeResult & { incidents?: { count: number; last?: string } };
 
 const pct = (cpuMs: Record<string, number>, wallMs: number): Record<string, number> =>
   Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round((v / Math.max(1, wallMs)) * 100, 1)]));
