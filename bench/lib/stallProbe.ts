@@ -1,8 +1,8 @@
-import http from 'node:http';
 import type { Client } from '@xmpp/client';
 import xml from '@xmpp/xml';
 import pg from 'pg';
 import { connectXmpp, stopXmpp, type XmppAccount } from '../load/drivers.js';
+import { makeAgent, request } from './http.js';
 
 /**
  * Which process a latency tail came from. While a scenario runs, the runner (not the load generator,
@@ -34,12 +34,12 @@ export async function startStallProbe(opts: {
   intervalMs?: number;
 }): Promise<StallProbe> {
   const interval = opts.intervalMs ?? 20;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = makeAgent(1);
   const x: Client = await connectXmpp(opts.xmpp);
   const db = new pg.Client({ connectionString: opts.postgresUrl });
   await db.connect();
   const asks: Record<keyof Omit<StallSecond, 's'>, Ask> = {
-    gateway: () => healthz(agent, opts.gatewayUrl),
+    gateway: () => request(agent, 'GET', `${opts.gatewayUrl}/healthz`, { timeoutMs: TIMEOUT_MS }),
     xmpp: () =>
       x.iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), TIMEOUT_MS),
     postgres: () => db.query('SELECT 1'),
@@ -70,15 +70,4 @@ export async function startStallProbe(opts: {
       return [...worst.values()].sort((a, b) => a.s - b.s);
     },
   };
-}
-
-function healthz(agent: http.Agent, base: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}/healthz`, { agent, timeout: TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
