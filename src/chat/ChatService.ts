@@ -1,25 +1,17 @@
 import xml, { type Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
-import type { Log } from '../log.js';
 import { BridgeError } from '../errors/BridgeError.js';
-import type { EventHub } from '../sse/EventHub.js';
 import { EVENT_NAMES } from '../sse/events.js';
-import type { UserSession } from '../xmpp/client/UserSession.js';
 import { NS } from '../xmpp/ns.js';
-import { parseJid, bareJid, type Jid } from '../xmpp/jid.js';
+import { parseJid, type Jid } from '../xmpp/jid.js';
 import { buildMessage } from '../xmpp/stanzas/message.js';
-import { classify, unwrap, type ChatState, type Classified, type Unwrapped } from './inbound.js';
-import type { MessageLog } from '../messages/MessageLog.js';
-import type { Receipt } from '../messages/types.js';
-import { attachmentsField, oobElements, readAttachments, type Attachment } from '../attachments/index.js';
-import type { SendPolicy } from '../moderation/ports.js';
+import type { ChatState } from './inbound.js';
+import { attachmentsField, oobElements, type Attachment } from '../attachments/index.js';
 import type { Defer } from '../xmpp/StanzaRouter.js';
+import { ChatInbound } from './ChatInbound.js';
+import type { ChatDeps, ChatSession } from './chatTypes.js';
 
-/** What chat needs of a user's XMPP session (UserSession fits; unit tests pass a small fake). */
-export type ChatSession = Pick<
-  UserSession,
-  'username' | 'bareJid' | 'fullJid' | 'isOnline' | 'send' | 'iq' | 'admitSend'
->;
+export type { ChatSession } from './chatTypes.js';
 
 export interface SendInput {
   body: string;
@@ -34,32 +26,15 @@ export interface SentMessage {
 }
 
 /**
- * 1:1 chat over a user's session: sending (stored before it is acknowledged), receiving (live,
- * carbons, archive catch-up — each message once), chat states, receipts and read markers.
+ * 1:1 chat over a user's session: sending (stored before it is acknowledged), chat states, read markers,
+ * unread counts; what reaches the session is ChatInbound's (live, carbons, archive catch-up, receipts).
  */
 export class ChatService {
-  constructor(
-    private readonly deps: {
-      messages: Pick<
-        MessageLog,
-        'append' | 'receipt' | 'markRead' | 'findIncoming' | 'findOutgoing' | 'unread'
-      >;
-      hub: Pick<EventHub, 'publish'>;
-      log: Log;
-      domain: string;
-      policy: SendPolicy;
-      /**
-       * The sender's session when it lives on this instance, is the only client of its account and a
-       * receipt can be recorded for it directly (PARLEY_LOCAL_RECEIPTS); otherwise the receipt is a stanza.
-       */
-      localSender?: (fullJid: string) => ChatSession | undefined;
-      /**
-       * Times messages between two users of this instance, send to stored (backpressure: TransitDelay);
-       * `sent` records only those whose recipient has a session here.
-       */
-      transit?: { sent(id: string, toBare: string): void; arrived(id: string): unknown };
-    },
-  ) {}
+  readonly #inbound: ChatInbound;
+
+  constructor(private readonly deps: ChatDeps) {
+    this.#inbound = new ChatInbound(deps);
+  }
 
   async send(session: ChatSession, toRaw: string, input: SendInput): Promise<SentMessage> {
     const to = parseJid(toRaw, this.deps.domain, 'recipient JID');
@@ -189,154 +164,7 @@ export class ChatService {
    * Stanza handler: true when the message was a 1:1 message this feature handled. With `defer` (more
    * stanzas wait in the session's lane) a message's copy is queued in order and the rest is deferred.
    */
-  async onMessage(session: ChatSession, stanza: Element, defer?: Defer): Promise<boolean> {
-    const u = unwrap(stanza, session.bareJid);
-    if (!u) return false;
-    const c = classify(u.msg);
-    if (c.kind === 'other') return false;
-    await this.#handle(session, u, c, defer);
-    return true;
-  }
-
-  async #handle(
-    session: ChatSession,
-    u: Unwrapped,
-    c: Exclude<Classified, { kind: 'other' }>,
-    defer?: Defer,
-  ): Promise<void> {
-    const from = String(u.msg.attrs.from ?? session.bareJid);
-    const to = String(u.msg.attrs.to ?? session.bareJid);
-    const peerJid = u.direction === 'in' ? from : to;
-    const type = String(u.msg.attrs.type ?? 'normal');
-    switch (c.kind) {
-      case 'state':
-        if (u.direction === 'in' && !u.carbon && !u.archiveId) {
-          await this.deps.hub.publish(
-            session.username,
-            EVENT_NAMES.chat,
-            { type, to, from, state: c.state },
-            { durable: false },
-          );
-        }
-        return;
-      case 'receipt':
-        if (u.direction === 'in') await this.#receipt(session, bareJid(from), from, c.ref, c.status);
-        return;
-      case 'notify':
-        await this.deps.hub.publish(
-          session.username,
-          EVENT_NAMES.notify,
-          { type: 'notify', to, from, data: c.data },
-          { durable: true },
-        );
-        return;
-      case 'message': {
-        const rest = this.#message(
-          session,
-          u,
-          { type, from, to, peer: bareJid(peerJid), body: c.body, data: c.data, state: c.state },
-          defer !== undefined,
-        );
-        if (defer) defer(rest);
-        else await rest;
-      }
-    }
-  }
-
-  async #message(
-    session: ChatSession,
-    u: Unwrapped,
-    m: {
-      type: string;
-      from: string;
-      to: string;
-      peer: string;
-      body: string;
-      data: unknown;
-      state?: ChatState;
-    },
-    inOrder = false,
-  ): Promise<void> {
-    const stanzaId = u.msg.attrs.id as string | undefined;
-    const timestamp = u.sentAt?.toISOString();
-    // XEP-0184: acknowledge what reached this client; another resource answers for its own carbons.
-    const wantsReceipt =
-      u.direction === 'in' &&
-      !u.carbon &&
-      stanzaId !== undefined &&
-      !!u.msg.getChild('request', NS.receipts) &&
-      bareJid(m.from) !== session.bareJid;
-    // Live messages only: one caught up from the archive may predate the sender's current session.
-    // A sender with a session here has its receipt recorded with this copy (in its statement, alone).
-    const sender = wantsReceipt && !u.fromArchive ? this.deps.localSender?.(m.from) : undefined;
-    await this.deps.messages.append(
-      {
-        owner: session.username,
-        kind: m.type === 'chat' ? 'chat' : 'normal',
-        direction: u.direction,
-        peer: m.peer,
-        fromJid: m.from,
-        toJid: m.to,
-        body: m.body,
-        data: m.data === null ? undefined : m.data,
-        messageId: stanzaId,
-        stanzaId: u.archiveId,
-        sentAt: u.sentAt,
-      },
-      {
-        name: EVENT_NAMES.chat,
-        payload: {
-          type: m.type,
-          direction: u.direction,
-          from: m.from,
-          to: m.to,
-          body: m.body,
-          data: m.data,
-          stanzaId: stanzaId ?? null,
-          ...(u.archiveId ? { archiveId: u.archiveId } : {}),
-          ...(u.carbon ? { carbon: true } : {}),
-          ...(m.state ? { state: m.state } : {}),
-          ...(timestamp ? { timestamp } : {}),
-          ...attachmentsField(readAttachments(u.msg, m.data)),
-        },
-      },
-      {
-        inOrder,
-        ...(sender && stanzaId
-          ? { answers: this.#receiptOf(sender, session.bareJid, session.fullJid, stanzaId, 'delivered') }
-          : {}),
-      },
-    );
-    if (u.direction === 'in' && !u.carbon && !u.fromArchive && stanzaId) this.deps.transit?.arrived(stanzaId);
-    if (!wantsReceipt || sender) return;
-    await session
-      .send(
-        xml(
-          'message',
-          { to: m.from, id: randomUUID() },
-          xml('received', { xmlns: NS.receipts, id: stanzaId }),
-        ),
-      )
-      .catch((err) => this.deps.log.debug({ err }, 'receipt not sent'));
-  }
-
-  async #receipt(
-    session: ChatSession,
-    peer: string,
-    from: string,
-    ref: string,
-    status: 'delivered' | 'displayed',
-  ): Promise<void> {
-    await this.deps.messages.receipt(this.#receiptOf(session, peer, from, ref, status));
-  }
-
-  #receiptOf(
-    session: ChatSession,
-    peer: string,
-    from: string,
-    ref: string,
-    status: 'delivered' | 'displayed',
-  ): Receipt {
-    return { owner: session.username, peer, messageId: ref, status, from, name: EVENT_NAMES.receipt };
+  onMessage(session: ChatSession, stanza: Element, defer?: Defer): Promise<boolean> {
+    return this.#inbound.onMessage(session, stanza, defer);
   }
 }

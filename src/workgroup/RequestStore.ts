@@ -1,96 +1,25 @@
 import type { Queryable } from '../store/db.js';
 import { BridgeError } from '../errors/BridgeError.js';
 import type { Rejection, ServedRequest } from './queue.js';
+import {
+  toOffer,
+  toRequest,
+  type NewRequest,
+  type OfferRow,
+  type OfferStatus,
+  type RequestRow,
+  type RequestStatus,
+} from './requestRows.js';
 
-export type RequestStatus =
-  'queued' | 'offered' | 'accepted' | 'routed' | 'ended' | 'canceled' | 'timeout' | 'failed';
-export type OfferStatus = 'pending' | 'accepted' | 'rejected' | 'timeout' | 'revoked' | 'failed';
-export const WAITING: RequestStatus[] = ['queued', 'offered'];
-export const IN_CHAT: RequestStatus[] = ['accepted', 'routed'];
-
-export interface RequestRow {
-  id: string;
-  seq: string;
-  workgroup: string;
-  kind: 'rest' | 'xmpp';
-  userJid: string;
-  userId: string;
-  email?: string;
-  question?: string;
-  metadata: Record<string, string>;
-  status: RequestStatus;
-  initialPosition: number;
-  agentJid?: string;
-  room?: string;
-  visitorJoined: boolean;
-  endReason?: string;
-  joinedAt: Date;
-  acceptedAt?: Date;
-  endedAt?: Date;
-}
-
-export interface OfferRow {
-  id: string;
-  requestId: string;
-  workgroup: string;
-  agentJid: string;
-  agentFull: string;
-  status: OfferStatus;
-  reason?: string;
-  offeredAt: Date;
-  expiresAt: Date;
-  answeredAt?: Date;
-}
-
-export interface NewRequest {
-  id: string;
-  workgroup: string;
-  kind: 'rest' | 'xmpp';
-  userJid: string;
-  userId: string;
-  email?: string;
-  question?: string;
-  metadata: Record<string, string>;
-  tokenHash?: Buffer;
-  joinedAt: Date;
-}
-
-type Db = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const date = (v: unknown): Date | undefined => (v instanceof Date ? v : undefined);
-
-const toRequest = (r: Db): RequestRow => ({
-  id: String(r.id),
-  seq: String(r.seq),
-  workgroup: String(r.workgroup),
-  kind: r.kind as 'rest' | 'xmpp',
-  userJid: String(r.user_jid),
-  userId: String(r.user_id),
-  email: str(r.email),
-  question: str(r.question),
-  metadata: (r.metadata ?? {}) as Record<string, string>,
-  status: r.status as RequestStatus,
-  initialPosition: Number(r.initial_position),
-  agentJid: str(r.agent_jid),
-  room: str(r.room),
-  visitorJoined: r.visitor_joined === true,
-  endReason: str(r.end_reason),
-  joinedAt: r.joined_at as Date,
-  acceptedAt: date(r.accepted_at),
-  endedAt: date(r.ended_at),
-});
-const toOffer = (r: Db): OfferRow => ({
-  id: String(r.id),
-  requestId: String(r.request_id),
-  workgroup: String(r.workgroup),
-  agentJid: String(r.agent_jid),
-  agentFull: String(r.agent_full),
-  status: r.status as OfferStatus,
-  reason: str(r.reason),
-  offeredAt: r.offered_at as Date,
-  expiresAt: r.expires_at as Date,
-  answeredAt: date(r.answered_at),
-});
+export {
+  IN_CHAT,
+  WAITING,
+  type NewRequest,
+  type OfferRow,
+  type OfferStatus,
+  type RequestRow,
+  type RequestStatus,
+} from './requestRows.js';
 
 /**
  * Requests and offers. Every state change is one conditional UPDATE (`WHERE status = ANY(expected)`),
