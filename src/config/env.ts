@@ -95,6 +95,7 @@ export const EnvSchema = z.object({
   PARLEY_SEND_QUEUE_INSTANCE: z.coerce.number().int().min(1).max(10_000_000).default(5000),
   PARLEY_SEND_MAX_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(250),
   PARLEY_SEND_MAX_TRANSIT_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  PARLEY_SEND_MAX_STALL_MS: z.coerce.number().int().min(10).max(600_000).default(1500),
   PARLEY_SEND_BUFFER_BYTES: z.coerce
     .number()
     .int()

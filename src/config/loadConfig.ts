@@ -89,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxSessionBytes: e.PARLEY_SEND_BUFFER_BYTES,
         maxDelayMs: e.PARLEY_SEND_MAX_DELAY_MS,
         maxTransitMs: e.PARLEY_SEND_MAX_TRANSIT_MS,
+        maxStallMs: e.PARLEY_SEND_MAX_STALL_MS,
       },
     },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },

@@ -217,11 +217,11 @@ describe('backpressure: the server delay bounds what is accepted', function () {
   const { login, send, sendUntilRefused, history, metric, metricBecomes } = api(() => gw);
 
   before(async () => {
-    ({ proxy, gw } = await behindProxy({ PARLEY_SEND_MAX_DELAY_MS: '200' }));
+    ({ proxy, gw } = await behindProxy({ PARLEY_SEND_MAX_DELAY_MS: '200', PARLEY_SEND_MAX_STALL_MS: '800' }));
   });
   after(() => teardown(proxy, gw, bob));
 
-  it('refuses every sender with 503 while a stalled server leaves a request unanswered, accepts again once it answers', async () => {
+  it('refuses every sender with 503 while a stalled server leaves a request unanswered past the stall bound, accepts again once it answers', async () => {
     const [d, e, b] = [await registerUser('bpd'), await registerUser('bpe'), await registerUser('bpb')];
     bob = await XmppPeer.connect(b.username, b.password);
     const [ld, le] = [await login(d), await login(e)];
@@ -231,7 +231,8 @@ describe('backpressure: the server delay bounds what is accepted', function () {
 
     proxy.stall();
     // At a user's pace: the batched ack request goes out after 20 stanzas, and once it has waited past the
-    // bound new messages are refused — long before 500 unacknowledged stanzas would be.
+    // stall bound (the server answers nothing at all) new messages are refused — long before 500
+    // unacknowledged stanzas would be.
     const dave = await sendUntilRefused(ld, b.username, 'dave', 400, 20);
     assertRefusal(dave.refused.reply, 503, 'XMPP_BACKLOG');
     assert.ok((await metric('parley_xmpp_unacked_stanzas')) < 500);
@@ -262,6 +263,56 @@ describe('backpressure: the server delay bounds what is accepted', function () {
     const seen = bodiesAt(bob);
     assert.deepEqual([...seen].sort(), [...expected].sort(), 'every accepted message, exactly once');
     await metricBecomes('parley_xmpp_unacked_stanzas', 0);
+  });
+});
+
+/**
+ * A pause is not a backlog (PARLEY_SEND_MAX_STALL_MS): a server that answers nothing at all for a while, as
+ * Prosody does during a collection of a large heap, is waited for up to the stall bound; past the delay
+ * bound but within the stall bound, sends are still taken, stored, and delivered once it answers again.
+ */
+describe('backpressure: a server that pauses is waited for up to the stall bound', function () {
+  this.timeout(60_000);
+  let proxy: StallProxy;
+  let gw: TestGateway;
+  let bob: XmppPeer | undefined;
+  const { login, send, metric } = api(() => gw);
+
+  before(async () => {
+    ({ proxy, gw } = await behindProxy({
+      PARLEY_SEND_MAX_DELAY_MS: '200',
+      PARLEY_SEND_MAX_STALL_MS: '5000',
+    }));
+  });
+  after(() => teardown(proxy, gw, bob));
+
+  it('takes sends while the server is silent past the delay bound, and delivers them once it answers', async () => {
+    const [p, b] = [await registerUser('bpp'), await registerUser('bpq')];
+    bob = await XmppPeer.connect(b.username, b.password);
+    const lp = await login(p);
+    const warm = await send(lp, b.username, 'warm-up');
+    assert.equal(warm.status, 201, warm.text);
+    await bob.next((s) => s.getChildText('body') === 'warm-up');
+
+    proxy.stall();
+    // 21 stanzas: the batched ack request goes out with the 20th, and the server answers nothing.
+    const sent: string[] = [];
+    for (let i = 0; i < 21; i++) {
+      const r = await send(lp, b.username, `pam-${i}`);
+      assert.equal(r.status, 201, r.text);
+      sent.push(`pam-${i}`);
+    }
+    await pause(800);
+    assert.ok(
+      (await metric('parley_xmpp_server_delay_seconds')) > 0.5,
+      'the request is past the delay bound',
+    );
+    const late = await send(lp, b.username, 'pam-paused');
+    assert.equal(late.status, 201, `a pause is waited for: ${late.text}`);
+    sent.push('pam-paused');
+
+    proxy.resume();
+    for (const body of sent) await bob.next((s) => s.getChildText('body') === body);
   });
 });
 

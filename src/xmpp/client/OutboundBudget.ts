@@ -13,6 +13,11 @@ export interface OutboundLimits {
   maxDelayMs: number;
   /** how long messages between two users of this instance may take to arrive before new sends wait */
   maxTransitMs: number;
+  /**
+   * how long a server that answers nothing at all (ServerDelay.stalled) may stay silent before new sends
+   * wait; up to it, its pause is not taken for a backlog (at or below maxDelayMs: every pause is)
+   */
+  maxStallMs: number;
 }
 
 /** What one session holds of the budget when it asks to send one more message. */
@@ -23,6 +28,8 @@ export interface SessionLoad {
   bytes: number;
   /** how long a message of its would wait at the server now (ms; SessionBacklog.delayMs) */
   delayMs: number;
+  /** the part of delayMs its own unacknowledged stanzas make at the server's pace (SessionBacklog.aheadMs) */
+  aheadMs?: number;
 }
 
 /** Seconds a refused sender waits: a healthy server drains a full queue well within this. */
@@ -37,6 +44,9 @@ export const OUTBOUND_RETRY_AFTER = 1;
  * - the instance over its count bound, the server's delay past maxDelayMs, or the transit of messages
  *   between this instance's users past maxTransitMs: everyone's, 503 XMPP_BACKLOG.
  * The delays are the bound that keeps accepted latency in check; the counts only stop a runaway in volume.
+ * A server that answers nothing at all (ServerDelay.stalled: a collection of its heap, ~0.5-1 s with
+ * thousands of sessions on Prosody) is waited for up to maxStallMs before its delay refuses anyone, and
+ * meanwhile a session is refused only for what its own stanzas make at the server's pace.
  */
 export class OutboundBudget {
   #total = 0;
@@ -85,7 +95,8 @@ export class OutboundBudget {
         `${this.#total} stanzas of this gateway await the XMPP server's acknowledgement`,
       );
     const delay = this.delay.ms();
-    if (delay > l.maxDelayMs)
+    const stall = delay > l.maxDelayMs && delay <= l.maxStallMs && this.delay.stalled();
+    if (delay > l.maxDelayMs && !stall)
       this.#refuse(
         'XMPP_BACKLOG',
         `the XMPP server has left an acknowledgement unanswered for ${Math.round(delay)} ms`,
@@ -96,10 +107,11 @@ export class OutboundBudget {
         'XMPP_BACKLOG',
         `messages between users of this gateway take ${Math.round(transit)} ms to arrive`,
       );
-    if (s.delayMs > l.maxDelayMs)
+    const own = stall ? (s.aheadMs ?? 0) : s.delayMs;
+    if (own > l.maxDelayMs)
       this.#refuse(
         'SEND_QUEUE_FULL',
-        `this session's messages wait ${Math.round(s.delayMs)} ms at the XMPP server`,
+        `this session's messages wait ${Math.round(own)} ms at the XMPP server`,
       );
   }
 

@@ -25,6 +25,8 @@ export class ServerDelay {
   #head = 0;
   /** send time of the newest request answered so far */
   #answeredUpTo = -Infinity;
+  /** when the server last answered any request */
+  #lastAnswerAt = -Infinity;
 
   constructor(readonly now: () => number = () => performance.now()) {}
 
@@ -39,6 +41,7 @@ export class ServerDelay {
   answered(r: AckRequest): number {
     r.settled = true;
     if (r.sentAt > this.#answeredUpTo) this.#answeredUpTo = r.sentAt;
+    this.#lastAnswerAt = this.now();
     return this.now() - r.sentAt;
   }
 
@@ -57,6 +60,16 @@ export class ServerDelay {
     this.#skip();
     const oldest = this.#queue[this.#head];
     return oldest ? this.now() - oldest.sentAt : 0;
+  }
+
+  /**
+   * Whether the server owes something and has answered nothing, on any link, for at least half of its
+   * delay: a pause (a collection of its heap, a moment without a core), not a backlog. A server falling
+   * behind keeps answering, late; one that pauses answers nothing, then everything at once.
+   */
+  stalled(): boolean {
+    const delay = this.ms();
+    return delay > 0 && this.now() - this.#lastAnswerAt >= delay / 2;
   }
 
   #skip(): void {

@@ -121,9 +121,14 @@ export class SessionBacklog {
    */
   get delayMs(): number {
     const oldest = this.#requests[0];
-    if (!oldest) return 0;
+    return oldest ? Math.max(this.budget.delay.age(oldest), this.aheadMs) : 0;
+  }
+
+  /** The unacknowledged stanzas at the server's measured pace (ms), while a request is open. */
+  get aheadMs(): number {
+    if (!this.#requests.length) return 0;
     const ahead = (this.x.streamManagement?.outbound_q.length ?? 0) + this.#admitted;
-    return Math.max(this.budget.delay.age(oldest), ahead * this.#perStanzaMs);
+    return ahead * this.#perStanzaMs;
   }
 
   #timeAnswer(answered: AckRequest, h: number): void {
@@ -158,6 +163,7 @@ export class SessionBacklog {
         pending: this.#counted + this.#admitted,
         bytes: this.x.socket?.writableLength ?? 0,
         delayMs: this.delayMs,
+        aheadMs: this.aheadMs,
       });
     } catch (err) {
       // The instance's delay falls only when the server answers something: a refused session that owes

@@ -27,6 +27,7 @@ class FakeSession implements ChatSession {
     maxSessionBytes: 1024 * 1024,
     maxDelayMs: 250,
     maxTransitMs: 1000,
+    maxStallMs: 250,
   });
   readonly sent: Element[] = [];
   /** runs while a stanza goes out, before send resolves (what the server does meanwhile) */

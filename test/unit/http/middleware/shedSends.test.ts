@@ -20,6 +20,7 @@ const LIMITS = {
   maxSessionBytes: 1000,
   maxDelayMs: 250,
   maxTransitMs: 1000,
+  maxStallMs: 250,
 };
 
 /** A session as the middleware sees it: its load checked against a real budget (SessionBacklog.check). */

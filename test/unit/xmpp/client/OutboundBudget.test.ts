@@ -8,7 +8,14 @@ describe('OutboundBudget (backpressure decisions)', () => {
   let seen: string[];
   const budget = () =>
     new OutboundBudget(
-      { maxPerSession: 3, maxPerInstance: 5, maxSessionBytes: 100, maxDelayMs: 250, maxTransitMs: 1000 },
+      {
+        maxPerSession: 3,
+        maxPerInstance: 5,
+        maxSessionBytes: 100,
+        maxDelayMs: 250,
+        maxTransitMs: 1000,
+        maxStallMs: 250,
+      },
       (code) => seen.push(code),
       () => now,
     );
@@ -117,5 +124,61 @@ describe('OutboundBudget (backpressure decisions)', () => {
     b.adjust(2);
     b.adjust(-3);
     assert.equal(b.total, 0);
+  });
+
+  describe('a server that answers nothing for a while (maxStallMs 1000)', () => {
+    const stalling = () =>
+      new OutboundBudget(
+        {
+          maxPerSession: 3,
+          maxPerInstance: 5,
+          maxSessionBytes: 100,
+          maxDelayMs: 250,
+          maxTransitMs: 1000,
+          maxStallMs: 1000,
+        },
+        (code) => seen.push(code),
+        () => now,
+      );
+
+    it('is waited for up to the stall bound while it answers nothing at all, then refused with 503', () => {
+      const b = stalling();
+      b.delay.answered(b.delay.request());
+      now += 5;
+      const r = b.delay.request();
+      now += 600;
+      assert.ok(b.delay.stalled());
+      assert.doesNotThrow(() => b.check({ ...idle, delayMs: b.delay.age(r) }), 'a pause, not a backlog');
+      now += 401;
+      assert.throws(() => b.check(idle), { code: 'XMPP_BACKLOG', status: 503 });
+      b.delay.answered(r);
+      assert.doesNotThrow(() => b.check(idle));
+    });
+
+    it('still refuses a server that keeps answering, late (a backlog), at the delay bound', () => {
+      const b = stalling();
+      const late = [b.delay.request()];
+      for (let t = 0; t < 30; t++) {
+        now += 10;
+        late.push(b.delay.request());
+      }
+      now += 200;
+      for (const r of late.splice(0, 10)) b.delay.answered(r); // answers flow, each ~250 ms after its request
+      now += 50;
+      assert.ok(!b.delay.stalled());
+      assert.throws(() => b.check(idle), { code: 'XMPP_BACKLOG', status: 503 });
+    });
+
+    it('refuses a session during a pause only for what its own stanzas make at the server’s pace', () => {
+      const b = stalling();
+      const r = b.delay.request();
+      now += 600;
+      const age = b.delay.age(r);
+      assert.doesNotThrow(() => b.check({ ...idle, delayMs: age, aheadMs: 40 }));
+      assert.throws(() => b.check({ ...idle, delayMs: age, aheadMs: 300 }), {
+        code: 'SEND_QUEUE_FULL',
+        message: /this session's messages wait 300 ms/,
+      });
+    });
   });
 });

@@ -70,4 +70,23 @@ describe('ServerDelay (the XMPP server delay, in time)', () => {
     for (const r of open) d.answered(r);
     assert.equal(d.ms(), 0);
   });
+
+  it('tells a pause (nothing answered for half its delay) from a backlog (answers arriving, late)', () => {
+    const r1 = d.request();
+    now += 100;
+    assert.ok(d.stalled(), 'never answered anything: silent since its oldest request');
+    d.answered(r1);
+    assert.ok(!d.stalled(), 'owes nothing');
+    const r2 = d.request();
+    now += 10;
+    const r3 = d.request();
+    now += 300;
+    d.answered(r2);
+    assert.ok(!d.stalled(), 'answered just now, r3 owed for 300 ms: behind, not paused');
+    now += 298;
+    assert.ok(!d.stalled(), 'nothing for 298 ms of a 598 ms delay');
+    now += 3;
+    assert.ok(d.stalled(), 'nothing for 301 ms of a 601 ms delay');
+    d.answered(r3);
+  });
 });

@@ -24,6 +24,7 @@ describe('SessionBacklog (one session in the backpressure ledger)', () => {
         maxSessionBytes: 1 << 20,
         maxDelayMs: 250,
         maxTransitMs: 1000,
+        maxStallMs: 250,
       },
       undefined,
       () => now,

@@ -27,6 +27,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
       maxTransitMs: 1000,
+      maxStallMs: 250,
     });
     const s = session(budget);
     const first = s.admitSend();
@@ -46,6 +47,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
       maxTransitMs: 1000,
+      maxStallMs: 250,
     });
     const [a, b] = [session(budget), session(budget)];
     a.admitSend();
@@ -61,6 +63,7 @@ describe('UserSession.admitSend (backpressure admission)', () => {
       maxSessionBytes: 1 << 20,
       maxDelayMs: 250,
       maxTransitMs: 1000,
+      maxStallMs: 250,
     });
     const s = session(budget);
     s.state = 'reconnecting';
