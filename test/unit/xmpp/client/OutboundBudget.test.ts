@@ -6,7 +6,8 @@ const idle: SessionLoad = { pending: 0, bytes: 0, delayMs: 0 };
 describe('OutboundBudget (backpressure decisions)', () => {
   let now: number;
   let seen: string[];
-  const budget = () =>
+  // maxStallMs at the delay bound: every pause of the server is refused (the stall rule has its own tests)
+  const budget = (maxStallMs = 250) =>
     new OutboundBudget(
       {
         maxPerSession: 3,
@@ -14,7 +15,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
         maxSessionBytes: 100,
         maxDelayMs: 250,
         maxTransitMs: 1000,
-        maxStallMs: 250,
+        maxStallMs,
       },
       (code) => seen.push(code),
       () => now,
@@ -127,19 +128,7 @@ describe('OutboundBudget (backpressure decisions)', () => {
   });
 
   describe('a server that answers nothing for a while (maxStallMs 1000)', () => {
-    const stalling = () =>
-      new OutboundBudget(
-        {
-          maxPerSession: 3,
-          maxPerInstance: 5,
-          maxSessionBytes: 100,
-          maxDelayMs: 250,
-          maxTransitMs: 1000,
-          maxStallMs: 1000,
-        },
-        (code) => seen.push(code),
-        () => now,
-      );
+    const stalling = () => budget(1000);
 
     it('is waited for up to the stall bound while it answers nothing at all, then refused with 503', () => {
       const b = stalling();
