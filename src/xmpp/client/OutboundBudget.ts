@@ -95,7 +95,7 @@ export class OutboundBudget {
         `${this.#total} stanzas of this gateway await the XMPP server's acknowledgement`,
       );
     const delay = this.delay.ms();
-    const stall = delay > l.maxDelayMs && delay <= l.maxStallMs && this.delay.stalled();
+    const stall = delay > l.maxDelayMs && delay <= l.maxStallMs && this.delay.stalled(delay);
     if (delay > l.maxDelayMs && !stall)
       this.#refuse(
         'XMPP_BACKLOG',

@@ -42,7 +42,7 @@ export class ServerDelay {
     r.settled = true;
     if (r.sentAt > this.#answeredUpTo) this.#answeredUpTo = r.sentAt;
     this.#lastAnswerAt = this.now();
-    return this.now() - r.sentAt;
+    return this.#lastAnswerAt - r.sentAt;
   }
 
   /** Its connection ended: it will never be answered, and that says nothing about the server. */
@@ -67,8 +67,7 @@ export class ServerDelay {
    * delay: a pause (a collection of its heap, a moment without a core), not a backlog. A server falling
    * behind keeps answering, late; one that pauses answers nothing, then everything at once.
    */
-  stalled(): boolean {
-    const delay = this.ms();
+  stalled(delay = this.ms()): boolean {
     return delay > 0 && this.now() - this.#lastAnswerAt >= delay / 2;
   }
 
