@@ -60,6 +60,13 @@ export function createXmppClient(opts: XmppClientOptions): Client {
   tls({ entity });
   const mw = middleware({ entity });
   const features = streamFeatures({ middleware: mw });
+  // Stream management counts what it receives in its middleware ('h'), so it must come before the IQ
+  // handlers: the caller keeps the results it awaits (roster, carbons, archive, pings) and the callee the
+  // requests it answers, neither passing them on. Counted after them, 'h' fell short by every IQ the
+  // session ever received: the server kept those stanzas queued for good (up to its queue's size), asked
+  // for an ack after every stanza once more than its threshold were unacknowledged, and would resend them
+  // on a resumption.
+  const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   const caller = iqCaller({ middleware: mw, entity });
   const callee = iqCallee({ middleware: mw, entity });
   const factory = new SASLFactory();
@@ -85,7 +92,6 @@ export function createXmppClient(opts: XmppClientOptions): Client {
     const password = isToken(secret) ? await secret.token() : secret;
     return done({ username: opts.username, password }, mechanism);
   }) as never);
-  const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
   const ackBatch = batchAcks(entity as never, sm as unknown as SmKnobs);
   coalesceWrites(entity as never, sm as unknown as { inbound: number });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, opts.resource);

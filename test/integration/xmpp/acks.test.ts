@@ -151,6 +151,37 @@ describe('XEP-0198 acks: no stanza on the wire that a user did not cause', funct
     },
   );
 
+  it("the session's 'h' counts every stanza it received, IQ results and requests included", async () => {
+    // The IQ handlers keep the stanzas they handle; counted after them, 'h' missed every IQ, so the
+    // server kept them queued for good and would resend them on a resumption.
+    const { session } = await login('ack-count');
+    await allAcked(session);
+    const sm = (session.client as unknown as { streamManagement: { inbound: number } }).streamManagement;
+    let received = 0;
+    const onElement = (el: Element) => {
+      if (el.is('iq') || el.is('message') || el.is('presence')) received++;
+    };
+    const before = sm.inbound;
+    session.client.on('element', onElement);
+    const ping = () => xml('ping', { xmlns: 'urn:xmpp:ping' });
+    for (let i = 0; i < 3; i++) await session.client.iqCaller.get(ping(), session.bareJid.split('@')[1]);
+    assert.equal(await peer.ping(session.fullJid), true, 'the session answers a ping (an IQ request)');
+    const tag = `count-${Date.now()}`;
+    const got = new Promise<void>((resolve) => {
+      const onStanza = (s: Element) => {
+        if (s.getChildText('body') !== tag) return;
+        session.client.removeListener('stanza', onStanza);
+        resolve();
+      };
+      session.client.on('stanza', onStanza);
+    });
+    await peer.send(xml('message', { to: session.fullJid, type: 'chat' }, xml('body', {}, tag)));
+    await got;
+    session.client.removeListener('element', onElement);
+    assert.ok(received >= 5, `${received} stanzas received: 3 ping results, a ping, a message`);
+    assert.equal(sm.inbound - before, received, "'h' grew by every stanza the session received");
+  });
+
   it('resumes after a dropped connection and delivers every unacked message exactly once', async () => {
     const { login: l, session } = await login('ack-drop');
     await allAcked(session);
