@@ -101,7 +101,12 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   const events = createPgEventStore(timed);
   const pacer = new ReplayPacer();
   const hub = new EventHub({ store: events, log: log.child({ c: 'events' }), limits: limits.sse, pacer });
-  const messages = createPgMessageLog({ db: timed, events, sink: hub });
+  const messages = createPgMessageLog({
+    db: timed,
+    events,
+    sink: hub,
+    group: { gatherMs: config.database.gatherMs },
+  });
   const sessionStore = createPgSessionStore(pool);
   const verifier = new CredentialVerifier({
     service: x.service,

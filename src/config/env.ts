@@ -103,6 +103,7 @@ export const EnvSchema = z.object({
     .default(1024 * 1024),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  PARLEY_GROUP_COMMIT_GATHER_MS: z.coerce.number().int().min(0).max(50).default(2),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   // A checksum (sha512 over known text + secret + time) lets anyone who sees one guess a short secret offline.
   BBB_SECRET: z

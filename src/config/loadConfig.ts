@@ -92,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxStallMs: e.PARLEY_SEND_MAX_STALL_MS,
       },
     },
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      gatherMs: e.PARLEY_GROUP_COMMIT_GATHER_MS,
+    },
     redis: { url: e.REDIS_URL },
     bbb: {
       secret: e.BBB_SECRET,

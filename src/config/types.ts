@@ -61,7 +61,8 @@ export interface Config {
     /** backpressure: sends are refused (429/503) past these bounds of the server's backlog (stanzas, time) */
     outbound: OutboundLimits;
   };
-  database: { url?: string; poolMax: number };
+  /** gatherMs: while writes come often, how long the first of a statement waits for more (0: never) */
+  database: { url?: string; poolMax: number; gatherMs: number };
   redis: { url?: string };
   /** BigBlueButton chat bridge; off unless BBB_SECRET is set. */
   bbb: {

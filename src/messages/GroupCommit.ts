@@ -7,6 +7,11 @@
  * back sends what queued meanwhile. At low load that is one write per statement as before; under load the
  * statements per write fall as the queue fills.
  *
+ * With `gatherMs`, while writes arrive so often that at least one more is due within `gatherMs` (judged by
+ * the last 100 ms), the first of a batch waits that long for company instead of going out at the end of the
+ * turn: a statement costs PostgreSQL about as much as four rows, and each one wakes a backend (bench/README.md,
+ * "What a statement costs"). Below that rate nothing waits, so a quiet system keeps its latency.
+ *
  * A batch that fails is retried write by write (`writeOne`, in order), so one bad row fails only its
  * own caller.
  * Results are handed back in the order the writes were added.
@@ -20,6 +25,10 @@ export interface GroupCommitOptions<I, O> {
   maxBatch?: number;
   /** batches out at once: the rest wait, and grow, meanwhile */
   maxInFlight?: number;
+  /** while busy, how long the first write of a batch waits for more (0, the default: never) */
+  gatherMs?: number;
+  /** the clock for gatherMs (ms; performance.now() by default) */
+  now?(): number;
   /**
    * Items with the same key never share a batch (one statement cannot apply two changes to one row),
    * nor go out while a batch holding that key is in flight: a later one waits, in arrival order.
@@ -40,6 +49,8 @@ interface Pending<I, O> {
   reject(err: unknown): void;
 }
 
+const RATE_WINDOW_MS = 100;
+
 export class GroupCommit<I, O> {
   readonly #queue: Pending<I, O>[] = [];
   readonly #maxBatch: number;
@@ -50,10 +61,22 @@ export class GroupCommit<I, O> {
   /** order keys of the items in flight (only with `orderKey`) */
   readonly #ordered = new Set<string>();
   #scheduled = false;
+  readonly #gatherMs: number;
+  readonly #now: () => number;
+  /** writes added in the current and in the previous window of RATE_WINDOW_MS, for gatherMs */
+  #windowStart = -Infinity;
+  #inWindow = 0;
+  #lastWindow = 0;
+  readonly #go = (): void => {
+    this.#scheduled = false;
+    this.#pump();
+  };
 
   constructor(private readonly opts: GroupCommitOptions<I, O>) {
     this.#maxBatch = Math.max(1, opts.maxBatch ?? 100);
     this.#maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.#gatherMs = Math.max(0, opts.gatherMs ?? 0);
+    this.#now = opts.now ?? (() => performance.now());
   }
 
   /** Every batch allowed is out: a new write waits for one of them to come back. */
@@ -65,14 +88,25 @@ export class GroupCommit<I, O> {
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#pump();
-        });
-      }
+      const busy = this.#gatherMs > 0 && this.#frequent();
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      if (busy) setTimeout(this.#go, this.#gatherMs);
+      else setImmediate(this.#go);
     });
+  }
+
+  /** Counts this write; true while the last window's rate brings at least one more within gatherMs. */
+  #frequent(): boolean {
+    const now = this.#now();
+    if (now - this.#windowStart >= RATE_WINDOW_MS) {
+      // a window with no write in it at all ends the busy spell
+      this.#lastWindow = now - this.#windowStart < 2 * RATE_WINDOW_MS ? this.#inWindow : 0;
+      this.#inWindow = 0;
+      this.#windowStart = now;
+    }
+    this.#inWindow++;
+    return this.#lastWindow * this.#gatherMs >= RATE_WINDOW_MS;
   }
 
   #pump(): void {

@@ -43,11 +43,14 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
  * message is committed are held (EarlyReceipts) and applied when it is; those for a send still on its way
  * to the database are held without a statement at all.
  */
+/** the group commits' knobs (GroupCommitOptions) */
+export type GroupOptions = { maxBatch?: number; maxInFlight?: number; gatherMs?: number };
+
 export function createPgWriter(
   db: TimedDb,
   sink: EventSink,
   early: EarlyReceipts<Receipt> = new EarlyReceipts(),
-  group: { maxBatch?: number; maxInFlight?: number } = {},
+  group: GroupOptions = {},
 ): MessageWriter {
   let healthy = true;
   const grouped = new GroupCommit<RowWrite, Written>({

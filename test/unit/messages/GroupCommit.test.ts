@@ -83,6 +83,60 @@ describe('GroupCommit', () => {
     assert.equal(g.saturated, false);
   });
 
+  describe('gatherMs', () => {
+    /** a clock the test moves; timers stay real (the wait is a few ms) */
+    const clock = () => {
+      let t = 0;
+      return { now: () => t, set: (ms: number) => (t = ms) };
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('waits for nothing while writes come less often than one per gatherMs', async () => {
+      const s = new FakeStatements();
+      const c = clock();
+      const g = new GroupCommit({ writeBatch: s.writeBatch, writeOne: s.writeOne, gatherMs: 20, now: c.now });
+      // 4 writes in a 100 ms window: one per 25 ms, fewer than one per 20 ms
+      for (let i = 0; i < 4; i++) {
+        c.set(i * 25);
+        await g.add(i);
+      }
+      c.set(100);
+      const lone = g.add(9);
+      await tick();
+      assert.deepEqual(s.singles, [0, 1, 2, 3, 9], 'each went out at the end of its turn');
+      await lone;
+    });
+
+    it('while writes come faster, the first of a statement waits gatherMs for the ones after it', async () => {
+      const s = new FakeStatements();
+      const c = clock();
+      const g = new GroupCommit({ writeBatch: s.writeBatch, writeOne: s.writeOne, gatherMs: 20, now: c.now });
+      // 6 writes in the first 100 ms window (one per ~17 ms): the next window counts as busy
+      await Promise.all([0, 1, 2, 3, 4, 5].map((i) => (c.set(i * 16), g.add(i))));
+      c.set(100);
+      const first = g.add(10);
+      await tick();
+      assert.deepEqual(s.batches.length + s.singles.length, 1, 'the first waits');
+      c.set(105);
+      const second = g.add(11);
+      await sleep(40);
+      assert.deepEqual(await Promise.all([first, second]), ['r10', 'r11']);
+      assert.deepEqual(s.batches.at(-1), [10, 11], 'both in one statement');
+    });
+
+    it('ends the busy spell after a window without writes', async () => {
+      const s = new FakeStatements();
+      const c = clock();
+      const g = new GroupCommit({ writeBatch: s.writeBatch, writeOne: s.writeOne, gatherMs: 20, now: c.now });
+      await Promise.all([0, 1, 2, 3, 4, 5].map((i) => (c.set(i * 16), g.add(i))));
+      c.set(350); // more than a whole window later
+      const lone = g.add(9);
+      await tick();
+      assert.deepEqual(s.singles, [9], 'it went out at once');
+      await lone;
+    });
+  });
+
   it('keeps to maxBatch per statement, in arrival order', async () => {
     const s = new FakeStatements();
     const g = new GroupCommit({
