@@ -33,6 +33,9 @@ const MARK_READ: Statement = {
 const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: string } =>
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
+/** the group commits' knobs (GroupCommitOptions) */
+export type GroupOptions = { maxBatch?: number; maxInFlight?: number; gatherMs?: number };
+
 /**
  * The write side on Postgres. A message without a beforeCommit (the copies a user receives, and sends
  * through `transmit`) and every receipt join a group commit: those that arrive together share one
@@ -43,9 +46,6 @@ const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: stri
  * message is committed are held (EarlyReceipts) and applied when it is; those for a send still on its way
  * to the database are held without a statement at all.
  */
-/** the group commits' knobs (GroupCommitOptions) */
-export type GroupOptions = { maxBatch?: number; maxInFlight?: number; gatherMs?: number };
-
 export function createPgWriter(
   db: TimedDb,
   sink: EventSink,
