@@ -39,18 +39,11 @@ export interface OfferRow {
   answeredAt?: Date;
 }
 
-export interface NewRequest {
-  id: string;
-  workgroup: string;
-  kind: 'rest' | 'xmpp';
-  userJid: string;
-  userId: string;
-  email?: string;
-  question?: string;
-  metadata: Record<string, string>;
-  tokenHash?: Buffer;
-  joinedAt: Date;
-}
+/** What a new request is stored with: its row's identity and visitor fields, and the visitor's token digest. */
+export type NewRequest = Pick<
+  RequestRow,
+  'id' | 'workgroup' | 'kind' | 'userJid' | 'userId' | 'email' | 'question' | 'metadata' | 'joinedAt'
+> & { tokenHash?: Buffer };
 
 type Db = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
