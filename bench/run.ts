@@ -13,7 +13,7 @@ import { userNames, writeProsodyAccounts } from './lib/accounts.js';
 import { overBudget, PARLEY_DB, prosodyPid, reviveGen, type Ctx } from './lib/context.js';
 import { loadAvg, waitForQuietMachine } from './lib/load.js';
 import { buildMeta, modRestPath, type ScenarioStatus } from './lib/meta.js';
-import { createDatabase } from './lib/servers.js';
+import { createDatabase, prosodySqlDatabase } from './lib/servers.js';
 import { summarizeProfile, type Window } from './lib/cpuprofile.js';
 import { parseOptions } from './lib/options.js';
 import { buildGateway, startParleyProcess, type ParleyProcess } from './lib/parley.js';
@@ -189,15 +189,22 @@ async function main(): Promise<void> {
   try {
     setScenario('setup');
     const t0 = performance.now();
-    const [p, g, e] = await Promise.allSettled([
-      startProsody({
+    // With the sql archive Prosody needs its database before it starts.
+    const pgStart = startPostgres({ dir: join(tmp, 'pg'), statStatements: true });
+    const prosodyStart = (async () => {
+      const sql = opts.prosodyArchive === 'sql' ? await prosodySqlDatabase(await pgStart) : undefined;
+      return startProsody({
         dir: join(tmp, 'prosody'),
         componentSecret,
         adminPassword,
         hibernationSeconds: 5,
+        ...(sql ? { archiveStorage: 'sql' as const, sql } : {}),
         ...(modRest.dir ? { pluginPaths: [modRest.dir], extraModules: ['rest'] } : {}),
-      }),
-      startPostgres({ dir: join(tmp, 'pg'), statStatements: true }),
+      });
+    })();
+    const [p, g, e] = await Promise.allSettled([
+      prosodyStart,
+      pgStart,
       opts.ejabberd && existsSync('/usr/sbin/ejabberdctl')
         ? startEjabberd({ dir: join(tmp, 'ejabberd'), componentSecret, adminPassword })
         : Promise.reject(new Error(opts.ejabberd ? 'ejabberd is not installed' : 'disabled (--no-ejabberd)')),
@@ -391,7 +398,8 @@ async function main(): Promise<void> {
       const prosodyCurves: Curve[] = [];
       const ejCurves: Curve[] = [];
       let knee: Knee | undefined;
-      const server = 'Prosody 0.12 (MAM on, memory archive; XEP-0198 on; carbons on)';
+      const archive = opts.prosodyArchive === 'sql' ? 'archive in PostgreSQL' : 'memory archive';
+      const server = `Prosody 0.12 (MAM on, ${archive}; XEP-0198 on; carbons on)`;
       await run(
         'throughput',
         async () => {

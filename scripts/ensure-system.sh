@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system servers the integration tests run (Prosody, ejabberd with its PostgreSQL driver, Redis,
-# PostgreSQL, slixmpp), and the
+# Installs the system servers the integration tests run (Prosody with its PostgreSQL driver, ejabberd with its
+# own, Redis, PostgreSQL, slixmpp), and the
 # tools the ansible checks use (ansible, ansible-lint, nginx for `nginx -t`), when missing. Idempotent
 # and quick when everything is present: the checks are file/dpkg look-ups only, and `apt-get update`
 # runs only when something has to be installed.
@@ -21,6 +21,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The rig runs Prosody with jemalloc, as deployed (tools/servers/prosody.ts, ProsodyOptions.jemalloc).
 has_deb libjemalloc2 || missing+=(libjemalloc2)
+# Prosody's archives in PostgreSQL, as deployed (test/tools/prosodySqlArchive.test.ts, bench --prosody-archive sql).
+has_deb lua-dbi-postgresql || missing+=(lua-dbi-postgresql)
 has_postgres || missing+=(postgresql)
 # slixmpp must be importable by /usr/bin/python3 (a pyenv python on PATH does not see the Debian package).
 has_deb python3-slixmpp || /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
@@ -36,7 +38,7 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v php >/dev/null 2>&1 || missing+=(php-cli)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, libjemalloc2, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
+  log "all present (prosody, ejabberd, erlang-p1-pgsql, openssl, redis-server, libjemalloc2, lua-dbi-postgresql, postgresql, python3-slixmpp, ansible, ansible-lint, nginx, chromium, ffmpeg, php-cli)"
   exit 0
 fi
 

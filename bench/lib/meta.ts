@@ -63,7 +63,7 @@ export function buildMeta(a: {
     versions: a.versions,
     fdLimit: fdLimit(),
     servers: {
-      prosody: `tools/servers/prosody.ts: MAM on (memory archive store), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)${a.prosodyRuntime ? `, Lua GC ${a.prosodyRuntime.gcMode}, ${a.prosodyRuntime.allocator} malloc` : ''}${opts.modrest ? '; mod_rest loaded (--modrest)' : ''}`,
+      prosody: `tools/servers/prosody.ts: MAM on (${opts.prosodyArchive === 'sql' ? 'sql archive store in PostgreSQL, on the bench cluster, through LuaDBI' : 'memory archive store'}), XEP-0198 on (5 s hibernation), carbons, no mod_limits, Nagle off, SCRAM iterations 10,000 (PLAIN login verifies against the stored hash)${a.prosodyRuntime ? `, Lua GC ${a.prosodyRuntime.gcMode}, ${a.prosodyRuntime.allocator} malloc` : ''}${opts.modrest ? '; mod_rest loaded (--modrest)' : ''}`,
       ejabberd: a.ejabberd
         ? 'tools/servers/ejabberd.ts: MAM off (mnesia MAM is pathological, recipe §6), XEP-0198 on, carbons, shaper none, mod_http_api on loopback'
         : `not available: ${a.ejabberdError}`,

@@ -44,6 +44,8 @@ export interface Options {
   tsx: boolean;
   /** the knee's steps are multiples of this rate instead of Parley's measured sustained rate (A/B runs) */
   kneeBase?: number;
+  /** Prosody's archive store: its memory store (default) or PostgreSQL through LuaDBI, as the Ansible role deploys */
+  prosodyArchive: 'memory' | 'sql';
 }
 
 const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,rooms,flood,crowd,scale] [--no-ejabberd]
@@ -51,6 +53,7 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
                       [--parley-root DIR] [--budget SECONDS] [--modrest DIR]
                       [--max-load L] [--load-wait SECONDS] [--lean-raw]
                       [--crowd USERS] [--crowd-chatters N] [--tsx] [--knee-base RATE]
+                      [--prosody-archive memory|sql]
   --quick        a run under 5 minutes (shorter steps, 1k sessions, 50k history rows)
   --modrest      a prosody-modules checkout (with mod_rest/): mod_rest is measured as a peer row
   --max-load     1-minute load average above which the run first waits and is marked not comparable (1)
@@ -63,6 +66,8 @@ const HELP = `npm run bench -- [--quick] [--only latency,throughput,history,room
   --knee-base    the backpressure knee offers multiples of this msg/s rather than of Parley's measured
                  sustained rate, so two runs (an A/B with --parley-root) offer the same load
   --tsx          run the gateway's TypeScript under tsx (default: npm run build, then dist/main.js, as deployed)
+  --prosody-archive  Prosody's MAM store: memory (default) or sql (PostgreSQL on the bench's cluster, as the
+                 Ansible role deploys; needs lua-dbi-postgresql, which scripts/ensure-system.sh installs)
   --budget       seconds after which optional work is skipped (quick: 180, load wait included)
 `;
 
@@ -94,6 +99,7 @@ export function parseOptions(argv: string[]): Options {
     '--crowd-chatters',
     '--tsx',
     '--knee-base',
+    '--prosody-archive',
   ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -108,6 +114,9 @@ export function parseOptions(argv: string[]): Options {
   for (const s of only ?? [])
     if (!(SCENARIOS as readonly string[]).includes(s))
       throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
+  const prosodyArchive = val('--prosody-archive') ?? 'memory';
+  if (prosodyArchive !== 'memory' && prosodyArchive !== 'sql')
+    throw new Error(`--prosody-archive is memory or sql, not ${prosodyArchive}`);
   const sessions = val('--sessions')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 5000, 10_000]);
   return {
     quick,
@@ -137,5 +146,6 @@ export function parseOptions(argv: string[]): Options {
     leanRaw: has('--lean-raw'),
     tsx: has('--tsx'),
     ...(val('--knee-base') ? { kneeBase: Number(val('--knee-base')) } : {}),
+    prosodyArchive,
   };
 }

@@ -70,6 +70,38 @@ export function treeCpuMs(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + cpuMs(p) + reapedChildrenCpuMs(p), 0);
 }
 
+/**
+ * Times the threads of `pid` were switched out (voluntary: they blocked, e.g. on epoll or a socket; and
+ * involuntary), summed over /proc/PID/task. On a virtual machine a blocked process's wake-up is what costs
+ * (bench/README.md, "What a wake-up costs here"), so this counts how often each process went to sleep.
+ */
+export function contextSwitches(pid: number): number {
+  let n = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const t of tasks) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+      for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) n += Number(m[1]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return n;
+}
+
+/**
+ * contextSwitches over `pid` and its descendants (the postmaster and its backends). A backend that exits
+ * between two readings takes its count with it: compare readings of a steady pool.
+ */
+export function treeContextSwitches(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + contextSwitches(p), 0);
+}
+
 /** Resident set size in KB (VmRSS), 0 when gone. */
 export function rssKb(pid: number): number {
   try {
@@ -110,6 +142,7 @@ export function machineCpuMs(): { busy: number; total: number } {
  */
 export class CpuMeter {
   #start = new Map<string, number>();
+  #switches = new Map<string, number>();
   #t0 = 0;
   #machine = { busy: 0, total: 0 };
   constructor(private readonly pids: () => Record<string, number | undefined>) {}
@@ -118,16 +151,32 @@ export class CpuMeter {
     this.#t0 = performance.now();
     this.#start.clear();
     this.#machine = machineCpuMs();
-    for (const [name, pid] of Object.entries(this.pids())) if (pid) this.#start.set(name, treeCpuMs(pid));
+    this.#switches.clear();
+    for (const [name, pid] of Object.entries(this.pids())) {
+      if (!pid) continue;
+      this.#start.set(name, treeCpuMs(pid));
+      this.#switches.set(name, treeContextSwitches(pid));
+    }
   }
 
-  /** CPU ms used by each tree since begin(), the wall time, and the machine's busy share (% of all cores). */
-  end(): { wallMs: number; cpuMs: Record<string, number>; machineBusyPct: number; othersPct: number } {
+  /**
+   * CPU ms used by each tree since begin(), its context switches (treeContextSwitches), the wall time, and the
+   * machine's busy share (% of all cores).
+   */
+  end(): {
+    wallMs: number;
+    cpuMs: Record<string, number>;
+    switches: Record<string, number>;
+    machineBusyPct: number;
+    othersPct: number;
+  } {
     const out: Record<string, number> = {};
+    const switches: Record<string, number> = {};
     let ours = 0;
     for (const [name, pid] of Object.entries(this.pids())) {
       if (!pid || !this.#start.has(name)) continue;
       out[name] = treeCpuMs(pid) - this.#start.get(name)!;
+      switches[name] = Math.max(0, treeContextSwitches(pid) - this.#switches.get(name)!);
       ours += out[name]!;
     }
     const m = machineCpuMs();
@@ -136,6 +185,7 @@ export class CpuMeter {
     return {
       wallMs: Math.round(performance.now() - this.#t0),
       cpuMs: out,
+      switches,
       machineBusyPct: Math.round((busy / total) * 100),
       othersPct: Math.max(0, Math.round(((busy - ours) / total) * 100)),
     };

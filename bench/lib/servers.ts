@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../../tools/servers/postgres.js';
-import { startProsody, type RunningProsody } from '../../tools/servers/prosody.js';
+import { startProsody, type ProsodySql, type RunningProsody } from '../../tools/servers/prosody.js';
 
 /** The secrets a tool's throw-away Prosody is started with, which its gateways then need too. */
 export interface ProsodySecrets {
@@ -49,6 +49,13 @@ export async function createDatabase(postgres: RunningPostgres, name: string): P
     await admin.end();
   }
   return postgres.adminUrl(name);
+}
+
+/** A database for Prosody's sql archive on the bench's cluster (the role `postgres`, trust on loopback). */
+export async function prosodySqlDatabase(postgres: RunningPostgres): Promise<ProsodySql> {
+  const database = 'prosody_archive';
+  await createDatabase(postgres, database);
+  return { driver: 'PostgreSQL', database, host: postgres.host, port: postgres.port, username: 'postgres' };
 }
 
 /**

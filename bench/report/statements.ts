@@ -11,6 +11,17 @@ export const statementsCell = (c: Curve, s: CurveStep | undefined): string =>
   c.path.startsWith('REST') && s?.pgStatementsPerMsg !== undefined ? n(s.pgStatementsPerMsg) : '–';
 
 /**
+ * Context switches per delivered message, gateway · XMPP server · PostgreSQL (every backend): how often each
+ * slept and was woken, which on a virtual machine costs more than most of the work (bench/README.md). The
+ * gateway's is "–" on raw rows, where no gateway runs.
+ */
+export const switchesCell = (c: Curve, s: CurveStep | undefined): string => {
+  const w = s?.switchesPerMsg;
+  if (!w) return '–';
+  return `${c.path.startsWith('REST') ? n(w.parley) : '–'} · ${n(w.xmppServer)} · ${n(w.postgres)}`;
+};
+
+/**
  * One target per Parley REST → SSE curve (each server): the statements PostgreSQL executed for the
  * gateway's database per delivered message, at the highest sustained step (at load, where concurrent
  * writes share a statement). Each statement is one round trip: node-postgres does not pipeline.

@@ -9,7 +9,7 @@ import type { LatencyPoint } from '../scenarios/latency.js';
 import type { ScalePoint } from '../scenarios/scale.js';
 import type { CrowdResult } from '../scenarios/crowd.js';
 import { floodSection, floodTarget } from './flood.js';
-import { crowdStatementsTarget, statementsCell, statementsTargets } from './statements.js';
+import { crowdStatementsTarget, statementsCell, statementsTargets, switchesCell } from './statements.js';
 import type { Knee } from '../scenarios/knee.js';
 import type { ProfileSummary } from '../lib/cpuprofile.js';
 
@@ -474,13 +474,13 @@ function kneeTable(k: Knee): string[] {
 
 function stepsTable(curves: Curve[]): string[] {
   const rows = [
-    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | refused (429/503) | verdict | CPU µs/msg gateway · XMPP server · postgres | PostgreSQL statements per message | load generator % of a core | other processes' CPU % |",
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    "| system | offered msg/s | delivered msg/s | p50 ms | p99 ms | lost | refused (429/503) | verdict | CPU µs/msg gateway · XMPP server · postgres | context switches per message: gateway · XMPP server · postgres | PostgreSQL statements per message | load generator % of a core | other processes' CPU % |",
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of curves)
     for (const s of c.steps)
       rows.push(
-        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : cell(s.why ?? 'no', 200)} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${statementsCell(c, s)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
+        `| ${c.system} (${c.server}) | ${s.rate} | ${n(s.deliveredRate, 0)} | ${n(s.latency.p50, 2)} | ${n(s.latency.p99, 1)} | ${s.lost + s.sendErrors} | ${s.refused ?? 0} | ${s.sustained ? 'sustained' : cell(s.why ?? 'no', 200)} | ${c.path.startsWith('REST') ? n(s.cpuUsPerMsg.parley, 0) : '–'} · ${n(s.cpuUsPerMsg.xmppServer, 0)} · ${n(s.cpuUsPerMsg.postgres, 0)} | ${switchesCell(c, s)} | ${statementsCell(c, s)} | ${n(s.loadgenCorePct, 0)} | ${n(s.othersPct, 0)} |`,
       );
   return rows;
 }

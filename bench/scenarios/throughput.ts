@@ -39,6 +39,8 @@ export interface CurveStep extends StepResult {
   othersPct: number;
   /** statements PostgreSQL executed for the gateway's database per delivered message (pg_stat_statements) */
   pgStatementsPerMsg?: number;
+  /** context switches per delivered message of each process tree (how often it slept and was woken) */
+  switchesPerMsg?: Record<string, number>;
 }
 export interface Curve {
   system: string;
@@ -191,7 +193,7 @@ export async function curve(
       break;
     }
     windows?.push(windowEnd(w));
-    const { cpuMs, wallMs, machineBusyPct, othersPct } = m.end();
+    const { cpuMs, switches, wallMs, machineBusyPct, othersPct } = m.end();
     const statementsAfter = await pgStatements(ctx, PARLEY_DB[system.server]);
     const verdict = judge(r);
     const loadgenCorePct = Math.round(((cpuMs.loadgen ?? 0) / Math.max(1, wallMs)) * 100);
@@ -200,6 +202,9 @@ export async function curve(
       ...verdict,
       cpuMs,
       cpuUsPerMsg: perMessage(cpuMs, r.delivered),
+      switchesPerMsg: Object.fromEntries(
+        Object.entries(switches).map(([k, v]) => [k, round(v / Math.max(1, r.delivered), 2)]),
+      ),
       loadgenCorePct,
       machineBusyPct,
       othersPct,

@@ -11,7 +11,7 @@ import { postgresPid as pgPid, prosodyPid } from '../lib/context.js';
 import { userNames, writeProsodyAccounts } from '../lib/accounts.js';
 import { makeAgent, openSse, request, type SseStream } from '../lib/http.js';
 import { startParleyProcess, type ParleyProcess } from '../lib/parley.js';
-import { cpuMs, treeCpuMs } from '../lib/proc.js';
+import { contextSwitches, cpuMs, treeContextSwitches, treeCpuMs } from '../lib/proc.js';
 import { eventsUrl, parleyLogin } from '../load/drivers.js';
 import { gatewayEnv, startToolServers } from '../lib/servers.js';
 
@@ -76,6 +76,8 @@ interface Segment {
   /** the postmaster and its backends: every gateway's database is on it, only the measured one is busy */
   postgresUsPerMsg: number;
   roundTripsPerMsg: number;
+  /** context switches per delivered message: how often each process went to sleep and was woken */
+  switchesPerMsg: { gateway: number; prosody: number; postgres: number };
   byStatement: Record<string, number>;
   syscallsPerMsg?: Record<string, number>;
 }
@@ -198,6 +200,13 @@ async function drive(
 let xmppServerPid: number | undefined;
 let postgresPid: number | undefined;
 
+/** context switches so far of the gateway, Prosody and PostgreSQL (all their threads and backends) */
+const switchesNow = (g: Gateway): number[] => [
+  contextSwitches(g.parley.pid),
+  xmppServerPid ? contextSwitches(xmppServerPid) : 0,
+  postgresPid ? treeContextSwitches(postgresPid) : 0,
+];
+
 async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   await quiet(g.countFile, 500);
   const before = await readTally(g.countFile);
@@ -205,6 +214,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   const cpu0 = cpuMs(g.parley.pid);
   const xmpp0 = xmppServerPid ? cpuMs(xmppServerPid) : 0;
   const pg0 = postgresPid ? treeCpuMs(postgresPid) : 0;
+  const switches0 = switchesNow(g);
   const watch = process.env.LC_WATCH
     ? setInterval(() => {
         void fetch(`${g.parley.url}/metrics`, { headers: { Authorization: g.secret } })
@@ -218,6 +228,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
   const cpu = cpuMs(g.parley.pid) - cpu0;
   const xmppCpu = xmppServerPid ? cpuMs(xmppServerPid) - xmpp0 : 0;
   const pgCpu = postgresPid ? treeCpuMs(postgresPid) - pg0 : 0;
+  const switches = switchesNow(g).map((n, i) => n - switches0[i]!);
   const sys = trace && (await trace());
   const after = await readTally(g.countFile);
   const byStatement: Record<string, number> = {};
@@ -237,6 +248,7 @@ async function segment(g: Gateway, strace: boolean): Promise<Segment> {
     prosodyUsPerMsg: Math.round((xmppCpu * 1000) / Math.max(1, r.delivered)),
     postgresUsPerMsg: Math.round((pgCpu * 1000) / Math.max(1, r.delivered)),
     roundTripsPerMsg: per(total),
+    switchesPerMsg: { gateway: per(switches[0]!), prosody: per(switches[1]!), postgres: per(switches[2]!) },
     byStatement,
     ...(sys
       ? {
@@ -357,7 +369,7 @@ async function main(): Promise<void> {
         const s = await segment(g, false);
         g.segments.push(s);
         log(
-          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg (Prosody ${s.prosodyUsPerMsg}, PostgreSQL ${s.postgresUsPerMsg}), ${s.roundTripsPerMsg} round trips/msg, ${s.delivered} delivered, ${s.refused} refused`,
+          `round ${round + 1} ${g.name}: ${s.cpuUsPerMsg} µs CPU/msg (Prosody ${s.prosodyUsPerMsg}, PostgreSQL ${s.postgresUsPerMsg}), ${s.roundTripsPerMsg} round trips/msg, switches/msg ${s.switchesPerMsg.gateway} · ${s.switchesPerMsg.prosody} · ${s.switchesPerMsg.postgres}, ${s.delivered} delivered, ${s.refused} refused`,
         );
       }
     }

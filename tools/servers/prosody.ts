@@ -25,6 +25,11 @@ export interface ProsodyOptions {
   hibernationSeconds?: number;
   archiveStorage?: 'memory' | 'internal' | 'sql';
   /**
+   * Where the sql store lives. Default: an SQLite file in the directory. Deployments (the Ansible role) use
+   * PostgreSQL through LuaDBI (Debian's lua-dbi-postgresql), whose queries block Prosody's one thread.
+   */
+  sql?: ProsodySql;
+  /**
    * `archive_expires_after`. Default: "never" on the memory store (it lives until a restart, capped per user by
    * `storage_archive_item_limit`), "1d" on the others. Expiry is not free without an archive store that
    * deletes by wildcard (sql does; memory and internal do not): Prosody 0.12's mod_mam then records each
@@ -64,6 +69,16 @@ export interface ProsodyOptions {
    * malloc spent ~half of Prosody's bursts consolidating the chunks a collection freed.
    */
   jemalloc?: boolean;
+}
+
+/** Prosody's `sql` setting for a PostgreSQL database (trust auth on loopback needs no password). */
+export interface ProsodySql {
+  driver: 'PostgreSQL';
+  database: string;
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
 }
 
 /** Debian's libjemalloc2 (scripts/ensure-system.sh installs it; Ansible's Prosody role preloads it). */
@@ -119,6 +134,7 @@ interface Resolved {
   scramIterations: number;
   hibernationSeconds: number;
   archiveStorage: string;
+  sql?: ProsodySql;
   archiveExpiresAfter: string;
   logLevel: string;
   pluginPaths: string[];
@@ -128,6 +144,15 @@ interface Resolved {
   smacksMaxUnacked: number;
   extraConfig: string[];
   gcMode: string;
+}
+
+function renderSql(sql: ProsodySql | undefined, sqliteFile: string): string {
+  if (!sql) return `sql = { driver = "SQLite3", database = ${lua(sqliteFile)} }`;
+  const password = sql.password === undefined ? '' : `, password = ${lua(sql.password)}`;
+  return (
+    `sql = { driver = ${lua(sql.driver)}, database = ${lua(sql.database)}, host = ${lua(sql.host)}, ` +
+    `port = ${sql.port}, username = ${lua(sql.username)}${password} }`
+  );
 }
 
 function renderConfig(o: Resolved): string {
@@ -168,7 +193,7 @@ default_iteration_count = ${o.scramIterations}
 -- Accounts stay on disk: prosodyctl register writes them from another process.
 default_storage = "internal"
 storage = { archive = ${lua(o.archiveStorage)} }
-sql = { driver = "SQLite3", database = ${lua(join(d, 'prosody.sqlite'))} }
+${renderSql(o.sql, join(d, 'prosody.sqlite'))}
 allow_registration = true
 
 modules_enabled = {
@@ -221,6 +246,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody
     scramIterations: opts.scramIterations ?? 10_000,
     hibernationSeconds: opts.hibernationSeconds ?? 10,
     archiveStorage: opts.archiveStorage ?? 'memory',
+    sql: opts.sql,
     archiveExpiresAfter:
       opts.archiveExpiresAfter ?? ((opts.archiveStorage ?? 'memory') === 'memory' ? 'never' : '1d'),
     logLevel: opts.logLevel ?? 'info',
