@@ -33,6 +33,12 @@ const MARK_READ: Statement = {
 const acknowledgeable = (m: MessageEntry): m is MessageEntry & { messageId: string } =>
   m.kind !== 'groupchat' && m.direction === 'out' && m.messageId !== undefined;
 
+/**
+ * A row in the group commit's queue. A send's (`sendKey`, its receipt key) may take a delivery receipt while
+ * it waits (`delivered`, see fold); `onReceipt` then gets that receipt's stored event once the row is written.
+ */
+type QueuedRow = RowWrite & { sendKey?: string; onReceipt?: (e: StoredEvent | undefined) => void };
+
 /** the group commits' knobs (GroupCommitOptions) */
 export type GroupOptions = { maxBatch?: number; maxInFlight?: number; gatherMs?: number };
 
@@ -53,13 +59,36 @@ export function createPgWriter(
   group: GroupOptions = {},
 ): MessageWriter {
   let healthy = true;
-  const grouped = new GroupCommit<RowWrite, Written>({
+  /** sends whose row waits in the group commit's queue, by receipt key: a delivery receipt may join them */
+  const queued = new Map<string, QueuedRow>();
+  const taken = (items: readonly QueuedRow[]) => {
+    for (const it of items)
+      if (it.sendKey !== undefined && queued.get(it.sendKey) === it) queued.delete(it.sendKey);
+  };
+  const grouped = new GroupCommit<QueuedRow, Written>({
     ...group,
     // A session's copies may be added without waiting for each (StanzaRouter's deferred work): ids must
     // still follow the order they were added in, which two batches in flight at once would not keep.
     orderKey: ({ m }) => m.owner,
-    writeBatch: async (items) => (await insertBatch(db, items)).map((row) => ({ row, answered: false })),
-    writeOne: async ({ m, event, answers }) => {
+    writeBatch: async (items) => {
+      taken(items);
+      const out = await insertBatch(db, items);
+      items.forEach((it, i) => it.onReceipt?.(out[i]!.receipt));
+      return out.map(({ row }) => ({ row, answered: false }));
+    },
+    writeOne: async (item) => {
+      taken([item]);
+      const { m, event, answers } = item;
+      if (item.delivered) {
+        try {
+          const [out] = await insertBatch(db, [item]);
+          item.onReceipt?.(out!.receipt);
+          return { row: out!.row, answered: false };
+        } catch (err) {
+          item.onReceipt?.(undefined);
+          throw err;
+        }
+      }
       if (!answers) return { row: await insertWithEvent(db, m, event), answered: false };
       // The receipt's event joins its owner's order only now, as its statement runs: in a batch of rows
       // it would not be written, and holding the sender's order meanwhile would delay their other events.
@@ -109,18 +138,19 @@ export function createPgWriter(
 
   const applyReceipt = async (r: Receipt) =>
     stored(r.owner, await sink.ordered(r.owner, () => receipts.add(r)));
-  const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>) =>
-    sink.ordered(m.owner, () =>
-      before
-        ? db.transaction(async (tx) => {
-            const written = await insertWithEvent(db, m, event, tx);
-            if (written) await before();
-            return written;
-          })
-        : batchable(m)
-          ? grouped.add({ m, event }).then((w) => w.row)
-          : insertWithEvent(db, m, event),
-    );
+  const write = (m: MessageEntry, event: EventToStore, before?: () => Promise<void>, sendKey?: string) =>
+    sink.ordered(m.owner, () => {
+      if (before)
+        return db.transaction(async (tx) => {
+          const written = await insertWithEvent(db, m, event, tx);
+          if (written) await before();
+          return written;
+        });
+      if (!batchable(m)) return insertWithEvent(db, m, event);
+      const item: QueuedRow = { m, event, sendKey };
+      if (sendKey !== undefined) queued.set(sendKey, item);
+      return grouped.add(item).then((w) => w.row);
+    });
   /** The send path: the stanza first, then the row with the others of its turn (see above). */
   const transmitThenWrite = async (m: MessageEntry, event: EventToStore, transmit: () => Promise<void>) => {
     if (!healthy) {
@@ -132,7 +162,7 @@ export function createPgWriter(
     track(key, 1);
     try {
       await transmit();
-      return await write(m, event).catch((err: unknown) => {
+      return await write(m, event, undefined, key).catch((err: unknown) => {
         healthy = false;
         throw err;
       });
@@ -156,6 +186,8 @@ export function createPgWriter(
    */
   const writeAnswered = async (m: MessageEntry, event: EventToStore, r: Receipt, inOrder: boolean) => {
     const key = receiptKey(r.owner, r.peer, r.messageId);
+    const waiting = queued.get(key);
+    if (waiting && !waiting.delivered) return fold(waiting, m, event, r);
     const sending = unwritten.get(key);
     // The copy overtook its sender's row through the server (the stanza goes out first). Under load (every
     // batch allowed is out) it goes on at once and its receipt follows, held until that row is stored: a
@@ -183,6 +215,27 @@ export function createPgWriter(
       release();
       throw err;
     }
+  };
+  /**
+   * The copy came while its sender's row still waits in the group commit's queue (the stanza goes out before
+   * the row is written, and while busy the queue gathers): the row is written delivered and its receipt event
+   * stored by the same statement, and the copy is written on its own, waiting for nothing. One statement less
+   * than a receipt of its own, and none of the copy's wait for the sender's row. Should the sender's row turn
+   * out a duplicate, the receipt follows as receipt() would write it.
+   */
+  const fold = async (
+    send: QueuedRow,
+    m: MessageEntry,
+    event: EventToStore,
+    r: Receipt,
+  ): Promise<{ row: StoredEvent | undefined; follow?: Receipt; answered?: StoredEvent }> => {
+    let settle: (e: StoredEvent | undefined) => void = () => undefined;
+    const receiptStored = new Promise<StoredEvent | undefined>((resolve) => (settle = resolve));
+    send.delivered = { name: r.name, from: r.from };
+    send.onReceipt = settle;
+    // The receipt's event joins its owner's order now, after the sender's row (whose write began first).
+    const [row, answered] = await Promise.all([write(m, event), sink.ordered(r.owner, () => receiptStored)]);
+    return answered ? { row, answered } : { row, follow: r };
   };
   return {
     async append(m, event, opts) {

@@ -30,6 +30,7 @@ export const STORE_OPERATIONS: readonly string[] = [
   // copy written alone carries the receipt it answers: a message row (a receipt) may be written by any of
   // them, which one is a matter of timing, so each is timed
   'message_insert_batch',
+  'message_insert_batch_delivered',
   'message_insert_answered',
   'event_replay',
   'receipt_delivered',

@@ -1,42 +1,27 @@
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { createPgEventStore } from '../../src/messages/EventStore.js';
-import { createPgMessageLog } from '../../src/messages/createPgMessageLog.js';
 import type { MessageLog } from '../../src/messages/MessageLog.js';
 import type { MessageEntry } from '../../src/messages/types.js';
-import { DeliveryOrder } from '../../src/sse/DeliveryOrder.js';
-import { EVENT_NAMES, type DeliveredEvent } from '../../src/sse/events.js';
-import { TimedDb } from '../../src/store/TimedDb.js';
-import { dropDatabase, freshDatabase } from '../rig/db.js';
+import { EVENT_NAMES } from '../../src/sse/events.js';
+import { countedMessageLog, type CountedLog } from '../helpers/countedMessageLog.js';
 
 // Group commit proved by counting statements: K appends that arrive together must reach PostgreSQL in
 // fewer than K statements, and every caller must still get its own event (or undefined for a duplicate).
 describe('message log group commit on PostgreSQL', () => {
-  let url: string;
-  let pool: pg.Pool;
+  let c: CountedLog;
   let counts: Map<string, number>;
   let log: MessageLog;
   let streams: Map<string, string[]>;
   let run = 0;
 
   before(async () => {
-    url = await freshDatabase();
-    pool = new pg.Pool({ connectionString: url, max: 4 });
+    c = await countedMessageLog();
   });
   after(async () => {
-    await pool.end();
-    await dropDatabase(url);
+    await c.close();
   });
   beforeEach(() => {
-    counts = new Map();
-    streams = new Map();
-    const db = new TimedDb(pool, { statement: (name) => counts.set(name, (counts.get(name) ?? 0) + 1) });
-    // The hub's ordering, as production wires it: what a user's streams get, in hand-over order.
-    const order = new DeliveryOrder((username, e: DeliveredEvent) => {
-      streams.set(username, [...(streams.get(username) ?? []), e.id!]);
-    });
-    const sink = { ordered: order.write.bind(order), deliver: order.deliver.bind(order) };
-    log = createPgMessageLog({ db, events: createPgEventStore(db), sink });
+    c.reset();
+    ({ counts, streams, log } = c);
     run++;
   });
   const inserts = () =>
