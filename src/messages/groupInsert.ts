@@ -4,14 +4,22 @@ import type { EventToStore, MessageEntry, Receipt } from './types.js';
 
 // The single-row insert (writes.ts) for many rows: the inputs travel as one array per column, event ids
 // are drawn in input order (ord), messages + events are still written by one statement, and each event
-// comes back with the ord of its input so every caller gets its own. A duplicate (ON CONFLICT, also
-// against an earlier row of the same batch) inserts neither row and returns nothing for its ord.
-// The rows as one array per column ($1-$15), event ids drawn in input order (ord).
+// comes back with the ord of its input (and `part` 'm') so every caller gets its own. A duplicate (ON
+// CONFLICT, also against an earlier row of the same batch) inserts neither row and returns nothing for its ord.
 const UNNEST = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[],
                 $15::text[]`;
 const COLUMNS = `owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id,
                  stanza_id, sent_at, name, payload`;
+const ROW_COLUMNS = `owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id,
+                     sent_at, event_id`;
+const ROW_VALUES = `owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data::jsonb, message_id,
+                    stanza_id, coalesce(sent_at, now()), id`;
+const EVENTS = `evt AS (
+    INSERT INTO events (id, username, name, payload)
+    SELECT ev.id, ev.owner, ev.name, ev.payload::jsonb FROM msg JOIN ev ON ev.id = msg.event_id
+    RETURNING id, name, payload, created_at)`;
+const ROW_EVENTS = `SELECT ev.ord, 'm' AS part, evt.id, evt.name, evt.payload, evt.created_at FROM evt JOIN ev ON ev.id = evt.id`;
 
 const INSERT_BATCH: Statement = {
   name: 'message_insert_batch',
@@ -22,21 +30,16 @@ const INSERT_BATCH: Statement = {
     FROM ${UNNEST}) WITH ORDINALITY AS u(${COLUMNS}, ord)
     ORDER BY u.ord),
   msg AS (
-    INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at, event_id)
-    SELECT owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data::jsonb, message_id, stanza_id, coalesce(sent_at, now()), id
-    FROM ev ORDER BY ord
+    INSERT INTO messages (${ROW_COLUMNS}) SELECT ${ROW_VALUES} FROM ev ORDER BY ord
     ON CONFLICT DO NOTHING RETURNING event_id),
-  evt AS (
-    INSERT INTO events (id, username, name, payload)
-    SELECT ev.id, ev.owner, ev.name, ev.payload::jsonb FROM msg JOIN ev ON ev.id = msg.event_id
-    RETURNING id, name, payload, created_at)
-  SELECT ev.ord, 'm' AS part, evt.id, evt.name, evt.payload, evt.created_at FROM evt JOIN ev ON ev.id = evt.id`,
+  ${EVENTS}
+  ${ROW_EVENTS}`,
 };
 
 // The same with delivery receipts folded in ($16 the receipt event's name, $17 who sent the receipt; null for
 // a row without one): such a row is inserted delivered, and its receipt event (the payload receipt_batch
-// builds) is stored by the same statement, its id drawn after the row's. A duplicate row stores neither.
-// A batch without receipts keeps the statement above.
+// builds; `part` 'r') is stored by the same statement, its id drawn after the row's. A duplicate row stores
+// neither. A batch without receipts keeps the statement above.
 const INSERT_BATCH_DELIVERED: Statement = {
   name: 'message_insert_batch_delivered',
   prepared: true,
@@ -46,15 +49,10 @@ const INSERT_BATCH_DELIVERED: Statement = {
     FROM ${UNNEST}, $16::text[], $17::text[]) WITH ORDINALITY AS u(${COLUMNS}, rname, rfrom, ord)
     ORDER BY u.ord),
   msg AS (
-    INSERT INTO messages (owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data, message_id, stanza_id, sent_at, event_id, delivered_at)
-    SELECT owner, kind, direction, peer, nick, from_jid, to_jid, body, subject, data::jsonb, message_id, stanza_id, coalesce(sent_at, now()), id,
-           CASE WHEN rname IS NOT NULL THEN now() END
-    FROM ev ORDER BY ord
+    INSERT INTO messages (${ROW_COLUMNS}, delivered_at)
+    SELECT ${ROW_VALUES}, CASE WHEN rname IS NOT NULL THEN now() END FROM ev ORDER BY ord
     ON CONFLICT DO NOTHING RETURNING event_id),
-  evt AS (
-    INSERT INTO events (id, username, name, payload)
-    SELECT ev.id, ev.owner, ev.name, ev.payload::jsonb FROM msg JOIN ev ON ev.id = msg.event_id
-    RETURNING id, name, payload, created_at),
+  ${EVENTS},
   rc AS MATERIALIZED (
     SELECT ev.ord, ev.owner, ev.rname, ev.rfrom, ev.message_id, ev.id AS message_event, nextval('events_id_seq') AS id
     FROM msg JOIN ev ON ev.id = msg.event_id WHERE ev.rname IS NOT NULL ORDER BY ev.ord),
@@ -64,7 +62,7 @@ const INSERT_BATCH_DELIVERED: Statement = {
                                                 'messageId', message_event::text, 'stanzaId', message_id)
     FROM rc ORDER BY ord
     RETURNING id, name, payload, created_at)
-  SELECT ev.ord, 'm' AS part, evt.id, evt.name, evt.payload, evt.created_at FROM evt JOIN ev ON ev.id = evt.id
+  ${ROW_EVENTS}
   UNION ALL
   SELECT rc.ord, 'r', revt.id, revt.name, revt.payload, revt.created_at FROM revt JOIN rc ON rc.id = revt.id`,
 };

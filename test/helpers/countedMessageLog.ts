@@ -20,7 +20,7 @@ export interface CountedLog {
   close(): Promise<void>;
 }
 
-/** Call in a mocha `before`; `reset()` in a `beforeEach`, `close()` in an `after`. */
+/** A log with its records; `reset()` for a new one, `close()` drops the database (or countedMessageLogHooks). */
 export async function countedMessageLog(): Promise<CountedLog> {
   const url = await freshDatabase();
   const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -49,4 +49,24 @@ export async function countedMessageLog(): Promise<CountedLog> {
   };
   c.reset();
   return c;
+}
+
+/**
+ * The mocha hooks around a suite using it: a fresh database for the suite, a new log (empty records)
+ * before each test. Read `current` inside tests and later hooks.
+ */
+export function countedMessageLogHooks(): { readonly current: CountedLog } {
+  const holder = { current: undefined as CountedLog | undefined };
+  before(async () => {
+    holder.current = await countedMessageLog();
+  });
+  after(async () => {
+    await holder.current?.close();
+  });
+  beforeEach(() => holder.current!.reset());
+  return {
+    get current() {
+      return holder.current!;
+    },
+  };
 }

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
 import type { MessageEntry, Receipt } from '../../src/messages/types.js';
 import { EVENT_NAMES, type DeliveredEvent } from '../../src/sse/events.js';
-import { countedMessageLog, type CountedLog } from '../helpers/countedMessageLog.js';
+import { countedMessageLogHooks, type CountedLog } from '../helpers/countedMessageLog.js';
 
 // A recipient's copy that comes while its sender's row still waits in the group commit's queue (under load
 // the queue gathers, and the stanza goes out before the row is written) folds its delivery receipt into that
 // row's statement. The order is forced, not timed: a setImmediate queued during the transmit runs before the
 // group commit's pump, which the row's write schedules after it.
 describe('delivery receipts folded into the send they answer (PostgreSQL)', () => {
+  const suite = countedMessageLogHooks();
   let c: CountedLog;
   let run = 0;
-  before(async () => {
-    c = await countedMessageLog();
-  });
-  after(async () => {
-    await c.close();
-  });
   beforeEach(() => {
-    c.reset();
+    c = suite.current;
     run++;
   });
 

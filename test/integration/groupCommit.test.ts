@@ -2,26 +2,18 @@ import assert from 'node:assert/strict';
 import type { MessageLog } from '../../src/messages/MessageLog.js';
 import type { MessageEntry } from '../../src/messages/types.js';
 import { EVENT_NAMES } from '../../src/sse/events.js';
-import { countedMessageLog, type CountedLog } from '../helpers/countedMessageLog.js';
+import { countedMessageLogHooks } from '../helpers/countedMessageLog.js';
 
 // Group commit proved by counting statements: K appends that arrive together must reach PostgreSQL in
 // fewer than K statements, and every caller must still get its own event (or undefined for a duplicate).
 describe('message log group commit on PostgreSQL', () => {
-  let c: CountedLog;
+  const suite = countedMessageLogHooks();
   let counts: Map<string, number>;
   let log: MessageLog;
   let streams: Map<string, string[]>;
   let run = 0;
-
-  before(async () => {
-    c = await countedMessageLog();
-  });
-  after(async () => {
-    await c.close();
-  });
   beforeEach(() => {
-    c.reset();
-    ({ counts, streams, log } = c);
+    ({ counts, streams, log } = suite.current);
     run++;
   });
   const inserts = () =>
