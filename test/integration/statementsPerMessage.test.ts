@@ -87,18 +87,21 @@ describe('PostgreSQL statements per delivered 1:1 message (real Prosody + Postgr
     // The send: its stanza first, then its row with whatever else its turn writes (group commit), so no
     // transaction. The recipient's copy: written alone, one statement that also records the sender's
     // delivery receipt; in a batch with other rows (the sender's, say), the receipt follows in a
-    // statement of its own. A receipt that overtakes the sender's row waits in memory for it.
+    // statement of its own. A receipt that overtakes the sender's row waits in memory for it, or, when the
+    // copy came while that row still waited in the group commit's queue, is folded into the row's statement.
     assert.equal(count('BEGIN') + count('COMMIT'), 0, `no transaction: ${JSON.stringify(own)}`);
     const answered = count('parley-message_insert_answered');
-    const inserts = count('parley-message_insert') + count('parley-message_insert_batch') + answered;
+    const folded = count('parley-message_insert_batch_delivered');
+    const inserts = count('parley-message_insert') + count('parley-message_insert_batch') + answered + folded;
     assert.ok(inserts >= messages && inserts <= 2 * messages, `inserts: ${JSON.stringify(own)}`);
     const receipts = count('parley-receipt_delivered') + count('parley-receipt_batch');
-    assert.ok(receipts + answered >= messages, `every receipt recorded: ${JSON.stringify(own)}`);
+    assert.ok(receipts + answered + folded >= messages, `every receipt recorded: ${JSON.stringify(own)}`);
     assert.equal(own.length, inserts + receipts, `nothing else: ${JSON.stringify(own)}`);
     // One message at a time: each copy waits for its sender's row (on its way when the copy arrives) and
-    // is written alone with the receipt, so a message costs two statements.
-    assert.equal(answered, messages, `every copy carried its receipt: ${JSON.stringify(own)}`);
-    assert.equal(own.length, 2 * messages, `two per message: ${JSON.stringify(own)}`);
+    // is written alone with the receipt, or its receipt joins the row still waiting: at most two statements
+    // a message, and each receipt in one of them.
+    assert.equal(answered + folded, messages, `every receipt with a row: ${JSON.stringify(own)}`);
+    assert.ok(own.length <= 2 * messages, `at most two per message: ${JSON.stringify(own)}`);
   });
 
   it('a password login: the session row and its first token in one statement, no state update', async () => {
