@@ -73,7 +73,7 @@ export function treeCpuMs(pid: number): number {
 /**
  * Times the threads of `pid` were switched out (voluntary: they blocked, e.g. on epoll or a socket; and
  * involuntary), summed over /proc/PID/task. On a virtual machine a blocked process's wake-up is what costs
- * (bench/README.md, "What a wake-up costs here"), so this counts how often each process went to sleep.
+ * (bench/JOURNAL.md, "What a wake-up costs here"), so this counts how often each process went to sleep.
  */
 export function contextSwitches(pid: number): number {
   let n = 0;

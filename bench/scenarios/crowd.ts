@@ -141,7 +141,7 @@ export async function crowdScenario(
   const count = chatters * crowdSeconds;
   progress(`${chatters} of them chatting in pairs at 1 msg/s each (${chatters} msg/s) for ${crowdSeconds} s`);
   // The gateway was restarted for this scenario and its message path is cold (compiled in the first
-  // seconds, bench/README "The crowd's tail"); a deployment that has been running is not. The same chat
+  // seconds, bench/JOURNAL.md "The crowd's tail"); a deployment that has been running is not. The same chat
   // runs first for a few seconds, reported apart and counted in "nothing lost".
   const w = await ctx.gen.call<ProbeResult>(
     'fleetProbe',

@@ -6,7 +6,7 @@
 -- no map type, so core/storagemanager.lua's map shim loads the whole keyval entry for today (every user
 -- recorded today), adds one key, serializes it all and util.datamanager rewrites the file. This repeats
 -- exactly that with Prosody's own libraries, in a bare Lua (inside Prosody, with thousands of sessions on its
--- heap, the same work measured 5-7x more: bench/README.md, "Who talks to whom").
+-- heap, the same work measured 5-7x more: bench/JOURNAL.md, "Who talks to whom").
 --
 --   lua5.4 bench/tools/mam-cleanup-map.lua
 package.path = "/usr/lib/prosody/?.lua;" .. package.path

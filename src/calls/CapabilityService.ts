@@ -45,7 +45,7 @@ export class CapabilityService {
   /** when each session last lost its XMPP session (kept, as the session is, until it ends) */
   readonly #droppedAt = new WeakMap<UserSession, number>();
   // The same listeners for every session (a listener's `this` is its session), not closures per session:
-  // 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   readonly #on = CapabilityService.#sessionListeners(this);
 
   constructor(private readonly deps: { log: Log; mucService: string }) {}

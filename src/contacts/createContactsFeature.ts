@@ -68,7 +68,7 @@ export function createContactsFeature(ctx: ContactsFeatureDeps): Feature {
   });
 
   // One handler of each kind for every session (found from its client, or as the listener's `this`),
-  // not closures per session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // not closures per session: 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   const onRosterPush = (c: Pushed) => {
     const session = UserSession.ofClient(c.entity);
     return session && roster.onPush(session, c.stanza);

@@ -3,7 +3,7 @@ import Router, { type Layer, type MatchResult } from '@koa/router';
 /**
  * @koa/router tests every layer's regular expression on every request: with the ~140 routes of all
  * features that was ~4 % of the gateway's CPU per sent message in a perf profile (~12 µs per match
- * alone; bench/README.md, "Per-request costs"). Most routes are `/restapi/v1/chat/:streamid/…`, so a literal
+ * alone; bench/JOURNAL.md, "Per-request costs"). Most routes are `/restapi/v1/chat/:streamid/…`, so a literal
  * prefix alone rules few out; a template made of whole segments (each literal or one `:param`) can only match
  * a path with as many segments and the same literals, so each layer's regexp runs only when the path passes
  * that cheap test (other templates: the literal prefix). Same layers, same order, same result as the

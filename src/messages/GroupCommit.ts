@@ -9,7 +9,7 @@
  *
  * With `gatherMs`, while writes arrive so often that at least one more is due within `gatherMs` (judged by
  * the last 100 ms), the first of a batch waits that long for company instead of going out at the end of the
- * turn: a statement costs PostgreSQL about as much as four rows, and each one wakes a backend (bench/README.md,
+ * turn: a statement costs PostgreSQL about as much as four rows, and each one wakes a backend (bench/JOURNAL.md,
  * "... and what a statement costs"). Below that rate nothing waits, so a quiet system keeps its latency.
  *
  * A batch that fails is retried write by write (`writeOne`, in order), so one bad row fails only its

@@ -31,7 +31,7 @@ const INSERT_UNLESS_SAME_SENDER_ID: Statement = {
 // instance): the single-row insert and the single-row receipt in one statement, both or neither. Used
 // when the copy is written alone; a copy that shares a multi-row insert has its receipt follow through
 // the receipts' own group commit (an array statement holding both kinds cost PostgreSQL more than the
-// two it replaced: bench/README.md, "Fewer statements that cost more").
+// two it replaced: bench/JOURNAL.md, "Fewer statements that cost more").
 const INSERT_ANSWERED: Statement = {
   name: 'message_insert_answered',
   prepared: true,

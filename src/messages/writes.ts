@@ -189,7 +189,7 @@ export function createPgWriter(
     const waiting = queued.get(key);
     // Not while every batch allowed is out: past the knee, folding let sends be answered sooner than the
     // receiving side drained them, which no bound of the backpressure sees, and the accepted messages' p99
-    // grew (bench/README.md, "A receipt folded into its send").
+    // grew (bench/JOURNAL.md, "A receipt folded into its send").
     if (waiting && !waiting.delivered && !grouped.saturated) return fold(waiting, m, event, r);
     const sending = unwritten.get(key);
     // The copy overtook its sender's row through the server (the stanza goes out first). Under load (every

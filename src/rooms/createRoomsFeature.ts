@@ -104,7 +104,7 @@ export function createRoomsFeature(ctx: RoomsFeatureDeps): Feature {
   ctx.stanzas.on({ feature: 'rooms', kind: 'message', ns: NS.conference }, onMessage);
   ctx.stanzas.on({ feature: 'rooms', kind: 'message', type: 'groupchat' }, onMessage);
   // One listener of each kind for every session (a listener's `this` is its session), not closures per
-  // session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // session: 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   function onStanza(this: UserSession, el: Element): void {
     inbound.onRaw(this, el);
   }

@@ -26,7 +26,7 @@ const CHUNK = 100;
  * into one slice per second of the interval and a timer beats one slice per second, a hundred writes per
  * turn: with 5,000 streams and a 15 s interval that is ~330 writes a second in turns of 100, where one
  * timer writing to all of them at once held the event loop for ~100 ms every 15 s (the CPU profile of the
- * crowd scenario at rest, bench/README.md "The gateway at rest").
+ * crowd scenario at rest, bench/JOURNAL.md "The gateway at rest").
  */
 export class Heartbeats<T extends Beating> {
   readonly #slices: Set<T>[];

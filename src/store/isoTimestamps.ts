@@ -21,7 +21,7 @@ export function isoFromTimestamptz(text: string): string {
  * Per-statement types for reads that only print their timestamps (history pages): timestamptz columns
  * arrive as ISO strings. node-postgres's Date parsing (regular expressions, then a Date per value) and the
  * toISOString after it took ~60 of the ~280 µs of gateway CPU a page of 50 messages cost, PostgreSQL's
- * answer replayed without network or server (bench/README.md, "What limits each figure", item 7).
+ * answer replayed without network or server (bench/JOURNAL.md, "What limits each figure", item 7).
  */
 export const ISO_TIMESTAMPS: pg.CustomTypesConfig = {
   // Typed by pg as pg-types' overloaded getTypeParser; what a query uses is the parser returned per OID.

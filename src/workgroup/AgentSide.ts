@@ -75,7 +75,7 @@ export class AgentSide {
   }
 
   // The same handlers for every session (found from its client, or as the listener's `this`), not closures
-  // per session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // per session: 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   readonly #on = AgentSide.#sessionHandlers(this);
 
   static #sessionHandlers(side: AgentSide) {

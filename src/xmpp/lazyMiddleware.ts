@@ -8,7 +8,7 @@ import type { Entity as LibraryEntity, Middleware } from '@xmpp/middleware';
  * same context fields, but each context parses its `from` and `to` only when a handler reads them.
  * The library parses both addresses of every stanza, in and out, and composes its handlers anew each
  * time; none of the handlers Parley composes (IQ caller and callee, stream features, XEP-0198) reads an
- * address, so that was about 3 % of the gateway's CPU per message (bench/README.md, "Per-request costs").
+ * address, so that was about 3 % of the gateway's CPU per message (bench/JOURNAL.md, "Per-request costs").
  */
 type Handler = (ctx: StanzaContext, next: () => Promise<unknown>) => unknown;
 
@@ -94,7 +94,7 @@ const replyOrFail: Handler = (ctx, next) => {
 
 /**
  * One entity's handler chains. Methods and listeners every entity shares (a listener's `this` is its
- * emitter), not closures per entity: each of 10,000 sessions has one (bench/README.md, "Memory at
+ * emitter), not closures per entity: each of 10,000 sessions has one (bench/JOURNAL.md, "Memory at
  * 10,000 sessions").
  */
 class Chains {

@@ -6,7 +6,7 @@ import { JEMALLOC, startProsody, type RunningProsody } from '../../tools/servers
 
 /**
  * The rig's Prosody runs as the Ansible role deploys it: Lua's generational collector and jemalloc
- * (bench/README.md, "Prosody's garbage collector and allocator"). A Prosody of its own, whichever
+ * (bench/JOURNAL.md, "Prosody's garbage collector and allocator"). A Prosody of its own, whichever
  * server the rest of the suite runs on.
  */
 describe("the rig's Prosody runtime", () => {

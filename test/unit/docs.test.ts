@@ -8,7 +8,7 @@ import { OPENAPI_FILE, PROJECT_ROOT } from '../../src/paths.js';
 import { anchorsOf, curlsOf, inSpec, linksOf, namedOperations } from '../helpers/docsCheck.js';
 
 /**
- * The manual against the code: every curl in README.md, docs/ and bench/README.md names an operation of
+ * The manual against the code: every curl in README.md, docs/ and bench/ names an operation of
  * openapi/openapi.yaml, every docs/ page is linked from README.md, and every relative link (and heading
  * anchor) resolves.
  */
@@ -26,7 +26,12 @@ function filesUnder(dir: string, ext: string): string[] {
 
 const README = join(PROJECT_ROOT, 'README.md');
 const DOCS = filesUnder(join(PROJECT_ROOT, 'docs'), '.md');
-const PAGES = [README, join(PROJECT_ROOT, 'bench', 'README.md'), ...DOCS];
+const PAGES = [
+  README,
+  join(PROJECT_ROOT, 'bench', 'README.md'),
+  join(PROJECT_ROOT, 'bench', 'JOURNAL.md'),
+  ...DOCS,
+];
 const read = (file: string) => readFileSync(file, 'utf8');
 const rel = (file: string) => relative(PROJECT_ROOT, file);
 

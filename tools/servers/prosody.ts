@@ -37,7 +37,7 @@ export interface ProsodyOptions {
    * keyval entry per day, so every new user-day loads, re-serializes and rewrites the whole day's list of users.
    * With the memory store that cost 10-20 ms of Prosody's CPU per message between two users who had not been
    * messaged that day (1,000 users online), and nearly every message at 5,000 (its cache of users already
-   * recorded holds 1,000): bench/tools/pair-cost.ts, bench/README.md "Who talks to whom".
+   * recorded holds 1,000): bench/tools/pair-cost.ts, bench/JOURNAL.md "Who talks to whom".
    */
   archiveExpiresAfter?: string;
   logLevel?: 'debug' | 'info' | 'warn';
@@ -60,7 +60,7 @@ export interface ProsodyOptions {
   /**
    * Lua's garbage collector (Prosody's `gc` setting). Default "generational", as deployed: Prosody 0.12's
    * default (incremental, pause 105 %) starts a full marking of the heap every time it grows by 5 %, so
-   * with thousands of sessions on the heap the collector spent half of Prosody's CPU (bench/README.md,
+   * with thousands of sessions on the heap the collector spent half of Prosody's CPU (bench/JOURNAL.md,
    * "Prosody's garbage collector and allocator").
    */
   gcMode?: 'generational' | 'incremental';
@@ -109,7 +109,7 @@ export interface RunningProsody {
   isRunning(): boolean;
 }
 
-/** The rig's, the bench's and the deployments' `smacks_max_unacked_stanzas` (bench/README.md: why this value). */
+/** The rig's, the bench's and the deployments' `smacks_max_unacked_stanzas` (bench/JOURNAL.md: why this value). */
 export const SMACKS_MAX_UNACKED = 10;
 
 // Lua string literal; bytes outside printable ASCII become \ddd so no value can break the syntax.

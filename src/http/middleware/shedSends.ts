@@ -17,7 +17,7 @@ export interface ShedDeps {
  * refusal), the send is refused here, before its token is checked, its body read or a route matched.
  * Past the knee most requests are refusals, and each that went the whole way cost the gateway about
  * half of what a delivered message does: refusing was what saturated it, and the latency of what it still
- * accepted grew with the load offered (bench/README.md, "Refusals at the door"). A send let through
+ * accepted grew with the load offered (bench/JOURNAL.md, "Refusals at the door"). A send let through
  * meets the same bounds again when it is admitted (UserSession.admitSend), which holds its place.
  * The features' own templates are matched by a router of their own, made as the app's is, so a send
  * route and its door cannot drift apart.

@@ -137,7 +137,7 @@ export function eventRoutes(router: Router, deps: EventRoutesDeps): void {
 
 /**
  * The options of a stream of a session held here. Methods, not closures per stream: thousands of streams
- * are the point (bench/README.md, "Memory at 10,000 sessions").
+ * are the point (bench/JOURNAL.md, "Memory at 10,000 sessions").
  */
 class SessionStream implements OpenStreamOptions {
   readonly username: string;

@@ -71,7 +71,7 @@ export class SessionBacklog {
   }
 
   // Functions shared by every session (their `this` is the client or its XEP-0198 state), not closures per
-  // session: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // session: 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   static #send(this: BacklogClient, el: Element): Promise<void> {
     const b = backlogOf.get(this)!;
     if (el.is('r', NS.sm)) b.#requests.push(b.budget.delay.request());

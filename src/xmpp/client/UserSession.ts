@@ -103,7 +103,7 @@ export class UserSession extends EventEmitter<UserSessionEvents> {
   }
 
   // One listener of each kind for every session's client (a listener's `this` is its emitter) instead of a
-  // closure per session and event: 10,000 sessions is the goal (bench/README.md, "Memory at 10,000 sessions").
+  // closure per session and event: 10,000 sessions is the goal (bench/JOURNAL.md, "Memory at 10,000 sessions").
   static #onError(this: object, err: unknown): void {
     const s = sessionOf.get(this);
     if (s) s.#log.debug({ err }, 'xmpp client error');

@@ -32,7 +32,7 @@ export interface Writable {
 export function coalesceWrites(entity: Writable, sm: { inbound: number }, answerMs = ACK_ANSWER_MS): void {
   coalescers.set(entity, new Coalescer(entity, sm, answerMs, entity.write, entity.send));
   // Functions every entity shares (their `this` is the entity), where closures per entity were most of
-  // what this cost each of 10,000 sessions (bench/README.md, "Memory at 10,000 sessions").
+  // what this cost each of 10,000 sessions (bench/JOURNAL.md, "Memory at 10,000 sessions").
   entity.write = Coalescer.write;
   entity.send = Coalescer.send;
   entity.on('disconnect', Coalescer.onDisconnect);

@@ -114,7 +114,7 @@ export function createXmppClient(opts: XmppClientOptions): Client {
 }
 
 // The listeners below are shared by every client (a listener's `this` is its emitter): per-client closures
-// were a good part of what each of 10,000 sessions held (bench/README.md, "Memory at 10,000 sessions").
+// were a good part of what each of 10,000 sessions held (bench/JOURNAL.md, "Memory at 10,000 sessions").
 
 /**
  * Remembers, per stream, whether the server offered XEP-0198 and whether <enable/> failed (smSettled).
