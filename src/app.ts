@@ -6,6 +6,7 @@ import { errorHandler } from './http/middleware/errorHandler.js';
 import { BridgeError } from './errors/BridgeError.js';
 import { requestId } from './http/middleware/requestId.js';
 import { shedSends } from './http/middleware/shedSends.js';
+import type { SendConcurrency } from './limits/SendConcurrency.js';
 import { authenticate } from './http/middleware/auth.js';
 import { AddressSet, clientAddress, type ClientNetwork } from './http/clientAddress.js';
 import { bodyParser } from './http/body.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   isStopping?: () => boolean;
   /** PARLEY_OPS_ALLOW / PARLEY_TRUSTED_PROXIES; default loopback for both */
   network?: ClientNetwork;
+  /** PARLEY_SEND_TARGET_MS: the adaptive bound on sends in progress (limits/SendConcurrency.ts); none without */
+  sendConcurrency?: SendConcurrency;
   /** cluster: passes calls for sessions held by another instance there (runs before the routes) */
   forwarding?: Koa.Middleware;
   /** cluster: sessions held by other instances, for event streams served here */
@@ -125,6 +128,8 @@ export function createApp(deps: AppDeps): Koa {
     shedSends({
       sessionOf: (id) => deps.sessions.get(id),
       routes: deps.features.flatMap((f) => f.sendRoutes ?? []),
+      timedRoutes: deps.features.flatMap((f) => f.timedSendRoutes ?? []),
+      ...(deps.sendConcurrency && { concurrency: deps.sendConcurrency }),
     }),
   );
   app.use(authenticate(deps.secret));

@@ -30,6 +30,12 @@ export interface Feature {
    * (http/middleware/shedSends.ts), before their token, body or route is looked at.
    */
   sendRoutes?: readonly string[];
+  /**
+   * Those of them answered once this instance has done its own work (a 1:1 message: once stored), not
+   * after a reply from the server: their time in the gateway drives the adaptive bound on sends in progress
+   * (limits/SendConcurrency.ts).
+   */
+  timedSendRoutes?: readonly string[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

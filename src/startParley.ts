@@ -47,6 +47,7 @@ import { createMetrics } from './metrics/Metrics.js';
 import { outboxStats } from './callbacks/CallbackOutbox.js';
 import { LoginThrottle } from './sessions/LoginThrottle.js';
 import { limiterFactory } from './limits/limiter.js';
+import { SendConcurrency } from './limits/SendConcurrency.js';
 import { closeQuietly, connectSoon, createRedisClient } from './redis/createRedis.js';
 import { OutboundBudget } from './xmpp/client/OutboundBudget.js';
 
@@ -189,6 +190,12 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     hub,
     features,
     isStopping: () => stopping,
+    ...(x.sendTargetMs > 0 && {
+      sendConcurrency: new SendConcurrency({
+        targetMs: x.sendTargetMs,
+        onRefused: (code) => metrics.xmpp.sendRefused(code),
+      }),
+    }),
     forwarding: cluster.forwarding(sessions),
     network: {
       opsAllow: new AddressSet(config.network.opsAllow),

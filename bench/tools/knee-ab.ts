@@ -17,6 +17,9 @@ import { postgresPid, prosodyPid } from '../lib/context.js';
  * per second and the delivered messages' p50 / p99 per checkout and rate (medians over the rounds).
  *
  *   node --import tsx bench/tools/knee-ab.ts --root /work/A --root . [--rates 560,840,1120] [--rounds 3]
+ *
+ * A root may name settings for its gateway after the directory (`--root '. PARLEY_SEND_TARGET_MS=0'`), so one
+ * checkout can be compared with itself under other settings.
  */
 
 const argv = process.argv.slice(2);
@@ -24,7 +27,17 @@ const arg = (name: string, dflt: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1]! : dflt;
 };
-const roots = argv.flatMap((a, i) => (a === '--root' ? [resolve(argv[i + 1]!)] : []));
+const roots = argv.flatMap((a, i) => (a === '--root' ? [argv[i + 1]!] : []));
+/** a root's directory and the settings named after it */
+const rootOf = (spec: string) => {
+  const [dir, ...settings] = spec.trim().split(/\s+/);
+  return {
+    dir: resolve(dir!),
+    env: Object.fromEntries(
+      settings.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
+  };
+};
 const RATES = arg('rates', '560,840,1120').split(',').map(Number);
 const ROUNDS = Number(arg('rounds', '3'));
 const STEP_MS = 5000;
@@ -43,12 +56,13 @@ try {
     const parley = await startParleyProcess({
       label: `ka${i}`,
       port: await freePort(),
-      root,
+      root: rootOf(root).dir,
       entry: 'dist/main.js',
       env: {
         ...(await gatewayEnv(servers, `ka${i}`)),
         PARLEY_SESSION_RESTORE: 'false',
         PARLEY_LOG_LEVEL: 'warn',
+        ...rootOf(root).env,
       },
     });
     const driver = await parleyDriver({

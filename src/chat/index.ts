@@ -75,6 +75,7 @@ export function createChatFeature(ctx: ChatFeatureDeps): Feature {
   return {
     name: 'chat',
     sendRoutes: [SEND_ROUTE],
+    timedSendRoutes: [SEND_ROUTE],
     routes: (router, access) =>
       chatRoutes(router, access, {
         chat,

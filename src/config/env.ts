@@ -96,6 +96,7 @@ export const EnvSchema = z.object({
   PARLEY_SEND_MAX_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(250),
   PARLEY_SEND_MAX_TRANSIT_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   PARLEY_SEND_MAX_STALL_MS: z.coerce.number().int().min(10).max(600_000).default(1500),
+  PARLEY_SEND_TARGET_MS: z.coerce.number().int().min(0).max(600_000).default(25),
   PARLEY_SEND_BUFFER_BYTES: z.coerce
     .number()
     .int()

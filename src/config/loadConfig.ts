@@ -91,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         maxTransitMs: e.PARLEY_SEND_MAX_TRANSIT_MS,
         maxStallMs: e.PARLEY_SEND_MAX_STALL_MS,
       },
+      sendTargetMs: e.PARLEY_SEND_TARGET_MS,
     },
     database: {
       url: e.DATABASE_URL,

@@ -60,6 +60,8 @@ export interface Config {
     adminBasic: boolean;
     /** backpressure: sends are refused (429/503) past these bounds of the server's backlog (stanzas, time) */
     outbound: OutboundLimits;
+    /** sends in progress are bounded adaptively so the shortest stays under this (ms; 0: no bound) */
+    sendTargetMs: number;
   };
   /** gatherMs: while writes come often, how long the first of a statement waits for more (0: never) */
   database: { url?: string; poolMax: number; gatherMs: number };

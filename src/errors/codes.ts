@@ -172,6 +172,12 @@ export const ERROR_CODES = {
     xmpp: { type: 'wait', condition: 'service-unavailable' },
     retryAfter: 1,
   },
+  GATEWAY_BUSY: {
+    status: 503,
+    title: 'This gateway instance is at its capacity; sends are paused',
+    xmpp: { type: 'wait', condition: 'resource-constraint' },
+    retryAfter: 1,
+  },
   XMPP_BACKLOG: {
     status: 503,
     title: 'The XMPP server is not keeping up; sends are paused',

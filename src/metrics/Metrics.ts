@@ -51,7 +51,7 @@ export interface XmppMetrics {
   sendRefused(code: SendRefusal): void;
 }
 
-export const SEND_REFUSALS = ['SEND_QUEUE_FULL', 'XMPP_BACKLOG'] as const;
+export const SEND_REFUSALS = ['SEND_QUEUE_FULL', 'XMPP_BACKLOG', 'GATEWAY_BUSY'] as const;
 export type SendRefusal = (typeof SEND_REFUSALS)[number];
 
 /** The instance's backpressure ledger, read at scrape time (OutboundBudget fits). */
@@ -174,7 +174,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const refused = new Counter({
     name: 'parley_send_refused_total',
-    help: 'Sends refused by backpressure: SEND_QUEUE_FULL (429, one session), XMPP_BACKLOG (503, the instance).',
+    help: 'Sends refused by backpressure: SEND_QUEUE_FULL (429, one session), XMPP_BACKLOG (503, the XMPP server), GATEWAY_BUSY (503, this instance).',
     labelNames: ['code'] as const,
     registers: [registry],
   });

@@ -10,6 +10,7 @@ import { bodyParser } from '../../../../src/http/body.js';
 import { OutboundBudget } from '../../../../src/xmpp/client/OutboundBudget.js';
 import { SEND_ROUTE } from '../../../../src/chat/routes.js';
 import { ROOM_SEND_ROUTES } from '../../../../src/rooms/roomRoutes.js';
+import { SendConcurrency } from '../../../../src/limits/SendConcurrency.js';
 
 /** The features' own send routes, as the composition root hands them to the door. */
 const SENDS = [SEND_ROUTE, ...ROOM_SEND_ROUTES];
@@ -33,11 +34,15 @@ class FakeSession {
 }
 
 /** errorHandler → shedSends → body parser → routes that count what reached them */
-async function serve(sessions: Map<string, FakeSession>) {
+async function serve(
+  sessions: Map<string, FakeSession>,
+  opts: { concurrency?: SendConcurrency; gate?: () => Promise<void> } = {},
+) {
   const reached: string[] = [];
   const router = new Router();
-  const hit = (ctx: Koa.Context) => {
+  const hit = async (ctx: Koa.Context) => {
     reached.push(`${ctx.method} ${ctx.path}`);
+    await opts.gate?.();
     ctx.status = 201;
   };
   for (const route of SENDS) router.post(route, hit);
@@ -46,7 +51,14 @@ async function serve(sessions: Map<string, FakeSession>) {
   router.post('/restapi/v1/chat/:streamid/rooms/:room/:jid', hit);
   const app = new Koa();
   app.use(errorHandler(pino({ level: 'silent' })));
-  app.use(shedSends({ sessionOf: (id) => sessions.get(id), routes: SENDS }));
+  app.use(
+    shedSends({
+      sessionOf: (id) => sessions.get(id),
+      routes: SENDS,
+      timedRoutes: [SEND_ROUTE],
+      ...(opts.concurrency && { concurrency: opts.concurrency }),
+    }),
+  );
   app.use(bodyParser(1000));
   app.use(router.routes());
   const server: Server = createServer(app.callback());
@@ -152,5 +164,75 @@ describe('shedSends (backpressure at the door)', () => {
       () => shedSends({ sessionOf: () => undefined, routes: ['/restapi/v1/rooms/:room'] }),
       /does not start with/,
     );
+  });
+
+  it('refuses to start with a timed route that is not a send route', () => {
+    assert.throws(
+      () =>
+        shedSends({
+          sessionOf: () => undefined,
+          routes: [SEND_ROUTE],
+          timedRoutes: ['/restapi/v1/chat/:streamid/x'],
+        }),
+      /is not a send route/,
+    );
+  });
+});
+
+describe('shedSends with the adaptive bound on sends in progress', () => {
+  let now: number;
+  let open: (() => void)[];
+  let concurrency: SendConcurrency;
+  let app: Awaited<ReturnType<typeof serve>>;
+  const send = (stream: string, path = 'messages/bob', body = '{"body":"hi"}') =>
+    app.call('POST', `/restapi/v1/chat/${stream}/${path}`, body);
+
+  beforeEach(async () => {
+    now = 0;
+    open = [];
+    concurrency = new SendConcurrency({ targetMs: 50, intervalMs: 100, min: 2, max: 2, now: () => now });
+    const budget = new OutboundBudget(
+      LIMITS,
+      () => undefined,
+      () => now,
+    );
+    const sessions = new Map([['ps_held', new FakeSession(budget)]]);
+    // every send waits until the test lets it through, so the places it holds are the test's to count
+    const gate = () => new Promise<void>((r) => open.push(r));
+    app = await serve(sessions, { concurrency, gate });
+  });
+  afterEach(async () => {
+    for (const r of open) r();
+    await app.close();
+  });
+
+  it('holds a place per 1:1 send until it is answered, and refuses past the bound with 503 GATEWAY_BUSY', async () => {
+    const first = [send('ps_held'), send('ps_held')];
+    while (open.length < 2) await new Promise((r) => setImmediate(r));
+    assert.equal(concurrency.inFlight, 2);
+    const r = await send('ps_held', 'messages/bob', '{not json'); // refused before the body is read
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.equal(((await r.json()) as { code: string }).code, 'GATEWAY_BUSY');
+    assert.equal(app.reached.length, 2);
+    open.shift()!();
+    await first[0];
+    assert.equal(concurrency.inFlight, 1);
+    const next = send('ps_held');
+    while (open.length < 2) await new Promise((r) => setImmediate(r));
+    assert.equal(concurrency.inFlight, 2);
+    for (const o of open.splice(0)) o();
+    await Promise.all([first[1], next]);
+    assert.equal(concurrency.inFlight, 0);
+  });
+
+  it('counts neither room posts nor sends for sessions held elsewhere', async () => {
+    const held = [send('ps_held'), send('ps_held')];
+    const others = [send('ps_held', 'rooms/lobby'), send('ps_elsewhere')];
+    while (open.length < 4) await new Promise((r) => setImmediate(r));
+    assert.equal(concurrency.inFlight, 2);
+    for (const o of open.splice(0)) o();
+    for (const r of await Promise.all([...held, ...others])) assert.equal(r.status, 201);
+    assert.equal(concurrency.inFlight, 0);
   });
 });
