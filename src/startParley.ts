@@ -133,6 +133,11 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
   await policy.start();
   const outbound = new OutboundBudget(x.outbound, (code) => metrics.xmpp.sendRefused(code));
   metrics.watchOutbound(outbound);
+  const sendConcurrency =
+    x.sendTargetMs > 0
+      ? new SendConcurrency({ targetMs: x.sendTargetMs, onRefused: (code) => metrics.xmpp.sendRefused(code) })
+      : undefined;
+  if (sendConcurrency) metrics.watchSends(sendConcurrency);
   const sessions = new SessionManager({
     store: sessionStore,
     hub,
@@ -190,12 +195,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
     hub,
     features,
     isStopping: () => stopping,
-    ...(x.sendTargetMs > 0 && {
-      sendConcurrency: new SendConcurrency({
-        targetMs: x.sendTargetMs,
-        onRefused: (code) => metrics.xmpp.sendRefused(code),
-      }),
-    }),
+    ...(sendConcurrency && { sendConcurrency }),
     forwarding: cluster.forwarding(sessions),
     network: {
       opsAllow: new AddressSet(config.network.opsAllow),

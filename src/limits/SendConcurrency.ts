@@ -158,7 +158,9 @@ export class SendConcurrency {
     const standing = this.#overRun >= STANDING;
     if (standing) {
       // From what was really in progress (the bound may sit far above it), in proportion to the overshoot.
-      const kept = Math.max(MAX_DECREASE, this.#target / shortest);
+      // The silent intervals count at their length: a quick send early in the window says nothing of them.
+      const waited = Math.max(over ? shortest : 0, silent * this.#interval);
+      const kept = Math.min(1, Math.max(MAX_DECREASE, this.#target / waited));
       this.#limit = Math.max(this.#min, Math.min(this.#limit, this.#windowPeak) * kept);
     } else if (!over && busy && this.#windowPeak >= this.limit)
       this.#limit = Math.min(this.#max, this.#limit + Math.max(1, this.#limit / 8));

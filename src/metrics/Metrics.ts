@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Names (docs/operations.md#metrics says what each one means and which alerts it suits):
  *   parley_sessions, parley_sse_streams, parley_xmpp_messages_total{direction,kind},
  *   parley_xmpp_reconnects_total{resumed}, parley_xmpp_unacked_stanzas, parley_xmpp_server_delay_seconds,
- *   parley_local_transit_seconds, parley_send_refused_total{code},
+ *   parley_local_transit_seconds, parley_send_refused_total{code}, parley_sends_in_progress, parley_send_bound,
  *   parley_store_query_duration_seconds{operation}, parley_store_round_trips_total{statement},
  *   parley_callback_outbox_depth, parley_callback_outbox_oldest_age_seconds, parley_callback_outbox_dead,
  *   parley_http_request_duration_seconds{method,route,status_class}, and prom-client's process_* / nodejs_*.
@@ -95,6 +95,8 @@ export interface Metrics {
   watchSessions(source: SessionSource): void;
   watchOutbox(probe: () => Promise<OutboxStats | undefined>): void;
   watchOutbound(source: OutboundSource): void;
+  /** the adaptive bound on sends in progress (limits/SendConcurrency.ts), read at scrape time */
+  watchSends(source: { readonly inFlight: number; readonly limit: number }): void;
   /** the exposition text and its content type, for GET /metrics */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -113,6 +115,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   let sessions: SessionSource | undefined;
   let outbox: (() => Promise<OutboxStats | undefined>) | undefined;
   let outbound: OutboundSource | undefined;
+  let sends: { readonly inFlight: number; readonly limit: number } | undefined;
 
   new Gauge({
     name: 'parley_sessions',
@@ -154,6 +157,22 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
     collect() {
       this.set(outbound?.total ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'parley_sends_in_progress',
+    help: 'Sends (1:1) this instance is working on now, from the door to their answer.',
+    registers: [registry],
+    collect() {
+      this.set(sends?.inFlight ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'parley_send_bound',
+    help: 'The adaptive bound on sends in progress past which sessions with two out are refused (0: no bound).',
+    registers: [registry],
+    collect() {
+      this.set(sends?.limit ?? 0);
     },
   });
   new Gauge({
@@ -273,6 +292,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     watchOutbound(source) {
       outbound = source;
+    },
+    watchSends(source) {
+      sends = source;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -129,6 +129,15 @@ describe('SendConcurrency (the adaptive bound on sends in progress)', () => {
     assert.equal(c.limit, 15); // 31 × max(0.5, 50 / 350)
   });
 
+  it('counts them even after a quick send early in the same interval', () => {
+    const c = make();
+    quick(c, 1); // 0 ms: the window's shortest
+    hold(c, 30, 'a');
+    now += 450;
+    probe(c);
+    assert.equal(c.limit, 15);
+  });
+
   it('shrinks to its floor at most, while nothing finishes', () => {
     const c = make();
     hold(c, 30, 'a');
