@@ -8,7 +8,7 @@ export interface SendConcurrencyOptions {
   targetMs: number;
   /** the window whose shortest send is judged (default: 100 ms, or twice the target if longer) */
   intervalMs?: number;
-  /** the bound never falls below this many sends at once (default 8) */
+  /** the bound never falls below this many sends at once (default 16) */
   min?: number;
   /** nor rises above this (default 1,024); it starts there */
   max?: number;
@@ -143,7 +143,7 @@ export class SendConcurrency {
     );
   }
 
-  /** Closes the windows that ended by `now`, adjusting the bound once for each that saw sends. */
+  /** Closes the window if it ended by `now` (with the silent ones after it) and adjusts the bound once. */
   #judge(now: number): void {
     const elapsed = now - this.#windowStart;
     if (elapsed < this.#interval) return;

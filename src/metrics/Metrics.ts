@@ -54,6 +54,12 @@ export interface XmppMetrics {
 export const SEND_REFUSALS = ['SEND_QUEUE_FULL', 'XMPP_BACKLOG', 'GATEWAY_BUSY'] as const;
 export type SendRefusal = (typeof SEND_REFUSALS)[number];
 
+/** The bound on sends in progress, read at scrape time (limits/SendConcurrency.ts fits). */
+export interface SendsSource {
+  readonly inFlight: number;
+  readonly limit: number;
+}
+
 /** The instance's backpressure ledger, read at scrape time (OutboundBudget fits). */
 export interface OutboundSource {
   /** stanzas the XMPP server was asked to acknowledge and has not */
@@ -96,7 +102,7 @@ export interface Metrics {
   watchOutbox(probe: () => Promise<OutboxStats | undefined>): void;
   watchOutbound(source: OutboundSource): void;
   /** the adaptive bound on sends in progress (limits/SendConcurrency.ts), read at scrape time */
-  watchSends(source: { readonly inFlight: number; readonly limit: number }): void;
+  watchSends(source: SendsSource): void;
   /** the exposition text and its content type, for GET /metrics */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -115,7 +121,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   let sessions: SessionSource | undefined;
   let outbox: (() => Promise<OutboxStats | undefined>) | undefined;
   let outbound: OutboundSource | undefined;
-  let sends: { readonly inFlight: number; readonly limit: number } | undefined;
+  let sends: SendsSource | undefined;
 
   new Gauge({
     name: 'parley_sessions',

@@ -36,7 +36,7 @@ export function shedSends(deps: ShedDeps) {
   for (const route of deps.routes) {
     if (!route.startsWith(STREAM_PREFIX))
       throw new Error(`send route ${route} does not start with ${STREAM_PREFIX}`);
-    sends.post(route, timed.has(route) ? TIMED : UNTIMED);
+    sends.post(route, () => undefined);
   }
   for (const route of timed)
     if (!deps.routes.includes(route)) throw new Error(`timed send route ${route} is not a send route`);
@@ -48,7 +48,8 @@ export function shedSends(deps: ShedDeps) {
     const session = deps.sessionOf(streamIdOf(ctx.path.split('/')[4]!));
     if (!session) return next();
     session.refuseIfBehind();
-    if (!concurrency || !match.pathAndMethod.some((l) => l.stack.includes(TIMED))) return next();
+    if (!concurrency || !match.pathAndMethod.some((l) => typeof l.path === 'string' && timed.has(l.path)))
+      return next();
     const release = concurrency.acquire(session);
     try {
       await next();
@@ -57,9 +58,6 @@ export function shedSends(deps: ShedDeps) {
     }
   };
 }
-
-const TIMED = () => undefined;
-const UNTIMED = () => undefined;
 
 function streamIdOf(segment: string): string {
   try {
