@@ -1,11 +1,13 @@
 import Koa from 'koa';
+import type { RequestListener } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { IndexedRouter } from './http/IndexedRouter.js';
 import type { Log } from './log.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { BridgeError } from './errors/BridgeError.js';
 import { requestId } from './http/middleware/requestId.js';
-import { shedSends } from './http/middleware/shedSends.js';
+import { SendDoor, shedSends } from './http/middleware/shedSends.js';
+import { withEarlyRefusals } from './http/earlyRefusals.js';
 import type { SendConcurrency } from './limits/SendConcurrency.js';
 import { authenticate } from './http/middleware/auth.js';
 import { AddressSet, clientAddress, type ClientNetwork } from './http/clientAddress.js';
@@ -63,6 +65,25 @@ const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1']);
 
 /** Builds the Koa app (middleware order, routers); never listens — main.ts and tests do. */
 export function createApp(deps: AppDeps): Koa {
+  return build(deps).app;
+}
+
+/**
+ * The server's request listener: the app, behind the refusals answered before Koa (http/earlyRefusals.ts),
+ * which ask the same door as the app's shedSends.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const { app, door, metrics } = build(deps);
+  return withEarlyRefusals(app.callback(), {
+    door,
+    metrics: metrics.http,
+    log: deps.log,
+    cors: corsFor(deps.corsOrigins ?? []) !== undefined,
+    ...(deps.isStopping && { isStopping: deps.isStopping }),
+  });
+}
+
+function build(deps: AppDeps): { app: Koa; door: SendDoor; metrics: Metrics } {
   const app = new Koa({ proxy: true });
   app.silent = true;
   app.on('error', (err: { code?: string }) => {
@@ -124,18 +145,17 @@ export function createApp(deps: AppDeps): Koa {
     }
     await next();
   });
-  app.use(
-    shedSends({
-      sessionOf: (id) => deps.sessions.get(id),
-      routes: deps.features.flatMap((f) => f.sendRoutes ?? []),
-      timedRoutes: deps.features.flatMap((f) => f.timedSendRoutes ?? []),
-      ...(deps.sendConcurrency && { concurrency: deps.sendConcurrency }),
-    }),
-  );
+  const door = new SendDoor({
+    sessionOf: (id) => deps.sessions.get(id),
+    routes: deps.features.flatMap((f) => f.sendRoutes ?? []),
+    timedRoutes: deps.features.flatMap((f) => f.timedSendRoutes ?? []),
+    ...(deps.sendConcurrency && { concurrency: deps.sendConcurrency }),
+  });
+  app.use(shedSends(door));
   app.use(authenticate(deps.secret));
   app.use(bodyParser(deps.maxBodyBytes));
   if (deps.forwarding) app.use(deps.forwarding);
   app.use(router.routes());
   app.use(router.allowedMethods()); // sets Allow; errorHandler turns the bare 405/501 into problem+json
-  return app;
+  return { app, door, metrics };
 }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/loadConfig.js';
 import type { Log } from './log.js';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { resolveSecret } from './secretFile.js';
 import { createPool, databaseFrom, type Database } from './store/db.js';
 import { startEmbeddedPostgres } from './store/embedded.js';
@@ -184,7 +184,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
 
   let baseUrl = config.http.publicUrl ?? '';
   let stopping = false;
-  const app = createApp({
+  const listener = createRequestListener({
     log,
     secret,
     maxBodyBytes: config.http.maxBodyBytes,
@@ -211,7 +211,7 @@ export async function startParley(config: Readonly<Config>, log: Log): Promise<R
       xmppPing: () => (admin ? admin.ping() : tcpReachable(x.service)),
     },
   });
-  const server = createServer(app.callback());
+  const server = createServer(listener);
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

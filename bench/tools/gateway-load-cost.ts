@@ -27,7 +27,8 @@ import { gatewayEnv, startToolServers } from '../lib/servers.js';
  *     [--rounds 3] [--pairs 1] [--strace] [--compiled] [--cpu-prof DIR] [--pg-stats] [--label X]
  *
  * --compiled: a root given as `dist:DIR` runs DIR/dist/main.js (npm run build) instead of tsx; node flags after
- *   the directory, in the same argument (`--root 'dist:. --max-semi-space-size=64'`), start that gateway with them.
+ *   the directory, in the same argument (`--root 'dist:. --max-semi-space-size=64'`), start that gateway with them;
+ *   NAME=VALUE there (`--root 'dist:. PARLEY_GROUP_COMMIT_GATHER_MS=4'`) goes into that gateway's environment.
  * --pg-stats: PostgreSQL's own execution time per statement (pg_stat_statements) and per delivered message, and
  *   how many row updates were HOT, per gateway's database, over the whole run (warm-up included).
  * Writes bench/results/<date>-loadcost-<label>.json.
@@ -334,13 +335,19 @@ async function main(): Promise<void> {
   const gateways: Gateway[] = [];
   try {
     for (const [i, spec] of roots.entries()) {
-      // `[dist:]DIR[ NODE-FLAG…]`: flags after the directory start that gateway's node with them (an A/B of
-      // V8 settings on one checkout)
-      const [dir, ...flags] = spec.split(' ').filter(Boolean);
+      // `[dist:]DIR[ NODE-FLAG…][ NAME=VALUE…]`: flags after the directory start that gateway's node with them,
+      // settings go into its environment (an A/B of V8 or Parley settings on one checkout)
+      const [dir, ...extra] = spec.split(' ').filter(Boolean);
+      const flags = extra.filter((a) => a.startsWith('-'));
+      const settings = Object.fromEntries(
+        extra
+          .filter((a) => !a.startsWith('-'))
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
       const compiled = dir!.startsWith('dist:');
       const root = resolve(compiled ? dir!.slice(5) : dir!);
       const countFile = join(tmp, `pg-count-${i}.json`);
-      const name = `${i}:${compiled ? 'dist:' : ''}${root}${flags.length ? ` ${flags.join(' ')}` : ''}`;
+      const name = `${i}:${compiled ? 'dist:' : ''}${root}${extra.length ? ` ${extra.join(' ')}` : ''}`;
       if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
       const env = await gatewayEnv(servers, `lc${i}`);
       const secret = env.PARLEY_SECRET!;
@@ -353,7 +360,7 @@ async function main(): Promise<void> {
         // pg-count as JavaScript inside the checkout: it must patch the `pg` that checkout's gateway loads, and a
         // compiled gateway runs without tsx
         nodeArgs: ['--import', await pgCountPreload(root), ...flags],
-        env: { ...env, PARLEY_BENCH_PGCOUNT: countFile },
+        env: { ...env, ...settings, PARLEY_BENCH_PGCOUNT: countFile },
       });
       const pairs: Pair[] = [];
       for (let p = 0; p < PAIRS; p++) {

@@ -109,8 +109,7 @@ export class SendConcurrency {
     const now = this.#now();
     this.#judge(now);
     const own = this.#bySession.get(session) ?? 0;
-    if (this.#inFlight >= this.#max || (own >= SESSION_SHARE && this.#inFlight >= this.limit))
-      this.#refuse(own);
+    if (this.#refuses(own)) this.#refuse(own);
     this.#inFlight++;
     this.#bySession.set(session, own + 1);
     if (this.#inFlight > this.#windowPeak) this.#windowPeak = this.#inFlight;
@@ -127,6 +126,20 @@ export class SendConcurrency {
       if (took < this.#windowMin) this.#windowMin = took;
       this.#judge(end);
     };
+  }
+
+  /**
+   * Throws what acquire would for `session` now, taking no place: the server's request listener asks this
+   * before a request reaches Koa (http/earlyRefusals.ts), so most refusals cost no more than Node's parser.
+   */
+  check(session: unknown): void {
+    this.#judge(this.#now());
+    const own = this.#bySession.get(session) ?? 0;
+    if (this.#refuses(own)) this.#refuse(own);
+  }
+
+  #refuses(own: number): boolean {
+    return this.#inFlight >= this.#max || (own >= SESSION_SHARE && this.#inFlight >= this.limit);
   }
 
   #refuse(own: number): never {

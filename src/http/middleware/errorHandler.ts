@@ -42,7 +42,7 @@ export function toBridgeError(raw: unknown): BridgeError {
 }
 
 /** Backpressure answers are load, not faults: counted by parley_send_refused_total, logged in summary. */
-const SUMMARIZED = new Set(['XMPP_BACKLOG', 'GATEWAY_BUSY']);
+export const SUMMARIZED: ReadonlySet<string> = new Set(['XMPP_BACKLOG', 'GATEWAY_BUSY']);
 const SUMMARY_EVERY_MS = 10_000;
 
 /**
