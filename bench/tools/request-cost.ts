@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +18,13 @@ import { eventsUrl, parleyLogin } from '../load/drivers.js';
  * CPU (utime + stime) and context switches of the serving process per request.
  *
  *   node --import tsx bench/tools/request-cost.ts [--seconds 6] [--concurrency 4] [--rounds 2] [--only message]
- *     [--cpu-prof DIR]
+ *     [--cpu-prof DIR] [--root DIR]
  *
  * Kinds: a bare `http.createServer` POST; `/healthz` (Koa and the global middleware); an authenticated GET
  * answered from memory (presence); an authenticated POST that sends one stanza (a chat state); a 1:1 message
- * between two users of the gateway with both event streams open (stored twice, delivered, receipt).
+ * between two users of the gateway with both event streams open (stored twice, delivered, receipt); a 1:1
+ * message refused at the door (429 SEND_QUEUE_FULL: on a second gateway whose `messages` table the tool
+ * locks, so 24 sends of that session stay in progress and the adaptive bound falls to its floor of 16).
  */
 
 const argv = process.argv.slice(2);
@@ -34,6 +37,8 @@ const CONCURRENCY = Number(arg('concurrency', '4'));
 const ROUNDS = Number(arg('rounds', '2'));
 const ONLY = arg('only', '');
 const CPU_PROF = arg('cpu-prof', '');
+/** the checkout whose gateway is measured (built there); default this one */
+const ROOT = arg('root', '') || undefined;
 
 const BARE_SERVER = `import http from 'node:http';
 http.createServer((req, res) => {
@@ -50,14 +55,15 @@ try {
   await writeProsodyAccounts(
     join(servers.prosody.dir, 'data'),
     servers.prosody.domain,
-    ['rqa', 'rqb'],
+    ['rqa', 'rqb', 'rqc'],
     servers.password,
   );
   const parley = await startParleyProcess({
     label: 'request-cost',
     port: await freePort(),
     env: await gatewayEnv(servers, 'request_cost'),
-    entry: await buildGateway(),
+    ...(ROOT && { root: ROOT }),
+    entry: await buildGateway(ROOT),
     ...(CPU_PROF ? { cpuProfDir: CPU_PROF } : {}),
   });
   stopAll.unshift(() => parley.stop());
@@ -81,6 +87,34 @@ try {
   const api = `${parley.url}/restapi/v1/chat/${a.streamId}`;
   const auth = { Authorization: `Bearer ${a.token}` };
   const to = encodeURIComponent(`${b.jid}/${b.resource}`);
+  // The refused kind's gateway: its sends stuck behind a lock on their table, the bound at its floor.
+  const refusing = await gatewayEnv(servers, 'request_cost_refused');
+  const busy = await startParleyProcess({
+    label: 'request-cost-refused',
+    port: await freePort(),
+    env: refusing,
+    ...(ROOT && { root: ROOT }),
+    entry: await buildGateway(ROOT),
+  });
+  stopAll.unshift(() => busy.stop());
+  const c = await parleyLogin(busy.url, 'rqc', servers.password, agent);
+  const lock = new pg.Client({ connectionString: refusing.DATABASE_URL });
+  await lock.connect();
+  await lock.query('BEGIN');
+  await lock.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+  const stuckApi = `${busy.url}/restapi/v1/chat/${c.streamId}/messages/${encodeURIComponent(a.jid)}`;
+  const stuckAuth = { Authorization: `Bearer ${c.token}`, 'Content-Type': 'text/plain; charset=utf-8' };
+  const stuckAgent = makeAgent(32);
+  const stuck = Array.from({ length: 24 }, () =>
+    request(stuckAgent, 'POST', stuckApi, { headers: stuckAuth, body: 'stuck' }),
+  );
+  stopAll.unshift(async () => {
+    await lock.query('ROLLBACK');
+    await lock.end();
+    await Promise.allSettled(stuck);
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // three intervals over the target and more: the floor
+
   const kinds: { name: string; pid: number; send: () => Promise<HttpReply> }[] = [
     {
       name: 'bare node http POST',
@@ -106,6 +140,11 @@ try {
           headers: { ...auth, 'Content-Type': 'text/plain; charset=utf-8' },
           body: 'hello there',
         }),
+    },
+    {
+      name: 'POST message refused (429)',
+      pid: busy.pid,
+      send: () => request(agent, 'POST', stuckApi, { headers: stuckAuth, body: 'hello there' }),
     },
   ];
   for (let round = 1; round <= ROUNDS; round++)
