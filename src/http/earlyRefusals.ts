@@ -50,8 +50,8 @@ function refusalOf(
     deps.door.check(send);
     return undefined;
   } catch (err) {
-    if (!(err instanceof BridgeError)) throw err;
-    return { err, route: send.route };
+    // anything but a refusal is Koa's to answer (its error handler logs it), as if this listener were not there
+    return err instanceof BridgeError ? { err, route: send.route } : undefined;
   }
 }
 
