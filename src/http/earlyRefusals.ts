@@ -23,8 +23,8 @@ export interface EarlyRefusalDeps {
  * the instance is behind, or past the adaptive bound on sends in progress) is answered here, with the body
  * and headers the error handler gives it (problem+json, Retry-After, X-Request-Id) and observed by the same
  * request metrics, before Koa builds a context for it. Past the knee most requests are refusals: through
- * Koa and its outer middleware each cost ~150 µs of the CPU the accepted sends needed, here what Node's
- * parser costs (bench/JOURNAL.md, "Refusals before Koa"). Everything else, and every send let through, goes
+ * Koa and its outer middleware each cost the gateway ~200 µs of the CPU the accepted sends needed, here
+ * ~100–130 µs, little more than Node's parser (bench/JOURNAL.md, "Refusals before Koa"). Everything else, and every send let through, goes
  * on to `next` unchanged, where shedSends asks the same door again and holds the send's place.
  */
 export function withEarlyRefusals(next: RequestListener, deps: EarlyRefusalDeps): RequestListener {
