@@ -46,7 +46,18 @@ describe('PostgreSQL statements per delivered 1:1 message (real Prosody + Postgr
 
   it('costs the sender’s insert and the recipient’s copy with the receipt: two, no transaction, no policy query', async () => {
     const [a, b] = [await registerUser('sp-alice'), await registerUser('sp-bob')];
+    // A login's ready hooks (carbons, then the archive catch-up) run after its 201: a catch-up still under
+    // way when the first message is sent finds it in the archive too (a second copy, deduplicated, and a
+    // second receipt statement inside the window). A hook added now runs after the features' hooks.
+    const caughtUp = new Set<string>();
+    let allCaughtUp: () => void = () => undefined;
+    const bothCaughtUp = new Promise<void>((resolve) => (allCaughtUp = resolve));
+    gw.parley.sessions.onSessionReady((session) => {
+      caughtUp.add(session.username);
+      if (caughtUp.has(a.username) && caughtUp.has(b.username)) allCaughtUp();
+    });
     const [la, lb] = [await login(a), await login(b)];
+    await bothCaughtUp;
     // Streams without the login's replay cursor: a replay's read would run after the stream opened
     // (its headers come first) and could fall inside the counted window.
     const [aliceTab, bobTab] = [
