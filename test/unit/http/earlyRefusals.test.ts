@@ -14,23 +14,7 @@ import { OutboundBudget } from '../../../src/xmpp/client/OutboundBudget.js';
 import { SendConcurrency } from '../../../src/limits/SendConcurrency.js';
 import { SEND_ROUTE } from '../../../src/chat/routes.js';
 import { ROOM_SEND_ROUTES } from '../../../src/rooms/roomRoutes.js';
-
-const LIMITS = {
-  maxPerSession: 5,
-  maxPerInstance: 10,
-  maxSessionBytes: 1000,
-  maxDelayMs: 250,
-  maxTransitMs: 1000,
-  maxStallMs: 250,
-};
-
-class FakeSession {
-  pending = 0;
-  constructor(private readonly budget: OutboundBudget) {}
-  refuseIfBehind(): void {
-    this.budget.check({ pending: this.pending, bytes: 0, delayMs: 0 });
-  }
-}
+import { FakeSession, LIMITS } from './sendDoorFixtures.js';
 
 type Observed = { method: string; route: string; status: number };
 

@@ -9,29 +9,8 @@ import { shedSends } from '../../../../src/http/middleware/shedSends.js';
 import { bodyParser } from '../../../../src/http/body.js';
 import { OutboundBudget } from '../../../../src/xmpp/client/OutboundBudget.js';
 import { SEND_ROUTE } from '../../../../src/chat/routes.js';
-import { ROOM_SEND_ROUTES } from '../../../../src/rooms/roomRoutes.js';
 import { SendConcurrency } from '../../../../src/limits/SendConcurrency.js';
-
-/** The features' own send routes, as the composition root hands them to the door. */
-const SENDS = [SEND_ROUTE, ...ROOM_SEND_ROUTES];
-
-const LIMITS = {
-  maxPerSession: 5,
-  maxPerInstance: 10,
-  maxSessionBytes: 1000,
-  maxDelayMs: 250,
-  maxTransitMs: 1000,
-  maxStallMs: 250,
-};
-
-/** A session as the middleware sees it: its load checked against a real budget (SessionBacklog.check). */
-class FakeSession {
-  pending = 0;
-  constructor(private readonly budget: OutboundBudget) {}
-  refuseIfBehind(): void {
-    this.budget.check({ pending: this.pending, bytes: 0, delayMs: 0 });
-  }
-}
+import { FakeSession, LIMITS, SENDS } from '../sendDoorFixtures.js';
 
 /** errorHandler → shedSends → body parser → routes that count what reached them */
 async function serve(
