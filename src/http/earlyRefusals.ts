@@ -44,10 +44,12 @@ function refusalOf(
   if (req.method !== 'POST' || !url?.startsWith('/')) return undefined;
   if ((deps.cors && req.headers.origin !== undefined) || deps.isStopping?.()) return undefined;
   const q = url.indexOf('?');
-  const send = deps.door.find('POST', q < 0 ? url : url.slice(0, q));
+  const path = q < 0 ? url : url.slice(0, q);
+  const send = deps.door.find('POST', path);
   if (!send) return undefined;
   try {
     deps.door.check(send);
+    deps.door.remember(req, path, send); // let through: shedSends takes it from here without matching again
     return undefined;
   } catch (err) {
     // anything but a refusal is Koa's to answer (its error handler logs it), as if this listener were not there

@@ -36,6 +36,8 @@ export interface SendAtDoor {
 export class SendDoor {
   readonly #sends = new IndexedRouter();
   readonly #timed: ReadonlySet<string>;
+  /** what the server's listener found for a request it let through, so the middleware does not look again */
+  readonly #found = new WeakMap<object, { path: string; send: SendAtDoor }>();
 
   constructor(private readonly deps: ShedDeps) {
     this.#timed = new Set(deps.timedRoutes ?? []);
@@ -48,8 +50,14 @@ export class SendDoor {
       if (!deps.routes.includes(route)) throw new Error(`timed send route ${route} is not a send route`);
   }
 
-  /** The send `method` + `path` (no query) is, when it is one and this instance holds its session. */
-  find(method: string, path: string): SendAtDoor | undefined {
+  /**
+   * The send `method` + `path` (no query) is, when it is one and this instance holds its session. With
+   * `req`, the send `remember`ed for that request and path is given instead of matching again (a path
+   * rewritten since, by the ofchat face, is matched anew).
+   */
+  find(method: string, path: string, req?: object): SendAtDoor | undefined {
+    const known = req && this.#found.get(req);
+    if (known && known.path === path) return known.send;
     if (method !== 'POST') return undefined;
     const routes = this.#sends
       .match(path, 'POST')
@@ -59,6 +67,11 @@ export class SendDoor {
     if (!session) return undefined;
     const timed = !!this.deps.concurrency && routes.some((r) => this.#timed.has(r));
     return { route: routes[0]!, session, timed };
+  }
+
+  /** Keeps the send `find` found at `path` for a request that goes on to the middleware (looked up once). */
+  remember(req: object, path: string, send: SendAtDoor): void {
+    this.#found.set(req, { path, send });
   }
 
   /** Throws the refusal (BridgeError, with Retry-After) a send found by `find` gets now, taking no place. */
@@ -91,7 +104,7 @@ export class SendDoor {
 export function shedSends(deps: ShedDeps | SendDoor) {
   const door = deps instanceof SendDoor ? deps : new SendDoor(deps);
   return async function shed(ctx: Context, next: Next): Promise<void> {
-    const send = door.find(ctx.method, ctx.path);
+    const send = door.find(ctx.method, ctx.path, ctx.req);
     if (!send) return next();
     let release: () => void;
     try {
